@@ -1,0 +1,225 @@
+/**
+ * EdgeX v3 data model as zod schemas; the TypeScript types are inferred from
+ * them so the schema is the single source of truth. Field names and enums
+ * follow ../shared/reference/edgex/openapi/core-metadata.yaml. Unknown keys are
+ * refused (`strict`) so a typo such as `valuType` is reported, not ignored,
+ * except in the free-form maps (attributes, protocols, properties, tags).
+ */
+import { z } from 'zod';
+import { isDuration } from './duration';
+
+export const API_VERSION = 'v3';
+
+export const VALUE_TYPES = [
+  'Bool', 'String', 'Uint8', 'Uint16', 'Uint32', 'Uint64', 'Int8', 'Int16', 'Int32', 'Int64',
+  'Float32', 'Float64', 'Binary', 'Object',
+  'BoolArray', 'StringArray', 'Uint8Array', 'Uint16Array', 'Uint32Array', 'Uint64Array',
+  'Int8Array', 'Int16Array', 'Int32Array', 'Int64Array', 'Float32Array', 'Float64Array', 'ObjectArray',
+] as const;
+export const ValueType = z.enum(VALUE_TYPES);
+export type ValueType = z.infer<typeof ValueType>;
+
+export const ReadWrite = z.enum(['R', 'W', 'RW', 'WR']);
+export type ReadWrite = z.infer<typeof ReadWrite>;
+export const AdminState = z.enum(['LOCKED', 'UNLOCKED']);
+export type AdminState = z.infer<typeof AdminState>;
+export const OperatingState = z.enum(['UP', 'DOWN', 'UNKNOWN']);
+export type OperatingState = z.infer<typeof OperatingState>;
+
+/** EdgeX names: no spaces or URL-reserved characters, so they can sit in a topic or path. */
+export const Name = z
+  .string()
+  .min(1, 'must not be empty')
+  .regex(/^[^\s/#+?&%]+$/u, 'must not contain spaces or any of / # + ? & %');
+
+/** YAML lets numbers and booleans stand where EdgeX keeps strings (`defaultValue: 0`). */
+const Stringish = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
+/** EdgeX accepts numbers written as strings in properties (`scale: "0.1"`). */
+const Numberish = z.union([
+  z.number(),
+  z.string().regex(/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/, 'must be a number').transform(Number),
+]);
+const FreeMap = z.record(z.string(), z.unknown());
+const Labels = z.array(Stringish);
+const Timestamps = { id: z.string().optional(), created: z.number().int().optional(), modified: z.number().int().optional() };
+
+export const ResourceProperties = z
+  .object({
+    valueType: ValueType,
+    readWrite: ReadWrite,
+    units: Stringish.optional(),
+    minimum: Numberish.optional(),
+    maximum: Numberish.optional(),
+    defaultValue: Stringish.optional(),
+    mask: Numberish.pipe(z.number().int().nonnegative()).optional(),
+    shift: Numberish.pipe(z.number().int()).optional(),
+    scale: Numberish.optional(),
+    offset: Numberish.optional(),
+    base: Numberish.optional(),
+    assertion: Stringish.optional(),
+    mediaType: z.string().optional(),
+    optional: FreeMap.optional(),
+  })
+  .strict();
+export type ResourceProperties = z.infer<typeof ResourceProperties>;
+
+export const DeviceResource = z
+  .object({
+    name: Name,
+    description: z.string().optional(),
+    isHidden: z.boolean().optional().default(false),
+    tags: FreeMap.optional(),
+    properties: ResourceProperties,
+    attributes: FreeMap.optional(),
+  })
+  .strict();
+export type DeviceResource = z.infer<typeof DeviceResource>;
+
+export const ResourceOperation = z
+  .object({
+    deviceResource: Name,
+    defaultValue: Stringish.optional(),
+    mappings: z.record(z.string(), Stringish).optional(),
+  })
+  .strict();
+export type ResourceOperation = z.infer<typeof ResourceOperation>;
+
+export const DeviceCommand = z
+  .object({
+    name: Name,
+    isHidden: z.boolean().optional().default(false),
+    readWrite: ReadWrite,
+    tags: FreeMap.optional(),
+    resourceOperations: z.array(ResourceOperation).min(1, 'needs at least one resource operation'),
+  })
+  .strict();
+export type DeviceCommand = z.infer<typeof DeviceCommand>;
+
+export const DeviceProfile = z
+  .object({
+    ...Timestamps,
+    apiVersion: z.string().optional(),
+    name: Name,
+    description: z.string().optional(),
+    manufacturer: z.string().optional(),
+    model: z.string().optional(),
+    labels: Labels.optional(),
+    deviceResources: z.array(DeviceResource).default([]),
+    deviceCommands: z.array(DeviceCommand).default([]),
+  })
+  .strict();
+export type DeviceProfile = z.infer<typeof DeviceProfile>;
+export type DeviceProfileInput = z.input<typeof DeviceProfile>;
+
+export const Duration = z.string().refine(isDuration, {
+  message: 'must be a duration such as 500ms, 20s, 1m or 1h30m',
+});
+
+export const AutoEvent = z
+  .object({
+    interval: Duration,
+    onChange: z.boolean().optional().default(false),
+    onChangeThreshold: Numberish.optional(),
+    sourceName: Name,
+    retention: FreeMap.optional(),
+  })
+  .strict();
+export type AutoEvent = z.infer<typeof AutoEvent>;
+
+/** protocols: { "modbus-tcp": { Address: ..., Port: ... } }; values kept as given. */
+export const Protocols = z.record(z.string(), z.record(z.string(), z.unknown()));
+export type Protocols = z.infer<typeof Protocols>;
+
+export const Device = z
+  .object({
+    ...Timestamps,
+    apiVersion: z.string().optional(),
+    name: Name,
+    description: z.string().optional(),
+    adminState: AdminState.optional().default('UNLOCKED'),
+    operatingState: OperatingState.optional().default('UP'),
+    labels: Labels.optional(),
+    location: z.unknown().optional(),
+    serviceName: Name.optional(),
+    profileName: Name.optional(),
+    autoEvents: z.array(AutoEvent).optional(),
+    protocols: Protocols.default({}),
+    parent: z.string().optional(),
+    tags: FreeMap.optional(),
+    properties: FreeMap.optional(),
+  })
+  .strict();
+export type Device = z.infer<typeof Device>;
+
+export const DeviceService = z
+  .object({
+    ...Timestamps,
+    apiVersion: z.string().optional(),
+    name: Name,
+    description: z.string().optional(),
+    labels: Labels.optional(),
+    baseAddress: z.string().min(1, 'must not be empty'),
+    adminState: AdminState.optional().default('UNLOCKED'),
+    properties: FreeMap.optional(),
+  })
+  .strict();
+export type DeviceService = z.infer<typeof DeviceService>;
+
+export const DiscoveredDevice = z
+  .object({
+    profileName: Name.optional(),
+    adminState: AdminState.optional().default('UNLOCKED'),
+    autoEvents: z.array(AutoEvent).optional(),
+    properties: FreeMap.optional(),
+  })
+  .strict();
+export type DiscoveredDevice = z.infer<typeof DiscoveredDevice>;
+
+export const ProvisionWatcher = z
+  .object({
+    ...Timestamps,
+    apiVersion: z.string().optional(),
+    name: Name,
+    serviceName: Name.optional(),
+    labels: Labels.optional(),
+    identifiers: z.record(z.string(), Stringish),
+    blockingIdentifiers: z.record(z.string(), z.array(Stringish)).optional(),
+    adminState: AdminState.optional().default('UNLOCKED'),
+    discoveredDevice: DiscoveredDevice,
+  })
+  .strict();
+export type ProvisionWatcher = z.infer<typeof ProvisionWatcher>;
+
+// ---- Events and readings (core-data) ----
+
+const ReadingBase = {
+  id: z.string().optional(),
+  origin: z.number().int(),
+  deviceName: Name,
+  resourceName: Name,
+  profileName: Name,
+  valueType: ValueType,
+  units: z.string().optional(),
+  tags: FreeMap.optional(),
+};
+export const SimpleReading = z.object({ ...ReadingBase, value: z.string() }).strict();
+export const BinaryReading = z
+  .object({ ...ReadingBase, binaryValue: z.string(), mediaType: z.string() })
+  .strict();
+export const ObjectReading = z.object({ ...ReadingBase, objectValue: z.unknown() }).strict();
+export const Reading = z.union([SimpleReading, BinaryReading, ObjectReading]);
+export type Reading = z.infer<typeof Reading>;
+
+export const Event = z
+  .object({
+    apiVersion: z.string().optional(),
+    id: z.string(),
+    deviceName: Name,
+    profileName: Name,
+    sourceName: Name,
+    origin: z.number().int(),
+    readings: z.array(Reading).min(1, 'an event carries at least one reading'),
+    tags: FreeMap.optional(),
+  })
+  .strict();
+export type Event = z.infer<typeof Event>;

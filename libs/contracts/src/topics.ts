@@ -1,0 +1,71 @@
+/**
+ * EdgeX v3 message-bus topic names. Every topic starts with a configurable base
+ * (`edgex` by default) so two gateways can share a broker.
+ */
+export const DEFAULT_TOPIC_BASE = 'edgex';
+
+export const SystemEventType = {
+  Device: 'device',
+  DeviceProfile: 'deviceprofile',
+  DeviceService: 'deviceservice',
+  ProvisionWatcher: 'provisionwatcher',
+} as const;
+export type SystemEventType = (typeof SystemEventType)[keyof typeof SystemEventType];
+export type SystemEventAction = 'add' | 'update' | 'delete';
+
+export class Topics {
+  constructor(readonly base: string = DEFAULT_TOPIC_BASE) {}
+
+  /** `events/device/{service}/{profile}/{device}/{source}`: what a device service publishes. */
+  deviceEvent(service: string, profile: string, device: string, source: string): string {
+    return this.join('events', 'device', service, profile, device, source);
+  }
+
+  /** Every device event, for core-data and the app service. */
+  allDeviceEvents(): string {
+    return this.join('events', 'device', '#');
+  }
+
+  /** `device/command/request/{service}/{device}/{command}/{get|set}` */
+  commandRequest(service: string, device: string, command: string, method: 'get' | 'set'): string {
+    return this.join('device', 'command', 'request', service, device, command, method);
+  }
+
+  /** What one device service listens on for commands addressed to it. */
+  commandRequestsFor(service: string): string {
+    return this.join('device', 'command', 'request', service, '#');
+  }
+
+  /** `response/{service}/{requestId}`: replies to a request made by `service`. */
+  response(service: string, requestId: string): string {
+    return this.join('response', service, requestId);
+  }
+
+  /** `system-events/core-metadata/{type}/{action}/{owner}/{profile}` */
+  systemEvent(type: SystemEventType, action: SystemEventAction, owner: string, profile?: string): string {
+    const parts = ['system-events', 'core-metadata', type, action, owner];
+    if (profile) parts.push(profile);
+    return this.join(...parts);
+  }
+
+  /** Every metadata system event about one device service's entities. */
+  systemEventsFor(owner: string): string {
+    return this.join('system-events', 'core-metadata', '+', '+', owner, '#');
+  }
+
+  join(...levels: string[]): string {
+    return [this.base, ...levels].join('/');
+  }
+}
+
+/** The SystemEvent DTO EdgeX publishes on system-events topics. */
+export interface SystemEvent {
+  apiVersion: string;
+  type: SystemEventType;
+  action: SystemEventAction;
+  source: string;
+  owner: string;
+  tags?: Record<string, string>;
+  details: unknown;
+  timestamp: number;
+}
