@@ -6,7 +6,7 @@
  * except in the free-form maps (attributes, protocols, properties, tags).
  */
 import { z } from 'zod';
-import { isDuration } from './duration';
+import { isDuration, parseDuration } from './duration';
 
 export const API_VERSION = 'v3';
 
@@ -111,13 +111,18 @@ export const DeviceProfile = z
 export type DeviceProfile = z.infer<typeof DeviceProfile>;
 export type DeviceProfileInput = z.input<typeof DeviceProfile>;
 
-export const Duration = z.string().refine(isDuration, {
-  message: 'must be a duration such as 500ms, 20s, 1m or 1h30m',
+const DURATION_HINT = 'must be a duration such as 500ms, 20s, 1m or 1h30m';
+/** `interval: 5` reaches us as a number: it gets the same hint as `20 seconds`. */
+export const Duration = z.string({ invalid_type_error: DURATION_HINT }).refine(isDuration, { message: DURATION_HINT });
+
+/** As EdgeX 4 does (v3 did not): an autoEvent interval under 1ms (`0s`) would poll in a busy loop. */
+const Interval = Duration.refine((text) => !isDuration(text) || parseDuration(text) >= 1, {
+  message: 'must be at least 1ms',
 });
 
 export const AutoEvent = z
   .object({
-    interval: Duration,
+    interval: Interval,
     onChange: z.boolean().optional().default(false),
     onChangeThreshold: Numberish.optional(),
     sourceName: Name,

@@ -1,0 +1,84 @@
+/**
+ * The way in for every model: `parse*` for YAML/JSON text (files, uploads),
+ * `validate*` for REST bodies already parsed. Both check the schema, then the
+ * cross-field rules, and throw one ValidationError listing every issue found,
+ * each naming its field (and, for text, its line).
+ */
+import { z } from 'zod';
+import { duplicateNames } from './duplicates';
+import { ValidationError } from './errors';
+import { eventProblems } from './event-checks';
+import { Device, DeviceProfile, DeviceService, Event, ProvisionWatcher } from './models';
+import { PathSegment, Placement, Problem, toFieldIssues, zodProblems } from './problems';
+import { profileProblems } from './profile-checks';
+import { readYaml } from './yaml-text';
+
+export interface ParseOptions {
+  /** File name used in messages. */
+  source?: string;
+}
+
+export interface ValidateOptions {
+  /** File or request named in messages. */
+  source?: string;
+  /** Where the value sits in the request body, e.g. `profile` or `[3].device`. */
+  path?: string;
+}
+
+type Schema<T> = z.ZodType<T, z.ZodTypeDef, unknown>;
+type Check<T> = (value: T) => Problem[];
+const noChecks = (): Problem[] => [];
+
+export function parseDeviceProfile(text: string, opts: ParseOptions = {}): DeviceProfile {
+  const { value, locate } = readYaml(text, opts.source);
+  return conform(DeviceProfile, profileProblems, value, opts.source, { locate });
+}
+
+/** A device definition file: `deviceList: [...]`, or for convenience a bare list of devices. */
+export function parseDeviceList(text: string, opts: ParseOptions = {}): Device[] {
+  const { value, locate } = readYaml(text, opts.source);
+  const bare = Array.isArray(value);
+  const at: PathSegment[] = bare ? [] : ['deviceList'];
+  const schema: Schema<Device[]> = bare
+    ? z.array(Device)
+    : z.object({ deviceList: z.array(Device) }).strict().transform((file) => file.deviceList);
+  return conform(schema, (devices) => duplicateNames(devices, at, 'device'), value, opts.source, { locate });
+}
+
+export function parseProvisionWatcher(text: string, opts: ParseOptions = {}): ProvisionWatcher {
+  const { value, locate } = readYaml(text, opts.source);
+  return conform(ProvisionWatcher, noChecks, value, opts.source, { locate });
+}
+
+export function validateDeviceProfile(value: unknown, opts: ValidateOptions = {}): DeviceProfile {
+  return conform(DeviceProfile, profileProblems, value, opts.source, opts);
+}
+
+export function validateDevice(value: unknown, opts: ValidateOptions = {}): Device {
+  return conform(Device, noChecks, value, opts.source, opts);
+}
+
+export function validateDeviceService(value: unknown, opts: ValidateOptions = {}): DeviceService {
+  return conform(DeviceService, noChecks, value, opts.source, opts);
+}
+
+export function validateProvisionWatcher(value: unknown, opts: ValidateOptions = {}): ProvisionWatcher {
+  return conform(ProvisionWatcher, noChecks, value, opts.source, opts);
+}
+
+export function validateEvent(value: unknown, opts: ValidateOptions = {}): Event {
+  return conform(Event, eventProblems, value, opts.source, opts);
+}
+
+/**
+ * Schema first; the cross-field checks need a well-typed value, so they run
+ * once the shape is right (an operator fixing a file sees them next).
+ */
+function conform<T>(schema: Schema<T>, check: Check<T>, input: unknown, source: string | undefined, where: Placement): T {
+  const invalid = (problems: Problem[]) => new ValidationError(toFieldIssues(problems, where), source);
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw invalid(zodProblems(parsed.error));
+  const problems = check(parsed.data);
+  if (problems.length > 0) throw invalid(problems);
+  return parsed.data;
+}
