@@ -34,7 +34,8 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testTimeout: 60000,
     },
   ],
+  // Integration suites start brokers and databases; Jest reads this only at the top level.
+  testTimeout: 60000,
 };

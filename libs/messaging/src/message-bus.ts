@@ -49,3 +49,35 @@ export interface MessageBus {
   request(topic: string, envelope: MessageEnvelope, options: RequestOptions): Promise<MessageEnvelope>;
   close(): Promise<void>;
 }
+
+/** Counters every implementation keeps; exposed for /metrics and for tests. */
+export interface BusStats {
+  /** Messages the broker accepted from this bus. */
+  published: number;
+  /** Handler invocations that resolved. */
+  delivered: number;
+  /** Wire messages that were not a valid envelope: logged, counted and skipped. */
+  malformed: number;
+  /** Handler invocations that threw or rejected: logged, counted, the message is considered handled. */
+  handlerErrors: number;
+  /** Messages dropped because a bounded queue was full (oldest first). */
+  dropped: number;
+  /** Successful reconnections after a lost broker connection. */
+  reconnects: number;
+}
+
+/**
+ * What `createMessageBus` returns: the MessageBus seam plus the operational
+ * surface a service needs for health checks, metrics and decommissioning.
+ */
+export interface ManagedMessageBus extends MessageBus {
+  /** True while the broker connection is up (false during an outage and before connect()). */
+  readonly connected: boolean;
+  stats(): BusStats;
+  /**
+   * Forgets a durable subscriber for good: its broker-side queue (MQTT session,
+   * Redis consumer group, in-process queue) is discarded. `unsubscribe()` only
+   * pauses a durable subscription; this is the way to remove one.
+   */
+  deleteDurable(name: string): Promise<void>;
+}

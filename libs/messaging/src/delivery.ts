@@ -1,0 +1,116 @@
+import { BoundedQueue } from './bounded-queue';
+import { decodeEnvelope } from './envelope';
+import { BusLogger, ThrottledLog } from './logger';
+import type { BusStats, MessageEnvelope, MessageHandler } from './message-bus';
+
+/**
+ * What every implementation shares on the receiving side: counters, throttled
+ * logs, and the rule that neither a malformed message nor a failing handler
+ * may stop a subscriber.
+ */
+export class DeliveryContext {
+  readonly stats: BusStats = { published: 0, delivered: 0, malformed: 0, handlerErrors: 0, dropped: 0, reconnects: 0 };
+  private readonly malformedLog: ThrottledLog;
+  private readonly handlerLog: ThrottledLog;
+  private readonly dropLog: ThrottledLog;
+
+  constructor(readonly logger: BusLogger) {
+    this.malformedLog = new ThrottledLog((m, o) => logger.warn(m, o));
+    this.handlerLog = new ThrottledLog((m, o) => logger.error(m, o));
+    this.dropLog = new ThrottledLog((m, o) => logger.warn(m, o));
+  }
+
+  /** Decodes a wire message; a malformed one is logged, counted and yields undefined. */
+  decode(topic: string, data: Buffer | string): MessageEnvelope | undefined {
+    const result = decodeEnvelope(data, topic);
+    if (result.ok) return result.envelope;
+    this.malformed(topic, result.error.message);
+    return undefined;
+  }
+
+  malformed(topic: string, reason: string): void {
+    this.stats.malformed++;
+    this.malformedLog.write('message bus: skipped a malformed message', { topic, reason, malformedTotal: this.stats.malformed });
+  }
+
+  /** Runs a handler; never rejects, so callers can acknowledge afterwards unconditionally. */
+  async invoke(handler: MessageHandler, envelope: MessageEnvelope, topic: string): Promise<void> {
+    try {
+      await handler(envelope, topic);
+      this.stats.delivered++;
+    } catch (err) {
+      this.stats.handlerErrors++;
+      this.handlerLog.write('message bus: a subscriber handler failed; the message counts as handled', {
+        topic,
+        correlationID: envelope.correlationID,
+        error: err instanceof Error ? err.message : String(err),
+        handlerErrorsTotal: this.stats.handlerErrors,
+      });
+    }
+  }
+
+  dropped(where: string, count = 1): void {
+    this.stats.dropped += count;
+    this.dropLog.write('message bus: a bounded queue was full, dropped the oldest messages', {
+      where,
+      droppedTotal: this.stats.dropped,
+    });
+  }
+}
+
+/** A message as it came off the wire; each subscription decodes its own copy. */
+export interface Delivery {
+  topic: string;
+  data: Buffer | string;
+}
+
+/**
+ * Serial delivery for one subscription: messages reach the handler in arrival
+ * order, one at a time, always from a fresh macrotask (never inside the
+ * publisher's or the network reader's call stack), and a slow handler fills a
+ * bounded queue instead of memory.
+ */
+export class DeliveryQueue {
+  private draining?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: DeliveryContext,
+    private readonly handler: MessageHandler,
+    readonly queue: BoundedQueue<Delivery>,
+    private readonly name: string,
+  ) {
+    if (queue.length > 0) this.schedule();
+  }
+
+  // Still queues after stop(): a durable queue must not lose what arrives while it is being detached.
+  push(delivery: Delivery): void {
+    if (this.queue.push(delivery).dropped) this.ctx.dropped(this.name);
+    this.schedule();
+  }
+
+  /** Stops after the message in hand; what is still queued stays in `queue`. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.draining;
+  }
+
+  private schedule(): void {
+    if (this.draining || this.stopped) return;
+    this.draining = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .finally(() => {
+        this.draining = undefined;
+        if (!this.stopped && this.queue.length > 0) this.schedule();
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped) {
+      const next = this.queue.shift();
+      if (!next) return;
+      const envelope = this.ctx.decode(next.topic, next.data);
+      if (envelope) await this.ctx.invoke(this.handler, envelope, next.topic);
+    }
+  }
+}

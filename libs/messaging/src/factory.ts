@@ -1,0 +1,74 @@
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { BusLogger, redactUrl, silentLogger } from './logger';
+import type { ManagedMessageBus } from './message-bus';
+import { MemoryBroker, MemoryMessageBus } from './memory';
+import { MqttMessageBus } from './mqtt';
+import type { BusTlsConfig } from './options';
+import { RedisMessageBus } from './redis';
+
+export type BusType = 'memory' | 'mqtt' | 'redis';
+
+/** One flat block that configuration files and environment variables map onto. */
+export interface BusConfig {
+  type: BusType;
+  /** `mqtt://`, `mqtts://`, `redis://`, `rediss://`; defaults to the local broker. */
+  url?: string;
+  clientId?: string;
+  username?: string;
+  password?: string;
+  tls?: BusTlsConfig;
+  /** Unacknowledged publishes (in flight + waiting out an outage) before publish() rejects. Default 10,000. */
+  publishQueueLimit?: number;
+  /** Per subscription (and per absent in-process durable subscriber); oldest dropped beyond it. Default 100,000. */
+  deliveryQueueLimit?: number;
+  connectTimeoutMs?: number;
+  reconnectPeriodMs?: number;
+  /** MQTT: keepalive, and how long the broker keeps an absent durable subscriber's session (default: forever). */
+  keepaliveSec?: number;
+  sessionExpirySec?: number;
+  /** Redis: topics also written to streams for durable subscribers (default `+/events/#`), and the bounds. */
+  streamTopics?: string[];
+  streamMaxLen?: number;
+  keyPrefix?: string;
+  /** In-process: the broker to meet other buses at (default: the process-wide one). */
+  broker?: MemoryBroker;
+}
+
+const DEFAULT_URLS: Record<Exclude<BusType, 'memory'>, string> = {
+  mqtt: 'mqtt://127.0.0.1:1883',
+  redis: 'redis://127.0.0.1:6379',
+};
+
+export function createMessageBus(config: BusConfig, logger: BusLogger = silentLogger): ManagedMessageBus {
+  switch (config.type) {
+    case 'memory':
+      logger.info('message bus: in-process');
+      return new MemoryMessageBus({ broker: config.broker, deliveryQueueLimit: config.deliveryQueueLimit }, logger);
+    case 'mqtt': {
+      const url = config.url ?? DEFAULT_URLS.mqtt;
+      logger.info('message bus: MQTT', describe(config, url));
+      return new MqttMessageBus({ ...config, url }, logger);
+    }
+    case 'redis': {
+      const url = config.url ?? DEFAULT_URLS.redis;
+      logger.info('message bus: Redis', describe(config, url));
+      return new RedisMessageBus({ ...config, url }, logger);
+    }
+    default:
+      throw new GatewayError(
+        ErrorKind.Config,
+        `message bus type "${String((config as { type: unknown }).type)}" is not one of memory, mqtt, redis`,
+      );
+  }
+}
+
+// What is safe to log about a bus configuration: never the password.
+function describe(config: BusConfig, url: string): Record<string, unknown> {
+  return {
+    url: redactUrl(url),
+    clientId: config.clientId,
+    username: config.username,
+    password: config.password ? '***' : undefined,
+    tls: config.tls !== undefined,
+  };
+}

@@ -1,0 +1,2 @@
+export type { MqttBusOptions } from './client-options';
+export * from './mqtt-bus';

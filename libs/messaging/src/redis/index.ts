@@ -1,0 +1,2 @@
+export * from './redis-bus';
+export { covers, pubSubKey, StreamRouting } from './stream-routing';

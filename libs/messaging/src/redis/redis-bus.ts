@@ -1,0 +1,314 @@
+import type Redis from 'ioredis';
+import { ErrorKind, GatewayError, toGatewayError } from '@gw/contracts';
+import { BoundedQueue } from '../bounded-queue';
+import { Delivery, DeliveryContext, DeliveryQueue } from '../delivery';
+import { encodeEnvelope } from '../envelope';
+import { BusLogger, redactUrl, silentLogger, ThrottledLog } from '../logger';
+import type {
+  BusStats,
+  ManagedMessageBus,
+  MessageEnvelope,
+  MessageHandler,
+  RequestOptions,
+  SubscribeOptions,
+  Subscription,
+} from '../message-bus';
+import {
+  BusConnectionOptions,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DELIVERY_QUEUE_LIMIT,
+  DEFAULT_PUBLISH_QUEUE_LIMIT,
+} from '../options';
+import { PublishQueue } from '../publish-queue';
+import { requestReply } from '../request-reply';
+import { compileTopicFilter, TopicFilter, validateTopic } from '../topic-filter';
+import { closeConnection, connectWithin, createConnection } from './connection';
+import { RedisStreamConsumer } from './stream-consumer';
+import { pubSubKey, StreamRouting } from './stream-routing';
+
+export interface RedisBusOptions extends BusConnectionOptions {
+  /**
+   * Topics (MQTT filters) that are also appended to a stream, so durable
+   * subscribers get them after an absence. Default: every `{base}/events/...`.
+   */
+  streamTopics?: string[];
+  /** Approximate bound per stream (XADD MAXLEN ~): what a durable subscriber may be behind by. */
+  streamMaxLen?: number;
+  /** Prefix of every key the bus creates (streams, the durable registry). */
+  keyPrefix?: string;
+  /** Stream entries fetched per read. */
+  readBatch?: number;
+  /** How long one blocking stream read waits before it is re-issued. */
+  blockMs?: number;
+}
+
+export const DEFAULT_STREAM_TOPICS = ['+/events/#'];
+export const DEFAULT_STREAM_MAXLEN = 100_000;
+
+interface Route {
+  subscribers: Map<DeliveryQueue, TopicFilter>;
+  ready: Promise<unknown>;
+}
+
+/**
+ * Redis via ioredis, on three kinds of connection: one for commands
+ * (publish, durable registry), one in subscriber mode for Pub/Sub, and one
+ * per durable subscriber for its blocking stream reads and acknowledgements.
+ *
+ * Every message is PUBLISHed, so plain subscribers (PSUBSCRIBE with a glob
+ * translated from the MQTT filter, then exact in-process matching) see
+ * everything. Topics matching `streamTopics` are also XADDed, in the same
+ * pipeline, to a stream per first two levels; durable subscribers read that
+ * stream through a consumer group (see RedisStreamConsumer), so an absent
+ * subscriber misses nothing up to `streamMaxLen` entries.
+ */
+export class RedisMessageBus implements ManagedMessageBus {
+  readonly kind = 'redis' as const;
+  private cmd?: Redis;
+  private sub?: Redis;
+  private readonly ctx: DeliveryContext;
+  private readonly routing: StreamRouting;
+  private readonly routes = new Map<string, Route>();
+  private readonly durables = new Map<string, { consumer: RedisStreamConsumer; conn: Redis }>();
+  private readonly publishes: PublishQueue;
+  private readonly connectionLog: ThrottledLog;
+  private readonly keyPrefix: string;
+  private closing = false;
+
+  constructor(
+    private readonly options: RedisBusOptions,
+    logger: BusLogger = silentLogger,
+  ) {
+    this.ctx = new DeliveryContext(logger);
+    this.keyPrefix = options.keyPrefix ?? 'gw:';
+    this.routing = new StreamRouting(options.streamTopics ?? DEFAULT_STREAM_TOPICS, this.keyPrefix);
+    this.publishes = new PublishQueue(options.publishQueueLimit ?? DEFAULT_PUBLISH_QUEUE_LIMIT, 'Redis bus');
+    this.connectionLog = new ThrottledLog((m, o) => logger.warn(m, o));
+  }
+
+  get connected(): boolean {
+    return this.cmd?.status === 'ready' && this.sub?.status === 'ready';
+  }
+
+  stats(): BusStats {
+    return { ...this.ctx.stats };
+  }
+
+  async connect(): Promise<void> {
+    if (this.cmd) return;
+    const cmd = this.watch(createConnection(this.options, 'cmd'), 'commands', true);
+    const sub = this.watch(createConnection(this.options, 'sub'), 'subscriber', false);
+    this.cmd = cmd;
+    this.sub = sub;
+    sub.on('message', (channel: string, message: string) => this.route(`c:${channel}`, channel, message));
+    sub.on('pmessage', (pattern: string, channel: string, message: string) => this.route(`p:${pattern}`, channel, message));
+    try {
+      await Promise.all([cmd, sub].map((c) => connectWithin(c, this.connectTimeoutMs, this.options.url)));
+    } catch (err) {
+      this.cmd = this.sub = undefined;
+      cmd.disconnect();
+      sub.disconnect();
+      throw err;
+    }
+    this.ctx.logger.info('Redis bus: connected', { url: redactUrl(this.options.url) });
+  }
+
+  async publish(topic: string, envelope: MessageEnvelope): Promise<void> {
+    const cmd = this.requireConnection();
+    validateTopic(topic);
+    const data = encodeEnvelope(envelope);
+    const stream = this.routing.keyForTopic(topic);
+    const maxLen = String(this.options.streamMaxLen ?? DEFAULT_STREAM_MAXLEN);
+    await this.publishes.run(async () => {
+      try {
+        if (!stream) {
+          await cmd.publish(topic, data);
+          return;
+        }
+        // One round trip; the stream append is what makes the publish durable.
+        const results = await cmd.pipeline().xadd(stream, 'MAXLEN', '~', maxLen, '*', 't', topic, 'd', data).publish(topic, data).exec();
+        const failed = results?.find(([err]) => err);
+        if (failed) throw failed[0];
+      } catch (err) {
+        throw toGatewayError(err, ErrorKind.Communication);
+      }
+    });
+    this.ctx.stats.published++;
+  }
+
+  async subscribe(filter: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    const sub = this.requireSubscriber();
+    const compiled = compileTopicFilter(filter);
+    if (options.durable) return this.subscribeDurable(options.durable, compiled, handler);
+
+    const { pattern, channel } = pubSubKey(filter);
+    const routeKey = `${pattern ? 'p' : 'c'}:${channel}`;
+    const queue = new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.deliveryQueueLimit), filter);
+    let route = this.routes.get(routeKey);
+    if (!route) {
+      const ready = this.withTimeout(pattern ? sub.psubscribe(channel) : sub.subscribe(channel), `subscribe "${filter}"`);
+      route = { subscribers: new Map(), ready };
+      this.routes.set(routeKey, route);
+    }
+    route.subscribers.set(queue, compiled);
+    const current = route;
+    try {
+      await route.ready;
+    } catch (err) {
+      current.subscribers.delete(queue);
+      this.dropRouteIfUnused(routeKey, current, pattern, channel);
+      throw toGatewayError(err, ErrorKind.Communication);
+    }
+    let done: Promise<void> | undefined;
+    return {
+      unsubscribe: () =>
+        (done ??= (async () => {
+          current.subscribers.delete(queue);
+          await queue.stop();
+          this.dropRouteIfUnused(routeKey, current, pattern, channel);
+        })()),
+    };
+  }
+
+  request(topic: string, envelope: MessageEnvelope, options: RequestOptions): Promise<MessageEnvelope> {
+    return requestReply(this, topic, envelope, options, this.ctx.logger);
+  }
+
+  async deleteDurable(name: string): Promise<void> {
+    const cmd = this.requireConnection();
+    await this.stopDurable(name);
+    const key = await this.withTimeout(cmd.hget(this.registryKey, name), `look up durable "${name}"`);
+    if (key) {
+      const removal = cmd.multi().call('XGROUP', 'DESTROY', key, name).hdel(this.registryKey, name).exec();
+      await this.withTimeout(removal, `delete durable "${name}"`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await Promise.all([...this.durables.keys()].map((name) => this.stopDurable(name)));
+    if (this.cmd?.status === 'ready') await this.publishes.drain(2_000);
+    this.publishes.close(new GatewayError(ErrorKind.Communication, 'Redis bus closed before Redis acknowledged the publish'));
+    await Promise.all([...this.routes.values()].flatMap((r) => [...r.subscribers.keys()].map((q) => q.stop())));
+    this.routes.clear();
+    await Promise.all([this.sub, this.cmd].map((c) => c && closeConnection(c)));
+  }
+
+  private async subscribeDurable(name: string, filter: TopicFilter, handler: MessageHandler): Promise<Subscription> {
+    if (this.durables.has(name)) {
+      throw new GatewayError(ErrorKind.DuplicateName, `durable subscriber "${name}" is already active`);
+    }
+    const key = this.routing.keyForDurableFilter(filter.filter);
+    const conn = this.watch(createConnection(this.options, `durable:${name}`), `durable ${name}`, false);
+    const consumer = new RedisStreamConsumer(
+      conn,
+      {
+        name,
+        key,
+        filter,
+        handler,
+        readBatch: this.options.readBatch ?? 256,
+        blockMs: this.options.blockMs ?? 5_000,
+        retryDelayMs: this.options.reconnectPeriodMs ?? 1_000,
+      },
+      this.ctx,
+    );
+    const entry = { consumer, conn };
+    this.durables.set(name, entry);
+    try {
+      await connectWithin(conn, this.connectTimeoutMs, this.options.url);
+      // Remembered so deleteDurable can find the group from any process.
+      await this.withTimeout(this.requireConnection().hset(this.registryKey, name, key), `register durable "${name}"`);
+      await consumer.start();
+    } catch (err) {
+      this.durables.delete(name);
+      conn.disconnect();
+      throw toGatewayError(err, ErrorKind.Communication);
+    }
+    let done: Promise<void> | undefined;
+    return {
+      unsubscribe: () =>
+        (done ??= (async () => {
+          if (this.durables.get(name) === entry) await this.stopDurable(name);
+        })()),
+    };
+  }
+
+  private async stopDurable(name: string): Promise<void> {
+    const entry = this.durables.get(name);
+    if (!entry) return;
+    this.durables.delete(name);
+    await entry.consumer.stop();
+    await closeConnection(entry.conn);
+  }
+
+  private route(routeKey: string, channel: string, message: string): void {
+    const route = this.routes.get(routeKey);
+    if (!route) return;
+    const delivery: Delivery = { topic: channel, data: message };
+    for (const [queue, filter] of route.subscribers) if (filter.matches(channel)) queue.push(delivery);
+  }
+
+  private dropRouteIfUnused(routeKey: string, route: Route, pattern: boolean, channel: string): void {
+    if (route.subscribers.size > 0 || this.routes.get(routeKey) !== route) return;
+    this.routes.delete(routeKey);
+    if (this.closing || !this.sub) return;
+    (pattern ? this.sub.punsubscribe(channel) : this.sub.unsubscribe(channel)).catch((err: Error) =>
+      this.connectionLog.write('Redis bus: unsubscribe failed', { channel, error: err.message }),
+    );
+  }
+
+  /** Logs outages once per connection, counts reconnects, and keeps ioredis from printing unhandled errors. */
+  private watch(conn: Redis, role: string, countReconnects: boolean): Redis {
+    let everReady = false;
+    let down = false;
+    conn.on('ready', () => {
+      if (everReady && down) {
+        if (countReconnects) this.ctx.stats.reconnects++;
+        this.ctx.logger.info('Redis bus: reconnected', { role });
+      }
+      everReady = true;
+      down = false;
+    });
+    conn.on('close', () => {
+      if (everReady && !down && !this.closing) this.ctx.logger.warn('Redis bus: lost Redis; reconnecting', { role });
+      down = true;
+    });
+    conn.on('error', (err: Error) => this.connectionLog.write('Redis bus: connection error', { role, error: err.message }));
+    return conn;
+  }
+
+  private withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        const err = new GatewayError(ErrorKind.Communication, `Redis bus: ${what}: no answer within ${this.connectTimeoutMs} ms`);
+        timer = setTimeout(() => reject(err), this.connectTimeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  private requireConnection(): Redis {
+    if (!this.cmd || this.closing) throw new GatewayError(ErrorKind.Communication, 'Redis bus is not connected: call connect() first');
+    return this.cmd;
+  }
+
+  private requireSubscriber(): Redis {
+    this.requireConnection();
+    return this.sub as Redis;
+  }
+
+  private get registryKey(): string {
+    return `${this.keyPrefix}durables`;
+  }
+
+  private get connectTimeoutMs(): number {
+    return this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  }
+
+  private get deliveryQueueLimit(): number {
+    return this.options.deliveryQueueLimit ?? DEFAULT_DELIVERY_QUEUE_LIMIT;
+  }
+}
