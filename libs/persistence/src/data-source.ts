@@ -1,0 +1,168 @@
+/**
+ * The one way a service opens its database: build a TypeORM DataSource for the
+ * configured engine, connect, and apply pending migrations. The schema is only
+ * ever changed by migrations (never `synchronize`), so SQLite and PostgreSQL
+ * end up with the same tables and an upgrade never drops data by accident.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { DataSource, DataSourceOptions, EntitySchema, MigrationInterface } from 'typeorm';
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { assertSchemaName, describeDatabase, PersistenceConfig } from './config';
+import { PersistenceLogger, TypeOrmLogAdapter } from './typeorm-logger';
+
+export type EntityClass = (new (...args: never[]) => object) | EntitySchema;
+export type MigrationClass = new () => MigrationInterface;
+
+export interface CreateDataSourceOptions {
+  entities: EntityClass[];
+  /** Migration classes in any order; TypeORM orders them by the timestamp their name ends with. */
+  migrations: MigrationClass[];
+  /** Give each service its own table (e.g. `metadata_migrations`) so services may share one database. */
+  migrationsTableName?: string;
+  logger?: PersistenceLogger;
+  /** Log every SQL statement at debug level (off by default: it is loud and costs time). */
+  logQueries?: boolean;
+  /** Shown in PostgreSQL's pg_stat_activity, so an operator can tell the services' connections apart. */
+  applicationName?: string;
+  /**
+   * PostgreSQL only: how long to keep retrying the first connection, because under
+   * docker compose the database may still be starting. Default 30 s.
+   */
+  connectTimeoutMs?: number;
+}
+
+/** How long SQLite waits for a lock held by another connection before SQLITE_BUSY. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+const DEFAULT_POOL_SIZE = 10;
+const SLOW_QUERY_MS = 1000;
+
+export async function createDataSource(
+  config: PersistenceConfig,
+  options: CreateDataSourceOptions,
+): Promise<DataSource> {
+  const where = describeDatabase(config);
+  if (config.type === 'postgres') {
+    await preparePostgres(config, options.connectTimeoutMs ?? 30_000, options.logger);
+  } else if (config.path !== ':memory:') {
+    try {
+      mkdirSync(dirname(resolve(config.path)), { recursive: true });
+    } catch (err) {
+      throw new GatewayError(ErrorKind.Database, `cannot create the folder for ${where}: ${messageOf(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  const dataSource = new DataSource(dataSourceOptions(config, options));
+  try {
+    await dataSource.initialize();
+  } catch (err) {
+    throw new GatewayError(ErrorKind.Database, `cannot open ${where}: ${messageOf(err)}`, { cause: err });
+  }
+  try {
+    const executed = await dataSource.runMigrations({ transaction: 'all' });
+    options.logger?.info({ db: where, migrations: executed.map((m) => m.name) }, 'database ready');
+    return dataSource;
+  } catch (err) {
+    await dataSource.destroy().catch(() => undefined);
+    throw new GatewayError(ErrorKind.Database, `migrating ${where} failed: ${messageOf(err)}`, { cause: err });
+  }
+}
+
+function commonOptions(options: CreateDataSourceOptions) {
+  return {
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsTableName: options.migrationsTableName ?? 'migrations',
+    migrationsRun: false, // run explicitly above, so failures are wrapped and logged
+    synchronize: false,
+    logger: options.logger ? new TypeOrmLogAdapter(options.logger, options.logQueries) : undefined,
+    logging: options.logger !== undefined,
+    maxQueryExecutionTime: SLOW_QUERY_MS,
+  } satisfies Partial<DataSourceOptions>;
+}
+
+function dataSourceOptions(config: PersistenceConfig, options: CreateDataSourceOptions): DataSourceOptions {
+  const common = commonOptions(options);
+  if (config.type === 'sqlite') {
+    return {
+      ...common,
+      type: 'better-sqlite3',
+      database: config.path,
+      // WAL lets readers (REST queries) run while core-data writes a batch; with WAL,
+      // synchronous=NORMAL is still crash-safe for the database file and much faster than FULL.
+      enableWAL: true,
+      timeout: SQLITE_BUSY_TIMEOUT_MS,
+      prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+        db.pragma('synchronous = NORMAL');
+      },
+      // TypeORM itself turns foreign_keys on for every better-sqlite3 connection.
+    };
+  }
+  return {
+    ...common,
+    type: 'postgres',
+    url: config.url,
+    schema: config.schema,
+    poolSize: config.poolSize ?? DEFAULT_POOL_SIZE,
+    applicationName: options.applicationName,
+    // search_path makes raw SQL in migrations land in the same schema as TypeORM's
+    // qualified names; public stays reachable for extensions installed there.
+    extra: config.schema ? { options: `-c search_path=${config.schema},public` } : undefined,
+  };
+}
+
+/** Waits for PostgreSQL to accept connections and creates the configured schema. */
+async function preparePostgres(
+  config: Extract<PersistenceConfig, { type: 'postgres' }>,
+  timeoutMs: number,
+  logger?: PersistenceLogger,
+): Promise<void> {
+  if (config.schema) assertSchemaName(config.schema);
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    const client = new Client({ connectionString: config.url, connectionTimeoutMillis: 5000 });
+    try {
+      await client.connect();
+      if (config.schema) await createSchema(client, config.schema);
+      return;
+    } catch (err) {
+      if (!isTransient(err) || Date.now() + delay > deadline) {
+        throw new GatewayError(ErrorKind.Database, `cannot connect to ${describeDatabase(config)}: ${messageOf(err)}`, {
+          cause: err,
+        });
+      }
+      const db = describeDatabase(config);
+      logger?.warn({ db, err: messageOf(err), retryInMs: delay }, 'database not reachable yet');
+      await sleep(delay);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+async function createSchema(client: Client, schema: string): Promise<void> {
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (err) {
+    // Two services starting together can race on IF NOT EXISTS; the loser gets a
+    // unique violation (23505) or duplicate_schema (42P06): the schema exists, fine.
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42P06') throw err;
+  }
+}
+
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', '57P03']);
+
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return (code !== undefined && TRANSIENT_CODES.has(code)) || /timeout|terminated/i.test(messageOf(err));
+}
+
+function messageOf(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length) return messageOf(err.errors[0]);
+  return err instanceof Error ? err.message || String((err as { code?: string }).code ?? err.name) : String(err);
+}

@@ -1,0 +1,5 @@
+export * from './config';
+export * from './data-source';
+export * from './migration-columns';
+export * from './entity-columns';
+export * from './typeorm-logger';
