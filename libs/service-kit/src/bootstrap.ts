@@ -1,0 +1,148 @@
+/**
+ * The shared boot of every service: a Nest app on fastify with the EdgeX
+ * conventions (global prefix /api/v3, error envelope, X-Correlation-ID, optional
+ * API key, /ping /version /config) and the body handling services rely on.
+ *
+ * Everything is per app (fastify instance, filter, hooks, DI container), so
+ * the one-process gateway can run several services side by side on different
+ * ports. The exceptions are process-wide by nature: Nest's static Logger and
+ * signal handlers (see `shutdownHooks`).
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import multipart from '@fastify/multipart';
+import type { FastifyInstance } from 'fastify';
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { apiKeyHook } from './auth';
+import type { CommonServiceConfig } from './config';
+import { EdgeXExceptionFilter } from './error.filter';
+import { createLogger, Logger, NestPinoLogger } from './logger';
+import { redactConfig } from './redact';
+import { ServiceKitModule } from './service-kit.module';
+import { SERVICE_LOGGER } from './tokens';
+
+export const API_PREFIX = 'api/v3';
+export const CORRELATION_HEADER = 'x-correlation-id';
+/** Content types whose body reaches the controller as a string, for endpoints that take YAML. */
+export const YAML_CONTENT_TYPES = ['application/x-yaml', 'application/yaml', 'text/yaml', 'text/x-yaml'];
+
+export interface ServiceAppOptions {
+  /** The service's root Nest module. */
+  module: Type<unknown> | DynamicModule;
+  /** Fallback name; the configured `config.serviceName` wins (operators may rename a service). */
+  serviceName?: string;
+  version: string;
+  config: CommonServiceConfig & object;
+  /** Defaults to createLogger(serviceName, config.logLevel). */
+  logger?: Logger;
+  /** Keys to hide in GET /api/v3/config besides secret() fields and secret-looking keys. */
+  secretKeys?: string[];
+  /**
+   * Close the app on SIGTERM/SIGINT (default true). Nest re-raises the signal
+   * after closing, which would kill the other services of a one-process gateway
+   * mid-shutdown: the gateway passes false and closes its apps itself.
+   */
+  shutdownHooks?: boolean;
+}
+
+export async function createServiceApp(options: ServiceAppOptions): Promise<NestFastifyApplication> {
+  const { config } = options;
+  const serviceName = config.serviceName || options.serviceName || 'service';
+  const logger = options.logger ?? createLogger(serviceName, config.logLevel);
+
+  @Module({
+    imports: [
+      ServiceKitModule.forRoot({
+        serviceName,
+        version: options.version,
+        config,
+        secretKeys: options.secretKeys,
+        logger,
+      }),
+      options.module,
+    ],
+  })
+  class ServiceRootModule {}
+
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.maxBody,
+    // EdgeX's correlation header doubles as fastify's request id: a caller's id is
+    // kept end to end, otherwise a fresh uuid is made; it is echoed on the answer.
+    requestIdHeader: CORRELATION_HEADER,
+    genReqId: () => randomUUID(),
+    disableRequestLogging: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, {
+    logger: new NestPinoLogger(logger),
+    abortOnError: false, // throw instead of process.exit: the caller decides (and tests see the error)
+    bodyParser: false, // fastify's own parsers, configured below
+  });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  registerBodyParsers(fastify);
+  await app.register(multipart, { limits: { fileSize: config.maxBody } });
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header(CORRELATION_HEADER, request.id);
+  });
+  if (config.apiKey) fastify.addHook('onRequest', apiKeyHook(config.apiKey));
+  fastify.addHook('onResponse', async (request, reply) => {
+    const { id: reqId, method, url } = request;
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
+    logger.debug({ reqId, method, url, statusCode: reply.statusCode, ms }, 'request');
+  });
+
+  app.setGlobalPrefix(API_PREFIX);
+  app.useGlobalFilters(new EdgeXExceptionFilter(logger, config.maxBody));
+  if (options.shutdownHooks ?? true) app.enableShutdownHooks();
+
+  logger.info(
+    { version: options.version, config: redactConfig(config, options.secretKeys), auth: Boolean(config.apiKey) },
+    'starting',
+  );
+  return app;
+}
+
+/**
+ * JSON through fastify's own safe parser (prototype-poisoning checks), but with
+ * an error that tells the client what is wrong; YAML as raw text for the
+ * endpoints that parse it themselves (with line numbers in their errors).
+ * text/plain keeps fastify's default parser; multipart comes from @fastify/multipart.
+ */
+function registerBodyParsers(fastify: FastifyInstance): void {
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => {
+    parseJson(request, body, (err, value) => {
+      if (!err) return done(null, value);
+      const message =
+        body.length === 0
+          ? 'request body is empty but Content-Type is application/json'
+          : `request body is not valid JSON: ${err.message}`;
+      done(new GatewayError(ErrorKind.ContractInvalid, message, { cause: err }), undefined);
+    });
+  });
+  fastify.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+}
+
+/** Listens on the configured host and port; returns the URL it answers on. */
+export async function listenService(
+  app: NestFastifyApplication,
+  config: Pick<CommonServiceConfig, 'host' | 'port'>,
+): Promise<string> {
+  const logger = app.get<Logger>(SERVICE_LOGGER);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const where = `${config.host}:${config.port}`;
+      throw new GatewayError(ErrorKind.Config, `cannot listen on ${where}: ${code}`, { cause: err });
+    }
+    throw err;
+  }
+  const url = await app.getUrl();
+  logger.info({ url }, 'listening');
+  return url;
+}

@@ -1,0 +1,288 @@
+/**
+ * Service configuration: read from environment variables here and nowhere else,
+ * validated once at boot, so a wrong setting stops the service with a message
+ * that names the variable instead of failing later at first use.
+ *
+ * Naming: a schema key in camelCase maps to an UPPER_SNAKE variable with the
+ * prefix `GW_`. A service that passes its own prefix (e.g. `metadata`) reads
+ * `GW_METADATA_<KEY>` first and falls back to the shared `GW_<KEY>`:
+ *
+ *   port      -> GW_METADATA_PORT, then GW_PORT
+ *   logLevel  -> GW_METADATA_LOG_LEVEL, then GW_LOG_LEVEL
+ *   apiKey    -> GW_METADATA_API_KEY, then GW_API_KEY
+ *
+ * So in the one-process gateway `GW_LOG_LEVEL=debug` applies everywhere while
+ * `GW_METADATA_PORT=6001` moves one service. Any variable can instead be given
+ * as `<NAME>_FILE` holding the path of a file with the value (Docker secrets),
+ * e.g. GW_API_KEY_FILE=/run/secrets/api-key. Empty values count as unset, so a
+ * compose file may pass `GW_API_KEY: ${GW_API_KEY}` through when it is not set.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ErrorKind, GatewayError, parseDuration } from '@gw/contracts';
+
+// ---------------------------------------------------------------------------
+// Field helpers. Each accepts the raw string from the environment and also an
+// already typed value, so defaults read naturally: port().default(59881),
+// byteSize().default('4mb'). Messages say what is expected and what was given.
+// ---------------------------------------------------------------------------
+
+type Parse<T> = (value: string | number | boolean) => T | undefined;
+
+/** A config field: `expected` completes "expected ..., got <value>". */
+export function field<T>(expected: string, parse: Parse<T>): z.ZodEffects<z.ZodUnknown, T, unknown> {
+  return z.unknown().transform((value, ctx) => {
+    if (value === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `required: expected ${expected}` });
+      return z.NEVER;
+    }
+    const parsed =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? parse(typeof value === 'string' ? value.trim() : value)
+        : undefined;
+    if (parsed === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected ${expected}, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+
+export function int(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
+  const range =
+    min === Number.MIN_SAFE_INTEGER
+      ? 'an integer'
+      : max === Number.MAX_SAFE_INTEGER
+        ? `an integer >= ${min}`
+        : `an integer ${min}-${max}`;
+  return field(range, (v) => {
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^[+-]?\d+$/.test(v) ? Number(v) : NaN;
+    return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+  });
+}
+
+/** A TCP port; 0 asks the OS for a free one (tests, ephemeral gateways). */
+export const port = () => int(0, 65535);
+
+/** A Go-style duration (`500ms`, `20s`, `1h30m`, or `0`), as milliseconds. */
+export const duration = () =>
+  field('a duration such as 500ms, 20s, 1m or 1h30m', (v) => {
+    if (typeof v === 'number') return v >= 0 ? v : undefined;
+    if (v === '0') return 0;
+    try {
+      return typeof v === 'string' ? parseDuration(v) : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+
+export const bool = () =>
+  field('true, false, 1 or 0', (v) => {
+    if (typeof v === 'boolean') return v;
+    const s = String(v).toLowerCase();
+    return s === 'true' || s === '1' ? true : s === 'false' || s === '0' ? false : undefined;
+  });
+
+/** One of fixed values, case-insensitive (EdgeX writes `INFO`); yields the listed spelling. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return field(
+    `one of ${values.join(', ')}`,
+    (v): T[number] | undefined => values.find((x) => x.toLowerCase() === String(v).toLowerCase()),
+  );
+}
+
+export function url(protocols: string[] = ['http:', 'https:']) {
+  return field(`a URL (${protocols.join(' ')})`, (v) => {
+    if (typeof v !== 'string') return undefined;
+    try {
+      return protocols.includes(new URL(v).protocol) ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+const KIB = 1024;
+// prettier-ignore
+const BYTE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  k: KIB, kb: KIB, kib: KIB,
+  m: KIB ** 2, mb: KIB ** 2, mib: KIB ** 2,
+  g: KIB ** 3, gb: KIB ** 3, gib: KIB ** 3,
+};
+
+/** A size such as `4mb`, `512kb`, `1048576` (binary units: 1kb = 1024 bytes), as bytes. */
+export const byteSize = () =>
+  field('a size such as 512kb, 4mb or 1048576', (v) => {
+    if (typeof v === 'number') return Number.isInteger(v) && v > 0 ? v : undefined;
+    const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(String(v));
+    const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+    return m && unit !== undefined && Number(m[1]) > 0 ? Math.floor(Number(m[1]) * unit) : undefined;
+  });
+
+/** Non-empty text. */
+export const text = () => field('a non-empty text', (v) => (typeof v === 'string' && v !== '' ? v : undefined));
+
+// ---------------------------------------------------------------------------
+// Secrets: marked fields are redacted in GET /config and never echoed in errors.
+// ---------------------------------------------------------------------------
+
+const secretSchemas = new WeakSet<z.ZodTypeAny>();
+
+/** Marks a field as secret: `apiKey: secret(text()).optional()`. */
+export function secret<T extends z.ZodTypeAny>(schema: T): T {
+  secretSchemas.add(schema);
+  return schema;
+}
+
+/** Whether a field is secret, looking through optional()/default()/nullable()/transform() wrappers. */
+export function isSecretField(schema: z.ZodTypeAny): boolean {
+  for (let s: z.ZodTypeAny | undefined = schema; s; ) {
+    if (secretSchemas.has(s)) return true;
+    const def = s._def as { innerType?: z.ZodTypeAny; schema?: z.ZodTypeAny };
+    s = def.innerType ?? def.schema;
+  }
+  return false;
+}
+
+/**
+ * Keys of a loaded config that are secret, stored on the object itself as a
+ * non-enumerable symbol: invisible to JSON, logs and toEqual. A spread copy
+ * loses it; then pass the keys explicitly (createServiceApp's `secretKeys`).
+ */
+export const SECRET_KEYS: unique symbol = Symbol('gw.secretKeys');
+
+export function secretKeysOf(config: object): string[] {
+  return (config as { [SECRET_KEYS]?: string[] })[SECRET_KEYS] ?? [];
+}
+
+// ---------------------------------------------------------------------------
+// Settings every service has.
+// ---------------------------------------------------------------------------
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** EdgeX core-metadata accepts device profiles of several MB; 4 MiB leaves room without inviting abuse. */
+export const DEFAULT_MAX_BODY = '4mb';
+
+/**
+ * Fields for a service's schema; compose them with its own:
+ *
+ *   const MetadataConfig = z.object({
+ *     ...commonServiceConfig({ serviceName: 'core-metadata', port: 59881 }),
+ *     database: text().default('sqlite:./data/metadata.db'),
+ *   });
+ *   const config = loadConfig(MetadataConfig, process.env, 'metadata');
+ */
+export function commonServiceConfig(defaults: { serviceName: string; port: number }) {
+  return {
+    serviceName: text().default(defaults.serviceName),
+    host: text().default('0.0.0.0'),
+    port: port().default(defaults.port),
+    logLevel: oneOf(LOG_LEVELS).default('info'),
+    /** Largest accepted request body and uploaded file, in bytes. */
+    maxBody: byteSize().default(DEFAULT_MAX_BODY),
+    /** When set, every route except GET /api/v3/ping needs it (Bearer or X-API-Key). */
+    apiKey: secret(text()).optional(),
+  };
+}
+
+export interface CommonServiceConfig {
+  serviceName: string;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  maxBody: number;
+  apiKey?: string;
+}
+
+// ---------------------------------------------------------------------------
+// Loading.
+// ---------------------------------------------------------------------------
+
+/** `maxBody` -> `MAX_BODY`. */
+export function toEnvKey(key: string): string {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase();
+}
+
+/** The variables a key is read from, most specific first. */
+export function envNames(key: string, prefix?: string): string[] {
+  const shared = `GW_${toEnvKey(key)}`;
+  if (!prefix) return [shared];
+  const service = toEnvKey(prefix).replace(/^GW_/, '').replace(/_+$/, '');
+  return [`GW_${service}_${toEnvKey(key)}`, shared];
+}
+
+type Env = Record<string, string | undefined>;
+
+interface RawSetting {
+  value?: string;
+  /** The variable the value came from (or the one to set, when none was). */
+  source: string;
+  problem?: string;
+}
+
+function readSetting(names: string[], env: Env): RawSetting {
+  const set = (name: string) => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
+  for (const name of names) {
+    const direct = set(name);
+    const file = set(`${name}_FILE`);
+    if (direct !== undefined && file !== undefined) {
+      return { source: name, problem: `set either ${name} or ${name}_FILE, not both` };
+    }
+    if (direct !== undefined) return { value: direct, source: name };
+    if (file !== undefined) {
+      try {
+        // Files written by editors and `echo` end with a newline that is not part of the value.
+        return { value: readFileSync(file, 'utf8').replace(/\r?\n$/, ''), source: `${name}_FILE` };
+      } catch (err) {
+        return { source: `${name}_FILE`, problem: `cannot read ${file}: ${(err as Error).message}` };
+      }
+    }
+  }
+  return { source: names[0] };
+}
+
+/**
+ * Reads every key of `schema` from the environment and validates them all;
+ * throws GatewayError(ConfigInvalid) listing every wrong setting by variable name.
+ */
+export function loadConfig<T extends z.ZodObject<z.ZodRawShape>>(
+  schema: T,
+  env: Env = process.env,
+  prefix?: string,
+): z.output<T> {
+  const raw: Record<string, string | undefined> = {};
+  const sources: Record<string, RawSetting> = {};
+  const problems: string[] = [];
+  const secrets = Object.keys(schema.shape).filter((key) => isSecretField(schema.shape[key]));
+
+  for (const key of Object.keys(schema.shape)) {
+    const setting = readSetting(envNames(key, prefix), env);
+    sources[key] = setting;
+    if (setting.problem) problems.push(`${setting.source}: ${setting.problem}`);
+    else raw[key] = setting.value;
+  }
+
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      if (sources[key]?.problem) continue; // already reported
+      let message = issue.message === 'Required' ? 'required, not set' : issue.message;
+      const value = raw[key];
+      if (secrets.includes(key) && value) message = message.split(JSON.stringify(value)).join('"***"');
+      problems.push(key in sources ? `${sources[key].source}: ${message}` : `configuration: ${message}`);
+    }
+  }
+  if (problems.length || !result.success) {
+    throw new GatewayError(ErrorKind.Config, `invalid configuration: ${problems.join('; ')}`);
+  }
+  const config: z.output<T> = result.data;
+  Object.defineProperty(config, SECRET_KEYS, { value: secrets, enumerable: false });
+  return config;
+}

@@ -1,0 +1,17 @@
+import { ErrorKind, GatewayError } from '@gw/contracts';
+
+/**
+ * Entry point of a service process: runs `start` and, when it fails, prints
+ * one clear line (a wrong setting names its variable) and exits non-zero,
+ * instead of an unhandled rejection with a stack trace.
+ */
+export function runMain(start: () => Promise<void>): void {
+  start().catch((err: unknown) => {
+    const config = GatewayError.is(err, ErrorKind.Config);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${config ? 'configuration error' : 'startup failed'}: ${message}\n`);
+    // A crash (not a setting) needs its stack to be diagnosed.
+    if (!config && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    process.exit(config ? 78 : 1); // 78: EX_CONFIG, so supervisors can tell a bad setting from a crash
+  });
+}

@@ -1,0 +1,35 @@
+/**
+ * The three routes every EdgeX service answers (core-metadata.yaml: /ping,
+ * /version, /config). Ping and version also carry statusCode, as EdgeX's Go
+ * services send them (their DTOs embed BaseResponse).
+ */
+import { Controller, Get, Inject } from '@nestjs/common';
+import { API_VERSION } from '@gw/contracts';
+import { redactConfig } from './redact';
+import { SERVICE_INFO, ServiceInfo } from './tokens';
+
+@Controller()
+export class ServiceInfoController {
+  constructor(@Inject(SERVICE_INFO) private readonly info: ServiceInfo) {}
+
+  @Get('ping')
+  ping() {
+    // RFC 1123 as EdgeX documents it ("Mon, 02 Jan 2006 15:04:05 GMT").
+    const timestamp = new Date().toUTCString();
+    return { apiVersion: API_VERSION, statusCode: 200, timestamp, serviceName: this.info.serviceName };
+  }
+
+  @Get('version')
+  version() {
+    return { apiVersion: API_VERSION, statusCode: 200, version: this.info.version, serviceName: this.info.serviceName };
+  }
+
+  @Get('config')
+  config() {
+    return {
+      apiVersion: API_VERSION,
+      config: redactConfig(this.info.config, this.info.secretKeys),
+      serviceName: this.info.serviceName,
+    };
+  }
+}

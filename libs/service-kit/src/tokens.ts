@@ -1,0 +1,17 @@
+/**
+ * Injection tokens for what createServiceApp provides to every module of a
+ * service. They live in each app's own Nest container, so several services in
+ * one process each get their own config and logger.
+ */
+export const SERVICE_CONFIG = Symbol('gw.serviceConfig');
+export const SERVICE_LOGGER = Symbol('gw.serviceLogger');
+export const SERVICE_INFO = Symbol('gw.serviceInfo');
+
+export interface ServiceInfo {
+  serviceName: string;
+  version: string;
+  /** The loaded config; shown redacted by GET /api/v3/config. */
+  config: object;
+  /** Extra keys to hide in GET /api/v3/config, besides those marked secret(). */
+  secretKeys?: string[];
+}
