@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { busConfigFields, byteSize, databaseUrl, LOG_LEVELS, loadConfig, oneOf, port, secret, text, int } from '@gw/service-kit';
+
+/**
+ * The one-process gateway (`npm start`): every service in one Node process,
+ * sharing the in-process bus by default and one data folder. Each service's
+ * port and database can still be overridden (GW_METADATA_PORT ...).
+ */
+export const GatewayConfigSchema = z.object({
+  host: text().default('0.0.0.0'),
+  logLevel: oneOf(LOG_LEVELS).default('info'),
+  maxBody: byteSize().default('4mb'),
+  apiKey: secret(text()).optional(),
+  ...busConfigFields(),
+  metadataPort: port().default(59881),
+  metadataDatabase: databaseUrl().default('sqlite:./data/metadata.db'),
+  maxResultCount: int(1, 100_000).default(1024),
+  profilesDir: text().default('./resources/profiles'),
+  devicesDir: text().default('./resources/devices'),
+  provisionWatchersDir: text().default('./resources/provision-watchers'),
+});
+export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
+
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  return loadConfig(GatewayConfigSchema, env);
+}

@@ -1,0 +1,220 @@
+import {
+  DeviceCommand,
+  DeviceProfile,
+  DeviceResource,
+  ErrorKind,
+  GatewayError,
+  SystemEventType,
+  checkDeviceAgainstProfile,
+  formatIssues,
+  parseDeviceProfile,
+  validateDeviceProfile,
+} from '@gw/contracts';
+import { Page, PageQuery, RefFilter } from '../persistence/document-store';
+import { MetadataRepository, MetadataStores } from '../persistence/metadata-stores';
+import { stripIdentity } from './patch';
+import { SystemEventPublisher } from './system-events';
+
+const OWNER = 'core-metadata';
+
+export interface BasicInfoPatch {
+  name: string;
+  description?: string;
+  manufacturer?: string;
+  model?: string;
+  labels?: string[];
+}
+
+export interface TagsPatch {
+  deviceResources?: Array<{ name: string; tags: Record<string, unknown> }>;
+  deviceCommands?: Array<{ name: string; tags: Record<string, unknown> }>;
+}
+
+/** Device profiles: validated on every change, and never changed under devices that rely on them. */
+export class ProfilesService {
+  constructor(
+    private readonly repo: MetadataRepository,
+    private readonly events: SystemEventPublisher,
+  ) {}
+
+  async add(input: unknown, path = 'profile'): Promise<DeviceProfile> {
+    return this.insert(validateDeviceProfile(stripIdentity(input), { path }));
+  }
+
+  async addYaml(text: string, source: string): Promise<DeviceProfile> {
+    return this.insert(parseDeviceProfile(text, { source }));
+  }
+
+  async update(input: unknown, path = 'profile'): Promise<DeviceProfile> {
+    return this.replace(validateDeviceProfile(input, { path }));
+  }
+
+  async updateYaml(text: string, source: string): Promise<DeviceProfile> {
+    return this.replace(parseDeviceProfile(text, { source }));
+  }
+
+  get(name: string): Promise<DeviceProfile> {
+    return this.repo.read.profiles.getByName(name);
+  }
+
+  page(query: PageQuery, filter: RefFilter = {}): Promise<Page<DeviceProfile>> {
+    return this.repo.read.profiles.page(query, filter);
+  }
+
+  async resource(profileName: string, resourceName: string): Promise<DeviceResource> {
+    const profile = await this.get(profileName);
+    const resource = profile.deviceResources.find((r) => r.name === resourceName);
+    if (!resource) {
+      throw new GatewayError(ErrorKind.EntityNotFound, `device resource '${resourceName}' does not exist in profile '${profileName}'`);
+    }
+    return resource;
+  }
+
+  async delete(name: string): Promise<void> {
+    const profile = await this.repo.transaction(async (stores) => {
+      await this.refuseIfInUse(stores, name, 'delete it');
+      return stores.profiles.deleteByName(name);
+    });
+    await this.events.publish(SystemEventType.DeviceProfile, 'delete', OWNER, profile.name, profile);
+  }
+
+  patchBasicInfo(patch: BasicInfoPatch): Promise<DeviceProfile> {
+    return this.change(patch.name, (profile) => {
+      for (const key of ['description', 'manufacturer', 'model', 'labels'] as const) {
+        if (patch[key] !== undefined) Object.assign(profile, { [key]: patch[key] });
+      }
+    });
+  }
+
+  addResource(profileName: string, resource: unknown): Promise<DeviceProfile> {
+    return this.change(profileName, (profile) => {
+      profile.deviceResources.push(resource as DeviceResource);
+    });
+  }
+
+  patchResource(profileName: string, patch: { name: string; description?: string; isHidden?: boolean }) {
+    return this.change(profileName, (profile) => {
+      const resource = named(profile.deviceResources, patch.name, 'device resource', profileName);
+      if (patch.description !== undefined) resource.description = patch.description;
+      if (patch.isHidden !== undefined) resource.isHidden = patch.isHidden;
+    });
+  }
+
+  deleteResource(profileName: string, resourceName: string): Promise<DeviceProfile> {
+    return this.change(
+      profileName,
+      (profile) => {
+        named(profile.deviceResources, resourceName, 'device resource', profileName);
+        const user = profile.deviceCommands.find((c) => c.resourceOperations.some((op) => op.deviceResource === resourceName));
+        if (user) {
+          throw new GatewayError(ErrorKind.StatusConflict, `device resource '${resourceName}' is used by device command '${user.name}'`);
+        }
+        profile.deviceResources = profile.deviceResources.filter((r) => r.name !== resourceName);
+      },
+      { refuseInUse: `delete resource '${resourceName}'` },
+    );
+  }
+
+  addCommand(profileName: string, command: unknown): Promise<DeviceProfile> {
+    return this.change(profileName, (profile) => {
+      profile.deviceCommands.push(command as DeviceCommand);
+    });
+  }
+
+  patchCommand(profileName: string, patch: { name: string; isHidden?: boolean }) {
+    return this.change(profileName, (profile) => {
+      const command = named(profile.deviceCommands, patch.name, 'device command', profileName);
+      if (patch.isHidden !== undefined) command.isHidden = patch.isHidden;
+    });
+  }
+
+  deleteCommand(profileName: string, commandName: string): Promise<DeviceProfile> {
+    return this.change(
+      profileName,
+      (profile) => {
+        named(profile.deviceCommands, commandName, 'device command', profileName);
+        profile.deviceCommands = profile.deviceCommands.filter((c) => c.name !== commandName);
+      },
+      { refuseInUse: `delete command '${commandName}'` },
+    );
+  }
+
+  patchTags(profileName: string, patch: TagsPatch): Promise<DeviceProfile> {
+    return this.change(profileName, (profile) => {
+      for (const item of patch.deviceResources ?? []) {
+        const resource = named(profile.deviceResources, item.name, 'device resource', profileName);
+        resource.tags = { ...resource.tags, ...item.tags };
+      }
+      for (const item of patch.deviceCommands ?? []) {
+        const command = named(profile.deviceCommands, item.name, 'device command', profileName);
+        command.tags = { ...command.tags, ...item.tags };
+      }
+    });
+  }
+
+  private async insert(profile: DeviceProfile): Promise<DeviceProfile> {
+    const stored = await this.repo.transaction((stores) => stores.profiles.insert(profile));
+    await this.events.publish(SystemEventType.DeviceProfile, 'add', OWNER, stored.name, stored);
+    return stored;
+  }
+
+  /** Full replacement, found by id when given (a rename), else by name. */
+  private async replace(profile: DeviceProfile): Promise<DeviceProfile> {
+    const stored = await this.repo.transaction(async (stores) => {
+      const current = profile.id
+        ? await stores.profiles.getById(profile.id)
+        : await stores.profiles.getByName(profile.name);
+      if (current.name !== profile.name) await this.refuseIfInUse(stores, current.name, 'rename it');
+      await this.refuseIfDevicesBreak(stores, profile);
+      return stores.profiles.replace({ ...profile, id: current.id! });
+    });
+    await this.events.publish(SystemEventType.DeviceProfile, 'update', OWNER, stored.name, stored);
+    return stored;
+  }
+
+  /** Read-modify-write of one profile; the result is validated as a whole before it is stored. */
+  private async change(
+    profileName: string,
+    edit: (profile: DeviceProfile) => void,
+    options: { refuseInUse?: string } = {},
+  ): Promise<DeviceProfile> {
+    const stored = await this.repo.transaction(async (stores) => {
+      const current = await stores.profiles.getByName(profileName);
+      if (options.refuseInUse) await this.refuseIfInUse(stores, profileName, options.refuseInUse);
+      const edited = structuredClone(current);
+      edit(edited);
+      const { id, created: _c, modified: _m, ...body } = edited;
+      const profile = validateDeviceProfile(body, { path: 'profile' });
+      await this.refuseIfDevicesBreak(stores, profile);
+      return stores.profiles.replace({ ...profile, id: id! });
+    });
+    await this.events.publish(SystemEventType.DeviceProfile, 'update', OWNER, stored.name, stored);
+    return stored;
+  }
+
+  private async refuseIfInUse(stores: MetadataStores, name: string, action: string): Promise<void> {
+    const devices = await stores.devices.count({ profileName: name });
+    const watchers = await stores.watchers.count({ profileName: name });
+    if (devices + watchers > 0) {
+      throw new GatewayError(
+        ErrorKind.StatusConflict,
+        `device profile '${name}' is in use by ${devices} device(s) and ${watchers} provision watcher(s); cannot ${action}`,
+      );
+    }
+  }
+
+  /** A profile change must not leave a device's autoEvent pointing at a source that no longer exists. */
+  private async refuseIfDevicesBreak(stores: MetadataStores, profile: DeviceProfile): Promise<void> {
+    const devices = await stores.devices.all({ profileName: profile.name });
+    const broken = devices.flatMap((device) => checkDeviceAgainstProfile(device, profile, `device '${device.name}'`));
+    if (broken.length) {
+      throw new GatewayError(ErrorKind.StatusConflict, `the change would break devices using profile '${profile.name}': ${formatIssues(broken)}`);
+    }
+  }
+}
+
+function named<T extends { name: string }>(items: T[], name: string, kind: string, profileName: string): T {
+  const item = items.find((i) => i.name === name);
+  if (!item) throw new GatewayError(ErrorKind.EntityNotFound, `${kind} '${name}' does not exist in profile '${profileName}'`);
+  return item;
+}

@@ -1,0 +1,36 @@
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ItemOutcome, multiStatus } from '@gw/service-kit';
+
+type BatchRequest = Record<string, unknown> & { requestId?: string };
+
+/**
+ * EdgeX batch requests: an array of `{apiVersion, requestId?, <key>: {...}}`.
+ * Each item succeeds or fails on its own (207 multi-status), so one bad device
+ * never refuses its neighbours. `work` gets the item, the path that names it in
+ * error messages (`[2].device`) and the whole request (for siblings such as
+ * `profileName`).
+ */
+export function runBatch(
+  body: unknown,
+  key: string,
+  successStatus: number,
+  work: (item: unknown, path: string, request: BatchRequest) => Promise<{ id?: string } | void>,
+): Promise<ItemOutcome[]> {
+  if (!Array.isArray(body)) {
+    throw new GatewayError(ErrorKind.ContractInvalid, `request body: expected an array of {apiVersion, ${key}} requests`);
+  }
+  const requests = body.map((request) => (isObject(request) ? request : {})) as BatchRequest[];
+  return multiStatus(
+    requests,
+    async (request, index) => {
+      if (request[key] === undefined) throw new GatewayError(ErrorKind.ContractInvalid, `[${index}].${key}: is required`);
+      const result = await work(request[key], `[${index}].${key}`, request);
+      return result?.id && successStatus === 201 ? { id: result.id } : undefined;
+    },
+    { successStatus },
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,65 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { DevicesService } from '../domain/devices.service';
+import { PagingInput } from '../domain/paging';
+import { runBatch } from './batch';
+import { Paging } from './paging.pipe';
+import { okResponse } from '@gw/service-kit';
+import { page } from './page-response';
+
+@Controller('device')
+export class DevicesController {
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly paging: Paging,
+  ) {}
+
+  /** `bypassValidation` is accepted for EdgeX clients; device services validate on their side when they load the device. */
+  @Post()
+  @HttpCode(207)
+  add(@Body() body: unknown, @Query('force') force?: string) {
+    return runBatch(body, 'device', 201, (device, path) => this.devices.add(device, { path, force: force === 'true' }));
+  }
+
+  @Patch()
+  @HttpCode(207)
+  patch(@Body() body: unknown) {
+    return runBatch(body, 'device', 200, (device, path) => this.devices.patch(device, path));
+  }
+
+  @Get('all')
+  async all(@Query() query: PagingInput) {
+    return page('devices', await this.devices.page(this.paging.of(query)));
+  }
+
+  @Get('check/name/:name')
+  async check(@Param('name') name: string) {
+    await this.devices.get(name);
+    return okResponse();
+  }
+
+  @Get('name/:name')
+  async get(@Param('name') name: string) {
+    return okResponse({ device: await this.devices.get(name) });
+  }
+
+  @Delete('name/:name')
+  async delete(@Param('name') name: string) {
+    await this.devices.delete(name);
+    return okResponse();
+  }
+
+  @Get('id/:id')
+  async getById(@Param('id') id: string) {
+    return okResponse({ device: await this.devices.getById(id) });
+  }
+
+  @Get('profile/name/:name')
+  async byProfile(@Param('name') profileName: string, @Query() query: PagingInput) {
+    return page('devices', await this.devices.page(this.paging.of(query), { profileName }));
+  }
+
+  @Get('service/name/:name')
+  async byService(@Param('name') serviceName: string, @Query() query: PagingInput) {
+    return page('devices', await this.devices.page(this.paging.of(query), { serviceName }));
+  }
+}

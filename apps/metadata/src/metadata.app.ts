@@ -1,0 +1,98 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DataSource } from 'typeorm';
+import { Topics } from '@gw/contracts';
+import { MessageBus } from '@gw/messaging';
+import { createDataSource } from '@gw/persistence';
+import { Logger, createServiceApp, listenService } from '@gw/service-kit';
+import { ResourceLoader } from './boot/resource-loader';
+import { MetadataConfig } from './config';
+import { DeviceServicesService } from './domain/device-services.service';
+import { DevicesService } from './domain/devices.service';
+import { ProfilesService } from './domain/profiles.service';
+import { WatchersService } from './domain/watchers.service';
+import { MetadataModule } from './metadata.module';
+import { METADATA_ENTITIES } from './persistence/entities';
+import { METADATA_MIGRATIONS } from './persistence/migrations/1732240000000-initial-metadata';
+
+export const METADATA_VERSION = '0.1.0';
+
+/** What startMetadata needs besides the HTTP service settings every service has. */
+export type MetadataOptions = Pick<MetadataConfig, 'host' | 'port' | 'database' | 'maxResultCount' | 'topicBase'> &
+  Partial<MetadataConfig> & {
+    folders?: { profilesDir?: string; devicesDir?: string; provisionWatchersDir?: string };
+  };
+
+export interface RunningMetadata {
+  app: NestFastifyApplication;
+  dataSource: DataSource;
+  loader: ResourceLoader;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (running migrations), loads the resource folders, then
+ * serves the API. The bus is passed in, so the one-process gateway can share
+ * its in-process bus; closing metadata leaves the bus to its owner.
+ */
+export async function startMetadata(
+  options: MetadataOptions,
+  deps: { bus: MessageBus; logger: Logger },
+): Promise<RunningMetadata> {
+  const { logger } = deps;
+  const dataSource = await createDataSource(options.database, {
+    entities: METADATA_ENTITIES,
+    migrations: METADATA_MIGRATIONS,
+    migrationsTableName: 'metadata_migrations',
+    logger,
+    applicationName: 'core-metadata',
+  });
+  try {
+    const module = MetadataModule.register({
+      dataSource,
+      bus: deps.bus,
+      topics: new Topics(options.topicBase),
+      maxResultCount: options.maxResultCount,
+      log: logger,
+    });
+    const config = {
+      serviceName: 'core-metadata',
+      logLevel: 'info' as const,
+      maxBody: 4 * 1024 * 1024,
+      ...options,
+    };
+    // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
+    const secretKeys = ['apiKey', 'busPassword'];
+    const app = await createServiceApp({ module, version: METADATA_VERSION, config, logger, secretKeys, shutdownHooks: false });
+    await app.init();
+    const folders = options.folders ?? {
+      profilesDir: options.profilesDir,
+      devicesDir: options.devicesDir,
+      provisionWatchersDir: options.provisionWatchersDir,
+    };
+    const loader = new ResourceLoader(
+      folders,
+      app.get(ProfilesService),
+      app.get(DevicesService),
+      app.get(WatchersService),
+      app.get(DeviceServicesService),
+      logger,
+    );
+    app.get(DeviceServicesService).onAdded = (service) => loader.serviceAdded(service.name);
+    await loader.loadAll();
+    const url = await listenService(app, options);
+    return {
+      app,
+      dataSource,
+      loader,
+      url,
+      close: async () => {
+        await app.close();
+        await dataSource.destroy();
+      },
+    };
+  } catch (err) {
+    await dataSource.destroy().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,270 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDeviceList, parseDeviceProfile, parseProvisionWatcher } from '@gw/contracts';
+import { MessageBus, createMessageBus } from '@gw/messaging';
+import { fixture } from '../../libs/contracts/fixtures';
+import { RunningMetadata, startMetadata } from '../../apps/metadata/src/metadata.app';
+import { TestDatabase, testDatabases } from '../support/database';
+import { MetadataClient, withoutServerFields } from './metadata-client';
+import { EventRecorder } from '../support/event-recorder';
+import { quietLogger } from '../support/quiet-logger';
+
+const SERVICE = { name: 'device-demo', baseAddress: 'http://localhost:59999', adminState: 'UNLOCKED' };
+
+interface Harness {
+  metadata: RunningMetadata;
+  client: MetadataClient;
+}
+
+async function boot(db: TestDatabase, bus: MessageBus, folders = {}): Promise<Harness> {
+  const metadata = await startMetadata(
+    { host: '127.0.0.1', port: 0, database: db.config, maxResultCount: 1000, folders, topicBase: 'edgex' },
+    { bus, logger: quietLogger() },
+  );
+  return { metadata, client: new MetadataClient(metadata.url) };
+}
+
+describe.each(testDatabases())('metadata on $name', (db) => {
+  let bus: MessageBus;
+  let h: Harness;
+  const events = new EventRecorder();
+
+  beforeAll(async () => {
+    bus = createMessageBus({ type: 'memory' });
+    await bus.connect();
+    await bus.subscribe('edgex/system-events/#', events.handler);
+    h = await boot(db, bus);
+  });
+
+  afterAll(async () => {
+    await h?.metadata.close();
+    await bus?.close();
+    await db.cleanup();
+  });
+
+  const api = () => h.client;
+
+  it('stores EdgeX-shaped profiles (YAML upload and JSON), devices and watchers and returns them unchanged', async () => {
+    const service = await api().batch('POST', '/deviceservice', 'service', [SERVICE]);
+    expect(service.status).toBe(207);
+    expect(service.body[0]).toMatchObject({ apiVersion: 'v3', statusCode: 201 });
+    expect(service.body[0].id).toEqual(expect.any(String));
+
+    const yaml = fixture('demo-actuator.profile.yaml');
+    const uploaded = await api().upload('POST', yaml, 'demo-actuator.profile.yaml');
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body).toMatchObject({ apiVersion: 'v3', statusCode: 201, id: expect.any(String) });
+
+    const modbus = parseDeviceProfile(fixture('boiler.modbus.profile.yaml'));
+    const added = await api().batch('POST', '/deviceprofile', 'profile', [modbus]);
+    expect(added.body.map((r) => r.statusCode)).toEqual([201]);
+
+    const demo = await api().get('/deviceprofile/name/Demo-Actuator');
+    expect(demo.status).toBe(200);
+    expect(withoutServerFields(demo.body.profile)).toEqual(parseDeviceProfile(yaml));
+    expect(demo.body.profile.id).toBe(uploaded.body.id);
+    const boiler = await api().get('/deviceprofile/name/Boiler-Modbus-Profile');
+    expect(withoutServerFields(boiler.body.profile)).toEqual(modbus);
+
+    const devices = parseDeviceList(fixture('demo-actuator.devices.yaml')).map((d) => ({ ...d, serviceName: SERVICE.name }));
+    const addedDevices = await api().batch('POST', '/device', 'device', devices);
+    expect(addedDevices.body.map((r) => r.statusCode)).toEqual([201, 201]);
+    for (const device of devices) {
+      const got = await api().get(`/device/name/${device.name}`);
+      expect(withoutServerFields(got.body.device)).toEqual(device);
+      const byId = await api().get(`/device/id/${got.body.device.id}`);
+      expect(byId.body.device).toEqual(got.body.device);
+    }
+
+    const watcher = parseProvisionWatcher(fixture('demo-actuator.provision-watcher.yaml'));
+    const addedWatcher = await api().batch('POST', '/provisionwatcher', 'provisionwatcher', [watcher]);
+    expect(addedWatcher.body.map((r) => r.statusCode)).toEqual([201]);
+    const gotWatcher = await api().get(`/provisionwatcher/name/${watcher.name}`);
+    expect(withoutServerFields(gotWatcher.body.provisionWatcher)).toEqual(watcher);
+  });
+
+  it('answers 400 naming the field and line of bad YAML, and keeps serving', async () => {
+    const cases: Array<{ yaml: string; expected: RegExp }> = [
+      { yaml: 'name: Bad-Indent\ndeviceResources:\n  - name: A\n   properties: {}\n', expected: /line 4|:4\b/ },
+      {
+        yaml: 'name: Bad-Type\ndeviceResources:\n  - name: A\n    properties:\n      valueType: Float128\n      readWrite: R\n',
+        expected: /:5: deviceResources\[0\]\.properties\.valueType/,
+      },
+      {
+        yaml: [
+          'name: Bad-Command',
+          'deviceResources:',
+          '  - name: A',
+          '    properties: { valueType: Int16, readWrite: R }',
+          'deviceCommands:',
+          '  - name: C',
+          '    readWrite: R',
+          '    resourceOperations:',
+          '      - { deviceResource: Missing }',
+        ].join('\n'),
+        expected: /:9: deviceCommands\[0\]\.resourceOperations\[0\]\.deviceResource/,
+      },
+      {
+        yaml: [
+          'name: Bad-Duplicate',
+          'deviceResources:',
+          '  - name: A',
+          '    properties: { valueType: Int16, readWrite: R }',
+          '  - name: A',
+          '    properties: { valueType: Int16, readWrite: R }',
+        ].join('\n'),
+        expected: /:5: deviceResources\[1\]\.name/,
+      },
+    ];
+    for (const { yaml, expected } of cases) {
+      const reply = await api().upload('POST', yaml, 'bad.yaml');
+      expect(reply.status).toBe(400);
+      expect(reply.body).toMatchObject({ apiVersion: 'v3', statusCode: 400 });
+      expect(reply.body.message).toMatch(/bad\.yaml/);
+      expect(reply.body.message).toMatch(expected);
+    }
+    const badDuration = await api().batch('POST', '/device', 'device', [
+      { name: 'Bad-Interval', serviceName: SERVICE.name, profileName: 'Demo-Actuator', protocols: {}, autoEvents: [{ interval: '20 seconds', sourceName: 'Relay' }] },
+    ]);
+    expect(badDuration.body[0].statusCode).toBe(400);
+    expect(badDuration.body[0].message).toMatch(/\[0\]\.device\.autoEvents\[0\]\.interval/);
+
+    expect((await api().get('/ping')).status).toBe(200);
+    expect((await api().get('/deviceprofile/name/Bad-Type')).status).toBe(404);
+  });
+
+  it('answers each item of a batch on its own (207) and refuses unknown profiles and services', async () => {
+    const reply = await api().batch('POST', '/device', 'device', [
+      { name: 'Good-One', serviceName: SERVICE.name, profileName: 'Demo-Actuator', protocols: { other: { Address: 'x' } }, labels: ['line-2'] },
+      { name: 'No-Profile', serviceName: SERVICE.name, profileName: 'Nope', protocols: {} },
+      { name: 'No-Service', serviceName: 'device-nope', profileName: 'Demo-Actuator', protocols: {} },
+      { name: 'Good-One', serviceName: SERVICE.name, profileName: 'Demo-Actuator', protocols: {} },
+      { name: 'Bad Name', serviceName: SERVICE.name, protocols: {} },
+      { name: 'Wrong-Source', serviceName: SERVICE.name, profileName: 'Demo-Actuator', protocols: {}, autoEvents: [{ interval: '1s', sourceName: 'Nothing' }] },
+    ]);
+    expect(reply.status).toBe(207);
+    expect(reply.body.map((r) => r.statusCode)).toEqual([201, 404, 404, 409, 400, 400]);
+    expect(reply.body[1].message).toMatch(/device profile 'Nope' does not exist/);
+    expect(reply.body[2].message).toMatch(/device service 'device-nope' does not exist/);
+    expect(reply.body[5].message).toMatch(/autoEvents\[0\]\.sourceName/);
+
+    const notArray = await api().post('/device', { device: {} });
+    expect(notArray.status).toBe(400);
+    const malformed = await api().call('POST', '/device', '[{"apiVersion": "v3", "device": {', { 'content-type': 'application/json' });
+    expect(malformed.status).toBe(400);
+  });
+
+  it('keeps referential integrity: profiles and services in use cannot be deleted', async () => {
+    expect((await api().delete('/deviceprofile/name/Demo-Actuator')).status).toBe(409);
+    expect((await api().delete('/deviceservice/name/device-demo')).status).toBe(409);
+    expect((await api().delete('/deviceprofile/name/Demo-Actuator/resource/Relay')).status).toBe(409);
+
+    // Removing a source that a device's autoEvent reads is refused too.
+    const profile = (await api().get('/deviceprofile/name/Demo-Actuator')).body.profile;
+    const withoutSnapshot = { ...profile, deviceResources: profile.deviceResources.filter((r: { name: string }) => r.name !== 'Snapshot') };
+    withoutSnapshot.deviceCommands = profile.deviceCommands.filter((c: { resourceOperations: Array<{ deviceResource: string }> }) =>
+      c.resourceOperations.every((op) => op.deviceResource !== 'Snapshot'),
+    );
+    const update = await api().batch('PUT', '/deviceprofile', 'profile', [withoutSnapshot]);
+    expect(update.body[0].statusCode).toBe(409);
+    expect(update.body[0].message).toMatch(/Demo-Actuator01/);
+
+    expect((await api().delete('/deviceprofile/name/Boiler-Modbus-Profile')).status).toBe(200);
+    expect((await api().get('/deviceprofile/name/Boiler-Modbus-Profile')).status).toBe(404);
+    expect((await api().delete('/deviceprofile/name/Boiler-Modbus-Profile')).status).toBe(404);
+  });
+
+  it('pages, filters by label and reference, and answers 416 past the end', async () => {
+    const all = await api().get('/device/all?limit=-1');
+    expect(all.body.totalCount).toBe(3);
+    expect(all.body.devices).toHaveLength(3);
+    const names = all.body.devices.map((d: { name: string }) => d.name);
+
+    const second = await api().get('/device/all?offset=1&limit=1');
+    expect(second.body).toMatchObject({ totalCount: 3 });
+    expect(second.body.devices.map((d: { name: string }) => d.name)).toEqual([names[1]]);
+
+    const labelled = await api().get('/device/all?labels=line-2,bench');
+    expect(labelled.body.devices.map((d: { name: string }) => d.name).sort()).toEqual(['Demo-Actuator01', 'Good-One']);
+
+    expect((await api().get('/device/profile/name/Demo-Actuator')).body.totalCount).toBe(2);
+    expect((await api().get('/device/service/name/device-demo')).body.totalCount).toBe(3);
+    expect((await api().get('/device/all?offset=3')).status).toBe(416);
+    expect((await api().get('/device/all?limit=abc')).status).toBe(400);
+
+    const byMaker = await api().get('/deviceprofile/manufacturer/Gateway%20Demo%20Works/model/GA-7');
+    expect(byMaker.body.profiles.map((p: { name: string }) => p.name)).toEqual(['Demo-Actuator']);
+    const basic = await api().get('/deviceprofile/basicinfo/all');
+    expect(basic.body.profiles[0]).not.toHaveProperty('deviceResources');
+    expect((await api().get('/device/check/name/Good-One')).status).toBe(200);
+    expect((await api().get('/device/check/name/Nobody')).status).toBe(404);
+  });
+
+  it('patches devices, profile parts and watchers, and publishes a system event for every change', async () => {
+    events.clear();
+    const patched = await api().batch('PATCH', '/device', 'device', [{ name: 'Good-One', adminState: 'LOCKED' }]);
+    expect(patched.body.map((r) => r.statusCode)).toEqual([200]);
+    expect((await api().get('/device/name/Good-One')).body.device.adminState).toBe('LOCKED');
+
+    const resource = { name: 'Humidity', properties: { valueType: 'Float32', readWrite: 'R', units: '%' } };
+    const addedResource = await api().call('POST', '/deviceprofile/resource', [{ apiVersion: 'v3', profileName: 'Demo-Actuator', resource }]);
+    expect(addedResource.body.map((r: { statusCode: number }) => r.statusCode)).toEqual([201]);
+    expect((await api().get('/deviceresource/profile/Demo-Actuator/resource/Humidity')).body.resource).toMatchObject(resource);
+
+    const basic = await api().batch('PATCH', '/deviceprofile/basicinfo', 'basicinfo', [{ name: 'Demo-Actuator', model: 'GA-8' }]);
+    expect(basic.body[0].statusCode).toBe(200);
+    expect((await api().get('/deviceprofile/name/Demo-Actuator')).body.profile.model).toBe('GA-8');
+
+    await api().delete('/device/name/Good-One');
+    await events.waitFor(4);
+    expect(events.topics()).toEqual([
+      'edgex/system-events/core-metadata/device/update/device-demo/Demo-Actuator',
+      'edgex/system-events/core-metadata/deviceprofile/update/core-metadata/Demo-Actuator',
+      'edgex/system-events/core-metadata/deviceprofile/update/core-metadata/Demo-Actuator',
+      'edgex/system-events/core-metadata/device/delete/device-demo/Demo-Actuator',
+    ]);
+    expect(events.received[0].envelope.payload).toMatchObject({ type: 'device', action: 'update', source: 'core-metadata', details: { name: 'Good-One', adminState: 'LOCKED' } });
+  });
+});
+
+describe('metadata resource folders', () => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('loads profiles, devices and watchers at boot idempotently; devices wait for their device service', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gw-md-folders-'));
+    dirs.push(root);
+    mkdirSync(join(root, 'profiles'));
+    mkdirSync(join(root, 'devices', 'device-demo'), { recursive: true });
+    mkdirSync(join(root, 'watchers'));
+    writeFileSync(join(root, 'profiles', 'demo.yaml'), fixture('demo-actuator.profile.yaml'));
+    writeFileSync(join(root, 'profiles', 'broken.yaml'), 'name: Broken\ndeviceResources: [\n');
+    writeFileSync(join(root, 'devices', 'device-demo', 'demo.yaml'), fixture('demo-actuator.devices.yaml'));
+    writeFileSync(join(root, 'watchers', 'demo.yaml'), fixture('demo-actuator.provision-watcher.yaml'));
+    const folders = { profilesDir: join(root, 'profiles'), devicesDir: join(root, 'devices'), provisionWatchersDir: join(root, 'watchers') };
+
+    const [db] = testDatabases();
+    const bus = createMessageBus({ type: 'memory' });
+    await bus.connect();
+    try {
+      let h = await boot(db, bus, folders);
+      expect(h.metadata.loader.report).toEqual({ added: 1, kept: 0, waiting: 3, rejected: 1 });
+      expect((await h.client.get('/deviceprofile/name/Demo-Actuator')).status).toBe(200);
+      expect((await h.client.get('/device/all')).body.totalCount).toBe(0);
+
+      await h.client.batch('POST', '/deviceservice', 'service', [SERVICE]);
+      expect((await h.client.get('/device/service/name/device-demo')).body.totalCount).toBe(2);
+      expect((await h.client.get('/provisionwatcher/all')).body.totalCount).toBe(1);
+      await h.metadata.close();
+
+      h = await boot(db, bus, folders);
+      expect(h.metadata.loader.report).toEqual({ added: 0, kept: 4, waiting: 0, rejected: 1 });
+      expect((await h.client.get('/device/all')).body.totalCount).toBe(2);
+      await h.metadata.close();
+    } finally {
+      await bus.close();
+      await db.cleanup();
+    }
+  });
+});
