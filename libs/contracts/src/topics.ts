@@ -36,7 +36,20 @@ export class Topics {
     return this.join('device', 'command', 'request', service, '#');
   }
 
-  /** `response/{service}/{requestId}`: replies to a request made by `service`. */
+  /** `core/command/request/{device}/{command}/{get|set}`: the command API of core-command over the bus. */
+  coreCommandRequest(device: string, command: string, method: 'get' | 'set'): string {
+    return this.join('core', 'command', 'request', device, command, method);
+  }
+
+  /** What core-command listens on for commands sent over the bus. */
+  allCoreCommandRequests(): string {
+    return this.join('core', 'command', 'request', '#');
+  }
+
+  /**
+   * `response/{service}/{requestId}`: the answer to a request addressed to
+   * `service` (a device service, or core-command), as EdgeX names it.
+   */
   response(service: string, requestId: string): string {
     return this.join('response', service, requestId);
   }

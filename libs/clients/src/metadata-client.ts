@@ -1,0 +1,92 @@
+import { API_VERSION, Device, DeviceProfile, DeviceService, ErrorKind, GatewayError, ProvisionWatcher } from '@gw/contracts';
+import { EdgeXHttpClient, HttpClientOptions } from './http-client';
+
+interface ItemOutcome {
+  statusCode: number;
+  message?: string;
+  id?: string;
+}
+
+/** Pages are fetched until totalCount is reached, so callers always get the whole list. */
+const PAGE = 500;
+
+/** core-metadata's REST API as device services and core-command use it. */
+export class MetadataClient {
+  private readonly http: EdgeXHttpClient;
+
+  constructor(options: HttpClientOptions) {
+    this.http = new EdgeXHttpClient(options);
+  }
+
+  async device(name: string): Promise<Device> {
+    return (await this.http.request<{ device: Device }>('GET', `/device/name/${encodeURIComponent(name)}`)).device;
+  }
+
+  async profile(name: string): Promise<DeviceProfile> {
+    return (await this.http.request<{ profile: DeviceProfile }>('GET', `/deviceprofile/name/${encodeURIComponent(name)}`)).profile;
+  }
+
+  async deviceService(name: string): Promise<DeviceService> {
+    return (await this.http.request<{ service: DeviceService }>('GET', `/deviceservice/name/${encodeURIComponent(name)}`)).service;
+  }
+
+  devicesOfService(serviceName: string): Promise<Device[]> {
+    return this.all<Device>(`/device/service/name/${encodeURIComponent(serviceName)}`, 'devices');
+  }
+
+  allDevices(): Promise<Device[]> {
+    return this.all<Device>('/device/all', 'devices');
+  }
+
+  watchersOfService(serviceName: string): Promise<ProvisionWatcher[]> {
+    return this.all<ProvisionWatcher>(`/provisionwatcher/service/name/${encodeURIComponent(serviceName)}`, 'provisionWatchers');
+  }
+
+  /** Adds the service, or updates it when it is already registered (device services do this at every start). */
+  async registerDeviceService(service: Omit<DeviceService, 'id' | 'created' | 'modified'>): Promise<void> {
+    const [outcome] = await this.batch('POST', '/deviceservice', 'service', [service]);
+    if (outcome.statusCode === 409) {
+      this.expectOk(await this.batch('PATCH', '/deviceservice', 'service', [service]));
+      return;
+    }
+    this.expectOk([outcome]);
+  }
+
+  async addDevice(device: Device): Promise<string> {
+    const [outcome] = this.expectOk(await this.batch('POST', '/device', 'device', [device]));
+    return outcome.id ?? '';
+  }
+
+  async patchDevice(patch: Partial<Device> & { name: string }): Promise<void> {
+    this.expectOk(await this.batch('PATCH', '/device', 'device', [patch]));
+  }
+
+  private async all<T>(path: string, key: string): Promise<T[]> {
+    const items: T[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.http.request<{ totalCount: number } & Record<string, T[]>>('GET', `${path}?offset=${offset}&limit=${PAGE}`).catch(
+        (err: unknown) => {
+          // EdgeX answers 416 for an offset past the end of an empty list.
+          if (GatewayError.is(err, ErrorKind.RangeNotSatisfiable)) return { totalCount: 0 } as { totalCount: number } & Record<string, T[]>;
+          throw err;
+        },
+      );
+      items.push(...(page[key] ?? []));
+      if (items.length >= page.totalCount || (page[key] ?? []).length === 0) return items;
+    }
+  }
+
+  private batch(method: string, path: string, key: string, items: unknown[]): Promise<ItemOutcome[]> {
+    return this.http.request<ItemOutcome[]>(method, path, items.map((item) => ({ apiVersion: API_VERSION, [key]: item })));
+  }
+
+  private expectOk(outcomes: ItemOutcome[]): ItemOutcome[] {
+    for (const outcome of outcomes) {
+      if (outcome.statusCode >= 300) {
+        const kind = outcome.statusCode === 404 ? ErrorKind.EntityNotFound : outcome.statusCode === 409 ? ErrorKind.DuplicateName : ErrorKind.ContractInvalid;
+        throw new GatewayError(kind, outcome.message ?? `metadata answered ${outcome.statusCode}`);
+      }
+    }
+    return outcomes;
+  }
+}

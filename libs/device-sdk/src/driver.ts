@@ -1,0 +1,86 @@
+/**
+ * The contract between the device-service SDK and a protocol driver. The SDK
+ * owns scheduling, transforms, mappings, assertions, admin/operating state,
+ * onChange filtering and publishing; a driver only talks to its devices.
+ * (EdgeX's ProtocolDriver, reshaped for async TypeScript.)
+ */
+import { Device, DeviceProfile, DeviceResource, ProvisionWatcher, ValueType } from '@gw/contracts';
+
+/** A value as the driver reads or writes it, before (read) or after (write) the SDK's transforms. */
+export type RawValue = boolean | number | bigint | string | Uint8Array | unknown[] | Record<string, unknown>;
+
+/** One resource to read or write, with what the driver needs to address it. */
+export interface CommandRequest {
+  resource: DeviceResource;
+  /** The resource's `attributes` (driver-specific addressing, e.g. modbus primaryTable/startingAddress). */
+  attributes: Record<string, unknown>;
+  valueType: ValueType;
+}
+
+export interface ReadResult {
+  /** Same order as the requests. */
+  value: RawValue;
+  /** Device time of the value in ns since the epoch, when the device supplies one. */
+  origin?: number;
+}
+
+export interface WriteRequest extends CommandRequest {
+  /** Already reverse-transformed and range-checked by the SDK. */
+  value: RawValue;
+}
+
+/** A device found by discovery; matched against provision watchers by its protocol properties. */
+export interface DiscoveredDevice {
+  name: string;
+  description?: string;
+  labels?: string[];
+  protocols: Device['protocols'];
+  properties?: Record<string, unknown>;
+}
+
+/** Values a device reports on its own (OPC UA monitoring, BLE notify, ZigBee reports). */
+export interface AsyncValues {
+  deviceName: string;
+  sourceName: string;
+  values: Array<{ resourceName: string; value: RawValue; origin?: number }>;
+}
+
+/** What the SDK offers a driver. */
+export interface DriverContext {
+  serviceName: string;
+  logger: {
+    debug(obj: object, msg?: string): void;
+    info(obj: object, msg?: string): void;
+    warn(obj: object, msg?: string): void;
+    error(obj: object, msg?: string): void;
+  };
+  /** Push path: the SDK transforms, filters and publishes these like polled values. */
+  pushValues(values: AsyncValues): void;
+}
+
+export interface ProtocolDriver {
+  /** Called once before anything else; driver-wide settings come from its own config. */
+  initialize(context: DriverContext): Promise<void>;
+  start(): Promise<void>;
+  stop(force: boolean): Promise<void>;
+
+  /**
+   * Reads several resources of one device in one go (the SDK groups what is due
+   * together so drivers such as Modbus can coalesce). Rejects with a
+   * GatewayError whose kind says what went wrong (Timeout, Communication,
+   * ContractInvalid for a bad attribute naming device, resource and attribute).
+   */
+  read(device: Device, profile: DeviceProfile, requests: CommandRequest[]): Promise<ReadResult[]>;
+  write(device: Device, profile: DeviceProfile, requests: WriteRequest[]): Promise<void>;
+
+  /** Validates a device's protocol properties (and the attributes its profile uses) before it is accepted. */
+  validateDevice(device: Device, profile?: DeviceProfile): Promise<void>;
+  addDevice(device: Device, profile?: DeviceProfile): Promise<void>;
+  updateDevice(device: Device, profile?: DeviceProfile): Promise<void>;
+  removeDevice(device: Device): Promise<void>;
+
+  /** Optional: finds devices on the configured networks. */
+  discover?(): Promise<DiscoveredDevice[]>;
+  /** Optional: a watcher changed (drivers rarely care). */
+  provisionWatcherChanged?(watcher: ProvisionWatcher): void;
+}
