@@ -15,9 +15,9 @@ export class DeliveryContext {
   private readonly dropLog: ThrottledLog;
 
   constructor(readonly logger: BusLogger) {
-    this.malformedLog = new ThrottledLog((m, o) => logger.warn(m, o));
-    this.handlerLog = new ThrottledLog((m, o) => logger.error(m, o));
-    this.dropLog = new ThrottledLog((m, o) => logger.warn(m, o));
+    this.malformedLog = new ThrottledLog((o, m) => logger.warn(o, m));
+    this.handlerLog = new ThrottledLog((o, m) => logger.error(o, m));
+    this.dropLog = new ThrottledLog((o, m) => logger.warn(o, m));
   }
 
   /** Decodes a wire message; a malformed one is logged, counted and yields undefined. */
@@ -30,7 +30,7 @@ export class DeliveryContext {
 
   malformed(topic: string, reason: string): void {
     this.stats.malformed++;
-    this.malformedLog.write('message bus: skipped a malformed message', { topic, reason, malformedTotal: this.stats.malformed });
+    this.malformedLog.write({ topic, reason, malformedTotal: this.stats.malformed }, 'message bus: skipped a malformed message');
   }
 
   /** Runs a handler; never rejects, so callers can acknowledge afterwards unconditionally. */
@@ -40,21 +40,27 @@ export class DeliveryContext {
       this.stats.delivered++;
     } catch (err) {
       this.stats.handlerErrors++;
-      this.handlerLog.write('message bus: a subscriber handler failed; the message counts as handled', {
-        topic,
-        correlationID: envelope.correlationID,
-        error: err instanceof Error ? err.message : String(err),
-        handlerErrorsTotal: this.stats.handlerErrors,
-      });
+      this.handlerLog.write(
+        {
+          topic,
+          correlationID: envelope.correlationID,
+          error: err instanceof Error ? err.message : String(err),
+          handlerErrorsTotal: this.stats.handlerErrors,
+        },
+        'message bus: a subscriber handler failed; the message counts as handled',
+      );
     }
   }
 
   dropped(where: string, count = 1): void {
     this.stats.dropped += count;
-    this.dropLog.write('message bus: a bounded queue was full, dropped the oldest messages', {
-      where,
-      droppedTotal: this.stats.dropped,
-    });
+    this.dropLog.write(
+      {
+        where,
+        droppedTotal: this.stats.dropped,
+      },
+      'message bus: a bounded queue was full, dropped the oldest messages',
+    );
   }
 }
 

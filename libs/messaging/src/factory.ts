@@ -42,16 +42,16 @@ const DEFAULT_URLS: Record<Exclude<BusType, 'memory'>, string> = {
 export function createMessageBus(config: BusConfig, logger: BusLogger = silentLogger): ManagedMessageBus {
   switch (config.type) {
     case 'memory':
-      logger.info('message bus: in-process');
+      logger.info({}, 'message bus: in-process');
       return new MemoryMessageBus({ broker: config.broker, deliveryQueueLimit: config.deliveryQueueLimit }, logger);
     case 'mqtt': {
       const url = config.url ?? DEFAULT_URLS.mqtt;
-      logger.info('message bus: MQTT', describe(config, url));
+      logger.info(describe(config, url), 'message bus: MQTT');
       return new MqttMessageBus({ ...config, url }, logger);
     }
     case 'redis': {
       const url = config.url ?? DEFAULT_URLS.redis;
-      logger.info('message bus: Redis', describe(config, url));
+      logger.info(describe(config, url), 'message bus: Redis');
       return new RedisMessageBus({ ...config, url }, logger);
     }
     default:

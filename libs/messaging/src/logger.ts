@@ -1,11 +1,13 @@
 /**
- * The logger the bus writes to. Structural on purpose: pino, Nest's logger
- * adapter and a test spy all fit, and messaging stays free of service-kit.
+ * The logger the bus writes to. Structural on purpose, so messaging stays free
+ * of service-kit: a pino `Logger` (what service-kit hands out) or a test spy
+ * fits as is. Arguments in pino's order, context first: `(obj, msg)`, the same
+ * convention as the rest of the project; a call without context passes `{}`.
  */
 export interface BusLogger {
-  info(msg: string, obj?: Record<string, unknown>): void;
-  warn(msg: string, obj?: Record<string, unknown>): void;
-  error(msg: string, obj?: Record<string, unknown>): void;
+  info(obj: Record<string, unknown>, msg?: string): void;
+  warn(obj: Record<string, unknown>, msg?: string): void;
+  error(obj: Record<string, unknown>, msg?: string): void;
 }
 
 export const silentLogger: BusLogger = {
@@ -36,11 +38,11 @@ export class ThrottledLog {
   private suppressed = 0;
 
   constructor(
-    private readonly log: (msg: string, obj?: Record<string, unknown>) => void,
+    private readonly log: (obj: Record<string, unknown>, msg: string) => void,
     private readonly intervalMs = 10_000,
   ) {}
 
-  write(msg: string, obj: Record<string, unknown> = {}): void {
+  write(obj: Record<string, unknown>, msg: string): void {
     const now = Date.now();
     if (now - this.lastAt < this.intervalMs) {
       this.suppressed++;
@@ -49,6 +51,6 @@ export class ThrottledLog {
     const extra = this.suppressed > 0 ? { suppressedSinceLast: this.suppressed } : {};
     this.lastAt = now;
     this.suppressed = 0;
-    this.log(msg, { ...obj, ...extra });
+    this.log({ ...obj, ...extra }, msg);
   }
 }

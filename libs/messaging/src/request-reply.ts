@@ -65,9 +65,12 @@ async function release(subscription: Subscription, logger: BusLogger, responseTo
   try {
     await subscription.unsubscribe();
   } catch (err) {
-    logger.warn('message bus: could not release a response subscription', {
-      responseTopic,
-      error: err instanceof Error ? err.message : String(err),
-    });
+    logger.warn(
+      {
+        responseTopic,
+        error: err instanceof Error ? err.message : String(err),
+      },
+      'message bus: could not release a response subscription',
+    );
   }
 }

@@ -50,11 +50,14 @@ export class MemoryBroker {
         slot.droppedWhileAway++;
         // Once per power of ten: enough to notice, never a flood.
         if (Number.isInteger(Math.log10(slot.droppedWhileAway))) {
-          this.logger.warn('in-process bus: durable subscriber is away and its queue is full; dropping oldest', {
-            durable: slot.name,
-            limit: slot.queue.limit,
-            droppedWhileAway: slot.droppedWhileAway,
-          });
+          this.logger.warn(
+            {
+              durable: slot.name,
+              limit: slot.queue.limit,
+              droppedWhileAway: slot.droppedWhileAway,
+            },
+            'in-process bus: durable subscriber is away and its queue is full; dropping oldest',
+          );
         }
       }
     }

@@ -37,8 +37,8 @@ export class MqttDurableSubscriber {
     private readonly settings: DurableSubscriberSettings,
     private readonly ctx: DeliveryContext,
   ) {
-    this.unroutedLog = new ThrottledLog((m, o) => ctx.logger.warn(m, o));
-    this.connectionLog = new ThrottledLog((m, o) => ctx.logger.warn(m, o));
+    this.unroutedLog = new ThrottledLog((o, m) => ctx.logger.warn(o, m));
+    this.connectionLog = new ThrottledLog((o, m) => ctx.logger.warn(o, m));
   }
 
   get connected(): boolean {
@@ -54,13 +54,13 @@ export class MqttDurableSubscriber {
     client.on('connect', () => {
       if (everConnected) {
         this.ctx.stats.reconnects++;
-        this.ctx.logger.info('MQTT bus: durable subscriber reconnected', { durable: name });
+        this.ctx.logger.info({ durable: name }, 'MQTT bus: durable subscriber reconnected');
       }
       everConnected = true;
     });
-    client.on('offline', () => this.ctx.logger.warn('MQTT bus: durable subscriber lost the broker; reconnecting', { durable: name }));
+    client.on('offline', () => this.ctx.logger.warn({ durable: name }, 'MQTT bus: durable subscriber lost the broker; reconnecting'));
     client.on('error', (err) =>
-      this.connectionLog.write('MQTT bus: durable subscriber connection error', { durable: name, error: err.message }),
+      this.connectionLog.write({ durable: name, error: err.message }, 'MQTT bus: durable subscriber connection error'),
     );
 
     const connected = waitForConnect(client, connectTimeoutMs, `durable subscriber "${name}"`);
@@ -98,11 +98,14 @@ export class MqttDurableSubscriber {
     this.inHand = (async () => {
       if (!this.settings.filter.matches(topic)) {
         // A subscription left in the session by an earlier filter of this name.
-        this.unroutedLog.write('MQTT bus: durable session delivered a topic outside its filter; acknowledged and skipped', {
-          durable: this.settings.name,
-          filter: this.settings.filter.filter,
-          topic,
-        });
+        this.unroutedLog.write(
+          {
+            durable: this.settings.name,
+            filter: this.settings.filter.filter,
+            topic,
+          },
+          'MQTT bus: durable session delivered a topic outside its filter; acknowledged and skipped',
+        );
         return;
       }
       const envelope = this.ctx.decode(topic, packet.payload);

@@ -62,7 +62,7 @@ export class MqttMessageBus implements ManagedMessageBus {
     this.ctx = new DeliveryContext(logger);
     this.clientId = options.clientId ?? `gw-${randomUUID().slice(0, 8)}`;
     this.publishes = new PublishQueue(options.publishQueueLimit ?? DEFAULT_PUBLISH_QUEUE_LIMIT, 'MQTT bus');
-    this.connectionLog = new ThrottledLog((m, o) => logger.warn(m, o));
+    this.connectionLog = new ThrottledLog((o, m) => logger.warn(o, m));
   }
 
   get connected(): boolean {
@@ -90,15 +90,15 @@ export class MqttMessageBus implements ManagedMessageBus {
       this.publishes.setWindow(client.serverProperties?.receiveMaximum ?? 65_535);
       if (everConnected) {
         this.ctx.stats.reconnects++;
-        logger.info('MQTT bus: reconnected', { url: redactUrl(this.options.url), clientId: this.clientId });
+        logger.info({ url: redactUrl(this.options.url), clientId: this.clientId }, 'MQTT bus: reconnected');
       }
       everConnected = true;
     });
     client.on('offline', () => {
       if (this.closing) return;
-      logger.warn('MQTT bus: lost the broker; reconnecting', { url: redactUrl(this.options.url), pendingPublishes: this.publishes.size });
+      logger.warn({ url: redactUrl(this.options.url), pendingPublishes: this.publishes.size }, 'MQTT bus: lost the broker; reconnecting');
     });
-    client.on('error', (err) => this.connectionLog.write('MQTT bus: connection error', { clientId: this.clientId, error: err.message }));
+    client.on('error', (err) => this.connectionLog.write({ clientId: this.clientId, error: err.message }, 'MQTT bus: connection error'));
 
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const connected = waitForConnect(client, timeoutMs, `MQTT bus ${redactUrl(this.options.url)}`);
@@ -110,7 +110,7 @@ export class MqttMessageBus implements ManagedMessageBus {
       await endClient(client, false);
       throw err;
     }
-    logger.info('MQTT bus: connected', { url: redactUrl(this.options.url), clientId: this.clientId });
+    logger.info({ url: redactUrl(this.options.url), clientId: this.clientId }, 'MQTT bus: connected');
   }
 
   async publish(topic: string, envelope: MessageEnvelope): Promise<void> {
@@ -265,7 +265,7 @@ export class MqttMessageBus implements ManagedMessageBus {
     if (!client || this.closing) return;
     // Fire and forget: offline, mqtt.js sends it after reconnecting (or drops it with the clean session).
     client.unsubscribe(route.filter.filter, (err) => {
-      if (err) this.connectionLog.write('MQTT bus: unsubscribe failed', { filter: route.filter.filter, error: err.message });
+      if (err) this.connectionLog.write({ filter: route.filter.filter, error: err.message }, 'MQTT bus: unsubscribe failed');
     });
   }
 

@@ -83,7 +83,7 @@ export class RedisMessageBus implements ManagedMessageBus {
     this.keyPrefix = options.keyPrefix ?? 'gw:';
     this.routing = new StreamRouting(options.streamTopics ?? DEFAULT_STREAM_TOPICS, this.keyPrefix);
     this.publishes = new PublishQueue(options.publishQueueLimit ?? DEFAULT_PUBLISH_QUEUE_LIMIT, 'Redis bus');
-    this.connectionLog = new ThrottledLog((m, o) => logger.warn(m, o));
+    this.connectionLog = new ThrottledLog((o, m) => logger.warn(o, m));
   }
 
   get connected(): boolean {
@@ -110,7 +110,7 @@ export class RedisMessageBus implements ManagedMessageBus {
       sub.disconnect();
       throw err;
     }
-    this.ctx.logger.info('Redis bus: connected', { url: redactUrl(this.options.url) });
+    this.ctx.logger.info({ url: redactUrl(this.options.url) }, 'Redis bus: connected');
   }
 
   async publish(topic: string, envelope: MessageEnvelope): Promise<void> {
@@ -255,7 +255,7 @@ export class RedisMessageBus implements ManagedMessageBus {
     this.routes.delete(routeKey);
     if (this.closing || !this.sub) return;
     (pattern ? this.sub.punsubscribe(channel) : this.sub.unsubscribe(channel)).catch((err: Error) =>
-      this.connectionLog.write('Redis bus: unsubscribe failed', { channel, error: err.message }),
+      this.connectionLog.write({ channel, error: err.message }, 'Redis bus: unsubscribe failed'),
     );
   }
 
@@ -266,16 +266,16 @@ export class RedisMessageBus implements ManagedMessageBus {
     conn.on('ready', () => {
       if (everReady && down) {
         if (countReconnects) this.ctx.stats.reconnects++;
-        this.ctx.logger.info('Redis bus: reconnected', { role });
+        this.ctx.logger.info({ role }, 'Redis bus: reconnected');
       }
       everReady = true;
       down = false;
     });
     conn.on('close', () => {
-      if (everReady && !down && !this.closing) this.ctx.logger.warn('Redis bus: lost Redis; reconnecting', { role });
+      if (everReady && !down && !this.closing) this.ctx.logger.warn({ role }, 'Redis bus: lost Redis; reconnecting');
       down = true;
     });
-    conn.on('error', (err: Error) => this.connectionLog.write('Redis bus: connection error', { role, error: err.message }));
+    conn.on('error', (err: Error) => this.connectionLog.write({ role, error: err.message }, 'Redis bus: connection error'));
     return conn;
   }
 

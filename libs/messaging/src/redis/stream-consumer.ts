@@ -41,7 +41,7 @@ export class RedisStreamConsumer {
     private readonly settings: StreamConsumerSettings,
     private readonly ctx: DeliveryContext,
   ) {
-    this.errorLog = new ThrottledLog((m, o) => ctx.logger.warn(m, o));
+    this.errorLog = new ThrottledLog((o, m) => ctx.logger.warn(o, m));
   }
 
   /** Creates the group at the stream's end the first time: a new subscriber starts with new events. */
@@ -84,10 +84,10 @@ export class RedisStreamConsumer {
           // The stream or group vanished (Redis restarted without persistence):
           // recreate from the stream's start so nothing published since is missed.
           const { name, key } = this.settings;
-          this.ctx.logger.warn('Redis bus: consumer group was gone; recreated it', { durable: name, stream: key });
+          this.ctx.logger.warn({ durable: name, stream: key }, 'Redis bus: consumer group was gone; recreated it');
           await this.ensureGroup('0').catch(() => undefined);
         } else {
-          this.errorLog.write('Redis bus: durable read failed; retrying', { durable: this.settings.name, error: message });
+          this.errorLog.write({ durable: this.settings.name, error: message }, 'Redis bus: durable read failed; retrying');
           await this.pause(this.settings.retryDelayMs);
         }
         // After any failure, start again from our pending entries: a read that was
