@@ -7,15 +7,19 @@ interface ItemOutcome {
   id?: string;
 }
 
-/** Pages are fetched until totalCount is reached, so callers always get the whole list. */
-const PAGE = 500;
+export interface MetadataClientOptions extends HttpClientOptions {
+  /** Listings are fetched page by page until totalCount is reached, so callers always get the whole list. */
+  pageSize?: number;
+}
 
 /** core-metadata's REST API as device services and core-command use it. */
 export class MetadataClient {
   private readonly http: EdgeXHttpClient;
+  private readonly pageSize: number;
 
-  constructor(options: HttpClientOptions) {
+  constructor(options: MetadataClientOptions) {
     this.http = new EdgeXHttpClient(options);
+    this.pageSize = options.pageSize ?? 500;
   }
 
   async device(name: string): Promise<Device> {
@@ -63,8 +67,8 @@ export class MetadataClient {
 
   private async all<T>(path: string, key: string): Promise<T[]> {
     const items: T[] = [];
-    for (let offset = 0; ; offset += PAGE) {
-      const page = await this.http.request<{ totalCount: number } & Record<string, T[]>>('GET', `${path}?offset=${offset}&limit=${PAGE}`).catch(
+    for (let offset = 0; ; offset += this.pageSize) {
+      const page = await this.http.request<{ totalCount: number } & Record<string, T[]>>('GET', `${path}?offset=${offset}&limit=${this.pageSize}`).catch(
         (err: unknown) => {
           // EdgeX answers 416 for an offset past the end of an empty list.
           if (GatewayError.is(err, ErrorKind.RangeNotSatisfiable)) return { totalCount: 0 } as { totalCount: number } & Record<string, T[]>;
