@@ -1,38 +1,52 @@
-import { createMessageBus } from '@gw/messaging';
-import { createLogger, toBusConfig } from '@gw/service-kit';
+import { createMessageBus, ManagedMessageBus } from '@gw/messaging';
+import { createLogger, Logger, toBusConfig } from '@gw/service-kit';
 // The gateway is the one composition root allowed to mount other apps.
-import { startMetadata } from '../../metadata/src/metadata.app';
-import { loadGatewayConfig } from './config';
+import { RunningMetadata, startMetadata } from '../../metadata/src/metadata.app';
+import { GatewayConfig, loadGatewayConfig } from './config';
 
-/**
- * Starts every service that needs no hardware in this process and stops them
- * in reverse order on Ctrl-C / SIGTERM.
- */
+export interface RunningGateway {
+  bus: ManagedMessageBus;
+  metadata: RunningMetadata;
+  /** Stops the services in reverse order of start, then the bus; queued writes are flushed first. */
+  close(): Promise<void>;
+}
+
+/** Starts every service that needs no hardware in this process, sharing one bus. */
+export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningGateway> {
+  const started = Date.now();
+  const bus = createMessageBus(toBusConfig(config, 'gateway'), logger);
+  await bus.connect();
+  const stack: Array<() => Promise<void>> = [() => bus.close()];
+  const serviceLogger = (name: string) => createLogger(name, config.logLevel);
+  try {
+    const metadata = await startMetadata(
+      { ...config, serviceName: 'core-metadata', port: config.metadataPort, database: config.metadataDatabase },
+      { bus, logger: serviceLogger('core-metadata') },
+    );
+    stack.push(() => metadata.close());
+    logger.info({ ms: Date.now() - started, metadata: metadata.url }, 'gateway ready');
+    return { bus, metadata, close: () => unwind(stack) };
+  } catch (err) {
+    await unwind(stack);
+    throw err;
+  }
+}
+
+async function unwind(stack: Array<() => Promise<void>>): Promise<void> {
+  while (stack.length) await stack.pop()!();
+}
+
+/** `npm start`: configuration from the environment, Ctrl-C / SIGTERM stop it cleanly. */
 export async function runGateway(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.logLevel);
-  const bus = createMessageBus(toBusConfig(config, 'gateway'), logger);
-  await bus.connect();
-
-  const started = Date.now();
-  const metadata = await startMetadata(
-    {
-      ...config,
-      serviceName: 'core-metadata',
-      port: config.metadataPort,
-      database: config.metadataDatabase,
-    },
-    { bus, logger: createLogger('core-metadata', config.logLevel) },
-  );
-  logger.info({ ms: Date.now() - started, metadata: metadata.url }, 'gateway ready');
-
+  const gateway = await startGateway(config, logger);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'gateway stopping');
-    await metadata.close();
-    await bus.close();
+    await gateway.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
