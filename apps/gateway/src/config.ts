@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, byteSize, databaseUrl, LOG_LEVELS, loadConfig, oneOf, port, secret, text, int } from '@gw/service-kit';
+import { busConfigFields, byteSize, databaseUrl, duration, int, LOG_LEVELS, loadConfig, oneOf, port, secret, text } from '@gw/service-kit';
 
 /**
  * The one-process gateway (`npm start`): every service in one Node process,
@@ -18,6 +18,8 @@ export const GatewayConfigSchema = z.object({
   profilesDir: text().default('./resources/profiles'),
   devicesDir: text().default('./resources/devices'),
   provisionWatchersDir: text().default('./resources/provision-watchers'),
+  coreCommandPort: port().default(59882),
+  commandTimeout: duration().default('10s'),
 });
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
 

@@ -1,12 +1,15 @@
+import { MetadataClient } from '@gw/clients';
 import { createMessageBus, ManagedMessageBus } from '@gw/messaging';
 import { createLogger, Logger, toBusConfig } from '@gw/service-kit';
 // The gateway is the one composition root allowed to mount other apps.
 import { RunningMetadata, startMetadata } from '../../metadata/src/metadata.app';
+import { RunningCoreCommand, startCoreCommand } from '../../core-command/src/core-command.app';
 import { GatewayConfig, loadGatewayConfig } from './config';
 
 export interface RunningGateway {
   bus: ManagedMessageBus;
   metadata: RunningMetadata;
+  coreCommand: RunningCoreCommand;
   /** Stops the services in reverse order of start, then the bus; queued writes are flushed first. */
   close(): Promise<void>;
 }
@@ -24,8 +27,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       { bus, logger: serviceLogger('core-metadata') },
     );
     stack.push(() => metadata.close());
-    logger.info({ ms: Date.now() - started, metadata: metadata.url }, 'gateway ready');
-    return { bus, metadata, close: () => unwind(stack) };
+    const metadataClient = new MetadataClient({ baseUrl: metadata.url, apiKey: config.apiKey });
+
+    const coreCommand = await startCoreCommand(
+      { ...config, serviceName: 'core-command', port: config.coreCommandPort },
+      { bus, logger: serviceLogger('core-command'), metadata: metadataClient },
+    );
+    stack.push(() => coreCommand.close());
+
+    logger.info({ ms: Date.now() - started, metadata: metadata.url, coreCommand: coreCommand.url }, 'gateway ready');
+    return { bus, metadata, coreCommand, close: () => unwind(stack) };
   } catch (err) {
     await unwind(stack);
     throw err;
