@@ -13,7 +13,9 @@ export const GatewayConfigSchema = z.object({
   apiKey: secret(text()).optional(),
   ...busConfigFields(),
   metadataPort: port().default(59881),
-  metadataDatabase: databaseUrl().default('sqlite:./data/metadata.db'),
+  /** Where the SQLite files of every service live unless a service's database is set. */
+  dataDir: text().default('./data'),
+  metadataDatabase: databaseUrl().optional(),
   maxResultCount: int(1, 100_000).default(1024),
   profilesDir: text().default('./resources/profiles'),
   devicesDir: text().default('./resources/devices'),

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { MetadataClient } from '@gw/clients';
+import type { PersistenceConfig } from '@gw/persistence';
 import { createMessageBus, ManagedMessageBus } from '@gw/messaging';
 import { createLogger, Logger, toBusConfig } from '@gw/service-kit';
 // The gateway is the one composition root allowed to mount other apps.
@@ -23,7 +25,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const serviceLogger = (name: string) => createLogger(name, config.logLevel);
   try {
     const metadata = await startMetadata(
-      { ...config, serviceName: 'core-metadata', port: config.metadataPort, database: config.metadataDatabase },
+      {
+        ...config,
+        serviceName: 'core-metadata',
+        port: config.metadataPort,
+        database: config.metadataDatabase ?? sqliteIn(config.dataDir, 'metadata.db'),
+      },
       { bus, logger: serviceLogger('core-metadata') },
     );
     stack.push(() => metadata.close());
@@ -41,6 +48,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     await unwind(stack);
     throw err;
   }
+}
+
+function sqliteIn(dir: string, file: string): PersistenceConfig {
+  return { type: 'sqlite', path: join(dir, file) };
 }
 
 async function unwind(stack: Array<() => Promise<void>>): Promise<void> {
