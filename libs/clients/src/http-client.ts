@@ -1,4 +1,4 @@
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, errorKindForStatus } from '@gw/contracts';
 
 export interface HttpClientOptions {
   /** e.g. http://core-metadata:59881 (no trailing /api/v3). */
@@ -7,20 +7,6 @@ export interface HttpClientOptions {
   apiKey?: string;
   timeoutMs?: number;
 }
-
-/** Status codes EdgeX answers with, back into the error kinds our code throws. */
-const KIND_BY_STATUS: Record<number, ErrorKind> = {
-  400: ErrorKind.ContractInvalid,
-  401: ErrorKind.Unauthorized,
-  404: ErrorKind.EntityNotFound,
-  405: ErrorKind.NotAllowed,
-  409: ErrorKind.StatusConflict,
-  413: ErrorKind.PayloadTooLarge,
-  416: ErrorKind.RangeNotSatisfiable,
-  423: ErrorKind.ServiceLocked,
-  503: ErrorKind.ServiceUnavailable,
-  504: ErrorKind.Timeout,
-};
 
 /**
  * A small JSON client for the EdgeX REST APIs of our own services. Errors come
@@ -59,7 +45,7 @@ export class EdgeXHttpClient {
     const json = text ? safeJson(text) : undefined;
     if (!response.ok && response.status !== 207) {
       const message = (json as { message?: string } | undefined)?.message ?? (text || response.statusText);
-      throw new GatewayError(KIND_BY_STATUS[response.status] ?? ErrorKind.Communication, message);
+      throw new GatewayError(errorKindForStatus(response.status), message);
     }
     return json as T;
   }

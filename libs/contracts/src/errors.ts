@@ -38,6 +38,31 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * The kind an HTTP status (or a status carried in an EdgeX response payload)
+ * stands for, so an answer from another service can be rethrown and mapped
+ * out again unchanged. Statuses without a kind of their own keep their class.
+ */
+export function errorKindForStatus(statusCode: number): ErrorKind {
+  const kind = KIND_BY_STATUS[statusCode];
+  if (kind) return kind;
+  return statusCode >= 400 && statusCode < 500 ? ErrorKind.ContractInvalid : ErrorKind.Communication;
+}
+
+const KIND_BY_STATUS: Record<number, ErrorKind> = {
+  400: ErrorKind.ContractInvalid,
+  401: ErrorKind.Unauthorized,
+  404: ErrorKind.EntityNotFound,
+  405: ErrorKind.NotAllowed,
+  409: ErrorKind.StatusConflict,
+  413: ErrorKind.PayloadTooLarge,
+  416: ErrorKind.RangeNotSatisfiable,
+  423: ErrorKind.ServiceLocked,
+  500: ErrorKind.Unknown,
+  503: ErrorKind.ServiceUnavailable,
+  504: ErrorKind.Timeout,
+};
+
 /** Wraps anything thrown into a GatewayError, keeping kinds that are already set. */
 export function toGatewayError(err: unknown, fallback: ErrorKind = ErrorKind.Unknown): GatewayError {
   if (err instanceof GatewayError) return err;

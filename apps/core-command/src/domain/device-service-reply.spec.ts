@@ -1,7 +1,7 @@
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, errorKindForStatus as kindForStatus } from '@gw/contracts';
 import { newEnvelope } from '@gw/messaging';
 import { statusForKind } from '@gw/service-kit';
-import { kindForStatus, readReply } from './device-service-reply';
+import { readReply } from './device-service-reply';
 
 const label = { serviceName: 'device-virtual', deviceName: 'Pump-1', commandName: 'Speed', method: 'set' as const };
 
