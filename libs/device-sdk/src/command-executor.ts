@@ -1,0 +1,198 @@
+/**
+ * The command pipeline shared by REST, the bus, and autoEvents: find the
+ * device and the command (a deviceCommand or a plain deviceResource), check
+ * admin state and readWrite, call the driver once for all resources involved,
+ * turn raw values into readings (transforms, assertion, mappings) or SET
+ * parameters into raw values (mappings, parsing, min/max, reverse transforms),
+ * and tell the operating-state tracker how the device answered.
+ */
+import { Device, ErrorKind, Event, GatewayError, toGatewayError } from '@gw/contracts';
+import type { Clock } from './clock';
+import { DeviceRegistry } from './device-registry';
+import type { ProtocolDriver, ReadResult, WriteRequest } from './driver';
+import { buildEvent, EventPublisher } from './event-publisher';
+import { OperatingStateTracker } from './operating-state';
+import { ProfileView, Source } from './profile-view';
+import { makeReading } from './readings';
+import { mapForWrite, ReadingContext, toWriteValue } from './values';
+
+export interface GetOptions {
+  /** Also publish the event on the bus (`ds-pushevent`, default false). */
+  pushEvent?: boolean;
+  /** Return the event to the caller (`ds-returnevent`, default true). */
+  returnEvent?: boolean;
+}
+
+export interface SourceOutcome {
+  source: Source;
+  event?: Event;
+  error?: GatewayError;
+}
+
+export interface Target {
+  device: Device;
+  view: ProfileView;
+  source: Source;
+}
+
+/** No answer from a driver within this long is a Timeout, so one hung call cannot block a device for ever. */
+export const DEFAULT_DRIVER_TIMEOUT_MS = 30_000;
+
+export class CommandExecutor {
+  constructor(
+    private readonly registry: DeviceRegistry,
+    private readonly driver: ProtocolDriver,
+    private readonly tracker: OperatingStateTracker,
+    private readonly publisher: EventPublisher,
+    private readonly clock: Clock,
+    private readonly driverTimeoutMs = DEFAULT_DRIVER_TIMEOUT_MS,
+  ) {}
+
+  async get(deviceName: string, commandName: string, options: GetOptions = {}): Promise<Event | undefined> {
+    const { device, view, source } = this.resolve(deviceName, commandName);
+    if (source.readProblem) throw new GatewayError(ErrorKind.NotAllowed, `GET ${deviceName}/${commandName}: ${source.readProblem}`);
+    const [outcome] = await this.readSources(device, view, [source]);
+    if (outcome.error) throw outcome.error;
+    const event = outcome.event!;
+    if (options.pushEvent) this.publisher.publish(event);
+    return options.returnEvent === false ? undefined : event;
+  }
+
+  async set(deviceName: string, commandName: string, params: unknown): Promise<void> {
+    const { device, view, source } = this.resolve(deviceName, commandName);
+    if (source.writeProblem) throw new GatewayError(ErrorKind.NotAllowed, `SET ${deviceName}/${commandName}: ${source.writeProblem}`);
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      throw new GatewayError(ErrorKind.ContractInvalid, `SET ${deviceName}/${commandName}: expected a JSON object of resource names and values`);
+    }
+    const settings = params as Record<string, unknown>;
+    const known = new Set(source.operations.map((op) => op.resource.name));
+    const unknown = Object.keys(settings).filter((key) => !known.has(key));
+    if (unknown.length > 0) {
+      // EdgeX ignores them; a typo silently doing nothing is worse than a clear 400.
+      throw new GatewayError(
+        ErrorKind.ContractInvalid,
+        `SET ${deviceName}/${commandName}: ${unknown.map((k) => `"${k}"`).join(', ')} not among its resources (${[...known].join(', ')})`,
+      );
+    }
+    const requests: WriteRequest[] = source.operations.map((op) => {
+      let input = settings[op.resource.name] ?? op.defaultValue;
+      if (input === undefined) {
+        throw new GatewayError(
+          ErrorKind.ContractInvalid,
+          `SET ${deviceName}/${commandName}: no value for resource "${op.resource.name}", and it has no defaultValue`,
+        );
+      }
+      if (op.mappings && typeof input === 'string') input = mapForWrite(input, op.mappings);
+      return { ...op.request, value: toWriteValue(input, op.resource, device.name) };
+    });
+    try {
+      await this.withTimeout(() => this.driver.write(device, view.profile, requests), `write to ${device.name}`);
+    } catch (err) {
+      this.tracker.failed(device.name, err);
+      throw toGatewayError(err);
+    }
+    this.tracker.succeeded(device.name);
+  }
+
+  /**
+   * Reads every resource of `sources` with ONE driver.read (so a driver can
+   * coalesce them) and returns one event per source. A driver failure rejects;
+   * a value that cannot be turned into a reading fails only its source.
+   */
+  async readSources(device: Device, view: ProfileView, sources: Source[]): Promise<SourceOutcome[]> {
+    const requests = sources.length === 1 ? sources[0].requests : sources.flatMap((s) => s.requests);
+    let results: ReadResult[];
+    try {
+      results = await this.withTimeout(() => this.driver.read(device, view.profile, requests), `read from ${device.name}`);
+    } catch (err) {
+      this.tracker.failed(device.name, err);
+      throw toGatewayError(err);
+    }
+    if (!Array.isArray(results) || results.length !== requests.length) {
+      throw new GatewayError(
+        ErrorKind.Unknown,
+        `device ${device.name}: the driver returned ${Array.isArray(results) ? results.length : 'no'} values for ${requests.length} resources`,
+      );
+    }
+    const origin = this.clock.nowNs();
+    const ctx: ReadingContext = { deviceName: device.name, profileName: view.name, origin };
+    const assertionFailures: string[] = [];
+    let offset = 0;
+    const outcomes = sources.map((source): SourceOutcome => {
+      const start = offset;
+      offset += source.operations.length;
+      const failuresBefore = assertionFailures.length;
+      try {
+        const readings = source.operations.map((op, i) => {
+          const result = results[start + i];
+          const readingCtx = result.origin === undefined ? ctx : { ...ctx, origin: result.origin };
+          return makeReading(result.value, op.resource, op.mappings, readingCtx, assertionFailures);
+        });
+        if (assertionFailures.length > failuresBefore) {
+          return { source, error: new GatewayError(ErrorKind.Unknown, assertionFailures[failuresBefore]) };
+        }
+        return { source, event: buildEvent(device.name, view.name, source.name, origin, readings) };
+      } catch (err) {
+        return { source, error: toGatewayError(err) };
+      }
+    });
+    if (assertionFailures.length > 0) this.tracker.assertionFailed(device.name, assertionFailures[0]);
+    else this.tracker.succeeded(device.name);
+    return outcomes;
+  }
+
+  /**
+   * EdgeX's order of checks: service synchronised and unlocked, device known
+   * and unlocked and with a profile, then the command.
+   */
+  resolve(deviceName: string, commandName: string): Target {
+    if (!this.registry.synced) {
+      throw new GatewayError(ErrorKind.ServiceUnavailable, `${this.registry.serviceName} has not loaded its devices from core-metadata yet`);
+    }
+    if (this.registry.serviceLocked) throw new GatewayError(ErrorKind.ServiceLocked, `device service ${this.registry.serviceName} is LOCKED`);
+    const device = this.registry.device(deviceName);
+    if (!device) {
+      throw new GatewayError(ErrorKind.EntityNotFound, `device ${deviceName} does not exist in device service ${this.registry.serviceName}`);
+    }
+    if (device.adminState === 'LOCKED') throw new GatewayError(ErrorKind.ServiceLocked, `device ${deviceName} is LOCKED`);
+    const view = this.registry.viewOf(device);
+    if (!view) {
+      throw new GatewayError(
+        ErrorKind.ServiceLocked,
+        device.profileName
+          ? `device ${deviceName}: profile ${device.profileName} is not loaded`
+          : `device ${deviceName} has no profile`,
+      );
+    }
+    const source = view.source(commandName);
+    if (!source) {
+      throw new GatewayError(ErrorKind.EntityNotFound, `device ${deviceName}: profile ${view.name} has no command or resource named ${commandName}`);
+    }
+    return { device, view, source };
+  }
+
+  private withTimeout<T>(call: () => Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.clock.setTimer(
+        () => reject(new GatewayError(ErrorKind.Timeout, `${what}: the driver gave no answer within ${this.driverTimeoutMs} ms`)),
+        this.driverTimeoutMs,
+      );
+      let pending: Promise<T>;
+      try {
+        pending = call();
+      } catch (err) {
+        pending = Promise.reject(err);
+      }
+      pending.then(
+        (value) => {
+          timer.cancel();
+          resolve(value);
+        },
+        (err: unknown) => {
+          timer.cancel();
+          reject(err);
+        },
+      );
+    });
+  }
+}
