@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, byteSize, databaseUrl, duration, int, LOG_LEVELS, loadConfig, oneOf, port, secret, text } from '@gw/service-kit';
+import { bool, busConfigFields, byteSize, databaseUrl, duration, int, LOG_LEVELS, loadConfig, oneOf, port, secret, text } from '@gw/service-kit';
 
 /**
  * The one-process gateway (`npm start`): every service in one Node process,
@@ -22,6 +22,9 @@ export const GatewayConfigSchema = z.object({
   provisionWatchersDir: text().default('./resources/provision-watchers'),
   coreCommandPort: port().default(59882),
   commandTimeout: duration().default('10s'),
+  /** The virtual device service with the sample devices; `false` leaves it out. */
+  deviceVirtual: bool().default(true),
+  deviceVirtualPort: port().default(59900),
 });
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
 

@@ -6,12 +6,14 @@ import { createLogger, Logger, toBusConfig } from '@gw/service-kit';
 // The gateway is the one composition root allowed to mount other apps.
 import { RunningMetadata, startMetadata } from '../../metadata/src/metadata.app';
 import { RunningCoreCommand, startCoreCommand } from '../../core-command/src/core-command.app';
+import { RunningDeviceService, startDeviceServiceApp } from '../../device-service/src/device-service.app';
 import { GatewayConfig, loadGatewayConfig } from './config';
 
 export interface RunningGateway {
   bus: ManagedMessageBus;
   metadata: RunningMetadata;
   coreCommand: RunningCoreCommand;
+  deviceVirtual?: RunningDeviceService;
   /** Stops the services in reverse order of start, then the bus; queued writes are flushed first. */
   close(): Promise<void>;
 }
@@ -42,8 +44,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     );
     stack.push(() => coreCommand.close());
 
-    logger.info({ ms: Date.now() - started, metadata: metadata.url, coreCommand: coreCommand.url }, 'gateway ready');
-    return { bus, metadata, coreCommand, close: () => unwind(stack) };
+    let deviceVirtual: RunningDeviceService | undefined;
+    if (config.deviceVirtual) {
+      deviceVirtual = await startDeviceServiceApp(
+        { ...config, serviceName: 'device-virtual', port: config.deviceVirtualPort, driver: 'virtual' },
+        { bus, logger: serviceLogger('device-virtual'), metadata: metadataClient },
+      );
+      stack.push(() => deviceVirtual!.close());
+      await deviceVirtual.ready;
+    }
+
+    logger.info(
+      { ms: Date.now() - started, metadata: metadata.url, coreCommand: coreCommand.url, deviceVirtual: deviceVirtual?.url },
+      'gateway ready',
+    );
+    return { bus, metadata, coreCommand, deviceVirtual, close: () => unwind(stack) };
   } catch (err) {
     await unwind(stack);
     throw err;
