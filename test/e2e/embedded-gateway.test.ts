@@ -1,0 +1,93 @@
+/**
+ * The one-process gateway as `npm start` runs it (in-process bus, SQLite in a
+ * data folder, the sample devices of ./resources), driven only through the
+ * REST APIs a user has.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadGatewayConfig } from '../../apps/gateway/src/config';
+import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
+import { quietLogger } from '../support/quiet-logger';
+
+const RESOURCES = join(__dirname, '../../resources');
+
+async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+describe('one-process gateway (npm start)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
+  let gateway: RunningGateway;
+  let command: string;
+  let metadata: string;
+
+  beforeAll(async () => {
+    const config = loadGatewayConfig({
+      GW_HOST: '127.0.0.1',
+      GW_LOG_LEVEL: 'silent',
+      GW_DATA_DIR: dataDir,
+      GW_METADATA_PORT: '0',
+      GW_CORE_COMMAND_PORT: '0',
+      GW_CORE_DATA_PORT: '0',
+      GW_DEVICE_VIRTUAL_PORT: '0',
+      GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
+      GW_DEVICES_DIR: join(RESOURCES, 'devices'),
+      GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
+    });
+    gateway = await startGateway(config, quietLogger('gateway'));
+    command = gateway.coreCommand.url + '/api/v3/device/name/Demo-Sensor-01';
+    metadata = gateway.metadata.url + '/api/v3';
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('writes an actuator through core-command and reads the written value back', async () => {
+    for (const value of ['true', 'false']) {
+      const put = await call('PUT', `${command}/Fan`, { Fan: value });
+      expect(put).toMatchObject({ status: 200, body: { statusCode: 200 } });
+      const get = await call('GET', `${command}/Fan`);
+      expect(get.status).toBe(200);
+      expect(get.body.event.readings).toEqual([expect.objectContaining({ resourceName: 'Fan', valueType: 'Bool', value })]);
+    }
+  });
+
+  it('reads a device command with every reading of its resources', async () => {
+    const get = await call('GET', `${command}/Climate`);
+    expect(get.status).toBe(200);
+    expect(get.body.event).toMatchObject({ deviceName: 'Demo-Sensor-01', profileName: 'Demo-Sensor', sourceName: 'Climate' });
+    expect(get.body.event.readings.map((r: { resourceName: string }) => r.resourceName)).toEqual(['Temperature', 'Humidity']);
+    const temperature = Number(get.body.event.readings[0].value);
+    expect(temperature).toBeGreaterThanOrEqual(-20);
+    expect(temperature).toBeLessThanOrEqual(60);
+  });
+
+  it('answers 423 for a locked device and serves it again once unlocked', async () => {
+    const lock = await call('PATCH', `${metadata}/device`, [{ apiVersion: 'v3', device: { name: 'Demo-Sensor-01', adminState: 'LOCKED' } }]);
+    expect(lock.body[0].statusCode).toBe(200);
+    const locked = await call('PUT', `${command}/Fan`, { Fan: 'true' });
+    expect(locked.status).toBe(423);
+    expect(locked.body.message).toMatch(/Demo-Sensor-01/);
+
+    await call('PATCH', `${metadata}/device`, [{ apiVersion: 'v3', device: { name: 'Demo-Sensor-01', adminState: 'UNLOCKED' } }]);
+    expect((await call('GET', `${command}/Fan`)).status).toBe(200);
+  });
+
+  it('refuses a write to a read-only resource (405) and a value out of range (400)', async () => {
+    expect((await call('PUT', `${command}/Temperature`, { Temperature: '20' })).status).toBe(405);
+    const speed = gateway.coreCommand.url + '/api/v3/device/name/Virtual-Integers-01/SpeedSetpoint';
+    const tooFast = await call('PUT', speed, { SpeedSetpoint: '3001' });
+    expect(tooFast.status).toBe(400);
+    expect(tooFast.body.message).toMatch(/SpeedSetpoint/);
+    expect((await call('PUT', speed, { SpeedSetpoint: '2500' })).status).toBe(200);
+    expect((await call('GET', speed)).body.event.readings[0].value).toBe('2500');
+  });
+});
