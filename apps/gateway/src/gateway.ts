@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { MetadataClient } from '@gw/clients';
 import type { PersistenceConfig } from '@gw/persistence';
 import { createMessageBus, ManagedMessageBus } from '@gw/messaging';
-import { createLogger, Logger, toBusConfig } from '@gw/service-kit';
+import { closeOnSignals, createLogger, Logger, toBusConfig } from '@gw/service-kit';
 // The gateway is the one composition root allowed to mount other apps.
 import { RunningMetadata, startMetadata } from '../../metadata/src/metadata.app';
 import { RunningCoreCommand, startCoreCommand } from '../../core-command/src/core-command.app';
@@ -78,14 +78,5 @@ export async function runGateway(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.logLevel);
   const gateway = await startGateway(config, logger);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'gateway stopping');
-    await gateway.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignals(logger, () => gateway.close());
 }

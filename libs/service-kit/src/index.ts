@@ -11,3 +11,4 @@ export * from './service-kit.module';
 export * from './bootstrap';
 export * from './infrastructure-config';
 export * from './run-main';
+export * from './run-standalone';

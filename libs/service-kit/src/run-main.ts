@@ -6,12 +6,15 @@ import { ErrorKind, GatewayError } from '@gw/contracts';
  * instead of an unhandled rejection with a stack trace.
  */
 export function runMain(start: () => Promise<void>): void {
-  start().catch((err: unknown) => {
-    const config = GatewayError.is(err, ErrorKind.Config);
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${config ? 'configuration error' : 'startup failed'}: ${message}\n`);
-    // A crash (not a setting) needs its stack to be diagnosed.
-    if (!config && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    process.exit(config ? 78 : 1); // 78: EX_CONFIG, so supervisors can tell a bad setting from a crash
-  });
+  // then(start): a start that throws before returning its promise is caught too.
+  Promise.resolve()
+    .then(start)
+    .catch((err: unknown) => {
+      const config = GatewayError.is(err, ErrorKind.Config);
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`${config ? 'configuration error' : 'startup failed'}: ${message}\n`);
+      // A crash (not a setting) needs its stack to be diagnosed.
+      if (!config && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+      process.exit(config ? 78 : 1); // 78: EX_CONFIG, so supervisors can tell a bad setting from a crash
+    });
 }

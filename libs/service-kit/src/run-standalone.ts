@@ -1,0 +1,62 @@
+import { createMessageBus, MessageBus } from '@gw/messaging';
+import type { BusType } from '@gw/messaging';
+import { toBusConfig } from './infrastructure-config';
+import { createLogger, Logger } from './logger';
+import type { LogLevel } from './config';
+
+export interface StandaloneSettings {
+  serviceName: string;
+  logLevel: LogLevel;
+  busType: BusType;
+  busUrl?: string;
+  busUsername?: string;
+  busPassword?: string;
+}
+
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/**
+ * A service as its own process (docker compose): its logger and its own bus
+ * connection (client id = service name), then `start`; SIGTERM / Ctrl-C close
+ * the service before the bus, so pending writes and replies still go out.
+ */
+export async function runStandalone(
+  settings: StandaloneSettings,
+  start: (deps: { bus: MessageBus; logger: Logger }) => Promise<Closable>,
+): Promise<void> {
+  const logger = createLogger(settings.serviceName, settings.logLevel);
+  const bus = createMessageBus(toBusConfig(settings, settings.serviceName), logger);
+  await bus.connect();
+  let service: Closable;
+  try {
+    service = await start({ bus, logger });
+  } catch (err) {
+    await bus.close().catch(() => undefined);
+    throw err;
+  }
+  closeOnSignals(logger, async () => {
+    await service.close();
+    await bus.close();
+  });
+}
+
+/** Runs `close` once on the first SIGTERM or SIGINT, then exits (1 if closing failed). */
+export function closeOnSignals(logger: Logger, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    try {
+      await close();
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'stopping failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
