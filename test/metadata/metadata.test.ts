@@ -175,6 +175,28 @@ describe.each(testDatabases())('metadata on $name', (db) => {
     expect((await api().delete('/deviceprofile/name/Boiler-Modbus-Profile')).status).toBe(404);
   });
 
+  it('refuses patches that name nothing or carry the wrong shapes, changing nothing', async () => {
+    const before = (await api().get('/deviceprofile/name/Demo-Actuator')).body.profile;
+    const nameless = await api().batch('PATCH', '/deviceprofile/basicinfo', 'basicinfo', [{ description: 'hijacked' }]);
+    expect(nameless.body[0].statusCode).toBe(400);
+    expect(nameless.body[0].message).toMatch(/\[0\]\.basicinfo\.name/);
+    const badTags = await api().patch('/deviceprofile/name/Demo-Actuator/tags', { deviceResources: { Relay: 1 } });
+    expect(badTags.status).toBe(400);
+    expect(badTags.body.message).toMatch(/body\.deviceResources/);
+    const nameless2 = await api().batch('PATCH', '/device', 'device', [{ adminState: 'LOCKED' }]);
+    expect(nameless2.body[0].statusCode).toBe(400);
+    expect((await api().get('/deviceprofile/name/Demo-Actuator')).body.profile).toEqual(before);
+  });
+
+  it('answers concurrent adds of one name with exactly one 201 and 409s, never a 500', async () => {
+    const attempts = Array.from({ length: 12 }, () =>
+      api().batch('POST', '/deviceservice', 'service', [{ name: 'device-race', baseAddress: 'http://x', adminState: 'UNLOCKED' }]),
+    );
+    const statuses = (await Promise.all(attempts)).map((r) => r.body[0].statusCode).sort();
+    expect(statuses).toEqual([201, ...Array(11).fill(409)]);
+    expect((await api().delete('/deviceservice/name/device-race')).status).toBe(200);
+  });
+
   it('pages, filters by label and reference, and answers 416 past the end', async () => {
     const all = await api().get('/device/all?limit=-1');
     expect(all.body.totalCount).toBe(3);

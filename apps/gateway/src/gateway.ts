@@ -60,7 +60,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     );
     return { bus, metadata, coreCommand, deviceVirtual, close: () => unwind(stack) };
   } catch (err) {
-    await unwind(stack);
+    await unwind(stack).catch(() => undefined); // the start failure is the error worth reporting
     throw err;
   }
 }
@@ -69,8 +69,17 @@ function sqliteIn(dir: string, file: string): PersistenceConfig {
   return { type: 'sqlite', path: join(dir, file) };
 }
 
+/** Closes everything even when one close fails, then reports the first failure. */
 async function unwind(stack: Array<() => Promise<void>>): Promise<void> {
-  while (stack.length) await stack.pop()!();
+  let first: unknown;
+  while (stack.length) {
+    try {
+      await stack.pop()!();
+    } catch (err) {
+      first ??= err;
+    }
+  }
+  if (first) throw first;
 }
 
 /** `npm start`: configuration from the environment, Ctrl-C / SIGTERM stop it cleanly. */

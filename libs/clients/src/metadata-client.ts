@@ -1,4 +1,4 @@
-import { API_VERSION, Device, DeviceProfile, DeviceService, ErrorKind, GatewayError, ProvisionWatcher } from '@gw/contracts';
+import { API_VERSION, Device, DeviceProfile, DeviceService, ErrorKind, GatewayError, ProvisionWatcher, errorKindForStatus } from '@gw/contracts';
 import { EdgeXHttpClient, HttpClientOptions } from './http-client';
 
 interface ItemOutcome {
@@ -87,7 +87,7 @@ export class MetadataClient {
   private expectOk(outcomes: ItemOutcome[]): ItemOutcome[] {
     for (const outcome of outcomes) {
       if (outcome.statusCode >= 300) {
-        const kind = outcome.statusCode === 404 ? ErrorKind.EntityNotFound : outcome.statusCode === 409 ? ErrorKind.DuplicateName : ErrorKind.ContractInvalid;
+        const kind = outcome.statusCode === 409 ? ErrorKind.DuplicateName : errorKindForStatus(outcome.statusCode);
         throw new GatewayError(kind, outcome.message ?? `metadata answered ${outcome.statusCode}`);
       }
     }

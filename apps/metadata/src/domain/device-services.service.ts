@@ -16,7 +16,7 @@ export class DeviceServicesService {
   async add(input: unknown, path = 'service'): Promise<DeviceService> {
     const service = validateDeviceService(stripIdentity(input), { path });
     const stored = await this.repo.transaction((stores) => stores.services.insert(service));
-    await this.events.publish(SystemEventType.DeviceService, 'add', stored.name, undefined, stored);
+    this.events.publish(SystemEventType.DeviceService, 'add', stored.name, undefined, stored);
     await this.onAdded(stored);
     return stored;
   }
@@ -31,7 +31,7 @@ export class DeviceServicesService {
       }
       return stores.services.replace({ ...service, id: current.id! });
     });
-    await this.events.publish(SystemEventType.DeviceService, 'update', stored.name, undefined, stored);
+    this.events.publish(SystemEventType.DeviceService, 'update', stored.name, undefined, stored);
     return stored;
   }
 
@@ -59,6 +59,6 @@ export class DeviceServicesService {
       }
       return stores.services.deleteByName(name);
     });
-    await this.events.publish(SystemEventType.DeviceService, 'delete', service.name, undefined, service);
+    this.events.publish(SystemEventType.DeviceService, 'delete', service.name, undefined, service);
   }
 }

@@ -32,19 +32,21 @@ export class DevicesService {
       if (existing) return { stored: await stores.devices.replace({ ...device, id: existing.id! }), action: 'update' as const };
       return { stored: await stores.devices.insert(device), action: 'add' as const };
     });
-    await this.publish(action, stored);
+    this.publish(action, stored);
     return stored;
   }
 
   /** EdgeX PATCH: the device is found by id or name; fields present replace the stored ones. */
   async patch(input: unknown, path = 'device'): Promise<Device> {
-    const stored = await this.repo.transaction(async (stores) => {
+    const { previous, stored } = await this.repo.transaction(async (stores) => {
       const { current, merged } = await applyPatch(stores.devices, input, path);
       const device = validateDevice(merged, { path });
       await this.checkReferences(stores, device, path);
-      return stores.devices.replace({ ...device, id: current.id! });
+      return { previous: current, stored: await stores.devices.replace({ ...device, id: current.id! }) };
     });
-    await this.publish('update', stored);
+    // Events are addressed to the owning service: a device moved to another one is gone for the old owner.
+    if (previous.serviceName !== stored.serviceName) this.publish('delete', previous);
+    this.publish('update', stored);
     return stored;
   }
 
@@ -56,17 +58,13 @@ export class DevicesService {
     return this.repo.read.devices.getById(id);
   }
 
-  exists(name: string): Promise<boolean> {
-    return this.repo.read.devices.exists(name);
-  }
-
   page(query: PageQuery, filter: RefFilter = {}): Promise<Page<Device>> {
     return this.repo.read.devices.page(query, filter);
   }
 
   async delete(name: string): Promise<void> {
     const device = await this.repo.transaction((stores) => stores.devices.deleteByName(name));
-    await this.publish('delete', device);
+    this.publish('delete', device);
   }
 
   private async checkReferences(stores: MetadataStores, device: Device, path: string): Promise<void> {
@@ -90,7 +88,7 @@ export class DevicesService {
     if (issues.length) throw new ValidationError(issues);
   }
 
-  private publish(action: 'add' | 'update' | 'delete', device: Device): Promise<void> {
+  private publish(action: 'add' | 'update' | 'delete', device: Device): void {
     return this.events.publish(SystemEventType.Device, action, device.serviceName ?? '', device.profileName, device);
   }
 }

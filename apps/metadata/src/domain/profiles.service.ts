@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   DeviceCommand,
   DeviceProfile,
@@ -5,6 +6,7 @@ import {
   ErrorKind,
   GatewayError,
   SystemEventType,
+  ValidationError,
   checkDeviceAgainstProfile,
   formatIssues,
   parseDeviceProfile,
@@ -17,17 +19,30 @@ import { SystemEventPublisher } from './system-events';
 
 const OWNER = 'core-metadata';
 
-export interface BasicInfoPatch {
-  name: string;
-  description?: string;
-  manufacturer?: string;
-  model?: string;
-  labels?: string[];
-}
+const BasicInfoPatch = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    manufacturer: z.string().optional(),
+    model: z.string().optional(),
+    labels: z.array(z.string()).optional(),
+  })
+  .strict();
+export type BasicInfoPatch = z.infer<typeof BasicInfoPatch>;
 
-export interface TagsPatch {
-  deviceResources?: Array<{ name: string; tags: Record<string, unknown> }>;
-  deviceCommands?: Array<{ name: string; tags: Record<string, unknown> }>;
+const TagsUpdate = z.array(z.object({ name: z.string().min(1), tags: z.record(z.string(), z.unknown()) }).strict());
+const TagsPatch = z
+  .object({ apiVersion: z.string().optional(), deviceResources: TagsUpdate.optional(), deviceCommands: TagsUpdate.optional() })
+  .strict();
+export type TagsPatch = z.infer<typeof TagsPatch>;
+
+/** Request parts that are not whole EdgeX models get their own small schemas, with the same field-naming errors. */
+function parsed<T>(schema: z.ZodType<T>, input: unknown, path: string): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ValidationError(
+    result.error.issues.map((issue) => ({ path: [path, ...issue.path].join('.'), message: issue.message })),
+  );
 }
 
 /** Device profiles: validated on every change, and never changed under devices that rely on them. */
@@ -75,10 +90,11 @@ export class ProfilesService {
       await this.refuseIfInUse(stores, name, 'delete it');
       return stores.profiles.deleteByName(name);
     });
-    await this.events.publish(SystemEventType.DeviceProfile, 'delete', OWNER, profile.name, profile);
+    this.events.publish(SystemEventType.DeviceProfile, 'delete', OWNER, profile.name, profile);
   }
 
-  patchBasicInfo(patch: BasicInfoPatch): Promise<DeviceProfile> {
+  patchBasicInfo(input: unknown, path = 'basicinfo'): Promise<DeviceProfile> {
+    const patch = parsed(BasicInfoPatch, input, path);
     return this.change(patch.name, (profile) => {
       for (const key of ['description', 'manufacturer', 'model', 'labels'] as const) {
         if (patch[key] !== undefined) Object.assign(profile, { [key]: patch[key] });
@@ -139,7 +155,8 @@ export class ProfilesService {
     );
   }
 
-  patchTags(profileName: string, patch: TagsPatch): Promise<DeviceProfile> {
+  patchTags(profileName: string, input: unknown): Promise<DeviceProfile> {
+    const patch = parsed(TagsPatch, input, 'body');
     return this.change(profileName, (profile) => {
       for (const item of patch.deviceResources ?? []) {
         const resource = named(profile.deviceResources, item.name, 'device resource', profileName);
@@ -154,7 +171,7 @@ export class ProfilesService {
 
   private async insert(profile: DeviceProfile): Promise<DeviceProfile> {
     const stored = await this.repo.transaction((stores) => stores.profiles.insert(profile));
-    await this.events.publish(SystemEventType.DeviceProfile, 'add', OWNER, stored.name, stored);
+    this.events.publish(SystemEventType.DeviceProfile, 'add', OWNER, stored.name, stored);
     return stored;
   }
 
@@ -168,7 +185,7 @@ export class ProfilesService {
       await this.refuseIfDevicesBreak(stores, profile);
       return stores.profiles.replace({ ...profile, id: current.id! });
     });
-    await this.events.publish(SystemEventType.DeviceProfile, 'update', OWNER, stored.name, stored);
+    this.events.publish(SystemEventType.DeviceProfile, 'update', OWNER, stored.name, stored);
     return stored;
   }
 
@@ -188,7 +205,7 @@ export class ProfilesService {
       await this.refuseIfDevicesBreak(stores, profile);
       return stores.profiles.replace({ ...profile, id: id! });
     });
-    await this.events.publish(SystemEventType.DeviceProfile, 'update', OWNER, stored.name, stored);
+    this.events.publish(SystemEventType.DeviceProfile, 'update', OWNER, stored.name, stored);
     return stored;
   }
 

@@ -9,25 +9,24 @@ export interface EventLog {
 /**
  * Tells device services (and anyone else on the bus) what changed in metadata,
  * on EdgeX's system-event topics. The change is already committed when this
- * runs, so a bus failure is logged and counted, never turned into a failed
- * request: device services also resynchronise from REST when they start.
+ * runs, so the request does not wait for the broker: during an outage the bus
+ * queues the event (bounded, in order) and a failure is only logged. Device
+ * services also resynchronise from REST when they start.
  */
 export class SystemEventPublisher {
-  failures = 0;
-
   constructor(
     private readonly bus: MessageBus,
     private readonly topics: Topics,
     private readonly log: EventLog,
   ) {}
 
-  async publish(
+  publish(
     type: SystemEventType,
     action: SystemEventAction,
     owner: string,
     profile: string | undefined,
     details: unknown,
-  ): Promise<void> {
+  ): void {
     const event: SystemEvent = {
       apiVersion: API_VERSION,
       type,
@@ -38,11 +37,8 @@ export class SystemEventPublisher {
       timestamp: Date.now() * 1_000_000,
     };
     const topic = this.topics.systemEvent(type, action, owner, profile);
-    try {
-      await this.bus.publish(topic, newEnvelope(event));
-    } catch (err) {
-      this.failures++;
-      this.log.warn({ topic, error: (err as Error).message }, 'system event not published');
-    }
+    this.bus.publish(topic, newEnvelope(event)).catch((err: Error) => {
+      this.log.warn({ topic, error: err.message }, 'system event not published');
+    });
   }
 }

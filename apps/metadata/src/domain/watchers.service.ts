@@ -26,7 +26,7 @@ export class WatchersService {
       await this.checkReferences(stores, watcher, path);
       return stores.watchers.insert(watcher);
     });
-    await this.publish('add', stored);
+    this.publish('add', stored);
     return stored;
   }
 
@@ -37,7 +37,7 @@ export class WatchersService {
       await this.checkReferences(stores, watcher, path);
       return stores.watchers.replace({ ...watcher, id: current.id! });
     });
-    await this.publish('update', stored);
+    this.publish('update', stored);
     return stored;
   }
 
@@ -51,7 +51,7 @@ export class WatchersService {
 
   async delete(name: string): Promise<void> {
     const watcher = await this.repo.transaction((stores) => stores.watchers.deleteByName(name));
-    await this.publish('delete', watcher);
+    this.publish('delete', watcher);
   }
 
   /** The service that runs discovery and the profile given to discovered devices must exist. */
@@ -79,7 +79,7 @@ export class WatchersService {
     if (issues.length) throw new ValidationError(issues);
   }
 
-  private publish(action: 'add' | 'update' | 'delete', watcher: ProvisionWatcher): Promise<void> {
+  private publish(action: 'add' | 'update' | 'delete', watcher: ProvisionWatcher): void {
     return this.events.publish(
       SystemEventType.ProvisionWatcher,
       action,

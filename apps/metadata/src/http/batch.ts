@@ -1,5 +1,5 @@
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { ItemOutcome, multiStatus } from '@gw/service-kit';
+import { ItemOutcome, Logger, multiStatus } from '@gw/service-kit';
 
 type BatchRequest = Record<string, unknown> & { requestId?: string };
 
@@ -15,6 +15,7 @@ export function runBatch(
   key: string,
   successStatus: number,
   work: (item: unknown, path: string, request: BatchRequest) => Promise<{ id?: string } | void>,
+  log?: Pick<Logger, 'error'>,
 ): Promise<ItemOutcome[]> {
   if (!Array.isArray(body)) {
     throw new GatewayError(ErrorKind.ContractInvalid, `request body: expected an array of {apiVersion, ${key}} requests`);
@@ -27,7 +28,7 @@ export function runBatch(
       const result = await work(request[key], `[${index}].${key}`, request);
       return result?.id && successStatus === 201 ? { id: result.id } : undefined;
     },
-    { successStatus },
+    { successStatus, onError: (err, statusCode) => statusCode >= 500 && log?.error({ err }, 'batch item failed') },
   );
 }
 

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Inject, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { DeviceServicesService } from '../domain/device-services.service';
 import { PagingInput } from '../domain/paging';
 import { runBatch } from './batch';
 import { Paging } from './paging.pipe';
-import { okResponse } from '@gw/service-kit';
+import { okResponse, Logger, SERVICE_LOGGER } from '@gw/service-kit';
 import { page } from './page-response';
 
 @Controller('deviceservice')
@@ -11,18 +11,19 @@ export class DeviceServicesController {
   constructor(
     private readonly services: DeviceServicesService,
     private readonly paging: Paging,
+    @Inject(SERVICE_LOGGER) private readonly log: Logger,
   ) {}
 
   @Post()
   @HttpCode(207)
   add(@Body() body: unknown) {
-    return runBatch(body, 'service', 201, (service, path) => this.services.add(service, path));
+    return runBatch(body, 'service', 201, (service, path) => this.services.add(service, path), this.log);
   }
 
   @Patch()
   @HttpCode(207)
   patch(@Body() body: unknown) {
-    return runBatch(body, 'service', 200, (service, path) => this.services.patch(service, path));
+    return runBatch(body, 'service', 200, (service, path) => this.services.patch(service, path), this.log);
   }
 
   @Get('all')

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Inject, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { DevicesService } from '../domain/devices.service';
 import { PagingInput } from '../domain/paging';
 import { runBatch } from './batch';
 import { Paging } from './paging.pipe';
-import { okResponse } from '@gw/service-kit';
+import { okResponse, Logger, SERVICE_LOGGER } from '@gw/service-kit';
 import { page } from './page-response';
 
 @Controller('device')
@@ -11,19 +11,20 @@ export class DevicesController {
   constructor(
     private readonly devices: DevicesService,
     private readonly paging: Paging,
+    @Inject(SERVICE_LOGGER) private readonly log: Logger,
   ) {}
 
   /** `bypassValidation` is accepted for EdgeX clients; device services validate on their side when they load the device. */
   @Post()
   @HttpCode(207)
   add(@Body() body: unknown, @Query('force') force?: string) {
-    return runBatch(body, 'device', 201, (device, path) => this.devices.add(device, { path, force: force === 'true' }));
+    return runBatch(body, 'device', 201, (device, path) => this.devices.add(device, { path, force: force === 'true' }), this.log);
   }
 
   @Patch()
   @HttpCode(207)
   patch(@Body() body: unknown) {
-    return runBatch(body, 'device', 200, (device, path) => this.devices.patch(device, path));
+    return runBatch(body, 'device', 200, (device, path) => this.devices.patch(device, path), this.log);
   }
 
   @Get('all')

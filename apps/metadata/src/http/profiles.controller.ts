@@ -1,12 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
+import { Body, Controller, Inject, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart'; // adds request.file() to FastifyRequest
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { PagingInput } from '../domain/paging';
-import { BasicInfoPatch, ProfilesService, TagsPatch } from '../domain/profiles.service';
+import { ProfilesService } from '../domain/profiles.service';
 import { runBatch } from './batch';
 import { Paging } from './paging.pipe';
-import { countResponse, idResponse, okResponse } from '@gw/service-kit';
+import { countResponse, idResponse, okResponse, Logger, SERVICE_LOGGER } from '@gw/service-kit';
 import { page } from './page-response';
 
 @Controller('deviceprofile')
@@ -14,18 +14,19 @@ export class ProfilesController {
   constructor(
     private readonly profiles: ProfilesService,
     private readonly paging: Paging,
+    @Inject(SERVICE_LOGGER) private readonly log: Logger,
   ) {}
 
   @Post()
   @HttpCode(207)
   add(@Body() body: unknown) {
-    return runBatch(body, 'profile', 201, (profile, path) => this.profiles.add(profile, path));
+    return runBatch(body, 'profile', 201, (profile, path) => this.profiles.add(profile, path), this.log);
   }
 
   @Put()
   @HttpCode(207)
   update(@Body() body: unknown) {
-    return runBatch(body, 'profile', 200, (profile, path) => this.profiles.update(profile, path));
+    return runBatch(body, 'profile', 200, (profile, path) => this.profiles.update(profile, path), this.log);
   }
 
   @Post('uploadfile')
@@ -58,7 +59,7 @@ export class ProfilesController {
   @Patch('basicinfo')
   @HttpCode(207)
   patchBasicInfo(@Body() body: unknown) {
-    return runBatch(body, 'basicinfo', 200, (info) => this.profiles.patchBasicInfo(info as BasicInfoPatch));
+    return runBatch(body, 'basicinfo', 200, (info, path) => this.profiles.patchBasicInfo(info, path), this.log);
   }
 
   @Get('name/:name')
@@ -73,7 +74,7 @@ export class ProfilesController {
   }
 
   @Patch('name/:name/tags')
-  async patchTags(@Param('name') name: string, @Body() body: TagsPatch) {
+  async patchTags(@Param('name') name: string, @Body() body: unknown) {
     await this.profiles.patchTags(name, body ?? {});
     return okResponse();
   }
@@ -96,7 +97,7 @@ export class ProfilesController {
   @Post('resource')
   @HttpCode(207)
   addResource(@Body() body: unknown) {
-    return runBatch(body, 'resource', 201, (resource, _path, request) => this.profiles.addResource(profileNameOf(request), resource));
+    return runBatch(body, 'resource', 201, (resource, _path, request) => this.profiles.addResource(profileNameOf(request), resource), this.log);
   }
 
   @Patch('resource')
@@ -104,6 +105,7 @@ export class ProfilesController {
   patchResource(@Body() body: unknown) {
     return runBatch(body, 'resource', 200, (resource, _path, request) =>
       this.profiles.patchResource(profileNameOf(request), resource as { name: string }),
+      this.log,
     );
   }
 
@@ -116,7 +118,7 @@ export class ProfilesController {
   @Post('deviceCommand')
   @HttpCode(207)
   addCommand(@Body() body: unknown) {
-    return runBatch(body, 'deviceCommand', 201, (command, _path, request) => this.profiles.addCommand(profileNameOf(request), command));
+    return runBatch(body, 'deviceCommand', 201, (command, _path, request) => this.profiles.addCommand(profileNameOf(request), command), this.log);
   }
 
   @Patch('deviceCommand')
@@ -124,6 +126,7 @@ export class ProfilesController {
   patchCommand(@Body() body: unknown) {
     return runBatch(body, 'deviceCommand', 200, (command, _path, request) =>
       this.profiles.patchCommand(profileNameOf(request), command as { name: string }),
+      this.log,
     );
   }
 

@@ -1,9 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Inject, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { PagingInput } from '../domain/paging';
 import { WatchersService } from '../domain/watchers.service';
 import { runBatch } from './batch';
 import { Paging } from './paging.pipe';
-import { okResponse } from '@gw/service-kit';
+import { okResponse, Logger, SERVICE_LOGGER } from '@gw/service-kit';
 import { page } from './page-response';
 
 @Controller('provisionwatcher')
@@ -11,18 +11,19 @@ export class WatchersController {
   constructor(
     private readonly watchers: WatchersService,
     private readonly paging: Paging,
+    @Inject(SERVICE_LOGGER) private readonly log: Logger,
   ) {}
 
   @Post()
   @HttpCode(207)
   add(@Body() body: unknown) {
-    return runBatch(body, 'provisionwatcher', 201, (watcher, path) => this.watchers.add(watcher, path));
+    return runBatch(body, 'provisionwatcher', 201, (watcher, path) => this.watchers.add(watcher, path), this.log);
   }
 
   @Patch()
   @HttpCode(207)
   patch(@Body() body: unknown) {
-    return runBatch(body, 'provisionwatcher', 200, (watcher, path) => this.watchers.patch(watcher, path));
+    return runBatch(body, 'provisionwatcher', 200, (watcher, path) => this.watchers.patch(watcher, path), this.log);
   }
 
   @Get('all')

@@ -45,11 +45,14 @@ export class DocumentStore<T extends Document> {
   }
 
   async findByName(name: string): Promise<T | undefined> {
+    // TypeORM drops an undefined key from the filter and would answer with any row.
+    requireKey('name', name, this.kind);
     const row = await this.repo.findOneBy({ name });
     return row ? this.toDocument(row) : undefined;
   }
 
   async findById(id: string): Promise<T | undefined> {
+    requireKey('id', id, this.kind);
     const row = await this.repo.findOneBy({ id });
     return row ? this.toDocument(row) : undefined;
   }
@@ -76,7 +79,7 @@ export class DocumentStore<T extends Document> {
       throw new GatewayError(ErrorKind.DuplicateName, `${this.kind} '${doc.name}' already exists`);
     }
     const stored = { ...doc, id: doc.id ?? randomUUID(), created: now, modified: now };
-    await this.repo.insert(this.toRow(stored));
+    await this.repo.insert(this.toRow(stored)).catch((err) => this.rethrowDuplicate(err, doc.name));
     return stored;
   }
 
@@ -87,7 +90,7 @@ export class DocumentStore<T extends Document> {
       throw new GatewayError(ErrorKind.DuplicateName, `${this.kind} '${doc.name}' already exists`);
     }
     const stored = { ...doc, created: current.created, modified: now };
-    await this.repo.update({ id: doc.id }, this.toRow(stored));
+    await this.repo.update({ id: doc.id }, this.toRow(stored)).catch((err) => this.rethrowDuplicate(err, doc.name));
     return stored;
   }
 
@@ -102,11 +105,15 @@ export class DocumentStore<T extends Document> {
   }
 
   async all(filter: RefFilter = {}): Promise<T[]> {
-    const rows = await this.repo.find({ where: filter, order: { modified: 'DESC', name: 'ASC' } });
+    const rows = await this.repo.find({ where: filter, order: { created: 'DESC', name: 'ASC' } });
     return rows.map((row) => this.toDocument(row));
   }
 
-  /** Newest first, as EdgeX sorts its listings. */
+  /**
+   * Newest first. Sorted by creation, not modification: operating-state
+   * updates touch `modified` all the time, and a client paging by offset
+   * would then see devices skip pages or repeat.
+   */
   async page(query: PageQuery, filter: RefFilter = {}): Promise<Page<T>> {
     const builder = this.filtered(query, filter);
     const totalCount = await builder.getCount();
@@ -116,7 +123,7 @@ export class DocumentStore<T extends Document> {
         `offset ${query.offset} is past the last of ${totalCount} ${this.kind}(s)`,
       );
     }
-    builder.orderBy('row.modified', 'DESC').addOrderBy('row.name', 'ASC').offset(query.offset);
+    builder.orderBy('row.created', 'DESC').addOrderBy('row.name', 'ASC').offset(query.offset);
     if (query.limit >= 0) builder.limit(query.limit);
     const rows = await builder.getMany();
     return { items: rows.map((row) => this.toDocument(row)), totalCount };
@@ -135,6 +142,15 @@ export class DocumentStore<T extends Document> {
     return builder;
   }
 
+  /** Two concurrent adds of one name both pass the exists() check; the unique index decides. */
+  private rethrowDuplicate(err: unknown, name: string): never {
+    const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+    if (code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      throw new GatewayError(ErrorKind.DuplicateName, `${this.kind} '${name}' already exists`);
+    }
+    throw err;
+  }
+
   private toRow(doc: T & { id: string; created?: number; modified?: number }): StoredRow {
     const { id, created, modified, ...body } = doc;
     return {
@@ -150,6 +166,12 @@ export class DocumentStore<T extends Document> {
 
   private toDocument(row: StoredRow): T {
     return { id: row.id, created: row.created, modified: row.modified, ...JSON.parse(row.body) } as T;
+  }
+}
+
+function requireKey(field: string, value: unknown, kind: string): void {
+  if (typeof value !== 'string' || value === '') {
+    throw new GatewayError(ErrorKind.ContractInvalid, `${field}: a non-empty string is required to find the ${kind}`);
   }
 }
 
