@@ -1,0 +1,48 @@
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { DEFAULT_CORE_DATA_SETTINGS, loadCoreDataConfig } from './config';
+
+describe('core-data configuration', () => {
+  it('defaults to port 59880, SQLite under ./data, durable name core-data, 7 days of retention', () => {
+    const config = loadCoreDataConfig({});
+    expect(config).toMatchObject({
+      port: 59880,
+      database: { type: 'sqlite', path: './data/core-data.db' },
+      durableName: 'core-data',
+      ackMode: 'queued',
+      retentionMaxAge: 7 * 24 * 3_600_000,
+      retentionMaxEvents: 0,
+    });
+    expect(DEFAULT_CORE_DATA_SETTINGS).toMatchObject({ batchSize: config.batchSize, flushInterval: 50, queueLimit: config.queueLimit });
+  });
+
+  it('reads GW_CORE_DATA_<NAME> before the shared GW_<NAME>', () => {
+    const config = loadCoreDataConfig({
+      GW_CORE_DATA_PORT: '7000',
+      GW_PORT: '8000',
+      GW_BUS_TYPE: 'mqtt',
+      GW_CORE_DATA_FLUSH_INTERVAL: '250ms',
+      GW_CORE_DATA_RETENTION_MAX_AGE: '24h',
+      GW_CORE_DATA_ACK_MODE: 'persisted',
+    });
+    expect(config).toMatchObject({ port: 7000, busType: 'mqtt', flushInterval: 250, retentionMaxAge: 86_400_000, ackMode: 'persisted' });
+  });
+
+  it('refuses wrong settings at boot, naming the variables', () => {
+    const load = (env: Record<string, string>) => {
+      try {
+        loadCoreDataConfig(env);
+      } catch (err) {
+        expect(GatewayError.is(err, ErrorKind.Config)).toBe(true);
+        return (err as Error).message;
+      }
+      throw new Error('expected a configuration error');
+    };
+    expect(load({ GW_CORE_DATA_BATCH_SIZE: '0' })).toMatch(/GW_CORE_DATA_BATCH_SIZE/);
+    expect(load({ GW_CORE_DATA_ACK_MODE: 'never' })).toMatch(/GW_CORE_DATA_ACK_MODE: expected one of queued, persisted/);
+    expect(load({ GW_CORE_DATA_RETENTION_MAX_AGE: '7d' })).toMatch(/GW_CORE_DATA_RETENTION_MAX_AGE/);
+    expect(load({ GW_CORE_DATA_BATCH_SIZE: '5000', GW_CORE_DATA_QUEUE_LIMIT: '100' })).toMatch(
+      /GW_CORE_DATA_QUEUE_LIMIT: must be at least GW_CORE_DATA_BATCH_SIZE/,
+    );
+    expect(load({ GW_CORE_DATA_RETENTION_INTERVAL: '0' })).toMatch(/GW_CORE_DATA_RETENTION_INTERVAL/);
+  });
+});

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { busConfigFields, commonServiceConfig, databaseUrl, duration, int, loadConfig, oneOf, text } from '@gw/service-kit';
+
+/**
+ * core-data's settings. Each is read from GW_CORE_DATA_<NAME>, else the shared
+ * GW_<NAME> (e.g. GW_CORE_DATA_PORT, GW_BUS_TYPE), validated once at boot.
+ */
+export const CoreDataConfigSchema = z.object({
+  ...commonServiceConfig({ serviceName: 'core-data', port: 59880 }),
+  ...busConfigFields(),
+  database: databaseUrl().default('sqlite:./data/core-data.db'),
+  /** Upper bound of `limit` on listings (EdgeX's MaxResultCount). */
+  maxResultCount: int(1, 100_000).default(1024),
+  /**
+   * The durable subscriber name on the bus: events published while core-data
+   * is down wait under this name. Two core-data instances on one broker need
+   * different names (and then each stores every event).
+   */
+  durableName: text().default('core-data'),
+  /**
+   * When the bus is told an event is handled: `queued` = once it is in the
+   * bounded write queue (fast; a graceful stop flushes the queue, a crash
+   * loses what was queued), `persisted` = once its batch is committed
+   * (crash-safe; the current bus delivers one message at a time, so each
+   * batch holds one event and throughput drops to one commit per event).
+   */
+  ackMode: oneOf(['queued', 'persisted'] as const).default('queued'),
+  /** A batch is written once it holds this many readings... */
+  batchSize: int(1, 100_000).default(5_000),
+  /** ...or once its oldest event has waited this long. */
+  flushInterval: duration().default('50ms'),
+  /** Readings accepted but not yet written; the bus handler waits (backpressure) beyond it. */
+  queueLimit: int(1, 10_000_000).default(50_000),
+  /** Events older than this (by origin) are purged; 0 keeps them forever. */
+  retentionMaxAge: duration().default('168h'),
+  /** Keep at most this many events (the oldest go first); 0 = no cap. */
+  retentionMaxEvents: int(0).default(0),
+  /** How often retention runs. */
+  retentionInterval: duration().default('1m'),
+  /** Events deleted per statement, so a purge never holds the database for long. */
+  retentionBatch: int(1, 100_000).default(2_000),
+  /** How often a summary of ingest counters is logged (at debug); 0 = never. */
+  statsInterval: duration().default('1m'),
+});
+export type CoreDataConfig = z.output<typeof CoreDataConfigSchema>;
+
+export function loadCoreDataConfig(env: Record<string, string | undefined> = process.env): CoreDataConfig {
+  return checkCoreDataConfig(loadConfig(CoreDataConfigSchema, env, 'core-data'));
+}
+
+/** Rules between settings, which the per-field schema cannot express; named by variable. */
+export function checkCoreDataConfig<T extends CoreDataSettings>(config: T): T {
+  const problems: string[] = [];
+  if (config.queueLimit < config.batchSize) {
+    problems.push(`GW_CORE_DATA_QUEUE_LIMIT: must be at least GW_CORE_DATA_BATCH_SIZE (${config.batchSize}), got ${config.queueLimit}`);
+  }
+  const retentionOn = config.retentionMaxAge > 0 || config.retentionMaxEvents > 0;
+  if (retentionOn && config.retentionInterval <= 0) {
+    problems.push('GW_CORE_DATA_RETENTION_INTERVAL: must be more than 0 while retention is on');
+  }
+  if (problems.length) throw new GatewayError(ErrorKind.Config, `invalid configuration: ${problems.join('; ')}`);
+  return config;
+}
+
+const SETTING_KEYS = {
+  durableName: true,
+  ackMode: true,
+  batchSize: true,
+  flushInterval: true,
+  queueLimit: true,
+  retentionMaxAge: true,
+  retentionMaxEvents: true,
+  retentionInterval: true,
+  retentionBatch: true,
+  statsInterval: true,
+} as const;
+
+/** The settings of the ingest pipeline and retention, which startCoreData defaults when omitted. */
+export type CoreDataSettings = Pick<CoreDataConfig, keyof typeof SETTING_KEYS>;
+
+/** The schema's own defaults for those settings, for callers (tests, the gateway) that set only some. */
+export const DEFAULT_CORE_DATA_SETTINGS: CoreDataSettings = CoreDataConfigSchema.pick(SETTING_KEYS).parse({});

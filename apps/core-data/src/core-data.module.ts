@@ -1,0 +1,28 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { EventsService } from './domain/events.service';
+import { ReadingsService } from './domain/readings.service';
+import { EventsController } from './http/events.controller';
+import { ReadingsController } from './http/readings.controller';
+import { MAX_RESULT_COUNT } from './http/tokens';
+
+/** What core-data's HTTP side needs; startCoreData builds it. */
+export interface CoreDataDeps {
+  events: EventsService;
+  readings: ReadingsService;
+  maxResultCount: number;
+}
+
+@Module({})
+export class CoreDataModule {
+  static register(deps: CoreDataDeps): DynamicModule {
+    return {
+      module: CoreDataModule,
+      controllers: [EventsController, ReadingsController],
+      providers: [
+        { provide: MAX_RESULT_COUNT, useValue: deps.maxResultCount },
+        { provide: EventsService, useValue: deps.events },
+        { provide: ReadingsService, useValue: deps.readings },
+      ],
+    };
+  }
+}

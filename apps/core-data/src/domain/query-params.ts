@@ -1,0 +1,62 @@
+/**
+ * EdgeX's query and path parameters of the event and reading listings, each
+ * checked with a 400 that names it.
+ */
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import type { PageRequest } from '../persistence/event-store';
+
+export interface ListingQuery {
+  offset?: string;
+  limit?: string;
+  numeric?: string;
+  aggregateFunc?: string;
+}
+
+/**
+ * offset >= -1 (default 0; -1 = from the start without counting the total, as
+ * EdgeX), limit >= -1 (default 20; -1 = all, capped at maxResultCount like
+ * every larger limit).
+ */
+export function toPageRequest(query: ListingQuery, maxResultCount: number): PageRequest {
+  if (query.aggregateFunc !== undefined) {
+    throw new GatewayError(ErrorKind.ContractInvalid, 'query parameter aggregateFunc: aggregation is not supported by this core-data');
+  }
+  const offset = integer('offset', query.offset, 0, -1);
+  let limit = integer('limit', query.limit, 20, -1);
+  if (limit === -1 || limit > maxResultCount) limit = maxResultCount;
+  return { offset: Math.max(offset, 0), limit, count: offset !== -1 };
+}
+
+/** `numeric=true`: values of numeric readings as JSON numbers instead of strings. */
+export function wantsNumeric(query: ListingQuery): boolean {
+  const raw = query.numeric;
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new GatewayError(ErrorKind.ContractInvalid, `query parameter numeric: expected true or false, got "${raw}"`);
+}
+
+/** Path parameters `start` and `end`: nanosecond timestamps, end not before start. */
+export function toTimeRange(start: string, end: string): { start: number; end: number } {
+  const range = { start: nanos('start', start), end: nanos('end', end) };
+  if (range.end < range.start) {
+    throw new GatewayError(ErrorKind.ContractInvalid, `end (${end}) must not be before start (${start})`);
+  }
+  return range;
+}
+
+/** A nanosecond count in a path (a timestamp, or DELETE /event/age's age). */
+export function nanos(name: string, raw: string): number {
+  if (!/^\d{1,20}$/.test(raw)) {
+    throw new GatewayError(ErrorKind.ContractInvalid, `${name}: expected a non-negative integer of nanoseconds, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+    throw new GatewayError(ErrorKind.ContractInvalid, `query parameter ${name}: expected an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}

@@ -1,0 +1,91 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { countResponse, okResponse } from '@gw/service-kit';
+import { ListingQuery, toPageRequest, toTimeRange, wantsNumeric } from '../domain/query-params';
+import { ReadingsService } from '../domain/readings.service';
+import type { ReadingFilter } from '../persistence/event-store';
+import { MAX_RESULT_COUNT } from './tokens';
+
+/** The reading endpoints of EdgeX core-data.yaml (v3). */
+@Controller('reading')
+export class ReadingsController {
+  constructor(
+    private readonly readings: ReadingsService,
+    @Inject(MAX_RESULT_COUNT) private readonly maxResultCount: number,
+  ) {}
+
+  @Get('all')
+  all(@Query() query: ListingQuery) {
+    return this.list({}, query);
+  }
+
+  @Get('count')
+  async count() {
+    return okResponse({ count: await this.readings.count({}) });
+  }
+
+  @Get('count/device/name/:name')
+  async countByDevice(@Param('name') deviceName: string) {
+    return okResponse({ count: await this.readings.count({ deviceName }) });
+  }
+
+  @Get('device/name/:name')
+  byDevice(@Param('name') deviceName: string, @Query() query: ListingQuery) {
+    return this.list({ deviceName }, query);
+  }
+
+  @Get('resourceName/:resourceName')
+  byResource(@Param('resourceName') resourceName: string, @Query() query: ListingQuery) {
+    return this.list({ resourceName }, query);
+  }
+
+  @Get('device/name/:deviceName/resourceName/:resourceName')
+  byDeviceAndResource(
+    @Param('deviceName') deviceName: string,
+    @Param('resourceName') resourceName: string,
+    @Query() query: ListingQuery,
+  ) {
+    return this.list({ deviceName, resourceName }, query);
+  }
+
+  @Get('start/:start/end/:end')
+  byTime(@Param('start') start: string, @Param('end') end: string, @Query() query: ListingQuery) {
+    return this.list(toTimeRange(start, end), query);
+  }
+
+  @Get('resourceName/:resourceName/start/:start/end/:end')
+  byResourceAndTime(
+    @Param('resourceName') resourceName: string,
+    @Param('start') start: string,
+    @Param('end') end: string,
+    @Query() query: ListingQuery,
+  ) {
+    return this.list({ resourceName, ...toTimeRange(start, end) }, query);
+  }
+
+  @Get('device/name/:deviceName/resourceName/:resourceName/start/:start/end/:end')
+  byDeviceResourceAndTime(
+    @Param('deviceName') deviceName: string,
+    @Param('resourceName') resourceName: string,
+    @Param('start') start: string,
+    @Param('end') end: string,
+    @Query() query: ListingQuery,
+  ) {
+    return this.list({ deviceName, resourceName, ...toTimeRange(start, end) }, query);
+  }
+
+  /** EdgeX also reads resource names from a GET body here; without one it answers all of the device's readings. */
+  @Get('device/name/:deviceName/start/:start/end/:end')
+  byDeviceAndTime(
+    @Param('deviceName') deviceName: string,
+    @Param('start') start: string,
+    @Param('end') end: string,
+    @Query() query: ListingQuery,
+  ) {
+    return this.list({ deviceName, ...toTimeRange(start, end) }, query);
+  }
+
+  private async list(filter: ReadingFilter, query: ListingQuery) {
+    const page = await this.readings.page(filter, toPageRequest(query, this.maxResultCount), wantsNumeric(query));
+    return countResponse(page.totalCount, { readings: page.items });
+  }
+}

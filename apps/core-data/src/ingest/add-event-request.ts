@@ -1,0 +1,56 @@
+import { Event, FieldIssue, validateEvent, ValidationError } from '@gw/contracts';
+import { isPlainValidEvent } from './fast-event-check';
+
+/** EdgeX v3 AddEventRequest: what device services publish and what REST ingest takes. */
+export interface AddEventRequest {
+  apiVersion: string;
+  requestId?: string;
+  event: Event;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Checks an AddEventRequest (a bus payload or a REST body) and returns it with
+ * a valid Event; throws a ValidationError naming every bad field
+ * (`event.readings[2].valueType: ...`). Ids must be UUIDs, as EdgeX requires:
+ * they are keys in storage.
+ */
+export function parseAddEventRequest(payload: unknown): AddEventRequest {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    throw new ValidationError([{ path: '', message: `expected an AddEventRequest object, got ${describe(payload)}` }]);
+  }
+  const request = payload as Record<string, unknown>;
+  const issues: FieldIssue[] = [];
+  if (typeof request.apiVersion !== 'string') issues.push({ path: 'apiVersion', message: expected('a string', request.apiVersion) });
+  if (request.requestId !== undefined && typeof request.requestId !== 'string') {
+    issues.push({ path: 'requestId', message: expected('a string', request.requestId) });
+  }
+  if (request.event === undefined) issues.push({ path: 'event', message: 'is required' });
+  if (issues.length) throw new ValidationError(issues);
+
+  const event = isPlainValidEvent(request.event) ? request.event : validateEvent(request.event, { path: 'event' });
+  const idIssues = badIds(event);
+  if (idIssues.length) throw new ValidationError(idIssues);
+  return { apiVersion: request.apiVersion as string, requestId: request.requestId as string | undefined, event };
+}
+
+function badIds(event: Event): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (!UUID.test(event.id)) issues.push({ path: 'event.id', message: `must be a UUID, got "${event.id}"` });
+  for (let i = 0; i < event.readings.length; i++) {
+    const id = event.readings[i].id;
+    if (id !== undefined && !UUID.test(id)) issues.push({ path: `event.readings[${i}].id`, message: `must be a UUID, got "${id}"` });
+  }
+  return issues;
+}
+
+function expected(what: string, value: unknown): string {
+  return value === undefined ? 'is required' : `must be ${what}, got ${describe(value)}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

@@ -1,0 +1,79 @@
+import { Topics } from '@gw/contracts';
+import { MessageBus, MessageEnvelope, Subscription, ThrottledLog } from '@gw/messaging';
+import type { Logger } from '@gw/service-kit';
+import { AddEventRequest, parseAddEventRequest } from './add-event-request';
+import type { Batch, BatchWriter } from './batch-writer';
+import type { IngestStats } from './ingest-stats';
+
+export type AckMode = 'queued' | 'persisted';
+
+export interface BusIngestOptions {
+  durableName: string;
+  ackMode: AckMode;
+}
+
+/**
+ * Every device event from the bus into the batch writer, through one durable
+ * subscription (at least once: a message is acknowledged to the broker only
+ * after the handler resolved).
+ *
+ * How acknowledgement composes with batching: the bus hands a durable
+ * subscriber one message at a time and acknowledges it when the handler
+ * resolves. Awaiting each event's commit would therefore write batches of one.
+ * - `queued` (default): the handler resolves once the event is in the
+ *   writer's bounded queue, awaiting room when it is full (backpressure: the
+ *   broker keeps the rest). close() stops the subscription first, then
+ *   flushes the queue, so a stop/restart loses nothing; a crash loses what
+ *   was queued but not yet committed (at most queueLimit readings).
+ * - `persisted`: the handler resolves on commit: crash-safe, one commit per
+ *   event until the bus can keep several messages in flight per subscriber.
+ * Redelivered events are stored once (the event id is unique).
+ */
+export class BusIngest {
+  private subscription?: Subscription;
+  private readonly rejectLog: ThrottledLog;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly topics: Topics,
+    private readonly writer: BatchWriter,
+    private readonly stats: IngestStats,
+    private readonly options: BusIngestOptions,
+    logger: Logger,
+  ) {
+    this.rejectLog = new ThrottledLog((o, m) => logger.warn(o, m));
+  }
+
+  async start(): Promise<void> {
+    this.subscription = await this.bus.subscribe(this.topics.allDeviceEvents(), this.handle, { durable: this.options.durableName });
+  }
+
+  /** Stops taking messages after the one in hand; the broker keeps the rest for the next start. */
+  async stop(): Promise<void> {
+    await this.subscription?.unsubscribe();
+    this.subscription = undefined;
+  }
+
+  private readonly handle = (envelope: MessageEnvelope, topic: string): void | Promise<void> => {
+    this.stats.received++;
+    let request: AddEventRequest;
+    try {
+      request = parseAddEventRequest(envelope.payload);
+    } catch (err) {
+      // Acknowledged and dropped: redelivering a malformed message would only fail again.
+      this.stats.rejected++;
+      this.rejectLog.write(
+        { topic, correlationID: envelope.correlationID, err: (err as Error).message, rejectedTotal: this.stats.rejected },
+        'core-data: skipped a message that is not a valid AddEventRequest',
+      );
+      return;
+    }
+    const persisted = this.options.ackMode === 'persisted';
+    const queued = this.writer.add(request.event, persisted);
+    if (persisted) return Promise.resolve(queued).then((batch: Batch) => batch.done.then(noop));
+    // Only a full queue costs a promise: the common case returns synchronously.
+    return queued instanceof Promise ? queued.then(noop) : undefined;
+  };
+}
+
+function noop(): void {}
