@@ -26,8 +26,11 @@ describe('one-process gateway (npm start)', () => {
   let gateway: RunningGateway;
   let command: string;
   let metadata: string;
+  let startedAt: number;
+  let readyAt: number;
 
   beforeAll(async () => {
+    startedAt = Date.now();
     const config = loadGatewayConfig({
       GW_HOST: '127.0.0.1',
       GW_LOG_LEVEL: 'silent',
@@ -41,6 +44,7 @@ describe('one-process gateway (npm start)', () => {
       GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
     });
     gateway = await startGateway(config, quietLogger('gateway'));
+    readyAt = Date.now();
     command = gateway.coreCommand.url + '/api/v3/device/name/Demo-Sensor-01';
     metadata = gateway.metadata.url + '/api/v3';
   });
@@ -48,6 +52,18 @@ describe('one-process gateway (npm start)', () => {
   afterAll(async () => {
     await gateway?.close();
     rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('stores live virtual readings in core-data within 2 s of start', async () => {
+    // Nothing to await here but the REST answer a user would poll for.
+    const url = gateway.coreData.url + '/api/v3/reading/device/name/Demo-Sensor-01';
+    let readings: Array<{ resourceName: string; value: string }> = [];
+    while (readings.length === 0 && Date.now() - startedAt < 2000) {
+      readings = (await call('GET', url)).body.readings ?? [];
+      if (readings.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(readings.map((r) => r.resourceName)).toEqual(expect.arrayContaining(['Temperature', 'Humidity']));
+    expect(readyAt - startedAt).toBeLessThan(2000);
   });
 
   it('writes an actuator through core-command and reads the written value back', async () => {

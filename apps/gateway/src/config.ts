@@ -20,6 +20,8 @@ export const GatewayConfigSchema = z.object({
   profilesDir: text().default('./resources/profiles'),
   devicesDir: text().default('./resources/devices'),
   provisionWatchersDir: text().default('./resources/provision-watchers'),
+  coreDataPort: port().default(59880),
+  coreDataDatabase: databaseUrl().optional(),
   coreCommandPort: port().default(59882),
   commandTimeout: duration().default('10s'),
   /** The virtual device service with the sample devices; `false` leaves it out. */

@@ -6,12 +6,14 @@ import { closeOnSignals, createLogger, Logger, toBusConfig } from '@gw/service-k
 // The gateway is the one composition root allowed to mount other apps.
 import { RunningMetadata, startMetadata } from '../../metadata/src/metadata.app';
 import { RunningCoreCommand, startCoreCommand } from '../../core-command/src/core-command.app';
+import { RunningCoreData, startCoreData } from '../../core-data/src/core-data.app';
 import { RunningDeviceService, startDeviceServiceApp } from '../../device-service/src/device-service.app';
 import { GatewayConfig, loadGatewayConfig } from './config';
 
 export interface RunningGateway {
   bus: ManagedMessageBus;
   metadata: RunningMetadata;
+  coreData: RunningCoreData;
   coreCommand: RunningCoreCommand;
   deviceVirtual?: RunningDeviceService;
   /** Stops the services in reverse order of start, then the bus; queued writes are flushed first. */
@@ -36,6 +38,18 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       { bus, logger: serviceLogger('core-metadata') },
     );
     stack.push(() => metadata.close());
+    // core-data subscribes before any device service publishes, so the first readings are kept.
+    const coreData = await startCoreData(
+      {
+        ...config,
+        serviceName: 'core-data',
+        port: config.coreDataPort,
+        database: config.coreDataDatabase ?? sqliteIn(config.dataDir, 'core-data.db'),
+      },
+      { bus, logger: serviceLogger('core-data') },
+    );
+    stack.push(() => coreData.close());
+
     const metadataClient = new MetadataClient({ baseUrl: metadata.url, apiKey: config.apiKey });
 
     const coreCommand = await startCoreCommand(
@@ -55,10 +69,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     }
 
     logger.info(
-      { ms: Date.now() - started, metadata: metadata.url, coreCommand: coreCommand.url, deviceVirtual: deviceVirtual?.url },
+      {
+        ms: Date.now() - started,
+        metadata: metadata.url,
+        coreData: coreData.url,
+        coreCommand: coreCommand.url,
+        deviceVirtual: deviceVirtual?.url,
+      },
       'gateway ready',
     );
-    return { bus, metadata, coreCommand, deviceVirtual, close: () => unwind(stack) };
+    return { bus, metadata, coreData, coreCommand, deviceVirtual, close: () => unwind(stack) };
   } catch (err) {
     await unwind(stack).catch(() => undefined); // the start failure is the error worth reporting
     throw err;
