@@ -260,6 +260,14 @@ describe('device service (in-process bus, SQLite metadata)', () => {
     await pollUntil(() => !h.service.deviceNames().includes('Profiled'), 'Profiled moved away');
     expect((await h.api.get('/device/name/Profiled/Temperature')).status).toBe(404);
     expect(h.driver.lifecycle).toContain('remove:Profiled');
+
+    // The profile changes while none of this service's devices uses it; a device added later must get the new one.
+    const quartered = structuredClone(profile);
+    quartered.deviceResources[0].properties.scale = 0.25;
+    expect((await h.rest.batch('PUT', '/deviceprofile', 'profile', [quartered])).body[0].statusCode).toBe(200);
+    h.driver.set('Profiled-2', 'Temperature', 40);
+    await addDevice('Profiled-2', { profileName: 'Test-Sensor-B' });
+    expect(Number((await h.api.get('/device/name/Profiled-2/Temperature')).body.event.readings[0].value)).toBeCloseTo(10, 4);
   });
 
   it('LOCKED devices refuse commands with 423 and run no autoEvents; unlocking resumes them', async () => {

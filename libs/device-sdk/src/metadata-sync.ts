@@ -224,6 +224,7 @@ export class MetadataSync {
       const known = this.registry.device(device.name);
       if (!known) return;
       this.registry.removeDevice(device.name);
+      if (known.profileName && this.registry.devicesUsing(known.profileName).length === 0) this.registry.removeProfile(known.profileName);
       await this.listener.deviceRemoved(known);
       this.logger.info({ device: device.name, reason: ours ? 'deleted' : `moved to ${device.serviceName}` }, 'device removed');
       return;
@@ -258,7 +259,11 @@ export class MetadataSync {
       return;
     }
     // Only profiles our devices use are kept; the others are fetched when a device needs them.
-    if (this.registry.devicesUsing(profile.name).length === 0) return;
+    // Forget an unused one, so a device added later never runs on a stale copy.
+    if (this.registry.devicesUsing(profile.name).length === 0) {
+      this.registry.removeProfile(profile.name);
+      return;
+    }
     this.registry.setProfile(new ProfileView(profile));
     await this.listener.profileChanged(profile.name);
     this.logger.info({ profile: profile.name }, 'profile updated');
