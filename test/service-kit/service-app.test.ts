@@ -94,6 +94,9 @@ describe('a service app without API key (the embedded default)', () => {
     expect(given.headers.get('x-correlation-id')).toBe('corr-123');
     const made = await call(`${url}/api/v3/ping`);
     expect(made.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // It is echoed, logged and put on the bus: an oversized or odd one is replaced.
+    const odd = await call(`${url}/api/v3/ping`, { headers: { 'X-Correlation-ID': 'a'.repeat(500) } });
+    expect(odd.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('gives modules the config through DI', async () => {

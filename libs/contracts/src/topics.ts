@@ -1,3 +1,4 @@
+import { ErrorKind, GatewayError } from './errors';
 /**
  * EdgeX v3 message-bus topic names. Every topic starts with a configurable base
  * (`edgex` by default) so two gateways can share a broker.
@@ -51,6 +52,10 @@ export class Topics {
    * `service` (a device service, or core-command), as EdgeX names it.
    */
   response(service: string, requestId: string): string {
+    // A caller-chosen id becomes a topic level: a '/', '+' or '#' would address other topics.
+    if (!requestId || /[/+#]/.test(requestId)) {
+      throw new GatewayError(ErrorKind.ContractInvalid, `requestID "${requestId}" cannot name a response topic (empty, or contains / + #)`);
+    }
     return this.join('response', service, requestId);
   }
 

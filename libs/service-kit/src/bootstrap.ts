@@ -9,6 +9,7 @@
  * signal handlers (see `shutdownHooks`).
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -25,6 +26,7 @@ import { SERVICE_LOGGER } from './tokens';
 
 export const API_PREFIX = 'api/v3';
 export const CORRELATION_HEADER = 'x-correlation-id';
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Content types whose body reaches the controller as a string, for endpoints that take YAML. */
 export const YAML_CONTENT_TYPES = ['application/x-yaml', 'application/yaml', 'text/yaml', 'text/x-yaml'];
 
@@ -69,9 +71,13 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
   const adapter = new FastifyAdapter({
     bodyLimit: config.maxBody,
     // EdgeX's correlation header doubles as fastify's request id: a caller's id is
-    // kept end to end, otherwise a fresh uuid is made; it is echoed on the answer.
-    requestIdHeader: CORRELATION_HEADER,
-    genReqId: () => randomUUID(),
+    // kept end to end (when it is a sane token: it is echoed, logged and put on the
+    // bus), otherwise a fresh uuid is made; it is echoed on the answer.
+    requestIdHeader: false,
+    genReqId: (request: IncomingMessage) => {
+      const given = request.headers[CORRELATION_HEADER];
+      return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    },
     disableRequestLogging: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, {
