@@ -12,3 +12,4 @@ export * from './bootstrap';
 export * from './infrastructure-config';
 export * from './run-main';
 export * from './run-standalone';
+export * from './paging';

@@ -9,7 +9,8 @@ import { CommandTargets } from './command-target';
 import { DeviceCoreCommand, deviceCoreCommand } from './core-commands';
 import type { SuccessPayload } from './device-service-reply';
 import type { MetadataLookup } from './metadata-lookup';
-import { pageOf, pageQuery } from './paging';
+import { parsePaging } from '@gw/service-kit';
+import { pageOf } from './paging';
 import { CommandMethod, commandQueryParams } from './query-params';
 import { checkSetValues, requireSetBody } from './set-values';
 
@@ -51,7 +52,7 @@ export class CoreCommandService {
   }
 
   async allDeviceCommands(query: { offset?: unknown; limit?: unknown }): Promise<DeviceCoreCommandPage> {
-    const paging = pageQuery(query, this.maxResultCount);
+    const paging = parsePaging(query, this.maxResultCount);
     const devices = await this.metadata.allDevices();
     const page = pageOf(devices, paging, 'devices');
     // Many devices share a profile: fetch each profile once per listing.

@@ -3,6 +3,7 @@
  * checked with a 400 that names it.
  */
 import { ErrorKind, GatewayError } from '@gw/contracts';
+import { parsePaging } from '@gw/service-kit';
 import type { PageRequest } from '../persistence/event-store';
 
 export interface ListingQuery {
@@ -21,10 +22,8 @@ export function toPageRequest(query: ListingQuery, maxResultCount: number): Page
   if (query.aggregateFunc !== undefined) {
     throw new GatewayError(ErrorKind.ContractInvalid, 'query parameter aggregateFunc: aggregation is not supported by this core-data');
   }
-  const offset = integer('offset', query.offset, 0, -1);
-  let limit = integer('limit', query.limit, 20, -1);
-  if (limit === -1 || limit > maxResultCount) limit = maxResultCount;
-  return { offset: Math.max(offset, 0), limit, count: offset !== -1 };
+  const { offset, limit, countTotal } = parsePaging(query, maxResultCount, { uncountedOffset: true });
+  return { offset, limit, count: countTotal };
 }
 
 /** `numeric=true`: values of numeric readings as JSON numbers instead of strings. */
@@ -50,13 +49,4 @@ export function nanos(name: string, raw: string): number {
     throw new GatewayError(ErrorKind.ContractInvalid, `${name}: expected a non-negative integer of nanoseconds, got "${raw}"`);
   }
   return Number(raw);
-}
-
-function integer(name: string, raw: string | undefined, fallback: number, min: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
-    throw new GatewayError(ErrorKind.ContractInvalid, `query parameter ${name}: expected an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
 }
