@@ -6,3 +6,4 @@ export * from './parse';
 export * from './commands';
 export * from './device-checks';
 export * from './values';
+export * from './command-flags';

@@ -12,8 +12,12 @@ describe('command query parameters', () => {
     expect(commandQueryParams('set', undefined)).toEqual({});
   });
 
+  it('reads the flags as the device services do: any case, empty = default, and forwards them normalised', () => {
+    expect(commandQueryParams('get', { 'ds-returnevent': 'FALSE', 'ds-pushevent': '' })).toEqual({ 'ds-pushevent': 'false', 'ds-returnevent': 'false' });
+  });
+
   it('answers 400 for anything but "true" or "false" (EdgeX v3 dropped yes/no) and for repeated parameters', () => {
-    for (const query of [{ 'ds-pushevent': 'yes' }, { 'ds-returnevent': 'TRUE' }, { 'ds-returnevent': '' }, { 'ds-pushevent': ['true', 'false'] }]) {
+    for (const query of [{ 'ds-pushevent': 'yes' }, { 'ds-returnevent': 'on' }, { 'ds-returnevent': '1' }, { 'ds-pushevent': ['true', 'false'] }]) {
       let caught: unknown;
       try {
         commandQueryParams('get', query);

@@ -1,13 +1,10 @@
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, PUSH_EVENT, RETURN_EVENT, readEventFlag } from '@gw/contracts';
 
 export type CommandMethod = 'get' | 'set';
 
-export const PUSH_EVENT = 'ds-pushevent';
-export const RETURN_EVENT = 'ds-returnevent';
+export { PUSH_EVENT, RETURN_EVENT };
 
-/** EdgeX v3 takes only these two spellings (v2's yes/no are gone). */
-const FLAGS = new Set(['true', 'false']);
-const GET_DEFAULTS: Record<string, string> = { [PUSH_EVENT]: 'false', [RETURN_EVENT]: 'true' };
+const GET_DEFAULTS: Record<string, boolean> = { [PUSH_EVENT]: false, [RETURN_EVENT]: true };
 
 /**
  * The query parameters forwarded to the device service. Every parameter is
@@ -16,16 +13,17 @@ const GET_DEFAULTS: Record<string, string> = { [PUSH_EVENT]: 'false', [RETURN_EV
  * service never has to guess a default.
  */
 export function commandQueryParams(method: CommandMethod, raw: Record<string, unknown> | undefined): Record<string, string> {
-  const params: Record<string, string> = method === 'get' ? { ...GET_DEFAULTS } : {};
+  const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
     if (value === undefined) continue;
     if (typeof value !== 'string') {
       throw new GatewayError(ErrorKind.ContractInvalid, `query parameter ${name} must be given once, as text`);
     }
-    if (method === 'get' && name in GET_DEFAULTS && !FLAGS.has(value)) {
-      throw new GatewayError(ErrorKind.ContractInvalid, `query parameter ${name} must be "true" or "false", got "${value}"`);
-    }
     params[name] = value;
+  }
+  if (method === 'get') {
+    // Checked here and always sent, normalised, so the device service never has to guess a default.
+    for (const [name, fallback] of Object.entries(GET_DEFAULTS)) params[name] = String(readEventFlag(raw, name, fallback));
   }
   return params;
 }
