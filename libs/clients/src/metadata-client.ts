@@ -38,6 +38,12 @@ export class MetadataClient {
     return this.all<Device>(`/device/service/name/${encodeURIComponent(serviceName)}`, 'devices');
   }
 
+  /** One page of every device, as metadata's own listing orders it; 416 past the end. */
+  async devicesPage(offset: number, limit: number): Promise<{ totalCount: number; devices: Device[] }> {
+    const page = await this.http.request<{ totalCount: number; devices?: Device[] }>('GET', `/device/all?offset=${offset}&limit=${limit}`);
+    return { totalCount: page.totalCount, devices: page.devices ?? [] };
+  }
+
   allDevices(): Promise<Device[]> {
     return this.all<Device>('/device/all', 'devices');
   }

@@ -10,7 +10,6 @@ import { DeviceCoreCommand, deviceCoreCommand } from './core-commands';
 import type { SuccessPayload } from './device-service-reply';
 import type { MetadataLookup } from './metadata-lookup';
 import { parsePaging } from '@gw/service-kit';
-import { pageOf } from './paging';
 import { CommandMethod, commandQueryParams } from './query-params';
 import { checkSetValues, requireSetBody } from './set-values';
 
@@ -53,8 +52,8 @@ export class CoreCommandService {
 
   async allDeviceCommands(query: { offset?: unknown; limit?: unknown }): Promise<DeviceCoreCommandPage> {
     const paging = parsePaging(query, this.maxResultCount);
-    const devices = await this.metadata.allDevices();
-    const page = pageOf(devices, paging, 'devices');
+    // Metadata pages (and answers 416 past the end); only this page's devices travel.
+    const { totalCount, devices: page } = await this.metadata.devicesPage(paging.offset, paging.limit);
     // Many devices share a profile: fetch each profile once per listing.
     const profiles = new Map<string, Promise<DeviceProfile>>();
     const profileOf = (name: string) => {
@@ -70,7 +69,7 @@ export class CoreCommandService {
           : { deviceName: device.name, profileName: '', coreCommands: [] },
       ),
     );
-    return { totalCount: devices.length, deviceCoreCommands };
+    return { totalCount, deviceCoreCommands };
   }
 
   /** Runs a GET or SET on the owning device service; resolves with its success payload, rejects with a GatewayError. */
