@@ -1,0 +1,3 @@
+export * from './attributes';
+export * from './codec';
+export * from './planner';
