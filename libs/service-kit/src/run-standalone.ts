@@ -42,13 +42,26 @@ export async function runStandalone(
   });
 }
 
-/** Runs `close` once on the first SIGTERM or SIGINT, then exits (1 if closing failed). */
-export function closeOnSignals(logger: Logger, close: () => Promise<void>): void {
+/**
+ * Runs `close` on the first SIGTERM or SIGINT, then exits (1 if closing
+ * failed). Closing flushes queued writes, so it gets time, but not forever:
+ * after `deadlineMs`, or at a second signal (an operator pressing Ctrl-C
+ * again), the process exits at once.
+ */
+export function closeOnSignals(logger: Logger, close: () => Promise<void>, deadlineMs = 30_000): void {
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for the shutdown');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'stopping');
+    const deadline = setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown took too long: exiting');
+      process.exit(1);
+    }, deadlineMs);
+    deadline.unref();
     try {
       await close();
       process.exit(0);
@@ -57,6 +70,6 @@ export function closeOnSignals(logger: Logger, close: () => Promise<void>): void
       process.exit(1);
     }
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
