@@ -1,0 +1,295 @@
+/**
+ * One Modbus connection per endpoint (`tcp://host:port` or `rtu://<path>`),
+ * shared by every unit behind it, on modbus-serial's ModbusRTU client.
+ *
+ * - Requests are serialized per connection through a small bounded queue;
+ *   each carries its own unit id and timeout.
+ * - After the peer goes away (socket closed, connect refused) the next request
+ *   reconnects; failed connects back off exponentially (requests during the
+ *   back-off fail fast). Nothing here throws outside a request's promise.
+ * - Modbus exception codes and transport failures become GatewayErrors that
+ *   name the device, unit and address.
+ */
+import type { EventEmitter } from 'node:events';
+import ModbusRTU from 'modbus-serial';
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import type { ModbusEndpoint } from './attributes';
+
+export interface ConnectionOptions {
+  /** Most requests waiting on one connection; more are refused with ServiceUnavailable (default 256). */
+  maxQueue?: number;
+  /** First reconnect back-off after a failed connect (default 250 ms). */
+  reconnectMinMs?: number;
+  /** Longest reconnect back-off (default 30 s). */
+  reconnectMaxMs?: number;
+  /** How long a connect attempt may take (default: the endpoint's timeout). */
+  connectTimeoutMs?: number;
+}
+
+/** What a request is about, for error messages. */
+export interface RequestLabel {
+  deviceName: string;
+  /** e.g. `HOLDING_REGISTERS 10+4`. */
+  what: string;
+}
+
+export interface ModbusRequest<T> {
+  unitId: number;
+  timeoutMs: number;
+  label: RequestLabel;
+  run: (client: ModbusRTU) => Promise<T>;
+}
+
+type Task = () => Promise<void>;
+
+/** Modbus exception codes → error kinds. */
+const EXCEPTION_KINDS: Record<number, ErrorKind> = {
+  1: ErrorKind.NotAllowed,
+  2: ErrorKind.ContractInvalid,
+  3: ErrorKind.ContractInvalid,
+  4: ErrorKind.Communication,
+  5: ErrorKind.ServiceUnavailable,
+  6: ErrorKind.ServiceUnavailable,
+  10: ErrorKind.Communication,
+  11: ErrorKind.Timeout,
+};
+
+const EXCEPTION_NAMES: Record<number, string> = {
+  1: 'illegal function',
+  2: 'illegal data address',
+  3: 'illegal data value',
+  4: 'slave device failure',
+  5: 'acknowledge (busy with a long operation)',
+  6: 'slave device busy',
+  8: 'memory parity error',
+  10: 'gateway path unavailable',
+  11: 'gateway target device failed to respond',
+};
+
+/** Turns whatever modbus-serial rejected with into a GatewayError naming device, unit and address. */
+export function modbusError(err: unknown, endpointKey: string, unitId: number, label: RequestLabel): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const e = (err ?? {}) as { message?: string; modbusCode?: number; errno?: string; code?: string };
+  const at = `device "${label.deviceName}" unit ${unitId} ${label.what} on ${endpointKey}`;
+  if (typeof e.modbusCode === 'number') {
+    const name = EXCEPTION_NAMES[e.modbusCode] ?? 'unknown exception';
+    return new GatewayError(EXCEPTION_KINDS[e.modbusCode] ?? ErrorKind.Communication, `${at}: Modbus exception ${e.modbusCode} (${name})`, {
+      cause: err,
+    });
+  }
+  if (e.errno === 'ETIMEDOUT' || e.message === 'Timed out') {
+    return new GatewayError(ErrorKind.Timeout, `${at}: no response (timed out)`, { cause: err });
+  }
+  return new GatewayError(ErrorKind.Communication, `${at}: ${e.message ?? String(err)}`, { cause: err });
+}
+
+export class ModbusConnection {
+  private client?: ModbusRTU;
+  private connecting?: Promise<ModbusRTU>;
+  private readonly queue: Task[] = [];
+  private running = false;
+  private closed = false;
+  private failures = 0;
+  private retryAt = 0;
+  private lastFrameAt = 0;
+  /** Connects made so far (1 for the first, more after reconnects). */
+  connects = 0;
+
+  private readonly maxQueue: number;
+  private readonly reconnectMinMs: number;
+  private readonly reconnectMaxMs: number;
+
+  constructor(
+    readonly endpoint: ModbusEndpoint,
+    private readonly options: ConnectionOptions = {},
+  ) {
+    this.maxQueue = options.maxQueue ?? 256;
+    this.reconnectMinMs = options.reconnectMinMs ?? 250;
+    this.reconnectMaxMs = options.reconnectMaxMs ?? 30_000;
+  }
+
+  get key(): string {
+    return this.endpoint.key;
+  }
+
+  get isOpen(): boolean {
+    return this.client?.isOpen === true;
+  }
+
+  get pending(): number {
+    return this.queue.length + (this.running ? 1 : 0);
+  }
+
+  /** Runs one request after those already queued on this connection. */
+  request<T>(req: ModbusRequest<T>): Promise<T> {
+    if (this.closed) {
+      return Promise.reject(new GatewayError(ErrorKind.ServiceUnavailable, `${this.key}: connection closed`));
+    }
+    if (this.queue.length >= this.maxQueue) {
+      return Promise.reject(
+        new GatewayError(
+          ErrorKind.ServiceUnavailable,
+          `device "${req.label.deviceName}" unit ${req.unitId} ${req.label.what} on ${this.key}: ${this.queue.length} requests already waiting`,
+        ),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push(async () => {
+        try {
+          resolve(await this.execute(req));
+        } catch (err) {
+          reject(modbusError(err, this.key, req.unitId, req.label));
+        }
+      });
+      void this.drain();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const pending = this.queue.splice(0);
+    for (const task of pending) void task(); // each rejects: closed
+    this.dropClient();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0) await this.queue.shift()!();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async execute<T>(req: ModbusRequest<T>): Promise<T> {
+    if (this.closed) throw new GatewayError(ErrorKind.ServiceUnavailable, `${this.key}: connection closed`);
+    const client = await this.connect();
+    await this.interFrameSilence();
+    client.setID(req.unitId);
+    client.setTimeout(req.timeoutMs);
+    try {
+      return await req.run(client);
+    } catch (err) {
+      const e = err as { modbusCode?: number; errno?: string; message?: string };
+      // A timeout or an exception is the unit's problem; anything else means the line is gone.
+      if (typeof e?.modbusCode !== 'number' && e?.errno !== 'ETIMEDOUT' && !client.isOpen) this.dropClient();
+      throw err;
+    } finally {
+      this.lastFrameAt = Date.now();
+    }
+  }
+
+  /** RTU: at least 3.5 character times between frames (1.75 ms above 19200 baud, as the spec says). */
+  private async interFrameSilence(): Promise<void> {
+    if (this.endpoint.protocol !== 'modbus-rtu') return;
+    const bitsPerChar = 1 + this.endpoint.dataBits + (this.endpoint.parity === 'N' ? 0 : 1) + this.endpoint.stopBits;
+    const silenceMs = this.endpoint.baudRate > 19200 ? 1.75 : (3.5 * bitsPerChar * 1000) / this.endpoint.baudRate;
+    const wait = this.lastFrameAt + silenceMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
+  }
+
+  private async connect(): Promise<ModbusRTU> {
+    if (this.client?.isOpen) return this.client;
+    this.dropClient();
+    const now = Date.now();
+    if (now < this.retryAt) {
+      throw new GatewayError(
+        ErrorKind.ServiceUnavailable,
+        `${this.key}: not connected, next connect attempt in ${this.retryAt - now} ms (after ${this.failures} failed)`,
+      );
+    }
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<ModbusRTU> {
+    const client = new ModbusRTU();
+    client.on('error', () => this.dropClient(client));
+    client.on('close', () => this.dropClient(client));
+    const ep = this.endpoint;
+    const timeout = this.options.connectTimeoutMs ?? ep.timeoutMs;
+    try {
+      const opened =
+        ep.protocol === 'modbus-tcp'
+          ? client.connectTCP(ep.host, { port: ep.port, timeout })
+          : client.connectRTUBuffered(ep.path, { baudRate: ep.baudRate, dataBits: ep.dataBits, stopBits: ep.stopBits, parity: PARITY[ep.parity] });
+      await withTimeout(opened, timeout, `${this.key}: connect timed out after ${timeout} ms`);
+    } catch (err) {
+      this.failures++;
+      const backoff = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** (this.failures - 1));
+      this.retryAt = Date.now() + backoff;
+      safeClose(client);
+      throw new GatewayError(ErrorKind.Communication, `${this.key}: cannot connect (${(err as Error).message}); retry in ${backoff} ms`, { cause: err });
+    }
+    this.failures = 0;
+    this.retryAt = 0;
+    this.connects++;
+    this.client = client;
+    return client;
+  }
+
+  private dropClient(which?: ModbusRTU): void {
+    const client = this.client;
+    if (!client || (which && which !== client)) return;
+    this.client = undefined;
+    safeClose(client);
+  }
+}
+
+const PARITY = { N: 'none', E: 'even', O: 'odd' } as const;
+
+function safeClose(client: ModbusRTU): void {
+  try {
+    (client as unknown as EventEmitter).removeAllListeners('close');
+    client.on('error', () => undefined);
+    if (client.isOpen) client.close(() => undefined);
+  } catch {
+    // already gone
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The connections of a driver, one per endpoint key. */
+export class ConnectionPool {
+  private readonly connections = new Map<string, ModbusConnection>();
+
+  constructor(private readonly options: ConnectionOptions = {}) {}
+
+  get(endpoint: ModbusEndpoint): ModbusConnection {
+    let connection = this.connections.get(endpoint.key);
+    if (!connection) {
+      connection = new ModbusConnection(endpoint, this.options);
+      this.connections.set(endpoint.key, connection);
+    }
+    return connection;
+  }
+
+  has(key: string): boolean {
+    return this.connections.has(key);
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Closes the connection of `key` (e.g. its last device went away). */
+  async release(key: string): Promise<void> {
+    const connection = this.connections.get(key);
+    this.connections.delete(key);
+    await connection?.close();
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(all.map((c) => c.close()));
+  }
+}

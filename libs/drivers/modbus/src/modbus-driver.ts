@@ -1,0 +1,203 @@
+/**
+ * The Modbus ProtocolDriver: EdgeX device-modbus devices and profiles, reads
+ * coalesced per unit and table (planner.ts), values decoded and encoded by
+ * codec.ts, requests run on one shared connection per endpoint
+ * (connection.ts). A unit that times out is backed off: during its back-off
+ * its reads and writes fail fast (ServiceUnavailable) and never occupy the
+ * line, so the other units on the same connection keep their schedule.
+ */
+import { Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError } from '@gw/contracts';
+import type { CommandRequest, DriverContext, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
+import type ModbusRTU from 'modbus-serial';
+import { ModbusEndpoint, ModbusPoint, parseEndpoint, parseModbusPoint } from './attributes';
+import { decodePoint, encodePoint } from './codec';
+import { ConnectionOptions, ConnectionPool, ModbusConnection } from './connection';
+import { planReads, PlanOptions, planWrite, ReadRequest, split, WriteOptions } from './planner';
+
+export interface ModbusDriverOptions extends PlanOptions, WriteOptions {
+  connection?: ConnectionOptions;
+  /** First back-off of a unit after a timeout (default 5 s); doubles while it keeps timing out. */
+  unitBackoffMs?: number;
+  /** Longest unit back-off (default 60 s). */
+  unitBackoffMaxMs?: number;
+}
+
+interface UnitState {
+  timeouts: number;
+  until: number;
+}
+
+interface DeviceEntry {
+  endpoint: ModbusEndpoint;
+}
+
+export class ModbusDriver implements ProtocolDriver {
+  private readonly pool: ConnectionPool;
+  private readonly devices = new Map<string, DeviceEntry>();
+  private readonly units = new Map<string, UnitState>();
+  /** Parsed points per resource object (a changed profile brings new objects). */
+  private readonly points = new WeakMap<DeviceResource, { device: string; attributes: unknown; point: ModbusPoint }>();
+  private context?: DriverContext;
+
+  constructor(private readonly options: ModbusDriverOptions = {}) {
+    this.pool = new ConnectionPool(options.connection);
+  }
+
+  async initialize(context: DriverContext): Promise<void> {
+    this.context = context;
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(_force: boolean): Promise<void> {
+    await this.pool.closeAll();
+  }
+
+  async validateDevice(device: Device, profile?: DeviceProfile): Promise<void> {
+    this.check(device, profile);
+  }
+
+  async addDevice(device: Device, profile?: DeviceProfile): Promise<void> {
+    const endpoint = this.check(device, profile);
+    this.devices.set(device.name, { endpoint });
+    this.context?.logger.debug({ device: device.name, endpoint: endpoint.key, unit: endpoint.unitId }, 'modbus device added');
+  }
+
+  async updateDevice(device: Device, profile?: DeviceProfile): Promise<void> {
+    const before = this.devices.get(device.name);
+    await this.addDevice(device, profile);
+    if (before && before.endpoint.key !== this.devices.get(device.name)!.endpoint.key) await this.releaseIfUnused(before.endpoint.key);
+  }
+
+  async removeDevice(device: Device): Promise<void> {
+    const before = this.devices.get(device.name);
+    this.devices.delete(device.name);
+    if (before) await this.releaseIfUnused(before.endpoint.key);
+  }
+
+  /** The connection pool (tests and metrics look at it). */
+  get connections(): ConnectionPool {
+    return this.pool;
+  }
+
+  async read(device: Device, _profile: DeviceProfile, requests: CommandRequest[]): Promise<ReadResult[]> {
+    if (requests.length === 0) return [];
+    const endpoint = this.endpointOf(device);
+    const items = requests.map((r) => ({ unitId: endpoint.unitId, point: this.pointOf(device, r) }));
+    const plan = planReads(items, this.options);
+    const connection = this.pool.get(endpoint);
+    const results = new Array<ReadResult>(requests.length);
+    for (const request of plan) {
+      const data = await this.guarded(device, endpoint, connection, describe(request), (client) => readTable(client, request));
+      for (const part of split(request, data)) results[part.index] = { value: decodePoint(part.point, part.data) };
+    }
+    return results;
+  }
+
+  async write(device: Device, _profile: DeviceProfile, requests: WriteRequest[]): Promise<void> {
+    const endpoint = this.endpointOf(device);
+    const connection = this.pool.get(endpoint);
+    for (const request of requests) {
+      const point = this.pointOf(device, request);
+      const plan = planWrite(point, this.options);
+      // Encode before touching the line so a bad value costs no request (RMW encodes inside).
+      const data = plan.readModifyWrite ? undefined : encodePoint(point, request.value);
+      const what = `${point.table} ${plan.address}${point.bit !== undefined ? `.${point.bit}` : ''} (FC${plan.functionCode})`;
+      await this.guarded(device, endpoint, connection, what, async (client) => {
+        switch (plan.functionCode) {
+          case 5:
+            await client.writeCoil(plan.address, (data as boolean[])[0]);
+            return;
+          case 15:
+            await client.writeCoils(plan.address, data as boolean[]);
+            return;
+          case 6:
+          case 16: {
+            let words = data as number[] | undefined;
+            if (plan.readModifyWrite) {
+              // Read and write back inside one queued task: no request of ours comes in between.
+              const current = await client.readHoldingRegisters(plan.address, 1);
+              words = encodePoint(point, request.value, current.data[0]) as number[];
+            }
+            if (plan.functionCode === 6) await client.writeRegister(plan.address, words![0]);
+            else await client.writeRegisters(plan.address, words!);
+          }
+        }
+      });
+    }
+  }
+
+  /** Runs one request for the device's unit, honouring and updating the unit's back-off. */
+  private async guarded<T>(
+    device: Device,
+    endpoint: ModbusEndpoint,
+    connection: ModbusConnection,
+    what: string,
+    run: (client: ModbusRTU) => Promise<T>,
+  ): Promise<T> {
+    const unitKey = `${endpoint.key}#${endpoint.unitId}`;
+    const state = this.units.get(unitKey);
+    const now = Date.now();
+    if (state && now < state.until) {
+      throw new GatewayError(
+        ErrorKind.ServiceUnavailable,
+        `device "${device.name}" unit ${endpoint.unitId} ${what} on ${endpoint.key}: unit backed off for ${state.until - now} ms after ${state.timeouts} timeout(s)`,
+      );
+    }
+    try {
+      const value = await connection.request({ unitId: endpoint.unitId, timeoutMs: endpoint.timeoutMs, label: { deviceName: device.name, what }, run });
+      this.units.delete(unitKey);
+      return value;
+    } catch (err) {
+      if (GatewayError.is(err, ErrorKind.Timeout)) {
+        const timeouts = (state?.timeouts ?? 0) + 1;
+        const backoff = Math.min(this.options.unitBackoffMaxMs ?? 60_000, (this.options.unitBackoffMs ?? 5_000) * 2 ** (timeouts - 1));
+        this.units.set(unitKey, { timeouts, until: Date.now() + backoff });
+        this.context?.logger.warn({ device: device.name, endpoint: endpoint.key, unit: endpoint.unitId, backoffMs: backoff }, 'modbus unit timed out; backing off');
+      }
+      throw err;
+    }
+  }
+
+  private check(device: Device, profile?: DeviceProfile): ModbusEndpoint {
+    const endpoint = parseEndpoint(device);
+    for (const resource of profile?.deviceResources ?? []) this.pointOf(device, { resource, attributes: resource.attributes ?? {} });
+    return endpoint;
+  }
+
+  private endpointOf(device: Device): ModbusEndpoint {
+    return this.devices.get(device.name)?.endpoint ?? parseEndpoint(device);
+  }
+
+  private pointOf(device: Device, request: Pick<CommandRequest, 'resource' | 'attributes'>): ModbusPoint {
+    const { resource } = request;
+    const attributes = request.attributes ?? resource.attributes;
+    const cached = this.points.get(resource);
+    if (cached && cached.device === device.name && cached.attributes === attributes) return cached.point;
+    const point = parseModbusPoint(device.name, resource.name, resource.properties.valueType, attributes);
+    this.points.set(resource, { device: device.name, attributes, point });
+    return point;
+  }
+
+  private async releaseIfUnused(key: string): Promise<void> {
+    for (const entry of this.devices.values()) if (entry.endpoint.key === key) return;
+    await this.pool.release(key);
+  }
+}
+
+function describe(request: ReadRequest): string {
+  return `${request.table} ${request.start}+${request.count} (FC${request.functionCode})`;
+}
+
+async function readTable(client: ModbusRTU, request: ReadRequest): Promise<Array<number | boolean>> {
+  switch (request.table) {
+    case 'COILS':
+      return (await client.readCoils(request.start, request.count)).data;
+    case 'DISCRETE_INPUTS':
+      return (await client.readDiscreteInputs(request.start, request.count)).data;
+    case 'HOLDING_REGISTERS':
+      return (await client.readHoldingRegisters(request.start, request.count)).data;
+    case 'INPUT_REGISTERS':
+      return (await client.readInputRegisters(request.start, request.count)).data;
+  }
+}
