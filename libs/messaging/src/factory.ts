@@ -3,36 +3,21 @@ import { BusLogger, redactUrl, silentLogger } from './logger';
 import type { ManagedMessageBus } from './message-bus';
 import { MemoryBroker, MemoryMessageBus } from './memory';
 import { MqttMessageBus } from './mqtt';
-import type { BusTlsConfig } from './options';
+import type { MqttBusOptions } from './mqtt/client-options';
 import { RedisMessageBus } from './redis';
+import type { RedisBusOptions } from './redis/redis-bus';
 
 export type BusType = 'memory' | 'mqtt' | 'redis';
 
-/** One flat block that configuration files and environment variables map onto. */
-export interface BusConfig {
-  type: BusType;
-  /** `mqtt://`, `mqtts://`, `redis://`, `rediss://`; defaults to the local broker. */
-  url?: string;
-  clientId?: string;
-  username?: string;
-  password?: string;
-  tls?: BusTlsConfig;
-  /** Unacknowledged publishes (in flight + waiting out an outage) before publish() rejects. Default 10,000. */
-  publishQueueLimit?: number;
-  /** Per subscription (and per absent in-process durable subscriber); oldest dropped beyond it. Default 100,000. */
-  deliveryQueueLimit?: number;
-  connectTimeoutMs?: number;
-  reconnectPeriodMs?: number;
-  /** MQTT: keepalive, and how long the broker keeps an absent durable subscriber's session (default: forever). */
-  keepaliveSec?: number;
-  sessionExpirySec?: number;
-  /** Redis: topics also written to streams for durable subscribers (default `+/events/#`), and the bounds. */
-  streamTopics?: string[];
-  streamMaxLen?: number;
-  keyPrefix?: string;
+/**
+ * One flat block that configuration files and environment variables map onto:
+ * every implementation's own options (their doc comments say what each does),
+ * all optional, plus the type. `url` defaults to the local broker.
+ */
+export type BusConfig = { type: BusType } & Partial<MqttBusOptions & RedisBusOptions> & {
   /** In-process: the broker to meet other buses at (default: the process-wide one). */
   broker?: MemoryBroker;
-}
+};
 
 const DEFAULT_URLS: Record<Exclude<BusType, 'memory'>, string> = {
   mqtt: 'mqtt://127.0.0.1:1883',

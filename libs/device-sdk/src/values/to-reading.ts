@@ -132,46 +132,36 @@ function itemError(item: unknown, index: number, valueType: ValueType, device: s
   return valueError(device, resource, `the driver returned ${show(item)} at index ${index}, which is not a valid ${valueType} item`);
 }
 
-function simpleReading(resource: DeviceResource, ctx: ReadingContext, value: string): SimpleReading {
-  const reading: SimpleReading = {
+/** The fields every reading has; the callers add the value field of their kind (no extra copy per reading). */
+function readingBase(resource: DeviceResource, ctx: ReadingContext, valueType: ValueType) {
+  const reading: Omit<SimpleReading, 'value'> = {
     id: randomUUID(),
     origin: ctx.origin,
     deviceName: ctx.deviceName,
     resourceName: resource.name,
     profileName: ctx.profileName,
-    valueType: resource.properties.valueType,
-    value,
+    valueType,
   };
   if (resource.properties.units !== undefined) reading.units = resource.properties.units;
+  return reading;
+}
+
+function simpleReading(resource: DeviceResource, ctx: ReadingContext, value: string): SimpleReading {
+  const reading = readingBase(resource, ctx, resource.properties.valueType) as SimpleReading;
+  reading.value = value;
   return reading;
 }
 
 function binaryReading(resource: DeviceResource, ctx: ReadingContext, bytes: Uint8Array): BinaryReading {
-  const reading: BinaryReading = {
-    id: randomUUID(),
-    origin: ctx.origin,
-    deviceName: ctx.deviceName,
-    resourceName: resource.name,
-    profileName: ctx.profileName,
-    valueType: 'Binary',
-    // A view on the same memory: no copy of the bytes before encoding.
-    binaryValue: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
-    mediaType: resource.properties.mediaType || DEFAULT_MEDIA_TYPE,
-  };
-  if (resource.properties.units !== undefined) reading.units = resource.properties.units;
+  const reading = readingBase(resource, ctx, 'Binary') as BinaryReading;
+  // A view on the same memory: no copy of the bytes before encoding.
+  reading.binaryValue = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  reading.mediaType = resource.properties.mediaType || DEFAULT_MEDIA_TYPE;
   return reading;
 }
 
 function objectReading(resource: DeviceResource, ctx: ReadingContext, objectValue: unknown): ObjectReading {
-  const reading: ObjectReading = {
-    id: randomUUID(),
-    origin: ctx.origin,
-    deviceName: ctx.deviceName,
-    resourceName: resource.name,
-    profileName: ctx.profileName,
-    valueType: resource.properties.valueType,
-    objectValue,
-  };
-  if (resource.properties.units !== undefined) reading.units = resource.properties.units;
+  const reading = readingBase(resource, ctx, resource.properties.valueType) as ObjectReading;
+  reading.objectValue = objectValue;
   return reading;
 }
