@@ -85,6 +85,13 @@ export function modbusError(err: unknown, endpointKey: string, unitId: number, l
 
 export class ModbusConnection {
   private client?: ModbusRTU;
+  /**
+   * Rejects when the current client's line drops. modbus-serial leaves a
+   * request in flight at that moment waiting for its own timeout, which would
+   * hold the queue and blame the unit; racing against this fails it at once as
+   * a Communication error instead.
+   */
+  private lost?: { promise: Promise<never>; reject: (err: Error) => void };
   private connecting?: Promise<ModbusRTU>;
   private readonly queue: Task[] = [];
   private running = false;
@@ -168,8 +175,9 @@ export class ModbusConnection {
     await this.interFrameSilence();
     client.setID(req.unitId);
     client.setTimeout(req.timeoutMs);
+    const lost = this.lost!.promise;
     try {
-      return await req.run(client);
+      return await Promise.race([req.run(client), lost]);
     } catch (err) {
       const e = err as { modbusCode?: number; errno?: string; message?: string };
       // A timeout or an exception is the unit's problem; anything else means the line is gone.
@@ -226,6 +234,10 @@ export class ModbusConnection {
     this.retryAt = 0;
     this.connects++;
     this.client = client;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<never>((_, r) => (reject = r));
+    promise.catch(() => undefined); // only requests in flight care
+    this.lost = { promise, reject };
     return client;
   }
 
@@ -233,6 +245,8 @@ export class ModbusConnection {
     const client = this.client;
     if (!client || (which && which !== client)) return;
     this.client = undefined;
+    this.lost?.reject(new Error('connection lost while waiting for the response'));
+    this.lost = undefined;
     safeClose(client);
   }
 }
@@ -243,6 +257,9 @@ function safeClose(client: ModbusRTU): void {
   try {
     (client as unknown as EventEmitter).removeAllListeners('close');
     client.on('error', () => undefined);
+    // destroy() also clears the timers of requests still in flight (close() leaves them running);
+    // serial ports have no destroy, so close those as well.
+    client.destroy(() => undefined);
     if (client.isOpen) client.close(() => undefined);
   } catch {
     // already gone
