@@ -86,12 +86,12 @@ export function modbusError(err: unknown, endpointKey: string, unitId: number, l
 export class ModbusConnection {
   private client?: ModbusRTU;
   /**
-   * Rejects when the current client's line drops. modbus-serial leaves a
-   * request in flight at that moment waiting for its own timeout, which would
-   * hold the queue and blame the unit; racing against this fails it at once as
-   * a Communication error instead.
+   * Fails the request in flight when the line drops. modbus-serial leaves it
+   * waiting for its own timeout, which would hold the queue and blame the
+   * unit. One hook per request, cleared when it settles: racing every request
+   * against one long-lived promise would keep a reaction per request alive.
    */
-  private lost?: { promise: Promise<never>; reject: (err: Error) => void };
+  private abortInFlight?: (err: Error) => void;
   private connecting?: Promise<ModbusRTU>;
   private readonly queue: Task[] = [];
   private running = false;
@@ -175,15 +175,18 @@ export class ModbusConnection {
     await this.interFrameSilence();
     client.setID(req.unitId);
     client.setTimeout(req.timeoutMs);
-    const lost = this.lost!.promise;
     try {
-      return await Promise.race([req.run(client), lost]);
+      return await new Promise<T>((resolve, reject) => {
+        this.abortInFlight = reject;
+        req.run(client).then(resolve, reject);
+      });
     } catch (err) {
       const e = err as { modbusCode?: number; errno?: string; message?: string };
       // A timeout or an exception is the unit's problem; anything else means the line is gone.
       if (typeof e?.modbusCode !== 'number' && e?.errno !== 'ETIMEDOUT' && !client.isOpen) this.dropClient();
       throw err;
     } finally {
+      this.abortInFlight = undefined;
       this.lastFrameAt = Date.now();
     }
   }
@@ -234,10 +237,6 @@ export class ModbusConnection {
     this.retryAt = 0;
     this.connects++;
     this.client = client;
-    let reject!: (err: Error) => void;
-    const promise = new Promise<never>((_, r) => (reject = r));
-    promise.catch(() => undefined); // only requests in flight care
-    this.lost = { promise, reject };
     return client;
   }
 
@@ -245,8 +244,7 @@ export class ModbusConnection {
     const client = this.client;
     if (!client || (which && which !== client)) return;
     this.client = undefined;
-    this.lost?.reject(new Error('connection lost while waiting for the response'));
-    this.lost = undefined;
+    this.abortInFlight?.(new Error('connection lost while waiting for the response'));
     safeClose(client);
   }
 }
