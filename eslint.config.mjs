@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const APPS = ['metadata', 'core-data', 'core-command', 'device-service', 'app-service'];
+const APPS = ['metadata', 'core-data', 'core-command', 'device-service', 'app-service', 'modbus-sim'];
 const noApps = { group: ['**/apps/**', '@gw/apps/*'], message: 'libs must not import apps.' };
 
 const appBoundary = (app) => ({

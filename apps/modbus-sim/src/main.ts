@@ -1,0 +1,4 @@
+import { runMain } from '@gw/service-kit';
+import { runSimulator } from './run';
+
+runMain(runSimulator);
