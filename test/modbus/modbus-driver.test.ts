@@ -2,58 +2,14 @@
  * ModbusDriver against a real Modbus TCP peer: Debian's pymodbus 3.0.0
  * (test/modbus/pymodbus_server.py), which logs every request it serves.
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError } from '@gw/contracts';
 import type { CommandRequest, DriverContext, WriteRequest } from '@gw/device-sdk/driver';
 import { ModbusDriver } from '@gw/drivers/modbus';
-
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = join(__dirname, 'pymodbus_server.py');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function startServer(port: number, log: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, String(port), log], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pymodbus did not start: ${stderr}`));
-    }, 15000);
-    child.stderr!.on('data', (d) => (stderr += d));
-    child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`pymodbus exited (${code}): ${stderr}`));
-    });
-  });
-}
-
-function stopServer(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
+import { freePort, servedRequests, startPymodbus, stopProcess } from './pymodbus';
 
 let port: number;
 let dir: string;
@@ -61,12 +17,7 @@ let logFile: string;
 let server: ChildProcess | undefined;
 
 /** Requests the server saw: [unit, fc, address, count]. */
-function served(): number[][] {
-  return readFileSync(logFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split(' ').map(Number));
-}
+const served = (): number[][] => servedRequests(logFile);
 
 const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const context: DriverContext = { serviceName: 'device-modbus', logger, pushValues: () => undefined };
@@ -105,11 +56,11 @@ beforeAll(async () => {
   port = await freePort();
   dir = mkdtempSync(join(tmpdir(), 'modbus-test-'));
   logFile = join(dir, 'requests.log');
-  server = await startServer(port, logFile);
+  server = await startPymodbus({ tcpPort: port }, logFile);
 });
 
 afterAll(async () => {
-  await stopServer(server);
+  await stopProcess(server);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -317,12 +268,12 @@ describe('reconnect', () => {
       await driver.addDevice(dev, p);
       expect((await driver.read(dev, p, reqs(r)))[0].value).toBe(-2);
 
-      await stopServer(server);
+      await stopProcess(server);
       const down = await driver.read(dev, p, reqs(r)).catch((e: unknown) => e);
       expect(GatewayError.is(down)).toBe(true);
       expect([ErrorKind.Communication, ErrorKind.ServiceUnavailable, ErrorKind.Timeout]).toContain((down as GatewayError).kind);
 
-      server = await startServer(port, logFile);
+      server = await startPymodbus({ tcpPort: port }, logFile);
       let value: unknown;
       for (let attempt = 0; attempt < 50 && value === undefined; attempt++) {
         try {

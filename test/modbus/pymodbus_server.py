@@ -1,10 +1,12 @@
-"""A real Modbus TCP peer for the driver tests (Debian python3-pymodbus 3.0.0).
+"""A real Modbus TCP or RTU peer for the driver tests (Debian python3-pymodbus 3.0.0).
 
 usage: /usr/bin/python3 pymodbus_server.py PORT LOGFILE
+       /usr/bin/python3 pymodbus_server.py --rtu SERIAL_PATH [--baud 19200] LOGFILE
 
-Serves units 1 and 2 on 127.0.0.1:PORT (zero_mode data blocks preloaded with
-the values below; unknown units get no answer at all), prints "ready" once
-listening, and appends one line per request it receives to LOGFILE:
+Serves units 1 and 2 on 127.0.0.1:PORT, or as Modbus RTU on SERIAL_PATH
+(8 data bits, no parity, 1 stop bit), with zero_mode data blocks preloaded
+with the values below; other units get no answer at all. Prints "ready" once
+listening, and appends one line per request it receives (any unit) to LOGFILE:
 "<unit> <function code> <address> <count>" (count 0 for single writes), so
 tests can count requests and see their order.
 """
@@ -13,9 +15,24 @@ import sys
 
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
 from pymodbus.server import async_io
+from pymodbus.transaction import ModbusRtuFramer
 
-PORT = int(sys.argv[1])
-LOG = open(sys.argv[2], "a", buffering=1)
+USAGE = "usage: pymodbus_server.py PORT LOGFILE | --rtu SERIAL_PATH [--baud BAUD] LOGFILE"
+ARGS = sys.argv[1:]
+RTU_PATH = None
+BAUD = 19200
+if ARGS[:1] == ["--rtu"]:
+    RTU_PATH, ARGS = ARGS[1], ARGS[2:]
+    if ARGS[:1] == ["--baud"]:
+        BAUD, ARGS = int(ARGS[1]), ARGS[2:]
+    if len(ARGS) != 1:
+        sys.exit(USAGE)
+    PORT = None
+else:
+    if len(ARGS) != 2:
+        sys.exit(USAGE)
+    PORT, ARGS = int(ARGS[0]), ARGS[1:]
+LOG = open(ARGS[0], "a", buffering=1)
 
 # Holding registers of unit 1 (zero-based addresses), literal words.
 HR = [0] * 200
@@ -63,10 +80,24 @@ def unit(hr0):
     )
 
 
-context = ModbusServerContext(slaves={1: unit(None), 2: unit(2)}, single=False)
+class EveryUnitContext(ModbusServerContext):
+    """Lets frames for unknown units through to execute, so they are logged too.
 
-# Count every request the server receives (known unit or not) before it is executed.
-_execute = async_io.ModbusConnectedRequestHandler.execute
+    The framers drop a frame before execute unless its unit is listed here or
+    0 is (ModbusFramer._validate_unit_id). execute then finds no such slave
+    and, with ignore_missing_slaves, sends no answer: a dead unit.
+    """
+
+    def slaves(self):
+        return [0] + super().slaves()
+
+
+context = EveryUnitContext(slaves={1: unit(None), 2: unit(2)}, single=False)
+
+# Count every request the server receives (known unit or not) before it is
+# executed. The TCP (ModbusConnectedRequestHandler) and serial
+# (ModbusSingleRequestHandler) handlers both inherit execute from here.
+_execute = async_io.ModbusBaseRequestHandler.execute
 
 
 def counting_execute(self, request, *addr):
@@ -76,10 +107,10 @@ def counting_execute(self, request, *addr):
     return _execute(self, request, *addr)
 
 
-async_io.ModbusConnectedRequestHandler.execute = counting_execute
+async_io.ModbusBaseRequestHandler.execute = counting_execute
 
 
-async def main():
+async def serve_tcp():
     server = async_io.ModbusTcpServer(
         context, address=("127.0.0.1", PORT), allow_reuse_address=True, ignore_missing_slaves=True
     )
@@ -87,6 +118,29 @@ async def main():
     await server.serving
     print("ready", flush=True)
     await task
+
+
+async def serve_rtu():
+    server = async_io.ModbusSerialServer(
+        context,
+        framer=ModbusRtuFramer,
+        port=RTU_PATH,
+        baudrate=BAUD,
+        bytesize=8,
+        parity="N",
+        stopbits=1,
+        ignore_missing_slaves=True,
+    )
+    await server.start()
+    # start() only logs some failures to open the port: make them fatal.
+    if server.transport is None:
+        sys.exit(f"cannot open {RTU_PATH}")
+    print("ready", flush=True)
+    await server.serve_forever()
+
+
+async def main():
+    await (serve_rtu() if RTU_PATH else serve_tcp())
 
 
 asyncio.run(main())

@@ -66,6 +66,11 @@ const EXCEPTION_NAMES: Record<number, string> = {
   11: 'gateway target device failed to respond',
 };
 
+/** modbus-serial's timeout rejection. */
+function isTimeout(e: { errno?: string; message?: string } | undefined): boolean {
+  return e?.errno === 'ETIMEDOUT' || e?.message === 'Timed out';
+}
+
 /** Turns whatever modbus-serial rejected with into a GatewayError naming device, unit and address. */
 export function modbusError(err: unknown, endpointKey: string, unitId: number, label: RequestLabel): GatewayError {
   if (err instanceof GatewayError) return err;
@@ -77,7 +82,7 @@ export function modbusError(err: unknown, endpointKey: string, unitId: number, l
       cause: err,
     });
   }
-  if (e.errno === 'ETIMEDOUT' || e.message === 'Timed out') {
+  if (isTimeout(e)) {
     return new GatewayError(ErrorKind.Timeout, `${at}: no response (timed out)`, { cause: err });
   }
   return new GatewayError(ErrorKind.Communication, `${at}: ${e.message ?? String(err)}`, { cause: err });
@@ -99,6 +104,8 @@ export class ModbusConnection {
   private failures = 0;
   private retryAt = 0;
   private lastFrameAt = 0;
+  /** RTU: no frame before this time (after a timeout; see execute). */
+  private quietUntil = 0;
   /** Connects made so far (1 for the first, more after reconnects). */
   connects = 0;
 
@@ -173,6 +180,7 @@ export class ModbusConnection {
     if (this.closed) throw new GatewayError(ErrorKind.ServiceUnavailable, `${this.key}: connection closed`);
     const client = await this.connect();
     await this.interFrameSilence();
+    if (this.endpoint.protocol === 'modbus-rtu') discardStaleInput(client);
     client.setID(req.unitId);
     client.setTimeout(req.timeoutMs);
     try {
@@ -183,7 +191,13 @@ export class ModbusConnection {
     } catch (err) {
       const e = err as { modbusCode?: number; errno?: string; message?: string };
       // A timeout or an exception is the unit's problem; anything else means the line is gone.
-      if (typeof e?.modbusCode !== 'number' && e?.errno !== 'ETIMEDOUT' && !client.isOpen) this.dropClient();
+      if (typeof e?.modbusCode !== 'number' && !isTimeout(e) && !client.isOpen) this.dropClient();
+      if (isTimeout(e) && this.endpoint.protocol === 'modbus-rtu') {
+        // RTU frames carry no transaction id: a unit answering late would have its
+        // answer taken for the next request's. Keep the line quiet for a while so
+        // a late answer arrives before that request and is discarded with the input.
+        this.quietUntil = Date.now() + Math.min(req.timeoutMs, RTU_LATE_ANSWER_GUARD_MS);
+      }
       throw err;
     } finally {
       this.abortInFlight = undefined;
@@ -196,7 +210,7 @@ export class ModbusConnection {
     if (this.endpoint.protocol !== 'modbus-rtu') return;
     const bitsPerChar = 1 + this.endpoint.dataBits + (this.endpoint.parity === 'N' ? 0 : 1) + this.endpoint.stopBits;
     const silenceMs = this.endpoint.baudRate > 19200 ? 1.75 : (3.5 * bitsPerChar * 1000) / this.endpoint.baudRate;
-    const wait = this.lastFrameAt + silenceMs - Date.now();
+    const wait = Math.max(this.lastFrameAt + silenceMs, this.quietUntil) - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
   }
 
@@ -250,6 +264,20 @@ export class ModbusConnection {
 }
 
 const PARITY = { N: 'none', E: 'even', O: 'odd' } as const;
+
+/** Longest quiet time after an RTU timeout (less when the request's timeout is shorter). */
+const RTU_LATE_ANSWER_GUARD_MS = 1_000;
+
+/**
+ * Drops bytes modbus-serial's buffered RTU port holds from before our request
+ * (a late answer, line noise): its frame matcher would otherwise take a stale
+ * frame of the same unit and function for the answer. The buffer is internal
+ * to modbus-serial 8.0.x, hence the shape check.
+ */
+function discardStaleInput(client: ModbusRTU): void {
+  const port = (client as unknown as { _port?: { _buffer?: unknown } })._port;
+  if (port && Buffer.isBuffer(port._buffer)) port._buffer = Buffer.alloc(0);
+}
 
 function safeClose(client: ModbusRTU): void {
   try {
