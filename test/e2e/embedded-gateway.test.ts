@@ -39,6 +39,7 @@ describe('one-process gateway (npm start)', () => {
       GW_CORE_COMMAND_PORT: '0',
       GW_CORE_DATA_PORT: '0',
       GW_DEVICE_VIRTUAL_PORT: '0',
+      GW_DEVICE_MODBUS_PORT: '0',
       GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
       GW_DEVICES_DIR: join(RESOURCES, 'devices'),
       GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
@@ -105,5 +106,13 @@ describe('one-process gateway (npm start)', () => {
     expect(tooFast.body.message).toMatch(/SpeedSetpoint/);
     expect((await call('PUT', speed, { SpeedSetpoint: '2500' })).status).toBe(200);
     expect((await call('GET', speed)).body.event.readings[0].value).toBe('2500');
+  });
+
+  it('hosts device-modbus too, registered in metadata with no hardware attached', async () => {
+    const service = await call('GET', `${metadata}/deviceservice/name/device-modbus`);
+    expect(service.status).toBe(200);
+    const port = new URL(gateway.deviceServices['device-modbus'].url).port;
+    expect(service.body.service.baseAddress).toBe(`http://localhost:${port}`);
+    expect((await call('GET', `${gateway.deviceServices['device-modbus'].url}/api/v3/ping`)).status).toBe(200);
   });
 });

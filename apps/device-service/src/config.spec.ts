@@ -48,4 +48,19 @@ describe('device service configuration', () => {
   it('refuses an unknown driver with a configuration error', async () => {
     await expect(loadDriver('canbus')).rejects.toMatchObject({ kind: ErrorKind.Config });
   });
+
+  it('reads Modbus driver settings, per service or shared', () => {
+    const config = loadDeviceServiceConfig({ GW_DEVICE_SERVICE_MODBUS_MAX_REGISTER_GAP: '0', GW_MODBUS_UNIT_BACKOFF: '2s' });
+    expect(config).toMatchObject({ modbusMaxRegisterGap: 0, modbusUnitBackoff: 2000, modbusProbeTimeout: 300 });
+    expect(() => loadDeviceServiceConfig({ GW_MODBUS_MAX_REGISTERS: '126' })).toThrow(/GW_MODBUS_MAX_REGISTERS: expected an integer 1-125/);
+  });
+
+  it('loads the modbus driver, refusing a bad scan list by its variable', async () => {
+    const driver = await loadDriver('modbus', { modbusScan: 'tcp://127.0.0.1:1502' });
+    expect(driver.constructor.name).toBe('ModbusDriver');
+    await expect(loadDriver('modbus', { modbusScan: 'ftp://plc' })).rejects.toMatchObject({
+      kind: ErrorKind.Config,
+      message: expect.stringMatching(/^invalid configuration: GW_DEVICE_SERVICE_MODBUS_SCAN \(or GW_MODBUS_SCAN\): .*ftp:\/\/plc/),
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, busConfigFields, commonServiceConfig, duration, int, loadConfig, oneOf, secret, text, url } from '@gw/service-kit';
+import { driverSettingsFields } from './driver-settings';
 import { DRIVER_NAMES } from './drivers';
 
 /**
@@ -32,6 +33,7 @@ export const DeviceServiceConfigSchema = z.object({
   driverTimeout: duration().default('30s'),
   /** Events waiting for the message bus before new ones are dropped (and counted). */
   maxEventsInFlight: int(1, 1_000_000).default(5000),
+  ...driverSettingsFields(),
   /** Longest wait between attempts to reach core-metadata at start. */
   metadataRetryMax: duration().default('30s'),
 });

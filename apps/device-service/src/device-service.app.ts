@@ -27,7 +27,7 @@ export interface DeviceServiceAppDeps {
  * its in-process bus; closing the service leaves the bus to its owner.
  */
 export async function startDeviceServiceApp(options: DeviceServiceAppOptions, deps: DeviceServiceAppDeps): Promise<RunningDeviceService> {
-  const driver = deps.driver ?? (await loadDriver(options.driver));
+  const driver = deps.driver ?? (await loadDriver(options.driver, options));
   const metadata =
     deps.metadata ??
     new MetadataClient({ baseUrl: options.metadataUrl ?? 'http://localhost:59881', apiKey: options.metadataApiKey ?? options.apiKey });

@@ -5,22 +5,43 @@
  */
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import type { ProtocolDriver } from '@gw/device-sdk';
+import type { DriverSettings } from './driver-settings';
 
-export const DRIVER_NAMES = ['virtual'] as const;
+export const DRIVER_NAMES = ['virtual', 'modbus'] as const;
 export type DriverName = (typeof DRIVER_NAMES)[number];
 
-const LOADERS: Record<DriverName, () => Promise<ProtocolDriver>> = {
+const LOADERS: Record<DriverName, (settings: Partial<DriverSettings>) => Promise<ProtocolDriver>> = {
   virtual: async () => new (await import('@gw/drivers/virtual')).VirtualDriver(),
+  modbus: async (s) => {
+    const modbus = await import('@gw/drivers/modbus');
+    let targets: ReturnType<typeof modbus.parseScanTargets> = [];
+    try {
+      targets = s.modbusScan ? modbus.parseScanTargets(s.modbusScan) : [];
+    } catch (err) {
+      throw new GatewayError(ErrorKind.Config, `invalid configuration: GW_DEVICE_SERVICE_MODBUS_SCAN (or GW_MODBUS_SCAN): ${(err as Error).message}`, { cause: err });
+    }
+    return new modbus.ModbusDriver({
+      maxRegisterGap: s.modbusMaxRegisterGap,
+      maxBitGap: s.modbusMaxBitGap,
+      maxRegisters: s.modbusMaxRegisters,
+      alwaysMultiple: s.modbusAlwaysMultipleWrites,
+      unitBackoffMs: s.modbusUnitBackoff,
+      unitBackoffMaxMs: s.modbusUnitBackoffMax,
+      discovery: { targets, probeTimeoutMs: s.modbusProbeTimeout },
+    });
+  },
 };
 
-export async function loadDriver(name: string): Promise<ProtocolDriver> {
+/** Loads the driver `name`; a bad driver setting is a Config error naming its variable. */
+export async function loadDriver(name: string, settings: Partial<DriverSettings> = {}): Promise<ProtocolDriver> {
   const load = LOADERS[name as DriverName];
   if (!load) {
     throw new GatewayError(ErrorKind.Config, `GW_DEVICE_SERVICE_DRIVER: no driver named "${name}" (known: ${DRIVER_NAMES.join(', ')})`);
   }
   try {
-    return await load();
+    return await load(settings);
   } catch (err) {
+    if (GatewayError.is(err, ErrorKind.Config)) throw err;
     throw new GatewayError(ErrorKind.Config, `driver "${name}" could not be loaded: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+// The gateway hosts the device services, so it reads their driver settings too.
+import { driverSettingsFields } from '../../device-service/src/driver-settings';
 import { bool, busConfigFields, byteSize, databaseUrl, duration, int, LOG_LEVELS, loadConfig, oneOf, port, secret, text } from '@gw/service-kit';
 
 /**
@@ -27,6 +29,10 @@ export const GatewayConfigSchema = z.object({
   /** The virtual device service with the sample devices; `false` leaves it out. */
   deviceVirtual: bool().default(true),
   deviceVirtualPort: port().default(59900),
+  /** The Modbus device service (needs no hardware until a Modbus device is added); `false` leaves it out. */
+  deviceModbus: bool().default(true),
+  deviceModbusPort: port().default(59901),
+  ...driverSettingsFields(),
 });
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
 

@@ -15,7 +15,8 @@ export interface RunningGateway {
   metadata: RunningMetadata;
   coreData: RunningCoreData;
   coreCommand: RunningCoreCommand;
-  deviceVirtual?: RunningDeviceService;
+  /** The hosted device services that are enabled, by service name (device-virtual, device-modbus). */
+  deviceServices: Record<string, RunningDeviceService>;
   /** Stops the services in reverse order of start, then the bus; queued writes are flushed first. */
   close(): Promise<void>;
 }
@@ -58,14 +59,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     );
     stack.push(() => coreCommand.close());
 
-    let deviceVirtual: RunningDeviceService | undefined;
-    if (config.deviceVirtual) {
-      deviceVirtual = await startDeviceServiceApp(
-        { ...config, serviceName: 'device-virtual', port: config.deviceVirtualPort, driver: 'virtual' },
-        { bus, logger: serviceLogger('device-virtual'), metadata: metadataClient },
+    const deviceServices: Record<string, RunningDeviceService> = {};
+    const hosted = [
+      { enabled: config.deviceVirtual, serviceName: 'device-virtual', port: config.deviceVirtualPort, driver: 'virtual' as const },
+      { enabled: config.deviceModbus, serviceName: 'device-modbus', port: config.deviceModbusPort, driver: 'modbus' as const },
+    ];
+    for (const { enabled, ...service } of hosted) {
+      if (!enabled) continue;
+      const running = await startDeviceServiceApp(
+        { ...config, ...service },
+        { bus, logger: serviceLogger(service.serviceName), metadata: metadataClient },
       );
-      stack.push(() => deviceVirtual!.close());
-      await deviceVirtual.ready;
+      stack.push(() => running.close());
+      await running.ready;
+      deviceServices[service.serviceName] = running;
     }
 
     logger.info(
@@ -74,11 +81,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         metadata: metadata.url,
         coreData: coreData.url,
         coreCommand: coreCommand.url,
-        deviceVirtual: deviceVirtual?.url,
+        ...Object.fromEntries(Object.entries(deviceServices).map(([name, service]) => [name, service.url])),
       },
       'gateway ready',
     );
-    return { bus, metadata, coreData, coreCommand, deviceVirtual, close: () => unwind(stack) };
+    return { bus, metadata, coreData, coreCommand, deviceServices, close: () => unwind(stack) };
   } catch (err) {
     await unwind(stack).catch(() => undefined); // the start failure is the error worth reporting
     throw err;

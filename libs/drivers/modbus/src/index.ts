@@ -2,4 +2,5 @@ export * from './attributes';
 export * from './codec';
 export * from './planner';
 export * from './connection';
+export * from './discovery';
 export * from './modbus-driver';

@@ -7,11 +7,12 @@
  * line, so the other units on the same connection keep their schedule.
  */
 import { Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError } from '@gw/contracts';
-import type { CommandRequest, DriverContext, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
+import type { CommandRequest, DiscoveredDevice, DriverContext, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
 import type ModbusRTU from 'modbus-serial';
-import { ModbusEndpoint, ModbusPoint, parseEndpoint, parseModbusPoint } from './attributes';
+import { ModbusEndpoint, ModbusPoint, ModbusRtuEndpoint, parseEndpoint, parseModbusPoint } from './attributes';
 import { decodePoint, encodePoint } from './codec';
 import { ConnectionOptions, ConnectionPool, ModbusConnection } from './connection';
+import { ScanTarget, scanTargets } from './discovery';
 import { planReads, PlanOptions, planWrite, ReadRequest, split, WriteOptions } from './planner';
 
 export interface ModbusDriverOptions extends PlanOptions, WriteOptions {
@@ -20,6 +21,8 @@ export interface ModbusDriverOptions extends PlanOptions, WriteOptions {
   unitBackoffMs?: number;
   /** Longest unit back-off (default 60 s). */
   unitBackoffMaxMs?: number;
+  /** What discover() probes; per-probe timeout default 300 ms. */
+  discovery?: { targets: ScanTarget[]; probeTimeoutMs?: number };
 }
 
 interface UnitState {
@@ -73,6 +76,25 @@ export class ModbusDriver implements ProtocolDriver {
     const before = this.devices.get(device.name);
     this.devices.delete(device.name);
     if (before) await this.releaseIfUnused(before.endpoint.key);
+  }
+
+  /** Probes the configured scan targets (discovery.ts), skipping units that already have a device. */
+  async discover(): Promise<DiscoveredDevice[]> {
+    const targets = this.options.discovery?.targets ?? [];
+    if (targets.length === 0) {
+      this.context?.logger.info({}, 'modbus discovery: no scan targets configured');
+      return [];
+    }
+    const taken = new Set([...this.devices.values()].map(({ endpoint }) => `${endpoint.key}#${endpoint.unitId}`));
+    try {
+      return await scanTargets(this.pool, targets, {
+        probeTimeoutMs: this.options.discovery?.probeTimeoutMs,
+        logger: this.context?.logger,
+        skip: (endpoint, unit) => taken.has(`${endpoint.key}#${unit}`),
+      });
+    } finally {
+      for (const key of new Set(targets.map((t) => t.endpoint.key))) await this.releaseIfUnused(key);
+    }
   }
 
   /** The connection pool (tests and metrics look at it). */
@@ -161,8 +183,24 @@ export class ModbusDriver implements ProtocolDriver {
 
   private check(device: Device, profile?: DeviceProfile): ModbusEndpoint {
     const endpoint = parseEndpoint(device);
+    if (endpoint.protocol === 'modbus-rtu') this.checkLineSettings(device.name, endpoint);
     for (const resource of profile?.deviceResources ?? []) this.pointOf(device, { resource, attributes: resource.attributes ?? {} });
     return endpoint;
+  }
+
+  /** Units on one serial line share one port: its settings cannot differ per device. */
+  private checkLineSettings(deviceName: string, endpoint: ModbusRtuEndpoint): void {
+    const line = (e: ModbusRtuEndpoint) => `${e.baudRate} ${e.dataBits}${e.parity}${e.stopBits}`;
+    for (const [name, other] of this.devices) {
+      if (name === deviceName || other.endpoint.key !== endpoint.key || other.endpoint.protocol !== 'modbus-rtu') continue;
+      if (line(other.endpoint) !== line(endpoint)) {
+        throw new GatewayError(
+          ErrorKind.ContractInvalid,
+          `device "${deviceName}": ${endpoint.path} is already open at ${line(other.endpoint)} for device "${name}"; ` +
+            `units on one serial line must use the same BaudRate, DataBits, Parity and StopBits (got ${line(endpoint)})`,
+        );
+      }
+    }
   }
 
   private endpointOf(device: Device): ModbusEndpoint {
