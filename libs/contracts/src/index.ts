@@ -7,3 +7,4 @@ export * from './commands';
 export * from './device-checks';
 export * from './values';
 export * from './command-flags';
+export * from './add-event-request';

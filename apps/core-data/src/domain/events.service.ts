@@ -1,5 +1,4 @@
-import { ErrorKind, Event, GatewayError, ValidationError } from '@gw/contracts';
-import { parseAddEventRequest } from '../ingest/add-event-request';
+import { ErrorKind, Event, GatewayError, parseAddEventRequest, ValidationError } from '@gw/contracts';
 import type { BatchWriter } from '../ingest/batch-writer';
 import type { IngestStats } from '../ingest/ingest-stats';
 import type { EventFilter, EventStore, Page, PageRequest } from '../persistence/event-store';

@@ -1,7 +1,6 @@
-import { Topics } from '@gw/contracts';
 import { MessageBus, MessageEnvelope, Subscription, ThrottledLog } from '@gw/messaging';
 import type { Logger } from '@gw/service-kit';
-import { AddEventRequest, parseAddEventRequest } from './add-event-request';
+import { AddEventRequest, parseAddEventRequest, Topics } from '@gw/contracts';
 import type { Batch, BatchWriter } from './batch-writer';
 import type { IngestStats } from './ingest-stats';
 

@@ -5,9 +5,9 @@
  * certainly accepts unchanged (simple `value` readings, no tags, known keys);
  * everything else, valid or not, goes to validateEvent, which has the final
  * word and the field-naming messages. fast-event-check.spec.ts holds the two
- * in step. (The natural home of this is validateEvent itself, in @gw/contracts.)
+ * in step. (core-data's ingest and the app service both read events this way.)
  */
-import { Event, Name, VALUE_TYPES } from '@gw/contracts';
+import { Event, Name, VALUE_TYPES } from './models';
 
 const EVENT_KEYS = new Set(['apiVersion', 'id', 'deviceName', 'profileName', 'sourceName', 'origin', 'readings']);
 const READING_KEYS = new Set(['id', 'origin', 'deviceName', 'resourceName', 'profileName', 'valueType', 'units', 'value']);

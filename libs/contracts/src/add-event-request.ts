@@ -1,4 +1,6 @@
-import { Event, FieldIssue, validateEvent, ValidationError } from '@gw/contracts';
+import { FieldIssue, ValidationError } from './errors';
+import type { Event } from './models';
+import { validateEvent } from './parse';
 import { isPlainValidEvent } from './fast-event-check';
 
 /** EdgeX v3 AddEventRequest: what device services publish and what REST ingest takes. */

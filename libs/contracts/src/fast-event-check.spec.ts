@@ -1,4 +1,4 @@
-import { validateEvent } from '@gw/contracts';
+import { validateEvent } from './parse';
 import { isPlainValidEvent } from './fast-event-check';
 
 const reading = (over: Record<string, unknown> = {}) => ({
