@@ -1,0 +1,6 @@
+export * from './backoff';
+export * from './clock';
+export * from './drop-log';
+export * from './outbox-options';
+export * from './outbox-store';
+export * from './route-worker';

@@ -1,0 +1,135 @@
+/**
+ * The seam between the app service's durable outbox and a destination (HTTP,
+ * MQTT, AWS IoT shadow, Azure IoT Hub twin). A sink only knows how to deliver
+ * records it is handed, in order, and, for twins, how to pass desired state
+ * from the cloud down. Retries, ordering, bounds and persistence belong to the
+ * outbox (../outbox), never to a sink.
+ */
+
+/** What a pipeline produces for a sink: one export unit, already serialized. */
+export interface ExportRecord {
+  /**
+   * What the record is about, for routing: the gateway device name for
+   * per-device records (twin state, telemetry of one device), '' for a batch
+   * that mixes devices. Sinks map it to a thing, twin or topic.
+   */
+  key: string;
+  /** `telemetry` (events/readings) or `reported` (twin state: the latest value per resource). */
+  kind: 'telemetry' | 'reported';
+  /** One JSON document (a transformed event, or a device's reported state). */
+  body: Buffer;
+}
+
+/** How a route (one pipeline feeding one sink) wants its records delivered. */
+export interface DeliveryOptions {
+  /**
+   * The pipeline batches: combine the records of one deliver() call into one
+   * message where the sink can (HTTP and MQTT: a JSON array; twins merge the
+   * reported states per device, latest value per resource). Unbatched: one
+   * message per record (twins still merge).
+   */
+  batched: boolean;
+  /** gzip the message body (HTTP: Content-Encoding: gzip; MQTT: the payload). */
+  gzip: boolean;
+}
+
+/** A record as the outbox hands it to a sink: stored, numbered in order. */
+export interface OutboxRecord extends ExportRecord {
+  /** Position in the sink's outbox, strictly increasing. */
+  id: number;
+  /** ms since the epoch when the record entered the outbox. */
+  createdAt: number;
+  /** Delivery attempts that failed so far. */
+  attempts: number;
+}
+
+/**
+ * How a delivery failed: `retry` keeps the records (backoff), `reject` drops
+ * the first record not delivered (counted, logged) and goes on with the rest.
+ * `delivered` says how many leading records of the call the destination did
+ * accept before the failure: the outbox removes them and never resends them.
+ */
+export class DeliveryError extends Error {
+  readonly delivered: number;
+
+  constructor(
+    message: string,
+    readonly disposition: 'retry' | 'reject',
+    options?: { cause?: unknown; delivered?: number },
+  ) {
+    super(message, options);
+    this.name = 'DeliveryError';
+    this.delivered = options?.delivered ?? 0;
+  }
+}
+
+/** A desired change from the cloud for one gateway device. */
+export interface DesiredChange {
+  /** Gateway device name (the sink mapped the thing/twin id back). */
+  deviceName: string;
+  /** Resource (or deviceCommand) name → desired value, as the cloud sent it (JSON). */
+  values: Record<string, unknown>;
+  /** Where it came from, for logs and for the sink's reply. */
+  origin: 'aws-delta' | 'azure-desired' | 'azure-method';
+  /** The twin/shadow version of the change, when the cloud gives one. */
+  version?: number;
+}
+
+/** The outcome of one desired value, reported back to the cloud. */
+export type DesiredOutcome =
+  | { resource: string; ok: true; /** The value the device reports after the write. */ value: unknown }
+  | { resource: string; ok: false; /** HTTP-like status (400 bad value, 404 unknown, 405 read-only, 423 locked, 503/504 device). */ status: number; message: string };
+
+/** Applies desired changes to actuators (through core-command); never throws. */
+export type DesiredHandler = (change: DesiredChange) => Promise<DesiredOutcome[]>;
+
+/** Azure direct method call for a gateway device. */
+export interface MethodCall {
+  deviceName: string;
+  method: string;
+  payload: unknown;
+}
+export interface MethodResult {
+  status: number;
+  payload: unknown;
+}
+export type MethodHandler = (call: MethodCall) => Promise<MethodResult>;
+
+export interface SinkLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface SinkContext {
+  logger: SinkLogger;
+  /** Set for twin sinks: desired state from the cloud goes here. */
+  onDesired?: DesiredHandler;
+  /** Set for sinks with direct methods (Azure). */
+  onMethod?: MethodHandler;
+}
+
+export interface Sink {
+  readonly name: string;
+  /** Connects (or prepares). Must not throw when the destination is down: report it via `connected` and keep retrying. */
+  start(context: SinkContext): Promise<void>;
+  /**
+   * Delivers records in the given order; resolves only when the destination
+   * has accepted all of them (HTTP 2xx, MQTT PUBACK, shadow `accepted`).
+   * Rejects with DeliveryError: `retry` for outages and throttling, `reject`
+   * for a record the destination will never accept (HTTP 400/413, shadow
+   * 400/413); either way with `delivered` = the leading records already
+   * accepted, so a sink that sends one message per record stops at the first
+   * failure and says how far it got. A batched message that is refused
+   * as a whole rejects all of its records (`reject` with delivered 0 drops
+   * only the first: a sink refusing a batch should fail with `delivered: 0`
+   * and let the outbox retry the rest one by one — see RouteWorker).
+   */
+  deliver(records: OutboxRecord[], options: DeliveryOptions): Promise<void>;
+  /** True while the destination is reachable as far as the sink knows. */
+  readonly connected: boolean;
+  /** Most records `deliver` takes at once (the outbox pages by this). */
+  readonly maxBatch: number;
+  stop(): Promise<void>;
+}
