@@ -1,0 +1,598 @@
+/**
+ * AWS IoT Device Shadow over MQTT (X.509 client certificate over TLS): the
+ * gateway's twin state goes to the `reported` section of a shadow, and
+ * desired changes (`update/delta`) come back down to the actuators.
+ *
+ * Things: `thingName` with `{device}` gives one thing per gateway device and
+ * a shadow state of `{resource: value}`; a `thingName` without `{device}` is
+ * one thing for the whole gateway with state `{device: {resource: value}}`.
+ * `shadowName` selects a named shadow instead of the classic one.
+ *
+ * Requests carry a clientToken unique to this process; replies arrive on
+ * `+`-wildcard subscriptions (one set for all things, rather than per-thing
+ * subscriptions that would run into the per-connection subscription quota),
+ * so the IoT policy must allow those topic filters. At most 8 requests are in
+ * flight: AWS IoT answers 429 beyond 10 per connection.
+ *
+ * Versions: reported updates carry no `version`, so the service never
+ * compares versions for them (last writer wins, which is right for
+ * readings); should one still get 409, the sink reads the shadow and retries
+ * once, then leaves it to the outbox (retry). The one update that sends a
+ * version is the desired-outcome update that removes refused desired values
+ * (below), sent at the version of the delta it answers: it must not remove a
+ * value the cloud set again meanwhile. On 409 the sink reads the shadow
+ * (`get`), keeps only the removals whose desired value is unchanged, and
+ * retries once at the version read; after that it reports without removing.
+ *
+ * Size: AWS IoT keeps at most 8 KB of desired + reported state per shadow
+ * (metadata excluded). A 413 is final for the records (DeliveryError
+ * reject); splitting an update would not help, since the limit is on the
+ * stored document, which only grows with more keys.
+ *
+ * Desired state: each delta maps back to a gateway device (inverting the
+ * `thingName` template, honouring `devices`) and goes to `onDesired`. Deltas
+ * of one thing are applied one at a time; while one is applied, only the
+ * newest that arrives is kept (a delta carries every differing desired key,
+ * so it supersedes older ones), minus values identical to the ones just
+ * applied. Outcomes are reported in the same shadow:
+ *  - ok: `reported[resource] = value the device reports after the write`;
+ *    the delta disappears when that equals the desired value (a device that
+ *    rounds a value keeps a visible delta).
+ *  - failed: `reported.gatewayErrors[resource] = {status, message, version}`
+ *    and `desired[resource] = null`, so a refused value does not stay
+ *    pending forever; a later success sets the error entry to null.
+ * Desired values set while the gateway was offline: the first time a thing
+ * is touched on a connection (and for every known thing after a reconnect),
+ * the sink reads the shadow and applies its pending delta. Outcome reports
+ * are best effort (logged when lost), not part of the durable outbox.
+ */
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { MqttConnection } from './mqtt-connection';
+import type { DeliveryOptions, DesiredChange, DesiredOutcome, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
+import { DeliveryError } from './sink';
+import type { AwsShadowSinkConfig } from './sink-config';
+
+/** Reported key for refused desired values. AWS documents no reserved shadow keys; a plain name is safest for rules and SQL. */
+export const GATEWAY_ERRORS = 'gatewayErrors';
+/** Desired + reported bytes one shadow may hold (AWS IoT Device Shadow quota). */
+export const SHADOW_STATE_LIMIT_BYTES = 8 * 1024;
+const MAX_IN_FLIGHT = 8;
+const THING_NAME = /^[A-Za-z0-9:_-]{1,128}$/;
+const SHADOW_NAME = /^[A-Za-z0-9:_-]{1,64}$/;
+const REPLY_TOPIC = /^\$aws\/things\/([^/]+)\/shadow(?:\/name\/([^/]+))?\/(update|get)\/(accepted|rejected|delta)$/;
+
+export interface AwsShadowSinkOptions {
+  /** How long to wait for `accepted`/`rejected` (default 10 s). */
+  responseTimeoutMs?: number;
+  reconnectPeriodMs?: number;
+  connectTimeoutMs?: number;
+}
+
+type Json = Record<string, unknown>;
+
+/** What the shadow service answered: the accepted document, or the error document. */
+export type ShadowReply = { ok: true; doc: ShadowDocument } | { ok: false; code: number; message: string };
+
+export interface ShadowDocument {
+  state?: { desired?: Json; reported?: Json; delta?: Json };
+  version?: number;
+  timestamp?: number;
+  clientToken?: string;
+}
+
+/** Gateway device ⇄ thing name, from the `thingName` template and the `devices` pattern. */
+export class ThingMap {
+  /** One thing per device (`{device}` in the template); otherwise one thing with a section per device. */
+  readonly perDevice: boolean;
+  private readonly inverse?: RegExp;
+  private readonly devices?: RegExp;
+
+  constructor(
+    readonly template: string,
+    devices?: string,
+  ) {
+    this.perDevice = template.includes('{device}');
+    const fixed = template.split('{device}');
+    if (fixed.some((part) => part !== '' && !THING_NAME.test(part))) {
+      throw new Error(`thingName "${template}": a thing name has only letters, digits, ':', '_' and '-' (besides {device})`);
+    }
+    if (this.perDevice) {
+      // Every `{device}` must be the same name: the first one captures, the others refer back.
+      const [first, ...rest] = fixed.map(escapeRegExp);
+      this.inverse = new RegExp(`^${first}(.+)${rest.join('\\1')}$`);
+    }
+    try {
+      this.devices = devices ? new RegExp(devices) : undefined;
+    } catch (err) {
+      throw new Error(`devices "${devices}" is not a valid regular expression: ${(err as Error).message}`);
+    }
+  }
+
+  handles(device: string): boolean {
+    return device !== '' && (this.devices?.test(device) ?? true);
+  }
+
+  thingOf(device: string): string {
+    return this.template.split('{device}').join(device);
+  }
+
+  /** The gateway device of a per-device thing, if this sink handles it. */
+  deviceOf(thing: string): string | undefined {
+    const device = this.inverse?.exec(thing)?.[1];
+    return device !== undefined && this.handles(device) && this.thingOf(device) === thing ? device : undefined;
+  }
+}
+
+/** Why AWS IoT would refuse this thing name, if it would. */
+export function thingNameProblem(thing: string): string | undefined {
+  if (THING_NAME.test(thing)) return undefined;
+  return `thing name "${thing}" is not valid for AWS IoT (1-128 letters, digits, ':', '_', '-')`;
+}
+
+/**
+ * The reported state per thing of a page of records: latest value per
+ * resource (records are in order), plus what cannot be delivered at all.
+ */
+export function groupReported(records: OutboxRecord[], map: ThingMap): { updates: Map<string, Json>; problems: string[]; skipped: number } {
+  const updates = new Map<string, Json>();
+  const problems: string[] = [];
+  let skipped = 0;
+  let telemetry = 0;
+  for (const record of records) {
+    if (record.kind !== 'reported') {
+      telemetry++;
+      continue;
+    }
+    if (!map.handles(record.key)) {
+      skipped++;
+      continue;
+    }
+    const thing = map.thingOf(record.key);
+    const nameProblem = thingNameProblem(thing);
+    if (nameProblem) {
+      problems.push(`device ${record.key}: ${nameProblem}`);
+      continue;
+    }
+    const state = parseObject(record.body);
+    if (!state) {
+      problems.push(`record ${record.id} (device ${record.key}): the body is not a JSON object of resource values`);
+      continue;
+    }
+    const merged = updates.get(thing) ?? {};
+    if (map.perDevice) Object.assign(merged, state);
+    else merged[record.key] = Object.assign((merged[record.key] as Json | undefined) ?? {}, state);
+    updates.set(thing, merged);
+  }
+  if (telemetry > 0) {
+    problems.push(`${telemetry} record(s) of kind telemetry: an aws-shadow sink takes twin state only (use the twin transform)`);
+  }
+  return { updates, problems, skipped };
+}
+
+/** A desired value a device refused: reported as an error and removed from desired. */
+export interface RefusedValue {
+  deviceName: string;
+  resource: string;
+  value: unknown;
+}
+
+/** The reported section answering applied desired changes, and the desired values that were refused. */
+export function outcomeState(
+  perDevice: boolean,
+  results: Array<{ change: DesiredChange; outcomes: DesiredOutcome[] }>,
+): { reported: Json; refused: RefusedValue[] } {
+  const reported: Json = {};
+  const refused: RefusedValue[] = [];
+  for (const { change, outcomes } of results) {
+    const section: Json = {};
+    const errors: Json = {};
+    for (const outcome of outcomes) {
+      if (outcome.ok) {
+        section[outcome.resource] = outcome.value;
+        errors[outcome.resource] = null;
+      } else {
+        errors[outcome.resource] = { status: outcome.status, message: outcome.message, ...(change.version !== undefined ? { version: change.version } : {}) };
+        refused.push({ deviceName: change.deviceName, resource: outcome.resource, value: change.values[outcome.resource] });
+      }
+    }
+    if (Object.keys(errors).length > 0) section[GATEWAY_ERRORS] = errors;
+    if (perDevice) Object.assign(reported, section);
+    else reported[change.deviceName] = section;
+  }
+  return { reported, refused };
+}
+
+/** `desired` section removing refused values (null deletes a key). */
+export function desiredRemovals(perDevice: boolean, refused: RefusedValue[]): Json | undefined {
+  if (refused.length === 0) return undefined;
+  const desired: Json = {};
+  for (const { deviceName, resource } of refused) {
+    if (perDevice) desired[resource] = null;
+    else desired[deviceName] = { ...((desired[deviceName] as Json | undefined) ?? {}), [resource]: null };
+  }
+  return desired;
+}
+
+/** 400, 413 and 415 are about the request itself and will be refused again; the rest can pass later. */
+export function dispositionOf(code: number): 'retry' | 'reject' {
+  return code === 400 || code === 413 || code === 415 ? 'reject' : 'retry';
+}
+
+interface Pending {
+  resolve(reply: ShadowReply): void;
+  reject(err: Error): void;
+}
+
+interface DesiredQueue {
+  running: boolean;
+  /** Newest version handed to onDesired. */
+  applied?: number;
+  next?: { version?: number; changes: DesiredChange[] };
+}
+
+export class AwsShadowSink implements Sink {
+  readonly name: string;
+  readonly maxBatch = 1000;
+  private readonly map: ThingMap;
+  private readonly responseTimeoutMs: number;
+  private readonly tokenPrefix = `${randomBytes(6).toString('hex')}-`;
+  private seq = 0;
+  private connection?: MqttConnection;
+  private context?: SinkContext;
+  private readonly pending = new Map<string, Pending>();
+  private readonly slots = new Semaphore(MAX_IN_FLIGHT);
+  private readonly desiredQueues = new Map<string, DesiredQueue>();
+  /** Things whose pending desired state was read on the current connection. */
+  private readonly synced = new Set<string>();
+  /** Things this sink has written to (read again after a reconnect). */
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly config: AwsShadowSinkConfig,
+    private readonly options: AwsShadowSinkOptions = {},
+  ) {
+    this.name = config.name;
+    this.map = new ThingMap(config.thingName, config.devices);
+    if (config.shadowName !== undefined && !SHADOW_NAME.test(config.shadowName)) {
+      throw new Error(`sink ${config.name}: shadowName "${config.shadowName}" is not valid (1-64 letters, digits, ':', '_', '-')`);
+    }
+    this.responseTimeoutMs = options.responseTimeoutMs ?? 10_000;
+    if (!this.map.perDevice) this.known.add(this.map.template);
+  }
+
+  get connected(): boolean {
+    return this.connection?.connected ?? false;
+  }
+
+  private get logger(): SinkLogger {
+    return this.context!.logger;
+  }
+
+  async start(context: SinkContext): Promise<void> {
+    this.context = context;
+    const things = this.map.perDevice ? '+' : this.map.template;
+    const base = this.topicBase(things);
+    const subscriptions: Record<string, 1> = {
+      [`${base}/update/accepted`]: 1,
+      [`${base}/update/rejected`]: 1,
+      [`${base}/get/accepted`]: 1,
+      [`${base}/get/rejected`]: 1,
+    };
+    if (context.onDesired) subscriptions[`${base}/update/delta`] = 1;
+    const connection = new MqttConnection({
+      name: this.name,
+      url: this.config.url,
+      clientId: this.config.clientId,
+      tls: this.config.tls,
+      expectTls: true,
+      subscriptions,
+      logger: context.logger,
+      reconnectPeriodMs: this.options.reconnectPeriodMs,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+    });
+    this.connection = connection;
+    connection.onMessage((topic, payload) => this.onMessage(topic, payload));
+    connection.onDown(() => {
+      this.synced.clear();
+      this.failPending('the MQTT connection was lost');
+    });
+    connection.onUp(() => {
+      for (const thing of this.known) this.resyncOnce(thing);
+    });
+    await connection.start();
+  }
+
+  async stop(): Promise<void> {
+    this.failPending('the sink is stopping');
+    await this.connection?.stop();
+  }
+
+  /**
+   * One shadow update per thing with the merged reported state of all
+   * records. Resolves when every update is accepted.
+   */
+  async deliver(records: OutboxRecord[], _options: DeliveryOptions): Promise<void> {
+    // gzip does not apply: the shadow service takes UTF-8 JSON only (415 otherwise).
+    if (!this.connection?.connected) {
+      throw new DeliveryError(`${this.name}: not connected to ${this.connection?.endpoint ?? 'the broker (not started)'}`, 'retry');
+    }
+    const { updates, problems, skipped } = groupReported(records, this.map);
+    if (skipped > 0) this.logger.debug({ sink: this.name, skipped }, 'records of devices this sink does not handle were skipped');
+    const failures = problems.map((problem) => new DeliveryError(problem, 'reject'));
+    await Promise.all(
+      [...updates].map(async ([thing, state]) => {
+        try {
+          await this.report(thing, state);
+        } catch (err) {
+          failures.push(err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, 'retry', { cause: err }));
+        }
+      }),
+    );
+    if (failures.length > 0) throw this.combine(failures);
+  }
+
+  private async report(thing: string, reported: Json): Promise<void> {
+    const bytes = Buffer.byteLength(JSON.stringify(reported));
+    if (bytes > SHADOW_STATE_LIMIT_BYTES) {
+      throw new DeliveryError(
+        `thing ${thing}: the reported state is ${bytes} bytes, more than the ${SHADOW_STATE_LIMIT_BYTES} bytes a shadow holds (AWS IoT would answer 413)`,
+        'reject',
+      );
+    }
+    let reply = await this.request(thing, 'update', { state: { reported } });
+    if (!reply.ok && reply.code === 409) {
+      // Without a version the service does not compare versions, so this comes from something
+      // in between (or a service change); read the shadow once, as AWS advises, and try again.
+      this.logger.warn({ sink: this.name, thing, message: reply.message }, 'shadow update answered 409 without a version; reading the shadow and retrying once');
+      await this.fetch(thing).catch(() => undefined);
+      reply = await this.request(thing, 'update', { state: { reported } });
+    }
+    if (!reply.ok) throw this.rejection(thing, reply, bytes);
+    this.known.add(thing);
+    this.resyncOnce(thing);
+  }
+
+  private rejection(thing: string, reply: { code: number; message: string }, bytes: number): DeliveryError {
+    let message = `thing ${thing}: AWS IoT rejected the shadow update with ${reply.code} (${reply.message})`;
+    if (reply.code === 413) {
+      message += `: the shadow would hold more than ${SHADOW_STATE_LIMIT_BYTES} bytes of desired + reported state (this update: ${bytes} bytes)`;
+    }
+    return new DeliveryError(message, dispositionOf(reply.code));
+  }
+
+  /** Retry wins over reject: a later attempt may pass, and then only what is truly refused gets dropped. */
+  private combine(failures: DeliveryError[]): DeliveryError {
+    const retry = failures.filter((f) => f.disposition === 'retry');
+    const chosen = retry.length > 0 ? retry : failures;
+    return new DeliveryError(`${this.name}: ${chosen.map((f) => f.message).join('; ')}`, retry.length > 0 ? 'retry' : 'reject', {
+      cause: chosen[0],
+    });
+  }
+
+  private topicBase(thing: string): string {
+    return `$aws/things/${thing}/shadow${this.config.shadowName ? `/name/${this.config.shadowName}` : ''}`;
+  }
+
+  private async request(thing: string, op: 'update' | 'get', body: Json): Promise<ShadowReply> {
+    await this.slots.acquire();
+    try {
+      const clientToken = `${this.tokenPrefix}${++this.seq}`;
+      const reply = new Promise<ShadowReply>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.pending.delete(clientToken);
+          reject(new DeliveryError(`thing ${thing}: no answer to the shadow ${op} within ${this.responseTimeoutMs} ms`, 'retry'));
+        }, this.responseTimeoutMs);
+        const settle = () => {
+          clearTimeout(timer);
+          this.pending.delete(clientToken);
+        };
+        this.pending.set(clientToken, {
+          resolve: (r) => (settle(), resolve(r)),
+          reject: (e) => (settle(), reject(e)),
+        });
+      });
+      // It may fail (timeout, connection lost) while the publish still waits for its PUBACK.
+      reply.catch(() => undefined);
+      try {
+        await this.connection!.publish(`${this.topicBase(thing)}/${op}`, JSON.stringify({ ...body, clientToken }), { qos: 1 });
+      } catch (err) {
+        this.pending.get(clientToken)?.reject(new DeliveryError(`thing ${thing}: ${(err as Error).message}`, 'retry', { cause: err }));
+      }
+      return await reply;
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private failPending(why: string): void {
+    for (const pending of [...this.pending.values()]) pending.reject(new DeliveryError(`no answer from the shadow service: ${why}`, 'retry'));
+  }
+
+  /** The shadow document, or undefined when the thing has no shadow yet. */
+  private async fetch(thing: string): Promise<ShadowDocument | undefined> {
+    const reply = await this.request(thing, 'get', {});
+    if (reply.ok) return reply.doc;
+    if (reply.code === 404) return undefined;
+    throw new Error(`thing ${thing}: shadow get answered ${reply.code} (${reply.message})`);
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const match = REPLY_TOPIC.exec(topic);
+    if (!match || match[2] !== this.config.shadowName) return;
+    const [, thing, , op, kind] = match;
+    const body = parseObject(payload);
+    if (!body) {
+      this.logger.warn({ sink: this.name, topic }, 'shadow message is not a JSON object; ignored');
+      return;
+    }
+    if (op === 'update' && kind === 'delta') {
+      this.onDelta(thing, body.state, body.version);
+      return;
+    }
+    const pending = typeof body.clientToken === 'string' ? this.pending.get(body.clientToken) : undefined;
+    // Replies to other clients' requests arrive too (wildcard subscriptions).
+    if (!pending) return;
+    if (kind === 'accepted') {
+      pending.resolve({ ok: true, doc: body as ShadowDocument });
+    } else {
+      pending.resolve({ ok: false, code: typeof body.code === 'number' ? body.code : 500, message: String(body.message ?? 'no message') });
+    }
+  }
+
+  /** Reads a thing's pending desired state once per connection. */
+  private resyncOnce(thing: string): void {
+    if (!this.context?.onDesired || this.synced.has(thing) || !this.connected) return;
+    this.synced.add(thing);
+    this.fetch(thing)
+      .then((doc) => {
+        if (doc?.state?.delta) this.onDelta(thing, doc.state.delta, doc.version);
+      })
+      .catch((err) => {
+        this.synced.delete(thing);
+        this.logger.warn({ sink: this.name, thing, error: (err as Error).message }, 'could not read pending desired state');
+      });
+  }
+
+  private onDelta(thing: string, state: unknown, rawVersion: unknown): void {
+    if (!this.context?.onDesired || !isObject(state)) return;
+    const version = typeof rawVersion === 'number' ? rawVersion : undefined;
+    const changes = this.changesOf(thing, state, version);
+    if (changes.length === 0) return;
+    const queue = this.desiredQueues.get(thing) ?? { running: false };
+    this.desiredQueues.set(thing, queue);
+    const newest = Math.max(queue.applied ?? -1, queue.next?.version ?? -1);
+    if (version !== undefined && version <= newest) return;
+    queue.next = { version, changes };
+    if (!queue.running) void this.drain(thing, queue);
+  }
+
+  private changesOf(thing: string, state: Json, version: number | undefined): DesiredChange[] {
+    const change = (deviceName: string, values: Json): DesiredChange[] => {
+      const { [GATEWAY_ERRORS]: _ignored, ...rest } = values;
+      return Object.keys(rest).length > 0 ? [{ deviceName, values: rest, origin: 'aws-delta', ...(version !== undefined ? { version } : {}) }] : [];
+    };
+    if (this.map.perDevice) {
+      const device = this.map.deviceOf(thing);
+      return device ? change(device, state) : [];
+    }
+    if (thing !== this.map.template) return [];
+    return Object.entries(state).flatMap(([device, values]) => (this.map.handles(device) && isObject(values) ? change(device, values) : []));
+  }
+
+  private async drain(thing: string, queue: DesiredQueue): Promise<void> {
+    queue.running = true;
+    let previous: DesiredChange[] = [];
+    try {
+      while (queue.next) {
+        const { version, changes } = queue.next;
+        queue.next = undefined;
+        if (version !== undefined) queue.applied = Math.max(queue.applied ?? -1, version);
+        // A delta that arrived meanwhile repeats every still-differing key, including the ones just
+        // applied (a refused value, or a device that rounds): apply only what changed since.
+        const fresh = changes.map((c) => withoutRepeats(c, previous)).filter((c) => Object.keys(c.values).length > 0);
+        previous = changes;
+        if (fresh.length > 0) await this.applyDesired(thing, fresh, version);
+      }
+    } finally {
+      queue.running = false;
+    }
+  }
+
+  private async applyDesired(thing: string, changes: DesiredChange[], version: number | undefined): Promise<void> {
+    const onDesired = this.context!.onDesired!;
+    const results = await Promise.all(
+      changes.map(async (change) => {
+        let outcomes: DesiredOutcome[];
+        try {
+          outcomes = await onDesired(change);
+        } catch (err) {
+          // The handler promises not to throw; if it does, every value gets the failure.
+          const message = (err as Error)?.message ?? String(err);
+          outcomes = Object.keys(change.values).map((resource) => ({ resource, ok: false, status: 500, message }));
+        }
+        const failed = outcomes.filter((o) => !o.ok).length;
+        this.logger.info(
+          { sink: this.name, thing, device: change.deviceName, version: change.version, ok: outcomes.length - failed, failed },
+          'shadow delta applied',
+        );
+        return { change, outcomes };
+      }),
+    );
+    const { reported, refused } = outcomeState(this.map.perDevice, results);
+    try {
+      await this.reportOutcomes(thing, reported, refused, version);
+    } catch (err) {
+      this.logger.error({ sink: this.name, thing, error: (err as Error).message }, 'could not report the outcome of desired changes');
+    }
+  }
+
+  /**
+   * Reports outcomes and removes refused desired values, under optimistic
+   * locking at the version the delta was read at: if anything changed since
+   * (even our own reported updates), read the shadow and remove only the
+   * values the cloud still wants as they were refused.
+   */
+  private async reportOutcomes(thing: string, reported: Json, refused: RefusedValue[], deltaVersion: number | undefined): Promise<void> {
+    let stillRefused = refused;
+    let version = deltaVersion;
+    for (let attempt = 0; attempt < 2 && stillRefused.length > 0; attempt++) {
+      const desired = desiredRemovals(this.map.perDevice, stillRefused);
+      const reply = await this.request(thing, 'update', { state: { reported, desired }, ...(version !== undefined ? { version } : {}) });
+      if (reply.ok) return;
+      if (reply.code !== 409) throw new Error(`shadow update answered ${reply.code} (${reply.message})`);
+      const doc = await this.fetch(thing);
+      version = doc?.version;
+      const current = doc?.state?.desired ?? {};
+      stillRefused = stillRefused.filter((r) => isDeepStrictEqual(this.map.perDevice ? current[r.resource] : (current[r.deviceName] as Json | undefined)?.[r.resource], r.value));
+      this.logger.info({ sink: this.name, thing, version, removing: stillRefused.length }, 'shadow changed meanwhile (409); retrying the outcome report');
+    }
+    if (stillRefused.length > 0) {
+      this.logger.warn({ sink: this.name, thing }, 'refused desired values stay in the shadow: it kept changing (409)');
+    }
+    const reply = await this.request(thing, 'update', { state: { reported } });
+    if (!reply.ok) throw new Error(`shadow update answered ${reply.code} (${reply.message})`);
+  }
+}
+
+class Semaphore {
+  private readonly waiting: Array<() => void> = [];
+  constructor(private free: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+function withoutRepeats(change: DesiredChange, previous: DesiredChange[]): DesiredChange {
+  const before = previous.find((p) => p.deviceName === change.deviceName)?.values ?? {};
+  const values = Object.fromEntries(Object.entries(change.values).filter(([k, v]) => !(k in before && isDeepStrictEqual(before[k], v))));
+  return { ...change, values };
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseObject(body: Buffer): Json | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,260 @@
+/**
+ * One long-lived MQTT client for a sink (MQTT, AWS IoT shadow, Azure IoT Hub):
+ * TLS from PEM files or inline PEM, reconnect forever, topic filters
+ * resubscribed after every connect, and a `connected` flag that is true only
+ * once those subscriptions are granted, so a caller never publishes a request
+ * whose reply it could not receive.
+ */
+import { readFileSync } from 'node:fs';
+import mqtt, { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import type { SinkLogger } from './sink';
+import type { TlsConfig } from './sink-config';
+
+export interface MqttConnectionOptions {
+  /** Sink name, for logs and errors. */
+  name: string;
+  /** mqtt://, mqtts://, ws:// or wss://; TLS settings apply to mqtts:// and wss:// only. */
+  url: string;
+  clientId: string;
+  username?: string;
+  /** A function is called again before every reconnect (credentials that expire, e.g. an Azure SAS token). */
+  password?: string | (() => string);
+  tls?: TlsConfig;
+  /** The destination is only ever reached over TLS (a cloud): a plain URL is logged as a warning. */
+  expectTls?: boolean;
+  /** Filter → QoS, subscribed after every connect (the session is clean). */
+  subscriptions?: Record<string, 0 | 1 | 2>;
+  /** 4 (MQTT 3.1.1, the default: what every cloud broker speaks) or 5. */
+  protocolVersion?: 4 | 5;
+  keepaliveSec?: number;
+  reconnectPeriodMs?: number;
+  connectTimeoutMs?: number;
+  /** Bound on waiting for a PUBACK or SUBACK. */
+  operationTimeoutMs?: number;
+  logger: SinkLogger;
+}
+
+export type MessageListener = (topic: string, payload: Buffer) => void;
+
+const DEFAULTS = { keepaliveSec: 30, reconnectPeriodMs: 2_000, connectTimeoutMs: 10_000, operationTimeoutMs: 10_000 };
+
+export class MqttConnection {
+  private client?: MqttClient;
+  private ready = false;
+  private stopped = false;
+  private lastLoggedError?: string;
+  private recycleTimer?: NodeJS.Timeout;
+  private readonly messageListeners = new Set<MessageListener>();
+  private readonly upListeners = new Set<() => void>();
+  private readonly downListeners = new Set<() => void>();
+  private readonly clientOptions: IClientOptions;
+
+  constructor(private readonly options: MqttConnectionOptions) {
+    this.clientOptions = clientOptionsOf(options);
+  }
+
+  /** Connected and subscribed, as far as this client knows. */
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  /** Host and port, for messages (never the credentials). */
+  get endpoint(): string {
+    try {
+      const url = new URL(this.options.url);
+      return `${url.protocol}//${url.host}`;
+    } catch {
+      return '(invalid url)';
+    }
+  }
+
+  onMessage(listener: MessageListener): () => void {
+    this.messageListeners.add(listener);
+    return () => this.messageListeners.delete(listener);
+  }
+
+  /** Called after every connect once the subscriptions are granted. */
+  onUp(listener: () => void): () => void {
+    this.upListeners.add(listener);
+    return () => this.upListeners.delete(listener);
+  }
+
+  /** Called when an established connection is lost. */
+  onDown(listener: () => void): () => void {
+    this.downListeners.add(listener);
+    return () => this.downListeners.delete(listener);
+  }
+
+  /**
+   * Starts connecting and resolves after the first attempt, whether it
+   * succeeded or not: an unreachable broker is reported by `connected` and
+   * retried in the background, never thrown.
+   */
+  async start(): Promise<void> {
+    if (this.client) return;
+    const { name, logger } = this.options;
+    const client = mqtt.connect(this.options.url, this.clientOptions);
+    this.client = client;
+
+    const firstAttempt = new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.upListeners.delete(done);
+        client.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.clientOptions.connectTimeout ?? DEFAULTS.connectTimeoutMs);
+      this.upListeners.add(done);
+      client.once('close', done);
+    });
+
+    client.on('connect', () => void this.subscribeAll(client));
+    client.on('close', () => {
+      if (!this.ready) return;
+      this.ready = false;
+      if (!this.stopped) logger.warn({ sink: name, endpoint: this.endpoint }, 'MQTT connection lost; reconnecting');
+      for (const listener of [...this.downListeners]) listener();
+    });
+    client.on('error', (err) => {
+      // mqtt.js retries every reconnectPeriod: log a failure once, not every attempt.
+      if (err.message === this.lastLoggedError) return;
+      this.lastLoggedError = err.message;
+      logger.warn({ sink: name, endpoint: this.endpoint, error: err.message }, 'MQTT connection failed; retrying');
+    });
+    client.on('reconnect', () => {
+      if (typeof this.options.password === 'function') client.options.password = this.options.password();
+    });
+    client.on('message', (topic, payload) => {
+      for (const listener of this.messageListeners) listener(topic, payload);
+    });
+    await firstAttempt;
+  }
+
+  /** Publishes; rejects when not connected or without PUBACK within the operation timeout. */
+  async publish(topic: string, payload: string | Buffer, options: IClientPublishOptions = { qos: 1 }): Promise<void> {
+    const client = this.client;
+    if (!client || !this.ready) throw new Error(`${this.options.name}: not connected to ${this.endpoint}`);
+    await withTimeout(client.publishAsync(topic, payload, options), this.operationTimeoutMs, `${this.options.name}: publish to ${topic}`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.recycleTimer);
+    const client = this.client;
+    if (!client) return;
+    const wasReady = this.ready;
+    this.ready = false;
+    await withTimeout(client.endAsync(!wasReady), 2_000, 'disconnect').catch(() => client.end(true));
+  }
+
+  private get operationTimeoutMs(): number {
+    return this.options.operationTimeoutMs ?? DEFAULTS.operationTimeoutMs;
+  }
+
+  /** Drops a connection that is up but unusable, and tries again after the reconnect period. */
+  private recycle(client: MqttClient): void {
+    client.end(true, () => {
+      if (this.stopped) return;
+      this.recycleTimer = setTimeout(() => client.reconnect(), this.clientOptions.reconnectPeriod);
+    });
+  }
+
+  private async subscribeAll(client: MqttClient): Promise<void> {
+    const { name, logger, subscriptions = {} } = this.options;
+    const filters = Object.keys(subscriptions);
+    try {
+      if (filters.length > 0) {
+        const map = Object.fromEntries(filters.map((f) => [f, { qos: subscriptions[f] }]));
+        const granted = await withTimeout(client.subscribeAsync(map), this.operationTimeoutMs, `${name}: subscribe`);
+        const refused = granted.filter((g) => g.qos >= 0x80).map((g) => g.topic);
+        if (refused.length > 0) {
+          // Usually a cloud policy that does not allow these filters; retrying will not help until it changes.
+          logger.error({ sink: name, endpoint: this.endpoint, refused }, 'MQTT broker refused subscriptions; check the policy for this client');
+          this.recycle(client);
+          return;
+        }
+      }
+    } catch (err) {
+      logger.warn({ sink: name, endpoint: this.endpoint, error: (err as Error).message }, 'MQTT subscribe failed; reconnecting');
+      this.recycle(client);
+      return;
+    }
+    if (!client.connected) return;
+    this.ready = true;
+    this.lastLoggedError = undefined;
+    logger.info({ sink: name, endpoint: this.endpoint }, 'MQTT connected');
+    for (const listener of [...this.upListeners]) listener();
+  }
+}
+
+function clientOptionsOf(options: MqttConnectionOptions): IClientOptions {
+  const protocol = urlProtocol(options);
+  const secure = protocol === 'mqtts:' || protocol === 'wss:';
+  if (!secure && (options.expectTls || options.tls?.cert || options.tls?.key)) {
+    options.logger.warn({ sink: options.name, protocol }, 'MQTT without TLS: the TLS settings are not used (fine for a local test endpoint only)');
+  }
+  const tls = secure && options.tls ? tlsOptionsOf(options.name, options.tls, options.logger) : {};
+  return {
+    clientId: options.clientId,
+    protocolVersion: options.protocolVersion ?? 4,
+    clean: true,
+    // Subscriptions are redone by subscribeAll on every connect, so `connected` can wait for them.
+    resubscribe: false,
+    keepalive: options.keepaliveSec ?? DEFAULTS.keepaliveSec,
+    reconnectPeriod: options.reconnectPeriodMs ?? DEFAULTS.reconnectPeriodMs,
+    connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    // A refused CONNACK (e.g. an expired token) is retried like a network error.
+    reconnectOnConnackError: true,
+    username: options.username,
+    password: typeof options.password === 'function' ? options.password() : options.password,
+    ...tls,
+  };
+}
+
+function urlProtocol(options: MqttConnectionOptions): string {
+  let protocol: string;
+  try {
+    protocol = new URL(options.url).protocol;
+  } catch {
+    throw new Error(`sink ${options.name}: invalid MQTT url`);
+  }
+  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(protocol)) {
+    throw new Error(`sink ${options.name}: MQTT url must start with mqtt://, mqtts://, ws:// or wss:// (got ${protocol}//)`);
+  }
+  return protocol;
+}
+
+function tlsOptionsOf(name: string, tls: TlsConfig, logger: SinkLogger): Partial<IClientOptions> {
+  if (!tls.rejectUnauthorized) logger.warn({ sink: name }, 'TLS certificate verification is off (tls.rejectUnauthorized: false)');
+  return {
+    ca: tls.ca ? pem(name, 'tls.ca', tls.ca) : undefined,
+    cert: tls.cert ? pem(name, 'tls.cert', tls.cert) : undefined,
+    key: tls.key ? pem(name, 'tls.key', tls.key) : undefined,
+    rejectUnauthorized: tls.rejectUnauthorized,
+    servername: tls.servername,
+  };
+}
+
+/** Inline PEM is used as is; anything else is a file path. Errors name the path, never the content. */
+export function pem(sink: string, field: string, value: string): string {
+  if (value.includes('-----BEGIN ')) return value;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch (err) {
+    throw new Error(`sink ${sink}: cannot read ${field} from ${value}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
