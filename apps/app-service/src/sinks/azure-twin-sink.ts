@@ -1,0 +1,648 @@
+/**
+ * Azure IoT Hub device twin over MQTT 3.1.1, as a device speaks it (mqtt.js:
+ * the official device SDK is not a dependency, and the protocol is a handful
+ * of topics).
+ *
+ * Two ways to map gateway devices to twins, chosen by the connection string:
+ * - a device connection string: one connection and one twin for the whole
+ *   gateway; each gateway device is an IoT Plug and Play component of it
+ *   (`reported: { <device>: { __t: 'c', <resource>: value } }`), its direct
+ *   methods are named `<device>*<command>` (the PnP component command form);
+ * - a hub policy with DeviceConnect: one connection and twin per gateway
+ *   device (id from the `deviceId` template), opened on the device's first
+ *   record and kept open, since desired patches and methods only reach a
+ *   connected device; beyond `maxConnections` the least recently used closes.
+ *
+ * Writable properties follow the PnP convention: once a property has a
+ * desired value, the gateway reports it as `{ value, ac, av, ad }` (status,
+ * acked desired `$version`, description), readings included, so `av` survives
+ * and a reconnect can tell which desired values it has not applied yet.
+ *
+ * Property names may not contain `.`, `$` or spaces in a twin, so device and
+ * resource names are %-escaped there (`%2E`, `%24`, `%20`, `%25`) and
+ * unescaped on the way back.
+ */
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import { parseDuration } from '@gw/contracts';
+import { createSasToken, deviceResourceUri, HubCredentials, mqttUserName, parseConnectionString } from './azure-sas';
+import { DeliveryError, DeliveryOptions, DesiredOutcome, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
+import type { AzureTwinSinkConfig } from './sink-config';
+import { tlsOptions, warnIfInsecure } from './tls';
+
+export interface AzureTwinSinkOptions {
+  /** Clock for token expiry (ms since the epoch). */
+  now?: () => number;
+  /** mqtt.connect, or a wrapper (tests record what the sink presents to the hub). */
+  connect?: (url: string, options: IClientOptions) => MqttClient;
+  /** How long a twin request may wait for its `$rid` reply, and a publish for its PUBACK (default 20s). */
+  requestTimeoutMs?: number;
+  /** How long deliver() waits for a connection that is not up yet (default 10s). */
+  connectWaitMs?: number;
+  reconnectPeriodMs?: number;
+  /** Hub policy mode: most device connections kept open (default 100). */
+  maxConnections?: number;
+}
+
+type Json = Record<string, unknown>;
+interface Ack {
+  value?: unknown;
+  ac: number;
+  av: number;
+  ad?: string;
+}
+interface TwinReply {
+  status: number;
+  body: Buffer;
+}
+
+const DEFAULT_TTL_MS = 3_600_000;
+/** IoT Hub refuses device-to-cloud messages over 256 KB. */
+const MAX_MESSAGE_BYTES = 256 * 1024;
+const REPORTED = '$iothub/twin/PATCH/properties/reported/';
+const GET = '$iothub/twin/GET/';
+const SUBSCRIPTIONS = ['$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#', '$iothub/methods/POST/#'];
+
+class TwinConnection {
+  client?: MqttClient;
+  ready = false;
+  closed = false;
+  tokenIssuedAt = 0;
+  renewTimer?: NodeJS.Timeout;
+  syncTimer?: NodeJS.Timeout;
+  lastUsed = 0;
+  lastError = '';
+  readonly waiters = new Set<() => void>();
+  readonly pending = new Map<string, { resolve: (reply: TwinReply) => void; reject: (err: Error) => void }>();
+  /** Requests and publishes awaiting their answer: a token renewal lets them finish first. */
+  readonly inflight = new Set<Promise<unknown>>();
+  /** Writable properties: gateway device → resource → the last ack reported. */
+  readonly acks = new Map<string, Map<string, Ack>>();
+  /**
+   * Desired values this process handed to the device and it took (or refused
+   * for good), as JSON: a reconnect (token renewal, network) then does not
+   * write them again just because another property raised the desired $version.
+   */
+  readonly applied = new Map<string, string>();
+  /** Desired changes are applied one patch at a time, in the order the hub sent them. */
+  work: Promise<void> = Promise.resolve();
+
+  constructor(
+    /** The IoT Hub device id (and MQTT client id). */
+    readonly twinId: string,
+    /** Hub policy mode: the one gateway device behind this twin. */
+    readonly device?: string,
+  ) {}
+
+  ackOf(device: string, resource: string): Ack | undefined {
+    return this.acks.get(device)?.get(resource);
+  }
+
+  setAck(device: string, resource: string, ack: Ack): void {
+    let forDevice = this.acks.get(device);
+    if (!forDevice) this.acks.set(device, (forDevice = new Map()));
+    forDevice.set(resource, ack);
+  }
+}
+
+export class AzureTwinSink implements Sink {
+  readonly name: string;
+  readonly maxBatch = 500;
+  private readonly credentials: HubCredentials;
+  private readonly url: string;
+  private readonly tls: IClientOptions;
+  private readonly ttlMs: number;
+  private readonly devices?: RegExp;
+  private readonly now: () => number;
+  private readonly connectFn: (url: string, options: IClientOptions) => MqttClient;
+  private readonly requestTimeoutMs: number;
+  private readonly connectWaitMs: number;
+  private readonly reconnectPeriodMs: number;
+  private readonly maxConnections: number;
+  /** Unique per sink instance, so replies meant for another client are never taken for ours. */
+  private readonly ridPrefix = randomBytes(3).toString('hex');
+  private ridCounter = 0;
+  private context?: SinkContext;
+  private single?: TwinConnection;
+  private readonly perDevice = new Map<string, TwinConnection>();
+  private everConnected = false;
+
+  constructor(
+    private readonly config: AzureTwinSinkConfig,
+    options: AzureTwinSinkOptions = {},
+  ) {
+    this.name = config.name;
+    this.credentials = parseConnectionString(config.connectionString);
+    if (this.credentials.policyName && !config.deviceId.includes('{device}')) {
+      throw new Error(`sink ${config.name}: deviceId "${config.deviceId}" must contain {device}: a hub policy connects each gateway device as its own twin`);
+    }
+    this.url = config.url ?? `mqtts://${this.credentials.gatewayHostName ?? this.credentials.hostName}:8883`;
+    this.tls = tlsOptions(config.tls);
+    this.ttlMs = config.tokenTtl === undefined ? DEFAULT_TTL_MS : typeof config.tokenTtl === 'number' ? config.tokenTtl : parseDuration(config.tokenTtl);
+    if (!(this.ttlMs >= 1000)) throw new Error(`sink ${config.name}: tokenTtl must be at least 1s`);
+    this.devices = config.devices ? new RegExp(config.devices) : undefined;
+    this.now = options.now ?? Date.now;
+    this.connectFn = options.connect ?? mqtt.connect;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
+    this.connectWaitMs = options.connectWaitMs ?? 10_000;
+    this.reconnectPeriodMs = options.reconnectPeriodMs ?? 5_000;
+    this.maxConnections = options.maxConnections ?? 100;
+  }
+
+  get connected(): boolean {
+    if (this.single) return this.single.ready;
+    if (this.perDevice.size === 0) return this.everConnected;
+    return [...this.perDevice.values()].every((c) => c.ready);
+  }
+
+  async start(context: SinkContext): Promise<void> {
+    this.context = context;
+    warnIfInsecure(this.config.tls, this.name, context.logger);
+    if (this.credentials.deviceId) {
+      this.single = new TwinConnection(this.credentials.deviceId);
+      this.open(this.single);
+    }
+  }
+
+  async deliver(records: OutboxRecord[], options: DeliveryOptions): Promise<void> {
+    if (!this.context) throw new DeliveryError(`sink ${this.name} is not started`, 'retry');
+    const started = this.now();
+    const telemetry = new Map<TwinConnection, OutboxRecord[]>();
+    // Latest value per resource per device: a twin holds state, not history.
+    const reported = new Map<TwinConnection, Map<string, Json>>();
+    for (const record of records) {
+      if (record.key && this.devices && !this.devices.test(record.key)) continue;
+      const conn = this.connectionFor(record.key, started);
+      if (!conn) {
+        this.context.logger.warn({ sink: this.name, record: record.id }, 'record skipped: with a hub policy each record needs a device (its key is empty)');
+        continue;
+      }
+      if (record.kind === 'telemetry') {
+        push(telemetry, conn, record);
+        continue;
+      }
+      const state = parseObject(record.body);
+      if (!state || !record.key) {
+        this.context.logger.warn({ sink: this.name, record: record.id }, 'record skipped: reported state must be a JSON object of a device');
+        continue;
+      }
+      let devices = reported.get(conn);
+      if (!devices) reported.set(conn, (devices = new Map()));
+      devices.set(record.key, { ...devices.get(record.key), ...state });
+    }
+    const sends = [
+      ...[...telemetry].map(([conn, list]) => this.sendTelemetry(conn, list, options)),
+      ...[...reported].map(([conn, state]) => this.sendReported(conn, state)),
+    ];
+    const failures = (await Promise.allSettled(sends)).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length === 0) return;
+    // Anything worth retrying keeps the whole page (twin patches are idempotent,
+    // telemetry is at-least-once); only when every failure is final is it dropped.
+    const retry = failures.find((f) => !(f instanceof DeliveryError) || f.disposition === 'retry');
+    const first = retry ?? failures[0];
+    throw first instanceof DeliveryError ? first : new DeliveryError(`sink ${this.name}: ${String(first)}`, 'retry', { cause: first });
+  }
+
+  async stop(): Promise<void> {
+    const all = [...(this.single ? [this.single] : []), ...this.perDevice.values()];
+    this.perDevice.clear();
+    await Promise.all(all.map((conn) => this.close(conn, 'sink stopped')));
+  }
+
+  // ---- connections -------------------------------------------------------
+
+  private connectionFor(device: string, usedSince: number): TwinConnection | undefined {
+    if (this.single) return this.single;
+    if (!device) return undefined;
+    let conn = this.perDevice.get(device);
+    if (!conn) {
+      conn = new TwinConnection(this.config.deviceId.replaceAll('{device}', device), device);
+      this.perDevice.set(device, conn);
+      this.evictBeyondLimit(usedSince);
+      this.open(conn);
+    }
+    conn.lastUsed = this.now();
+    return conn;
+  }
+
+  private evictBeyondLimit(usedSince: number): void {
+    // Connections used by the delivery in progress stay, even above the limit.
+    const idle = [...this.perDevice.values()].filter((c) => c.lastUsed < usedSince && c.lastUsed > 0).sort((a, b) => a.lastUsed - b.lastUsed);
+    while (this.perDevice.size > this.maxConnections && idle.length) {
+      const conn = idle.shift()!;
+      this.perDevice.delete(conn.device!);
+      void this.close(conn, 'least recently used device connection closed');
+    }
+  }
+
+  private token(conn: TwinConnection): string {
+    conn.tokenIssuedAt = this.now();
+    return createSasToken({
+      resourceUri: deviceResourceUri(this.credentials.hostName, conn.twinId),
+      key: this.credentials.key,
+      expiry: Math.floor((conn.tokenIssuedAt + this.ttlMs) / 1000),
+      policyName: this.credentials.policyName,
+    });
+  }
+
+  private open(conn: TwinConnection): void {
+    const client = this.connectFn(this.url, {
+      ...this.tls,
+      clientId: conn.twinId,
+      username: mqttUserName(this.credentials.hostName, conn.twinId),
+      password: this.token(conn),
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 60,
+      reconnectPeriod: this.reconnectPeriodMs,
+      connectTimeout: 30_000,
+      // A request outlives no connection: its reply would never come.
+      queueQoSZero: false,
+      resubscribe: false,
+    });
+    conn.client = client;
+    // Every attempt gets a fresh token: one minted for the first attempt may have expired since.
+    client.on('reconnect', () => {
+      client.options.password = this.token(conn);
+    });
+    client.on('connect', () => void this.onConnect(conn, client));
+    client.on('close', () => this.onDown(conn, client));
+    client.on('error', (err) => {
+      if (err.message === conn.lastError) return;
+      conn.lastError = err.message;
+      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, err: err.message }, 'azure iot hub connection failed');
+    });
+    client.on('message', (topic, payload) => this.onMessage(conn, topic, payload));
+  }
+
+  private async onConnect(conn: TwinConnection, client: MqttClient): Promise<void> {
+    try {
+      await client.subscribeAsync(Object.fromEntries(SUBSCRIPTIONS.map((t) => [t, { qos: 0 as const }])));
+    } catch (err) {
+      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, err: (err as Error).message }, 'azure twin subscriptions failed');
+      return;
+    }
+    if (client !== conn.client) return;
+    conn.ready = true;
+    conn.lastError = '';
+    this.everConnected = true;
+    for (const wake of conn.waiters) wake();
+    conn.waiters.clear();
+    this.context?.logger.info({ sink: this.name, twin: conn.twinId }, 'connected to azure iot hub');
+    // Renew well before expiry (a fifth of the lifetime, at most 5 min early).
+    clearTimeout(conn.renewTimer);
+    const renewAfter = this.ttlMs - Math.min(this.ttlMs / 5, 300_000) - (this.now() - conn.tokenIssuedAt);
+    conn.renewTimer = setTimeout(() => void this.renew(conn), Math.max(renewAfter, 0));
+    this.scheduleSync(conn, 0);
+  }
+
+  private onDown(conn: TwinConnection, client: MqttClient): void {
+    if (client !== conn.client) return;
+    conn.ready = false;
+    clearTimeout(conn.renewTimer);
+    clearTimeout(conn.syncTimer);
+    this.failPending(conn, 'connection closed');
+  }
+
+  /** A token cannot be swapped on a live connection: reconnect with a fresh one. */
+  private async renew(conn: TwinConnection): Promise<void> {
+    const old = conn.client;
+    if (conn.closed || !old) return;
+    this.context?.logger.info({ sink: this.name, twin: conn.twinId }, 'renewing the SAS token: reconnecting');
+    // New work waits for the new connection; work under way ends first (each is bounded by requestTimeoutMs).
+    conn.ready = false;
+    await Promise.allSettled([...conn.inflight]);
+    if (conn.client !== old) return;
+    conn.client = undefined;
+    this.failPending(conn, 'reconnecting to renew the SAS token');
+    await old.endAsync(true).catch(() => undefined);
+    if (!conn.closed) this.open(conn);
+  }
+
+  private async close(conn: TwinConnection, reason: string): Promise<void> {
+    conn.closed = true;
+    conn.ready = false;
+    clearTimeout(conn.renewTimer);
+    clearTimeout(conn.syncTimer);
+    this.failPending(conn, reason);
+    for (const wake of conn.waiters) wake();
+    const client = conn.client;
+    conn.client = undefined;
+    // Forced: the outbox still holds whatever was not acknowledged.
+    await client?.endAsync(true).catch(() => undefined);
+  }
+
+  private failPending(conn: TwinConnection, reason: string): void {
+    for (const { reject } of conn.pending.values()) reject(new DeliveryError(`azure twin ${conn.twinId}: ${reason}`, 'retry'));
+    conn.pending.clear();
+  }
+
+  private async whenReady(conn: TwinConnection): Promise<MqttClient> {
+    if (!conn.ready && !conn.closed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.connectWaitMs);
+        function done() {
+          clearTimeout(timer);
+          conn.waiters.delete(done);
+          resolve();
+        }
+        conn.waiters.add(done);
+      });
+    }
+    if (!conn.ready || !conn.client) {
+      throw new DeliveryError(`azure twin ${conn.twinId}: not connected to ${this.credentials.hostName}${conn.lastError ? ` (${conn.lastError})` : ''}`, 'retry');
+    }
+    return conn.client;
+  }
+
+  // ---- requests ----------------------------------------------------------
+
+  /** A twin request: publishes with a fresh `$rid` and resolves with the matching `$iothub/twin/res` reply. */
+  private async request(conn: TwinConnection, path: string, body: string): Promise<TwinReply> {
+    const client = await this.whenReady(conn);
+    const rid = `${this.ridPrefix}${(++this.ridCounter).toString(36)}`;
+    return this.track(conn, new Promise<TwinReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        conn.pending.delete(rid);
+        reject(new DeliveryError(`azure twin ${conn.twinId}: no reply within ${this.requestTimeoutMs} ms`, 'retry'));
+      }, this.requestTimeoutMs);
+      conn.pending.set(rid, {
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+      client.publish(`${path}?$rid=${rid}`, body, { qos: 0 }, (err) => {
+        if (err) conn.pending.get(rid)?.reject(new DeliveryError(`azure twin ${conn.twinId}: ${err.message}`, 'retry', { cause: err }));
+      });
+    }));
+  }
+
+  private track<T>(conn: TwinConnection, work: Promise<T>): Promise<T> {
+    const settled = work.finally(() => conn.inflight.delete(settled)).catch(() => undefined);
+    conn.inflight.add(settled);
+    return work;
+  }
+
+  /** 2xx is done; 400 (malformed) and 413 (too large) will never pass; 429, 5xx and the rest may later. */
+  private check(conn: TwinConnection, reply: TwinReply, what: string): void {
+    if (reply.status >= 200 && reply.status < 300) return;
+    const detail = parseObject(reply.body)?.message;
+    const message = `azure twin ${conn.twinId}: ${what} answered ${reply.status}${typeof detail === 'string' ? `: ${detail.slice(0, 200)}` : ''}`;
+    throw new DeliveryError(message, reply.status === 400 || reply.status === 413 ? 'reject' : 'retry');
+  }
+
+  private onMessage(conn: TwinConnection, topic: string, payload: Buffer): void {
+    const [path, query = ''] = splitOnce(topic, '?');
+    const params = new URLSearchParams(query);
+    if (path.startsWith('$iothub/twin/res/')) {
+      const rid = params.get('$rid') ?? '';
+      const waiting = conn.pending.get(rid);
+      conn.pending.delete(rid);
+      waiting?.resolve({ status: Number(path.split('/')[3]), body: payload });
+    } else if (path === '$iothub/twin/PATCH/properties/desired/') {
+      const patch = parseObject(payload);
+      const version = Number(patch?.$version ?? params.get('$version'));
+      if (patch) this.enqueue(conn, () => this.applyDesired(conn, patch, version, false));
+    } else if (path.startsWith('$iothub/methods/POST/')) {
+      void this.answerMethod(conn, path.split('/')[3], params.get('$rid') ?? '', payload);
+    }
+  }
+
+  private enqueue(conn: TwinConnection, job: () => Promise<void>): void {
+    conn.work = conn.work.then(job).catch((err: Error) => {
+      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, err: err.message }, 'azure desired state not fully applied');
+    });
+  }
+
+  // ---- outgoing ----------------------------------------------------------
+
+  private async sendTelemetry(conn: TwinConnection, records: OutboxRecord[], options: DeliveryOptions): Promise<void> {
+    const client = await this.whenReady(conn);
+    // IoT Hub reads $.ce as the charset of a JSON body it may route on; a
+    // gzipped body cannot be routed on anyway, so $.ce says `gzip` for the consumer.
+    const base = `devices/${conn.twinId}/messages/events/$.ct=${encodeURIComponent('application/json')}&$.ce=${options.gzip ? 'gzip' : 'utf-8'}`;
+    const messages = options.batched
+      ? jsonArrays(records).map((body) => ({ body, topic: base }))
+      : records.map((r) => ({ body: r.body, topic: r.key && this.single ? `${base}&device=${encodeURIComponent(r.key)}` : base }));
+    const publishes: Promise<unknown>[] = [];
+    for (const message of messages) {
+      const payload = options.gzip ? gzipSync(message.body) : message.body;
+      if (payload.length > MAX_MESSAGE_BYTES) {
+        this.context?.logger.error({ sink: this.name, twin: conn.twinId, bytes: payload.length }, 'telemetry message skipped: larger than the 256 KB IoT Hub accepts');
+        continue;
+      }
+      const puback = client.publishAsync(message.topic, payload, { qos: 1 });
+      publishes.push(this.track(conn, withTimeout(puback, this.requestTimeoutMs, `azure twin ${conn.twinId}: telemetry not acknowledged`)));
+    }
+    try {
+      await Promise.all(publishes);
+    } catch (err) {
+      throw err instanceof DeliveryError ? err : new DeliveryError(`azure twin ${conn.twinId}: telemetry: ${(err as Error).message}`, 'retry', { cause: err });
+    }
+  }
+
+  private async sendReported(conn: TwinConnection, state: Map<string, Json>): Promise<void> {
+    const patch: Json = {};
+    for (const [device, values] of state) {
+      const properties: Json = {};
+      for (const [resource, value] of Object.entries(values)) {
+        const ack = conn.ackOf(device, resource);
+        if (ack) ack.value = value;
+        properties[twinKey(resource)] = ack ? { ...ack } : value;
+      }
+      if (this.single) patch[twinKey(device)] = { __t: 'c', ...properties };
+      else Object.assign(patch, properties);
+    }
+    this.check(conn, await this.request(conn, REPORTED, JSON.stringify(patch)), 'reported patch');
+  }
+
+  // ---- desired state and methods ----------------------------------------
+
+  private scheduleSync(conn: TwinConnection, delayMs: number): void {
+    clearTimeout(conn.syncTimer);
+    conn.syncTimer = setTimeout(() => this.enqueue(conn, () => this.syncTwin(conn)), delayMs);
+  }
+
+  /** On every connect: learn the acks already reported and apply desired values changed while we were away. */
+  private async syncTwin(conn: TwinConnection): Promise<void> {
+    let twin: Json | undefined;
+    try {
+      const reply = await this.request(conn, GET, '');
+      this.check(conn, reply, 'twin GET');
+      twin = parseObject(reply.body);
+    } catch (err) {
+      if (conn.ready) this.scheduleSync(conn, this.reconnectPeriodMs);
+      throw err;
+    }
+    const desired = asObject(twin?.desired) ?? {};
+    const reported = asObject(twin?.reported) ?? {};
+    for (const [device, values] of this.byDevice(conn, reported)) {
+      for (const [resource, value] of Object.entries(values)) {
+        const ack = asObject(value);
+        if (ack && typeof ack.av === 'number' && typeof ack.ac === 'number') {
+          conn.setAck(device, resource, { value: ack.value, ac: ack.ac, av: ack.av, ad: typeof ack.ad === 'string' ? ack.ad : undefined });
+        }
+      }
+    }
+    await this.applyDesired(conn, desired, Number(desired.$version), true);
+  }
+
+  private async applyDesired(conn: TwinConnection, desired: Json, version: number, onlyUnacked: boolean): Promise<void> {
+    const onDesired = this.context?.onDesired;
+    if (!onDesired) return;
+    const ackPatch: Json = {};
+    for (const [device, all] of this.byDevice(conn, desired)) {
+      const values = Object.fromEntries(Object.entries(all).filter(([resource, value]) => value !== null && (!onlyUnacked || this.unapplied(conn, device, resource, value, version))));
+      if (Object.keys(values).length === 0) continue;
+      this.context?.logger.info({ sink: this.name, twin: conn.twinId, device, resources: Object.keys(values), version }, 'azure desired state received');
+      const outcomes = await onDesired({ deviceName: device, values, origin: 'azure-desired', version: Number.isFinite(version) ? version : undefined });
+      const acks: Json = {};
+      for (const outcome of outcomes) {
+        const ack = this.ackFor(conn, device, outcome, version);
+        conn.setAck(device, outcome.resource, ack);
+        acks[twinKey(outcome.resource)] = ack;
+        // 5xx: the device was unreachable, so the next reconnect tries again.
+        if (outcome.ok || outcome.status < 500) conn.applied.set(`${device}\u0000${outcome.resource}`, JSON.stringify(values[outcome.resource]));
+      }
+      if (this.single) ackPatch[twinKey(device)] = { __t: 'c', ...acks };
+      else Object.assign(ackPatch, acks);
+    }
+    if (Object.keys(ackPatch).length === 0) return;
+    this.check(conn, await this.request(conn, REPORTED, JSON.stringify(ackPatch)), 'desired acknowledgement');
+  }
+
+  /**
+   * After a (re)connect: a desired value is applied unless its ack is at the
+   * current version or this process already applied that very value. The twin
+   * has one $version for all desired properties, so `av` alone cannot tell which
+   * changed; after a restart everything older than $version is applied once.
+   */
+  private unapplied(conn: TwinConnection, device: string, resource: string, value: unknown, version: number): boolean {
+    if ((conn.ackOf(device, resource)?.av ?? -1) >= version) return false;
+    return conn.applied.get(`${device}\u0000${resource}`) !== JSON.stringify(value);
+  }
+
+  private ackFor(conn: TwinConnection, device: string, outcome: DesiredOutcome, version: number): Ack {
+    const av = Number.isFinite(version) ? version : 0;
+    if (outcome.ok) return { value: outcome.value, ac: 200, av, ad: 'completed' };
+    // A refused write leaves the device as it was: report the value we last knew
+    // (none when unknown: null in a patch would delete the property).
+    const value = conn.ackOf(device, outcome.resource)?.value;
+    return { ...(value === undefined || value === null ? {} : { value }), ac: outcome.status, av, ad: outcome.message };
+  }
+
+  /** Twin properties per gateway device: components of one twin, or the twin of one device. */
+  private byDevice(conn: TwinConnection, properties: Json): Map<string, Json> {
+    const result = new Map<string, Json>();
+    const collect = (device: string, values: Json) => {
+      const plain = Object.entries(values).filter(([key]) => !key.startsWith('$') && key !== '__t');
+      result.set(device, Object.fromEntries(plain.map(([key, value]) => [fromTwinKey(key), value])));
+    };
+    if (conn.device) {
+      collect(conn.device, properties);
+      return result;
+    }
+    for (const [key, value] of Object.entries(properties)) {
+      const device = fromTwinKey(key);
+      const values = asObject(value);
+      if (key.startsWith('$') || !values || (this.devices && !this.devices.test(device))) continue;
+      collect(device, values);
+    }
+    return result;
+  }
+
+  private async answerMethod(conn: TwinConnection, name: string, rid: string, body: Buffer): Promise<void> {
+    let result: MethodResult;
+    const [component, command] = splitOnce(name, '*');
+    const target = conn.device ? { device: conn.device, method: name } : command ? { device: component, method: command } : undefined;
+    let payload: unknown;
+    try {
+      payload = body.length ? JSON.parse(body.toString()) : null;
+    } catch {
+      payload = undefined;
+    }
+    if (payload === undefined) result = { status: 400, payload: { message: 'the method payload is not JSON' } };
+    else if (!target || (this.devices && !this.devices.test(target.device))) {
+      result = { status: 404, payload: { message: `no method ${name}: methods are named <device>*<command>` } };
+    } else if (!this.context?.onMethod) {
+      result = { status: 501, payload: { message: 'direct methods are not handled by this gateway' } };
+    } else {
+      try {
+        result = await this.context.onMethod({ deviceName: target.device, method: target.method, payload });
+      } catch (err) {
+        result = { status: 500, payload: { message: (err as Error).message } };
+      }
+    }
+    this.context?.logger.info({ sink: this.name, twin: conn.twinId, method: name, status: result.status }, 'azure direct method answered');
+    conn.client?.publish(`$iothub/methods/res/${result.status}/?$rid=${rid}`, JSON.stringify(result.payload ?? null), { qos: 0 });
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function splitOnce(text: string, separator: string): [string, string?] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text] : [text.slice(0, at), text.slice(at + separator.length)];
+}
+
+function asObject(value: unknown): Json | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
+}
+
+function parseObject(body: Buffer): Json | undefined {
+  try {
+    return asObject(JSON.parse(body.toString()));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Twin property names may not contain `.`, `$` or spaces. */
+export function twinKey(name: string): string {
+  return name.replace(/[%.$ ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+export function fromTwinKey(key: string): string {
+  return key.replace(/%(25|2E|24|20)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** Records as JSON arrays, each within the IoT Hub message size. */
+function jsonArrays(records: OutboxRecord[]): Buffer[] {
+  const arrays: Buffer[] = [];
+  let parts: Buffer[] = [];
+  let size = 2;
+  const flush = () => {
+    if (parts.length === 0) return;
+    const body: Buffer[] = [Buffer.from('[')];
+    parts.forEach((part, i) => body.push(...(i ? [Buffer.from(','), part] : [part])));
+    body.push(Buffer.from(']'));
+    arrays.push(Buffer.concat(body));
+    parts = [];
+    size = 2;
+  };
+  for (const { body } of records) {
+    if (parts.length && size + body.length + 1 > MAX_MESSAGE_BYTES) flush();
+    parts.push(body);
+    size += body.length + 1;
+  }
+  flush();
+  return arrays;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeliveryError(`${message} within ${ms} ms`, 'retry')), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
