@@ -45,7 +45,8 @@ function sourceOf(profile: DeviceProfile, name: string) {
 
 describe('sample resources', () => {
   it('holds the Demo-Sensor and the virtual samples of every kind', () => {
-    expect([...profiles.keys()].sort()).toEqual(['Demo-Sensor', 'Virtual-Arrays', 'Virtual-Floats', 'Virtual-Integers', 'Virtual-Switches']);
+    // Energy-Meter-Modbus is device-modbus's sample (tested with it in test/modbus).
+    expect([...profiles.keys()].sort()).toEqual(['Demo-Sensor', 'Energy-Meter-Modbus', 'Virtual-Arrays', 'Virtual-Floats', 'Virtual-Integers', 'Virtual-Switches']);
     expect(devices.map((d) => d.name).sort()).toEqual([
       'Demo-Sensor-01',
       'Virtual-Arrays-01',
