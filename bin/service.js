@@ -10,6 +10,7 @@ const SERVICES = {
   'core-data': 'apps/core-data/src/main.js',
   'core-command': 'apps/core-command/src/main.js',
   'device-service': 'apps/device-service/src/main.js',
+  'app-service': 'apps/app-service/src/main.js',
   'modbus-sim': 'apps/modbus-sim/src/main.js',
 };
 

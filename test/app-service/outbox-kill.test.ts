@@ -8,7 +8,7 @@
  * this test refuses a missing or stale build instead of testing old code.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,26 +16,12 @@ import { OutboxStore } from '../../apps/app-service/src/outbox/outbox-store';
 import { RouteWorker } from '../../apps/app-service/src/outbox/route-worker';
 import { resolveOutboxOptions } from '../../apps/app-service/src/outbox/outbox-options';
 import type { DeliveryOptions, OutboxRecord, Sink, SinkLogger } from '../../apps/app-service/src/sinks/sink';
+import { requireFreshBuild } from '../support/fresh-build';
 
 const ROOT = join(__dirname, '../..');
-const SOURCE = join(ROOT, 'apps/app-service/src/outbox');
-const BUILT = join(ROOT, 'dist/apps/app-service/src/outbox');
 const WRITER = join(__dirname, 'support/outbox-writer.js');
 const ROUTE = 'plant.cloud';
 const silent: SinkLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
-function requireFreshBuild(): void {
-  for (const name of readdirSync(SOURCE).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))) {
-    const built = join(BUILT, name.replace(/\.ts$/, '.js'));
-    let stale: boolean;
-    try {
-      stale = statSync(built).mtimeMs < statSync(join(SOURCE, name)).mtimeMs;
-    } catch {
-      throw new Error(`${built} is missing: run \`npm run build\` first (the child process runs the built outbox)`);
-    }
-    if (stale) throw new Error(`${built} is older than its source: run \`npm run build\` first`);
-  }
-}
 
 /** Runs the writer until it reported `atLeast` records, kills it with SIGKILL, and returns every `[id, n]` it reported. */
 async function appendUntilKilled(file: string, first: number, atLeast: number): Promise<Array<[number, number]>> {
@@ -78,7 +64,7 @@ class CountingSink implements Sink {
 describe('outbox across kill -9', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-outbox-kill-'));
   const file = join(dir, 'outbox.db');
-  beforeAll(requireFreshBuild);
+  beforeAll(() => requireFreshBuild('apps/app-service/src/outbox'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps every record the writer reported as stored, in order, once; then delivers them all in order', async () => {

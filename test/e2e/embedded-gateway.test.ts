@@ -40,6 +40,7 @@ describe('one-process gateway (npm start)', () => {
       GW_CORE_DATA_PORT: '0',
       GW_DEVICE_VIRTUAL_PORT: '0',
       GW_DEVICE_MODBUS_PORT: '0',
+      GW_APP_SERVICE_PORT: '0',
       GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
       GW_DEVICES_DIR: join(RESOURCES, 'devices'),
       GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
@@ -114,5 +115,19 @@ describe('one-process gateway (npm start)', () => {
     const port = new URL(gateway.deviceServices['device-modbus'].url).port;
     expect(service.body.service.baseAddress).toBe(`http://localhost:${port}`);
     expect((await call('GET', `${gateway.deviceServices['device-modbus'].url}/api/v3/ping`)).status).toBe(200);
+  });
+
+  it('runs the app service with the shipped pipelines, exporting what the devices read', async () => {
+    const url = `${gateway.appService!.url}/api/v3/exports`;
+    const exported = (b: any) => b.pipelines.find((p: { pipeline: string }) => p.pipeline === 'telemetry').exported;
+    let body = (await call('GET', url)).body;
+    // Nothing to await but the REST answer an operator would poll.
+    while (exported(body) === 0) {
+      await new Promise((r) => setTimeout(r, 50));
+      body = (await call('GET', url)).body;
+    }
+    expect(body.routes.map((r: { route: string }) => r.route).sort()).toEqual(['state.local-mqtt', 'telemetry.local-mqtt']);
+    const metrics = await fetch(`${gateway.appService!.url}/api/v3/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^gw_export_pending_records\{route="telemetry\.local-mqtt",pipeline="telemetry",sink="local-mqtt",sink_type="mqtt"\} \d+$/m);
   });
 });

@@ -48,6 +48,7 @@ describe('Modbus sample: energy meter simulator through the gateway', () => {
       GW_CORE_DATA_PORT: '0',
       GW_DEVICE_VIRTUAL: 'false',
       GW_DEVICE_MODBUS_PORT: '0',
+      GW_APP_SERVICE: 'false',
       GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
       GW_DEVICES_DIR: join(dir, 'devices'),
       GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),

@@ -33,6 +33,10 @@ export const GatewayConfigSchema = z.object({
   deviceModbus: bool().default(true),
   deviceModbusPort: port().default(59901),
   ...driverSettingsFields(),
+  /** The app service (exports and cloud twins); `false` leaves it out. */
+  appService: bool().default(true),
+  appServicePort: port().default(59700),
+  pipelinesFile: text().default('./resources/app-service/pipelines.yaml'),
 });
 export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
 

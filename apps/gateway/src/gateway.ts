@@ -8,6 +8,7 @@ import { RunningMetadata, startMetadata } from '../../metadata/src/metadata.app'
 import { RunningCoreCommand, startCoreCommand } from '../../core-command/src/core-command.app';
 import { RunningCoreData, startCoreData } from '../../core-data/src/core-data.app';
 import { RunningDeviceService, startDeviceServiceApp } from '../../device-service/src/device-service.app';
+import { RunningAppService, startAppService } from '../../app-service/src/app-service.app';
 import { GatewayConfig, loadGatewayConfig } from './config';
 
 export interface RunningGateway {
@@ -17,6 +18,7 @@ export interface RunningGateway {
   coreCommand: RunningCoreCommand;
   /** The hosted device services that are enabled, by service name (device-virtual, device-modbus). */
   deviceServices: Record<string, RunningDeviceService>;
+  appService?: RunningAppService;
   /** Stops the services in reverse order of start, then the bus; queued writes are flushed first. */
   close(): Promise<void>;
 }
@@ -75,6 +77,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       deviceServices[service.serviceName] = running;
     }
 
+    let appService: RunningAppService | undefined;
+    if (config.appService) {
+      appService = await startAppService(
+        {
+          ...config,
+          serviceName: 'app-service',
+          port: config.appServicePort,
+          metadataUrl: metadata.url,
+          coreCommandUrl: coreCommand.url,
+        },
+        { bus, logger: serviceLogger('app-service') },
+      );
+      stack.push(() => appService!.close());
+    }
+
     logger.info(
       {
         ms: Date.now() - started,
@@ -82,10 +99,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         coreData: coreData.url,
         coreCommand: coreCommand.url,
         ...Object.fromEntries(Object.entries(deviceServices).map(([name, service]) => [name, service.url])),
+        appService: appService?.url,
       },
       'gateway ready',
     );
-    return { bus, metadata, coreData, coreCommand, deviceServices, close: () => unwind(stack) };
+    return { bus, metadata, coreData, coreCommand, deviceServices, appService, close: () => unwind(stack) };
   } catch (err) {
     await unwind(stack).catch(() => undefined); // the start failure is the error worth reporting
     throw err;

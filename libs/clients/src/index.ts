@@ -1,2 +1,3 @@
 export * from './http-client';
 export * from './metadata-client';
+export * from './command-client';

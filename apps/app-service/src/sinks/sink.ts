@@ -121,10 +121,10 @@ export interface Sink {
    * for a record the destination will never accept (HTTP 400/413, shadow
    * 400/413); either way with `delivered` = the leading records already
    * accepted, so a sink that sends one message per record stops at the first
-   * failure and says how far it got. A batched message that is refused
-   * as a whole rejects all of its records (`reject` with delivered 0 drops
-   * only the first: a sink refusing a batch should fail with `delivered: 0`
-   * and let the outbox retry the rest one by one — see RouteWorker).
+   * failure and says how far it got. The outbox drops only the record right
+   * after the delivered ones on `reject` and retries the rest as before: a
+   * sink whose batched message is refused as a whole should isolate the bad
+   * record itself (the HTTP sink re-sends the batch in halves).
    */
   deliver(records: OutboxRecord[], options: DeliveryOptions): Promise<void>;
   /** True while the destination is reachable as far as the sink knows. */

@@ -1,0 +1,154 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { CommandClient, MetadataClient } from '@gw/clients';
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { MessageBus } from '@gw/messaging';
+import { createServiceApp, listenService, Logger } from '@gw/service-kit';
+import { AppServiceModule } from './app-service.module';
+import { AppServiceConfig } from './config';
+import { ExportFiguresSource, RouteFigures } from './http/figures';
+import { exportRegistry } from './http/prometheus';
+import { OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from './outbox';
+import { PipelineRunner } from './pipeline/pipeline-runner';
+import { loadPipelinesFile, PipelinesFile } from './pipeline/pipelines-file';
+import { createSink } from './sinks/create-sink';
+import type { Sink } from './sinks/sink';
+import { ActuatorPorts, DesiredStateHandler } from './twin/desired-state';
+
+export const APP_SERVICE_VERSION = '0.1.0';
+
+export type AppServiceOptions = Pick<AppServiceConfig, 'host' | 'port' | 'topicBase' | 'dataDir'> & Partial<AppServiceConfig>;
+
+export interface AppServiceDependencies {
+  bus: MessageBus;
+  logger: Logger;
+  /** Default: loadPipelinesFile(options.pipelinesFile). */
+  pipelines?: PipelinesFile;
+  /** Default: built from the config; tests pass their own sinks (e.g. to count deliveries). */
+  createSink?: (config: PipelinesFile['sinks'][number]) => Sink;
+  /** Default: core-metadata and core-command over REST (metadataUrl, coreCommandUrl). */
+  actuators?: ActuatorPorts;
+}
+
+export interface RunningAppService {
+  app: NestFastifyApplication;
+  url: string;
+  figures: ExportFiguresSource;
+  /** Stops taking events, lets each route finish the delivery in hand, closes sinks and the outbox. */
+  close(): Promise<void>;
+}
+
+/**
+ * The app service: pipelines from the bus into a durable outbox per route,
+ * workers draining each route to its sink, desired state from twin sinks to
+ * core-command, figures over REST and Prometheus. Routes start draining
+ * before the bus subscriptions open, so a backlog left by the last run
+ * starts moving at once.
+ */
+export async function startAppService(options: AppServiceOptions, deps: AppServiceDependencies): Promise<RunningAppService> {
+  const { bus, logger } = deps;
+  const file = deps.pipelines ?? loadPipelinesFile(options.pipelinesFile ?? './resources/app-service/pipelines.yaml', { topicBase: options.topicBase });
+  const sinkTypes = new Map(file.sinks.map((s) => [s.name, s.type]));
+  const sinks = new Map(file.sinks.map((s) => [s.name, (deps.createSink ?? createSink)(s)]));
+  const usedSinks = new Set(file.pipelines.flatMap((p) => p.sinks));
+
+  mkdirSync(options.dataDir, { recursive: true });
+  const store = new OutboxStore(join(options.dataDir, 'app-service-outbox.db'), { logger });
+  const workers: RouteWorker[] = [];
+  const runners: PipelineRunner[] = [];
+  const closeAll = async () => {
+    await Promise.all(runners.map((r) => r.stop()));
+    await Promise.all(workers.map((w) => w.stop()));
+    await Promise.all([...sinks.values()].map((s) => s.stop().catch((err: Error) => logger.warn({ sink: s.name, err: err.message }, 'sink did not stop cleanly'))));
+    store.close();
+  };
+
+  try {
+    const desired = new DesiredStateHandler(deps.actuators ?? restActuators(options), logger);
+    for (const [name, sink] of sinks) {
+      if (!usedSinks.has(name)) continue;
+      await sink.start({ logger: logger.child({ sink: name }), onDesired: (c) => desired.apply(c), onMethod: (c) => desired.call(c) });
+    }
+    for (const pipeline of file.pipelines) {
+      const routes: string[] = [];
+      for (const sinkName of pipeline.sinks) {
+        const route = `${pipeline.name}.${sinkName}`;
+        const sinkConfig = file.sinks.find((s) => s.name === sinkName)!;
+        const bounds = resolveOutboxOptions(sinkConfig.outbox);
+        const worker = new RouteWorker({ route, batch: pipeline.batch, gzip: pipeline.gzip, bounds }, { store, sink: sinks.get(sinkName)!, logger: logger.child({ route }) });
+        workers.push(worker);
+        routes.push(route);
+        worker.start();
+      }
+      runners.push(new PipelineRunner(pipeline, routes, store, bus, options.durableName ?? 'app-service', logger));
+    }
+    for (const runner of runners) await runner.start();
+
+    const figures: ExportFiguresSource = {
+      routes: () => workers.map((w) => toFigures(w.stats(), sinkTypes)),
+      pipelines: () => runners.map((r) => r.stats()),
+    };
+    const config = { serviceName: 'app-service', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
+    const app = await createServiceApp({
+      module: AppServiceModule.register({ figures, registry: exportRegistry(figures) }),
+      version: APP_SERVICE_VERSION,
+      config,
+      logger,
+      secretKeys: ['apiKey', 'busPassword', 'clientApiKey'],
+      shutdownHooks: false,
+    });
+    await app.init();
+    const url = await listenService(app, options);
+    logger.info(
+      { url, pipelines: file.pipelines.map((p) => p.name), routes: workers.map((w) => w.stats().route), pending: workers.reduce((n, w) => n + w.stats().pending, 0) },
+      'app service ready',
+    );
+    return {
+      app,
+      url,
+      figures,
+      close: async () => {
+        await closeAll();
+        await app.close();
+      },
+    };
+  } catch (err) {
+    await closeAll().catch(() => undefined);
+    throw err;
+  }
+}
+
+function restActuators(options: AppServiceOptions): ActuatorPorts {
+  const apiKey = options.clientApiKey ?? options.apiKey;
+  const timeoutMs = options.commandTimeout ?? 15_000;
+  const metadata = new MetadataClient({ baseUrl: options.metadataUrl ?? 'http://localhost:59881', apiKey });
+  const command = new CommandClient({ baseUrl: options.coreCommandUrl ?? 'http://localhost:59882', apiKey, timeoutMs });
+  return {
+    profileOf: async (deviceName) => {
+      const device = await metadata.device(deviceName);
+      if (!device.profileName) throw new GatewayError(ErrorKind.ServiceLocked, `device ${deviceName} has no profile`);
+      return metadata.profile(device.profileName);
+    },
+    get: (deviceName, name) => command.get(deviceName, name),
+    set: (deviceName, name, values) => command.set(deviceName, name, values),
+  };
+}
+
+function toFigures(stats: RouteStats, sinkTypes: Map<string, string>): RouteFigures {
+  const dot = stats.route.indexOf('.');
+  return {
+    route: stats.route,
+    pipeline: stats.route.slice(0, dot),
+    sink: stats.sink,
+    sinkType: sinkTypes.get(stats.sink) ?? 'unknown',
+    exported: stats.exported,
+    pending: stats.pending,
+    pendingBytes: stats.pendingBytes,
+    dropped: { ...stats.dropped },
+    retries: stats.retries,
+    lastError: stats.lastError ? { message: stats.lastError.message, at: new Date(stats.lastError.at).toISOString() } : undefined,
+    lastDeliveredAt: stats.lastDeliveredAt ? new Date(stats.lastDeliveredAt).toISOString() : undefined,
+    connected: stats.connected,
+  };
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { busConfigFields, commonServiceConfig, duration, loadConfig, secret, text, url } from '@gw/service-kit';
+
+/**
+ * The app service's settings (GW_APP_SERVICE_<NAME>, else GW_<NAME>). What it
+ * exports and where is not here but in the pipelines file, which is
+ * validated at boot as strictly as these variables.
+ */
+export const AppServiceConfigSchema = z.object({
+  ...commonServiceConfig({ serviceName: 'app-service', port: 59700 }),
+  ...busConfigFields(),
+  /** The pipelines and sinks (YAML; see README "App service"). */
+  pipelinesFile: text().default('./resources/app-service/pipelines.yaml'),
+  /** Where the outbox (SQLite) lives. */
+  dataDir: text().default('./data'),
+  /**
+   * Durable subscriber name prefix on the bus: events published while the app
+   * service is down wait under `<name>.<pipeline>` and are exported when it returns.
+   */
+  durableName: text().default('app-service'),
+  /** core-metadata (profiles, to check desired values) and core-command (to write them). */
+  metadataUrl: url().default('http://localhost:59881'),
+  coreCommandUrl: url().default('http://localhost:59882'),
+  /** Sent to core-metadata and core-command when they require an API key; defaults to this service's own apiKey. */
+  clientApiKey: secret(text()).optional(),
+  /** How long a desired value may take through core-command and the device. */
+  commandTimeout: duration().default('15s'),
+});
+export type AppServiceConfig = z.output<typeof AppServiceConfigSchema>;
+
+export function loadAppServiceConfig(env: Record<string, string | undefined> = process.env): AppServiceConfig {
+  return loadConfig(AppServiceConfigSchema, env, 'app-service');
+}

@@ -1,0 +1,28 @@
+/** What the app service reports about its exports, per route (one pipeline feeding one sink). */
+export interface RouteFigures {
+  /** `<pipeline>.<sink>`. */
+  route: string;
+  pipeline: string;
+  sink: string;
+  sinkType: string;
+  /** Records the sink accepted. */
+  exported: number;
+  /** Records waiting in the outbox, and their bytes. */
+  pending: number;
+  pendingBytes: number;
+  dropped: { full: number; expired: number; rejected: number };
+  /** Failed delivery attempts (each followed by a back-off). */
+  retries: number;
+  lastError?: { message: string; at: string };
+  lastDeliveredAt?: string;
+  connected: boolean;
+}
+
+/** Where the HTTP side reads the figures from; the running app service provides it. */
+export interface ExportFiguresSource {
+  routes(): RouteFigures[];
+  /** Events received from the bus and how many each pipeline passed on or filtered out. */
+  pipelines(): Array<{ pipeline: string; received: number; exported: number; filteredOut: number; rejected: number }>;
+}
+
+export const EXPORT_FIGURES = Symbol('app-service.exportFigures');

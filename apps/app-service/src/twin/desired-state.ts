@@ -1,0 +1,106 @@
+/**
+ * Desired state from the cloud to actuators: each desired value is checked
+ * against the device's profile (known resource, writable, a valid value of
+ * its type) before it costs a device request, then written through
+ * core-command and read back, so what the twin reports is what the device
+ * says, not what was asked. Every value gets an outcome; nothing throws.
+ */
+import { canRead, canWrite, DeviceProfile, ErrorKind, Event, findResource, GatewayError, valueProblem } from '@gw/contracts';
+import { HTTP_STATUS_BY_KIND } from '@gw/service-kit';
+import { typedValue } from '../pipeline/transforms';
+import type { DesiredChange, DesiredOutcome, MethodCall, MethodResult, SinkLogger } from '../sinks/sink';
+
+/** What the handler needs from core-metadata and core-command (the REST clients, or fakes in tests). */
+export interface ActuatorPorts {
+  profileOf(deviceName: string): Promise<DeviceProfile>;
+  get(deviceName: string, command: string): Promise<Event>;
+  set(deviceName: string, command: string, values: Record<string, string>): Promise<void>;
+}
+
+export class DesiredStateHandler {
+  constructor(
+    private readonly ports: ActuatorPorts,
+    private readonly logger: SinkLogger,
+  ) {}
+
+  /** Applies one change, value by value (a device's settings are independent). */
+  async apply(change: DesiredChange): Promise<DesiredOutcome[]> {
+    let profile: DeviceProfile;
+    try {
+      profile = await this.ports.profileOf(change.deviceName);
+    } catch (err) {
+      const failed = describe(err);
+      return Object.keys(change.values).map((resource) => ({ resource, ok: false, ...failed }));
+    }
+    const outcomes: DesiredOutcome[] = [];
+    for (const [resource, desired] of Object.entries(change.values)) {
+      outcomes.push(await this.applyOne(change, profile, resource, desired));
+    }
+    return outcomes;
+  }
+
+  /**
+   * A direct method: its name is a command (or resource) of the device; a
+   * JSON object payload writes it (resource → value), no payload reads it.
+   */
+  async call(call: MethodCall): Promise<MethodResult> {
+    try {
+      if (call.payload === null || call.payload === undefined || (typeof call.payload === 'object' && Object.keys(call.payload).length === 0)) {
+        const event = await this.ports.get(call.deviceName, call.method);
+        return { status: 200, payload: Object.fromEntries(event.readings.map((r) => [r.resourceName, typedValue(r)])) };
+      }
+      if (typeof call.payload !== 'object' || Array.isArray(call.payload)) {
+        return { status: 400, payload: { message: `method ${call.method}: the payload must be a JSON object of resource values, or empty to read` } };
+      }
+      const values = Object.fromEntries(Object.entries(call.payload as Record<string, unknown>).map(([k, v]) => [k, asText(v)]));
+      await this.ports.set(call.deviceName, call.method, values);
+      this.logger.info({ device: call.deviceName, method: call.method }, 'direct method applied');
+      return { status: 200, payload: { message: 'ok' } };
+    } catch (err) {
+      const { status, message } = describe(err);
+      return { status, payload: { message } };
+    }
+  }
+
+  private async applyOne(change: DesiredChange, profile: DeviceProfile, resource: string, desired: unknown): Promise<DesiredOutcome> {
+    const found = findResource(profile, resource);
+    const refuse = (status: number, message: string): DesiredOutcome => {
+      this.logger.warn({ device: change.deviceName, resource, origin: change.origin, status }, `desired value refused: ${message}`);
+      return { resource, ok: false, status, message };
+    };
+    if (!found) return refuse(404, `device ${change.deviceName} (profile ${profile.name}) has no resource ${resource}`);
+    if (!canWrite(found.properties.readWrite)) return refuse(405, `resource ${resource} of ${change.deviceName} is read-only`);
+    const text = asText(desired);
+    const problem = valueProblem(found.properties.valueType, text);
+    if (problem) return refuse(400, `resource ${resource}: ${problem}`);
+    try {
+      await this.ports.set(change.deviceName, resource, { [resource]: text });
+    } catch (err) {
+      const { status, message } = describe(err);
+      return refuse(status, message);
+    }
+    this.logger.info({ device: change.deviceName, resource, origin: change.origin, version: change.version }, 'desired value written');
+    if (!canRead(found.properties.readWrite)) return { resource, ok: true, value: desired };
+    try {
+      const event = await this.ports.get(change.deviceName, resource);
+      const reading = event.readings.find((r) => r.resourceName === resource);
+      return { resource, ok: true, value: reading ? typedValue(reading) : desired };
+    } catch (err) {
+      // Written, but not confirmed: report what was written and say so in the log.
+      this.logger.warn({ device: change.deviceName, resource, err: (err as Error).message }, 'desired value written but not read back');
+      return { resource, ok: true, value: desired };
+    }
+  }
+}
+
+/** The cloud sends JSON; EdgeX SET parameters are text. */
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value);
+}
+
+function describe(err: unknown): { status: number; message: string } {
+  if (err instanceof GatewayError) return { status: HTTP_STATUS_BY_KIND[err.kind] ?? 500, message: err.message };
+  return { status: HTTP_STATUS_BY_KIND[ErrorKind.Unknown], message: (err as Error)?.message ?? String(err) };
+}

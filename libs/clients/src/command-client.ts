@@ -1,0 +1,31 @@
+import { Event } from '@gw/contracts';
+import { EdgeXHttpClient, HttpClientOptions } from './http-client';
+
+/**
+ * core-command's REST API as the app service uses it to drive actuators.
+ * Errors are GatewayErrors with the kind of core-command's status (404 unknown
+ * device or command, 405 not writable, 400 bad value, 423 locked, 503/504 the
+ * device did not answer), so callers can report them as they are.
+ */
+export class CommandClient {
+  private readonly http: EdgeXHttpClient;
+
+  constructor(options: HttpClientOptions) {
+    this.http = new EdgeXHttpClient(options);
+  }
+
+  /** Reads a command (or resource) of a device: the event the device service returned. */
+  async get(deviceName: string, command: string): Promise<Event> {
+    const reply = await this.http.request<{ event: Event }>('GET', path(deviceName, command));
+    return reply.event;
+  }
+
+  /** Writes `values` (EdgeX SET parameters: resource name → text) to a command (or resource). */
+  async set(deviceName: string, command: string, values: Record<string, string>): Promise<void> {
+    await this.http.request('PUT', path(deviceName, command), values);
+  }
+}
+
+function path(deviceName: string, command: string): string {
+  return `/device/name/${encodeURIComponent(deviceName)}/${encodeURIComponent(command)}`;
+}
