@@ -10,12 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadGatewayConfig } from '../../apps/gateway/src/config';
 import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
+import { testGatewayConfig } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
 import { AwsShadowEmulator } from './support/aws-shadow-emulator';
 
-const RESOURCES = join(__dirname, '../../resources');
 const RUN = `gwtwin-${randomBytes(4).toString('hex')}`;
 const THING = `${RUN}-Demo-Sensor-01`;
 
@@ -45,21 +44,7 @@ describe('cloud twin round trip through the gateway (AWS shadow emulator)', () =
         '    sinks: [shadow]',
       ].join('\n'),
     );
-    const config = loadGatewayConfig({
-      GW_HOST: '127.0.0.1',
-      GW_LOG_LEVEL: 'silent',
-      GW_DATA_DIR: dir,
-      GW_METADATA_PORT: '0',
-      GW_CORE_COMMAND_PORT: '0',
-      GW_CORE_DATA_PORT: '0',
-      GW_DEVICE_VIRTUAL_PORT: '0',
-      GW_DEVICE_MODBUS: 'false',
-      GW_APP_SERVICE_PORT: '0',
-      GW_PIPELINES_FILE: pipelines,
-      GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
-      GW_DEVICES_DIR: join(RESOURCES, 'devices'),
-      GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
-    });
+    const config = testGatewayConfig(dir, { GW_DEVICE_MODBUS: 'false', GW_PIPELINES_FILE: pipelines });
     gateway = await startGateway(config, quietLogger('gateway'));
   });
 

@@ -13,19 +13,11 @@ import { startCoreData } from '../../apps/core-data/src/core-data.app';
 import { startDeviceServiceApp } from '../../apps/device-service/src/device-service.app';
 import { startMetadata } from '../../apps/metadata/src/metadata.app';
 import { TestDatabase, testPostgres, testPostgresUrl, testSqlite } from '../support/database';
+import { call } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
 
 const RESOURCES = join(__dirname, '../../resources');
 const REDIS_URL = 'redis://127.0.0.1:6379';
-
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
 
 const BUSES: Record<string, (clientId: string, prefix: string) => BusConfig> = {
   mqtt: (clientId) => ({ type: 'mqtt', url: 'mqtt://127.0.0.1:1883', clientId }),

@@ -6,20 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadGatewayConfig } from '../../apps/gateway/src/config';
 import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
+import { call, testGatewayConfig } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
-
-const RESOURCES = join(__dirname, '../../resources');
-
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
 
 describe('one-process gateway (npm start)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
@@ -31,20 +20,7 @@ describe('one-process gateway (npm start)', () => {
 
   beforeAll(async () => {
     startedAt = Date.now();
-    const config = loadGatewayConfig({
-      GW_HOST: '127.0.0.1',
-      GW_LOG_LEVEL: 'silent',
-      GW_DATA_DIR: dataDir,
-      GW_METADATA_PORT: '0',
-      GW_CORE_COMMAND_PORT: '0',
-      GW_CORE_DATA_PORT: '0',
-      GW_DEVICE_VIRTUAL_PORT: '0',
-      GW_DEVICE_MODBUS_PORT: '0',
-      GW_APP_SERVICE_PORT: '0',
-      GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
-      GW_DEVICES_DIR: join(RESOURCES, 'devices'),
-      GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
-    });
+    const config = testGatewayConfig(dataDir);
     gateway = await startGateway(config, quietLogger('gateway'));
     readyAt = Date.now();
     command = gateway.coreCommand.url + '/api/v3/device/name/Demo-Sensor-01';

@@ -7,22 +7,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadGatewayConfig } from '../../apps/gateway/src/config';
 import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
 import { RunningSimulator, startSimulator } from '../../apps/modbus-sim/src/simulator';
 import { EventRecorder } from '../support/event-recorder';
+import { call, RESOURCES, testGatewayConfig } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
-
-const RESOURCES = join(__dirname, '../../resources');
-
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: await res.json() };
-}
 
 describe('Modbus sample: energy meter simulator through the gateway', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-modbus-sample-'));
@@ -39,19 +28,10 @@ describe('Modbus sample: energy meter simulator through the gateway', () => {
     mkdirSync(join(dir, 'devices/device-modbus'), { recursive: true });
     writeFileSync(join(dir, 'devices/device-modbus/energy-meter.devices.yaml'), sample.replace('Port: 1502', `Port: ${simulator.port}`));
 
-    const config = loadGatewayConfig({
-      GW_HOST: '127.0.0.1',
-      GW_LOG_LEVEL: 'silent',
-      GW_DATA_DIR: dir,
-      GW_METADATA_PORT: '0',
-      GW_CORE_COMMAND_PORT: '0',
-      GW_CORE_DATA_PORT: '0',
+    const config = testGatewayConfig(dir, {
       GW_DEVICE_VIRTUAL: 'false',
-      GW_DEVICE_MODBUS_PORT: '0',
       GW_APP_SERVICE: 'false',
-      GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
       GW_DEVICES_DIR: join(dir, 'devices'),
-      GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
     });
     gateway = await startGateway(config, quietLogger('gateway'));
     await gateway.bus.subscribe('edgex/events/device/device-modbus/Energy-Meter-Modbus/Energy-Meter-01/#', events.handler);

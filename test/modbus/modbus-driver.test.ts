@@ -6,8 +6,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError } from '@gw/contracts';
-import type { CommandRequest, DriverContext, WriteRequest } from '@gw/device-sdk/driver';
+import { Device, ErrorKind, GatewayError } from '@gw/contracts';
+import type { WriteRequest } from '@gw/device-sdk/driver';
+import { HR, newDriver, profile, reqs, resource } from './driver-fixtures';
 import { ModbusDriver } from '@gw/drivers/modbus';
 import { freePort, servedRequests, startPymodbus, stopProcess } from './pymodbus';
 
@@ -19,17 +20,6 @@ let server: ChildProcess | undefined;
 /** Requests the server saw: [unit, fc, address, count]. */
 const served = (): number[][] => servedRequests(logFile);
 
-const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const context: DriverContext = { serviceName: 'device-modbus', logger, pushValues: () => undefined };
-
-function resource(name: string, valueType: string, attributes: Record<string, unknown>): DeviceResource {
-  return { name, isHidden: false, properties: { valueType, readWrite: 'RW' }, attributes } as unknown as DeviceResource;
-}
-
-function profile(resources: DeviceResource[]): DeviceProfile {
-  return { name: 'P', deviceResources: resources, deviceCommands: [] } as unknown as DeviceProfile;
-}
-
 function device(name: string, unitId: number, extra: Record<string, unknown> = {}): Device {
   return {
     name,
@@ -38,18 +28,6 @@ function device(name: string, unitId: number, extra: Record<string, unknown> = {
     profileName: 'P',
     protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: port, UnitID: unitId, Timeout: '300ms', ...extra } },
   } as unknown as Device;
-}
-
-const reqs = (resources: DeviceResource[]): CommandRequest[] =>
-  resources.map((r) => ({ resource: r, attributes: r.attributes ?? {}, valueType: r.properties.valueType } as CommandRequest));
-
-const HR = 'HOLDING_REGISTERS';
-
-async function newDriver(options: ConstructorParameters<typeof ModbusDriver>[0] = {}): Promise<ModbusDriver> {
-  const d = new ModbusDriver({ connection: { reconnectMinMs: 50, reconnectMaxMs: 200 }, ...options });
-  await d.initialize(context);
-  await d.start();
-  return d;
 }
 
 beforeAll(async () => {

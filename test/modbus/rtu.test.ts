@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError } from '@gw/contracts';
-import type { CommandRequest, DriverContext, WriteRequest } from '@gw/device-sdk/driver';
+import { Device, ErrorKind, GatewayError } from '@gw/contracts';
+import { HR, newDriver, profile, reqs, resource, writes } from './driver-fixtures';
 import { ModbusDriver } from '@gw/drivers/modbus';
 import { servedRequests, startPtyPair, startPymodbus, stopProcess } from './pymodbus';
 
@@ -20,17 +20,6 @@ let socat: ChildProcess | undefined;
 let server: ChildProcess | undefined;
 
 const served = (): number[][] => servedRequests(logFile);
-
-const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const context: DriverContext = { serviceName: 'device-modbus', logger, pushValues: () => undefined };
-
-function resource(name: string, valueType: string, attributes: Record<string, unknown>): DeviceResource {
-  return { name, isHidden: false, properties: { valueType, readWrite: 'RW' }, attributes } as unknown as DeviceResource;
-}
-
-function profile(resources: DeviceResource[]): DeviceProfile {
-  return { name: 'P', deviceResources: resources, deviceCommands: [] } as unknown as DeviceProfile;
-}
 
 /** An RTU device as an EdgeX device file gives it: every protocol property a string, Timeout in seconds. */
 function device(name: string, unitId: number, extra: Record<string, unknown> = {}): Device {
@@ -45,22 +34,7 @@ function device(name: string, unitId: number, extra: Record<string, unknown> = {
   } as unknown as Device;
 }
 
-const reqs = (resources: DeviceResource[]): CommandRequest[] =>
-  resources.map((r) => ({ resource: r, attributes: r.attributes ?? {}, valueType: r.properties.valueType } as CommandRequest));
-
-const writes = (resources: DeviceResource[], values: unknown[]): WriteRequest[] =>
-  reqs(resources).map((r, i) => ({ ...r, value: values[i] }) as WriteRequest);
-
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-const HR = 'HOLDING_REGISTERS';
-
-async function newDriver(options: ConstructorParameters<typeof ModbusDriver>[0] = {}): Promise<ModbusDriver> {
-  const d = new ModbusDriver({ connection: { reconnectMinMs: 50, reconnectMaxMs: 200 }, ...options });
-  await d.initialize(context);
-  await d.start();
-  return d;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'modbus-rtu-test-'));

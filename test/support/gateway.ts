@@ -1,0 +1,34 @@
+/** The one-process gateway as the e2e tests start it: every port free, quiet logs, a temp data folder. */
+import { join } from 'node:path';
+import { GatewayConfig, loadGatewayConfig } from '../../apps/gateway/src/config';
+
+export const RESOURCES = join(__dirname, '../../resources');
+
+/** The gateway's config as `npm start` reads it, on free ports, with `overrides` (GW_* variables) on top. */
+export function testGatewayConfig(dataDir: string, overrides: Record<string, string> = {}): GatewayConfig {
+  return loadGatewayConfig({
+    GW_HOST: '127.0.0.1',
+    GW_LOG_LEVEL: 'silent',
+    GW_DATA_DIR: dataDir,
+    GW_METADATA_PORT: '0',
+    GW_CORE_COMMAND_PORT: '0',
+    GW_CORE_DATA_PORT: '0',
+    GW_DEVICE_VIRTUAL_PORT: '0',
+    GW_DEVICE_MODBUS_PORT: '0',
+    GW_APP_SERVICE_PORT: '0',
+    GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
+    GW_DEVICES_DIR: join(RESOURCES, 'devices'),
+    GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
+    ...overrides,
+  });
+}
+
+/** A JSON REST call as a user makes it; `body` of the answer parsed. */
+export async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
