@@ -29,6 +29,7 @@ import { parseDuration } from '@gw/contracts';
 import { createSasToken, deviceResourceUri, HubCredentials, mqttUserName, parseConnectionString } from './azure-sas';
 import { DeliveryError, DeliveryOptions, DesiredOutcome, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
 import type { AzureTwinSinkConfig } from './sink-config';
+import { withTimeout } from './mqtt-connection';
 import { tlsOptions, warnIfInsecure } from './tls';
 
 export interface AzureTwinSinkOptions {
@@ -438,7 +439,10 @@ export class AzureTwinSink implements Sink {
         continue;
       }
       const puback = client.publishAsync(message.topic, payload, { qos: 1 });
-      publishes.push(this.track(conn, withTimeout(puback, this.requestTimeoutMs, `azure twin ${conn.twinId}: telemetry not acknowledged`)));
+      const acked = withTimeout(puback, this.requestTimeoutMs, `azure twin ${conn.twinId}: telemetry`).catch((err: Error) => {
+        throw err instanceof DeliveryError ? err : new DeliveryError(err.message, 'retry', { cause: err });
+      });
+      publishes.push(this.track(conn, acked));
     }
     try {
       await Promise.all(publishes);
@@ -639,10 +643,3 @@ function jsonArrays(records: OutboxRecord[]): Buffer[] {
   return arrays;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeliveryError(`${message} within ${ms} ms`, 'retry')), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

@@ -5,10 +5,10 @@
  * once those subscriptions are granted, so a caller never publishes a request
  * whose reply it could not receive.
  */
-import { readFileSync } from 'node:fs';
 import mqtt, { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import type { SinkLogger } from './sink';
 import type { TlsConfig } from './sink-config';
+import { tlsOptions, warnIfInsecure } from './tls';
 
 export interface MqttConnectionOptions {
   /** Sink name, for logs and errors. */
@@ -193,7 +193,8 @@ function clientOptionsOf(options: MqttConnectionOptions): IClientOptions {
   if (!secure && (options.expectTls || options.tls?.cert || options.tls?.key)) {
     options.logger.warn({ sink: options.name, protocol }, 'MQTT without TLS: the TLS settings are not used (fine for a local test endpoint only)');
   }
-  const tls = secure && options.tls ? tlsOptionsOf(options.name, options.tls, options.logger) : {};
+  if (secure) warnIfInsecure(options.tls, options.name, options.logger);
+  const tls = secure ? tlsOptions(options.tls) : {};
   return {
     clientId: options.clientId,
     protocolVersion: options.protocolVersion ?? 4,
@@ -222,27 +223,6 @@ function urlProtocol(options: MqttConnectionOptions): string {
     throw new Error(`sink ${options.name}: MQTT url must start with mqtt://, mqtts://, ws:// or wss:// (got ${protocol}//)`);
   }
   return protocol;
-}
-
-function tlsOptionsOf(name: string, tls: TlsConfig, logger: SinkLogger): Partial<IClientOptions> {
-  if (!tls.rejectUnauthorized) logger.warn({ sink: name }, 'TLS certificate verification is off (tls.rejectUnauthorized: false)');
-  return {
-    ca: tls.ca ? pem(name, 'tls.ca', tls.ca) : undefined,
-    cert: tls.cert ? pem(name, 'tls.cert', tls.cert) : undefined,
-    key: tls.key ? pem(name, 'tls.key', tls.key) : undefined,
-    rejectUnauthorized: tls.rejectUnauthorized,
-    servername: tls.servername,
-  };
-}
-
-/** Inline PEM is used as is; anything else is a file path. Errors name the path, never the content. */
-export function pem(sink: string, field: string, value: string): string {
-  if (value.includes('-----BEGIN ')) return value;
-  try {
-    return readFileSync(value, 'utf8');
-  } catch (err) {
-    throw new Error(`sink ${sink}: cannot read ${field} from ${value}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
 }
 
 export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
