@@ -67,3 +67,51 @@ it('fails a request in flight at once when the peer hangs up, without backing of
     await new Promise((r) => peer.server.close(r));
   }
 });
+
+it('fails a request in flight at once when the peer resets the connection (RST), without backing off the unit', async () => {
+  // modbus-serial reports nothing to its client when the socket closes after an error: the driver listens to the socket itself.
+  let seen = 0;
+  const server = createServer((socket) => {
+    socket.on('data', (frame) => {
+      seen++;
+      if (seen === 1) socket.resetAndDestroy();
+      else socket.write(Buffer.from([frame[0], frame[1], 0, 0, 0, 5, frame[6], 3, 2, 0, 9]));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const driver = new ModbusDriver({ connection: { reconnectMinMs: 10 }, unitBackoffMs: 60_000 });
+  await driver.initialize(context);
+  const device = { name: 'Tank', profileName: 'P', protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: port, UnitID: 1, Timeout: '60s' } } } as unknown as Device;
+  try {
+    const err = await driver.read(device, profile, requests).catch((e: unknown) => e);
+    expect(GatewayError.is(err, ErrorKind.Communication)).toBe(true);
+    expect((await driver.read(device, profile, requests))[0].value).toBe(9);
+  } finally {
+    await driver.stop(true);
+    await new Promise((r) => server.close(r));
+  }
+});
+
+it('closes a connection left idle for IdleTimeout and reopens it for the next request', async () => {
+  const peer = await flakyPeer(0);
+  const driver = new ModbusDriver();
+  await driver.initialize(context);
+  const device = {
+    name: 'Tank',
+    profileName: 'P',
+    protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: peer.port, UnitID: 1, Timeout: '5s', IdleTimeout: '50ms' } },
+  } as unknown as Device;
+  let firstClosed!: Promise<void>;
+  peer.server.once('connection', (socket) => (firstClosed = new Promise((resolve) => socket.once('close', () => resolve()))));
+  try {
+    expect((await driver.read(device, profile, requests))[0].value).toBe(7);
+    // Nobody asks for 50 ms: the driver hangs up, and the peer sees it.
+    await firstClosed;
+    expect((await driver.read(device, profile, requests))[0].value).toBe(7);
+    expect(driver.connections.existing(`tcp://127.0.0.1:${peer.port}`)!.connects).toBe(2);
+  } finally {
+    await driver.stop(true);
+    await new Promise((r) => peer.server.close(r));
+  }
+});

@@ -205,6 +205,37 @@ describe('ModbusDriver against pymodbus', () => {
     }
   });
 
+  it('asks a silent unit once even when several of its requests were already queued behind the first', async () => {
+    const backoff = await newDriver({ unitBackoffMs: 60_000 });
+    try {
+      const r = [resource('i16', 'Int16', { primaryTable: HR, startingAddress: 8 })];
+      const p = profile(r);
+      const dead = device('dead-queued', 9);
+      const live = device('live-queued', 1);
+      const mark = served().length;
+      // A poll and two commands for the dead unit, and a live read, all queued at once.
+      const outcomes = await Promise.allSettled([
+        backoff.read(dead, p, reqs(r)),
+        backoff.read(dead, p, reqs(r)),
+        backoff.read(dead, p, reqs(r)),
+        backoff.read(live, p, reqs(r)),
+      ]);
+      expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as GatewayError).kind : 'ok'))).toEqual([
+        ErrorKind.Timeout,
+        ErrorKind.ServiceUnavailable,
+        ErrorKind.ServiceUnavailable,
+        'ok',
+      ]);
+      // Only one timeout's worth of line time went to unit 9.
+      expect(served().slice(mark)).toEqual([
+        [9, 3, 8, 1],
+        [1, 3, 8, 1],
+      ]);
+    } finally {
+      await backoff.stop(true);
+    }
+  });
+
   it('backs off a unit that does not answer so another unit on the line keeps its schedule', async () => {
     const backoff = await newDriver({ unitBackoffMs: 60_000 });
     try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, duration, int, text } from '@gw/service-kit';
+import { bool, int, positiveDuration, text } from '@gw/service-kit';
 
 /**
  * Driver-wide settings, read with the rest of a device service's
@@ -14,7 +14,7 @@ export const driverSettingsFields = () => ({
    */
   modbusScan: text().optional(),
   /** How long discovery waits for one unit's answer. */
-  modbusProbeTimeout: duration().default('300ms'),
+  modbusProbeTimeout: positiveDuration().default('300ms'),
   /** Largest run of unwanted registers read to join two ranges into one request. */
   modbusMaxRegisterGap: int(0, 124).default(10),
   /** Largest run of unwanted coils or inputs read to join two ranges. */
@@ -24,9 +24,9 @@ export const driverSettingsFields = () => ({
   /** Write with FC15/FC16 even for one coil or register (devices without FC5/FC6). */
   modbusAlwaysMultipleWrites: bool().default(false),
   /** First back-off of a unit after a timeout; doubles while it keeps timing out. */
-  modbusUnitBackoff: duration().default('5s'),
+  modbusUnitBackoff: positiveDuration().default('5s'),
   /** Longest back-off of a unit. */
-  modbusUnitBackoffMax: duration().default('60s'),
+  modbusUnitBackoffMax: positiveDuration().default('60s'),
 });
 
 export type DriverSettings = z.output<z.ZodObject<ReturnType<typeof driverSettingsFields>>>;

@@ -76,6 +76,9 @@ export const duration = () =>
     }
   });
 
+/** A duration that must be more than 0 (a timeout of 0 would mean "wait forever" to most clients). */
+export const positiveDuration = () => duration().refine((ms) => ms > 0, 'expected a duration above 0, such as 300ms or 5s');
+
 export const bool = () =>
   field('true, false, 1 or 0', (v) => {
     if (typeof v === 'boolean') return v;

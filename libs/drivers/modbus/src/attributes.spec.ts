@@ -108,6 +108,8 @@ describe('parseEndpoint', () => {
     [{ 'modbus-tcp': { Address: 'h', Port: 'http' } }, /property Port: "http" is not a whole number/],
     [{ 'modbus-tcp': { Port: 502 } }, /property Address: is required/],
     [{ 'modbus-tcp': { Address: 'h', Timeout: 'soon' } }, /property Timeout/],
+    [{ 'modbus-tcp': { Address: 'h', Timeout: 0 } }, /property Timeout: 0 must be more than 0/],
+    [{ 'modbus-tcp': { Address: 'h', Timeout: '0s' } }, /property Timeout: "0s" must be more than 0/],
     [{ 'modbus-rtu': { Address: '/dev/x', UnitID: 0 } }, /UnitID: 0 is outside 1..247/],
     [{ 'modbus-rtu': { Address: '/dev/x', UnitID: 248 } }, /outside 1..247/],
     [{ 'modbus-rtu': { Address: '/dev/x', DataBits: 9 } }, /DataBits: 9 is outside 5..8/],

@@ -143,14 +143,6 @@ export function parseModbusPoint(
   return point;
 }
 
-/** Convenience for a contracts DeviceResource. */
-export function pointFromResource(
-  deviceName: string,
-  resource: { name: string; properties: { valueType: string }; attributes?: Record<string, unknown> },
-): ModbusPoint {
-  return parseModbusPoint(deviceName, resource.name, resource.properties.valueType, resource.attributes);
-}
-
 /**
  * startingAddress as EdgeX device-modbus (v3/v4) reads it: an integer is the
  * register/bit address; a float is printed with two decimals ("%.2f") and
@@ -269,13 +261,17 @@ export function parseEndpoint(device: { name: string; protocols?: Record<string,
   const seconds = (name: string, fallback: number): number => {
     const v = props[name];
     if (v === undefined || v === null || v === '') return fallback * 1000;
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return Math.round(v * 1000);
-    if (typeof v === 'string') {
+    let ms: number | undefined;
+    if (typeof v === 'number' && Number.isFinite(v)) ms = Math.round(v * 1000);
+    else if (typeof v === 'string') {
       const t = v.trim();
-      if (/^\d+(\.\d+)?$/u.test(t)) return Math.round(Number(t) * 1000);
-      if (isDuration(t)) return parseDuration(t);
+      if (/^\d+(\.\d+)?$/u.test(t)) ms = Math.round(Number(t) * 1000);
+      else if (isDuration(t)) ms = parseDuration(t);
     }
-    return fail(name, `${JSON.stringify(v)} is not a number of seconds or a duration`);
+    if (ms === undefined) return fail(name, `${JSON.stringify(v)} is not a number of seconds or a duration`);
+    // modbus-serial reads a timeout of 0 as "wait forever": one silent unit would hold the line for good.
+    if (ms < 1) return fail(name, `${JSON.stringify(v)} must be more than 0`);
+    return ms;
   };
   const address = props.Address;
   if (typeof address !== 'string' || address.trim() === '') fail('Address', 'is required (a host name or IP address for TCP, a serial device path for RTU)');

@@ -38,6 +38,12 @@ export interface ModbusRequest<T> {
   timeoutMs: number;
   label: RequestLabel;
   run: (client: ModbusRTU) => Promise<T>;
+  /**
+   * Asked when the request's turn comes, not when it is queued: an error
+   * here fails it without touching the line (a unit that timed out while
+   * this request waited is not asked again).
+   */
+  refuse?: () => GatewayError | undefined;
 }
 
 type Task = () => Promise<void>;
@@ -73,9 +79,12 @@ function isTimeout(e: { errno?: string; message?: string } | undefined): boolean
 
 /** Turns whatever modbus-serial rejected with into a GatewayError naming device, unit and address. */
 export function modbusError(err: unknown, endpointKey: string, unitId: number, label: RequestLabel): GatewayError {
-  if (err instanceof GatewayError) return err;
-  const e = (err ?? {}) as { message?: string; modbusCode?: number; errno?: string; code?: string };
   const at = `device "${label.deviceName}" unit ${unitId} ${label.what} on ${endpointKey}`;
+  if (err instanceof GatewayError) {
+    // Connection-level errors name only the endpoint: say which device's request it was.
+    return err.message.startsWith('device "') ? err : new GatewayError(err.kind, `${at}: ${err.message}`, { cause: err });
+  }
+  const e = (err ?? {}) as { message?: string; modbusCode?: number; errno?: string; code?: string };
   if (typeof e.modbusCode === 'number') {
     const name = EXCEPTION_NAMES[e.modbusCode] ?? 'unknown exception';
     return new GatewayError(EXCEPTION_KINDS[e.modbusCode] ?? ErrorKind.Communication, `${at}: Modbus exception ${e.modbusCode} (${name})`, {
@@ -106,6 +115,7 @@ export class ModbusConnection {
   private lastFrameAt = 0;
   /** RTU: no frame before this time (after a timeout; see execute). */
   private quietUntil = 0;
+  private idleTimer?: NodeJS.Timeout;
   /** Connects made so far (1 for the first, more after reconnects). */
   connects = 0;
 
@@ -128,10 +138,6 @@ export class ModbusConnection {
 
   get isOpen(): boolean {
     return this.client?.isOpen === true;
-  }
-
-  get pending(): number {
-    return this.queue.length + (this.running ? 1 : 0);
   }
 
   /** Runs one request after those already queued on this connection. */
@@ -161,6 +167,7 @@ export class ModbusConnection {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.clearIdleTimer();
     const pending = this.queue.splice(0);
     for (const task of pending) void task(); // each rejects: closed
     this.dropClient();
@@ -178,6 +185,9 @@ export class ModbusConnection {
 
   private async execute<T>(req: ModbusRequest<T>): Promise<T> {
     if (this.closed) throw new GatewayError(ErrorKind.ServiceUnavailable, `${this.key}: connection closed`);
+    const refused = req.refuse?.();
+    if (refused) throw refused;
+    this.clearIdleTimer();
     const client = await this.connect();
     await this.interFrameSilence();
     if (this.endpoint.protocol === 'modbus-rtu') discardStaleInput(client);
@@ -202,7 +212,23 @@ export class ModbusConnection {
     } finally {
       this.abortInFlight = undefined;
       this.lastFrameAt = Date.now();
+      this.armIdleTimer();
     }
+  }
+
+  /** EdgeX's IdleTimeout: a connection nobody used for that long is closed, and reopened on the next request. */
+  private armIdleTimer(): void {
+    if (this.closed || this.idleTimer || this.endpoint.idleTimeoutMs <= 0) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (!this.running) this.dropClient();
+    }, this.endpoint.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   /** RTU: at least 3.5 character times between frames (1.75 ms above 19200 baud, as the spec says). */
@@ -251,6 +277,7 @@ export class ModbusConnection {
     this.retryAt = 0;
     this.connects++;
     this.client = client;
+    onLineClosed(client, () => this.dropClient(client));
     return client;
   }
 
@@ -264,6 +291,17 @@ export class ModbusConnection {
 }
 
 const PARITY = { N: 'none', E: 'even', O: 'odd' } as const;
+
+/**
+ * modbus-serial's TCP port stays silent when its socket closes after an error
+ * (a reset peer): no 'close' reaches the client, and a request in flight would
+ * wait out its timeout. The socket (or serial port) itself always says it
+ * closed, so listen there. Internal to modbus-serial 8.0.x, hence the shape check.
+ */
+function onLineClosed(client: ModbusRTU, closed: () => void): void {
+  const line = (client as unknown as { _port?: { _client?: { once?: (event: string, fn: () => void) => void } } })._port?._client;
+  if (typeof line?.once === 'function') line.once('close', closed);
+}
 
 /** Longest quiet time after an RTU timeout (less when the request's timeout is shorter). */
 const RTU_LATE_ANSWER_GUARD_MS = 1_000;
@@ -315,8 +353,9 @@ export class ConnectionPool {
     return connection;
   }
 
-  has(key: string): boolean {
-    return this.connections.has(key);
+  /** The open connection of `key`, if any (without opening one). */
+  existing(key: string): ModbusConnection | undefined {
+    return this.connections.get(key);
   }
 
   get size(): number {

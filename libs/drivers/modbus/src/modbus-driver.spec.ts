@@ -1,4 +1,5 @@
-import { Device, ErrorKind } from '@gw/contracts';
+import { Device, DeviceProfile, ErrorKind } from '@gw/contracts';
+import { parseEndpoint } from './attributes';
 import { ModbusDriver } from './modbus-driver';
 
 const rtu = (name: string, props: Record<string, unknown>) =>
@@ -19,5 +20,29 @@ describe('ModbusDriver serial lines', () => {
     await driver.updateDevice(rtu('Meter-1', { Parity: 'N' }));
     await expect(driver.validateDevice(rtu('Meter-3', { Parity: 'N' }))).resolves.toBeUndefined();
     await driver.stop(true);
+  });
+
+  it('reopens the port with the new settings when the only device on a line changes them', async () => {
+    const driver = new ModbusDriver();
+    await driver.addDevice(rtu('Meter-1', {}));
+    const before = driver.connections.get(parseEndpoint(rtu('Meter-1', {})));
+    await driver.updateDevice(rtu('Meter-1', { BaudRate: 9600 }));
+    expect(driver.connections.existing('rtu:///dev/ttyUSB0')).toBeUndefined();
+    expect(before).not.toBe(driver.connections.get(parseEndpoint(rtu('Meter-1', { BaudRate: 9600 }))));
+    // Other changes (the unit id) keep the line open.
+    const open = driver.connections.existing('rtu:///dev/ttyUSB0');
+    await driver.updateDevice(rtu('Meter-1', { BaudRate: 9600, UnitID: 4 }));
+    expect(driver.connections.existing('rtu:///dev/ttyUSB0')).toBe(open);
+    await driver.stop(true);
+  });
+
+  it('refuses a resource that cannot fit one read request when the device is added', async () => {
+    const driver = new ModbusDriver({ maxRegisters: 2 });
+    const profile = {
+      name: 'P',
+      deviceCommands: [],
+      deviceResources: [{ name: 'Energy', properties: { valueType: 'Float64', readWrite: 'R' }, attributes: { primaryTable: 'HOLDING_REGISTERS', startingAddress: 0 } }],
+    } as unknown as DeviceProfile;
+    await expect(driver.validateDevice(rtu('Meter-1', {}), profile)).rejects.toThrow(/resource "Energy"/);
   });
 });

@@ -38,6 +38,8 @@ export class ModbusDriver implements ProtocolDriver {
   private readonly pool: ConnectionPool;
   private readonly devices = new Map<string, DeviceEntry>();
   private readonly units = new Map<string, UnitState>();
+  /** Devices that refused a read bridging a gap: their reads join touching ranges only. */
+  private readonly unbridged = new Set<string>();
   /** Parsed points per resource object (a changed profile brings new objects). */
   private readonly points = new WeakMap<DeviceResource, { device: string; attributes: unknown; point: ModbusPoint }>();
   private context?: DriverContext;
@@ -69,12 +71,17 @@ export class ModbusDriver implements ProtocolDriver {
   async updateDevice(device: Device, profile?: DeviceProfile): Promise<void> {
     const before = this.devices.get(device.name);
     await this.addDevice(device, profile);
-    if (before && before.endpoint.key !== this.devices.get(device.name)!.endpoint.key) await this.releaseIfUnused(before.endpoint.key);
+    const after = this.devices.get(device.name)!.endpoint;
+    if (!before) return;
+    if (before.endpoint.key !== after.key) await this.releaseIfUnused(before.endpoint.key);
+    // New line settings on the same port (check() made sure no other device still uses the old ones): reopen it.
+    else if (lineSettings(this.pool.existing(after.key)?.endpoint ?? after) !== lineSettings(after)) await this.pool.release(after.key);
   }
 
   async removeDevice(device: Device): Promise<void> {
     const before = this.devices.get(device.name);
     this.devices.delete(device.name);
+    this.unbridged.delete(device.name);
     if (before) await this.releaseIfUnused(before.endpoint.key);
   }
 
@@ -106,11 +113,24 @@ export class ModbusDriver implements ProtocolDriver {
     if (requests.length === 0) return [];
     const endpoint = this.endpointOf(device);
     const items = requests.map((r) => ({ unitId: endpoint.unitId, point: this.pointOf(device, r) }));
-    const plan = planReads(items, this.options);
     const connection = this.pool.get(endpoint);
     const results = new Array<ReadResult>(requests.length);
-    for (const request of plan) {
-      const data = await this.guarded(device, endpoint, connection, describe(request), (client) => readTable(client, request));
+    const noGaps = this.unbridged.has(device.name);
+    for (const request of planReads(items, noGaps ? { ...this.options, maxRegisterGap: 0, maxBitGap: 0 } : this.options)) {
+      let data: Array<number | boolean>;
+      try {
+        data = await this.guarded(device, endpoint, connection, describe(request), (client) => readTable(client, request));
+      } catch (err) {
+        // Many devices refuse a read that spans unmapped addresses (exception 2) although
+        // every resource reads on its own: stop bridging gaps for this device and read again.
+        if (noGaps || !bridgesGap(request) || !isIllegalAddress(err)) throw err;
+        this.unbridged.add(device.name);
+        this.context?.logger.warn(
+          { device: device.name, request: describe(request), err: (err as Error).message },
+          'modbus device refuses reads across unmapped addresses: reading its ranges without gaps from now on',
+        );
+        return this.read(device, _profile, requests);
+      }
       for (const part of split(request, data)) results[part.index] = { value: decodePoint(part.point, part.data) };
     }
     return results;
@@ -149,7 +169,11 @@ export class ModbusDriver implements ProtocolDriver {
     }
   }
 
-  /** Runs one request for the device's unit, honouring and updating the unit's back-off. */
+  /**
+   * Runs one request for the device's unit, honouring and updating the
+   * unit's back-off. The back-off is checked when the request's turn comes on
+   * the line, so requests queued behind the one that timed out fail at once.
+   */
   private async guarded<T>(
     device: Device,
     endpoint: ModbusEndpoint,
@@ -158,21 +182,22 @@ export class ModbusDriver implements ProtocolDriver {
     run: (client: ModbusRTU) => Promise<T>,
   ): Promise<T> {
     const unitKey = `${endpoint.key}#${endpoint.unitId}`;
-    const state = this.units.get(unitKey);
-    const now = Date.now();
-    if (state && now < state.until) {
-      throw new GatewayError(
+    const refuse = (): GatewayError | undefined => {
+      const state = this.units.get(unitKey);
+      const now = Date.now();
+      if (!state || now >= state.until) return undefined;
+      return new GatewayError(
         ErrorKind.ServiceUnavailable,
         `device "${device.name}" unit ${endpoint.unitId} ${what} on ${endpoint.key}: unit backed off for ${state.until - now} ms after ${state.timeouts} timeout(s)`,
       );
-    }
+    };
     try {
-      const value = await connection.request({ unitId: endpoint.unitId, timeoutMs: endpoint.timeoutMs, label: { deviceName: device.name, what }, run });
+      const value = await connection.request({ unitId: endpoint.unitId, timeoutMs: endpoint.timeoutMs, label: { deviceName: device.name, what }, run, refuse });
       this.units.delete(unitKey);
       return value;
     } catch (err) {
       if (GatewayError.is(err, ErrorKind.Timeout)) {
-        const timeouts = (state?.timeouts ?? 0) + 1;
+        const timeouts = (this.units.get(unitKey)?.timeouts ?? 0) + 1;
         const backoff = Math.min(this.options.unitBackoffMaxMs ?? 60_000, (this.options.unitBackoffMs ?? 5_000) * 2 ** (timeouts - 1));
         this.units.set(unitKey, { timeouts, until: Date.now() + backoff });
         this.context?.logger.warn({ device: device.name, endpoint: endpoint.key, unit: endpoint.unitId, backoffMs: backoff }, 'modbus unit timed out; backing off');
@@ -184,13 +209,16 @@ export class ModbusDriver implements ProtocolDriver {
   private check(device: Device, profile?: DeviceProfile): ModbusEndpoint {
     const endpoint = parseEndpoint(device);
     if (endpoint.protocol === 'modbus-rtu') this.checkLineSettings(device.name, endpoint);
-    for (const resource of profile?.deviceResources ?? []) this.pointOf(device, { resource, attributes: resource.attributes ?? {} });
+    for (const resource of profile?.deviceResources ?? []) {
+      const point = this.pointOf(device, { resource, attributes: resource.attributes ?? {} });
+      planReads([{ unitId: endpoint.unitId, point }], this.options); // throws, naming the resource, if it cannot fit one request
+    }
     return endpoint;
   }
 
   /** Units on one serial line share one port: its settings cannot differ per device. */
   private checkLineSettings(deviceName: string, endpoint: ModbusRtuEndpoint): void {
-    const line = (e: ModbusRtuEndpoint) => `${e.baudRate} ${e.dataBits}${e.parity}${e.stopBits}`;
+    const line = lineSettings;
     for (const [name, other] of this.devices) {
       if (name === deviceName || other.endpoint.key !== endpoint.key || other.endpoint.protocol !== 'modbus-rtu') continue;
       if (line(other.endpoint) !== line(endpoint)) {
@@ -221,6 +249,28 @@ export class ModbusDriver implements ProtocolDriver {
     for (const entry of this.devices.values()) if (entry.endpoint.key === key) return;
     await this.pool.release(key);
   }
+}
+
+/** Whether the request reads addresses no point asked for. */
+function bridgesGap(request: ReadRequest): boolean {
+  let covered = 0;
+  let end = request.start;
+  for (const { point, offset } of [...request.points].sort((a, b) => a.offset - b.offset)) {
+    const from = request.start + offset;
+    const to = from + point.count;
+    covered += Math.max(0, to - Math.max(from, end));
+    end = Math.max(end, to);
+  }
+  return covered < request.count;
+}
+
+function isIllegalAddress(err: unknown): boolean {
+  return GatewayError.is(err, ErrorKind.ContractInvalid) && (err as { cause?: { modbusCode?: number } }).cause?.modbusCode === 2;
+}
+
+/** What must match for units to share a line: `19200 8E1`; empty for TCP. */
+function lineSettings(e: ModbusEndpoint): string {
+  return e.protocol === 'modbus-rtu' ? `${e.baudRate} ${e.dataBits}${e.parity}${e.stopBits}` : '';
 }
 
 function describe(request: ReadRequest): string {
