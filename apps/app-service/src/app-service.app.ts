@@ -4,9 +4,9 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CommandClient, MetadataClient } from '@gw/clients';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
-import { createServiceApp, listenService, Logger } from '@gw/service-kit';
+import { createServiceApp, definedOnly, listenService, Logger } from '@gw/service-kit';
 import { AppServiceModule } from './app-service.module';
-import { AppServiceConfig } from './config';
+import { AppServiceConfig, DEFAULT_APP_SERVICE_SETTINGS } from './config';
 import { ExportFiguresSource, RouteFigures } from './http/figures';
 import { exportRegistry } from './http/prometheus';
 import { OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from './outbox';
@@ -17,6 +17,8 @@ import type { Sink } from './sinks/sink';
 import { ActuatorPorts, DesiredStateHandler } from './twin/desired-state';
 
 export const APP_SERVICE_VERSION = '0.1.0';
+/** How long close() lets deliveries in flight finish before abandoning them (Docker allows 10 s for a stop). */
+const STOP_GRACE_MS = 5_000;
 
 export type AppServiceOptions = Pick<AppServiceConfig, 'host' | 'port' | 'topicBase' | 'dataDir'> & Partial<AppServiceConfig>;
 
@@ -48,7 +50,8 @@ export interface RunningAppService {
  */
 export async function startAppService(options: AppServiceOptions, deps: AppServiceDependencies): Promise<RunningAppService> {
   const { bus, logger } = deps;
-  const file = deps.pipelines ?? loadPipelinesFile(options.pipelinesFile ?? './resources/app-service/pipelines.yaml', { topicBase: options.topicBase });
+  const settings = { ...DEFAULT_APP_SERVICE_SETTINGS, ...definedOnly(options) };
+  const file = deps.pipelines ?? loadPipelinesFile(settings.pipelinesFile, { topicBase: options.topicBase });
   const sinkTypes = new Map(file.sinks.map((s) => [s.name, s.type]));
   const sinks = new Map(file.sinks.map((s) => [s.name, (deps.createSink ?? createSink)(s)]));
   const usedSinks = new Set(file.pipelines.flatMap((p) => p.sinks));
@@ -59,17 +62,23 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
   const runners: PipelineRunner[] = [];
   const closeAll = async () => {
     await Promise.all(runners.map((r) => r.stop()));
-    await Promise.all(workers.map((w) => w.stop()));
+    // A delivery in flight may finish; one that takes longer is abandoned (its records stay in the outbox for the next run).
+    const finished = Promise.all(workers.map((w) => w.stop()));
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
+    await Promise.race([finished, grace]);
+    await Promise.all(workers.map((w) => w.stop(true)));
     await Promise.all([...sinks.values()].map((s) => s.stop().catch((err: Error) => logger.warn({ sink: s.name, err: err.message }, 'sink did not stop cleanly'))));
     store.close();
   };
 
   try {
-    const desired = new DesiredStateHandler(deps.actuators ?? restActuators(options), logger);
-    for (const [name, sink] of sinks) {
-      if (!usedSinks.has(name)) continue;
-      await sink.start({ logger: logger.child({ sink: name }), onDesired: (c) => desired.apply(c), onMethod: (c) => desired.call(c) });
-    }
+    const desired = new DesiredStateHandler(deps.actuators ?? restActuators(settings, options), logger);
+    // In parallel: a sink whose destination is down must not hold up the others (nor boot) for its connect timeout.
+    await Promise.all(
+      [...sinks]
+        .filter(([name]) => usedSinks.has(name))
+        .map(([name, sink]) => sink.start({ logger: logger.child({ sink: name }), onDesired: (c) => desired.apply(c), onMethod: (c) => desired.call(c) })),
+    );
     for (const pipeline of file.pipelines) {
       const routes: string[] = [];
       for (const sinkName of pipeline.sinks) {
@@ -81,7 +90,12 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
         routes.push(route);
         worker.start();
       }
-      runners.push(new PipelineRunner(pipeline, routes, store, bus, options.durableName ?? 'app-service', logger));
+      runners.push(new PipelineRunner(pipeline, routes, store, bus, settings.durableName, logger));
+    }
+    const active = new Set(workers.map((w) => w.stats().route));
+    for (const route of store.routeNames().filter((r) => !active.has(r))) {
+      // Left by a pipeline or sink no longer in the file: kept, not delivered, until the route returns.
+      logger.warn({ route }, 'outbox holds records of a route the pipelines file no longer has; they are kept but not delivered');
     }
     for (const runner of runners) await runner.start();
 
@@ -119,11 +133,10 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
   }
 }
 
-function restActuators(options: AppServiceOptions): ActuatorPorts {
+function restActuators(settings: typeof DEFAULT_APP_SERVICE_SETTINGS, options: AppServiceOptions): ActuatorPorts {
   const apiKey = options.clientApiKey ?? options.apiKey;
-  const timeoutMs = options.commandTimeout ?? 15_000;
-  const metadata = new MetadataClient({ baseUrl: options.metadataUrl ?? 'http://localhost:59881', apiKey });
-  const command = new CommandClient({ baseUrl: options.coreCommandUrl ?? 'http://localhost:59882', apiKey, timeoutMs });
+  const metadata = new MetadataClient({ baseUrl: settings.metadataUrl, apiKey });
+  const command = new CommandClient({ baseUrl: settings.coreCommandUrl, apiKey, timeoutMs: settings.commandTimeout });
   return {
     profileOf: async (deviceName) => {
       const device = await metadata.device(deviceName);

@@ -31,3 +31,8 @@ export type AppServiceConfig = z.output<typeof AppServiceConfigSchema>;
 export function loadAppServiceConfig(env: Record<string, string | undefined> = process.env): AppServiceConfig {
   return loadConfig(AppServiceConfigSchema, env, 'app-service');
 }
+
+const SETTING_KEYS = { pipelinesFile: true, durableName: true, metadataUrl: true, coreCommandUrl: true, commandTimeout: true } as const;
+
+/** The schema's defaults for what startAppService fills in when a caller (the gateway, a test) leaves it out. */
+export const DEFAULT_APP_SERVICE_SETTINGS: Pick<AppServiceConfig, keyof typeof SETTING_KEYS> = AppServiceConfigSchema.pick(SETTING_KEYS).parse({});

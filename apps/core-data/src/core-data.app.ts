@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { Event, Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
 import { createDataSource } from '@gw/persistence';
-import { Logger, createServiceApp, listenService } from '@gw/service-kit';
+import { Logger, createServiceApp, definedOnly, listenService } from '@gw/service-kit';
 import { checkCoreDataConfig, CoreDataConfig, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
 import { CoreDataModule } from './core-data.module';
 import { EventsService } from './domain/events.service';
@@ -128,9 +128,4 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     await dataSource.destroy().catch(() => undefined);
     throw err;
   }
-}
-
-/** Options the caller left undefined must not override the defaults. */
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

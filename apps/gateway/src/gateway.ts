@@ -86,6 +86,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
           port: config.appServicePort,
           metadataUrl: metadata.url,
           coreCommandUrl: coreCommand.url,
+          // Longer than core-command's own device timeout, so the cloud hears the device's 504, not ours.
+          commandTimeout: config.commandTimeout + 5_000,
         },
         { bus, logger: serviceLogger('app-service') },
       );

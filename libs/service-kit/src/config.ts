@@ -289,3 +289,8 @@ export function loadConfig<T extends z.ZodObject<z.ZodRawShape>>(
   Object.defineProperty(config, SECRET_KEYS, { value: secrets, enumerable: false });
   return config;
 }
+
+/** Options a caller left undefined must not override the defaults they are spread over. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

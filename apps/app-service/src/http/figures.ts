@@ -1,3 +1,5 @@
+import type { PipelineFigures } from '../pipeline/pipeline-runner';
+
 /** What the app service reports about its exports, per route (one pipeline feeding one sink). */
 export interface RouteFigures {
   /** `<pipeline>.<sink>`. */
@@ -22,7 +24,7 @@ export interface RouteFigures {
 export interface ExportFiguresSource {
   routes(): RouteFigures[];
   /** Events received from the bus and how many each pipeline passed on or filtered out. */
-  pipelines(): Array<{ pipeline: string; received: number; exported: number; filteredOut: number; rejected: number }>;
+  pipelines(): PipelineFigures[];
 }
 
 export const EXPORT_FIGURES = Symbol('app-service.exportFigures');

@@ -70,5 +70,6 @@ export function exportRegistry(source: ExportFiguresSource): Registry {
   pipelineCounter('gw_pipeline_events_received_total', 'Events a pipeline received from the bus', (p) => p.received);
   pipelineCounter('gw_pipeline_events_filtered_total', 'Events a pipeline filtered out', (p) => p.filteredOut);
   pipelineCounter('gw_pipeline_events_rejected_total', 'Bus messages a pipeline could not read (malformed events)', (p) => p.rejected);
+  pipelineCounter('gw_pipeline_store_errors_total', 'Outbox writes that failed (the bus message is held and retried)', (p) => p.storeErrors);
   return registry;
 }

@@ -9,7 +9,7 @@
 import { parseAddEventRequest } from '@gw/contracts';
 import { MessageBus, MessageEnvelope, Subscription, ThrottledLog } from '@gw/messaging';
 import type { OutboxStore } from '../outbox';
-import type { SinkLogger } from '../sinks/sink';
+import type { ExportRecord, SinkLogger } from '../sinks/sink';
 import { compileFilters, EventFilter } from './filters';
 import type { PipelineConfig } from './pipelines-file';
 import { Transform, transformFor } from './transforms';
@@ -23,6 +23,8 @@ export interface PipelineFigures {
   filteredOut: number;
   /** Messages that were not a valid AddEventRequest: logged, counted, acknowledged. */
   rejected: number;
+  /** Failed outbox writes (the message is held unacknowledged and retried). */
+  storeErrors: number;
 }
 
 export class PipelineRunner {
@@ -31,6 +33,9 @@ export class PipelineRunner {
   private readonly subscriptions: Subscription[] = [];
   private readonly rejectLog: ThrottledLog;
   private readonly figures: PipelineFigures;
+  private readonly storeErrorLog: ThrottledLog;
+  private lastStoreError?: Error;
+  private stopping = false;
 
   constructor(
     private readonly config: PipelineConfig,
@@ -45,7 +50,8 @@ export class PipelineRunner {
     this.filter = compileFilters(config.filters);
     this.transform = transformFor(config.transform);
     this.rejectLog = new ThrottledLog((o, m) => logger.warn(o, m));
-    this.figures = { pipeline: config.name, received: 0, exported: 0, filteredOut: 0, rejected: 0 };
+    this.figures = { pipeline: config.name, received: 0, exported: 0, filteredOut: 0, rejected: 0, storeErrors: 0 };
+    this.storeErrorLog = new ThrottledLog((o, m) => logger.error(o, m));
   }
 
   async start(): Promise<void> {
@@ -58,6 +64,7 @@ export class PipelineRunner {
 
   /** Stops taking messages; the broker keeps the rest for the next start. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.subscriptions.splice(0).map((s) => s.unsubscribe()));
   }
 
@@ -65,7 +72,7 @@ export class PipelineRunner {
     return { ...this.figures };
   }
 
-  private readonly handle = (envelope: MessageEnvelope, topic: string): void => {
+  private readonly handle = (envelope: MessageEnvelope, topic: string): void | Promise<void> => {
     this.figures.received++;
     let event;
     try {
@@ -85,7 +92,47 @@ export class PipelineRunner {
       return;
     }
     const record = this.transform(kept);
-    for (const route of this.routes) this.store.append(route, record);
+    const pending = this.appendTo(this.routes, record);
+    if (pending.length > 0) return this.holdUntilStored(pending, record);
     this.figures.exported++;
   };
+
+  /** Appends to each route; returns the routes whose outbox refused the write (disk full, I/O error). */
+  private appendTo(routes: readonly string[], record: ExportRecord): string[] {
+    const failed: string[] = [];
+    for (const route of routes) {
+      try {
+        this.store.append(route, record);
+      } catch (err) {
+        failed.push(route);
+        this.lastStoreError = err as Error;
+      }
+    }
+    return failed;
+  }
+
+  /**
+   * The outbox cannot take the record: keep the bus message unacknowledged
+   * (the broker holds it and everything after it) and try again with back-off
+   * until the outbox takes it. Losing data because a disk filled up during a
+   * cloud outage is exactly what store-and-forward is for.
+   */
+  private async holdUntilStored(routes: string[], record: ExportRecord): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      this.figures.storeErrors++;
+      this.storeErrorLog.write(
+        { pipeline: this.config.name, routes, err: this.lastStoreError?.message, storeErrorsTotal: this.figures.storeErrors },
+        'app-service: the outbox refused a write; holding the bus message and retrying',
+      );
+      if (this.stopping) {
+        throw new Error(`pipeline ${this.config.name}: stopped while the outbox refused writes (${this.lastStoreError?.message})`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
+      routes = this.appendTo(routes, record);
+      if (routes.length === 0) {
+        this.figures.exported++;
+        return;
+      }
+    }
+  }
 }

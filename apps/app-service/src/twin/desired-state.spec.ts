@@ -89,6 +89,10 @@ describe('DesiredStateHandler', () => {
     expect(await handler.call({ deviceName: 'boiler-1', method: 'Burner', payload: { Burner: true } })).toEqual({ status: 200, payload: { message: 'ok' } });
     expect(await handler.call({ deviceName: 'boiler-1', method: 'Burner', payload: null })).toEqual({ status: 200, payload: { Burner: true } });
     expect(await handler.call({ deviceName: 'boiler-1', method: 'Burner', payload: 3 })).toMatchObject({ status: 400 });
+    // The same profile checks as desired properties, before any device request.
+    expect(await handler.call({ deviceName: 'boiler-1', method: 'Temperature', payload: { Temperature: 20 } })).toMatchObject({ status: 405 });
+    expect(await handler.call({ deviceName: 'boiler-1', method: 'Burner', payload: { Burner: 'maybe' } })).toMatchObject({ status: 400 });
+    expect(p.sets).toEqual([['Burner', { Burner: 'true' }]]);
     const locked = new DesiredStateHandler(ports({}, new GatewayError(ErrorKind.ServiceLocked, 'locked')), quiet);
     expect(await locked.call({ deviceName: 'boiler-1', method: 'Burner', payload: { Burner: false } })).toEqual({ status: 423, payload: { message: 'locked' } });
   });

@@ -42,6 +42,7 @@ export class DesiredStateHandler {
   /**
    * A direct method: its name is a command (or resource) of the device; a
    * JSON object payload writes it (resource → value), no payload reads it.
+   * Written values get the same profile checks as desired properties.
    */
   async call(call: MethodCall): Promise<MethodResult> {
     try {
@@ -52,7 +53,13 @@ export class DesiredStateHandler {
       if (typeof call.payload !== 'object' || Array.isArray(call.payload)) {
         return { status: 400, payload: { message: `method ${call.method}: the payload must be a JSON object of resource values, or empty to read` } };
       }
-      const values = Object.fromEntries(Object.entries(call.payload as Record<string, unknown>).map(([k, v]) => [k, asText(v)]));
+      const profile = await this.ports.profileOf(call.deviceName);
+      const values: Record<string, string> = {};
+      for (const [resource, value] of Object.entries(call.payload as Record<string, unknown>)) {
+        const refused = checkValue(call.deviceName, profile, resource, value);
+        if (refused) return { status: refused.status, payload: { message: refused.message } };
+        values[resource] = asText(value);
+      }
       await this.ports.set(call.deviceName, call.method, values);
       this.logger.info({ device: call.deviceName, method: call.method }, 'direct method applied');
       return { status: 200, payload: { message: 'ok' } };
@@ -63,16 +70,14 @@ export class DesiredStateHandler {
   }
 
   private async applyOne(change: DesiredChange, profile: DeviceProfile, resource: string, desired: unknown): Promise<DesiredOutcome> {
-    const found = findResource(profile, resource);
     const refuse = (status: number, message: string): DesiredOutcome => {
       this.logger.warn({ device: change.deviceName, resource, origin: change.origin, status }, `desired value refused: ${message}`);
       return { resource, ok: false, status, message };
     };
-    if (!found) return refuse(404, `device ${change.deviceName} (profile ${profile.name}) has no resource ${resource}`);
-    if (!canWrite(found.properties.readWrite)) return refuse(405, `resource ${resource} of ${change.deviceName} is read-only`);
+    const refused = checkValue(change.deviceName, profile, resource, desired);
+    if (refused) return refuse(refused.status, refused.message);
+    const found = findResource(profile, resource)!;
     const text = asText(desired);
-    const problem = valueProblem(found.properties.valueType, text);
-    if (problem) return refuse(400, `resource ${resource}: ${problem}`);
     try {
       await this.ports.set(change.deviceName, resource, { [resource]: text });
     } catch (err) {
@@ -91,6 +96,15 @@ export class DesiredStateHandler {
       return { resource, ok: true, value: desired };
     }
   }
+}
+
+/** Why a value may not be written to a resource (unknown 404, read-only 405, not of its type 400), or undefined. */
+function checkValue(deviceName: string, profile: DeviceProfile, resource: string, value: unknown): { status: number; message: string } | undefined {
+  const found = findResource(profile, resource);
+  if (!found) return { status: 404, message: `device ${deviceName} (profile ${profile.name}) has no resource ${resource}` };
+  if (!canWrite(found.properties.readWrite)) return { status: 405, message: `resource ${resource} of ${deviceName} is read-only` };
+  const problem = valueProblem(found.properties.valueType, asText(value));
+  return problem ? { status: 400, message: `resource ${resource}: ${problem}` } : undefined;
 }
 
 /** The cloud sends JSON; EdgeX SET parameters are text. */
