@@ -80,7 +80,8 @@ it('fails a request in flight at once when the peer resets the connection (RST),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const driver = new ModbusDriver({ connection: { reconnectMinMs: 10 }, unitBackoffMs: 60_000 });
+  // A connection lost before any answer counts as a failed connect; no reconnect back-off here, so the retry below goes out at once.
+  const driver = new ModbusDriver({ connection: { reconnectMinMs: 0 }, unitBackoffMs: 60_000 });
   await driver.initialize(context);
   const device = { name: 'Tank', profileName: 'P', protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: port, UnitID: 1, Timeout: '60s' } } } as unknown as Device;
   try {
@@ -113,5 +114,31 @@ it('closes a connection left idle for IdleTimeout and reopens it for the next re
   } finally {
     await driver.stop(true);
     await new Promise((r) => peer.server.close(r));
+  }
+});
+
+it('backs off reconnecting to a peer that accepts and hangs up before answering (a PLC over its connection limit)', async () => {
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const driver = new ModbusDriver({ connection: { reconnectMinMs: 60_000 }, unitBackoffMs: 60_000 });
+  await driver.initialize(context);
+  const device = { name: 'Tank', profileName: 'P', protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: port, UnitID: 1, Timeout: '5s' } } } as unknown as Device;
+  try {
+    const first = await driver.read(device, profile, requests).catch((e: unknown) => e);
+    expect(GatewayError.is(first, ErrorKind.Communication)).toBe(true);
+    // Ten more polls: refused at once, no new connection.
+    for (let i = 0; i < 10; i++) {
+      const err = await driver.read(device, profile, requests).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/next connect attempt in \d+ ms/);
+    }
+    expect(connections).toBe(1);
+  } finally {
+    await driver.stop(true);
+    await new Promise((r) => server.close(r));
   }
 });

@@ -111,6 +111,8 @@ export class ModbusConnection {
   private running = false;
   private closed = false;
   private failures = 0;
+  /** A request succeeded on the current client (it is not a connection the peer drops at once). */
+  private answered = false;
   private retryAt = 0;
   private lastFrameAt = 0;
   /** RTU: no frame before this time (after a timeout; see execute). */
@@ -194,12 +196,16 @@ export class ModbusConnection {
     client.setID(req.unitId);
     client.setTimeout(req.timeoutMs);
     try {
-      return await new Promise<T>((resolve, reject) => {
+      const value = await new Promise<T>((resolve, reject) => {
         this.abortInFlight = reject;
         req.run(client).then(resolve, reject);
       });
+      this.answered = true;
+      this.failures = 0;
+      return value;
     } catch (err) {
       const e = err as { modbusCode?: number; errno?: string; message?: string };
+      if (typeof e?.modbusCode === 'number') this.answered = true; // an exception is an answer: the line works
       // A timeout or an exception is the unit's problem; anything else means the line is gone.
       if (typeof e?.modbusCode !== 'number' && !isTimeout(e) && !client.isOpen) this.dropClient();
       if (isTimeout(e) && this.endpoint.protocol === 'modbus-rtu') {
@@ -256,8 +262,8 @@ export class ModbusConnection {
 
   private async open(): Promise<ModbusRTU> {
     const client = new ModbusRTU();
-    client.on('error', () => this.dropClient(client));
-    client.on('close', () => this.dropClient(client));
+    client.on('error', () => this.dropClient(client, true));
+    client.on('close', () => this.dropClient(client, true));
     const ep = this.endpoint;
     const timeout = this.options.connectTimeoutMs ?? ep.timeoutMs;
     try {
@@ -267,23 +273,36 @@ export class ModbusConnection {
           : client.connectRTUBuffered(ep.path, { baudRate: ep.baudRate, dataBits: ep.dataBits, stopBits: ep.stopBits, parity: PARITY[ep.parity] });
       await withTimeout(opened, timeout, `${this.key}: connect timed out after ${timeout} ms`);
     } catch (err) {
-      this.failures++;
-      const backoff = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** (this.failures - 1));
-      this.retryAt = Date.now() + backoff;
+      const backoff = this.failed();
       safeClose(client);
       throw new GatewayError(ErrorKind.Communication, `${this.key}: cannot connect (${(err as Error).message}); retry in ${backoff} ms`, { cause: err });
     }
-    this.failures = 0;
     this.retryAt = 0;
     this.connects++;
     this.client = client;
-    onLineClosed(client, () => this.dropClient(client));
+    onLineClosed(client, () => this.dropClient(client, true));
     return client;
   }
 
-  private dropClient(which?: ModbusRTU): void {
+  /** Counts a failed connection and sets when the next attempt may be made; returns the wait. */
+  private failed(): number {
+    this.failures++;
+    const backoff = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** (this.failures - 1));
+    this.retryAt = Date.now() + backoff;
+    return backoff;
+  }
+
+  /**
+   * `lost`: the peer or the line ended it. A connection lost before any
+   * request succeeded on it counts as a failed connect, so a peer that
+   * accepts and hangs up at once (a PLC over its connection limit) is retried
+   * with back-off, not on every request.
+   */
+  private dropClient(which?: ModbusRTU, lost = false): void {
     const client = this.client;
     if (!client || (which && which !== client)) return;
+    if (lost && !this.answered) this.failed();
+    this.answered = false;
     this.client = undefined;
     this.abortInFlight?.(new Error('connection lost while waiting for the response'));
     safeClose(client);
