@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import { connect, createServer, Server, Socket } from 'node:net';
+import { OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from '../../apps/app-service/src/outbox';
 import { AwsShadowSink, AwsShadowSinkOptions } from '../../apps/app-service/src/sinks/aws-shadow-sink';
-import { DeliveryError, DesiredChange, DesiredHandler, DesiredOutcome, OutboxRecord, SinkLogger } from '../../apps/app-service/src/sinks/sink';
+import { DeliveryError, DesiredChange, DesiredHandler, DesiredOutcome, ExportRecord, OutboxRecord, Sink, SinkLogger } from '../../apps/app-service/src/sinks/sink';
 import type { AwsShadowSinkConfig } from '../../apps/app-service/src/sinks/sink-config';
 import { AwsShadowEmulator } from './support/aws-shadow-emulator';
 
@@ -33,6 +34,49 @@ const quietLogger: SinkLogger = { debug: () => {}, info: () => {}, warn: () => {
 
 function record(key: string, body: unknown, kind: 'reported' | 'telemetry' = 'reported'): OutboxRecord {
   return { id: nextId++, key, kind, body: Buffer.from(JSON.stringify(body)), createdAt: Date.now(), attempts: 0 };
+}
+
+/**
+ * Hands `records` to `sink` through a real outbox route, as the app service
+ * does (a RouteWorker over an in-memory OutboxStore), until every record is
+ * delivered or dropped; returns the route's figures and the deliver() calls.
+ */
+async function throughOutbox(sink: Sink, records: ExportRecord[]): Promise<{ stats: RouteStats; calls: number }> {
+  const store = new OutboxStore(':memory:', { logger: quietLogger });
+  let calls = 0;
+  let lastId = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const settled = (page: OutboxRecord[], left: number) => page.at(-1)!.id === lastId && left === 0 && finish();
+  const counting: Sink = {
+    name: sink.name,
+    maxBatch: sink.maxBatch,
+    get connected() {
+      return sink.connected;
+    },
+    start: (context) => sink.start(context),
+    stop: () => sink.stop(),
+    deliver: async (page, options) => {
+      calls++;
+      try {
+        await sink.deliver(page, options);
+        settled(page, 0);
+      } catch (err) {
+        const { delivered, disposition } = err as DeliveryError;
+        settled(page, page.length - delivered - (disposition === 'reject' ? 1 : 0));
+        throw err;
+      }
+    },
+  };
+  const bounds = { ...resolveOutboxOptions(), retryMinMs: 10, retryMaxMs: 50 };
+  const worker = new RouteWorker({ route: 'test', gzip: false, bounds }, { store, sink: counting, logger: quietLogger });
+  lastId = store.appendMany('test', records).at(-1)!;
+  worker.start();
+  await finished;
+  await worker.stop();
+  const stats = worker.stats();
+  store.close();
+  return { stats, calls };
 }
 
 /** A sink of its own per test: `tag` keeps the things of tests apart. */
@@ -108,9 +152,16 @@ class RecordingLogger implements SinkLogger {
   }
 }
 
-/** A TCP hop in front of Mosquitto that a test can cut, like a network outage. */
+/**
+ * A TCP hop in front of Mosquitto that a test can cut, like a network
+ * outage, or make swallow what the client sends, like a connection that
+ * died without either side noticing yet.
+ */
 class BrokerProxy {
+  /** While set, the client's packets go nowhere (so no PUBACK either). */
+  swallowing = false;
   private readonly sockets = new Set<Socket>();
+  private readonly swallowWaiters = new Set<() => void>();
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -127,14 +178,32 @@ class BrokerProxy {
         socket.on('close', () => proxy.sockets.delete(socket));
         socket.on('error', () => (client.destroy(), broker.destroy()));
       }
-      client.pipe(broker).pipe(client);
+      client.on('data', (chunk) => {
+        if (!proxy.swallowing) broker.write(chunk);
+        else for (const waiter of proxy.swallowWaiters) waiter();
+      });
+      broker.pipe(client);
     });
     proxies.push(proxy);
     return proxy;
   }
 
-  async cut(): Promise<void> {
+  /** Resolves when the client sends something while swallowing. */
+  swallowed(): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = () => (this.swallowWaiters.delete(waiter), resolve());
+      this.swallowWaiters.add(waiter);
+    });
+  }
+
+  /** Drops the connections open now and lets new ones through again. */
+  drop(): void {
+    this.swallowing = false;
     for (const socket of this.sockets) socket.destroy();
+  }
+
+  async cut(): Promise<void> {
+    this.drop();
     await new Promise((resolve) => this.server.close(resolve));
   }
 }
@@ -178,17 +247,43 @@ describe('reported state', () => {
     expect(emulator.getShadow(`${RUN}-one-gateway`)?.state.reported).toEqual({ pump: { speed: 3, mode: 'auto' }, valve: { open: true } });
   });
 
-  it('rejects telemetry records with a clear message and still delivers the reported ones', async () => {
+  it('drops telemetry records with a clear message and still delivers the reported ones', async () => {
     const { sink, thing } = await startSink('kinds');
-    const err = await sink.deliver([record('pump', { speed: 1 }, 'telemetry'), record('pump', { speed: 4 })], DELIVERY).catch((e) => e);
-    expect(err).toBeInstanceOf(DeliveryError);
-    expect(err.disposition).toBe('reject');
-    expect(err.message).toMatch(/1 record\(s\) of kind telemetry.*twin transform/);
+    const { stats } = await throughOutbox(sink, [record('pump', { speed: 1 }, 'telemetry'), record('pump', { speed: 4 })]);
+    expect(stats).toMatchObject({ exported: 1, dropped: { rejected: 1 }, lastError: { message: expect.stringMatching(/is telemetry: .*twin transform/) } });
     expect(emulator.getShadow(thing('pump'))?.state.reported).toEqual({ speed: 4 });
   });
 });
 
 describe('rejections', () => {
+  it('a record whose device makes no valid thing name costs only itself, in one pass', async () => {
+    const { sink, thing } = await startSink('badname');
+    const records = Array.from({ length: 99 }, (_, i) => record(`pump${i % 10}`, { n: i }));
+    const { stats, calls } = await throughOutbox(sink, [...records, record('bad.name', { n: 99 })]);
+    expect(stats).toMatchObject({ exported: 99, dropped: { rejected: 1 }, lastError: { message: expect.stringMatching(/"[^"]*bad\.name" is not valid/) } });
+    expect(calls).toBe(1);
+    // One merged update per thing, not one per record and round.
+    expect(emulator.count('update', thing('pump0'))).toBe(1);
+    expect(emulator.getShadow(thing('pump8'))?.state.reported).toEqual({ n: 98 });
+  });
+
+  it('an update the service refuses is narrowed down to the record that makes it refused', async () => {
+    const { sink, thing } = await startSink('narrow');
+    const tooDeep = { a: { b: { c: { d: { e: { f: 1 } } } } } };
+    const { stats, calls } = await throughOutbox(sink, [
+      record('pump', { speed: 1 }),
+      record('valve', { open: true }),
+      record('pump', { mode: 'auto' }),
+      record('pump', { nested: tooDeep }),
+      record('valve', { open: false }),
+      record('pump', { speed: 2 }),
+    ]);
+    expect(stats).toMatchObject({ exported: 5, dropped: { rejected: 1 }, lastError: { message: expect.stringMatching(/400 \(.*nesting/) } });
+    expect(calls).toBe(2);
+    expect(emulator.getShadow(thing('pump'))?.state.reported).toEqual({ speed: 2, mode: 'auto' });
+    expect(emulator.getShadow(thing('valve'))?.state.reported).toEqual({ open: false });
+  });
+
   it('on 409 reads the shadow and retries once; a second 409 is retried later', async () => {
     const { sink, thing } = await startSink('conflict');
     await sink.deliver([record('pump', { speed: 1 })], DELIVERY);
@@ -375,6 +470,50 @@ describe('desired state', () => {
 });
 
 describe('connection', () => {
+  /** A sink through a proxy, its first update written; `updates()` lists the speeds the emulator was asked to write. */
+  async function behindProxy(tag: string, responseTimeoutMs: number) {
+    const proxy = await BrokerProxy.start();
+    const logger = new RecordingLogger();
+    const sink = new AwsShadowSink(
+      { name: `aws-${tag}`, type: 'aws-shadow', url: `mqtt://127.0.0.1:${proxy.port}`, clientId: `${RUN}-${tag}`, tls: { rejectUnauthorized: true }, thingName: `${RUN}-${tag}-{device}` },
+      { reconnectPeriodMs: 100, responseTimeoutMs },
+    );
+    sinks.push(sink);
+    await sink.start({ logger });
+    await sink.deliver([record('pump', { speed: 1 })], DELIVERY);
+    const thing = `${RUN}-${tag}-pump`;
+    const updates = () => emulator.requests.filter((r) => r.thing === thing && r.op === 'update').map((r) => (r.body as any).state.reported.speed);
+    return { proxy, logger, sink, thing, updates };
+  }
+
+  it('an update without PUBACK in time is never sent again by the MQTT client after a reconnect', async () => {
+    const { proxy, logger, sink, thing, updates } = await behindProxy('stale', 300);
+    proxy.swallowing = true;
+    await expect(sink.deliver([record('pump', { speed: 2 })], DELIVERY)).rejects.toMatchObject({ disposition: 'retry', delivered: 0 });
+
+    const back = logger.next('MQTT connected');
+    proxy.drop();
+    await back;
+    await sink.deliver([record('pump', { speed: 3 })], DELIVERY);
+    // mqtt.js would otherwise have replayed speed 2 first, after the newer state was decided.
+    expect(updates()).toEqual([1, 3]);
+    expect(emulator.getShadow(thing)?.state.reported).toEqual({ speed: 3 });
+  });
+
+  it('an update in flight when the connection drops fails at once and is never sent again by the MQTT client', async () => {
+    const { proxy, logger, sink, updates } = await behindProxy('inflight', 30_000);
+    proxy.swallowing = true;
+    const swallowed = proxy.swallowed();
+    const inFlight = sink.deliver([record('pump', { speed: 2 })], DELIVERY).catch((e) => e);
+    await swallowed;
+    const back = logger.next('MQTT connected');
+    proxy.drop();
+    expect(await inFlight).toMatchObject({ disposition: 'retry' });
+    await back;
+    await sink.deliver([record('pump', { speed: 3 })], DELIVERY);
+    expect(updates()).toEqual([1, 3]);
+  });
+
   it('losing the broker fails requests in flight at once; after reconnecting, desired state set meanwhile is applied', async () => {
     const proxy = await BrokerProxy.start();
     const logger = new RecordingLogger();

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import mqtt, { IClientOptions } from 'mqtt';
+import { OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from '../../apps/app-service/src/outbox';
 import { AzureTwinSink, AzureTwinSinkOptions } from '../../apps/app-service/src/sinks/azure-twin-sink';
-import { DeliveryError, DesiredChange, DesiredOutcome, MethodCall, MethodResult, OutboxRecord } from '../../apps/app-service/src/sinks/sink';
+import { DeliveryError, DeliveryOptions, DesiredChange, DesiredOutcome, ExportRecord, MethodCall, MethodResult, OutboxRecord, Sink } from '../../apps/app-service/src/sinks/sink';
 import { AzureTwinSinkSchema } from '../../apps/app-service/src/sinks/sink-config';
 import { BrokerProcess, startMosquitto } from '@gw/test-support/brokers';
 import { quietLogger } from '@gw/test-support/quiet-logger';
@@ -18,6 +20,98 @@ const logger = quietLogger('azure-twin-test');
 let nextId = 1;
 function record(key: string, kind: OutboxRecord['kind'], body: unknown): OutboxRecord {
   return { id: nextId++, key, kind, body: Buffer.from(JSON.stringify(body)), createdAt: Date.now(), attempts: 0 };
+}
+
+/**
+ * Hands `records` to `sink` through a real outbox route, as the app service
+ * does (a RouteWorker over an in-memory OutboxStore), until every record is
+ * delivered or dropped; returns the route's figures and the deliver() calls.
+ */
+async function throughOutbox(sink: Sink, records: ExportRecord[], batch?: { count: number }): Promise<{ stats: RouteStats; calls: number }> {
+  const store = new OutboxStore(':memory:', { logger });
+  let calls = 0;
+  let lastId = 0;
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const settled = (page: OutboxRecord[], left: number) => page.at(-1)!.id === lastId && left === 0 && finish();
+  const counting: Sink = {
+    name: sink.name,
+    maxBatch: sink.maxBatch,
+    get connected() {
+      return sink.connected;
+    },
+    start: (context) => sink.start(context),
+    stop: () => sink.stop(),
+    deliver: async (page, options) => {
+      calls++;
+      try {
+        await sink.deliver(page, options);
+        settled(page, 0);
+      } catch (err) {
+        const { delivered, disposition } = err as DeliveryError;
+        settled(page, page.length - delivered - (disposition === 'reject' ? 1 : 0));
+        throw err;
+      }
+    },
+  };
+  const bounds = { ...resolveOutboxOptions(), retryMinMs: 10, retryMaxMs: 50 };
+  const worker = new RouteWorker({ route: 'test', batch, gzip: false, bounds }, { store, sink: counting, logger });
+  lastId = store.appendMany('test', records).at(-1)!;
+  worker.start();
+  await finished;
+  await worker.stop();
+  const stats = worker.stats();
+  store.close();
+  return { stats, calls };
+}
+
+/** A TCP hop in front of a broker that can swallow what the client sends (no PUBACK comes back) and drop its connections. */
+class Hop {
+  swallowing = false;
+  url = '';
+  private readonly sockets = new Set<Socket>();
+  private readonly swallowWaiters = new Set<() => void>();
+  private readonly server = createServer((client) => {
+    const broker = connect(this.brokerPort, '127.0.0.1');
+    for (const socket of [client, broker]) {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => (client.destroy(), broker.destroy()));
+    }
+    client.on('data', (chunk) => {
+      if (!this.swallowing) broker.write(chunk);
+      else for (const waiter of this.swallowWaiters) waiter();
+    });
+    broker.pipe(client);
+  });
+
+  private constructor(private readonly brokerPort: number) {}
+
+  static async open(brokerPort: number): Promise<Hop> {
+    const hop = new Hop(brokerPort);
+    await new Promise<void>((resolve) => hop.server.listen(0, '127.0.0.1', resolve));
+    hop.url = `mqtt://127.0.0.1:${(hop.server.address() as AddressInfo).port}`;
+    return hop;
+  }
+
+  /** Resolves when the client sends something while swallowing. */
+  swallowed(): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = () => (this.swallowWaiters.delete(waiter), resolve());
+      this.swallowWaiters.add(waiter);
+    });
+  }
+
+  /** Drops the connections open now and lets new ones through again. */
+  drop(): void {
+    this.swallowing = false;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.drop();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
 }
 
 /** A desired-state handler that writes whatever it is asked, except what `refuse` names. */
@@ -146,6 +240,46 @@ describe('Azure IoT Hub twin sink against the hub emulator', () => {
       expect(hub.twin(gateway).reported.pump).toMatchObject({ temperature: 22 });
     });
 
+    it('drops only the records the hub can never take, sending every other one once', async () => {
+      const patches = hub.requests.filter((r) => r.op === 'PATCH').length;
+      const seen = hub.telemetry.length;
+      const { stats, calls } = await throughOutbox(sink, [
+        record('meter', 'reported', { kwh: 1 }),
+        record('meter', 'telemetry', { t: 'first' }),
+        { key: 'meter', kind: 'reported', body: Buffer.from('[1,2]') },
+        record('meter', 'telemetry', { t: 'x'.repeat(300 * 1024) }),
+        record('meter', 'reported', { kwh: 2 }),
+        record('meter', 'telemetry', { t: 'last' }),
+      ]);
+      expect(stats).toMatchObject({ exported: 4, dropped: { rejected: 2 } });
+      expect(stats.lastError?.message).toMatch(/telemetry message would be \d+ bytes, more than the 256 KB/);
+      expect(calls).toBe(3);
+      const sent = await hub.until(() => hub.telemetry.length >= seen + 2 && hub.telemetry.slice(seen), 5000, 'the telemetry');
+      expect(sent.map((m) => JSON.parse(m.body.toString()).t)).toEqual(['first', 'last']);
+      expect(hub.requests.filter((r) => r.op === 'PATCH').length).toBe(patches + 2);
+      expect(hub.twin(gateway).reported.meter).toMatchObject({ kwh: 2 });
+    });
+
+    it('a patch the hub refuses is narrowed down to the record that makes it refused; telemetry after it goes once', async () => {
+      const seen = hub.telemetry.length;
+      const { stats, calls } = await throughOutbox(
+        sink,
+        [
+          record('logger', 'reported', { a: 1 }),
+          record('logger', 'reported', { dump: 'x'.repeat(40 * 1024) }),
+          record('logger', 'telemetry', { t: 'after' }),
+          record('logger', 'reported', { b: 2 }),
+        ],
+        { count: 10 },
+      );
+      expect(stats).toMatchObject({ exported: 3, dropped: { rejected: 1 }, lastError: { message: expect.stringMatching(/answered 413/) } });
+      expect(calls).toBe(2);
+      expect(hub.twin(gateway).reported.logger).toEqual({ __t: 'c', a: 1, b: 2 });
+      const sent = await hub.until(() => hub.telemetry.length > seen && hub.telemetry.slice(seen), 5000, 'the telemetry');
+      // The 413 stopped the first call before its telemetry: only the second sent it.
+      expect(sent.map((m) => JSON.parse(m.body.toString()))).toEqual([[{ t: 'after' }]]);
+    });
+
     it('applies a desired patch through onDesired and acknowledges each property with its $version', async () => {
       const version = await hub.setDesired(gateway, { pump: { __t: 'c', setpoint: 42, speed: 3 } });
       const acked = await hub.until(() => {
@@ -268,10 +402,51 @@ describe('Azure IoT Hub twin sink against the hub emulator', () => {
       await expect(hub.invokeMethod(twinId, 'read', {})).resolves.toMatchObject({ status: 501 });
     });
 
-    it('skips records that name no device, delivering the rest', async () => {
-      await sink.deliver([record('', 'reported', { orphan: 1 }), record('pump', 'reported', { temperature: 21 })], { batched: false, gzip: false });
+    it('drops records that name no device, delivering the rest', async () => {
+      const { stats } = await throughOutbox(sink, [record('', 'reported', { orphan: 1 }), record('pump', 'reported', { temperature: 21 })]);
+      expect(stats).toMatchObject({ exported: 1, dropped: { rejected: 1 }, lastError: { message: expect.stringMatching(/needs a device/) } });
       expect(hub.twin(twinId).reported).toMatchObject({ temperature: 21 });
       expect(hub.twin(twinId).reported).not.toHaveProperty('orphan');
+    });
+  });
+
+  describe('connection', () => {
+    const twinId = `${run}-hop`;
+    const connectionString = `HostName=${HOST};DeviceId=${twinId};SharedAccessKey=${KEY}`;
+    const unbatched: DeliveryOptions = { batched: false, gzip: false };
+    let hub: AzureHubEmulator;
+    let hop: Hop;
+
+    beforeAll(async () => {
+      hub = await AzureHubEmulator.start(broker.url, twinId);
+      hop = await Hop.open(broker.port);
+    });
+
+    afterAll(async () => {
+      await hop.close();
+      await hub.stop();
+    });
+
+    it('telemetry in flight when the connection drops fails at once and is never sent again by the MQTT client', async () => {
+      const gets = () => hub.requests.filter((r) => r.op === 'GET').length;
+      const sink = newSink(connectionString, { url: hop.url }, { requestTimeoutMs: 20_000 });
+      await sink.start({ logger });
+      await hub.until(() => gets() === 1, 5000, 'the GET on connect');
+
+      hop.swallowing = true;
+      const swallowed = hop.swallowed();
+      const inFlight = sink.deliver([record('pump', 'telemetry', { t: 'lost' })], unbatched).catch((e) => e);
+      await swallowed;
+      hop.drop();
+      // Long before the request timeout.
+      expect(await inFlight).toMatchObject({ disposition: 'retry', delivered: 0 });
+
+      await hub.until(() => gets() === 2, 5000, 'the GET after reconnecting');
+      await sink.deliver([record('pump', 'telemetry', { t: 'next' })], unbatched);
+      await hub.until(() => hub.telemetry.some((m) => m.deviceId === twinId), 5000, 'telemetry');
+      // Replayed by mqtt.js, 'lost' would arrive first, besides the copy the outbox sends again.
+      expect(hub.telemetry.filter((m) => m.deviceId === twinId).map((m) => JSON.parse(m.body.toString()).t)).toEqual(['next']);
+      await sink.stop();
     });
   });
 });

@@ -1,4 +1,14 @@
-import { AwsShadowSink, desiredRemovals, dispositionOf, groupReported, outcomeState, ThingMap, thingNameProblem } from './aws-shadow-sink';
+import {
+  AwsShadowSink,
+  desiredRemovals,
+  dispositionOf,
+  mergeReported,
+  outcomeState,
+  planReported,
+  ThingMap,
+  thingNameProblem,
+} from './aws-shadow-sink';
+import { firstShortfall, sendMerged } from './twin-delivery';
 import { DeliveryError, OutboxRecord } from './sink';
 import type { AwsShadowSinkConfig } from './sink-config';
 
@@ -50,35 +60,94 @@ it('thingNameProblem explains names AWS IoT refuses', () => {
   expect(thingNameProblem('x'.repeat(129))).toBeDefined();
 });
 
-describe('groupReported', () => {
+describe('planReported and mergeReported', () => {
+  const merged = (records: OutboxRecord[], map: ThingMap) =>
+    Object.fromEntries([...planReported(records, map).things].map(([thing, entries]) => [thing, mergeReported(map.perDevice, entries)]));
+
   it('merges records in order: the latest value per resource, per thing', () => {
-    const { updates, problems } = groupReported(
-      [record('a', { x: 1, y: 1 }), record('b', { x: 5 }), record('a', { x: 2 }), record('a', { z: [1, 2] })],
-      new ThingMap('t-{device}'),
-    );
-    expect(problems).toEqual([]);
-    expect(Object.fromEntries(updates)).toEqual({ 't-a': { x: 2, y: 1, z: [1, 2] }, 't-b': { x: 5 } });
+    const records = [record('a', { x: 1, y: 1 }), record('b', { x: 5 }), record('a', { x: 2 }), record('a', { z: [1, 2] })];
+    expect(planReported(records, new ThingMap('t-{device}')).refused).toBeUndefined();
+    expect(merged(records, new ThingMap('t-{device}'))).toEqual({ 't-a': { x: 2, y: 1, z: [1, 2] }, 't-b': { x: 5 } });
   });
 
   it('nests devices under one thing when the template has no {device}', () => {
-    const { updates } = groupReported([record('a', { x: 1 }), record('b', { x: 5 }), record('a', { y: 2 })], new ThingMap('gw'));
-    expect(Object.fromEntries(updates)).toEqual({ gw: { a: { x: 1, y: 2 }, b: { x: 5 } } });
+    expect(merged([record('a', { x: 1 }), record('b', { x: 5 }), record('a', { y: 2 })], new ThingMap('gw'))).toEqual({ gw: { a: { x: 1, y: 2 }, b: { x: 5 } } });
   });
 
-  it('names what cannot be delivered, and skips devices the sink does not handle', () => {
-    const { updates, problems, skipped } = groupReported(
-      [record('a', { x: 1 }, 'telemetry'), record('a', '[1,2]'), record('a', 'not json'), record('bad.name', { x: 1 }), record('other', { x: 1 }), record('ok', { x: 1 })],
-      new ThingMap('{device}', '^(a|bad|ok)'),
-    );
-    expect(Object.fromEntries(updates)).toEqual({ ok: { x: 1 } });
-    expect(skipped).toBe(1);
-    expect(problems).toEqual([
-      expect.stringMatching(/^record \d+ \(device a\): the body is not a JSON object/),
-      expect.stringMatching(/^record \d+ \(device a\): the body is not a JSON object/),
-      expect.stringMatching(/^device bad.name: thing name "bad.name" is not valid/),
-      '1 record(s) of kind telemetry: an aws-shadow sink takes twin state only (use the twin transform)',
-    ]);
+  it('stops at the first record that can never be delivered, naming it; devices the sink does not handle are skipped', () => {
+    const map = new ThingMap('{device}', '^(a|bad|ok)');
+    const refusal = (records: OutboxRecord[]) => planReported([record('ok', { x: 1 }), record('other', { x: 1 }), ...records, record('a', { y: 1 })], map);
+
+    const telemetry = refusal([record('a', { x: 1 }, 'telemetry')]);
+    expect(telemetry.refused).toEqual({ index: 2, reason: expect.stringMatching(/^record \d+ is telemetry: an aws-shadow sink takes twin state only \(use the twin transform\)$/) });
+    expect([...telemetry.things.keys()]).toEqual(['ok']);
+    expect(telemetry.skipped).toBe(1);
+
+    expect(refusal([record('a', '[1,2]')]).refused?.reason).toMatch(/^record \d+ \(device a\): the body is not a JSON object/);
+    expect(refusal([record('a', 'not json')]).refused?.reason).toMatch(/^record \d+ \(device a\): the body is not a JSON object/);
+    expect(refusal([record('bad.name', { x: 1 })]).refused?.reason).toMatch(/^record \d+ \(device bad.name\): thing name "bad.name" is not valid/);
   });
+});
+
+describe('sendMerged', () => {
+  const entries = (n: number) => Array.from({ length: n }, (_, i) => ({ index: i + 10, bad: false }));
+  /** A cloud that refuses any update holding a bad entry, and records what it accepted. */
+  function cloud(failWith: 'reject' | 'retry' = 'reject') {
+    const accepted: number[] = [];
+    let calls = 0;
+    const send = async (prefix: Array<{ index: number; bad: boolean }>) => {
+      calls++;
+      if (prefix.some((e) => e.bad)) throw new DeliveryError(`refused ${prefix.length}`, failWith);
+      accepted.push(prefix.length);
+    };
+    return { send, accepted, calls: () => calls };
+  }
+
+  it('sends everything as one update when it is accepted', async () => {
+    const { send, accepted } = cloud();
+    await expect(sendMerged(entries(5), send)).resolves.toBeUndefined();
+    expect(accepted).toEqual([5]);
+  });
+
+  it('finds the refused record by bisection, delivering every record before it', async () => {
+    const list = entries(100);
+    list[70].bad = true;
+    const { send, accepted, calls } = cloud();
+    const shortfall = await sendMerged(list, send);
+    expect(shortfall).toEqual({ index: 80, error: expect.objectContaining({ disposition: 'reject', message: 'refused 71' }) });
+    expect(Math.max(...accepted)).toBe(70);
+    // Accepted prefixes only grow: the twin never goes back to older state.
+    expect(accepted).toEqual([...accepted].sort((a, b) => a - b));
+    expect(calls()).toBeLessThanOrEqual(1 + Math.ceil(Math.log2(100)));
+  });
+
+  it('a refused single record is its own shortfall, without more requests', async () => {
+    const list = entries(1);
+    list[0].bad = true;
+    const { send, calls } = cloud();
+    await expect(sendMerged(list, send)).resolves.toMatchObject({ index: 10, error: { disposition: 'reject' } });
+    expect(calls()).toBe(1);
+  });
+
+  it('stops at the first retryable failure, reporting what was delivered before it', async () => {
+    const list = entries(8);
+    list[6].bad = true;
+    const sent: number[] = [];
+    const shortfall = await sendMerged(list, async (prefix) => {
+      sent.push(prefix.length);
+      if (sent.length === 3) throw new Error('connection lost');
+      if (prefix.some((e) => e.bad)) throw new DeliveryError('refused', 'reject');
+    });
+    // 8 refused, 4 accepted, then 6 failed for the network: records 0-3 are delivered.
+    expect(sent).toEqual([8, 4, 6]);
+    expect(shortfall).toEqual({ index: 14, error: expect.objectContaining({ disposition: 'retry', message: 'connection lost' }) });
+  });
+});
+
+it('firstShortfall picks the earliest record', () => {
+  const at = (index: number) => ({ index, error: new DeliveryError(String(index), 'retry') });
+  expect(firstShortfall([undefined, at(7), at(3), undefined, at(5)])).toEqual(at(3));
+  expect(firstShortfall([undefined])).toBeUndefined();
 });
 
 describe('desired outcomes', () => {

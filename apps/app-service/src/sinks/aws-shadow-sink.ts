@@ -25,9 +25,8 @@
  * retries once at the version read; after that it reports without removing.
  *
  * Size: AWS IoT keeps at most 8 KB of desired + reported state per shadow
- * (metadata excluded). A 413 is final for the records (DeliveryError
- * reject); splitting an update would not help, since the limit is on the
- * stored document, which only grows with more keys.
+ * (metadata excluded). A 413 is final for the record that makes the update
+ * too big (DeliveryError reject; see deliver() for how it is found).
  *
  * Desired state: each delta maps back to a gateway device (inverting the
  * `thingName` template, honouring `devices`) and goes to `onDesired`. Deltas
@@ -52,6 +51,7 @@ import { MqttConnection } from './mqtt-connection';
 import type { DeliveryOptions, DesiredChange, DesiredOutcome, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
 import { DeliveryError } from './sink';
 import type { AwsShadowSinkConfig } from './sink-config';
+import { firstShortfall, sendMerged } from './twin-delivery';
 
 /** Reported key for refused desired values. AWS documents no reserved shadow keys; a plain name is safest for rules and SQL. */
 export const GATEWAY_ERRORS = 'gatewayErrors';
@@ -130,44 +130,53 @@ export function thingNameProblem(thing: string): string | undefined {
   return `thing name "${thing}" is not valid for AWS IoT (1-128 letters, digits, ':', '_', '-')`;
 }
 
-/**
- * The reported state per thing of a page of records: latest value per
- * resource (records are in order), plus what cannot be delivered at all.
- */
-export function groupReported(records: OutboxRecord[], map: ThingMap): { updates: Map<string, Json>; problems: string[]; skipped: number } {
-  const updates = new Map<string, Json>();
-  const problems: string[] = [];
+/** A record of a page bound for a shadow: its position in the page and its reported state. */
+export interface ReportedEntry {
+  index: number;
+  device: string;
+  state: Json;
+}
+
+/** A page as shadow updates: what deliver() sends, and where it must stop. */
+export interface ReportedPlan {
+  /** Thing → its records in page order, up to the first record that can never be delivered. */
+  things: Map<string, ReportedEntry[]>;
+  /** That record (its position in the page) and why; nothing from it on is planned. */
+  refused?: { index: number; reason: string };
+  /** Records of devices this sink does not handle: delivered by sending nothing. */
+  skipped: number;
+}
+
+export function planReported(records: OutboxRecord[], map: ThingMap): ReportedPlan {
+  const things = new Map<string, ReportedEntry[]>();
   let skipped = 0;
-  let telemetry = 0;
-  for (const record of records) {
-    if (record.kind !== 'reported') {
-      telemetry++;
-      continue;
-    }
+  for (const [index, record] of records.entries()) {
+    const refuse = (reason: string): ReportedPlan => ({ things, refused: { index, reason }, skipped });
+    if (record.kind !== 'reported') return refuse(`record ${record.id} is telemetry: an aws-shadow sink takes twin state only (use the twin transform)`);
     if (!map.handles(record.key)) {
       skipped++;
       continue;
     }
     const thing = map.thingOf(record.key);
     const nameProblem = thingNameProblem(thing);
-    if (nameProblem) {
-      problems.push(`device ${record.key}: ${nameProblem}`);
-      continue;
-    }
+    if (nameProblem) return refuse(`record ${record.id} (device ${record.key}): ${nameProblem}`);
     const state = parseObject(record.body);
-    if (!state) {
-      problems.push(`record ${record.id} (device ${record.key}): the body is not a JSON object of resource values`);
-      continue;
-    }
-    const merged = updates.get(thing) ?? {};
-    if (map.perDevice) Object.assign(merged, state);
-    else merged[record.key] = Object.assign((merged[record.key] as Json | undefined) ?? {}, state);
-    updates.set(thing, merged);
+    if (!state) return refuse(`record ${record.id} (device ${record.key}): the body is not a JSON object of resource values`);
+    const entries = things.get(thing);
+    if (entries) entries.push({ index, device: record.key, state });
+    else things.set(thing, [{ index, device: record.key, state }]);
   }
-  if (telemetry > 0) {
-    problems.push(`${telemetry} record(s) of kind telemetry: an aws-shadow sink takes twin state only (use the twin transform)`);
+  return { things, skipped };
+}
+
+/** The reported section of one thing's update: the latest value per resource (entries are in order). */
+export function mergeReported(perDevice: boolean, entries: ReportedEntry[]): Json {
+  const merged: Json = {};
+  for (const { device, state } of entries) {
+    if (perDevice) Object.assign(merged, state);
+    else merged[device] = Object.assign((merged[device] as Json | undefined) ?? {}, state);
   }
-  return { updates, problems, skipped };
+  return merged;
 }
 
 /** A desired value a device refused: reported as an error and removed from desired. */
@@ -290,6 +299,8 @@ export class AwsShadowSink implements Sink {
       logger: context.logger,
       reconnectPeriodMs: this.options.reconnectPeriodMs,
       connectTimeoutMs: this.options.connectTimeoutMs,
+      // A PUBACK later than the reply would be is as good as none: fail (and drop) the publish then.
+      operationTimeoutMs: this.responseTimeoutMs,
     });
     this.connection = connection;
     connection.onMessage((topic, payload) => this.onMessage(topic, payload));
@@ -309,27 +320,35 @@ export class AwsShadowSink implements Sink {
   }
 
   /**
-   * One shadow update per thing with the merged reported state of all
-   * records. Resolves when every update is accepted.
+   * One shadow update per thing with the merged reported state of its records.
+   *
+   * A refused record must cost only itself: on `reject` the outbox drops just
+   * the record after the `delivered` ones and sends the rest again (sink.ts).
+   * So the page is planned up to its first record that can never be
+   * delivered (telemetry, a device name that makes no valid thing name, a body
+   * that is no JSON object), before anything is sent; and when the service
+   * refuses a thing's merged update (400/413), sendMerged narrows it down to
+   * the record that makes it refused. The call then fails at the first record
+   * not delivered, whatever thing it belongs to: `reject` when that record was
+   * refused, `retry` when its update could not get through. Records of other
+   * things after it may have been written already; the outbox sends them
+   * again, and the shadow ends in the same state (last writer wins).
    */
   async deliver(records: OutboxRecord[], _options: DeliveryOptions): Promise<void> {
     // gzip does not apply: the shadow service takes UTF-8 JSON only (415 otherwise).
-    if (!this.connection?.connected) {
+    const plan = planReported(records, this.map);
+    if (plan.skipped > 0) this.logger.debug({ sink: this.name, skipped: plan.skipped }, 'records of devices this sink does not handle were skipped');
+    if (plan.things.size > 0 && !this.connection?.connected) {
       throw new DeliveryError(`${this.name}: not connected to ${this.connection?.endpoint ?? 'the broker (not started)'}`, 'retry');
     }
-    const { updates, problems, skipped } = groupReported(records, this.map);
-    if (skipped > 0) this.logger.debug({ sink: this.name, skipped }, 'records of devices this sink does not handle were skipped');
-    const failures = problems.map((problem) => new DeliveryError(problem, 'reject'));
-    await Promise.all(
-      [...updates].map(async ([thing, state]) => {
-        try {
-          await this.report(thing, state);
-        } catch (err) {
-          failures.push(err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, 'retry', { cause: err }));
-        }
-      }),
+    const shortfalls = await Promise.all(
+      [...plan.things].map(([thing, entries]) => sendMerged(entries, (prefix) => this.report(thing, mergeReported(this.map.perDevice, prefix)))),
     );
-    if (failures.length > 0) throw this.combine(failures);
+    const refused = plan.refused && { index: plan.refused.index, error: new DeliveryError(plan.refused.reason, 'reject') };
+    const first = firstShortfall([...shortfalls, refused]);
+    if (first) {
+      throw new DeliveryError(`${this.name}: ${first.error.message}`, first.error.disposition, { cause: first.error, delivered: first.index });
+    }
   }
 
   private async report(thing: string, reported: Json): Promise<void> {
@@ -359,15 +378,6 @@ export class AwsShadowSink implements Sink {
       message += `: the shadow would hold more than ${SHADOW_STATE_LIMIT_BYTES} bytes of desired + reported state (this update: ${bytes} bytes)`;
     }
     return new DeliveryError(message, dispositionOf(reply.code));
-  }
-
-  /** Retry wins over reject: a later attempt may pass, and then only what is truly refused gets dropped. */
-  private combine(failures: DeliveryError[]): DeliveryError {
-    const retry = failures.filter((f) => f.disposition === 'retry');
-    const chosen = retry.length > 0 ? retry : failures;
-    return new DeliveryError(`${this.name}: ${chosen.map((f) => f.message).join('; ')}`, retry.length > 0 ? 'retry' : 'reject', {
-      cause: chosen[0],
-    });
   }
 
   private topicBase(thing: string): string {

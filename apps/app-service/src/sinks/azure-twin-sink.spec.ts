@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, ISubscriptionGrant, ISubscriptionMap, MqttClient } from 'mqtt';
 import { verifySasToken } from '../../../../test/app-service/support/azure-hub-emulator';
 import { AzureTwinSink, AzureTwinSinkOptions, fromTwinKey, twinKey } from './azure-twin-sink';
 import { DeliveryError, OutboxRecord, SinkLogger } from './sink';
@@ -11,19 +11,42 @@ const DEVICE_CS = `HostName=${HOST};DeviceId=gw;SharedAccessKey=${KEY}`;
 const POLICY_CS = `HostName=${HOST};SharedAccessKeyName=device;SharedAccessKey=${KEY}`;
 const silent: SinkLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** How the fake hub answers SUBSCRIBEs, in turn: the granted QoS (0x80 = refused), or `silent` for no SUBACK; then 0. */
+interface HubScript {
+  subacks: Array<number | 'silent'>;
+}
+
 /** Just enough of an IoT Hub connection: connects on the next turn, answers twin GET and reported PATCH. */
 class FakeHubClient extends EventEmitter {
   ended = false;
+  reconnects = 0;
+  readonly outgoing = {};
   constructor(
     readonly url: string,
     readonly options: IClientOptions,
     reachable: boolean,
+    private readonly script: HubScript,
   ) {
     super();
     if (reachable) setImmediate(() => this.emit('connect'));
   }
-  async subscribeAsync(): Promise<unknown[]> {
-    return [];
+  subscribeAsync(map: ISubscriptionMap): Promise<ISubscriptionGrant[]> {
+    const answer = this.script.subacks.shift() ?? 0;
+    if (answer === 'silent') return new Promise(() => undefined);
+    return Promise.resolve(Object.keys(map).map((topic) => ({ topic, qos: answer as 0 })));
+  }
+  end(_force: boolean, done?: () => void): this {
+    this.ended = true;
+    this.emit('close');
+    done?.();
+    return this;
+  }
+  reconnect(): this {
+    this.reconnects++;
+    this.ended = false;
+    this.emit('reconnect');
+    setImmediate(() => this.emit('connect'));
+    return this;
   }
   publish(topic: string, _payload: unknown, _options: unknown, done?: (err?: Error) => void): this {
     done?.();
@@ -47,11 +70,12 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 function setup(connectionString: string, extra: Record<string, unknown> = {}, reachable = true, options: AzureTwinSinkOptions = {}) {
   let clock = Date.UTC(2030, 0, 1);
   const clients: FakeHubClient[] = [];
+  const script: HubScript = { subacks: [] };
   const config = AzureTwinSinkSchema.parse({ name: 'azure', type: 'azure-twin', connectionString, url: 'mqtt://hub.invalid', ...extra });
   const sink = new AzureTwinSink(config, {
     now: () => clock,
     connect: (url, options) => {
-      const client = new FakeHubClient(url, options, reachable);
+      const client = new FakeHubClient(url, options, reachable, script);
       clients.push(client);
       return client as unknown as MqttClient;
     },
@@ -59,7 +83,7 @@ function setup(connectionString: string, extra: Record<string, unknown> = {}, re
     ...options,
   });
   const token = (client: FakeHubClient, resource = `${HOST}/devices/gw`) => verifySasToken(String(client.options.password), KEY, resource, clock);
-  return { sink, clients, token, advance: (ms: number) => (clock += ms), now: () => clock };
+  return { sink, clients, script, token, advance: (ms: number) => (clock += ms), now: () => clock };
 }
 
 function reported(key: string, state: object, id = 1): OutboxRecord {
@@ -76,9 +100,49 @@ describe('AzureTwinSink', () => {
     expect(fromTwinKey('%2e')).toBe('.');
   });
 
-  it('refuses a hub policy whose twin id does not depend on the device, and a token lifetime under 1 s', () => {
+  it('refuses a hub policy whose twin id does not depend on the device, a token lifetime under 1 s, and a url that is no MQTT', () => {
     expect(() => setup(POLICY_CS, { deviceId: 'gateway' })).toThrow(/deviceId "gateway" must contain \{device\}/);
     expect(() => setup(DEVICE_CS, { tokenTtl: '500ms' })).toThrow(/tokenTtl must be at least 1s/);
+    expect(() => setup(DEVICE_CS, { url: 'https://hub.invalid' })).toThrow(/url must start with mqtts:\/\/ or wss:\/\//);
+  });
+
+  it('warns once, at start, that a url without TLS sends the SAS token in clear text', async () => {
+    for (const [url, expected] of [['mqtt://hub.invalid', 1], ['mqtts://hub.invalid', 0]] as const) {
+      const warnings: string[] = [];
+      const { sink } = setup(POLICY_CS, { deviceId: 'gw-{device}', url });
+      await sink.start({ logger: { ...silent, warn: (_obj, msg) => void warnings.push(msg ?? '') } });
+      // Two devices, two connections: still one warning.
+      await sink.deliver([reported('a', { t: 1 }, 1), reported('b', { t: 1 }, 2)], { batched: false, gzip: false });
+      expect(warnings.filter((m) => m.includes('SAS token goes over the network in clear text'))).toHaveLength(expected);
+      await sink.stop();
+    }
+  });
+
+  it('starts over when the hub refuses the twin subscriptions or does not answer them', async () => {
+    const { sink, clients, script, token } = setup(DEVICE_CS, {}, true, { requestTimeoutMs: 500, reconnectPeriodMs: 100 });
+    script.subacks.push(0x80, 'silent');
+    await sink.start({ logger: silent });
+    await tick();
+    await tick();
+    // Refused: no reply would ever arrive, so the connection must not count as up.
+    expect(sink.connected).toBe(false);
+    expect(clients[0].ended).toBe(true);
+
+    await jest.advanceTimersByTimeAsync(100);
+    await tick();
+    expect(clients[0].reconnects).toBe(1);
+    expect(sink.connected).toBe(false);
+    // No SUBACK within the request timeout: the same again.
+    await jest.advanceTimersByTimeAsync(500);
+    expect(clients[0].ended).toBe(true);
+    await jest.advanceTimersByTimeAsync(100);
+    await tick();
+    await tick();
+    expect(clients[0].reconnects).toBe(2);
+    expect(sink.connected).toBe(true);
+    expect(token(clients[0])).toMatchObject({ ok: true });
+    await sink.deliver([reported('pump', { t: 1 })], { batched: false, gzip: false });
+    await sink.stop();
   });
 
   it('renews the token before it expires by reconnecting with a fresh one', async () => {

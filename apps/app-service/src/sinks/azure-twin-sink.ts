@@ -21,15 +21,19 @@
  * Property names may not contain `.`, `$` or spaces in a twin, so device and
  * resource names are %-escaped there (`%2E`, `%24`, `%20`, `%25`) and
  * unescaped on the way back.
+ *
+ * The MQTT password is the SAS token: a `url` override without TLS (mqtt://,
+ * ws://) sends it in clear text, which start() logs as a warning.
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
 import { parseDuration } from '@gw/contracts';
 import { createSasToken, deviceResourceUri, HubCredentials, mqttUserName, parseConnectionString } from './azure-sas';
+import { asDeliveryError, firstShortfall, sendMerged, Shortfall } from './twin-delivery';
+import { abandonInFlight, publishOnce, subscribeGranted } from './mqtt-connection';
 import { DeliveryError, DeliveryOptions, DesiredOutcome, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
 import type { AzureTwinSinkConfig } from './sink-config';
-import { withTimeout } from './mqtt-connection';
 import { tlsOptions, warnIfInsecure } from './tls';
 
 export interface AzureTwinSinkOptions {
@@ -57,10 +61,19 @@ interface TwinReply {
   status: number;
   body: Buffer;
 }
+/** A record of a page on its way to a twin: its position in the page, and its state when it is reported state. */
+interface Planned {
+  index: number;
+  record: OutboxRecord;
+  conn: TwinConnection;
+  state?: Json;
+}
 
 const DEFAULT_TTL_MS = 3_600_000;
 /** IoT Hub refuses device-to-cloud messages over 256 KB. */
 const MAX_MESSAGE_BYTES = 256 * 1024;
+/** More than gzip can add to incompressible input of that size: a batch within MAX_MESSAGE_BYTES minus this stays within it gzipped. */
+const GZIP_MARGIN_BYTES = 1024;
 const REPORTED = '$iothub/twin/PATCH/properties/reported/';
 const GET = '$iothub/twin/GET/';
 const SUBSCRIPTIONS = ['$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#', '$iothub/methods/POST/#'];
@@ -72,6 +85,7 @@ class TwinConnection {
   tokenIssuedAt = 0;
   renewTimer?: NodeJS.Timeout;
   syncTimer?: NodeJS.Timeout;
+  retryTimer?: NodeJS.Timeout;
   lastUsed = 0;
   lastError = '';
   readonly waiters = new Set<() => void>();
@@ -128,6 +142,7 @@ export class AzureTwinSink implements Sink {
   private single?: TwinConnection;
   private readonly perDevice = new Map<string, TwinConnection>();
   private everConnected = false;
+  private readonly plainText: boolean;
 
   constructor(
     private readonly config: AzureTwinSinkConfig,
@@ -139,6 +154,11 @@ export class AzureTwinSink implements Sink {
       throw new Error(`sink ${config.name}: deviceId "${config.deviceId}" must contain {device}: a hub policy connects each gateway device as its own twin`);
     }
     this.url = config.url ?? `mqtts://${this.credentials.gatewayHostName ?? this.credentials.hostName}:8883`;
+    const protocol = URL.canParse(this.url) ? new URL(this.url).protocol : '';
+    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(protocol)) {
+      throw new Error(`sink ${config.name}: url must start with mqtts:// or wss:// (mqtt:// and ws:// for a local test hub)`);
+    }
+    this.plainText = protocol === 'mqtt:' || protocol === 'ws:';
     this.tls = tlsOptions(config.tls);
     this.ttlMs = config.tokenTtl === undefined ? DEFAULT_TTL_MS : typeof config.tokenTtl === 'number' ? config.tokenTtl : parseDuration(config.tokenTtl);
     if (!(this.ttlMs >= 1000)) throw new Error(`sink ${config.name}: tokenTtl must be at least 1s`);
@@ -160,49 +180,68 @@ export class AzureTwinSink implements Sink {
   async start(context: SinkContext): Promise<void> {
     this.context = context;
     warnIfInsecure(this.config.tls, this.name, context.logger);
+    if (this.plainText) {
+      const { protocol, host } = new URL(this.url);
+      context.logger.warn({ sink: this.name, url: `${protocol}//${host}` }, 'azure-twin url without TLS: the SAS token goes over the network in clear text (use only for a local test hub)');
+    }
     if (this.credentials.deviceId) {
       this.single = new TwinConnection(this.credentials.deviceId);
       this.open(this.single);
     }
   }
 
+  /**
+   * Reported state merges per twin (latest value per resource); telemetry goes
+   * as messages. A refused record must cost only itself: on `reject` the
+   * outbox drops just the record after the `delivered` ones and sends the
+   * rest again (sink.ts). So:
+   * - the page is planned up to its first record that can never be delivered
+   *   (no device with a hub policy, reported state that is no JSON object of
+   *   a device, telemetry over 256 KB), before anything is sent; the call then
+   *   fails with `reject` at that record;
+   * - reported patches go first; one the hub refuses (400/413) is narrowed
+   *   down to the record that makes it refused (sendMerged);
+   * - telemetry goes last, only for records before the first failure, so a
+   *   refusal never makes the outbox send telemetry twice.
+   * Records of devices outside `devices` are not for this sink: delivered by
+   * sending nothing.
+   */
   async deliver(records: OutboxRecord[], options: DeliveryOptions): Promise<void> {
     if (!this.context) throw new DeliveryError(`sink ${this.name} is not started`, 'retry');
     const started = this.now();
-    const telemetry = new Map<TwinConnection, OutboxRecord[]>();
-    // Latest value per resource per device: a twin holds state, not history.
-    const reported = new Map<TwinConnection, Map<string, Json>>();
-    for (const record of records) {
+    const planned: Planned[] = [];
+    let refused: Shortfall | undefined;
+    for (const [index, record] of records.entries()) {
       if (record.key && this.devices && !this.devices.test(record.key)) continue;
-      const conn = this.connectionFor(record.key, started);
-      if (!conn) {
-        this.context.logger.warn({ sink: this.name, record: record.id }, 'record skipped: with a hub policy each record needs a device (its key is empty)');
-        continue;
+      const state = record.kind === 'reported' ? parseObject(record.body) : undefined;
+      const problem = this.problemOf(record, state, options);
+      if (problem) {
+        refused = { index, error: new DeliveryError(`sink ${this.name}: record ${record.id}: ${problem}`, 'reject') };
+        break;
       }
-      if (record.kind === 'telemetry') {
-        push(telemetry, conn, record);
-        continue;
-      }
-      const state = parseObject(record.body);
-      if (!state || !record.key) {
-        this.context.logger.warn({ sink: this.name, record: record.id }, 'record skipped: reported state must be a JSON object of a device');
-        continue;
-      }
-      let devices = reported.get(conn);
-      if (!devices) reported.set(conn, (devices = new Map()));
-      devices.set(record.key, { ...devices.get(record.key), ...state });
+      planned.push({ index, record, conn: this.connectionFor(record.key, started)!, state });
     }
-    const sends = [
-      ...[...telemetry].map(([conn, list]) => this.sendTelemetry(conn, list, options)),
-      ...[...reported].map(([conn, state]) => this.sendReported(conn, state)),
-    ];
-    const failures = (await Promise.allSettled(sends)).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-    if (failures.length === 0) return;
-    // Anything worth retrying keeps the whole page (twin patches are idempotent,
-    // telemetry is at-least-once); only when every failure is final is it dropped.
-    const retry = failures.find((f) => !(f instanceof DeliveryError) || f.disposition === 'retry');
-    const first = retry ?? failures[0];
-    throw first instanceof DeliveryError ? first : new DeliveryError(`sink ${this.name}: ${String(first)}`, 'retry', { cause: first });
+    const reported = firstShortfall(
+      await Promise.all(
+        [...byConnection(planned.filter((p) => p.state))].map(([conn, entries]) => sendMerged(entries, (prefix) => this.sendReported(conn, prefix))),
+      ),
+    );
+    const end = Math.min(refused?.index ?? Infinity, reported?.index ?? Infinity);
+    const telemetry = planned.filter((p) => !p.state && p.index < end);
+    const sent = firstShortfall(await Promise.all([...byConnection(telemetry)].map(([conn, entries]) => this.sendTelemetry(conn, entries, options))));
+    const first = firstShortfall([refused, reported, sent]);
+    if (first) throw new DeliveryError(first.error.message, first.error.disposition, { cause: first.error, delivered: first.index });
+  }
+
+  /** Why IoT Hub could never take this record, if so. */
+  private problemOf(record: OutboxRecord, state: Json | undefined, options: DeliveryOptions): string | undefined {
+    if (!this.single && !record.key) return 'with a hub policy each record needs a device (its key is empty)';
+    if (record.kind === 'reported') return state && record.key ? undefined : 'reported state must be a JSON object of a device';
+    // A record too big to share a batch goes alone (jsonArrays): this is its message.
+    const alone = options.batched ? Buffer.concat([Buffer.from('['), record.body, Buffer.from(']')]) : record.body;
+    if (alone.length <= batchLimit(options)) return undefined;
+    const bytes = options.gzip ? gzipSync(alone).length : alone.length;
+    return bytes > MAX_MESSAGE_BYTES ? `its telemetry message would be ${bytes} bytes, more than the 256 KB IoT Hub accepts` : undefined;
   }
 
   async stop(): Promise<void> {
@@ -268,7 +307,11 @@ export class AzureTwinSink implements Sink {
       client.options.password = this.token(conn);
     });
     client.on('connect', () => void this.onConnect(conn, client));
-    client.on('close', () => this.onDown(conn, client));
+    client.on('close', () => {
+      // Telemetry the hub has not acknowledged is sent again by the outbox, not by mqtt.js after a reconnect.
+      abandonInFlight(client);
+      this.onDown(conn, client);
+    });
     client.on('error', (err) => {
       if (err.message === conn.lastError) return;
       conn.lastError = err.message;
@@ -279,9 +322,13 @@ export class AzureTwinSink implements Sink {
 
   private async onConnect(conn: TwinConnection, client: MqttClient): Promise<void> {
     try {
-      await client.subscribeAsync(Object.fromEntries(SUBSCRIPTIONS.map((t) => [t, { qos: 0 as const }])));
+      const subscriptions = Object.fromEntries(SUBSCRIPTIONS.map((t) => [t, { qos: 0 as const }]));
+      await subscribeGranted(client, subscriptions, this.requestTimeoutMs, `azure twin ${conn.twinId}: subscribe`);
     } catch (err) {
-      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, err: (err as Error).message }, 'azure twin subscriptions failed');
+      if (client !== conn.client) return;
+      // Without them no reply, desired patch or method call would ever arrive: start over.
+      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, err: (err as Error).message }, 'azure twin subscriptions failed; reconnecting');
+      this.recycle(conn, client);
       return;
     }
     if (client !== conn.client) return;
@@ -296,6 +343,16 @@ export class AzureTwinSink implements Sink {
     const renewAfter = this.ttlMs - Math.min(this.ttlMs / 5, 300_000) - (this.now() - conn.tokenIssuedAt);
     conn.renewTimer = setTimeout(() => void this.renew(conn), Math.max(renewAfter, 0));
     this.scheduleSync(conn, 0);
+  }
+
+  /** Ends a connection that is up but unusable and tries again after the reconnect period (with a fresh token). */
+  private recycle(conn: TwinConnection, client: MqttClient): void {
+    client.end(true, () => {
+      if (conn.closed || client !== conn.client) return;
+      conn.retryTimer = setTimeout(() => {
+        if (!conn.closed && client === conn.client) client.reconnect();
+      }, this.reconnectPeriodMs);
+    });
   }
 
   private onDown(conn: TwinConnection, client: MqttClient): void {
@@ -326,6 +383,7 @@ export class AzureTwinSink implements Sink {
     conn.ready = false;
     clearTimeout(conn.renewTimer);
     clearTimeout(conn.syncTimer);
+    clearTimeout(conn.retryTimer);
     this.failPending(conn, reason);
     for (const wake of conn.waiters) wake();
     const client = conn.client;
@@ -423,35 +481,38 @@ export class AzureTwinSink implements Sink {
 
   // ---- outgoing ----------------------------------------------------------
 
-  private async sendTelemetry(conn: TwinConnection, records: OutboxRecord[], options: DeliveryOptions): Promise<void> {
-    const client = await this.whenReady(conn);
+  /** Publishes in order; the shortfall names the first record whose message was not acknowledged. */
+  private async sendTelemetry(conn: TwinConnection, entries: Planned[], options: DeliveryOptions): Promise<Shortfall | undefined> {
+    let client: MqttClient;
+    try {
+      client = await this.whenReady(conn);
+    } catch (err) {
+      return { index: entries[0].index, error: asDeliveryError(err) };
+    }
     // IoT Hub reads $.ce as the charset of a JSON body it may route on; a
     // gzipped body cannot be routed on anyway, so $.ce says `gzip` for the consumer.
     const base = `devices/${conn.twinId}/messages/events/$.ct=${encodeURIComponent('application/json')}&$.ce=${options.gzip ? 'gzip' : 'utf-8'}`;
     const messages = options.batched
-      ? jsonArrays(records).map((body) => ({ body, topic: base }))
-      : records.map((r) => ({ body: r.body, topic: r.key && this.single ? `${base}&device=${encodeURIComponent(r.key)}` : base }));
-    const publishes: Promise<unknown>[] = [];
-    for (const message of messages) {
-      const payload = options.gzip ? gzipSync(message.body) : message.body;
-      if (payload.length > MAX_MESSAGE_BYTES) {
-        this.context?.logger.error({ sink: this.name, twin: conn.twinId, bytes: payload.length }, 'telemetry message skipped: larger than the 256 KB IoT Hub accepts');
-        continue;
-      }
-      const puback = client.publishAsync(message.topic, payload, { qos: 1 });
-      const acked = withTimeout(puback, this.requestTimeoutMs, `azure twin ${conn.twinId}: telemetry`).catch((err: Error) => {
-        throw err instanceof DeliveryError ? err : new DeliveryError(err.message, 'retry', { cause: err });
-      });
-      publishes.push(this.track(conn, acked));
-    }
-    try {
-      await Promise.all(publishes);
-    } catch (err) {
-      throw err instanceof DeliveryError ? err : new DeliveryError(`azure twin ${conn.twinId}: telemetry: ${(err as Error).message}`, 'retry', { cause: err });
-    }
+      ? jsonArrays(entries, batchLimit(options)).map(({ body, first }) => ({ body, topic: base, first }))
+      : entries.map(({ record, index }) => ({
+          body: record.body,
+          topic: record.key && this.single ? `${base}&device=${encodeURIComponent(record.key)}` : base,
+          first: index,
+        }));
+    const results = await Promise.allSettled(
+      messages.map(({ body, topic }) =>
+        this.track(conn, publishOnce(client, topic, options.gzip ? gzipSync(body) : body, { qos: 1 }, this.requestTimeoutMs, `azure twin ${conn.twinId}: telemetry`)),
+      ),
+    );
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed < 0) return undefined;
+    return { index: messages[failed].first, error: asDeliveryError((results[failed] as PromiseRejectedResult).reason) };
   }
 
-  private async sendReported(conn: TwinConnection, state: Map<string, Json>): Promise<void> {
+  private async sendReported(conn: TwinConnection, entries: Planned[]): Promise<void> {
+    // Latest value per resource per device: a twin holds state, not history.
+    const state = new Map<string, Json>();
+    for (const { record, state: values } of entries) state.set(record.key, { ...state.get(record.key), ...values });
     const patch: Json = {};
     for (const [device, values] of state) {
       const properties: Json = {};
@@ -588,10 +649,19 @@ export class AzureTwinSink implements Sink {
   }
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
+function byConnection(entries: Planned[]): Map<TwinConnection, Planned[]> {
+  const groups = new Map<TwinConnection, Planned[]>();
+  for (const entry of entries) {
+    const list = groups.get(entry.conn);
+    if (list) list.push(entry);
+    else groups.set(entry.conn, [entry]);
+  }
+  return groups;
+}
+
+/** Most bytes of a batch before gzip: within the hub's limit once gzipped, too. */
+function batchLimit(options: DeliveryOptions): number {
+  return options.gzip ? MAX_MESSAGE_BYTES - GZIP_MARGIN_BYTES : MAX_MESSAGE_BYTES;
 }
 
 function splitOnce(text: string, separator: string): [string, string?] {
@@ -620,26 +690,25 @@ export function fromTwinKey(key: string): string {
   return key.replace(/%(25|2E|24|20)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-/** Records as JSON arrays, each within the IoT Hub message size. */
-function jsonArrays(records: OutboxRecord[]): Buffer[] {
-  const arrays: Buffer[] = [];
-  let parts: Buffer[] = [];
+/** Records as JSON arrays of at most `limit` bytes (a bigger record goes alone), each with the page position of its first record. */
+function jsonArrays(entries: Planned[], limit: number): Array<{ body: Buffer; first: number }> {
+  const arrays: Array<{ body: Buffer; first: number }> = [];
+  let parts: Planned[] = [];
   let size = 2;
   const flush = () => {
     if (parts.length === 0) return;
     const body: Buffer[] = [Buffer.from('[')];
-    parts.forEach((part, i) => body.push(...(i ? [Buffer.from(','), part] : [part])));
+    parts.forEach(({ record }, i) => body.push(...(i ? [Buffer.from(','), record.body] : [record.body])));
     body.push(Buffer.from(']'));
-    arrays.push(Buffer.concat(body));
+    arrays.push({ body: Buffer.concat(body), first: parts[0].index });
     parts = [];
     size = 2;
   };
-  for (const { body } of records) {
-    if (parts.length && size + body.length + 1 > MAX_MESSAGE_BYTES) flush();
-    parts.push(body);
-    size += body.length + 1;
+  for (const entry of entries) {
+    if (parts.length && size + entry.record.body.length + 1 > limit) flush();
+    parts.push(entry);
+    size += entry.record.body.length + 1;
   }
   flush();
   return arrays;
 }
-

@@ -4,8 +4,15 @@
  * resubscribed after every connect, and a `connected` flag that is true only
  * once those subscriptions are granted, so a caller never publishes a request
  * whose reply it could not receive.
+ *
+ * mqtt.js keeps every QoS 1/2 publish that has no PUBACK yet in its outgoing
+ * store and sends it again after a reconnect, clean session or not. Callers
+ * here retry through the outbox and resend state, so a publish that timed out
+ * or was in flight when the connection dropped is taken out of that store
+ * (and failed): replayed later, a stale shadow update could overwrite newer
+ * state, and telemetry would go out once more than the outbox sends it.
  */
-import mqtt, { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
+import mqtt, { IClientOptions, IClientPublishOptions, ISubscriptionMap, MqttClient, PacketCallback } from 'mqtt';
 import type { SinkLogger } from './sink';
 import type { TlsConfig } from './sink-config';
 import { tlsOptions, warnIfInsecure } from './tls';
@@ -110,6 +117,7 @@ export class MqttConnection {
 
     client.on('connect', () => void this.subscribeAll(client));
     client.on('close', () => {
+      abandonInFlight(client);
       if (!this.ready) return;
       this.ready = false;
       if (!this.stopped) logger.warn({ sink: name, endpoint: this.endpoint }, 'MQTT connection lost; reconnecting');
@@ -130,11 +138,11 @@ export class MqttConnection {
     await firstAttempt;
   }
 
-  /** Publishes; rejects when not connected or without PUBACK within the operation timeout. */
+  /** Publishes; rejects when not connected or without PUBACK within the operation timeout (and then never sends it again). */
   async publish(topic: string, payload: string | Buffer, options: IClientPublishOptions = { qos: 1 }): Promise<void> {
     const client = this.client;
     if (!client || !this.ready) throw new Error(`${this.options.name}: not connected to ${this.endpoint}`);
-    await withTimeout(client.publishAsync(topic, payload, options), this.operationTimeoutMs, `${this.options.name}: publish to ${topic}`);
+    await publishOnce(client, topic, payload, options, this.operationTimeoutMs, `${this.options.name}: publish to ${topic}`);
   }
 
   async stop(): Promise<void> {
@@ -165,17 +173,15 @@ export class MqttConnection {
     try {
       if (filters.length > 0) {
         const map = Object.fromEntries(filters.map((f) => [f, { qos: subscriptions[f] }]));
-        const granted = await withTimeout(client.subscribeAsync(map), this.operationTimeoutMs, `${name}: subscribe`);
-        const refused = granted.filter((g) => g.qos >= 0x80).map((g) => g.topic);
-        if (refused.length > 0) {
-          // Usually a cloud policy that does not allow these filters; retrying will not help until it changes.
-          logger.error({ sink: name, endpoint: this.endpoint, refused }, 'MQTT broker refused subscriptions; check the policy for this client');
-          this.recycle(client);
-          return;
-        }
+        await subscribeGranted(client, map, this.operationTimeoutMs, `${name}: subscribe`);
       }
     } catch (err) {
-      logger.warn({ sink: name, endpoint: this.endpoint, error: (err as Error).message }, 'MQTT subscribe failed; reconnecting');
+      if (err instanceof RefusedSubscriptions) {
+        // Usually a cloud policy that does not allow these filters; retrying will not help until it changes.
+        logger.error({ sink: name, endpoint: this.endpoint, refused: err.filters }, 'MQTT broker refused subscriptions; check the policy for this client');
+      } else {
+        logger.warn({ sink: name, endpoint: this.endpoint, error: (err as Error).message }, 'MQTT subscribe failed; reconnecting');
+      }
       this.recycle(client);
       return;
     }
@@ -223,6 +229,57 @@ function urlProtocol(options: MqttConnectionOptions): string {
     throw new Error(`sink ${options.name}: MQTT url must start with mqtt://, mqtts://, ws:// or wss:// (got ${protocol}//)`);
   }
   return protocol;
+}
+
+/** The broker answered a SUBSCRIBE with failure (0x80) for some filters. */
+export class RefusedSubscriptions extends Error {
+  constructor(readonly filters: string[]) {
+    super(`subscriptions refused: ${filters.join(', ')}`);
+    this.name = 'RefusedSubscriptions';
+  }
+}
+
+/** Subscribes and waits for the SUBACK (at most `timeoutMs`); throws RefusedSubscriptions for filters the broker refused. */
+export async function subscribeGranted(client: MqttClient, subscriptions: ISubscriptionMap, timeoutMs: number, what: string): Promise<void> {
+  const granted = await withTimeout(client.subscribeAsync(subscriptions), timeoutMs, what);
+  const refused = granted.filter((g) => g.qos >= 0x80).map((g) => g.topic);
+  if (refused.length > 0) throw new RefusedSubscriptions(refused);
+}
+
+/**
+ * Publishes and waits for the PUBACK (QoS 1/2) or the write (QoS 0), at most
+ * `timeoutMs`; a publish that fails or times out is taken out of mqtt.js's
+ * store, so no reconnect sends it later.
+ */
+export async function publishOnce(
+  client: MqttClient,
+  topic: string,
+  payload: string | Buffer,
+  options: IClientPublishOptions,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  let callback!: PacketCallback;
+  const done = new Promise<void>((resolve, reject) => {
+    callback = (err) => (err ? reject(err) : resolve());
+    client.publish(topic, payload, options, callback);
+  });
+  try {
+    await withTimeout(done, timeoutMs, what);
+  } catch (err) {
+    // mqtt.js assigns the message id inside publish(): the entry is the one holding our callback.
+    for (const [id, entry] of Object.entries(client.outgoing)) {
+      if (entry.cb === callback) client.removeOutgoingMessage(Number(id));
+    }
+    throw err;
+  }
+}
+
+/** Fails the publishes still awaiting acknowledgement and keeps mqtt.js from resending them after a reconnect. */
+export function abandonInFlight(client: MqttClient): void {
+  for (const [id, entry] of Object.entries(client.outgoing)) {
+    if (entry.cmd === 'publish' || entry.cmd === 'pubrel') client.removeOutgoingMessage(Number(id));
+  }
 }
 
 export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
