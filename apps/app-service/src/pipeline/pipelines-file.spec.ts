@@ -16,6 +16,11 @@ const FIXTURES = resolve(__dirname, '../../fixtures');
 /** Lines of YAML, so tests can say which line a problem is on. */
 const yaml = (...lines: string[]) => lines.join('\n') + '\n';
 
+/** PEM-shaped text (the sinks check for the BEGIN line when the service is built). */
+const pem = (body: string) => `-----BEGIN TEST-----\n${body}\n-----END TEST-----\n`;
+const CA_PEM = pem('CA FILE');
+const KEY_PEM = pem('KEY FILE');
+
 const MQTT_SINK = ['sinks:', '  - { name: out, type: mqtt, url: "mqtt://localhost:1883", topic: "t/{device}" }'];
 
 function failure(text: string, options: PipelinesFileOptions = {}): PipelinesFileError {
@@ -141,6 +146,27 @@ describe('parsePipelinesFile', () => {
       expect(issuesOf(text)).toEqual(['7: pipelines[0].sinks[1]: no sink named "cloud" (sinks: out)', '8: pipelines[0].sinks[2]: "out" is listed twice']);
     });
 
+    it('checks outbox bounds and what only the sink can judge at load, with their lines, all at once', () => {
+      const text = yaml(
+        'sinks:',
+        '  - { name: out, type: mqtt, url: "mqtt://localhost:1883", topic: "a/#/b" }',
+        '  - name: cloud',
+        '    type: http',
+        '    url: http://localhost:8080/in',
+        '    outbox: { maxAge: 7days }',
+        '  - { name: hub, type: azure-twin, connectionString: "HostName=h.azure-devices.net;DeviceId=d" }',
+        'pipelines:',
+        '  - { name: p, sinks: [out, cloud] }',
+        '  - { name: s, transform: twin, sinks: [hub] }',
+      );
+      const issues = issuesOf(text);
+      expect(issues).toEqual([
+        expect.stringMatching(/^2: sinks\[0\]: .*#/),
+        expect.stringMatching(/^6: sinks\[1\]\.outbox\.maxAge: .*7days/),
+        expect.stringMatching(/^7: sinks\[2\]: .*SharedAccessKey/),
+      ]);
+    });
+
     it('does not call a sink with its own problems missing', () => {
       const text = yaml('sinks:', '  - { name: out, type: mqtt, url: "mqtt://a" }', 'pipelines:', '  - { name: p, sinks: [out] }');
       expect(issuesOf(text)).toEqual(['2: sinks[0].topic: is required']);
@@ -216,7 +242,7 @@ describe('parsePipelinesFile', () => {
     });
 
     it('checks the regular expression of a twin sink`s devices', () => {
-      const text = yaml('sinks:', '  - { name: hub, type: azure-twin, connectionString: "HostName=h;DeviceId=d;SharedAccessKey=k", devices: "[" }');
+      const text = yaml('sinks:', '  - { name: hub, type: azure-twin, connectionString: "HostName=h;DeviceId=d;SharedAccessKey=a2V5", devices: "[" }');
       expect(issuesOf(text)).toEqual(['2: sinks[0].devices: not a valid regular expression: Unterminated character class']);
     });
 
@@ -330,7 +356,7 @@ describe('parsePipelinesFile', () => {
         '    url: "https://user:pw@ingest.example.com/x"',
         '    headers: { Authorization: "Bearer abc", X-Api-Key: "${env:KEY}", X-Plant: "${env:PLANT}" }',
         '  - { name: m, type: mqtt, url: "mqtt://localhost", topic: t, password: literal }',
-        '  - { name: hub, type: azure-twin, connectionString: "HostName=h;DeviceId=d;SharedAccessKey=k" }',
+        '  - { name: hub, type: azure-twin, connectionString: "HostName=h;DeviceId=d;SharedAccessKey=a2V5" }',
       );
       const file = parsePipelinesFile(text, 'p.yaml', { env: { KEY: SECRET, PLANT: 'plant1' } });
       expect(secretFieldPaths(file).sort()).toEqual(
@@ -357,15 +383,15 @@ describe('parsePipelinesFile', () => {
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
     it('reads ca/cert/key given as paths (relative ones from the file`s folder) and keeps inline PEM', () => {
-      writeFileSync(join(dir, 'ca.pem'), 'CA FILE');
-      writeFileSync(join(dir, 'client.key'), 'KEY FILE');
+      writeFileSync(join(dir, 'ca.pem'), CA_PEM);
+      writeFileSync(join(dir, 'client.key'), KEY_PEM);
       const inline = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
       writeFileSync(
         join(dir, 'pipelines.yaml'),
         yaml('sinks:', '  - name: m', '    type: mqtt', '    url: mqtts://localhost:8883', '    topic: t', '    tls:', '      ca: ca.pem', `      key: ${join(dir, 'client.key')}`, `      cert: ${JSON.stringify(inline)}`),
       );
       const file = loadPipelinesFile(join(dir, 'pipelines.yaml'), { env: {} });
-      expect(file.sinks[0].tls).toEqual({ ca: 'CA FILE', key: 'KEY FILE', cert: inline, rejectUnauthorized: true });
+      expect(file.sinks[0].tls).toEqual({ ca: CA_PEM, key: KEY_PEM, cert: inline, rejectUnauthorized: true });
       expect(JSON.stringify(redactPipelinesFile(file))).not.toContain('KEY FILE');
     });
 
@@ -401,12 +427,12 @@ describe('parsePipelinesFile', () => {
     it('loads a file using every sink type, secrets from env and from a file next to it', () => {
       const dir = mkdtempSync(join(tmpdir(), 'pipelines-certs-'));
       try {
-        for (const name of ['ca.pem', 'gateway.crt', 'gateway.key']) writeFileSync(join(dir, name), `contents of ${name}`);
+        for (const name of ['ca.pem', 'gateway.crt', 'gateway.key']) writeFileSync(join(dir, name), pem(`contents of ${name}`));
         const env = { CLOUD_TOKEN: 'tok', TLS_DIR: dir, AZURE_CONNECTION_STRING: 'HostName=hub.azure-devices.net;DeviceId=gw;SharedAccessKey=c2Vj' };
         const file = loadPipelinesFile(join(FIXTURES, 'pipelines.all-sinks.yaml'), { env });
         expect(file.sinks.map((s) => s.type)).toEqual(['http', 'mqtt', 'aws-shadow', 'azure-twin']);
-        expect(file.sinks[1]).toMatchObject({ password: 'broker-pass-123', tls: { ca: 'contents of ca.pem' } });
-        expect(file.sinks[2].tls).toMatchObject({ key: 'contents of gateway.key' });
+        expect(file.sinks[1]).toMatchObject({ password: 'broker-pass-123', tls: { ca: pem('contents of ca.pem') } });
+        expect(file.sinks[2].tls).toMatchObject({ key: pem('contents of gateway.key') });
         expect(file.pipelines[0]).toMatchObject({ transform: 'flat', gzip: true, batch: { count: 500, intervalMs: 2000 } });
         expect(JSON.stringify(redactPipelinesFile(file))).not.toMatch(/broker-pass-123|c2Vj|contents of gateway.key|"Bearer tok"/);
       } finally {

@@ -7,6 +7,8 @@
  * given as paths are read here. Relative paths are read from the pipelines
  * file's folder.
  */
+import { resolveOutboxOptions } from '../outbox/outbox-options';
+import { createSink } from '../sinks/create-sink';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z, ZodError } from 'zod';
@@ -197,6 +199,7 @@ function readSinks(raw: unknown[], baseDir: string, problems: Problem[]): Array<
       return undefined;
     }
     const sink = parsed.data;
+    const problemsBefore = problems.length;
     const first = seen.get(sink.name);
     if (first !== undefined) problems.push({ path: [...at, 'name'], message: `"${sink.name}" is already the name of sinks[${first}]` });
     else seen.set(sink.name, i);
@@ -211,8 +214,33 @@ function readSinks(raw: unknown[], baseDir: string, problems: Problem[]): Array<
       if (problem) problems.push({ path: [...at, 'devices'], message: problem });
     }
     readTlsFiles(sink, at, baseDir, problems);
+    // Building the sink would only repeat what is already said about it.
+    if (problems.length === problemsBefore) checkAtBoot(sink, at, problems);
     return sink;
   });
+}
+
+/**
+ * What only the outbox and the sink itself can judge (durations and sizes,
+ * topic templates, a connection string's parts) is tried here, so a mistake
+ * stops the boot with its line, together with every other problem, instead
+ * of later, alone. Building a sink opens nothing; connections start later.
+ */
+function checkAtBoot(sink: SinkConfig, at: PathSegment[], problems: Problem[]): void {
+  try {
+    resolveOutboxOptions(sink.outbox);
+  } catch (err) {
+    // resolveOutboxOptions names the field: `outbox.maxAge: ...`.
+    const message = (err as Error).message;
+    const split = message.indexOf(': ');
+    const field = split > 0 ? message.slice(0, split) : 'outbox';
+    problems.push({ path: [...at, ...field.split('.')], message: split > 0 ? message.slice(split + 2) : message });
+  }
+  try {
+    void createSink(sink).stop().catch(() => undefined);
+  } catch (err) {
+    problems.push({ path: at, message: (err as Error).message });
+  }
 }
 
 function protocolOf(url: string): string {
