@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import { connect, createServer, Server, Socket } from 'node:net';
-import { OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from '../../apps/app-service/src/outbox';
 import { AwsShadowSink, AwsShadowSinkOptions } from '../../apps/app-service/src/sinks/aws-shadow-sink';
-import { DeliveryError, DesiredChange, DesiredHandler, DesiredOutcome, ExportRecord, OutboxRecord, Sink, SinkLogger } from '../../apps/app-service/src/sinks/sink';
+import { DeliveryError, DesiredChange, DesiredHandler, DesiredOutcome, OutboxRecord, SinkLogger } from '../../apps/app-service/src/sinks/sink';
 import type { AwsShadowSinkConfig } from '../../apps/app-service/src/sinks/sink-config';
 import { AwsShadowEmulator } from './support/aws-shadow-emulator';
+import { throughOutbox } from './support/through-outbox';
 
 const RUN = `gwtest-${randomBytes(4).toString('hex')}`;
 const DELIVERY = { batched: true, gzip: false };
@@ -34,49 +34,6 @@ const quietLogger: SinkLogger = { debug: () => {}, info: () => {}, warn: () => {
 
 function record(key: string, body: unknown, kind: 'reported' | 'telemetry' = 'reported'): OutboxRecord {
   return { id: nextId++, key, kind, body: Buffer.from(JSON.stringify(body)), createdAt: Date.now(), attempts: 0 };
-}
-
-/**
- * Hands `records` to `sink` through a real outbox route, as the app service
- * does (a RouteWorker over an in-memory OutboxStore), until every record is
- * delivered or dropped; returns the route's figures and the deliver() calls.
- */
-async function throughOutbox(sink: Sink, records: ExportRecord[]): Promise<{ stats: RouteStats; calls: number }> {
-  const store = new OutboxStore(':memory:', { logger: quietLogger });
-  let calls = 0;
-  let lastId = 0;
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const settled = (page: OutboxRecord[], left: number) => page.at(-1)!.id === lastId && left === 0 && finish();
-  const counting: Sink = {
-    name: sink.name,
-    maxBatch: sink.maxBatch,
-    get connected() {
-      return sink.connected;
-    },
-    start: (context) => sink.start(context),
-    stop: () => sink.stop(),
-    deliver: async (page, options) => {
-      calls++;
-      try {
-        await sink.deliver(page, options);
-        settled(page, 0);
-      } catch (err) {
-        const { delivered, disposition } = err as DeliveryError;
-        settled(page, page.length - delivered - (disposition === 'reject' ? 1 : 0));
-        throw err;
-      }
-    },
-  };
-  const bounds = { ...resolveOutboxOptions(), retryMinMs: 10, retryMaxMs: 50 };
-  const worker = new RouteWorker({ route: 'test', gzip: false, bounds }, { store, sink: counting, logger: quietLogger });
-  lastId = store.appendMany('test', records).at(-1)!;
-  worker.start();
-  await finished;
-  await worker.stop();
-  const stats = worker.stats();
-  store.close();
-  return { stats, calls };
 }
 
 /** A sink of its own per test: `tag` keeps the things of tests apart. */

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import mqtt, { IClientOptions } from 'mqtt';
-import { OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from '../../apps/app-service/src/outbox';
 import { AzureTwinSink, AzureTwinSinkOptions } from '../../apps/app-service/src/sinks/azure-twin-sink';
-import { DeliveryError, DeliveryOptions, DesiredChange, DesiredOutcome, ExportRecord, MethodCall, MethodResult, OutboxRecord, Sink } from '../../apps/app-service/src/sinks/sink';
+import { DeliveryError, DeliveryOptions, DesiredChange, DesiredOutcome, MethodCall, MethodResult, OutboxRecord } from '../../apps/app-service/src/sinks/sink';
 import { AzureTwinSinkSchema } from '../../apps/app-service/src/sinks/sink-config';
 import { BrokerProcess, startMosquitto } from '@gw/test-support/brokers';
 import { quietLogger } from '@gw/test-support/quiet-logger';
 import { AzureHubEmulator, verifySasToken } from './support/azure-hub-emulator';
+import { throughOutbox } from './support/through-outbox';
 
 jest.setTimeout(30_000);
 
@@ -20,49 +20,6 @@ const logger = quietLogger('azure-twin-test');
 let nextId = 1;
 function record(key: string, kind: OutboxRecord['kind'], body: unknown): OutboxRecord {
   return { id: nextId++, key, kind, body: Buffer.from(JSON.stringify(body)), createdAt: Date.now(), attempts: 0 };
-}
-
-/**
- * Hands `records` to `sink` through a real outbox route, as the app service
- * does (a RouteWorker over an in-memory OutboxStore), until every record is
- * delivered or dropped; returns the route's figures and the deliver() calls.
- */
-async function throughOutbox(sink: Sink, records: ExportRecord[], batch?: { count: number }): Promise<{ stats: RouteStats; calls: number }> {
-  const store = new OutboxStore(':memory:', { logger });
-  let calls = 0;
-  let lastId = 0;
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const settled = (page: OutboxRecord[], left: number) => page.at(-1)!.id === lastId && left === 0 && finish();
-  const counting: Sink = {
-    name: sink.name,
-    maxBatch: sink.maxBatch,
-    get connected() {
-      return sink.connected;
-    },
-    start: (context) => sink.start(context),
-    stop: () => sink.stop(),
-    deliver: async (page, options) => {
-      calls++;
-      try {
-        await sink.deliver(page, options);
-        settled(page, 0);
-      } catch (err) {
-        const { delivered, disposition } = err as DeliveryError;
-        settled(page, page.length - delivered - (disposition === 'reject' ? 1 : 0));
-        throw err;
-      }
-    },
-  };
-  const bounds = { ...resolveOutboxOptions(), retryMinMs: 10, retryMaxMs: 50 };
-  const worker = new RouteWorker({ route: 'test', batch, gzip: false, bounds }, { store, sink: counting, logger });
-  lastId = store.appendMany('test', records).at(-1)!;
-  worker.start();
-  await finished;
-  await worker.stop();
-  const stats = worker.stats();
-  store.close();
-  return { stats, calls };
 }
 
 /** A TCP hop in front of a broker that can swallow what the client sends (no PUBACK comes back) and drop its connections. */
