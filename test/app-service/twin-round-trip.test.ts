@@ -44,7 +44,7 @@ describe('cloud twin round trip through the gateway (AWS shadow emulator)', () =
         '    sinks: [shadow]',
       ].join('\n'),
     );
-    const config = testGatewayConfig(dir, { GW_DEVICE_MODBUS: 'false', GW_PIPELINES_FILE: pipelines });
+    const config = testGatewayConfig(dir, { GW_DEVICE_SERVICES: 'virtual', GW_PIPELINES_FILE: pipelines });
     gateway = await startGateway(config, quietLogger('gateway'));
   });
 

@@ -66,7 +66,7 @@ describe('EdgeX sample modbus profile and devices against pymodbus through the g
     writeFileSync(join(dir, 'devices/device-modbus/boiler.devices.yaml'), stringify({ deviceList: [local] }));
 
     const config = testGatewayConfig(dir, {
-      GW_DEVICE_VIRTUAL: 'false',
+      GW_DEVICE_SERVICES: 'modbus',
       GW_APP_SERVICE: 'false',
       GW_PROFILES_DIR: join(dir, 'profiles'),
       GW_DEVICES_DIR: join(dir, 'devices'),

@@ -29,7 +29,7 @@ describe('Modbus sample: energy meter simulator through the gateway', () => {
     writeFileSync(join(dir, 'devices/device-modbus/energy-meter.devices.yaml'), sample.replace('Port: 1502', `Port: ${simulator.port}`));
 
     const config = testGatewayConfig(dir, {
-      GW_DEVICE_VIRTUAL: 'false',
+      GW_DEVICE_SERVICES: 'modbus',
       GW_APP_SERVICE: 'false',
       GW_DEVICES_DIR: join(dir, 'devices'),
     });

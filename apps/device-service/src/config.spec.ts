@@ -1,6 +1,4 @@
-import { ErrorKind } from '@gw/contracts';
 import { loadDeviceServiceConfig } from './config';
-import { loadDriver } from './drivers';
 
 describe('device service configuration', () => {
   it('defaults to the virtual driver on 59900, talking to core-metadata on localhost', () => {
@@ -45,22 +43,22 @@ describe('device service configuration', () => {
     expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_ALLOWED_FAILS: '0' })).toThrow(/GW_DEVICE_SERVICE_ALLOWED_FAILS/);
   });
 
-  it('refuses an unknown driver with a configuration error', async () => {
-    await expect(loadDriver('canbus')).rejects.toMatchObject({ kind: ErrorKind.Config });
+  it('takes the service name and port of the chosen driver unless they are set', () => {
+    expect(loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'modbus' })).toMatchObject({ driver: 'modbus', serviceName: 'device-modbus', port: 59901 });
+    expect(loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'MODBUS', GW_DEVICE_SERVICE_PORT: '1502' })).toMatchObject({ driver: 'modbus', port: 1502 });
   });
 
-  it('reads Modbus driver settings, per service or shared', () => {
-    const config = loadDeviceServiceConfig({ GW_DEVICE_SERVICE_MODBUS_MAX_REGISTER_GAP: '0', GW_MODBUS_UNIT_BACKOFF: '2s' });
-    expect(config).toMatchObject({ modbusMaxRegisterGap: 0, modbusUnitBackoff: 2000, modbusProbeTimeout: 300 });
-    expect(() => loadDeviceServiceConfig({ GW_MODBUS_MAX_REGISTERS: '126' })).toThrow(/GW_MODBUS_MAX_REGISTERS: expected an integer 1-125/);
+  it("reads the driver's own settings from GW_<DRIVER>_* only", () => {
+    const config = loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'modbus', GW_MODBUS_MAX_REGISTER_GAP: '0', GW_MODBUS_UNIT_BACKOFF: '2s', GW_SCAN: 'tcp://x' });
+    expect(config.driverSettings).toMatchObject({ maxRegisterGap: 0, unitBackoff: 2000, probeTimeout: 300, scan: [] });
+    expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'modbus', GW_MODBUS_MAX_REGISTERS: '126' })).toThrow(/GW_MODBUS_MAX_REGISTERS: expected an integer 1-125/);
   });
 
-  it('loads the modbus driver, refusing a bad scan list by its variable', async () => {
-    const driver = await loadDriver('modbus', { modbusScan: 'tcp://127.0.0.1:1502' });
-    expect(driver.constructor.name).toBe('ModbusDriver');
-    await expect(loadDriver('modbus', { modbusScan: 'ftp://plc' })).rejects.toMatchObject({
-      kind: ErrorKind.Config,
-      message: expect.stringMatching(/^invalid configuration: GW_DEVICE_SERVICE_MODBUS_SCAN \(or GW_MODBUS_SCAN\): .*ftp:\/\/plc/),
-    });
+  it('refuses a bad Modbus scan list at boot, naming the variable and the entry', () => {
+    const config = loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'modbus', GW_MODBUS_SCAN: 'tcp://127.0.0.1:1502?units=1-3' });
+    expect(config.driverSettings.scan).toEqual([expect.objectContaining({ units: [1, 2, 3] })]);
+    expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'modbus', GW_MODBUS_SCAN: 'ftp://plc' })).toThrow(
+      /^invalid configuration: GW_MODBUS_SCAN: modbus scan target "ftp:\/\/plc"/,
+    );
   });
 });

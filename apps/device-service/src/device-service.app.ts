@@ -1,9 +1,18 @@
 import { MetadataClient } from '@gw/clients';
-import { Clock, MetadataPort, ProtocolDriver, RunningDeviceService, startDeviceService } from '@gw/device-sdk';
+import { DRIVERS } from '@gw/drivers';
+import {
+  Clock,
+  createDriver,
+  findDriver,
+  loadDriverSettings,
+  MetadataPort,
+  ProtocolDriver,
+  RunningDeviceService,
+  startDeviceService,
+} from '@gw/device-sdk';
 import { MessageBus } from '@gw/messaging';
 import { Logger } from '@gw/service-kit';
 import { DeviceServiceConfig } from './config';
-import { loadDriver } from './drivers';
 
 export type { RunningDeviceService } from '@gw/device-sdk';
 
@@ -11,12 +20,18 @@ export type { RunningDeviceService } from '@gw/device-sdk';
 export type DeviceServiceAppOptions = Pick<DeviceServiceConfig, 'serviceName' | 'host' | 'port' | 'topicBase' | 'driver'> &
   Partial<DeviceServiceConfig>;
 
+/** The driver `options` name, made with its settings (their defaults when none are given). */
+async function makeDriver(options: DeviceServiceAppOptions): Promise<ProtocolDriver> {
+  const descriptor = findDriver(DRIVERS, options.driver, 'GW_DEVICE_SERVICE_DRIVER');
+  return createDriver(descriptor, options.driverSettings ?? loadDriverSettings(descriptor, {}));
+}
+
 export interface DeviceServiceAppDeps {
   bus: MessageBus;
   logger: Logger;
   /** Default: a MetadataClient for `metadataUrl`. The one-process gateway passes its own. */
   metadata?: MetadataPort;
-  /** Default: the driver named by `driver`, loaded on demand. */
+  /** Default: the driver named by `driver`, made from the registry with `driverSettings`. */
   driver?: ProtocolDriver;
   clock?: Clock;
 }
@@ -27,7 +42,7 @@ export interface DeviceServiceAppDeps {
  * its in-process bus; closing the service leaves the bus to its owner.
  */
 export async function startDeviceServiceApp(options: DeviceServiceAppOptions, deps: DeviceServiceAppDeps): Promise<RunningDeviceService> {
-  const driver = deps.driver ?? (await loadDriver(options.driver, options));
+  const driver = deps.driver ?? (await makeDriver(options));
   const metadata =
     deps.metadata ??
     new MetadataClient({ baseUrl: options.metadataUrl ?? 'http://localhost:59881', apiKey: options.metadataApiKey ?? options.apiKey });

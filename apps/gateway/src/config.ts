@@ -1,7 +1,35 @@
 import { z } from 'zod';
-// The gateway hosts the device services, so it reads their driver settings too.
-import { driverSettingsFields } from '../../device-service/src/driver-settings';
-import { bool, busConfigFields, byteSize, databaseUrl, duration, int, LOG_LEVELS, loadConfig, oneOf, port, secret, text } from '@gw/service-kit';
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { DRIVERS } from '@gw/drivers';
+import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk';
+import {
+  bool,
+  busConfigFields,
+  byteSize,
+  databaseUrl,
+  duration,
+  field,
+  int,
+  LOG_LEVELS,
+  loadConfig,
+  loadSettings,
+  oneOf,
+  port,
+  secret,
+  text,
+} from '@gw/service-kit/config';
+
+type Env = Record<string, string | undefined>;
+
+/** `virtual,modbus` -> ['virtual', 'modbus']: the drivers whose device services the gateway hosts. */
+const driverList = () =>
+  field('a comma-separated list of drivers (known: ' + DRIVERS.map((d) => d.name).join(', ') + '), or none', (value) => {
+    const names = String(value)
+      .split(/[\s,]+/u)
+      .map((name) => name.toLowerCase())
+      .filter((name) => name && name !== 'none');
+    return names.every((name) => DRIVERS.some((d) => d.name === name)) ? [...new Set(names)] : undefined;
+  });
 
 /**
  * The one-process gateway (`npm start`): every service in one Node process,
@@ -26,20 +54,47 @@ export const GatewayConfigSchema = z.object({
   coreDataDatabase: databaseUrl().optional(),
   coreCommandPort: port().default(59882),
   commandTimeout: duration().default('10s'),
-  /** The virtual device service with the sample devices; `false` leaves it out. */
-  deviceVirtual: bool().default(true),
-  deviceVirtualPort: port().default(59900),
-  /** The Modbus device service (needs no hardware until a Modbus device is added); `false` leaves it out. */
-  deviceModbus: bool().default(true),
-  deviceModbusPort: port().default(59901),
-  ...driverSettingsFields(),
+  /**
+   * The device services hosted, by driver name (`virtual,modbus`; `none` for none).
+   * Default: every driver that idles without hardware. Each listens on
+   * GW_<SERVICE>_PORT (GW_DEVICE_MODBUS_PORT), default its EdgeX port, and reads
+   * its driver's GW_<DRIVER>_* settings.
+   */
+  deviceServices: driverList().default(DRIVERS.filter((d) => d.hostedByDefault).map((d) => d.name).join(',')),
   /** The app service (exports and cloud twins); `false` leaves it out. */
   appService: bool().default(true),
   appServicePort: port().default(59700),
   pipelinesFile: text().default('./resources/app-service/pipelines.yaml'),
 });
-export type GatewayConfig = z.output<typeof GatewayConfigSchema>;
 
-export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
-  return loadConfig(GatewayConfigSchema, env);
+/** One device service the gateway hosts. */
+export interface HostedDeviceService {
+  driver: string;
+  serviceName: string;
+  port: number;
+  driverSettings: DriverSettings;
+}
+
+export type GatewayConfig = Omit<z.output<typeof GatewayConfigSchema>, 'deviceServices'> & {
+  deviceServices: HostedDeviceService[];
+};
+
+/** Variables of earlier releases, refused with what replaced them rather than silently ignored. */
+const RETIRED: Record<string, string> = {
+  GW_DEVICE_VIRTUAL: 'GW_DEVICE_SERVICES (e.g. GW_DEVICE_SERVICES=modbus leaves device-virtual out)',
+  GW_DEVICE_MODBUS: 'GW_DEVICE_SERVICES (e.g. GW_DEVICE_SERVICES=virtual leaves device-modbus out)',
+};
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const retired = Object.keys(RETIRED).filter((name) => env[name] !== undefined && env[name] !== '');
+  if (retired.length) {
+    throw new GatewayError(ErrorKind.Config, `invalid configuration: ${retired.map((name) => `${name} is no longer read: use ${RETIRED[name]}`).join('; ')}`);
+  }
+  const config = loadConfig(GatewayConfigSchema, env);
+  const deviceServices = config.deviceServices.map((name): HostedDeviceService => {
+    const descriptor = findDriver(DRIVERS, name, 'GW_DEVICE_SERVICES');
+    const { port: servicePort } = loadSettings(z.object({ port: port().default(descriptor.defaultPort) }), env, descriptor.serviceName);
+    return { driver: descriptor.name, serviceName: descriptor.serviceName, port: servicePort, driverSettings: loadDriverSettings(descriptor, env) };
+  });
+  return Object.assign(config, { deviceServices });
 }

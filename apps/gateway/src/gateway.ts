@@ -16,7 +16,7 @@ export interface RunningGateway {
   metadata: RunningMetadata;
   coreData: RunningCoreData;
   coreCommand: RunningCoreCommand;
-  /** The hosted device services that are enabled, by service name (device-virtual, device-modbus). */
+  /** The hosted device services (GW_DEVICE_SERVICES), by EdgeX service name. */
   deviceServices: Record<string, RunningDeviceService>;
   appService?: RunningAppService;
   /** Stops the services in reverse order of start, then the bus; queued writes are flushed first. */
@@ -62,12 +62,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     stack.push(() => coreCommand.close());
 
     const deviceServices: Record<string, RunningDeviceService> = {};
-    const hosted = [
-      { enabled: config.deviceVirtual, serviceName: 'device-virtual', port: config.deviceVirtualPort, driver: 'virtual' as const },
-      { enabled: config.deviceModbus, serviceName: 'device-modbus', port: config.deviceModbusPort, driver: 'modbus' as const },
-    ];
-    for (const { enabled, ...service } of hosted) {
-      if (!enabled) continue;
+    for (const service of config.deviceServices) {
       const running = await startDeviceServiceApp(
         { ...config, ...service },
         { bus, logger: serviceLogger(service.serviceName), metadata: metadataClient },

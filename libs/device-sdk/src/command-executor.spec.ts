@@ -2,7 +2,7 @@ import { Device, ErrorKind, Event, GatewayError, validateDeviceProfile } from '@
 import { ManualClock } from './clock';
 import { CommandExecutor } from './command-executor';
 import { DeviceRegistry } from './device-registry';
-import type { ProtocolDriver, ReadResult } from './driver';
+import type { ProtocolDriver, ReadResult } from './driver/protocol-driver';
 import type { EventPublisher } from './event-publisher';
 import { OperatingStateTracker } from './operating-state';
 import { ProfileView } from './profile-view';

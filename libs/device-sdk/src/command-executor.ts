@@ -9,7 +9,7 @@
 import { Device, ErrorKind, Event, GatewayError, toGatewayError } from '@gw/contracts';
 import type { Clock } from './clock';
 import { DeviceRegistry } from './device-registry';
-import type { ProtocolDriver, ReadResult, WriteRequest } from './driver';
+import type { ProtocolDriver, ReadResult, WriteRequest } from './driver/protocol-driver';
 import { buildEvent, EventPublisher } from './event-publisher';
 import { OperatingStateTracker } from './operating-state';
 import { ProfileView, Source } from './profile-view';

@@ -7,7 +7,7 @@
  */
 import { Device, ProvisionWatcher } from '@gw/contracts';
 import { DeviceRegistry } from './device-registry';
-import type { ProtocolDriver } from './driver';
+import type { ProtocolDriver } from './driver/protocol-driver';
 import type { SdkLogger } from './log';
 import type { OnChangeFilter } from './on-change-filter';
 import type { OperatingStateTracker } from './operating-state';

@@ -15,7 +15,7 @@ import { DeviceLifecycle } from './device-lifecycle';
 import { DeviceRegistry } from './device-registry';
 import { DeviceValidator } from './device-validator';
 import { Discovery, DiscoveryResult } from './discovery';
-import type { DriverContext, ProtocolDriver } from './driver';
+import type { DriverContext, ProtocolDriver } from './driver/protocol-driver';
 import { DEFAULT_MAX_IN_FLIGHT, EventPublisher, PublisherStats } from './event-publisher';
 import { DeviceServiceModule } from './http/device-service.module';
 import { DEFAULT_RETRY, MetadataPort, MetadataSync, RetryPolicy } from './metadata-sync';

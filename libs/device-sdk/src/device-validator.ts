@@ -6,7 +6,7 @@
  */
 import { ErrorKind, GatewayError, validateDevice } from '@gw/contracts';
 import { DeviceRegistry } from './device-registry';
-import type { ProtocolDriver } from './driver';
+import type { ProtocolDriver } from './driver/protocol-driver';
 import type { MetadataPort } from './metadata-sync';
 
 export class DeviceValidator {

@@ -9,7 +9,7 @@
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import type { Clock, Timer } from './clock';
 import { DeviceRegistry } from './device-registry';
-import type { ProtocolDriver } from './driver';
+import type { ProtocolDriver } from './driver/protocol-driver';
 import type { SdkLogger } from './log';
 import type { MetadataPort } from './metadata-sync';
 import { deviceFromDiscovery, matchWatcher } from './watcher-match';

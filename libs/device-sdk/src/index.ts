@@ -1,4 +1,6 @@
-export * from './driver';
+export * from './driver/protocol-driver';
+export * from './driver/descriptor';
+export * from './driver-host';
 export * from './values';
 export * from './clock';
 export * from './log';

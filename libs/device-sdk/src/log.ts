@@ -3,7 +3,7 @@
  * a device that fails every 100 ms or a bus outage cannot flood the log.
  */
 import type { Clock } from './clock';
-import type { DriverContext } from './driver';
+import type { DriverContext } from './driver/protocol-driver';
 
 export type SdkLogger = DriverContext['logger'];
 

@@ -6,7 +6,7 @@
  * replaced when it changes.
  */
 import { canRead, canWrite, DeviceProfile, DeviceResource } from '@gw/contracts';
-import type { CommandRequest } from './driver';
+import type { CommandRequest } from './driver/protocol-driver';
 
 export interface SourceOperation {
   resource: DeviceResource;

@@ -9,7 +9,7 @@
 import { Reading } from '@gw/contracts';
 import type { Clock } from './clock';
 import { DeviceRegistry } from './device-registry';
-import type { AsyncValues } from './driver';
+import type { AsyncValues } from './driver/protocol-driver';
 import { buildEvent, EventPublisher } from './event-publisher';
 import { LogThrottle, SdkLogger } from './log';
 import type { OnChangeFilter } from './on-change-filter';

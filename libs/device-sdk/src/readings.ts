@@ -7,7 +7,7 @@
  * to the caller's `assertionFailures` list.
  */
 import { DeviceResource, Reading } from '@gw/contracts';
-import type { RawValue } from './driver';
+import type { RawValue } from './driver/protocol-driver';
 import { assertionHolds, mapForRead, ReadingContext, toReading } from './values';
 
 export function makeReading(

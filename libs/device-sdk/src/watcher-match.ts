@@ -7,7 +7,7 @@
  * `Port: 3[0-9]{2}` does not take port 3000.
  */
 import { Device, ProvisionWatcher } from '@gw/contracts';
-import type { DiscoveredDevice } from './driver';
+import type { DiscoveredDevice } from './driver/protocol-driver';
 
 export type WatcherVerdict = { matches: true } | { matches: false; reason: string };
 

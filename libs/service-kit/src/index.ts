@@ -9,7 +9,6 @@ export * from './tokens';
 export * from './service-info.controller';
 export * from './service-kit.module';
 export * from './bootstrap';
-export * from './infrastructure-config';
 export * from './run-main';
 export * from './run-standalone';
 export * from './paging';

@@ -1,6 +1,6 @@
 import { createMessageBus, MessageBus } from '@gw/messaging';
 import type { BusType } from '@gw/messaging';
-import { toBusConfig } from './infrastructure-config';
+import { toBusConfig } from './config';
 import { createLogger, Logger } from './logger';
 import type { LogLevel } from './config';
 

@@ -7,7 +7,7 @@
  * Also used by drivers to read typed values out of their own attributes.
  */
 import { ErrorKind, GatewayError, ValueType, valueProblem } from '@gw/contracts';
-import { RawValue } from '../driver';
+import { RawValue } from '../driver/protocol-driver';
 import { elementType, integerSpec } from './numeric-types';
 import { boolFromText, floatFromText, isPlainObject } from './raw-values';
 import { show } from './value-error';

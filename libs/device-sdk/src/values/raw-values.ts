@@ -5,7 +5,7 @@
  * arrays/objects. A value of the wrong kind or out of the type's range is
  * a broken contract between driver and profile, named like every other.
  */
-import { RawValue } from '../driver';
+import { RawValue } from '../driver/protocol-driver';
 import { IntegerSpec, MAX_FLOAT32, rangeText } from './numeric-types';
 import { show, valueError } from './value-error';
 

@@ -1,5 +1,5 @@
 import { DeviceResource, ErrorKind, GatewayError, Reading, ValueType, validateEvent } from '@gw/contracts';
-import { RawValue } from '../driver';
+import { RawValue } from '../driver/protocol-driver';
 import { ReadingContext, toReading } from './to-reading';
 
 const ctx: ReadingContext = { deviceName: 'Boiler-1', profileName: 'Boiler', origin: 1_700_000_000_123_456_768 };

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeviceResource, Reading, ValueType } from '@gw/contracts';
-import { RawValue } from '../driver';
+import { RawValue } from '../driver/protocol-driver';
 import { formatFloat32, formatFloat64 } from './go-format';
 import { elementType, integerSpec } from './numeric-types';
 import { isPlainObject, rawBool, rawBytes, rawFloat, rawList, rawNarrow, rawString, rawWide } from './raw-values';

@@ -5,7 +5,7 @@
  * must still fit the type. readWrite is the runtime's business, not checked here.
  */
 import { DeviceResource, GatewayError, ResourceProperties } from '@gw/contracts';
-import { RawValue } from '../driver';
+import { RawValue } from '../driver/protocol-driver';
 import { elementType, integerSpec, isFloatType } from './numeric-types';
 import { parseValue } from './parse-value';
 import { hasTransforms, writeFloat, writeNarrow, writeWide } from './transforms';

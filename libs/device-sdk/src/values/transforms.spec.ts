@@ -1,5 +1,5 @@
 import { DeviceResource, ErrorKind, GatewayError, ValueType } from '@gw/contracts';
-import { RawValue } from '../driver';
+import { RawValue } from '../driver/protocol-driver';
 import { toReading } from './to-reading';
 import { toWriteValue } from './to-write-value';
 

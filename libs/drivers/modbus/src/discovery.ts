@@ -3,7 +3,7 @@
  * every unit that answers to the SDK, which matches it against the provision
  * watchers by its protocol properties.
  *
- * Scan targets are one string (GW_DEVICE_SERVICE_MODBUS_SCAN): entries
+ * Scan targets are one string (GW_MODBUS_SCAN): entries
  * separated by whitespace or `;`, each
  *   tcp://<host>[:<port>][?units=..&timeout=..]
  *   rtu://<serial device>[?baud=..&databits=..&stopbits=..&parity=..&units=..&timeout=..]

@@ -4,3 +4,4 @@ export * from './planner';
 export * from './connection';
 export * from './discovery';
 export * from './modbus-driver';
+export * from './descriptor';

@@ -259,13 +259,25 @@ export function loadConfig<T extends z.ZodObject<z.ZodRawShape>>(
   env: Env = process.env,
   prefix?: string,
 ): z.output<T> {
+  return loadFrom(schema, env, (key) => envNames(key, prefix));
+}
+
+/**
+ * Reads settings that belong to one part only, from `GW_<PREFIX>_<KEY>` and
+ * nowhere else (a driver's `GW_MODBUS_SCAN`; there is no shared `GW_SCAN`).
+ */
+export function loadSettings<T extends z.ZodObject<z.ZodRawShape>>(schema: T, env: Env, prefix: string): z.output<T> {
+  return loadFrom(schema, env, (key) => envNames(key, prefix).slice(0, 1));
+}
+
+function loadFrom<T extends z.ZodObject<z.ZodRawShape>>(schema: T, env: Env, namesOf: (key: string) => string[]): z.output<T> {
   const raw: Record<string, string | undefined> = {};
   const sources: Record<string, RawSetting> = {};
   const problems: string[] = [];
   const secrets = Object.keys(schema.shape).filter((key) => isSecretField(schema.shape[key]));
 
   for (const key of Object.keys(schema.shape)) {
-    const setting = readSetting(envNames(key, prefix), env);
+    const setting = readSetting(namesOf(key), env);
     sources[key] = setting;
     if (setting.problem) problems.push(`${setting.source}: ${setting.problem}`);
     else raw[key] = setting.value;

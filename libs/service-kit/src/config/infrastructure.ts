@@ -5,8 +5,8 @@
  * GW_METADATA_DATABASE ...) and validates them the same way at boot.
  */
 import type { BusConfig } from '@gw/messaging';
-import { parseDatabaseUrl, PersistenceConfig } from '@gw/persistence';
-import { field, oneOf, secret, text } from './config';
+import { parseDatabaseUrl, PersistenceConfig } from '@gw/persistence/config';
+import { field, oneOf, secret, text } from './fields';
 
 export function busConfigFields() {
   return {

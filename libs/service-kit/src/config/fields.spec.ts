@@ -17,7 +17,7 @@ import {
   secretKeysOf,
   text,
   url,
-} from './config';
+} from './fields';
 
 const Metadata = z.object({
   ...commonServiceConfig({ serviceName: 'core-metadata', port: 59881 }),

@@ -1,0 +1,38 @@
+import { ErrorKind } from '@gw/contracts';
+import { loadGatewayConfig } from './config';
+
+describe('gateway configuration', () => {
+  it('hosts every driver that idles without hardware, each on its EdgeX port', () => {
+    const { deviceServices } = loadGatewayConfig({});
+    expect(deviceServices.map(({ driver, serviceName, port }) => ({ driver, serviceName, port }))).toEqual([
+      { driver: 'virtual', serviceName: 'device-virtual', port: 59900 },
+      { driver: 'modbus', serviceName: 'device-modbus', port: 59901 },
+    ]);
+    expect(deviceServices[1].driverSettings).toMatchObject({ maxRegisterGap: 10, scan: [] });
+  });
+
+  it('hosts only what GW_DEVICE_SERVICES lists, on GW_<SERVICE>_PORT, with GW_<DRIVER>_* settings', () => {
+    const config = loadGatewayConfig({ GW_DEVICE_SERVICES: 'modbus', GW_DEVICE_MODBUS_PORT: '1502', GW_MODBUS_MAX_BIT_GAP: '0', GW_PORT: '1' });
+    expect(config.deviceServices).toEqual([
+      { driver: 'modbus', serviceName: 'device-modbus', port: 1502, driverSettings: expect.objectContaining({ maxBitGap: 0 }) },
+    ]);
+    expect(loadGatewayConfig({ GW_DEVICE_SERVICES: 'none' }).deviceServices).toEqual([]);
+    expect(loadGatewayConfig({ GW_DEVICE_SERVICES: ' Virtual , virtual' }).deviceServices.map((s) => s.serviceName)).toEqual(['device-virtual']);
+  });
+
+  it('refuses an unknown driver, a bad port and a bad driver setting by their variables', () => {
+    expect(() => loadGatewayConfig({ GW_DEVICE_SERVICES: 'virtual,canbus' })).toThrow(/GW_DEVICE_SERVICES: expected a comma-separated list of drivers \(known: virtual, modbus/);
+    expect(() => loadGatewayConfig({ GW_DEVICE_VIRTUAL_PORT: 'x' })).toThrow(/GW_DEVICE_VIRTUAL_PORT: expected an integer 0-65535/);
+    expect(() => loadGatewayConfig({ GW_MODBUS_SCAN: 'udp://plc' })).toThrow(/GW_MODBUS_SCAN: modbus scan target "udp:\/\/plc"/);
+  });
+
+  it('does not read a disabled driver’s settings', () => {
+    expect(loadGatewayConfig({ GW_DEVICE_SERVICES: 'virtual', GW_MODBUS_SCAN: 'udp://plc' }).deviceServices).toHaveLength(1);
+  });
+
+  it('refuses the variables GW_DEVICE_SERVICES replaced instead of ignoring them', () => {
+    expect(() => loadGatewayConfig({ GW_DEVICE_MODBUS: 'false' })).toThrow(
+      expect.objectContaining({ kind: ErrorKind.Config, message: expect.stringMatching(/GW_DEVICE_MODBUS is no longer read: use GW_DEVICE_SERVICES/) }),
+    );
+  });
+});
