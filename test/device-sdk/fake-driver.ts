@@ -1,9 +1,15 @@
 /**
  * A ProtocolDriver whose "devices" are a map of values, with knobs a test
  * turns: fail the next N reads, hold reads until released, refuse devices,
- * offer devices to discovery. It records every call it gets.
+ * offer devices to discovery, make a device report values on its own. It
+ * records every call it gets.
+ *
+ * Like a real driver it serves only the devices it holds (added and not
+ * removed), validates `protocols.fake.Address` and the one attribute it
+ * knows (`address`, a non-empty string), and checks a device again when a
+ * held read resumes, so a device removed mid-read fails the read.
  */
-import { Device, DeviceProfile, ErrorKind, GatewayError } from '@gw/contracts';
+import { Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError } from '@gw/contracts';
 import type {
   CommandRequest,
   DiscoveredDevice,
@@ -14,12 +20,19 @@ import type {
   WriteRequest,
 } from '@gw/device-sdk';
 
+/** The attributes a fake resource may carry. */
+const ATTRIBUTES = ['address'];
+
 export class FakeDriver implements ProtocolDriver {
   context?: DriverContext;
   readonly values = new Map<string, RawValue>();
+  /** Per resource name: what every device holds there until written (a device's power-on values). */
+  readonly defaults = new Map<string, RawValue>();
   readonly reads: Array<{ device: string; resources: string[] }> = [];
   readonly writes: Array<{ device: string; values: Record<string, RawValue> }> = [];
   readonly lifecycle: string[] = [];
+  /** The devices the driver holds, by name. */
+  readonly devices = new Map<string, Device>();
   discovered: DiscoveredDevice[] = [];
   /** Per device: the next this many reads reject with a CommunicationError. */
   readonly failures = new Map<string, number>();
@@ -33,6 +46,14 @@ export class FakeDriver implements ProtocolDriver {
 
   readsOf(device: string): number {
     return this.reads.filter((r) => r.device === device).length;
+  }
+
+  /** The push path: `device` reports `values` on its own, as one source (default: the first resource named). */
+  report(deviceName: string, values: Record<string, RawValue>, sourceName = Object.keys(values)[0]): void {
+    if (!this.context) throw new Error('FakeDriver.report before initialize');
+    if (!this.devices.has(deviceName)) throw new Error(`FakeDriver.report: device ${deviceName} is not added`);
+    for (const [resource, value] of Object.entries(values)) this.set(deviceName, resource, value);
+    this.context.pushValues({ deviceName, sourceName, values: Object.entries(values).map(([resourceName, value]) => ({ resourceName, value })) });
   }
 
   async initialize(context: DriverContext): Promise<void> {
@@ -50,22 +71,26 @@ export class FakeDriver implements ProtocolDriver {
     this.lifecycle.push('stop');
   }
 
-  async read(device: Device, _profile: DeviceProfile, requests: CommandRequest[]): Promise<ReadResult[]> {
+  async read(device: Device, profile: DeviceProfile, requests: CommandRequest[]): Promise<ReadResult[]> {
     this.reads.push({ device: device.name, resources: requests.map((r) => r.resource.name) });
     if (this.gate) await this.gate;
+    this.held(device, profile);
+    for (const r of requests) checkAttributes(device, r.resource, r.attributes);
     const failing = this.failures.get(device.name) ?? 0;
     if (failing > 0) {
       this.failures.set(device.name, failing - 1);
       throw new GatewayError(ErrorKind.Communication, `device ${device.name}: no answer (fake)`);
     }
     return requests.map((r) => {
-      const value = this.values.get(`${device.name}/${r.resource.name}`);
+      const value = this.values.get(`${device.name}/${r.resource.name}`) ?? this.defaults.get(r.resource.name);
       if (value === undefined) throw new GatewayError(ErrorKind.Communication, `device ${device.name}: nothing at ${r.resource.name}`);
       return { value };
     });
   }
 
-  async write(device: Device, _profile: DeviceProfile, requests: WriteRequest[]): Promise<void> {
+  async write(device: Device, profile: DeviceProfile, requests: WriteRequest[]): Promise<void> {
+    this.held(device, profile);
+    for (const r of requests) checkAttributes(device, r.resource, r.attributes);
     const values: Record<string, RawValue> = {};
     for (const r of requests) {
       values[r.resource.name] = r.value;
@@ -74,27 +99,54 @@ export class FakeDriver implements ProtocolDriver {
     this.writes.push({ device: device.name, values });
   }
 
-  async validateDevice(device: Device): Promise<void> {
-    const fake = device.protocols.fake;
-    if (!fake || typeof fake.Address !== 'string') {
-      throw new GatewayError(ErrorKind.ContractInvalid, `device ${device.name}: protocols.fake.Address is required`);
-    }
+  async validateDevice(device: Device, profile?: DeviceProfile): Promise<void> {
+    check(device, profile);
   }
 
-  async addDevice(device: Device): Promise<void> {
+  async addDevice(device: Device, profile?: DeviceProfile): Promise<void> {
     this.lifecycle.push(`add:${device.name}`);
+    await this.validateDevice(device, profile);
+    this.devices.set(device.name, device);
   }
 
-  async updateDevice(device: Device): Promise<void> {
+  async updateDevice(device: Device, profile?: DeviceProfile): Promise<void> {
     this.lifecycle.push(`update:${device.name}`);
+    await this.validateDevice(device, profile);
+    this.devices.set(device.name, device);
   }
 
   async removeDevice(device: Device): Promise<void> {
     this.lifecycle.push(`remove:${device.name}`);
+    this.devices.delete(device.name);
   }
 
   async discover(): Promise<DiscoveredDevice[]> {
     return this.discovered;
+  }
+
+  /** Throws unless the driver holds `device`: its validation error if it is invalid, else EntityDoesNotExist. */
+  private held(device: Device, profile: DeviceProfile | undefined): void {
+    if (this.devices.has(device.name)) return;
+    check(device, profile);
+    throw new GatewayError(ErrorKind.EntityNotFound, `device ${device.name} is not added to the fake driver (never added, refused or removed)`);
+  }
+}
+
+function check(device: Device, profile: DeviceProfile | undefined): void {
+  const fake = device.protocols.fake;
+  if (!fake || typeof fake.Address !== 'string') {
+    throw new GatewayError(ErrorKind.ContractInvalid, `device ${device.name}: protocols.fake.Address is required`);
+  }
+  for (const resource of profile?.deviceResources ?? []) checkAttributes(device, resource, resource.attributes);
+}
+
+function checkAttributes(device: Device, resource: DeviceResource, attributes: Record<string, unknown> | undefined): void {
+  const fail = (attribute: string, why: string): never => {
+    throw new GatewayError(ErrorKind.ContractInvalid, `device ${device.name} resource ${resource.name}: attribute ${attribute}: ${why}`);
+  };
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    if (!ATTRIBUTES.includes(name)) fail(name, `is not an attribute of the fake driver (${ATTRIBUTES.join(', ')})`);
+    if (typeof value !== 'string' || value === '') fail(name, 'must be a non-empty string');
   }
 }
 
