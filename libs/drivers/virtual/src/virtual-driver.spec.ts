@@ -234,6 +234,8 @@ describe('VirtualDriver: writes', () => {
     expect([r.value, mode.value]).toEqual(['hello', 'auto']);
 
     await sim.driver.removeDevice(sim.device);
+    await expect(sim.driver.read(sim.device, updated, [requestFor(updated.deviceResources[0])])).rejects.toMatchObject({ kind: ErrorKind.EntityNotFound });
+    await sim.driver.addDevice(sim.device, updated);
     expect((await sim.driver.read(sim.device, updated, [requestFor(updated.deviceResources[0])]))[0].value).not.toBe('hello');
   });
 });

@@ -5,7 +5,7 @@
  * written (or their defaultValue) until written again. No I/O at all, so it
  * is also the driver the SDK's own tests run against.
  */
-import { Device, DeviceProfile, DeviceResource, FieldIssue, ValidationError } from '@gw/contracts';
+import { Device, DeviceProfile, DeviceResource, ErrorKind, FieldIssue, GatewayError, ValidationError } from '@gw/contracts';
 import type { CommandRequest, DriverContext, ProtocolDriver, RawValue, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
 import { RandomSource } from './seeded-random';
 import { compileSimulation, initialValue } from './simulation-attributes';
@@ -47,7 +47,7 @@ export class VirtualDriver implements ProtocolDriver {
   async stop(_force?: boolean): Promise<void> {}
 
   async read(device: Device, profile: DeviceProfile, requests: CommandRequest[]): Promise<ReadResult[]> {
-    const state = this.stateOf(device, profile);
+    const state = this.heldState(device, profile);
     const results = new Array<ReadResult>(requests.length);
     for (let i = 0; i < requests.length; i++) {
       const { resource, attributes } = requests[i];
@@ -64,7 +64,7 @@ export class VirtualDriver implements ProtocolDriver {
   }
 
   async write(device: Device, profile: DeviceProfile, requests: WriteRequest[]): Promise<void> {
-    const state = this.stateOf(device, profile);
+    const state = this.heldState(device, profile);
     for (const request of requests) state.written.set(request.resource.name, request.value);
   }
 
@@ -105,6 +105,18 @@ export class VirtualDriver implements ProtocolDriver {
       }
     }
     if (issues.length > 0) throw new ValidationError(issues, `device "${device.name}"`);
+  }
+
+  /**
+   * The state of a device the driver holds. One it does not hold (never
+   * added, refused, or removed, perhaps while a read was on its way) is not
+   * brought back to life: its own validation error, or EntityDoesNotExist.
+   */
+  private heldState(device: Device, profile: DeviceProfile): DeviceState {
+    const state = this.devices.get(device.name);
+    if (state) return state;
+    this.check(device, profile);
+    throw new GatewayError(ErrorKind.EntityNotFound, `device "${device.name}" is not a device of the virtual driver (never added, or removed)`);
   }
 
   private stateOf(device: Device, profile: DeviceProfile | undefined): DeviceState {
