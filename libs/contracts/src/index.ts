@@ -8,3 +8,4 @@ export * from './device-checks';
 export * from './values';
 export * from './command-flags';
 export * from './add-event-request';
+export * from './time';

@@ -1,5 +1,5 @@
 import type { SinkLogger } from '../sinks/sink';
-import type { Clock } from './clock';
+import type { Clock, Timer } from '@gw/contracts';
 
 /** Why records left an outbox without being delivered. */
 export type DropReason = 'full' | 'expired' | 'rejected';
@@ -17,7 +17,7 @@ export class DropLog {
   private pending = noDrops();
   private rejection?: string;
   private lastWarnAt = -Infinity;
-  private timer?: unknown;
+  private timer?: Timer;
 
   constructor(
     private readonly route: string,
@@ -34,21 +34,19 @@ export class DropLog {
     if (now - this.lastWarnAt >= this.intervalMs) {
       this.flush();
     } else if (this.timer === undefined) {
-      this.timer = this.clock.setTimeout(() => {
+      this.timer = this.clock.setTimer(() => {
         this.timer = undefined;
         this.flush();
       }, this.lastWarnAt + this.intervalMs - now);
       // A summary due later must not keep a stopping process alive.
-      (this.timer as { unref?: () => void }).unref?.();
+      this.timer.unref();
     }
   }
 
   /** Logs what is pending now (at close). */
   flush(): void {
-    if (this.timer !== undefined) {
-      this.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    this.timer?.cancel();
+    this.timer = undefined;
     const { full, expired, rejected } = this.pending;
     if (full + expired + rejected === 0) return;
     const fields: Record<string, unknown> = { route: this.route, dropped: this.pending };

@@ -1,5 +1,3 @@
-export * from './backoff';
-export * from './clock';
 export * from './drop-log';
 export * from './outbox-options';
 export * from './outbox-store';

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ManualClock } from '@gw/contracts';
 import type { ExportRecord, SinkLogger } from '../sinks/sink';
-import { ManualClock } from './clock';
 import { OUTBOX_DEFAULTS } from './outbox-options';
 import { OutboxBounds, OutboxStore } from './outbox-store';
 
@@ -34,13 +34,13 @@ describe('OutboxStore', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('keeps each route in append order and removes what was delivered', () => {
+  it('keeps each route in append order and removes what was delivered', async () => {
     const store = open();
     store.openRoute('p.s', bounds());
     store.openRoute('p.other', bounds());
     const a = store.append('p.s', rec('a'));
     store.append('p.other', rec('x'));
-    clock.advance(5);
+    await clock.advance(5);
     const b = store.append('p.s', { key: 'pump-2', kind: 'reported', body: Buffer.from('bb') });
     const c = store.append('p.s', rec('c'));
     expect(a! < b! && b! < c!).toBe(true);

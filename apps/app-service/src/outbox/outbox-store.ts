@@ -19,8 +19,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Clock, systemClock } from '@gw/contracts';
 import type { ExportRecord, OutboxRecord, SinkLogger } from '../sinks/sink';
-import { Clock, systemClock } from './clock';
 import { DropCounts, DropLog, DropReason, noDrops } from './drop-log';
 import type { OutboxOptions } from './outbox-options';
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ManualClock, settle } from '@gw/contracts';
 import { DeliveryError, type DeliveryOptions, type ExportRecord, type OutboxRecord, type Sink, type SinkLogger } from '../sinks/sink';
-import { ManualClock, nextTurn } from './clock';
 import { OUTBOX_DEFAULTS, OutboxOptions, RouteOptions } from './outbox-options';
 import { OutboxStore } from './outbox-store';
 import { RouteWorker } from './route-worker';
@@ -105,7 +105,7 @@ describe('RouteWorker', () => {
 
   it('waits without polling and wakes as soon as a record is appended', async () => {
     worker().start();
-    await nextTurn();
+    await settle();
     expect(clock.nextTimerIn).toBeUndefined();
     expect(sink.calls).toHaveLength(0);
 
@@ -120,7 +120,7 @@ describe('RouteWorker', () => {
     store.appendMany(ROUTE, texts('a', 'b'));
     w.start();
     await sink.called(1);
-    await nextTurn();
+    await settle();
     expect(clock.nextTimerIn).toBe(1000);
 
     store.append(ROUTE, rec('c')); // arrives during the outage; does not cut the backoff short
@@ -128,11 +128,11 @@ describe('RouteWorker', () => {
     expect(sink.calls).toHaveLength(1);
     await clock.advance(1);
     await sink.called(2);
-    await nextTurn();
+    await settle();
     expect(clock.nextTimerIn).toBe(2000);
     await clock.advance(2000);
     await sink.called(3);
-    await nextTurn();
+    await settle();
     expect(clock.nextTimerIn).toBe(4000);
     await clock.advance(4000);
     await sink.called(4);
@@ -142,7 +142,7 @@ describe('RouteWorker', () => {
     expect(sink.calls.map((c) => c.bodies)).toEqual([['a', 'b'], ['a', 'b', 'c'], ['a', 'b', 'c'], ['a', 'b', 'c'], ['d']]);
     expect(sink.calls[3].attempts).toEqual([3, 3, 2]);
     expect(sink.delivered).toEqual(['a', 'b', 'c', 'd']);
-    await nextTurn();
+    await settle();
     expect(w.stats()).toMatchObject({
       exported: 4,
       pending: 0,
@@ -164,7 +164,7 @@ describe('RouteWorker', () => {
     w.start();
     for (const [i, delay] of delays.entries()) {
       await sink.called(i + 1);
-      await nextTurn();
+      await settle();
       expect(clock.nextTimerIn).toBe(delay);
       await clock.advance(delay);
     }
@@ -179,7 +179,7 @@ describe('RouteWorker', () => {
     const waits: Array<number | undefined> = [];
     for (let i = 1; i <= 4; i++) {
       await sink.called(i);
-      await nextTurn();
+      await settle();
       waits.push(clock.nextTimerIn);
       await clock.advance(clock.nextTimerIn!);
     }
@@ -209,7 +209,7 @@ describe('RouteWorker', () => {
     store.appendMany(ROUTE, texts('bad1', 'bad2', 'good'));
     w.start();
     await sink.called(3);
-    await nextTurn();
+    await settle();
     expect(sink.calls.map((c) => c.bodies)).toEqual([['bad1', 'bad2'], ['bad2', 'good'], ['good']]);
     expect(sink.delivered).toEqual(['good']);
     expect(sink.calls[2].at).toBe(sink.calls[0].at); // no backoff
@@ -233,7 +233,7 @@ describe('RouteWorker', () => {
     await sink.called(1);
     await clock.advance(1_200); // the retry after the 503 (1 s, +20% jitter at most)
     await sink.called(3);
-    await nextTurn();
+    await settle();
     expect(sink.calls.map((c) => c.bodies)).toEqual([['a', 'b', 'c', 'd'], ['c', 'd', 'e'], ['e']]);
     // a, b (first call), c (second call) and e were accepted; d was refused.
     expect(w.stats()).toMatchObject({ exported: 4, pending: 0, retries: 1, dropped: { rejected: 1 } });
@@ -287,7 +287,7 @@ describe('RouteWorker', () => {
 
       store.append(ROUTE, rec('c'));
       store.append(ROUTE, rec('d'));
-      await nextTurn();
+      await settle();
       expect(sink.calls).toHaveLength(1);
       store.append(ROUTE, rec('e')); // the third: no need to wait for the interval
       await sink.called(2);
@@ -313,7 +313,7 @@ describe('RouteWorker', () => {
     for (let i = 0; i < n; i += 50) store.appendMany(ROUTE, Array.from({ length: Math.min(50, n - i) }, (_, j) => rec(String(i + j))));
     w.start();
     await sink.called(21);
-    await nextTurn();
+    await settle();
     expect(sink.calls.every((c) => c.bodies.length <= 100)).toBe(true);
     expect(sink.delivered).toEqual(Array.from({ length: n }, (_, i) => String(i)));
     expect(w.stats()).toMatchObject({ exported: n, pending: 0, pendingBytes: 0 });
@@ -328,13 +328,13 @@ describe('RouteWorker', () => {
     await sink.called(1);
     let stopped = false;
     const stopping = w.stop().then(() => (stopped = true));
-    await nextTurn();
+    await settle();
     expect(stopped).toBe(false);
     inFlight.resolve();
     await stopping;
     expect(store.count(ROUTE)).toBe(0);
     store.append(ROUTE, rec('after stop'));
-    await nextTurn();
+    await settle();
     expect(sink.calls).toHaveLength(1);
   });
 
@@ -353,7 +353,7 @@ describe('RouteWorker', () => {
       store.close(); // as the service does on shutdown
 
       hung.resolve(); // completing late, it must not touch the closed store
-      await nextTurn();
+      await settle();
       expect(log.lines.filter((l) => l.level === 'error')).toEqual([]);
 
       store = new OutboxStore(file, { logger: log.logger, clock });

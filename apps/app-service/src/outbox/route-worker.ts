@@ -5,9 +5,8 @@
  * only duplicates there are). A failure keeps the page at the head and backs
  * off; nothing behind it overtakes it.
  */
+import { backoffDelay, Clock, systemClock, Timer } from '@gw/contracts';
 import { DeliveryError, type DeliveryOptions, type OutboxRecord, type Sink, type SinkLogger } from '../sinks/sink';
-import { backoffDelay } from './backoff';
-import { Clock, systemClock } from './clock';
 import type { DropCounts } from './drop-log';
 import type { RouteOptions } from './outbox-options';
 import type { OutboxStore } from './outbox-store';
@@ -224,24 +223,24 @@ export class RouteWorker {
   private wait(ms: number | undefined, wakeOnAppend: () => boolean, untilConnected = false): Promise<void> {
     if (this.stopping) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      let timer: unknown;
-      let check: unknown;
+      let timer: Timer | undefined;
+      let check: Timer | undefined;
       const done = () => {
         if (this.waiter !== waiter) return;
         this.waiter = undefined;
-        if (timer !== undefined) this.clock.clearTimeout(timer);
-        if (check !== undefined) this.clock.clearTimeout(check);
+        timer?.cancel();
+        check?.cancel();
         resolve();
       };
       const waiter: Waiter = { done, wakeOnAppend };
       this.waiter = waiter;
-      if (ms !== undefined) timer = this.clock.setTimeout(done, ms);
+      if (ms !== undefined) timer = this.clock.setTimer(done, ms);
       if (untilConnected) {
         const look = () => {
           if (this.sink.connected) done();
-          else check = this.clock.setTimeout(look, this.reconnectCheckMs);
+          else check = this.clock.setTimer(look, this.reconnectCheckMs);
         };
-        check = this.clock.setTimeout(look, this.reconnectCheckMs);
+        check = this.clock.setTimer(look, this.reconnectCheckMs);
       }
     });
   }

@@ -1,0 +1,3 @@
+export * from './backoff';
+export * from './clock';
+export * from './with-timeout';
