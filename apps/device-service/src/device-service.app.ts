@@ -1,7 +1,7 @@
 import { MetadataClient } from '@gw/clients';
+import type { Clock } from '@gw/contracts';
 import { DRIVERS } from '@gw/drivers';
 import {
-  Clock,
   createDriver,
   findDriver,
   loadDriverSettings,

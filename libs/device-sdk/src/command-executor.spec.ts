@@ -1,5 +1,4 @@
-import { Device, ErrorKind, Event, GatewayError, validateDeviceProfile } from '@gw/contracts';
-import { ManualClock } from './clock';
+import { Device, ErrorKind, Event, GatewayError, ManualClock, validateDeviceProfile } from '@gw/contracts';
 import { CommandExecutor } from './command-executor';
 import { DeviceRegistry } from './device-registry';
 import type { ProtocolDriver, ReadResult } from './driver/protocol-driver';
@@ -40,7 +39,7 @@ describe('CommandExecutor', () => {
     await clock.advance(1_000);
     const err = await outcome;
     expect(GatewayError.is(err, ErrorKind.Timeout)).toBe(true);
-    expect((err as Error).message).toMatch(/read from D: the driver gave no answer within 1000 ms/);
+    expect((err as Error).message).toMatch(/driver read from D: no answer within 1000 ms/);
     expect(tracker.state('D')).toBe('DOWN');
   });
 

@@ -6,8 +6,7 @@
  * parameters into raw values (mappings, parsing, min/max, reverse transforms),
  * and tell the operating-state tracker how the device answered.
  */
-import { Device, ErrorKind, Event, GatewayError, toGatewayError } from '@gw/contracts';
-import type { Clock } from './clock';
+import { Clock, Device, ErrorKind, Event, GatewayError, toGatewayError, withTimeout } from '@gw/contracts';
 import { DeviceRegistry } from './device-registry';
 import type { ProtocolDriver, ReadResult, WriteRequest } from './driver/protocol-driver';
 import { buildEvent, EventPublisher } from './event-publisher';
@@ -86,7 +85,7 @@ export class CommandExecutor {
       return { ...op.request, value: toWriteValue(input, op.resource, device.name) };
     });
     try {
-      await this.withTimeout(() => this.driver.write(device, view.profile, requests), `write to ${device.name}`);
+      await this.callDriver(() => this.driver.write(device, view.profile, requests), `write to ${device.name}`);
     } catch (err) {
       this.tracker.failed(device.name, err);
       throw toGatewayError(err);
@@ -103,7 +102,7 @@ export class CommandExecutor {
     const requests = sources.length === 1 ? sources[0].requests : sources.flatMap((s) => s.requests);
     let results: ReadResult[];
     try {
-      results = await this.withTimeout(() => this.driver.read(device, view.profile, requests), `read from ${device.name}`);
+      results = await this.callDriver(() => this.driver.read(device, view.profile, requests), `read from ${device.name}`);
     } catch (err) {
       this.tracker.failed(device.name, err);
       throw toGatewayError(err);
@@ -171,28 +170,8 @@ export class CommandExecutor {
     return { device, view, source };
   }
 
-  private withTimeout<T>(call: () => Promise<T>, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = this.clock.setTimer(
-        () => reject(new GatewayError(ErrorKind.Timeout, `${what}: the driver gave no answer within ${this.driverTimeoutMs} ms`)),
-        this.driverTimeoutMs,
-      );
-      let pending: Promise<T>;
-      try {
-        pending = call();
-      } catch (err) {
-        pending = Promise.reject(err);
-      }
-      pending.then(
-        (value) => {
-          timer.cancel();
-          resolve(value);
-        },
-        (err: unknown) => {
-          timer.cancel();
-          reject(err);
-        },
-      );
-    });
+  /** A driver call bounded by driverTimeoutMs; a driver that throws instead of rejecting fails the same way. */
+  private callDriver<T>(call: () => Promise<T>, what: string): Promise<T> {
+    return withTimeout(new Promise<T>((resolve) => resolve(call())), this.driverTimeoutMs, `driver ${what}`, { clock: this.clock });
   }
 }

@@ -5,10 +5,9 @@
  * one in-process bus; closing a service leaves those to their owner.
  */
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Topics } from '@gw/contracts';
+import { Clock, systemClock, Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
 import { createServiceApp, listenService, Logger } from '@gw/service-kit';
-import { Clock, systemClock } from './clock';
 import { CommandBus, DEFAULT_MAX_CONCURRENT_COMMANDS } from './command-bus';
 import { CommandExecutor, DEFAULT_DRIVER_TIMEOUT_MS } from './command-executor';
 import { DeviceLifecycle } from './device-lifecycle';

@@ -6,8 +6,7 @@
  * `POST /api/v3/discovery` and, when configured, on a schedule; a run that is
  * asked for while one is going joins it.
  */
-import { ErrorKind, GatewayError } from '@gw/contracts';
-import type { Clock, Timer } from './clock';
+import { Clock, ErrorKind, GatewayError, Timer } from '@gw/contracts';
 import { DeviceRegistry } from './device-registry';
 import type { ProtocolDriver } from './driver/protocol-driver';
 import type { SdkLogger } from './log';

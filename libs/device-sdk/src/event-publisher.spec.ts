@@ -1,6 +1,5 @@
-import { Topics } from '@gw/contracts';
+import { systemClock, Topics } from '@gw/contracts';
 import type { MessageBus, MessageEnvelope } from '@gw/messaging';
-import { systemClock } from './clock';
 import { buildEvent, EventPublisher } from './event-publisher';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: jest.fn(), error: () => undefined };

@@ -5,9 +5,8 @@
  * dropped and counted. Failures are logged (throttled) and counted, never thrown.
  */
 import { randomUUID } from 'node:crypto';
-import { API_VERSION, Event, Reading, Topics } from '@gw/contracts';
+import { API_VERSION, Clock, Event, Reading, Topics } from '@gw/contracts';
 import { MessageBus, newEnvelope } from '@gw/messaging';
-import type { Clock } from './clock';
 import { LogThrottle, SdkLogger } from './log';
 
 export interface PublisherStats {

@@ -2,7 +2,6 @@ export * from './driver/protocol-driver';
 export * from './driver/descriptor';
 export * from './driver-host';
 export * from './values';
-export * from './clock';
 export * from './log';
 export * from './profile-view';
 export * from './device-registry';

@@ -2,7 +2,7 @@
  * The logger the SDK needs (pino's `(obj, msg)` call order), and a throttle so
  * a device that fails every 100 ms or a bus outage cannot flood the log.
  */
-import type { Clock } from './clock';
+import type { Clock } from '@gw/contracts';
 import type { DriverContext } from './driver/protocol-driver';
 
 export type SdkLogger = DriverContext['logger'];

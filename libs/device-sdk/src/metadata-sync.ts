@@ -9,10 +9,13 @@
  * applied one at a time, in arrival order.
  */
 import {
+  backoffDelay,
+  Clock,
   DeviceService,
   ErrorKind,
   GatewayError,
   SystemEvent,
+  Timer,
   Topics,
   validateDevice,
   validateDeviceProfile,
@@ -21,7 +24,6 @@ import {
 } from '@gw/contracts';
 import type { MetadataClient } from '@gw/clients';
 import { MessageBus, MessageEnvelope, Subscription } from '@gw/messaging';
-import type { Clock, Timer } from './clock';
 import type { SyncListener } from './device-lifecycle';
 import { DeviceRegistry } from './device-registry';
 import type { SdkLogger } from './log';
@@ -33,7 +35,7 @@ export type MetadataPort = Pick<
 >;
 
 export interface RetryPolicy {
-  /** First delay after a failed attempt (default 1 s); doubles up to maxMs. */
+  /** First delay after a failed attempt (default 1 s); doubles up to maxMs, ±20% jitter. */
   initialMs: number;
   /** Longest delay between attempts (default 30 s). */
   maxMs: number;
@@ -89,7 +91,7 @@ export class MetadataSync {
         break;
       } catch (err) {
         if (this.closed) return;
-        const delay = Math.min(this.retry.maxMs, this.retry.initialMs * 2 ** Math.min(attempt - 1, 20));
+        const delay = backoffDelay(attempt, this.retry.initialMs, this.retry.maxMs);
         const unreachable = GatewayError.is(err) && UNREACHABLE.has(err.kind);
         this.logger[unreachable ? 'warn' : 'error'](
           { attempt, retryInMs: delay, err: (err as Error).message },

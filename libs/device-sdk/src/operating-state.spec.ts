@@ -1,5 +1,4 @@
-import { Device, ErrorKind, GatewayError } from '@gw/contracts';
-import { ManualClock } from './clock';
+import { Device, ErrorKind, GatewayError, ManualClock, settle } from '@gw/contracts';
 import { OperatingStateTracker } from './operating-state';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -18,8 +17,6 @@ function setup(patch: (p: { name: string; operatingState?: string }) => Promise<
   tracker.observed(device('UP'));
   return { tracker, patches, clock };
 }
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('OperatingStateTracker', () => {
   it('goes DOWN after allowedFails consecutive failures, reports once, and UP at the next answer', async () => {

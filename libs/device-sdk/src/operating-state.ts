@@ -10,9 +10,8 @@
  * that bring it back UP (EdgeX instead refuses commands with 423 until its
  * DeviceDownTimeout). Only adminState LOCKED stops a device.
  */
-import { Device, ErrorKind, GatewayError, OperatingState } from '@gw/contracts';
+import { Clock, Device, ErrorKind, GatewayError, OperatingState } from '@gw/contracts';
 import type { MetadataClient } from '@gw/clients';
-import type { Clock } from './clock';
 import type { SdkLogger } from './log';
 
 export type DeviceStatePort = Pick<MetadataClient, 'patchDevice'>;

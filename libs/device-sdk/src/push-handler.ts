@@ -6,8 +6,7 @@
  * the source, and the same publisher. Runs synchronously inside the driver's
  * callback and never throws into it: problems are logged and counted.
  */
-import { Reading } from '@gw/contracts';
-import type { Clock } from './clock';
+import { Clock, Reading } from '@gw/contracts';
 import { DeviceRegistry } from './device-registry';
 import type { AsyncValues } from './driver/protocol-driver';
 import { buildEvent, EventPublisher } from './event-publisher';

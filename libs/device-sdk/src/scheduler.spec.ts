@@ -1,5 +1,4 @@
-import { Device, Event, validateDeviceProfile } from '@gw/contracts';
-import { ManualClock } from './clock';
+import { Device, Event, ManualClock, validateDeviceProfile } from '@gw/contracts';
 import type { CommandExecutor, SourceOutcome } from './command-executor';
 import { DeviceRegistry } from './device-registry';
 import type { EventPublisher } from './event-publisher';

@@ -12,8 +12,7 @@
  * spread over those 100 ms instead of all being read in one burst; the first
  * reading comes within one interval of the start.
  */
-import { AutoEvent, Device, parseDuration } from '@gw/contracts';
-import type { Clock, Timer } from './clock';
+import { AutoEvent, Clock, Device, parseDuration, Timer } from '@gw/contracts';
 import type { CommandExecutor } from './command-executor';
 import { DeviceRegistry } from './device-registry';
 import type { EventPublisher } from './event-publisher';
