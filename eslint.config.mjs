@@ -1,25 +1,58 @@
-// Import boundaries: contracts <- messaging/persistence/service-kit/device-sdk <- drivers <- apps.
-// Apps never import other apps (apps/gateway is the one composition root); libs never import apps.
+// Layers, enforced here rather than by habit (test/lint/layers.test.ts feeds a probe file per rule):
+//   contracts <- messaging, persistence <- service-kit <- clients, device-sdk <- drivers <- apps
+// - contracts imports nothing of ours; messaging and persistence only contracts;
+// - device-sdk never imports a driver; a driver imports only @gw/contracts and the
+//   device SDK's driver-facing entry (@gw/device-sdk/driver), never another driver;
+// - libs never import apps; apps never import other apps (apps/gateway, the one
+//   composition root, mounts them).
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const APPS = ['metadata', 'core-data', 'core-command', 'device-service', 'app-service', 'modbus-sim'];
-const noApps = { group: ['**/apps/**', '@gw/apps/*'], message: 'libs must not import apps.' };
+const foldersIn = (dir) =>
+  readdirSync(new URL(dir, import.meta.url), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
 
-const appBoundary = (app) => ({
-  files: [`apps/${app}/**/*.ts`],
-  rules: {
-    'no-restricted-imports': [
-      'error',
-      {
-        patterns: APPS.filter((other) => other !== app).map((other) => ({
-          group: [`**/apps/${other}/**`, `**/${other}/src/**`],
-          message: `apps/${app} must not import apps/${other}: share code through libs/.`,
-        })),
-      },
-    ],
-  },
+const LIBS = foldersIn('./libs/');
+const DRIVERS = foldersIn('./libs/drivers/');
+const APPS = foldersIn('./apps/');
+
+const alt = (names) => names.map((name) => name.replace(/[^\w-]/g, '\\$&')).join('|');
+/** An import of lib (or driver) folders `names`: by alias, or by a relative path climbing into them. */
+const reaching = (names) => (names.length ? `^@gw/(${alt(names)})(/|$)|(^|/)(\\.\\.|libs|drivers)/(${alt(names)})(/|$)` : '^$');
+const noApps = { group: ['**/apps/**', '@gw/apps/*'], message: 'libs must not import apps.' };
+const only = (allowed, libFolder) => ({
+  regex: reaching(LIBS.filter((lib) => lib !== libFolder && !allowed.includes(lib))),
+  message: `libs/${libFolder} may import ${allowed.length ? allowed.map((lib) => '@gw/' + lib).join(', ') : 'no other lib'} only.`,
 });
+const restrict = (files, ...patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+// A driver's own specs may check it against the SDK it plugs into (readings, watcher matching).
+const specsOf = (folder) => ({ files: [`${folder}/**/*.spec.ts`], rules: { 'no-restricted-imports': 'off' } });
+
+const driverRules = DRIVERS.map((driver) =>
+  restrict(
+    [`libs/drivers/${driver}/**/*.ts`],
+    noApps,
+    {
+      regex: '^@gw/(?!contracts$|device-sdk/driver$)',
+      message: 'a driver imports only @gw/contracts and @gw/device-sdk/driver (the SDK’s driver-facing entry).',
+    },
+    {
+      regex: reaching([...LIBS, ...DRIVERS.filter((other) => other !== driver), 'registry']).replace('^@gw/', '^@gw-none/'),
+      message: `libs/drivers/${driver} must not reach into other libs, other drivers or the registry by a relative path.`,
+    },
+  ),
+);
+
+const appBoundary = (app) =>
+  restrict(
+    [`apps/${app}/**/*.ts`],
+    ...APPS.filter((other) => other !== app).map((other) => ({
+      group: [`**/apps/${other}/**`, `**/${other}/src/**`],
+      message: `apps/${app} must not import apps/${other}: share code through libs/.`,
+    })),
+  );
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '**/*.js', '**/*.mjs'] },
@@ -32,20 +65,16 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  {
-    files: ['libs/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noApps] }] },
-  },
-  {
-    files: ['libs/contracts/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [noApps, { group: ['@gw/*', '!@gw/contracts'], message: 'contracts depends on no other lib.' }] },
-      ],
-    },
-  },
-  ...APPS.map(appBoundary),
+  restrict(['libs/**/*.ts'], noApps),
+  restrict(['libs/contracts/**/*.ts'], noApps, only([], 'contracts')),
+  restrict(['libs/messaging/**/*.ts'], noApps, only(['contracts'], 'messaging')),
+  restrict(['libs/persistence/**/*.ts'], noApps, only(['contracts'], 'persistence')),
+  restrict(['libs/service-kit/**/*.ts'], noApps, only(['contracts', 'messaging', 'persistence'], 'service-kit')),
+  restrict(['libs/clients/**/*.ts'], noApps, only(['contracts'], 'clients')),
+  restrict(['libs/device-sdk/**/*.ts'], noApps, only(['contracts', 'messaging', 'persistence', 'service-kit', 'clients'], 'device-sdk')),
+  ...driverRules,
+  ...DRIVERS.map((driver) => specsOf(`libs/drivers/${driver}`)),
+  ...APPS.filter((app) => app !== 'gateway').map(appBoundary),
   // Tests read JSON answers of any shape; typing each one would add noise, not safety.
   {
     files: ['bench/**/*.ts', 'test/**/*.ts', '**/*.spec.ts'],

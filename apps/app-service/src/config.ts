@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, duration, loadConfig, secret, text, url } from '@gw/service-kit';
+import { busConfigFields, commonServiceConfig, duration, loadConfig, secret, text, url } from '@gw/service-kit/config';
 
 /**
  * The app service's settings (GW_APP_SERVICE_<NAME>, else GW_<NAME>). What it

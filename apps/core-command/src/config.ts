@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, duration, int, loadConfig, secret, text, url } from '@gw/service-kit';
+import { busConfigFields, commonServiceConfig, duration, int, loadConfig, secret, text, url } from '@gw/service-kit/config';
 
 /**
  * core-command's settings. Each is read from GW_CORE_COMMAND_<NAME>, else the

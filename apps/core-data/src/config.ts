@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { busConfigFields, commonServiceConfig, databaseUrl, duration, int, loadConfig, oneOf, text } from '@gw/service-kit';
+import { busConfigFields, commonServiceConfig, databaseUrl, duration, int, loadConfig, oneOf, text } from '@gw/service-kit/config';
 
 /**
  * core-data's settings. Each is read from GW_CORE_DATA_<NAME>, else the shared

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DRIVERS, DEFAULT_DRIVER } from '@gw/drivers';
-import { DriverDescriptor, DriverSettings, findDriver, loadDriverSettings, driverSecretKeys } from '@gw/device-sdk';
+import type { DriverDescriptor } from '@gw/device-sdk/driver';
+import { DriverSettings, driverSecretKeys, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
 import {
   bool,
   busConfigFields,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { DRIVERS } from '@gw/drivers';
-import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk';
+import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
 import {
   bool,
   busConfigFields,

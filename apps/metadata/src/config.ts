@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, databaseUrl, int, loadConfig, text } from '@gw/service-kit';
+import { busConfigFields, commonServiceConfig, databaseUrl, int, loadConfig, text } from '@gw/service-kit/config';
 
 /**
  * core-metadata's settings. Each is read from GW_METADATA_<NAME>, else the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { int, LOG_LEVELS, loadConfig, oneOf, port, text } from '@gw/service-kit';
+import { int, LOG_LEVELS, loadConfig, oneOf, port, text } from '@gw/service-kit/config';
 
 /** `npm run modbus-sim`: GW_MODBUS_SIM_HOST, _PORT, _UNIT_ID, _LOG_LEVEL. */
 export const SimulatorConfigSchema = z.object({

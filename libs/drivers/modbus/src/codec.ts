@@ -11,7 +11,7 @@
  * [0x0000, 0x3FC0]; byte-swapped [0xC03F, 0x0000]; both [0x0000, 0xC03F].
  */
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import type { RawValue } from '@gw/device-sdk';
+import type { RawValue } from '@gw/device-sdk/driver';
 import { isBitTable, ModbusPoint, ModbusValueType, RegisterType, REGISTERS_PER_TYPE } from './attributes';
 
 const INT_RANGES: Partial<Record<ModbusValueType, readonly [bigint, bigint]>> = {

@@ -5,20 +5,20 @@
  * - Requests are serialized per connection through a small bounded queue;
  *   each carries its own unit id and timeout.
  * - After the peer goes away (socket closed, connect refused) the next request
- *   reconnects; failed connects back off exponentially (requests during the
- *   back-off fail fast). Nothing here throws outside a request's promise.
+ *   reconnects; failed connects back off exponentially with jitter (requests
+ *   during the back-off fail fast). Nothing here throws outside a request's promise.
  * - Modbus exception codes and transport failures become GatewayErrors that
  *   name the device, unit and address.
  */
 import type { EventEmitter } from 'node:events';
 import ModbusRTU from 'modbus-serial';
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { backoffDelay, ErrorKind, GatewayError, withTimeout } from '@gw/contracts';
 import type { ModbusEndpoint } from './attributes';
 
 export interface ConnectionOptions {
   /** Most requests waiting on one connection; more are refused with ServiceUnavailable (default 256). */
   maxQueue?: number;
-  /** First reconnect back-off after a failed connect (default 250 ms). */
+  /** First reconnect back-off after a failed connect (default 250 ms); doubles, ±20% jitter. */
   reconnectMinMs?: number;
   /** Longest reconnect back-off (default 30 s). */
   reconnectMaxMs?: number;
@@ -271,7 +271,7 @@ export class ModbusConnection {
         ep.protocol === 'modbus-tcp'
           ? client.connectTCP(ep.host, { port: ep.port, timeout })
           : client.connectRTUBuffered(ep.path, { baudRate: ep.baudRate, dataBits: ep.dataBits, stopBits: ep.stopBits, parity: PARITY[ep.parity] });
-      await withTimeout(opened, timeout, `${this.key}: connect timed out after ${timeout} ms`);
+      await withTimeout(opened, timeout, 'connect');
     } catch (err) {
       const backoff = this.failed();
       safeClose(client);
@@ -287,7 +287,7 @@ export class ModbusConnection {
   /** Counts a failed connection and sets when the next attempt may be made; returns the wait. */
   private failed(): number {
     this.failures++;
-    const backoff = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** (this.failures - 1));
+    const backoff = backoffDelay(this.failures, this.reconnectMinMs, this.reconnectMaxMs);
     this.retryAt = Date.now() + backoff;
     return backoff;
   }
@@ -347,14 +347,6 @@ function safeClose(client: ModbusRTU): void {
   } catch {
     // already gone
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The connections of a driver, one per endpoint key. */

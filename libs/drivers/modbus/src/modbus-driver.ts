@@ -6,7 +6,7 @@
  * its reads and writes fail fast (ServiceUnavailable) and never occupy the
  * line, so the other units on the same connection keep their schedule.
  */
-import { Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError } from '@gw/contracts';
+import { backoffDelay, Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError } from '@gw/contracts';
 import type { CommandRequest, DiscoveredDevice, DriverContext, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
 import type ModbusRTU from 'modbus-serial';
 import { ModbusEndpoint, ModbusPoint, ModbusRtuEndpoint, parseEndpoint, parseModbusPoint } from './attributes';
@@ -17,7 +17,7 @@ import { planReads, PlanOptions, planWrite, ReadRequest, split, WriteOptions } f
 
 export interface ModbusDriverOptions extends PlanOptions, WriteOptions {
   connection?: ConnectionOptions;
-  /** First back-off of a unit after a timeout (default 5 s); doubles while it keeps timing out. */
+  /** First back-off of a unit after a timeout (default 5 s); doubles while it keeps timing out, ±20% jitter. */
   unitBackoffMs?: number;
   /** Longest unit back-off (default 60 s). */
   unitBackoffMaxMs?: number;
@@ -111,7 +111,7 @@ export class ModbusDriver implements ProtocolDriver {
 
   async read(device: Device, _profile: DeviceProfile, requests: CommandRequest[]): Promise<ReadResult[]> {
     if (requests.length === 0) return [];
-    const endpoint = this.endpointOf(device);
+    const endpoint = this.endpointOf(device, _profile);
     const items = requests.map((r) => ({ unitId: endpoint.unitId, point: this.pointOf(device, r) }));
     const connection = this.pool.get(endpoint);
     const results = new Array<ReadResult>(requests.length);
@@ -137,7 +137,7 @@ export class ModbusDriver implements ProtocolDriver {
   }
 
   async write(device: Device, _profile: DeviceProfile, requests: WriteRequest[]): Promise<void> {
-    const endpoint = this.endpointOf(device);
+    const endpoint = this.endpointOf(device, _profile);
     const connection = this.pool.get(endpoint);
     for (const request of requests) {
       const point = this.pointOf(device, request);
@@ -198,7 +198,7 @@ export class ModbusDriver implements ProtocolDriver {
     } catch (err) {
       if (GatewayError.is(err, ErrorKind.Timeout)) {
         const timeouts = (this.units.get(unitKey)?.timeouts ?? 0) + 1;
-        const backoff = Math.min(this.options.unitBackoffMaxMs ?? 60_000, (this.options.unitBackoffMs ?? 5_000) * 2 ** (timeouts - 1));
+        const backoff = backoffDelay(timeouts, this.options.unitBackoffMs ?? 5_000, this.options.unitBackoffMaxMs ?? 60_000);
         this.units.set(unitKey, { timeouts, until: Date.now() + backoff });
         this.context?.logger.warn({ device: device.name, endpoint: endpoint.key, unit: endpoint.unitId, backoffMs: backoff }, 'modbus unit timed out; backing off');
       }
@@ -231,8 +231,16 @@ export class ModbusDriver implements ProtocolDriver {
     }
   }
 
-  private endpointOf(device: Device): ModbusEndpoint {
-    return this.devices.get(device.name)?.endpoint ?? parseEndpoint(device);
+  /**
+   * The endpoint of a device the driver holds. One it does not hold (never
+   * added, refused, or removed while the SDK's read was on its way) is not
+   * served: its request would open a connection that nothing releases.
+   */
+  private endpointOf(device: Device, profile: DeviceProfile): ModbusEndpoint {
+    const entry = this.devices.get(device.name);
+    if (entry) return entry.endpoint;
+    this.check(device, profile); // a refused device: say why
+    throw new GatewayError(ErrorKind.EntityNotFound, `device "${device.name}" is not a device of the modbus driver (never added, or removed)`);
   }
 
   private pointOf(device: Device, request: Pick<CommandRequest, 'resource' | 'attributes'>): ModbusPoint {

@@ -6,7 +6,7 @@
  * minimum..maximum. Without limits, the type's whole range.
  */
 import { DeviceResource, ValueType } from '@gw/contracts';
-import { toWriteValue } from '@gw/device-sdk/values';
+import { toWriteValue } from '@gw/device-sdk/driver';
 
 const MAX_FLOAT32 = 3.4028234663852886e38;
 

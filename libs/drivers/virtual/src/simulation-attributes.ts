@@ -13,7 +13,7 @@
  */
 import { canWrite, DeviceResource, ValueType } from '@gw/contracts';
 import { RawValue } from '@gw/device-sdk/driver';
-import { parseValue, toWriteValue } from '@gw/device-sdk/values';
+import { parseValue, toWriteValue } from '@gw/device-sdk/driver';
 import { Bounds, boundsOf } from './bounds';
 import {
   RandomBool,

@@ -1,0 +1,81 @@
+/**
+ * `npm start` hosts the device services GW_DEVICE_SERVICES lists and loads
+ * the protocol library of those only: run as the user runs it (the built
+ * gateway as a child process), the modules it loaded are read at exit.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { requireFreshBuild } from '../support/fresh-build';
+import { RESOURCES } from '../support/gateway';
+
+const ROOT = join(__dirname, '../..');
+const MODBUS_CODE = /node_modules\/(modbus-serial|serialport|@serialport)\/|libs\/drivers\/modbus\/src\/modbus-driver\.js$/m;
+
+interface Run {
+  /** Device services registered in core-metadata once the gateway was ready. */
+  registered: string[];
+  /** Every module file the process had loaded when it exited. */
+  loaded: string;
+}
+
+async function runGateway(deviceServices: string): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-hosted-'));
+  const loadedFile = join(dir, 'loaded.txt');
+  const env = {
+    ...process.env,
+    GW_HOST: '127.0.0.1',
+    GW_DATA_DIR: dir,
+    GW_DEVICE_SERVICES: deviceServices,
+    GW_METADATA_PORT: '0',
+    GW_CORE_DATA_PORT: '0',
+    GW_CORE_COMMAND_PORT: '0',
+    GW_DEVICE_VIRTUAL_PORT: '0',
+    GW_DEVICE_MODBUS_PORT: '0',
+    GW_APP_SERVICE_PORT: '0',
+    GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
+    GW_DEVICES_DIR: join(RESOURCES, 'devices'),
+    GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
+    GW_TEST_LOADED_MODULES: loadedFile,
+  };
+  const child = spawn(process.execPath, ['-r', join(__dirname, '../support/loaded-modules.js'), join(ROOT, 'dist/apps/gateway/src/main.js')], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    const ready = await new Promise<{ metadata: string }>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'gateway ready') resolve(entry);
+      });
+      void exited.then((code) => reject(new Error(`gateway exited with ${code} before it was ready`)));
+    });
+    const services = await (await fetch(`${ready.metadata}/api/v3/deviceservice/all?limit=-1`)).json();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    return { registered: services.services.map((s: { name: string }) => s.name).sort(), loaded: readFileSync(loadedFile, 'utf8') };
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('the device services the gateway hosts', () => {
+  beforeAll(() => requireFreshBuild('libs', 'apps'));
+
+  it('GW_DEVICE_SERVICES=virtual registers only device-virtual and loads no Modbus or serial code', async () => {
+    const run = await runGateway('virtual');
+    expect(run.registered).toEqual(['device-virtual']);
+    expect(run.loaded).not.toMatch(MODBUS_CODE);
+    expect(run.loaded).toMatch(/libs\/drivers\/virtual\/src\/virtual-driver\.js$/m);
+  });
+
+  it('by default hosts device-modbus too, and only then loads its library', async () => {
+    const run = await runGateway('');
+    expect(run.registered).toEqual(['device-modbus', 'device-virtual']);
+    expect(run.loaded).toMatch(MODBUS_CODE);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * The layers of DESIGN.md, enforced by ESLint (eslint.config.mjs): each rule
+ * gets a probe file that breaks it (and must be refused) and the imports the
+ * layer may make (which must pass).
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '../..');
+
+interface Probe {
+  file: string;
+  import: string;
+  refused: boolean;
+}
+
+const probes: Probe[] = [
+  // contracts imports nothing of ours
+  { file: 'libs/contracts/src/probe.ts', import: '@gw/messaging', refused: true },
+  { file: 'libs/contracts/src/time/probe.ts', import: '../../../service-kit/src/config', refused: true },
+  { file: 'libs/contracts/src/probe.ts', import: './errors', refused: false },
+  // messaging and persistence: contracts only
+  { file: 'libs/messaging/src/probe.ts', import: '@gw/persistence', refused: true },
+  { file: 'libs/messaging/src/mqtt/probe.ts', import: '../../../persistence/src/data-source', refused: true },
+  { file: 'libs/messaging/src/probe.ts', import: '@gw/contracts', refused: false },
+  { file: 'libs/persistence/src/probe.ts', import: '@gw/service-kit', refused: true },
+  { file: 'libs/persistence/src/probe.ts', import: '@gw/messaging', refused: true },
+  // device-sdk never imports a driver
+  { file: 'libs/device-sdk/src/probe.ts', import: '@gw/drivers', refused: true },
+  { file: 'libs/device-sdk/src/probe.ts', import: '@gw/drivers/modbus', refused: true },
+  { file: 'libs/device-sdk/src/probe.ts', import: '../../drivers/modbus/src/modbus-driver', refused: true },
+  { file: 'libs/device-sdk/src/probe.ts', import: '@gw/service-kit/config', refused: false },
+  // a driver: @gw/contracts and @gw/device-sdk/driver only, never another driver
+  { file: 'libs/drivers/modbus/src/probe.ts', import: '@gw/contracts', refused: false },
+  { file: 'libs/drivers/modbus/src/probe.ts', import: '@gw/device-sdk/driver', refused: false },
+  { file: 'libs/drivers/modbus/src/probe.ts', import: 'modbus-serial', refused: false },
+  { file: 'libs/drivers/modbus/src/probe.ts', import: '@gw/device-sdk', refused: true },
+  { file: 'libs/drivers/modbus/src/probe.ts', import: '@gw/device-sdk/values', refused: true },
+  { file: 'libs/drivers/modbus/src/probe.ts', import: '@gw/messaging', refused: true },
+  { file: 'libs/drivers/modbus/src/probe.ts', import: '@gw/service-kit/config', refused: true },
+  { file: 'libs/drivers/modbus/src/probe.ts', import: '@gw/drivers/virtual', refused: true },
+  { file: 'libs/drivers/modbus/src/probe.ts', import: '../../virtual/src/virtual-driver', refused: true },
+  { file: 'libs/drivers/modbus/src/probe.ts', import: '../../registry', refused: true },
+  { file: 'libs/drivers/virtual/src/probe.ts', import: '../../../service-kit/src/bootstrap', refused: true },
+  // libs never import apps; apps never import apps, except the gateway that composes them
+  { file: 'libs/service-kit/src/probe.ts', import: '../../../apps/metadata/src/metadata.app', refused: true },
+  { file: 'apps/metadata/src/probe.ts', import: '../../core-data/src/core-data.app', refused: true },
+  { file: 'apps/device-service/src/probe.ts', import: '../../gateway/src/config', refused: true },
+  { file: 'apps/gateway/src/probe.ts', import: '../../metadata/src/metadata.app', refused: false },
+  { file: 'apps/gateway/src/probe.ts', import: '@gw/drivers', refused: false },
+];
+
+describe('layers enforced by lint', () => {
+  let messages: string[][];
+
+  beforeAll(() => {
+    const input = probes.map((p) => ({ filePath: join(ROOT, p.file), code: `import * as probe from '${p.import}';\nexport default probe;\n` }));
+    const output = execFileSync(process.execPath, [join(__dirname, 'lint-probes.js'), ROOT], { input: JSON.stringify(input), cwd: ROOT });
+    messages = JSON.parse(output.toString());
+  }, 60_000);
+
+  it.each(probes.map((probe, index) => [`${probe.file} importing ${probe.import}`, probe.refused, index] as const))(
+    '%s: refused %s',
+    (_what, refused, index) => {
+      if (!refused) expect(messages[index]).toEqual([]);
+      else {
+        expect(messages[index].length).toBeGreaterThan(0);
+        for (const message of messages[index]) expect(message).toContain('import is restricted');
+      }
+    },
+  );
+});
