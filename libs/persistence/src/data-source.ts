@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { DataSource, DataSourceOptions, EntitySchema, MigrationInterface } from 'typeorm';
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { backoffDelay, ErrorKind, GatewayError } from '@gw/contracts';
 import { assertSchemaName, describeDatabase, PersistenceConfig } from './config';
 import { PersistenceLogger, TypeOrmLogAdapter } from './typeorm-logger';
 
@@ -123,13 +123,14 @@ async function preparePostgres(
 ): Promise<void> {
   if (config.schema) assertSchemaName(config.schema);
   const deadline = Date.now() + timeoutMs;
-  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+  for (let failures = 1; ; failures++) {
     const client = new Client({ connectionString: config.url, connectionTimeoutMillis: 5000 });
     try {
       await client.connect();
       if (config.schema) await createSchema(client, config.schema);
       return;
     } catch (err) {
+      const delay = backoffDelay(failures, 250, 5000);
       if (!isTransient(err) || Date.now() + delay > deadline) {
         throw new GatewayError(ErrorKind.Database, `cannot connect to ${describeDatabase(config)}: ${messageOf(err)}`, {
           cause: err,

@@ -6,7 +6,7 @@
  * killed at any moment loses nothing (a message redelivered after a crash
  * between two appends reaches the first route twice: at least once).
  */
-import { parseAddEventRequest } from '@gw/contracts';
+import { backoffDelay, parseAddEventRequest } from '@gw/contracts';
 import { MessageBus, MessageEnvelope, Subscription, ThrottledLog } from '@gw/messaging';
 import type { OutboxStore } from '../outbox';
 import type { ExportRecord, SinkLogger } from '../sinks/sink';
@@ -118,7 +118,7 @@ export class PipelineRunner {
    * cloud outage is exactly what store-and-forward is for.
    */
   private async holdUntilStored(routes: string[], record: ExportRecord): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+    for (let failures = 1; ; failures++) {
       this.figures.storeErrors++;
       this.storeErrorLog.write(
         { pipeline: this.config.name, routes, err: this.lastStoreError?.message, storeErrorsTotal: this.figures.storeErrors },
@@ -127,7 +127,7 @@ export class PipelineRunner {
       if (this.stopping) {
         throw new Error(`pipeline ${this.config.name}: stopped while the outbox refused writes (${this.lastStoreError?.message})`);
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(failures, 500, 30_000)));
       routes = this.appendTo(routes, record);
       if (routes.length === 0) {
         this.figures.exported++;

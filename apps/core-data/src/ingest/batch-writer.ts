@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ErrorKind, Event, GatewayError } from '@gw/contracts';
+import { backoffDelay, ErrorKind, Event, GatewayError } from '@gw/contracts';
 import { ThrottledLog } from '@gw/messaging';
 import type { Logger } from '@gw/service-kit';
 import type { EventStore, InsertResult } from '../persistence/event-store';
@@ -14,7 +14,7 @@ export interface BatchWriterOptions {
   queueLimit: number;
   /** How long close() keeps retrying a database that fails before it gives up (and logs the loss). */
   closeTimeoutMs?: number;
-  /** First and longest pause between retries of a batch the database failed to take. */
+  /** First and longest pause between retries of a batch the database failed to take (doubling, ±20% jitter). */
   retryDelayMs?: { initial: number; max: number };
   /** Told after each commit (the benchmark measures origin-to-persisted latency with it). */
   onCommitted?: (events: readonly Event[], committedAtMs: number) => void;
@@ -213,7 +213,7 @@ export class BatchWriter {
   /** Writes events in one transaction, retrying transient failures and isolating refused events. */
   private async write(events: readonly Event[]): Promise<BatchOutcome> {
     const retry = this.options.retryDelayMs ?? DEFAULT_RETRY;
-    for (let delay = retry.initial; ; delay = Math.min(delay * 2, retry.max)) {
+    for (let failures = 1; ; failures++) {
       const started = performance.now();
       let result: InsertResult;
       try {
@@ -221,6 +221,7 @@ export class BatchWriter {
       } catch (err) {
         this.stats.writeErrors++;
         if (!this.store.isTransient(err)) return this.writeOneByOne(events, err);
+        const delay = backoffDelay(failures, retry.initial, retry.max);
         if (Date.now() + delay > this.closeDeadline) return this.giveUp(events, err);
         this.failureLog.write(
           { err: messageOf(err), events: events.length, retryInMs: delay, queuedReadings: this.queuedReadingCount },

@@ -192,6 +192,9 @@ export class ModbusConnection {
     this.clearIdleTimer();
     const client = await this.connect();
     await this.interFrameSilence();
+    // Closed while this request waited for its turn to send (its device removed, the driver
+    // stopped): the client is gone, and a request on it would only wait out its timeout.
+    if (this.closed) throw new GatewayError(ErrorKind.ServiceUnavailable, `${this.key}: connection closed`);
     if (this.endpoint.protocol === 'modbus-rtu') discardStaleInput(client);
     client.setID(req.unitId);
     client.setTimeout(req.timeoutMs);
@@ -276,6 +279,11 @@ export class ModbusConnection {
       const backoff = this.failed();
       safeClose(client);
       throw new GatewayError(ErrorKind.Communication, `${this.key}: cannot connect (${(err as Error).message}); retry in ${backoff} ms`, { cause: err });
+    }
+    if (this.closed) {
+      // Closed while connecting: nothing would ever close this client.
+      safeClose(client);
+      throw new GatewayError(ErrorKind.ServiceUnavailable, `${this.key}: connection closed`);
     }
     this.retryAt = 0;
     this.connects++;
