@@ -13,6 +13,7 @@
  * state, and telemetry would go out once more than the outbox sends it.
  */
 import mqtt, { IClientOptions, IClientPublishOptions, ISubscriptionMap, MqttClient, PacketCallback } from 'mqtt';
+import { withTimeout } from '@gw/contracts';
 import type { SinkLogger } from './sink';
 import type { TlsConfig } from './sink-config';
 import { tlsOptions, warnIfInsecure } from './tls';
@@ -279,19 +280,5 @@ export async function publishOnce(
 export function abandonInFlight(client: MqttClient): void {
   for (const [id, entry] of Object.entries(client.outgoing)) {
     if (entry.cmd === 'publish' || entry.cmd === 'pubrel') client.removeOutgoingMessage(Number(id));
-  }
-}
-
-export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

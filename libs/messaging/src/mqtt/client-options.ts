@@ -1,5 +1,5 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, withTimeout } from '@gw/contracts';
 import { BusConnectionOptions, DEFAULT_RECONNECT_PERIOD_MS } from '../options';
 
 export interface MqttBusOptions extends BusConnectionOptions {
@@ -61,22 +61,6 @@ export function waitForConnect(client: MqttClient, timeoutMs: number, what: stri
     client.on('connect', onConnect);
     client.on('error', onError);
   });
-}
-
-/** Bounds an mqtt.js acknowledgement wait; the broker may be gone. */
-export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        const err = new GatewayError(ErrorKind.Communication, `${what}: no answer from the broker within ${timeoutMs} ms`);
-        timer = setTimeout(() => reject(err), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Ends a client without waiting for acknowledgements that may never come. */

@@ -1,9 +1,10 @@
 import { connect, IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
+import { ErrorKind, withTimeout } from '@gw/contracts';
 import type { DeliveryContext } from '../delivery';
 import { ThrottledLog } from '../logger';
 import type { MessageHandler } from '../message-bus';
 import type { TopicFilter } from '../topic-filter';
-import { assertGranted, endClient, waitForConnect, withTimeout } from './client-options';
+import { assertGranted, endClient, waitForConnect } from './client-options';
 
 export interface DurableSubscriberSettings {
   name: string;
@@ -69,7 +70,8 @@ export class MqttDurableSubscriber {
       await connected;
       // Idempotent when the session already has it; needed when the session is new.
       const subscribed = client.subscribeAsync(filter.filter, { qos: 1 });
-      const granted = await withTimeout(subscribed, operationTimeoutMs, `subscribe "${filter.filter}"`);
+      // Silence from the broker means it is gone: Communication, as for a failed connect.
+      const granted = await withTimeout(subscribed, operationTimeoutMs, `subscribe "${filter.filter}"`, { kind: ErrorKind.Communication });
       assertGranted(granted, filter.filter);
     } catch (err) {
       this.stopping = true;

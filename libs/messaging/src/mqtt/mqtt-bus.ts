@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
-import { ErrorKind, GatewayError, toGatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, toGatewayError, withTimeout } from '@gw/contracts';
 import { BoundedQueue } from '../bounded-queue';
 import { Delivery, DeliveryContext, DeliveryQueue } from '../delivery';
 import { encodeEnvelope } from '../envelope';
@@ -18,7 +18,7 @@ import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DELIVERY_QUEUE_LIMIT, DEFAULT_PUBLI
 import { PublishQueue } from '../publish-queue';
 import { requestReply } from '../request-reply';
 import { compileTopicFilter, TopicFilter, validateTopic } from '../topic-filter';
-import { assertGranted, baseClientOptions, endClient, MqttBusOptions, NEVER_EXPIRES, waitForConnect, withTimeout } from './client-options';
+import { assertGranted, baseClientOptions, endClient, MqttBusOptions, NEVER_EXPIRES, waitForConnect } from './client-options';
 import { discardSession, MqttDurableSubscriber } from './durable-subscriber';
 
 /** One broker subscription, shared by every local subscriber of the same filter. */
@@ -140,6 +140,7 @@ export class MqttMessageBus implements ManagedMessageBus {
         client.subscribeAsync(filter, { qos: 1, properties: { subscriptionIdentifier: id } }),
         this.operationTimeoutMs,
         `subscribe "${filter}"`,
+        { kind: ErrorKind.Communication }, // silence means the broker is gone
       ).then((granted) => assertGranted(granted, filter));
       route = { filter: compiled, id, queues: new Set(), ready };
       this.routes.set(filter, route);
