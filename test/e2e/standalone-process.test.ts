@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const MAIN = join(__dirname, '../../dist/apps/metadata/src/main.js');
+const mainOf = (app: string) => join(__dirname, `../../dist/apps/${app}/src/main.js`);
 
-function run(env: Record<string, string>) {
-  return spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(env: Record<string, string>, app = 'metadata') {
+  return spawn(process.execPath, [mainOf(app)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function exitOf(child: ReturnType<typeof run>): Promise<number | null> {
@@ -33,8 +33,11 @@ describe('a service as its own process', () => {
     expect(stderr).not.toMatch(/at loadConfig/); // one clear line, no stack trace
   });
 
-  it('stops cleanly on SIGTERM once it is serving', async () => {
-    const child = run({ GW_METADATA_PORT: '0', GW_HOST: '127.0.0.1', GW_METADATA_DATABASE: `sqlite:${join(dir, 'md.db')}` });
+  it.each([
+    ['metadata', 'METADATA'],
+    ['core-data', 'CORE_DATA'],
+  ])('%s stops cleanly on SIGTERM once it is serving', async (app, prefix) => {
+    const child = run({ [`GW_${prefix}_PORT`]: '0', GW_HOST: '127.0.0.1', [`GW_${prefix}_DATABASE`]: `sqlite:${join(dir, `${app}.db`)}` }, app);
     const exited = exitOf(child);
     const lines = createInterface({ input: child.stdout });
     const url = await new Promise<string>((resolve) =>

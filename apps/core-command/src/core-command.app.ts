@@ -5,6 +5,7 @@ import { Logger, createServiceApp, listenService } from '@gw/service-kit';
 import { BusCommandApi } from './bus/bus-command-api';
 import { CoreCommandConfig } from './config';
 import { CoreCommandModule } from './core-command.module';
+import { CommandForwarder } from './domain/command-forwarder';
 import { CoreCommandService } from './domain/core-command.service';
 import type { MetadataLookup } from './domain/metadata-lookup';
 
@@ -35,16 +36,11 @@ export interface RunningCoreCommand {
 export async function startCoreCommand(options: CoreCommandOptions, deps: CoreCommandDependencies): Promise<RunningCoreCommand> {
   const { bus, logger } = deps;
   const topics = new Topics(options.topicBase);
+  // core-command's own base URL for listed commands: known once the app listens.
   let publicUrl = options.publicUrl ?? '';
-  const module = CoreCommandModule.register({
-    metadata: deps.metadata,
-    bus,
-    topics,
-    commandTimeoutMs: options.commandTimeout,
-    maxResultCount: options.maxResultCount ?? 1024,
-    publicUrl: () => publicUrl,
-    log: logger,
-  });
+  const forwarder = new CommandForwarder(bus, topics, options.commandTimeout, logger);
+  const commands = new CoreCommandService(deps.metadata, forwarder, () => publicUrl, options.maxResultCount ?? 1024);
+  const busApi = new BusCommandApi(bus, topics, commands, logger, options.busConcurrency ?? 64);
   const config = {
     serviceName: 'core-command',
     logLevel: 'info' as const,
@@ -53,8 +49,8 @@ export async function startCoreCommand(options: CoreCommandOptions, deps: CoreCo
   };
   // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
   const secretKeys = ['apiKey', 'busPassword', 'metadataApiKey'];
+  const module = CoreCommandModule.register({ commands });
   const app = await createServiceApp({ module, version: CORE_COMMAND_VERSION, config, logger, secretKeys, shutdownHooks: false });
-  const busApi = new BusCommandApi(bus, topics, app.get(CoreCommandService), logger, options.busConcurrency ?? 64);
   try {
     await app.init();
     const url = await listenService(app, options);

@@ -9,9 +9,11 @@ import { MetadataConfig } from './config';
 import { DeviceServicesService } from './domain/device-services.service';
 import { DevicesService } from './domain/devices.service';
 import { ProfilesService } from './domain/profiles.service';
+import { SystemEventPublisher } from './domain/system-events';
 import { WatchersService } from './domain/watchers.service';
 import { MetadataModule } from './metadata.module';
 import { METADATA_ENTITIES } from './persistence/entities';
+import { MetadataRepository } from './persistence/metadata-stores';
 import { METADATA_MIGRATIONS } from './persistence/migrations/1732240000000-initial-metadata';
 
 export const METADATA_VERSION = '0.1.0';
@@ -47,14 +49,22 @@ export async function startMetadata(
     logger,
     applicationName: 'core-metadata',
   });
+  let app: NestFastifyApplication | undefined;
   try {
-    const module = MetadataModule.register({
-      dataSource,
-      bus: deps.bus,
-      topics: new Topics(options.topicBase),
-      maxResultCount: options.maxResultCount,
-      log: logger,
-    });
+    const repo = new MetadataRepository(dataSource);
+    const events = new SystemEventPublisher(deps.bus, new Topics(options.topicBase), logger);
+    const profiles = new ProfilesService(repo, events);
+    const devices = new DevicesService(repo, events);
+    const watchers = new WatchersService(repo, events);
+    const folders = options.folders ?? {
+      profilesDir: options.profilesDir,
+      devicesDir: options.devicesDir,
+      provisionWatchersDir: options.provisionWatchersDir,
+    };
+    // Devices and watchers of the folders that wait for their device service follow it when it registers.
+    const loader = new ResourceLoader(folders, profiles, devices, watchers, repo.read.services, logger);
+    const deviceServices = new DeviceServicesService(repo, events, (service) => loader.serviceAdded(service.name));
+    const module = MetadataModule.register({ profiles, devices, deviceServices, watchers, maxResultCount: options.maxResultCount });
     const config = {
       serviceName: 'core-metadata',
       logLevel: 'info' as const,
@@ -63,35 +73,23 @@ export async function startMetadata(
     };
     // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
     const secretKeys = ['apiKey', 'busPassword'];
-    const app = await createServiceApp({ module, version: METADATA_VERSION, config, logger, secretKeys, shutdownHooks: false });
+    app = await createServiceApp({ module, version: METADATA_VERSION, config, logger, secretKeys, shutdownHooks: false });
     await app.init();
-    const folders = options.folders ?? {
-      profilesDir: options.profilesDir,
-      devicesDir: options.devicesDir,
-      provisionWatchersDir: options.provisionWatchersDir,
-    };
-    const loader = new ResourceLoader(
-      folders,
-      app.get(ProfilesService),
-      app.get(DevicesService),
-      app.get(WatchersService),
-      app.get(DeviceServicesService),
-      logger,
-    );
-    app.get(DeviceServicesService).onAdded = (service) => loader.serviceAdded(service.name);
     await loader.loadAll();
     const url = await listenService(app, options);
+    const running = app;
     return {
-      app,
+      app: running,
       dataSource,
       loader,
       url,
       close: async () => {
-        await app.close();
+        await running.close();
         await dataSource.destroy();
       },
     };
   } catch (err) {
+    await app?.close().catch(() => undefined);
     await dataSource.destroy().catch(() => undefined);
     throw err;
   }

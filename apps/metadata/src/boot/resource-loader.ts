@@ -1,7 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Device, ErrorKind, GatewayError, ProvisionWatcher, parseDeviceList, parseProvisionWatcher } from '@gw/contracts';
-import { DeviceServicesService } from '../domain/device-services.service';
 import { DevicesService } from '../domain/devices.service';
 import { ProfilesService } from '../domain/profiles.service';
 import { WatchersService } from '../domain/watchers.service';
@@ -10,6 +9,11 @@ export interface ResourceFolders {
   profilesDir?: string;
   devicesDir?: string;
   provisionWatchersDir?: string;
+}
+
+/** Whether a device service is registered. */
+export interface KnownServices {
+  exists(name: string): Promise<boolean>;
 }
 
 /** The part of the service's (pino) logger this needs. */
@@ -49,7 +53,7 @@ export class ResourceLoader {
     private readonly profiles: ProfilesService,
     private readonly devices: DevicesService,
     private readonly watchers: WatchersService,
-    private readonly services: DeviceServicesService,
+    private readonly services: KnownServices,
     private readonly log: LoaderLog,
   ) {}
 

@@ -5,12 +5,11 @@ import { applyPatch, stripIdentity } from './patch';
 import { SystemEventPublisher } from './system-events';
 
 export class DeviceServicesService {
-  /** Called after a service is added, so devices waiting for it (boot folders) can follow. */
-  onAdded: (service: DeviceService) => Promise<void> = async () => undefined;
-
   constructor(
     private readonly repo: MetadataRepository,
     private readonly events: SystemEventPublisher,
+    /** Called after a service is added, so devices waiting for it (boot folders) can follow. */
+    private readonly onAdded: (service: DeviceService) => Promise<void> = async () => undefined,
   ) {}
 
   async add(input: unknown, path = 'service'): Promise<DeviceService> {
