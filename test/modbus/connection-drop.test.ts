@@ -85,6 +85,7 @@ it('fails a request in flight at once when the peer resets the connection (RST),
   await driver.initialize(context);
   const device = { name: 'Tank', profileName: 'P', protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: port, UnitID: 1, Timeout: '60s' } } } as unknown as Device;
   try {
+    await driver.addDevice(device, profile);
     const err = await driver.read(device, profile, requests).catch((e: unknown) => e);
     expect(GatewayError.is(err, ErrorKind.Communication)).toBe(true);
     expect((await driver.read(device, profile, requests))[0].value).toBe(9);
@@ -106,6 +107,7 @@ it('closes a connection left idle for IdleTimeout and reopens it for the next re
   let firstClosed!: Promise<void>;
   peer.server.once('connection', (socket) => (firstClosed = new Promise((resolve) => socket.once('close', () => resolve()))));
   try {
+    await driver.addDevice(device, profile);
     expect((await driver.read(device, profile, requests))[0].value).toBe(7);
     // Nobody asks for 50 ms: the driver hangs up, and the peer sees it.
     await firstClosed;
@@ -129,6 +131,7 @@ it('backs off reconnecting to a peer that accepts and hangs up before answering 
   await driver.initialize(context);
   const device = { name: 'Tank', profileName: 'P', protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: port, UnitID: 1, Timeout: '5s' } } } as unknown as Device;
   try {
+    await driver.addDevice(device, profile);
     const first = await driver.read(device, profile, requests).catch((e: unknown) => e);
     expect(GatewayError.is(first, ErrorKind.Communication)).toBe(true);
     // Ten more polls: refused at once, no new connection.

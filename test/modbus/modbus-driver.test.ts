@@ -153,6 +153,7 @@ describe('ModbusDriver against pymodbus', () => {
   it('refuses writes to read-only tables without a request', async () => {
     const r = [resource('ir', 'Uint16', { primaryTable: 'INPUT_REGISTERS', startingAddress: 0 })];
     const dev = device('ro', 1);
+    await driver.addDevice(dev, profile(r));
     const before = served().length;
     await expect(driver.write(dev, profile(r), [{ ...reqs(r)[0], value: 1 } as WriteRequest])).rejects.toMatchObject({ kind: ErrorKind.NotAllowed });
     expect(served().length).toBe(before);
@@ -161,6 +162,7 @@ describe('ModbusDriver against pymodbus', () => {
   it('turns an exception response into a clear error naming device, unit and address', async () => {
     const r = [resource('beyond', 'Float64', { primaryTable: HR, startingAddress: 198 })];
     const dev = device('Boiler', 1);
+    await driver.addDevice(dev, profile(r));
     const err = await driver.read(dev, profile(r), reqs(r)).catch((e: unknown) => e);
     expect(GatewayError.is(err, ErrorKind.ContractInvalid)).toBe(true);
     expect((err as Error).message).toMatch(/^device "Boiler" unit 1 HOLDING_REGISTERS 198\+4 \(FC3\) on tcp:\/\/127\.0\.0\.1:\d+: Modbus exception 2 \(illegal data address\)$/);
@@ -178,6 +180,7 @@ describe('ModbusDriver against pymodbus', () => {
   it('coalesces ~10 resources in one request, and splits at a gap above maxRegisterGap', async () => {
     const close = Array.from({ length: 10 }, (_, i) => resource(`r${i}`, 'Uint16', { primaryTable: HR, startingAddress: 100 + (i % 6) }));
     const dev = device('coalesce', 1);
+    await driver.addDevice(dev, profile(close));
     const before = served().length;
     const got = await driver.read(dev, profile(close), reqs(close));
     expect(got.map((r) => r.value)).toEqual([100, 101, 102, 103, 104, 105, 100, 101, 102, 103]);
@@ -189,6 +192,7 @@ describe('ModbusDriver against pymodbus', () => {
     ];
     const tight = await newDriver({ maxRegisterGap: 10 });
     try {
+      await tight.addDevice(dev, profile(gapped));
       const mark = served().length;
       await tight.read(dev, profile(gapped), reqs(gapped));
       expect(served().slice(mark)).toEqual([
@@ -196,6 +200,7 @@ describe('ModbusDriver against pymodbus', () => {
         [1, 3, 120, 5],
       ]);
       const wide = await newDriver({ maxRegisterGap: 20 });
+      await wide.addDevice(dev, profile(gapped));
       const mark2 = served().length;
       await wide.read(dev, profile(gapped), reqs(gapped));
       expect(served().slice(mark2)).toEqual([[1, 3, 100, 25]]);
@@ -212,6 +217,8 @@ describe('ModbusDriver against pymodbus', () => {
       const p = profile(r);
       const dead = device('dead-queued', 9);
       const live = device('live-queued', 1);
+      await backoff.addDevice(dead, p);
+      await backoff.addDevice(live, p);
       const mark = served().length;
       // A poll and two commands for the dead unit, and a live read, all queued at once.
       const outcomes = await Promise.allSettled([

@@ -136,12 +136,14 @@ describe('ModbusDriver over RTU against pymodbus', () => {
     expect((await driver.read(dev, p, reqs(resources))).map((r) => r.value)).toEqual([-1234, 2.5, 'pump', true, 0x8011]);
     // Unit 1's registers are its own.
     const unit1 = device('other', 1);
+    await driver.addDevice(unit1, p);
     expect((await driver.read(unit1, p, reqs(resources.slice(0, 1))))[0].value).toBe(0);
   });
 
   it('turns an exception response into a clear error naming device, unit, address and line', async () => {
     const r = [resource('beyond', 'Float64', { primaryTable: HR, startingAddress: 198 })];
     const dev = device('Boiler', 1);
+    await driver.addDevice(dev, profile(r));
     const err = await driver.read(dev, profile(r), reqs(r)).catch((e: unknown) => e);
     expect(GatewayError.is(err, ErrorKind.ContractInvalid)).toBe(true);
     expect((err as Error).message).toMatch(
@@ -201,6 +203,7 @@ describe('ModbusDriver over RTU against pymodbus', () => {
     const reg = [resource('r60', 'Uint16', { primaryTable: HR, startingAddress: 60 })];
     const p = profile(reg);
     const units = [device('seq1', 1), device('seq2', 2)];
+    for (const dev of units) await driver.addDevice(dev, p);
     const before = served().length;
     // Sequential: each request is sent as soon as the previous answer is in.
     for (let i = 0; i < 100; i++) {
