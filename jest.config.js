@@ -7,19 +7,9 @@ for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
   moduleNameMapper[key] = '<rootDir>/' + target.replace('*', '$1');
 }
 
-const transform = {
-  '^.+\\.ts$': [
-    '@swc/jest',
-    {
-      jsc: {
-        parser: { syntax: 'typescript', decorators: true },
-        transform: { legacyDecorator: true, decoratorMetadata: true },
-        target: 'es2022',
-      },
-      module: { type: 'commonjs' },
-    },
-  ],
-};
+const { swcOptions } = require('./bin/swc-options');
+
+const transform = { '^.+\\.ts$': ['@swc/jest', swcOptions()] };
 
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
 

@@ -7,8 +7,9 @@ import { closeOnSignals, createLogger, Logger, toBusConfig } from '@gw/service-k
 import { RunningMetadata, startMetadata } from '../../metadata/src/metadata.app';
 import { RunningCoreCommand, startCoreCommand } from '../../core-command/src/core-command.app';
 import { RunningCoreData, startCoreData } from '../../core-data/src/core-data.app';
-import { RunningDeviceService, startDeviceServiceApp } from '../../device-service/src/device-service.app';
-import { RunningAppService, startAppService } from '../../app-service/src/app-service.app';
+// Types only: the device services and the app service load after the core services answer (and only when enabled).
+import type { RunningDeviceService } from '../../device-service/src/device-service.app';
+import type { RunningAppService } from '../../app-service/src/app-service.app';
 import { GatewayConfig, loadGatewayConfig } from './config';
 
 export interface RunningGateway {
@@ -62,6 +63,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     stack.push(() => coreCommand.close());
 
     const deviceServices: Record<string, RunningDeviceService> = {};
+    const { startDeviceServiceApp } = await import('../../device-service/src/device-service.app');
     for (const service of config.deviceServices) {
       const running = await startDeviceServiceApp(
         { ...config, ...service },
@@ -74,6 +76,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
 
     let appService: RunningAppService | undefined;
     if (config.appService) {
+      const { startAppService } = await import('../../app-service/src/app-service.app');
       appService = await startAppService(
         {
           ...config,

@@ -2,9 +2,7 @@ import { ErrorKind, GatewayError } from '@gw/contracts';
 import { BusLogger, redactUrl, silentLogger } from './logger';
 import type { ManagedMessageBus } from './message-bus';
 import { MemoryBroker, MemoryMessageBus } from './memory';
-import { MqttMessageBus } from './mqtt';
 import type { MqttBusOptions } from './mqtt/client-options';
-import { RedisMessageBus } from './redis';
 import type { RedisBusOptions } from './redis/redis-bus';
 
 export type BusType = 'memory' | 'mqtt' | 'redis';
@@ -32,11 +30,16 @@ export function createMessageBus(config: BusConfig, logger: BusLogger = silentLo
     case 'mqtt': {
       const url = config.url ?? DEFAULT_URLS.mqtt;
       logger.info(describe(config, url), 'message bus: MQTT');
+      // Loaded here, not at the top: a gateway on the in-process bus never loads mqtt.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { MqttMessageBus } = require('./mqtt') as typeof import('./mqtt');
       return new MqttMessageBus({ ...config, url }, logger);
     }
     case 'redis': {
       const url = config.url ?? DEFAULT_URLS.redis;
       logger.info(describe(config, url), 'message bus: Redis');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { RedisMessageBus } = require('./redis') as typeof import('./redis');
       return new RedisMessageBus({ ...config, url }, logger);
     }
     default:

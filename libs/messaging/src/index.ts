@@ -1,3 +1,5 @@
+// The bus implementations are loaded by createMessageBus when chosen (mqtt and
+// redis are heavy); import them from @gw/messaging/mqtt or /redis directly if needed.
 export * from './message-bus';
 export * from './envelope';
 export * from './topic-filter';
@@ -8,6 +10,4 @@ export * from './publish-queue';
 export * from './delivery';
 export * from './request-reply';
 export * from './memory';
-export * from './mqtt';
-export * from './redis';
 export * from './factory';

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { DataSource, DataSourceOptions, EntitySchema, MigrationInterface } from 'typeorm';
 import { backoffDelay, ErrorKind, GatewayError } from '@gw/contracts';
 import { assertSchemaName, describeDatabase, PersistenceConfig } from './config';
@@ -123,8 +123,10 @@ async function preparePostgres(
 ): Promise<void> {
   if (config.schema) assertSchemaName(config.schema);
   const deadline = Date.now() + timeoutMs;
+  // Loaded here: a gateway on SQLite never loads pg.
+  const { Client: PgClient } = await import('pg');
   for (let failures = 1; ; failures++) {
-    const client = new Client({ connectionString: config.url, connectionTimeoutMillis: 5000 });
+    const client = new PgClient({ connectionString: config.url, connectionTimeoutMillis: 5000 });
     try {
       await client.connect();
       if (config.schema) await createSchema(client, config.schema);

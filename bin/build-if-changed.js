@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * The build of `npm start` and `npm run modbus-sim`: compiles only the
+ * sources under apps/ and libs/ whose dist/ output is missing or older, with
+ * swc (no type-checking: `npm test` and `npm run build` run tsc). On an
+ * unchanged tree it only compares file times (a few ms) and writes nothing,
+ * so it never rewrites dist/ under a running gateway; a changed file is
+ * written next to its target and renamed over it, never seen half-written.
+ * A changed tsconfig.json (aliases) rebuilds everything.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const SOURCE_DIRS = ['apps', 'libs'];
+const TEST_FILE = /\.(spec|test)\.ts$|\.d\.ts$/;
+
+function sources() {
+  const found = [];
+  for (const dir of SOURCE_DIRS) {
+    for (const entry of fs.readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile() && entry.name.endsWith('.ts') && !TEST_FILE.test(entry.name)) found.push(path.join(entry.parentPath, entry.name));
+    }
+  }
+  return found;
+}
+
+const mtime = (file) => {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return -1;
+  }
+};
+
+const outputOf = (source) => path.join(root, 'dist', path.relative(root, source)).replace(/\.ts$/, '.js');
+
+function stale() {
+  const all = sources();
+  const configChanged = mtime(path.join(root, 'tsconfig.json'));
+  return all.filter((source) => {
+    const built = mtime(outputOf(source));
+    return built < 0 || built < mtime(source) || built < configChanged;
+  });
+}
+
+async function compile(files) {
+  const swc = require('@swc/core');
+  const options = require('./swc-options').swcOptions({ paths: true });
+  await Promise.all(
+    files.map(async (source) => {
+      const { code } = await swc.transformFile(source, { ...options, filename: source, sourceMaps: false });
+      const target = outputOf(source);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      const temporary = `${target}.${process.pid}.tmp`;
+      fs.writeFileSync(temporary, code);
+      fs.renameSync(temporary, target);
+    }),
+  );
+}
+
+async function main() {
+  const started = Date.now();
+  const files = stale();
+  if (files.length === 0) return;
+  await compile(files);
+  process.stderr.write(`build: compiled ${files.length} changed file(s) in ${Date.now() - started} ms (type-check: npm test)\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`build failed: ${err.message}\n`);
+  process.exit(1);
+});
