@@ -53,10 +53,10 @@ async function runGateway(deviceServices: string): Promise<Run> {
       });
       void exited.then((code) => reject(new Error(`gateway exited with ${code} before it was ready`)));
     });
-    const services = await (await fetch(`${ready.metadata}/api/v3/deviceservice/all?limit=-1`)).json();
+    const services = (await (await fetch(`${ready.metadata}/api/v3/deviceservice/all?limit=-1`)).json()) as { services: Array<{ name: string }> };
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    return { registered: services.services.map((s: { name: string }) => s.name).sort(), loaded: readFileSync(loadedFile, 'utf8') };
+    return { registered: services.services.map((s) => s.name).sort(), loaded: readFileSync(loadedFile, 'utf8') };
   } finally {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
