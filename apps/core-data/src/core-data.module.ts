@@ -1,9 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { MAX_RESULT_COUNT } from '@gw/service-kit';
 import { EventsService } from './domain/events.service';
 import { ReadingsService } from './domain/readings.service';
 import { EventsController } from './http/events.controller';
 import { ReadingsController } from './http/readings.controller';
-import { MAX_RESULT_COUNT } from './http/tokens';
 
 /** What core-data's HTTP side needs; startCoreData builds it. */
 export interface CoreDataDeps {

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { MAX_RESULT_COUNT } from '@gw/service-kit';
 import { DeviceServicesService } from './domain/device-services.service';
 import { DevicesService } from './domain/devices.service';
 import { ProfilesService } from './domain/profiles.service';
@@ -6,7 +7,7 @@ import { WatchersService } from './domain/watchers.service';
 import { DeviceResourcesController } from './http/device-resources.controller';
 import { DeviceServicesController } from './http/device-services.controller';
 import { DevicesController } from './http/devices.controller';
-import { MAX_RESULT_COUNT, Paging } from './http/paging.pipe';
+import { Paging } from './http/paging.pipe';
 import { ProfilesController } from './http/profiles.controller';
 import { WatchersController } from './http/watchers.controller';
 

@@ -8,4 +8,6 @@ export * from './device-checks';
 export * from './values';
 export * from './command-flags';
 export * from './add-event-request';
+export * from './page';
+export * from './redact-url';
 export * from './time';

@@ -16,17 +16,8 @@ export const silentLogger: BusLogger = {
   error: () => undefined,
 };
 
-/** Hides the password of a broker URL so it can be logged. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password) return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<unparseable url>';
-  }
-}
+/** Hides the password of a broker URL so it can be logged (the bus implementations import it from here). */
+export { redactUrl } from '@gw/contracts';
 
 /**
  * Logs a recurring problem (malformed messages, drops, reconnect attempts) at

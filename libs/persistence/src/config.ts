@@ -4,7 +4,7 @@
  * The config is plain data: libs/service-kit reads it from the environment,
  * this lib never touches process.env.
  */
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, redactUrl } from '@gw/contracts';
 
 export type PersistenceConfig =
   | { type: 'sqlite'; path: string }
@@ -60,11 +60,6 @@ export function parseDatabaseUrl(text: string): PersistenceConfig {
     ErrorKind.Config,
     `"${redactUrl(text)}" is not a database URL: expected sqlite:<file> or postgres://user@host:5432/db`,
   );
-}
-
-/** The URL with any password replaced, for logs and error messages. */
-export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
 }
 
 /** A short human description of where the data lives, safe to log. */

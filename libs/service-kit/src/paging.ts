@@ -1,11 +1,7 @@
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, PageQuery } from '@gw/contracts';
 
-export interface Paging {
-  offset: number;
-  limit: number;
-  /** False for EdgeX's `offset=-1` (core-data): start at 0 and skip counting the total. */
-  countTotal: boolean;
-}
+/** Nest injection token of the service's MaxResultCount, the cap on `limit` for controllers that page. */
+export const MAX_RESULT_COUNT = Symbol('MAX_RESULT_COUNT');
 
 /**
  * EdgeX's `offset` and `limit` query parameters, the same for every service:
@@ -17,7 +13,7 @@ export function parsePaging(
   query: { offset?: unknown; limit?: unknown },
   maxResultCount: number,
   options: { uncountedOffset?: boolean } = {},
-): Paging {
+): PageQuery {
   const offset = queryInteger('offset', query.offset, 0, options.uncountedOffset ? -1 : 0);
   let limit = queryInteger('limit', query.limit, 20, -1);
   if (limit === -1 || limit > maxResultCount) limit = maxResultCount;

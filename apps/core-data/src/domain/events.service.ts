@@ -1,7 +1,7 @@
-import { ErrorKind, Event, GatewayError, parseAddEventRequest, ValidationError } from '@gw/contracts';
+import { ErrorKind, Event, GatewayError, Page, PageQuery, parseAddEventRequest, ValidationError } from '@gw/contracts';
 import type { BatchWriter } from '../ingest/batch-writer';
 import type { IngestStats } from '../ingest/ingest-stats';
-import type { EventFilter, EventStore, Page, PageRequest } from '../persistence/event-store';
+import type { EventFilter, EventStore } from '../persistence/event-store';
 import { deleteInBatches } from './batched-delete';
 
 /** Where a REST-ingested event says it comes from (the URL path). */
@@ -43,7 +43,7 @@ export class EventsService {
     return { id: event.id, requestId };
   }
 
-  page(filter: EventFilter, page: PageRequest): Promise<Page<Event>> {
+  page(filter: EventFilter, page: PageQuery): Promise<Page<Event>> {
     return this.store.events(filter, page);
   }
 

@@ -2,9 +2,8 @@
  * EdgeX's query and path parameters of the event and reading listings, each
  * checked with a 400 that names it.
  */
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, PageQuery } from '@gw/contracts';
 import { parsePaging } from '@gw/service-kit';
-import type { PageRequest } from '../persistence/event-store';
 
 export interface ListingQuery {
   offset?: string;
@@ -18,12 +17,11 @@ export interface ListingQuery {
  * EdgeX), limit >= -1 (default 20; -1 = all, capped at maxResultCount like
  * every larger limit).
  */
-export function toPageRequest(query: ListingQuery, maxResultCount: number): PageRequest {
+export function toPageRequest(query: ListingQuery, maxResultCount: number): PageQuery {
   if (query.aggregateFunc !== undefined) {
     throw new GatewayError(ErrorKind.ContractInvalid, 'query parameter aggregateFunc: aggregation is not supported by this core-data');
   }
-  const { offset, limit, countTotal } = parsePaging(query, maxResultCount, { uncountedOffset: true });
-  return { offset, limit, count: countTotal };
+  return parsePaging(query, maxResultCount, { uncountedOffset: true });
 }
 
 /** `numeric=true`: values of numeric readings as JSON numbers instead of strings. */

@@ -1,5 +1,5 @@
-import type { Reading } from '@gw/contracts';
-import type { EventStore, Page, PageRequest, ReadingFilter } from '../persistence/event-store';
+import type { Page, PageQuery, Reading } from '@gw/contracts';
+import type { EventStore, ReadingFilter } from '../persistence/event-store';
 
 const NUMERIC_TYPES = new Set([
   'Uint8', 'Uint16', 'Uint32', 'Uint64', 'Int8', 'Int16', 'Int32', 'Int64', 'Float32', 'Float64',
@@ -8,7 +8,7 @@ const NUMERIC_TYPES = new Set([
 export class ReadingsService {
   constructor(private readonly store: EventStore) {}
 
-  async page(filter: ReadingFilter, page: PageRequest, numeric = false): Promise<Page<Reading>> {
+  async page(filter: ReadingFilter, page: PageQuery, numeric = false): Promise<Page<Reading>> {
     const result = await this.store.readings(filter, page);
     if (numeric) result.items = result.items.map(asNumeric);
     return result;

@@ -1,11 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import type { Event } from '@gw/contracts';
-import { countResponse, idResponse, okResponse } from '@gw/service-kit';
+import type { Event, Page } from '@gw/contracts';
+import { countResponse, idResponse, MAX_RESULT_COUNT, okResponse } from '@gw/service-kit';
 import { EventSource, EventsService } from '../domain/events.service';
 import { ListingQuery, nanos, toPageRequest, toTimeRange, wantsNumeric } from '../domain/query-params';
 import { asNumeric } from '../domain/readings.service';
-import type { EventFilter, Page } from '../persistence/event-store';
-import { MAX_RESULT_COUNT } from './tokens';
+import type { EventFilter } from '../persistence/event-store';
 
 /** The event endpoints of EdgeX core-data.yaml (v3). */
 @Controller('event')

@@ -1,9 +1,8 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { countResponse, okResponse } from '@gw/service-kit';
+import { countResponse, MAX_RESULT_COUNT, okResponse } from '@gw/service-kit';
 import { ListingQuery, toPageRequest, toTimeRange, wantsNumeric } from '../domain/query-params';
 import { ReadingsService } from '../domain/readings.service';
 import type { ReadingFilter } from '../persistence/event-store';
-import { MAX_RESULT_COUNT } from './tokens';
 
 /** The reading endpoints of EdgeX core-data.yaml (v3). */
 @Controller('reading')

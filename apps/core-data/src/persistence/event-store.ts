@@ -1,4 +1,4 @@
-import type { Event, Reading } from '@gw/contracts';
+import type { Event, Page, PageQuery, Reading } from '@gw/contracts';
 
 /**
  * Where events and readings live. Two implementations over the same schema
@@ -15,10 +15,10 @@ export interface EventStore {
    */
   insert(events: readonly Event[]): Promise<InsertResult>;
 
-  events(filter: EventFilter, page: PageRequest): Promise<Page<Event>>;
+  events(filter: EventFilter, page: PageQuery): Promise<Page<Event>>;
   countEvents(filter: EventFilter): Promise<number>;
   eventById(id: string): Promise<Event | undefined>;
-  readings(filter: ReadingFilter, page: PageRequest): Promise<Page<Reading>>;
+  readings(filter: ReadingFilter, page: PageQuery): Promise<Page<Reading>>;
   countReadings(filter: ReadingFilter): Promise<number>;
 
   /** Deletes one event and its readings; false when there was none. */
@@ -72,14 +72,3 @@ export interface EventPosition {
   seq: number;
 }
 
-export interface PageRequest {
-  offset: number;
-  limit: number;
-  /** False skips counting the total (EdgeX offset=-1): totalCount is then 0. */
-  count: boolean;
-}
-
-export interface Page<T> {
-  items: T[];
-  totalCount: number;
-}

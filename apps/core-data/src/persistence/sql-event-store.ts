@@ -1,12 +1,10 @@
-import { ErrorKind, Event, GatewayError, Reading } from '@gw/contracts';
+import { ErrorKind, Event, GatewayError, Page, PageQuery, Reading } from '@gw/contracts';
 import type {
   DeleteFilter,
   EventFilter,
   EventPosition,
   EventStore,
   InsertResult,
-  Page,
-  PageRequest,
   ReadingFilter,
 } from './event-store';
 import { EVENT_COLUMNS, EventRow, JsonDecoder, READING_COLUMNS, ReadingRow, readingsByEvent, toEvent, toReading } from './rows';
@@ -42,9 +40,9 @@ export abstract class SqlEventStore implements EventStore {
     return '';
   }
 
-  async events(filter: EventFilter, page: PageRequest): Promise<Page<Event>> {
+  async events(filter: EventFilter, page: PageQuery): Promise<Page<Event>> {
     const where = matching(filter);
-    const totalCount = page.count ? await this.countEvents(filter) : 0;
+    const totalCount = page.countTotal ? await this.countEvents(filter) : 0;
     assertInRange(page, totalCount, 'events');
     if (page.limit === 0) return { items: [], totalCount };
     const rows = await this.all<EventRow>(
@@ -65,9 +63,9 @@ export abstract class SqlEventStore implements EventStore {
     return (await this.withReadings(rows))[0];
   }
 
-  async readings(filter: ReadingFilter, page: PageRequest): Promise<Page<Reading>> {
+  async readings(filter: ReadingFilter, page: PageQuery): Promise<Page<Reading>> {
     const where = matching(filter);
-    const totalCount = page.count ? await this.countReadings(filter) : 0;
+    const totalCount = page.countTotal ? await this.countReadings(filter) : 0;
     assertInRange(page, totalCount, 'readings');
     if (page.limit === 0) return { items: [], totalCount };
     const rows = await this.all<ReadingRow>(
@@ -148,8 +146,8 @@ export function doomed(filter: DeleteFilter): SqlFragment {
 }
 
 /** EdgeX: an offset at or past the end of a non-empty result is 416. */
-function assertInRange(page: PageRequest, totalCount: number, what: string): void {
-  if (page.count && page.offset > 0 && page.offset >= totalCount) {
+function assertInRange(page: PageQuery, totalCount: number, what: string): void {
+  if (page.countTotal && page.offset > 0 && page.offset >= totalCount) {
     throw new GatewayError(ErrorKind.RangeNotSatisfiable, `offset ${page.offset} is past the last of ${totalCount} ${what}`);
   }
 }

@@ -1,5 +1,5 @@
-import { DeviceService, ErrorKind, GatewayError, SystemEventType, validateDeviceService } from '@gw/contracts';
-import { Page, PageQuery } from '../persistence/document-store';
+import { DeviceService, ErrorKind, GatewayError, Page, SystemEventType, validateDeviceService } from '@gw/contracts';
+import { LabelledPageQuery } from '../persistence/document-store';
 import { MetadataRepository } from '../persistence/metadata-stores';
 import { applyPatch, stripIdentity } from './patch';
 import { SystemEventPublisher } from './system-events';
@@ -42,7 +42,7 @@ export class DeviceServicesService {
     return this.repo.read.services.getByName(name);
   }
 
-  page(query: PageQuery): Promise<Page<DeviceService>> {
+  page(query: LabelledPageQuery): Promise<Page<DeviceService>> {
     return this.repo.read.services.page(query);
   }
 

@@ -6,8 +6,9 @@ import {
   ValidationError,
   checkDeviceAgainstProfile,
   validateDevice,
+  Page,
 } from '@gw/contracts';
-import { Page, PageQuery, RefFilter } from '../persistence/document-store';
+import { LabelledPageQuery, RefFilter } from '../persistence/document-store';
 import { MetadataRepository, MetadataStores } from '../persistence/metadata-stores';
 import { applyPatch, stripIdentity } from './patch';
 import { SystemEventPublisher } from './system-events';
@@ -58,7 +59,7 @@ export class DevicesService {
     return this.repo.read.devices.getById(id);
   }
 
-  page(query: PageQuery, filter: RefFilter = {}): Promise<Page<Device>> {
+  page(query: LabelledPageQuery, filter: RefFilter = {}): Promise<Page<Device>> {
     return this.repo.read.devices.page(query, filter);
   }
 

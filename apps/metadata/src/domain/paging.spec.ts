@@ -3,7 +3,7 @@ import { toPageQuery } from './paging';
 
 describe('toPageQuery (EdgeX offset/limit/labels)', () => {
   it('defaults to the first 20 and caps -1 and large limits at maxResultCount', () => {
-    expect(toPageQuery({}, 1024)).toEqual({ offset: 0, limit: 20, labels: undefined });
+    expect(toPageQuery({}, 1024)).toEqual({ offset: 0, limit: 20, countTotal: true, labels: undefined });
     expect(toPageQuery({ limit: '-1' }, 1024).limit).toBe(1024);
     expect(toPageQuery({ limit: '5000' }, 1024).limit).toBe(1024);
     expect(toPageQuery({ offset: '40', limit: '10' }, 1024)).toMatchObject({ offset: 40, limit: 10 });

@@ -1,5 +1,5 @@
 import { parsePaging } from '@gw/service-kit';
-import { PageQuery } from '../persistence/document-store';
+import { LabelledPageQuery } from '../persistence/document-store';
 
 export interface PagingInput {
   offset?: string;
@@ -8,11 +8,11 @@ export interface PagingInput {
 }
 
 /** EdgeX listing parameters: offset/limit (shared rules in service-kit) and comma-separated labels. */
-export function toPageQuery(input: PagingInput, maxResultCount: number): PageQuery {
-  const { offset, limit } = parsePaging(input, maxResultCount);
+export function toPageQuery(input: PagingInput, maxResultCount: number): LabelledPageQuery {
+  const paging = parsePaging(input, maxResultCount);
   const labels = input.labels
     ?.split(',')
     .map((l) => l.trim())
     .filter(Boolean);
-  return { offset, limit, labels };
+  return { ...paging, labels };
 }

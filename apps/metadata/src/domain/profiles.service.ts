@@ -11,8 +11,9 @@ import {
   formatIssues,
   parseDeviceProfile,
   validateDeviceProfile,
+  Page,
 } from '@gw/contracts';
-import { Page, PageQuery, RefFilter } from '../persistence/document-store';
+import { LabelledPageQuery, RefFilter } from '../persistence/document-store';
 import { MetadataRepository, MetadataStores } from '../persistence/metadata-stores';
 import { stripIdentity } from './patch';
 import { SystemEventPublisher } from './system-events';
@@ -72,7 +73,7 @@ export class ProfilesService {
     return this.repo.read.profiles.getByName(name);
   }
 
-  page(query: PageQuery, filter: RefFilter = {}): Promise<Page<DeviceProfile>> {
+  page(query: LabelledPageQuery, filter: RefFilter = {}): Promise<Page<DeviceProfile>> {
     return this.repo.read.profiles.page(query, filter);
   }
 

@@ -7,8 +7,9 @@ import {
   ValidationError,
   checkDeviceAgainstProfile,
   validateProvisionWatcher,
+  Page,
 } from '@gw/contracts';
-import { Page, PageQuery, RefFilter } from '../persistence/document-store';
+import { LabelledPageQuery, RefFilter } from '../persistence/document-store';
 import { MetadataRepository, MetadataStores } from '../persistence/metadata-stores';
 import { applyPatch, stripIdentity } from './patch';
 import { SystemEventPublisher } from './system-events';
@@ -45,7 +46,7 @@ export class WatchersService {
     return this.repo.read.watchers.getByName(name);
   }
 
-  page(query: PageQuery, filter: RefFilter = {}): Promise<Page<ProvisionWatcher>> {
+  page(query: LabelledPageQuery, filter: RefFilter = {}): Promise<Page<ProvisionWatcher>> {
     return this.repo.read.watchers.page(query, filter);
   }
 

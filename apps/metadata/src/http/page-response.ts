@@ -1,5 +1,5 @@
+import type { Page } from '@gw/contracts';
 import { countResponse } from '@gw/service-kit';
-import { Page } from '../persistence/document-store';
 
 /** `{apiVersion, statusCode, totalCount, <key>: [...]}`, EdgeX's Multi*Response. */
 export function page<T>(key: string, result: Page<T>) {

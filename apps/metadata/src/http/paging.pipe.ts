@@ -1,15 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { MAX_RESULT_COUNT } from '@gw/service-kit';
 import { PagingInput, toPageQuery } from '../domain/paging';
-import { PageQuery } from '../persistence/document-store';
+import { LabelledPageQuery } from '../persistence/document-store';
 
-export const MAX_RESULT_COUNT = Symbol('MAX_RESULT_COUNT');
-
-/** Turns EdgeX's offset/limit/labels query parameters into a PageQuery (400 on bad values). */
+/** Turns EdgeX's offset/limit/labels query parameters into a LabelledPageQuery (400 on bad values). */
 @Injectable()
 export class Paging {
   constructor(@Inject(MAX_RESULT_COUNT) private readonly maxResultCount: number) {}
 
-  of(query: PagingInput): PageQuery {
+  of(query: PagingInput): LabelledPageQuery {
     return toPageQuery(query, this.maxResultCount);
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EntityManager, EntitySchema, Repository, SelectQueryBuilder } from 'typeorm';
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, Page, PageQuery } from '@gw/contracts';
 import { StoredRow } from './entities';
 
 /** The fields every stored EdgeX entity has. */
@@ -12,17 +12,10 @@ export interface Document {
   modified?: number;
 }
 
-export interface PageQuery {
-  offset: number;
-  /** -1: everything after offset (already capped by the caller). */
-  limit: number;
+/** A page of a metadata listing, which EdgeX also filters by label. */
+export interface LabelledPageQuery extends PageQuery {
   /** Matches entities carrying any of these labels. */
   labels?: string[];
-}
-
-export interface Page<T> {
-  items: T[];
-  totalCount: number;
 }
 
 /** Equality filters on the indexed reference columns. */
@@ -114,10 +107,10 @@ export class DocumentStore<T extends Document> {
    * updates touch `modified` all the time, and a client paging by offset
    * would then see devices skip pages or repeat.
    */
-  async page(query: PageQuery, filter: RefFilter = {}): Promise<Page<T>> {
+  async page(query: LabelledPageQuery, filter: RefFilter = {}): Promise<Page<T>> {
     const builder = this.filtered(query, filter);
-    const totalCount = await builder.getCount();
-    if (query.offset > 0 && query.offset >= totalCount) {
+    const totalCount = query.countTotal ? await builder.getCount() : 0;
+    if (query.countTotal && query.offset > 0 && query.offset >= totalCount) {
       throw new GatewayError(
         ErrorKind.RangeNotSatisfiable,
         `offset ${query.offset} is past the last of ${totalCount} ${this.kind}(s)`,
@@ -129,7 +122,7 @@ export class DocumentStore<T extends Document> {
     return { items: rows.map((row) => this.toDocument(row)), totalCount };
   }
 
-  private filtered(query: PageQuery, filter: RefFilter): SelectQueryBuilder<StoredRow> {
+  private filtered(query: LabelledPageQuery, filter: RefFilter): SelectQueryBuilder<StoredRow> {
     const builder = this.repo.createQueryBuilder('row');
     for (const [column, value] of Object.entries(filter)) {
       builder.andWhere(`row.${column} = :${column}`, { [column]: value });
