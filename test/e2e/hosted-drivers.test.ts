@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { requireFreshBuild } from '../support/fresh-build';
-import { RESOURCES } from '../support/gateway';
+import { testGatewayEnv } from '../support/gateway';
 
 const ROOT = join(__dirname, '../..');
 const MODBUS_CODE = /node_modules\/(modbus-serial|serialport|@serialport)\/|libs\/drivers\/modbus\/src\/modbus-driver\.js$/m;
@@ -26,19 +26,7 @@ async function runGateway(deviceServices: string): Promise<Run> {
   const loadedFile = join(dir, 'loaded.txt');
   const env = {
     ...process.env,
-    GW_HOST: '127.0.0.1',
-    GW_DATA_DIR: dir,
-    GW_DEVICE_SERVICES: deviceServices,
-    GW_METADATA_PORT: '0',
-    GW_CORE_DATA_PORT: '0',
-    GW_CORE_COMMAND_PORT: '0',
-    GW_DEVICE_VIRTUAL_PORT: '0',
-    GW_DEVICE_MODBUS_PORT: '0',
-    GW_APP_SERVICE_PORT: '0',
-    GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
-    GW_DEVICES_DIR: join(RESOURCES, 'devices'),
-    GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
-    GW_TEST_LOADED_MODULES: loadedFile,
+    ...testGatewayEnv(dir, { GW_LOG_LEVEL: 'info', GW_DEVICE_SERVICES: deviceServices, GW_TEST_LOADED_MODULES: loadedFile }),
   };
   const child = spawn(process.execPath, ['-r', join(__dirname, '../support/loaded-modules.js'), join(ROOT, 'dist/apps/gateway/src/main.js')], {
     env,

@@ -4,9 +4,9 @@ import { GatewayConfig, loadGatewayConfig } from '../../apps/gateway/src/config'
 
 export const RESOURCES = join(__dirname, '../../resources');
 
-/** The gateway's config as `npm start` reads it, on free ports, with `overrides` (GW_* variables) on top. */
-export function testGatewayConfig(dataDir: string, overrides: Record<string, string> = {}): GatewayConfig {
-  return loadGatewayConfig({
+/** The GW_* variables of a gateway on free ports, quiet, with a temp data folder; `overrides` on top. */
+export function testGatewayEnv(dataDir: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
     GW_HOST: '127.0.0.1',
     GW_LOG_LEVEL: 'silent',
     GW_DATA_DIR: dataDir,
@@ -20,7 +20,12 @@ export function testGatewayConfig(dataDir: string, overrides: Record<string, str
     GW_DEVICES_DIR: join(RESOURCES, 'devices'),
     GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
     ...overrides,
-  });
+  };
+}
+
+/** The gateway's config as `npm start` reads it, from testGatewayEnv. */
+export function testGatewayConfig(dataDir: string, overrides: Record<string, string> = {}): GatewayConfig {
+  return loadGatewayConfig(testGatewayEnv(dataDir, overrides));
 }
 
 /** A JSON REST call as a user makes it; `body` of the answer parsed. */
