@@ -31,12 +31,13 @@ deviceResources:
   - { name: Pump, properties: { valueType: Bool, readWrite: RW }, attributes: { primaryTable: COILS, startingAddress: 30 } }
 `;
 
+// IdleTimeout longer than any test: only stop() may close the connection (the suite checks that it does).
 const device = (name: string, properties: Record<string, unknown> = {}): Device =>
   validateDevice({
     name,
     profileName: 'Modbus-Conformance',
     serviceName: 'device-modbus',
-    protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: String(port), UnitID: '1', Timeout: '2s', ...properties } },
+    protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: String(port), UnitID: '1', Timeout: '2s', IdleTimeout: '60s', ...properties } },
   });
 
 driverConformance('modbus (pymodbus peer)', {
