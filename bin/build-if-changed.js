@@ -7,12 +7,13 @@
  * unchanged tree it only compares file times (a few ms) and writes nothing,
  * so it never rewrites dist/ under a running gateway; a changed file is
  * written next to its target and renamed over it, never seen half-written.
- * A changed tsconfig.json (aliases) rebuilds everything.
+ * A changed tsconfig.json (aliases) rebuilds everything. GW_BUILD_ROOT points
+ * it at another tree (its tests).
  */
 const fs = require('node:fs');
 const path = require('node:path');
 
-const root = path.resolve(__dirname, '..');
+const root = path.resolve(process.env.GW_BUILD_ROOT || path.join(__dirname, '..'));
 const SOURCE_DIRS = ['apps', 'libs'];
 const TEST_FILE = /\.(spec|test)\.ts$|\.d\.ts$/;
 
@@ -47,10 +48,15 @@ function stale() {
 
 async function compile(files) {
   const swc = require('@swc/core');
-  const options = require('./swc-options').swcOptions({ paths: true });
+  const options = require('./swc-options').swcOptions({ paths: true, root });
   await Promise.all(
     files.map(async (source) => {
-      const { code } = await swc.transformFile(source, { ...options, filename: source, sourceMaps: false });
+      let code;
+      try {
+        ({ code } = await swc.transformFile(source, { ...options, filename: source, sourceMaps: false }));
+      } catch (err) {
+        throw new Error(`${path.relative(root, source)}: ${err.message ?? err}`);
+      }
       const target = outputOf(source);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       const temporary = `${target}.${process.pid}.tmp`;

@@ -6,16 +6,17 @@
  */
 const path = require('node:path');
 
-const root = path.resolve(__dirname, '..');
-
-/** `paths: true` also rewrites the @gw/* aliases of tsconfig.json into relative requires (Jest maps them itself). */
-function swcOptions({ paths = false } = {}) {
+/**
+ * `paths: true` also rewrites the @gw/* aliases of `root`'s tsconfig.json into
+ * relative requires (Jest maps them itself).
+ */
+function swcOptions({ paths = false, root = path.resolve(__dirname, '..') } = {}) {
   const jsc = {
     parser: { syntax: 'typescript', decorators: true },
     transform: { legacyDecorator: true, decoratorMetadata: true },
     target: 'es2022',
   };
-  if (paths) Object.assign(jsc, { baseUrl: root, paths: require('../tsconfig.json').compilerOptions.paths });
+  if (paths) Object.assign(jsc, { baseUrl: root, paths: require(path.join(root, 'tsconfig.json')).compilerOptions.paths });
   return { jsc, module: { type: 'commonjs' } };
 }
 
