@@ -23,6 +23,8 @@ const ENTRIES = [
   'apps/core-command/src/config.js',
   'apps/device-service/src/config.js',
   'apps/app-service/src/config.js',
+  // Checks a pipelines file, every sink's settings included, without loading any sink or client.
+  'apps/app-service/src/pipeline/pipelines-file.js',
   'apps/gateway/src/config.js',
 ];
 

@@ -4,7 +4,7 @@
  * checked once at boot so a wrong value stops the service with the field's name.
  */
 import { parseDuration } from '@gw/contracts';
-import { byteSize } from '@gw/service-kit';
+import { byteSize } from '@gw/service-kit/config';
 import type { OutboxConfig } from '../sinks/sink-config';
 
 export type WhenFull = 'drop-oldest' | 'drop-newest';

@@ -7,14 +7,14 @@
  * given as paths are read here. Relative paths are read from the pipelines
  * file's folder.
  */
-import { resolveOutboxOptions } from '../outbox/outbox-options';
-import { createSink } from '../sinks/create-sink';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z, ZodError } from 'zod';
 import { DEFAULT_TOPIC_BASE, ErrorKind, FieldIssue, formatIssues, GatewayError, parseDuration, Topics, ValidationError } from '@gw/contracts';
 import { formatPath, PathSegment, Problem, toFieldIssues, zodProblems } from '@gw/contracts/problems';
 import { readYaml } from '@gw/contracts/yaml-text';
+import { resolveOutboxOptions } from '../outbox/outbox-options';
+import { checkSinkConfig } from '../sinks/check-sink-config';
 import { SinkConfig, SinkSchema } from '../sinks/sink-config';
 import { patternProblem } from './filters';
 import { redactPaths, resolveSecrets, scrubSecrets } from './secrets';
@@ -224,7 +224,7 @@ function readSinks(raw: unknown[], baseDir: string, problems: Problem[]): Array<
  * What only the outbox and the sink itself can judge (durations and sizes,
  * topic templates, a connection string's parts) is tried here, so a mistake
  * stops the boot with its line, together with every other problem, instead
- * of later, alone. Building a sink opens nothing; connections start later.
+ * of later, alone, without loading any sink or its client library.
  */
 function checkAtBoot(sink: SinkConfig, at: PathSegment[], problems: Problem[]): void {
   try {
@@ -237,7 +237,7 @@ function checkAtBoot(sink: SinkConfig, at: PathSegment[], problems: Problem[]): 
     problems.push({ path: [...at, ...field.split('.')], message: split > 0 ? message.slice(split + 2) : message });
   }
   try {
-    void createSink(sink).stop().catch(() => undefined);
+    checkSinkConfig(sink);
   } catch (err) {
     problems.push({ path: at, message: (err as Error).message });
   }

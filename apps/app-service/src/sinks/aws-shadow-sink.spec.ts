@@ -5,9 +5,8 @@ import {
   mergeReported,
   outcomeState,
   planReported,
-  ThingMap,
-  thingNameProblem,
 } from './aws-shadow-sink';
+import { ThingMap, thingNameProblem } from './aws-shadow-settings';
 import { firstShortfall, sendMerged } from './twin-delivery';
 import { DeliveryError, OutboxRecord } from './sink';
 import type { AwsShadowSinkConfig } from './sink-config';

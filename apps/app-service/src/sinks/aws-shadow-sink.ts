@@ -47,10 +47,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { MqttConnection } from './mqtt-connection';
+import { awsShadowSettings, ThingMap, thingNameProblem } from './aws-shadow-settings';
+import { MqttConnection, warnAboutTransport } from './mqtt-connection';
 import type { DeliveryOptions, DesiredChange, DesiredOutcome, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
 import { DeliveryError } from './sink';
 import type { AwsShadowSinkConfig } from './sink-config';
+import type { TlsOptions } from './tls';
 import { firstShortfall, sendMerged } from './twin-delivery';
 
 /** Reported key for refused desired values. AWS documents no reserved shadow keys; a plain name is safest for rules and SQL. */
@@ -58,8 +60,6 @@ export const GATEWAY_ERRORS = 'gatewayErrors';
 /** Desired + reported bytes one shadow may hold (AWS IoT Device Shadow quota). */
 export const SHADOW_STATE_LIMIT_BYTES = 8 * 1024;
 const MAX_IN_FLIGHT = 8;
-const THING_NAME = /^[A-Za-z0-9:_-]{1,128}$/;
-const SHADOW_NAME = /^[A-Za-z0-9:_-]{1,64}$/;
 const REPLY_TOPIC = /^\$aws\/things\/([^/]+)\/shadow(?:\/name\/([^/]+))?\/(update|get)\/(accepted|rejected|delta)$/;
 
 export interface AwsShadowSinkOptions {
@@ -79,55 +79,6 @@ export interface ShadowDocument {
   version?: number;
   timestamp?: number;
   clientToken?: string;
-}
-
-/** Gateway device ⇄ thing name, from the `thingName` template and the `devices` pattern. */
-export class ThingMap {
-  /** One thing per device (`{device}` in the template); otherwise one thing with a section per device. */
-  readonly perDevice: boolean;
-  private readonly inverse?: RegExp;
-  private readonly devices?: RegExp;
-
-  constructor(
-    readonly template: string,
-    devices?: string,
-  ) {
-    this.perDevice = template.includes('{device}');
-    const fixed = template.split('{device}');
-    if (fixed.some((part) => part !== '' && !THING_NAME.test(part))) {
-      throw new Error(`thingName "${template}": a thing name has only letters, digits, ':', '_' and '-' (besides {device})`);
-    }
-    if (this.perDevice) {
-      // Every `{device}` must be the same name: the first one captures, the others refer back.
-      const [first, ...rest] = fixed.map(escapeRegExp);
-      this.inverse = new RegExp(`^${first}(.+)${rest.join('\\1')}$`);
-    }
-    try {
-      this.devices = devices ? new RegExp(devices) : undefined;
-    } catch (err) {
-      throw new Error(`devices "${devices}" is not a valid regular expression: ${(err as Error).message}`);
-    }
-  }
-
-  handles(device: string): boolean {
-    return device !== '' && (this.devices?.test(device) ?? true);
-  }
-
-  thingOf(device: string): string {
-    return this.template.split('{device}').join(device);
-  }
-
-  /** The gateway device of a per-device thing, if this sink handles it. */
-  deviceOf(thing: string): string | undefined {
-    const device = this.inverse?.exec(thing)?.[1];
-    return device !== undefined && this.handles(device) && this.thingOf(device) === thing ? device : undefined;
-  }
-}
-
-/** Why AWS IoT would refuse this thing name, if it would. */
-export function thingNameProblem(thing: string): string | undefined {
-  if (THING_NAME.test(thing)) return undefined;
-  return `thing name "${thing}" is not valid for AWS IoT (1-128 letters, digits, ':', '_', '-')`;
 }
 
 /** A record of a page bound for a shadow: its position in the page and its reported state. */
@@ -244,6 +195,7 @@ export class AwsShadowSink implements Sink {
   readonly name: string;
   readonly maxBatch = 1000;
   private readonly map: ThingMap;
+  private readonly tls: TlsOptions;
   private readonly responseTimeoutMs: number;
   private readonly tokenPrefix = `${randomBytes(6).toString('hex')}-`;
   private seq = 0;
@@ -262,10 +214,9 @@ export class AwsShadowSink implements Sink {
     private readonly options: AwsShadowSinkOptions = {},
   ) {
     this.name = config.name;
-    this.map = new ThingMap(config.thingName, config.devices);
-    if (config.shadowName !== undefined && !SHADOW_NAME.test(config.shadowName)) {
-      throw new Error(`sink ${config.name}: shadowName "${config.shadowName}" is not valid (1-64 letters, digits, ':', '_', '-')`);
-    }
+    const settings = awsShadowSettings(config);
+    this.map = settings.things;
+    this.tls = settings.tls;
     this.responseTimeoutMs = options.responseTimeoutMs ?? 10_000;
     if (!this.map.perDevice) this.known.add(this.map.template);
   }
@@ -289,12 +240,12 @@ export class AwsShadowSink implements Sink {
       [`${base}/get/rejected`]: 1,
     };
     if (context.onDesired) subscriptions[`${base}/update/delta`] = 1;
+    warnAboutTransport({ name: this.name, url: this.config.url, tls: this.tls, expectTls: true }, context.logger);
     const connection = new MqttConnection({
       name: this.name,
       url: this.config.url,
       clientId: this.config.clientId,
-      tls: this.config.tls,
-      expectTls: true,
+      tls: this.tls,
       subscriptions,
       logger: context.logger,
       reconnectPeriodMs: this.options.reconnectPeriodMs,
@@ -601,8 +552,4 @@ function parseObject(body: Buffer): Json | undefined {
   } catch {
     return undefined;
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -19,6 +19,7 @@ interface HubScript {
 /** Just enough of an IoT Hub connection: connects on the next turn, answers twin GET and reported PATCH. */
 class FakeHubClient extends EventEmitter {
   ended = false;
+  connected = false;
   reconnects = 0;
   readonly outgoing = {};
   constructor(
@@ -28,7 +29,11 @@ class FakeHubClient extends EventEmitter {
     private readonly script: HubScript,
   ) {
     super();
-    if (reachable) setImmediate(() => this.emit('connect'));
+    if (reachable) setImmediate(() => this.connect());
+  }
+  private connect(): void {
+    this.connected = true;
+    this.emit('connect');
   }
   subscribeAsync(map: ISubscriptionMap): Promise<ISubscriptionGrant[]> {
     const answer = this.script.subacks.shift() ?? 0;
@@ -37,6 +42,7 @@ class FakeHubClient extends EventEmitter {
   }
   end(_force: boolean, done?: () => void): this {
     this.ended = true;
+    this.connected = false;
     this.emit('close');
     done?.();
     return this;
@@ -45,7 +51,7 @@ class FakeHubClient extends EventEmitter {
     this.reconnects++;
     this.ended = false;
     this.emit('reconnect');
-    setImmediate(() => this.emit('connect'));
+    setImmediate(() => this.connect());
     return this;
   }
   publish(topic: string, _payload: unknown, _options: unknown, done?: (err?: Error) => void): this {
@@ -61,6 +67,7 @@ class FakeHubClient extends EventEmitter {
   }
   async endAsync(): Promise<void> {
     this.ended = true;
+    this.connected = false;
     this.emit('close');
   }
 }

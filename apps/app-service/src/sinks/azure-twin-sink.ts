@@ -27,14 +27,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import mqtt, { IClientOptions, MqttClient } from 'mqtt';
-import { parseDuration } from '@gw/contracts';
-import { createSasToken, deviceResourceUri, HubCredentials, mqttUserName, parseConnectionString } from './azure-sas';
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { createSasToken, deviceResourceUri, HubCredentials, mqttUserName } from './azure-sas';
+import { azureTwinSettings } from './azure-twin-settings';
 import { asDeliveryError, firstShortfall, sendMerged, Shortfall } from './twin-delivery';
-import { abandonInFlight, publishOnce, subscribeGranted } from './mqtt-connection';
+import { MqttConnection, warnAboutTransport } from './mqtt-connection';
 import { DeliveryError, DeliveryOptions, DesiredOutcome, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
 import type { AzureTwinSinkConfig } from './sink-config';
-import { tlsOptions, warnIfInsecure } from './tls';
+import type { TlsOptions } from './tls';
 
 export interface AzureTwinSinkOptions {
   /** Clock for token expiry (ms since the epoch). */
@@ -69,25 +69,23 @@ interface Planned {
   state?: Json;
 }
 
-const DEFAULT_TTL_MS = 3_600_000;
 /** IoT Hub refuses device-to-cloud messages over 256 KB. */
 const MAX_MESSAGE_BYTES = 256 * 1024;
 /** More than gzip can add to incompressible input of that size: a batch within MAX_MESSAGE_BYTES minus this stays within it gzipped. */
 const GZIP_MARGIN_BYTES = 1024;
 const REPORTED = '$iothub/twin/PATCH/properties/reported/';
 const GET = '$iothub/twin/GET/';
-const SUBSCRIPTIONS = ['$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#', '$iothub/methods/POST/#'];
+const SUBSCRIPTIONS: Record<string, 0> = { '$iothub/twin/res/#': 0, '$iothub/twin/PATCH/properties/desired/#': 0, '$iothub/methods/POST/#': 0 };
 
 class TwinConnection {
-  client?: MqttClient;
+  connection?: MqttConnection;
+  /** Up and usable: false while a token renewal lets work in flight finish. */
   ready = false;
   closed = false;
   tokenIssuedAt = 0;
   renewTimer?: NodeJS.Timeout;
   syncTimer?: NodeJS.Timeout;
-  retryTimer?: NodeJS.Timeout;
   lastUsed = 0;
-  lastError = '';
   readonly waiters = new Set<() => void>();
   readonly pending = new Map<string, { resolve: (reply: TwinReply) => void; reject: (err: Error) => void }>();
   /** Requests and publishes awaiting their answer: a token renewal lets them finish first. */
@@ -126,11 +124,11 @@ export class AzureTwinSink implements Sink {
   readonly maxBatch = 500;
   private readonly credentials: HubCredentials;
   private readonly url: string;
-  private readonly tls: IClientOptions;
+  private readonly tls: TlsOptions;
   private readonly ttlMs: number;
   private readonly devices?: RegExp;
   private readonly now: () => number;
-  private readonly connectFn: (url: string, options: IClientOptions) => MqttClient;
+  private readonly connectFn?: (url: string, options: IClientOptions) => MqttClient;
   private readonly requestTimeoutMs: number;
   private readonly connectWaitMs: number;
   private readonly reconnectPeriodMs: number;
@@ -149,22 +147,15 @@ export class AzureTwinSink implements Sink {
     options: AzureTwinSinkOptions = {},
   ) {
     this.name = config.name;
-    this.credentials = parseConnectionString(config.connectionString);
-    if (this.credentials.policyName && !config.deviceId.includes('{device}')) {
-      throw new Error(`sink ${config.name}: deviceId "${config.deviceId}" must contain {device}: a hub policy connects each gateway device as its own twin`);
-    }
-    this.url = config.url ?? `mqtts://${this.credentials.gatewayHostName ?? this.credentials.hostName}:8883`;
-    const protocol = URL.canParse(this.url) ? new URL(this.url).protocol : '';
-    if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(protocol)) {
-      throw new Error(`sink ${config.name}: url must start with mqtts:// or wss:// (mqtt:// and ws:// for a local test hub)`);
-    }
-    this.plainText = protocol === 'mqtt:' || protocol === 'ws:';
-    this.tls = tlsOptions(config.tls);
-    this.ttlMs = config.tokenTtl === undefined ? DEFAULT_TTL_MS : typeof config.tokenTtl === 'number' ? config.tokenTtl : parseDuration(config.tokenTtl);
-    if (!(this.ttlMs >= 1000)) throw new Error(`sink ${config.name}: tokenTtl must be at least 1s`);
-    this.devices = config.devices ? new RegExp(config.devices) : undefined;
+    const settings = azureTwinSettings(config);
+    this.credentials = settings.credentials;
+    this.url = settings.url;
+    this.plainText = settings.plainText;
+    this.tls = settings.tls;
+    this.ttlMs = settings.ttlMs;
+    this.devices = settings.devices;
     this.now = options.now ?? Date.now;
-    this.connectFn = options.connect ?? mqtt.connect;
+    this.connectFn = options.connect;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
     this.connectWaitMs = options.connectWaitMs ?? 10_000;
     this.reconnectPeriodMs = options.reconnectPeriodMs ?? 5_000;
@@ -179,7 +170,7 @@ export class AzureTwinSink implements Sink {
 
   async start(context: SinkContext): Promise<void> {
     this.context = context;
-    warnIfInsecure(this.config.tls, this.name, context.logger);
+    warnAboutTransport({ name: this.name, url: this.url, tls: this.tls }, context.logger);
     if (this.plainText) {
       const { protocol, host } = new URL(this.url);
       context.logger.warn({ sink: this.name, url: `${protocol}//${host}` }, 'azure-twin url without TLS: the SAS token goes over the network in clear text (use only for a local test hub)');
@@ -287,57 +278,37 @@ export class AzureTwinSink implements Sink {
   }
 
   private open(conn: TwinConnection): void {
-    const client = this.connectFn(this.url, {
-      ...this.tls,
+    const connection = new MqttConnection({
+      name: this.name,
+      logFields: { twin: conn.twinId },
+      url: this.url,
       clientId: conn.twinId,
       username: mqttUserName(this.credentials.hostName, conn.twinId),
-      password: this.token(conn),
-      protocolVersion: 4,
-      clean: true,
-      keepalive: 60,
-      reconnectPeriod: this.reconnectPeriodMs,
-      connectTimeout: 30_000,
-      // A request outlives no connection: its reply would never come.
-      queueQoSZero: false,
-      resubscribe: false,
+      // Every attempt gets a fresh token: one minted for the first attempt may have expired since.
+      password: () => this.token(conn),
+      tls: this.tls,
+      // Without them no reply, desired patch or method call would ever arrive: the connection counts as up only once granted.
+      subscriptions: SUBSCRIPTIONS,
+      keepaliveSec: 60,
+      reconnectPeriodMs: this.reconnectPeriodMs,
+      connectTimeoutMs: 30_000,
+      operationTimeoutMs: this.requestTimeoutMs,
+      logger: this.context!.logger,
+      connect: this.connectFn,
     });
-    conn.client = client;
-    // Every attempt gets a fresh token: one minted for the first attempt may have expired since.
-    client.on('reconnect', () => {
-      client.options.password = this.token(conn);
-    });
-    client.on('connect', () => void this.onConnect(conn, client));
-    client.on('close', () => {
-      // Telemetry the hub has not acknowledged is sent again by the outbox, not by mqtt.js after a reconnect.
-      abandonInFlight(client);
-      this.onDown(conn, client);
-    });
-    client.on('error', (err) => {
-      if (err.message === conn.lastError) return;
-      conn.lastError = err.message;
-      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, err: err.message }, 'azure iot hub connection failed');
-    });
-    client.on('message', (topic, payload) => this.onMessage(conn, topic, payload));
+    conn.connection = connection;
+    connection.onMessage((topic, payload) => this.onMessage(conn, topic, payload));
+    connection.onUp(() => this.onUp(conn, connection));
+    connection.onDown(() => this.onDown(conn, connection));
+    void connection.start();
   }
 
-  private async onConnect(conn: TwinConnection, client: MqttClient): Promise<void> {
-    try {
-      const subscriptions = Object.fromEntries(SUBSCRIPTIONS.map((t) => [t, { qos: 0 as const }]));
-      await subscribeGranted(client, subscriptions, this.requestTimeoutMs, `azure twin ${conn.twinId}: subscribe`);
-    } catch (err) {
-      if (client !== conn.client) return;
-      // Without them no reply, desired patch or method call would ever arrive: start over.
-      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, err: (err as Error).message }, 'azure twin subscriptions failed; reconnecting');
-      this.recycle(conn, client);
-      return;
-    }
-    if (client !== conn.client) return;
+  private onUp(conn: TwinConnection, connection: MqttConnection): void {
+    if (connection !== conn.connection) return;
     conn.ready = true;
-    conn.lastError = '';
     this.everConnected = true;
     for (const wake of conn.waiters) wake();
     conn.waiters.clear();
-    this.context?.logger.info({ sink: this.name, twin: conn.twinId }, 'connected to azure iot hub');
     // Renew well before expiry (a fifth of the lifetime, at most 5 min early).
     clearTimeout(conn.renewTimer);
     const renewAfter = this.ttlMs - Math.min(this.ttlMs / 5, 300_000) - (this.now() - conn.tokenIssuedAt);
@@ -345,18 +316,8 @@ export class AzureTwinSink implements Sink {
     this.scheduleSync(conn, 0);
   }
 
-  /** Ends a connection that is up but unusable and tries again after the reconnect period (with a fresh token). */
-  private recycle(conn: TwinConnection, client: MqttClient): void {
-    client.end(true, () => {
-      if (conn.closed || client !== conn.client) return;
-      conn.retryTimer = setTimeout(() => {
-        if (!conn.closed && client === conn.client) client.reconnect();
-      }, this.reconnectPeriodMs);
-    });
-  }
-
-  private onDown(conn: TwinConnection, client: MqttClient): void {
-    if (client !== conn.client) return;
+  private onDown(conn: TwinConnection, connection: MqttConnection): void {
+    if (connection !== conn.connection) return;
     conn.ready = false;
     clearTimeout(conn.renewTimer);
     clearTimeout(conn.syncTimer);
@@ -365,16 +326,16 @@ export class AzureTwinSink implements Sink {
 
   /** A token cannot be swapped on a live connection: reconnect with a fresh one. */
   private async renew(conn: TwinConnection): Promise<void> {
-    const old = conn.client;
+    const old = conn.connection;
     if (conn.closed || !old) return;
     this.context?.logger.info({ sink: this.name, twin: conn.twinId }, 'renewing the SAS token: reconnecting');
     // New work waits for the new connection; work under way ends first (each is bounded by requestTimeoutMs).
     conn.ready = false;
     await Promise.allSettled([...conn.inflight]);
-    if (conn.client !== old) return;
-    conn.client = undefined;
+    if (conn.connection !== old) return;
+    conn.connection = undefined;
     this.failPending(conn, 'reconnecting to renew the SAS token');
-    await old.endAsync(true).catch(() => undefined);
+    await old.stop();
     if (!conn.closed) this.open(conn);
   }
 
@@ -383,13 +344,12 @@ export class AzureTwinSink implements Sink {
     conn.ready = false;
     clearTimeout(conn.renewTimer);
     clearTimeout(conn.syncTimer);
-    clearTimeout(conn.retryTimer);
     this.failPending(conn, reason);
     for (const wake of conn.waiters) wake();
-    const client = conn.client;
-    conn.client = undefined;
-    // Forced: the outbox still holds whatever was not acknowledged.
-    await client?.endAsync(true).catch(() => undefined);
+    const connection = conn.connection;
+    conn.connection = undefined;
+    // The outbox still holds whatever was not acknowledged.
+    await connection?.stop();
   }
 
   private failPending(conn: TwinConnection, reason: string): void {
@@ -397,7 +357,7 @@ export class AzureTwinSink implements Sink {
     conn.pending.clear();
   }
 
-  private async whenReady(conn: TwinConnection): Promise<MqttClient> {
+  private async whenReady(conn: TwinConnection): Promise<MqttConnection> {
     if (!conn.ready && !conn.closed) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, this.connectWaitMs);
@@ -409,17 +369,19 @@ export class AzureTwinSink implements Sink {
         conn.waiters.add(done);
       });
     }
-    if (!conn.ready || !conn.client) {
-      throw new DeliveryError(`azure twin ${conn.twinId}: not connected to ${this.credentials.hostName}${conn.lastError ? ` (${conn.lastError})` : ''}`, 'retry');
+    const connection = conn.connection;
+    if (!conn.ready || !connection) {
+      const why = connection?.lastError;
+      throw new DeliveryError(`azure twin ${conn.twinId}: not connected to ${this.credentials.hostName}${why ? ` (${why})` : ''}`, 'retry');
     }
-    return conn.client;
+    return connection;
   }
 
   // ---- requests ----------------------------------------------------------
 
   /** A twin request: publishes with a fresh `$rid` and resolves with the matching `$iothub/twin/res` reply. */
   private async request(conn: TwinConnection, path: string, body: string): Promise<TwinReply> {
-    const client = await this.whenReady(conn);
+    const connection = await this.whenReady(conn);
     const rid = `${this.ridPrefix}${(++this.ridCounter).toString(36)}`;
     return this.track(conn, new Promise<TwinReply>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -436,8 +398,8 @@ export class AzureTwinSink implements Sink {
           reject(err);
         },
       });
-      client.publish(`${path}?$rid=${rid}`, body, { qos: 0 }, (err) => {
-        if (err) conn.pending.get(rid)?.reject(new DeliveryError(`azure twin ${conn.twinId}: ${err.message}`, 'retry', { cause: err }));
+      connection.publish(`${path}?$rid=${rid}`, body, { qos: 0 }).catch((err: Error) => {
+        conn.pending.get(rid)?.reject(new DeliveryError(`azure twin ${conn.twinId}: ${err.message}`, 'retry', { cause: err }));
       });
     }));
   }
@@ -483,9 +445,9 @@ export class AzureTwinSink implements Sink {
 
   /** Publishes in order; the shortfall names the first record whose message was not acknowledged. */
   private async sendTelemetry(conn: TwinConnection, entries: Planned[], options: DeliveryOptions): Promise<Shortfall | undefined> {
-    let client: MqttClient;
+    let connection: MqttConnection;
     try {
-      client = await this.whenReady(conn);
+      connection = await this.whenReady(conn);
     } catch (err) {
       return { index: entries[0].index, error: asDeliveryError(err) };
     }
@@ -501,7 +463,7 @@ export class AzureTwinSink implements Sink {
         }));
     const results = await Promise.allSettled(
       messages.map(({ body, topic }) =>
-        this.track(conn, publishOnce(client, topic, options.gzip ? gzipSync(body) : body, { qos: 1 }, this.requestTimeoutMs, `azure twin ${conn.twinId}: telemetry`)),
+        this.track(conn, connection.publish(topic, options.gzip ? gzipSync(body) : body, { qos: 1 })),
       ),
     );
     const failed = results.findIndex((r) => r.status === 'rejected');
@@ -645,7 +607,9 @@ export class AzureTwinSink implements Sink {
       }
     }
     this.context?.logger.info({ sink: this.name, twin: conn.twinId, method: name, status: result.status }, 'azure direct method answered');
-    conn.client?.publish(`$iothub/methods/res/${result.status}/?$rid=${rid}`, JSON.stringify(result.payload ?? null), { qos: 0 });
+    conn.connection?.publish(`$iothub/methods/res/${result.status}/?$rid=${rid}`, JSON.stringify(result.payload ?? null), { qos: 0 }).catch((err: Error) => {
+      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, method: name, err: err.message }, 'azure direct method answer not sent');
+    });
   }
 }
 

@@ -1,20 +1,25 @@
-import { AwsShadowSink } from './aws-shadow-sink';
-import { AzureTwinSink } from './azure-twin-sink';
-import { HttpSink } from './http-sink';
-import { MqttSink } from './mqtt-sink';
+/* eslint-disable @typescript-eslint/no-require-imports -- each implementation loads, with its client library, only when a sink of its type is configured */
 import type { Sink } from './sink';
 import type { SinkConfig } from './sink-config';
 
-/** The sink of a sinks entry of the pipelines file. */
+/** The sink of a sinks entry of the pipelines file (its settings are checked when the file loads: check-sink-config.ts). */
 export function createSink(config: SinkConfig): Sink {
   switch (config.type) {
-    case 'http':
+    case 'http': {
+      const { HttpSink } = require('./http-sink') as typeof import('./http-sink');
       return new HttpSink(config);
-    case 'mqtt':
+    }
+    case 'mqtt': {
+      const { MqttSink } = require('./mqtt-sink') as typeof import('./mqtt-sink');
       return new MqttSink(config);
-    case 'aws-shadow':
+    }
+    case 'aws-shadow': {
+      const { AwsShadowSink } = require('./aws-shadow-sink') as typeof import('./aws-shadow-sink');
       return new AwsShadowSink(config);
-    case 'azure-twin':
+    }
+    case 'azure-twin': {
+      const { AzureTwinSink } = require('./azure-twin-sink') as typeof import('./azure-twin-sink');
       return new AzureTwinSink(config);
+    }
   }
 }

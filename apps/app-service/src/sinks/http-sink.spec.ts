@@ -1,4 +1,5 @@
-import { dispositionOf, jsonArray, retryAfterSeconds, timeoutMs } from './http-sink';
+import { dispositionOf, jsonArray, retryAfterSeconds } from './http-sink';
+import { timeoutMs } from './http-sink-settings';
 import type { OutboxRecord } from './sink';
 
 describe('dispositionOf', () => {

@@ -2,14 +2,13 @@ import { Agent as HttpAgent, OutgoingHttpHeaders, request as httpRequest } from 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { parseDuration } from '@gw/contracts';
+import { httpSinkSettings } from './http-sink-settings';
 import { DeliveryError, DeliveryOptions, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
 import type { HttpSinkConfig } from './sink-config';
-import { tlsOptions, warnIfInsecure } from './tls';
+import { warnIfInsecure } from './tls';
 
 const gzipAsync = promisify(gzip);
 
-const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_BATCH = 500;
 /** Enough of an error response to say why in lastError, not enough to hold a whole page in memory. */
 const ERROR_BODY_CHARS = 200;
@@ -42,14 +41,6 @@ export function retryAfterSeconds(value: string | undefined, now = Date.now()): 
   const text = value.trim();
   const seconds = /^\d+$/.test(text) ? Number(text) : Math.ceil((Date.parse(text) - now) / 1000);
   return Number.isFinite(seconds) ? Math.max(0, seconds) : undefined;
-}
-
-/** `timeout` from the pipelines file: a duration (`10s`, `500ms`) or a number of milliseconds. */
-export function timeoutMs(value: string | number | undefined): number {
-  if (value === undefined) return DEFAULT_TIMEOUT_MS;
-  const ms = typeof value === 'number' ? value : parseDuration(value);
-  if (!(ms > 0)) throw new Error(`timeout must be positive, got ${JSON.stringify(value)}`);
-  return ms;
 }
 
 /** A failure with an HTTP status (as opposed to no answer at all). */
@@ -110,9 +101,10 @@ export class HttpSink implements Sink {
     this.url = new URL(config.url);
     // The path or query may carry a key (e.g. `?code=`): logs and errors name the origin only.
     this.origin = this.url.origin;
-    this.timeoutMs = timeoutMs(config.timeout);
+    const settings = httpSinkSettings(config);
+    this.timeoutMs = settings.timeoutMs;
     const https = this.url.protocol === 'https:';
-    this.agent = https ? new HttpsAgent({ keepAlive: true, ...tlsOptions(config.tls) }) : new HttpAgent({ keepAlive: true });
+    this.agent = https ? new HttpsAgent({ keepAlive: true, ...settings.tls }) : new HttpAgent({ keepAlive: true });
     this.headers = withoutBodyHeaders(config.headers);
   }
 

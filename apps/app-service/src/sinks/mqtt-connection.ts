@@ -1,9 +1,10 @@
 /**
- * One long-lived MQTT client for a sink (MQTT, AWS IoT shadow, Azure IoT Hub):
- * TLS from PEM files or inline PEM, reconnect forever, topic filters
- * resubscribed after every connect, and a `connected` flag that is true only
- * once those subscriptions are granted, so a caller never publishes a request
- * whose reply it could not receive.
+ * How every sink reaches an MQTT broker (MQTT, AWS IoT shadow, Azure IoT Hub):
+ * one long-lived client per connection, TLS from the sink's settings,
+ * reconnect forever (a password function is asked again for every attempt),
+ * topic filters resubscribed after every connect, and a `connected` flag that
+ * is true only once those subscriptions are granted, so a caller never
+ * publishes a request whose reply it could not receive.
  *
  * mqtt.js keeps every QoS 1/2 publish that has no PUBACK yet in its outgoing
  * store and sends it again after a reconnect, clean session or not. Callers
@@ -15,21 +16,21 @@
 import mqtt, { IClientOptions, IClientPublishOptions, ISubscriptionMap, MqttClient, PacketCallback } from 'mqtt';
 import { withTimeout } from '@gw/contracts';
 import type { SinkLogger } from './sink';
-import type { TlsConfig } from './sink-config';
-import { tlsOptions, warnIfInsecure } from './tls';
+import { TlsOptions, warnIfInsecure } from './tls';
 
 export interface MqttConnectionOptions {
   /** Sink name, for logs and errors. */
   name: string;
+  /** Added to every log line (e.g. the twin of one of a sink's connections). */
+  logFields?: Record<string, unknown>;
   /** mqtt://, mqtts://, ws:// or wss://; TLS settings apply to mqtts:// and wss:// only. */
   url: string;
   clientId: string;
   username?: string;
   /** A function is called again before every reconnect (credentials that expire, e.g. an Azure SAS token). */
   password?: string | (() => string);
-  tls?: TlsConfig;
-  /** The destination is only ever reached over TLS (a cloud): a plain URL is logged as a warning. */
-  expectTls?: boolean;
+  /** Used for mqtts:// and wss:// only. */
+  tls?: TlsOptions;
   /** Filter → QoS, subscribed after every connect (the session is clean). */
   subscriptions?: Record<string, 0 | 1 | 2>;
   /** 4 (MQTT 3.1.1, the default: what every cloud broker speaks) or 5. */
@@ -40,6 +41,8 @@ export interface MqttConnectionOptions {
   /** Bound on waiting for a PUBACK or SUBACK. */
   operationTimeoutMs?: number;
   logger: SinkLogger;
+  /** mqtt.connect, or a wrapper (tests record what a sink presents to the broker, or fake the client). */
+  connect?: (url: string, options: IClientOptions) => MqttClient;
 }
 
 export type MessageListener = (topic: string, payload: Buffer) => void;
@@ -50,20 +53,28 @@ export class MqttConnection {
   private client?: MqttClient;
   private ready = false;
   private stopped = false;
-  private lastLoggedError?: string;
+  private lastErrorMessage?: string;
   private recycleTimer?: NodeJS.Timeout;
   private readonly messageListeners = new Set<MessageListener>();
   private readonly upListeners = new Set<() => void>();
   private readonly downListeners = new Set<() => void>();
   private readonly clientOptions: IClientOptions;
+  /** Sink, extra log fields and endpoint: what every log line says. */
+  private readonly where: Record<string, unknown>;
 
   constructor(private readonly options: MqttConnectionOptions) {
     this.clientOptions = clientOptionsOf(options);
+    this.where = { sink: options.name, ...options.logFields, endpoint: this.endpoint };
   }
 
   /** Connected and subscribed, as far as this client knows. */
   get connected(): boolean {
     return this.ready;
+  }
+
+  /** Why the last connection attempt failed, until the next connect succeeds. */
+  get lastError(): string | undefined {
+    return this.lastErrorMessage;
   }
 
   /** Host and port, for messages (never the credentials). */
@@ -100,8 +111,8 @@ export class MqttConnection {
    */
   async start(): Promise<void> {
     if (this.client) return;
-    const { name, logger } = this.options;
-    const client = mqtt.connect(this.options.url, this.clientOptions);
+    const { logger } = this.options;
+    const client = (this.options.connect ?? mqtt.connect)(this.options.url, this.clientOptions);
     this.client = client;
 
     const firstAttempt = new Promise<void>((resolve) => {
@@ -121,14 +132,14 @@ export class MqttConnection {
       abandonInFlight(client);
       if (!this.ready) return;
       this.ready = false;
-      if (!this.stopped) logger.warn({ sink: name, endpoint: this.endpoint }, 'MQTT connection lost; reconnecting');
+      if (!this.stopped) logger.warn(this.where, 'MQTT connection lost; reconnecting');
       for (const listener of [...this.downListeners]) listener();
     });
     client.on('error', (err) => {
       // mqtt.js retries every reconnectPeriod: log a failure once, not every attempt.
-      if (err.message === this.lastLoggedError) return;
-      this.lastLoggedError = err.message;
-      logger.warn({ sink: name, endpoint: this.endpoint, error: err.message }, 'MQTT connection failed; retrying');
+      if (err.message === this.lastErrorMessage) return;
+      this.lastErrorMessage = err.message;
+      logger.warn({ ...this.where, error: err.message }, 'MQTT connection failed; retrying');
     });
     client.on('reconnect', () => {
       if (typeof this.options.password === 'function') client.options.password = this.options.password();
@@ -179,29 +190,44 @@ export class MqttConnection {
     } catch (err) {
       if (err instanceof RefusedSubscriptions) {
         // Usually a cloud policy that does not allow these filters; retrying will not help until it changes.
-        logger.error({ sink: name, endpoint: this.endpoint, refused: err.filters }, 'MQTT broker refused subscriptions; check the policy for this client');
+        logger.error({ ...this.where, refused: err.filters }, 'MQTT broker refused subscriptions; check the policy for this client');
       } else {
-        logger.warn({ sink: name, endpoint: this.endpoint, error: (err as Error).message }, 'MQTT subscribe failed; reconnecting');
+        logger.warn({ ...this.where, error: (err as Error).message }, 'MQTT subscribe failed; reconnecting');
       }
       this.recycle(client);
       return;
     }
     if (!client.connected) return;
     this.ready = true;
-    this.lastLoggedError = undefined;
-    logger.info({ sink: name, endpoint: this.endpoint }, 'MQTT connected');
+    this.lastErrorMessage = undefined;
+    logger.info(this.where, 'MQTT connected');
     for (const listener of [...this.upListeners]) listener();
   }
 }
 
-function clientOptionsOf(options: MqttConnectionOptions): IClientOptions {
-  const protocol = urlProtocol(options);
-  const secure = protocol === 'mqtts:' || protocol === 'wss:';
-  if (!secure && (options.expectTls || options.tls?.cert || options.tls?.key)) {
-    options.logger.warn({ sink: options.name, protocol }, 'MQTT without TLS: the TLS settings are not used (fine for a local test endpoint only)');
+/**
+ * Says what is unsafe in how a sink reaches its broker: TLS settings given
+ * for a plain URL (or none where the destination is only ever reached over
+ * TLS, `expectTls`), or certificate checks turned off. Sinks call it once, at
+ * start, however many connections they open.
+ */
+export function warnAboutTransport(
+  sink: { name: string; url: string; tls?: TlsOptions; expectTls?: boolean },
+  logger: SinkLogger,
+): void {
+  const protocol = URL.canParse(sink.url) ? new URL(sink.url).protocol : '';
+  if (isSecure(protocol)) warnIfInsecure(sink.tls, sink.name, logger);
+  else if (sink.expectTls || sink.tls?.cert || sink.tls?.key) {
+    logger.warn({ sink: sink.name, protocol }, 'MQTT without TLS: the TLS settings are not used (fine for a local test endpoint only)');
   }
-  if (secure) warnIfInsecure(options.tls, options.name, options.logger);
-  const tls = secure ? tlsOptions(options.tls) : {};
+}
+
+function isSecure(protocol: string): boolean {
+  return protocol === 'mqtts:' || protocol === 'wss:';
+}
+
+function clientOptionsOf(options: MqttConnectionOptions): IClientOptions {
+  const tls = isSecure(urlProtocol(options)) ? options.tls : {};
   return {
     clientId: options.clientId,
     protocolVersion: options.protocolVersion ?? 4,
@@ -213,6 +239,10 @@ function clientOptionsOf(options: MqttConnectionOptions): IClientOptions {
     connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     // A refused CONNACK (e.g. an expired token) is retried like a network error.
     reconnectOnConnackError: true,
+    // Callers publish only while connected: nothing may wait in mqtt.js for a later connection.
+    queueQoSZero: false,
+    // mqtt.js otherwise pre-builds 65,536 two-byte Buffers (about 6 MB of heap, for the life of the process).
+    writeCache: false,
     username: options.username,
     password: typeof options.password === 'function' ? options.password() : options.password,
     ...tls,

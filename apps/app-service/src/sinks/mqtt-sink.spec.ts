@@ -1,4 +1,5 @@
-import { leadingDelivered, MqttSink, renderTopic, toMessages } from './mqtt-sink';
+import { leadingDelivered, MqttSink, toMessages } from './mqtt-sink';
+import { renderTopic } from './mqtt-sink-settings';
 import type { OutboxRecord } from './sink';
 import { MqttSinkSchema } from './sink-config';
 

@@ -30,7 +30,7 @@ export function tlsOptions(config: TlsConfig | undefined, read: (path: string) =
 }
 
 /** rejectUnauthorized: false is for test endpoints only; say so whenever a sink uses it. */
-export function warnIfInsecure(config: TlsConfig | undefined, sink: string, logger: SinkLogger): void {
+export function warnIfInsecure(config: Pick<TlsOptions, 'rejectUnauthorized'> | undefined, sink: string, logger: SinkLogger): void {
   if (config?.rejectUnauthorized === false) {
     logger.warn({ sink }, 'TLS certificate verification is off (tls.rejectUnauthorized: false): use only for a test endpoint');
   }
