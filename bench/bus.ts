@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import Redis from 'ioredis';
+import { createClient } from 'redis';
 import { BusConfig, createMessageBus, MemoryBroker, newEnvelope } from '@gw/messaging';
 
 const MESSAGES = Number(process.env.BENCH_BUS_MESSAGES ?? 20_000);
@@ -142,12 +142,13 @@ async function withDeadline<T>(work: Promise<T>, ms: number, message: string): P
 
 /** Removes the streams and registry entries the Redis runs created on the shared server. */
 async function cleanRedis(url: string, keyPrefix: string): Promise<void> {
-  const redis = new Redis(url);
+  const redis = createClient({ url, socket: { reconnectStrategy: false } });
+  redis.on('error', () => undefined); // connect() and the commands reject with it
+  await redis.connect();
   try {
-    const keys = await redis.keys(`${keyPrefix}*`);
-    if (keys.length) await redis.del(...keys);
+    for await (const keys of redis.scanIterator({ MATCH: `${keyPrefix}*`, COUNT: 1000 })) if (keys.length) await redis.del(keys);
   } finally {
-    redis.disconnect();
+    redis.destroy();
   }
 }
 

@@ -7,11 +7,11 @@
  * in-process bus; on SQLite and PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
-import Redis from 'ioredis';
 import type { Event } from '@gw/contracts';
 import { BusConfig, createMessageBus, ManagedMessageBus, MemoryBroker } from '@gw/messaging';
 import { BrokerProcess, startMosquitto } from '../support/brokers';
 import { TestDatabase, testPostgres, testPostgresUrl, testSqlite } from '../support/database';
+import { deleteRedisKeys } from '../support/redis';
 import { bootCoreData, Booted, makeEvent, pollUntil, publishEvent } from './support';
 
 jest.setTimeout(60_000);
@@ -33,13 +33,7 @@ describe('core-data restart while events keep coming', () => {
 
   afterAll(async () => {
     await mosquitto?.dispose();
-    const redis = new Redis(REDIS_URL);
-    try {
-      const keys = await redis.keys(`${redisPrefix}*`);
-      if (keys.length) await redis.del(...keys);
-    } finally {
-      redis.disconnect();
-    }
+    await deleteRedisKeys(REDIS_URL, redisPrefix);
   });
 
   const buses: Record<string, (clientId: string) => BusConfig> = {

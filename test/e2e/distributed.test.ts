@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { MetadataClient } from '@gw/clients';
 import { BusConfig, createMessageBus, ManagedMessageBus } from '@gw/messaging';
 import { startCoreCommand } from '../../apps/core-command/src/core-command.app';
@@ -15,6 +14,7 @@ import { startMetadata } from '../../apps/metadata/src/metadata.app';
 import { TestDatabase, testPostgres, testPostgresUrl, testSqlite } from '../support/database';
 import { call } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
+import { deleteRedisKeys } from '../support/redis';
 
 const RESOURCES = join(__dirname, '../../resources');
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -75,12 +75,7 @@ describe.each(Object.keys(BUSES))('services as separate applications over %s', (
     await buses[1]?.deleteDurable(`core-data-${runId}`).catch(() => undefined);
     for (const bus of buses) await bus.close().catch(() => undefined);
     for (const db of databases) await db.cleanup();
-    if (busName === 'redis') {
-      const redis = new Redis(REDIS_URL);
-      const keys = await redis.keys(`${redisPrefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-    }
+    if (busName === 'redis') await deleteRedisKeys(REDIS_URL, redisPrefix);
   });
 
   it('stores the virtual devices\' readings in core-data', async () => {

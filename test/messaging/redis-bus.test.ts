@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
 import { ErrorKind } from '@gw/contracts';
 import { createMessageBus, ManagedMessageBus, newEnvelope } from '@gw/messaging';
-import { BrokerProcess, startRedis } from '@gw/test-support/brokers';
+import { BrokerProcess, freePort, startRedis } from '@gw/test-support/brokers';
+import { deleteRedisKeys, RawRedis, rawRedis } from '@gw/test-support/redis';
 import { describeBusContract, uniqueBase, uniqueName } from './bus-contract';
 import { Collector, pollUntil, Received, within } from './helpers';
 
@@ -13,27 +13,31 @@ const MACHINE_REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const keyPrefix = `gwtest:${randomUUID().slice(0, 8)}:`;
 
 describe('Redis bus', () => {
-  let raw: Redis;
-  const bus = async (url: string, extra: Record<string, unknown> = {}): Promise<ManagedMessageBus> => {
+  let raw: RawRedis;
+  // Closed after each test, passed or failed, so a failure cannot leave a connection holding Jest open.
+  const opened: ManagedMessageBus[] = [];
+  const unconnected = (url: string, extra: Record<string, unknown> = {}): ManagedMessageBus => {
     const b = createMessageBus({ type: 'redis', url, keyPrefix, reconnectPeriodMs: 200, ...extra });
+    opened.push(b);
+    return b;
+  };
+  const bus = async (url: string, extra: Record<string, unknown> = {}): Promise<ManagedMessageBus> => {
+    const b = unconnected(url, extra);
     await b.connect();
     return b;
   };
 
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((b) => b.close()));
+  });
+
   beforeAll(async () => {
-    raw = new Redis(MACHINE_REDIS);
+    raw = await rawRedis(MACHINE_REDIS);
   });
 
   afterAll(async () => {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await raw.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
-    if (keys.length) await raw.del(...keys);
-    await raw.quit();
+    raw?.destroy();
+    await deleteRedisKeys(MACHINE_REDIS, keyPrefix);
   });
 
   describeBusContract('redis', () => ({
@@ -42,7 +46,7 @@ describe('Redis bus', () => {
     // A foreign producer that writes both ways, as the bus does for event topics.
     injectRaw: async (topic, data) => {
       const [first, second] = topic.split('/');
-      if (second === 'events') await raw.xadd(`${keyPrefix}stream:${first}/${second}`, '*', 't', topic, 'd', data);
+      if (second === 'events') await raw.xAdd(`${keyPrefix}stream:${first}/${second}`, '*', { t: topic, d: data });
       await raw.publish(topic, data);
     },
   }));
@@ -53,7 +57,7 @@ describe('Redis bus', () => {
     const sub = await bus(MACHINE_REDIS);
     const got = new Collector();
     await sub.subscribe(`${b}/events/#`, got.handler, { durable: name });
-    await raw.xadd(`${keyPrefix}stream:${b}/events`, '*', 'unexpected', 'shape');
+    await raw.xAdd(`${keyPrefix}stream:${b}/events`, '*', { unexpected: 'shape' });
     await sub.publish(`${b}/events/x`, newEnvelope({ ok: true }));
     await got.count(1);
     expect(got.payloads()).toEqual([{ ok: true }]);
@@ -72,6 +76,86 @@ describe('Redis bus', () => {
       kind: ErrorKind.ContractInvalid,
     });
     await sub.close();
+  });
+
+  it('does not deliver again what a durable subscriber handled before an orderly unsubscribe', async () => {
+    const b = uniqueBase();
+    const name = uniqueName('acked');
+    const x = await bus(MACHINE_REDIS);
+    const first = new Collector();
+    const away = await x.subscribe(`${b}/events/#`, first.handler, { durable: name });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => x.publish(`${b}/events/e`, newEnvelope({ i }))));
+    await first.count(50);
+    // The last batch's XACK is still to be sent when the handler has seen the 50th event.
+    await away.unsubscribe();
+
+    const second = new Collector();
+    await x.subscribe(`${b}/events/#`, second.handler, { durable: name });
+    await x.publish(`${b}/events/e`, newEnvelope({ i: 'after' }));
+    await second.count(1);
+    expect(second.payloads()).toEqual([{ i: 'after' }]);
+    await x.deleteDurable(name);
+  });
+
+  it('counts pending entries that MAXLEN trimmed away as dropped and goes on with the next', async () => {
+    const b = uniqueBase();
+    const name = uniqueName('trimmed');
+    const key = `${keyPrefix}stream:${b}/events`;
+    // Delivered to the group but never acknowledged (its subscriber crashed), then trimmed off the stream.
+    await raw.xGroupCreate(key, name, '$', { MKSTREAM: true });
+    for (const n of [1, 2]) await raw.xAdd(key, '*', { t: `${b}/events/x`, d: JSON.stringify(newEnvelope({ n })) });
+    await raw.xReadGroup(name, name, { key, id: '>' });
+    await raw.xTrim(key, 'MAXLEN', 0);
+
+    const sub = await bus(MACHINE_REDIS);
+    const got = new Collector();
+    await sub.subscribe(`${b}/events/#`, got.handler, { durable: name });
+    await sub.publish(`${b}/events/x`, newEnvelope({ n: 3 }));
+    await got.count(1);
+    expect(got.payloads()).toEqual([{ n: 3 }]);
+    expect(sub.stats().dropped).toBe(2);
+    await sub.deleteDurable(name);
+  });
+
+  it('deletes a durable subscriber whose stream was removed meanwhile', async () => {
+    const b = uniqueBase();
+    const name = uniqueName('gone');
+    const x = await bus(MACHINE_REDIS);
+    const first = await x.subscribe(`${b}/events/#`, () => undefined, { durable: name });
+    await first.unsubscribe();
+    await raw.del(`${keyPrefix}stream:${b}/events`);
+    await x.deleteDurable(name);
+    expect(await raw.hExists(`${keyPrefix}durables`, name)).toBe(0);
+  });
+
+  describe('connecting', () => {
+    it('fails within connectTimeoutMs when nothing listens, naming the URL without its password', async () => {
+      const port = await freePort();
+      const url = `redis://gw:s3cret@127.0.0.1:${port}`;
+      const b = unconnected(url, { connectTimeoutMs: 500, reconnectPeriodMs: 100 });
+      const started = Date.now();
+      const err = await b.connect().then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(err).toMatchObject({ kind: ErrorKind.Communication });
+      expect(err?.message).toContain(`no connection to redis://gw:***@127.0.0.1:${port} within 500 ms`);
+      expect(err?.message).toContain('ECONNREFUSED');
+      expect(err?.message).not.toContain('s3cret');
+      expect(b.connected).toBe(false);
+    });
+
+    it('fails at once, not at the deadline, when Redis refuses the credentials', async () => {
+      const b = unconnected(MACHINE_REDIS, { username: 'gw-nobody', password: 'wrong', connectTimeoutMs: 20_000 });
+      const err = await within(b.connect(), 5_000, 'connect() with wrong credentials').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(err).toMatchObject({ kind: ErrorKind.Communication });
+      expect(err?.message).toMatch(/refused the connection: WRONGPASS/);
+      expect(err?.message).not.toContain('wrong');
+    });
   });
 
   describe('Redis restart', () => {
@@ -112,6 +196,37 @@ describe('Redis bus', () => {
         expect(pub.stats().reconnects).toBeGreaterThanOrEqual(1);
       });
     }
+
+    it('sends a publish again when its connection drops before Redis answered', async () => {
+      server = await startRedis();
+      const b = uniqueBase();
+      const clientId = uniqueName('inflight');
+      const [pub, sub] = [await bus(server.url, { clientId }), await bus(server.url)];
+      open.push(pub, sub);
+      const got = new Collector();
+      await sub.subscribe(`${b}/events/#`, got.handler, { durable: uniqueName('inflight') });
+      const admin = await rawRedis(server.url);
+      try {
+        // Holds the XADD unanswered on the bus's command connection, then cuts that connection.
+        await admin.sendCommand(['CLIENT', 'PAUSE', '30000', 'WRITE']);
+        const sent = pub.publish(`${b}/events/x`, newEnvelope({ n: 1 }));
+        let id: string | undefined;
+        await pollUntil(async () => {
+          const list = String(await admin.sendCommand(['CLIENT', 'LIST']));
+          id = /id=(\d+) .*cmd=xadd/.exec(list.split('\n').find((l) => l.includes(` name=${clientId}:cmd `)) ?? '')?.[1];
+          return id !== undefined;
+        }, 'the XADD to reach Redis');
+        await admin.sendCommand(['CLIENT', 'KILL', 'ID', id as string]);
+        await admin.sendCommand(['CLIENT', 'UNPAUSE']);
+        await within(sent, 15_000, 'the publish cut off in flight');
+        await got.count(1);
+        expect(got.payloads()).toEqual([{ n: 1 }]);
+        expect(await admin.xLen(`${keyPrefix}stream:${b}/events`)).toBe(1);
+        expect(pub.stats().reconnects).toBe(1);
+      } finally {
+        admin.destroy();
+      }
+    });
 
     it('closes promptly during an outage, failing what is still pending', async () => {
       server = await startRedis();

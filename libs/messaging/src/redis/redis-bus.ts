@@ -1,4 +1,3 @@
-import type Redis from 'ioredis';
 import { ErrorKind, GatewayError, toGatewayError } from '@gw/contracts';
 import { BoundedQueue } from '../bounded-queue';
 import { Delivery, DeliveryContext, DeliveryQueue } from '../delivery';
@@ -22,7 +21,15 @@ import {
 import { PublishQueue } from '../publish-queue';
 import { requestReply } from '../request-reply';
 import { compileTopicFilter, TopicFilter, validateTopic } from '../topic-filter';
-import { closeConnection, connectWithin, createConnection } from './connection';
+import {
+  closeConnection,
+  ConnectionFactory,
+  connectionFactory,
+  connectWithin,
+  describe,
+  lostInFlight,
+  RedisConnection,
+} from './connection';
 import { RedisStreamConsumer } from './stream-consumer';
 import { pubSubKey, StreamRouting } from './stream-routing';
 
@@ -48,12 +55,15 @@ export const DEFAULT_STREAM_MAXLEN = 100_000;
 interface Route {
   subscribers: Map<DeliveryQueue, TopicFilter>;
   ready: Promise<unknown>;
+  /** node-redis calls it for every message on the channel or pattern. */
+  listener: (message: string, channel: string) => void;
 }
 
 /**
- * Redis via ioredis, on three kinds of connection: one for commands
- * (publish, durable registry), one in subscriber mode for Pub/Sub, and one
- * per durable subscriber for its blocking stream reads and acknowledgements.
+ * Redis via node-redis (the `redis` package), on three kinds of connection:
+ * one for commands (publish, durable registry), one in subscriber mode for
+ * Pub/Sub, and one per durable subscriber for its blocking stream reads and
+ * acknowledgements.
  *
  * Every message is PUBLISHed, so plain subscribers (PSUBSCRIBE with a glob
  * translated from the MQTT filter, then exact in-process matching) see
@@ -64,12 +74,13 @@ interface Route {
  */
 export class RedisMessageBus implements ManagedMessageBus {
   readonly kind = 'redis' as const;
-  private cmd?: Redis;
-  private sub?: Redis;
+  private newConnection?: ConnectionFactory;
+  private cmd?: RedisConnection;
+  private sub?: RedisConnection;
   private readonly ctx: DeliveryContext;
   private readonly routing: StreamRouting;
   private readonly routes = new Map<string, Route>();
-  private readonly durables = new Map<string, { consumer: RedisStreamConsumer; conn: Redis }>();
+  private readonly durables = new Map<string, { consumer: RedisStreamConsumer; conn: RedisConnection }>();
   private readonly publishes: PublishQueue;
   private readonly connectionLog: ThrottledLog;
   private readonly keyPrefix: string;
@@ -87,7 +98,7 @@ export class RedisMessageBus implements ManagedMessageBus {
   }
 
   get connected(): boolean {
-    return this.cmd?.status === 'ready' && this.sub?.status === 'ready';
+    return !!this.cmd?.isReady && !!this.sub?.isReady;
   }
 
   stats(): BusStats {
@@ -96,18 +107,19 @@ export class RedisMessageBus implements ManagedMessageBus {
 
   async connect(): Promise<void> {
     if (this.cmd) return;
-    const cmd = this.watch(createConnection(this.options, 'cmd'), 'commands', true);
-    const sub = this.watch(createConnection(this.options, 'sub'), 'subscriber', false);
+    // The deadline includes loading node-redis, which the first connection does.
+    const startedAt = Date.now();
+    this.newConnection ??= connectionFactory(this.options);
+    const cmd = this.watch(this.newConnection('cmd'), 'commands', true);
+    const sub = this.watch(this.newConnection('sub'), 'subscriber', false);
     this.cmd = cmd;
     this.sub = sub;
-    sub.on('message', (channel: string, message: string) => this.route(`c:${channel}`, channel, message));
-    sub.on('pmessage', (pattern: string, channel: string, message: string) => this.route(`p:${pattern}`, channel, message));
     try {
-      await Promise.all([cmd, sub].map((c) => connectWithin(c, this.connectTimeoutMs, this.options.url)));
+      await Promise.all([cmd, sub].map((c) => connectWithin(c, this.connectTimeoutMs, this.options.url, startedAt)));
     } catch (err) {
       this.cmd = this.sub = undefined;
-      cmd.disconnect();
-      sub.disconnect();
+      closeConnection(cmd);
+      closeConnection(sub);
       throw err;
     }
     this.ctx.logger.info({ url: redactUrl(this.options.url) }, 'Redis bus: connected');
@@ -118,19 +130,28 @@ export class RedisMessageBus implements ManagedMessageBus {
     validateTopic(topic);
     const data = encodeEnvelope(envelope);
     const stream = this.routing.keyForTopic(topic);
-    const maxLen = String(this.options.streamMaxLen ?? DEFAULT_STREAM_MAXLEN);
+    const threshold = this.options.streamMaxLen ?? DEFAULT_STREAM_MAXLEN;
+    const send = async (): Promise<void> => {
+      if (!stream) {
+        await cmd.publish(topic, data);
+        return;
+      }
+      // One round trip (node-redis pipelines what is sent in the same tick); the stream append is what makes the publish durable.
+      await Promise.all([
+        cmd.xAdd(stream, '*', { t: topic, d: data }, { TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold } }),
+        cmd.publish(topic, data),
+      ]);
+    };
     await this.publishes.run(async () => {
-      try {
-        if (!stream) {
-          await cmd.publish(topic, data);
-          return;
+      for (;;) {
+        try {
+          return await send();
+        } catch (err) {
+          // node-redis fails what was on the wire when the connection drops; sent again, it waits in
+          // the offline queue for the reconnect, as a publish made during the outage does (at least once).
+          if (!this.closing && lostInFlight(err)) continue;
+          throw toGatewayError(err, ErrorKind.Communication);
         }
-        // One round trip; the stream append is what makes the publish durable.
-        const results = await cmd.pipeline().xadd(stream, 'MAXLEN', '~', maxLen, '*', 't', topic, 'd', data).publish(topic, data).exec();
-        const failed = results?.find(([err]) => err);
-        if (failed) throw failed[0];
-      } catch (err) {
-        throw toGatewayError(err, ErrorKind.Communication);
       }
     });
     this.ctx.stats.published++;
@@ -146,8 +167,9 @@ export class RedisMessageBus implements ManagedMessageBus {
     const queue = new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.deliveryQueueLimit), filter);
     let route = this.routes.get(routeKey);
     if (!route) {
-      const ready = this.withTimeout(pattern ? sub.psubscribe(channel) : sub.subscribe(channel), `subscribe "${filter}"`);
-      route = { subscribers: new Map(), ready };
+      const listener = (message: string, topic: string) => this.route(routeKey, topic, message);
+      const subscribing = pattern ? sub.pSubscribe(channel, listener) : sub.subscribe(channel, listener);
+      route = { subscribers: new Map(), ready: this.withTimeout(subscribing, `subscribe "${filter}"`), listener };
       this.routes.set(routeKey, route);
     }
     route.subscribers.set(queue, compiled);
@@ -177,9 +199,19 @@ export class RedisMessageBus implements ManagedMessageBus {
   async deleteDurable(name: string): Promise<void> {
     const cmd = this.requireConnection();
     await this.stopDurable(name);
-    const key = await this.withTimeout(cmd.hget(this.registryKey, name), `look up durable "${name}"`);
+    const key = await this.withTimeout(cmd.hGet(this.registryKey, name), `look up durable "${name}"`);
     if (key) {
-      const removal = cmd.multi().call('XGROUP', 'DESTROY', key, name).hdel(this.registryKey, name).exec();
+      const removal = cmd
+        .multi()
+        .xGroupDestroy(key, name)
+        .hDel(this.registryKey, name)
+        .exec()
+        .catch((err: unknown) => {
+          // The stream itself is gone (deleted, or trimmed to nothing and expired): no group left to destroy.
+          const replies = (err as { replies?: unknown[] }).replies;
+          const onlyGroup = replies?.every((r, i) => i === 0 || !(r instanceof Error));
+          if (!(onlyGroup && describe(replies?.[0]).includes('requires the key to exist'))) throw err;
+        });
       await this.withTimeout(removal, `delete durable "${name}"`);
     }
   }
@@ -188,11 +220,11 @@ export class RedisMessageBus implements ManagedMessageBus {
     if (this.closing) return;
     this.closing = true;
     await Promise.all([...this.durables.keys()].map((name) => this.stopDurable(name)));
-    if (this.cmd?.status === 'ready') await this.publishes.drain(2_000);
+    if (this.cmd?.isReady) await this.publishes.drain(2_000);
     this.publishes.close(new GatewayError(ErrorKind.Communication, 'Redis bus closed before Redis acknowledged the publish'));
     await Promise.all([...this.routes.values()].flatMap((r) => [...r.subscribers.keys()].map((q) => q.stop())));
     this.routes.clear();
-    await Promise.all([this.sub, this.cmd].map((c) => c && closeConnection(c)));
+    for (const conn of [this.sub, this.cmd]) if (conn) closeConnection(conn);
   }
 
   private async subscribeDurable(name: string, filter: TopicFilter, handler: MessageHandler): Promise<Subscription> {
@@ -200,7 +232,7 @@ export class RedisMessageBus implements ManagedMessageBus {
       throw new GatewayError(ErrorKind.DuplicateName, `durable subscriber "${name}" is already active`);
     }
     const key = this.routing.keyForDurableFilter(filter.filter);
-    const conn = this.watch(createConnection(this.options, `durable:${name}`), `durable ${name}`, false);
+    const conn = this.watch((this.newConnection as ConnectionFactory)(`durable:${name}`), `durable ${name}`, false);
     const consumer = new RedisStreamConsumer(
       conn,
       {
@@ -219,11 +251,11 @@ export class RedisMessageBus implements ManagedMessageBus {
     try {
       await connectWithin(conn, this.connectTimeoutMs, this.options.url);
       // Remembered so deleteDurable can find the group from any process.
-      await this.withTimeout(this.requireConnection().hset(this.registryKey, name, key), `register durable "${name}"`);
+      await this.withTimeout(this.requireConnection().hSet(this.registryKey, name, key), `register durable "${name}"`);
       await consumer.start();
     } catch (err) {
       this.durables.delete(name);
-      conn.disconnect();
+      closeConnection(conn);
       throw toGatewayError(err, ErrorKind.Communication);
     }
     let done: Promise<void> | undefined;
@@ -240,7 +272,7 @@ export class RedisMessageBus implements ManagedMessageBus {
     if (!entry) return;
     this.durables.delete(name);
     await entry.consumer.stop();
-    await closeConnection(entry.conn);
+    closeConnection(entry.conn);
   }
 
   private route(routeKey: string, channel: string, message: string): void {
@@ -254,13 +286,17 @@ export class RedisMessageBus implements ManagedMessageBus {
     if (route.subscribers.size > 0 || this.routes.get(routeKey) !== route) return;
     this.routes.delete(routeKey);
     if (this.closing || !this.sub) return;
-    (pattern ? this.sub.punsubscribe(channel) : this.sub.unsubscribe(channel)).catch((err: Error) =>
+    (pattern ? this.sub.pUnsubscribe(channel, route.listener) : this.sub.unsubscribe(channel, route.listener)).catch((err: Error) =>
       this.connectionLog.write({ channel, error: err.message }, 'Redis bus: unsubscribe failed'),
     );
   }
 
-  /** Logs outages once per connection, counts reconnects, and keeps ioredis from printing unhandled errors. */
-  private watch(conn: Redis, role: string, countReconnects: boolean): Redis {
+  /**
+   * Logs outages once per connection and counts reconnects. node-redis emits an
+   * 'error' per failed attempt and throws it when nobody listens, so this also
+   * keeps a Redis outage from crashing the process.
+   */
+  private watch(conn: RedisConnection, role: string, countReconnects: boolean): RedisConnection {
     let everReady = false;
     let down = false;
     conn.on('ready', () => {
@@ -271,11 +307,15 @@ export class RedisMessageBus implements ManagedMessageBus {
       everReady = true;
       down = false;
     });
-    conn.on('close', () => {
+    // Emitted when the connection is lost, and again before every further attempt.
+    conn.on('reconnecting', () => {
       if (everReady && !down && !this.closing) this.ctx.logger.warn({ role }, 'Redis bus: lost Redis; reconnecting');
       down = true;
     });
-    conn.on('error', (err: Error) => this.connectionLog.write({ role, error: err.message }, 'Redis bus: connection error'));
+    conn.on('error', (err: Error) => {
+      // After close (or a given-up first connect) an attempt's end is no news.
+      if (!this.closing && conn.isOpen) this.connectionLog.write({ role, error: describe(err) }, 'Redis bus: connection error');
+    });
     return conn;
   }
 
@@ -290,14 +330,14 @@ export class RedisMessageBus implements ManagedMessageBus {
     ]).finally(() => clearTimeout(timer));
   }
 
-  private requireConnection(): Redis {
+  private requireConnection(): RedisConnection {
     if (!this.cmd || this.closing) throw new GatewayError(ErrorKind.Communication, 'Redis bus is not connected: call connect() first');
     return this.cmd;
   }
 
-  private requireSubscriber(): Redis {
+  private requireSubscriber(): RedisConnection {
     this.requireConnection();
-    return this.sub as Redis;
+    return this.sub as RedisConnection;
   }
 
   private get registryKey(): string {

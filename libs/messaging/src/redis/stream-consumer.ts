@@ -1,8 +1,8 @@
-import type Redis from 'ioredis';
 import type { DeliveryContext } from '../delivery';
 import { ThrottledLog } from '../logger';
 import type { MessageHandler } from '../message-bus';
 import type { TopicFilter } from '../topic-filter';
+import { closeConnection, RedisConnection } from './connection';
 
 export interface StreamConsumerSettings {
   /** The durable name: consumer group and consumer both. */
@@ -27,17 +27,16 @@ type ReadReply = Array<[key: string, entries: StreamEntry[]]> | null;
  */
 export class RedisStreamConsumer {
   private stopping = false;
+  /** The handler call in progress. */
   private inHand: Promise<void> = Promise.resolve();
+  /** The batch in progress, up to and including its XACK. */
+  private batch: Promise<unknown> = Promise.resolve();
   private loop?: Promise<void>;
   private wake?: () => void;
-  private abort!: (err: Error) => void;
-  // ioredis never fails a command parked in its offline queue when disconnect()
-  // is called between reconnect attempts, so every command races this instead.
-  private readonly aborted = new Promise<never>((_, reject) => (this.abort = reject));
   private readonly errorLog: ThrottledLog;
 
   constructor(
-    private readonly conn: Redis,
+    private readonly conn: RedisConnection,
     private readonly settings: StreamConsumerSettings,
     private readonly ctx: DeliveryContext,
   ) {
@@ -46,7 +45,6 @@ export class RedisStreamConsumer {
 
   /** Creates the group at the stream's end the first time: a new subscriber starts with new events. */
   async start(): Promise<void> {
-    this.aborted.catch(() => undefined);
     await this.ensureGroup('$');
     this.loop = this.run();
   }
@@ -56,10 +54,11 @@ export class RedisStreamConsumer {
     this.stopping = true;
     this.wake?.();
     await this.inHand;
-    // Cuts short a blocking read, or any command parked in ioredis's offline queue
-    // during an outage. The batch's XACK, if any, was written before this point.
-    this.conn.disconnect();
-    this.abort(new Error('durable subscriber stopped'));
+    // Acknowledges what was handled, unless Redis is away: then the entries stay
+    // pending and come again (at least once), rather than close() waiting for Redis.
+    if (this.conn.isReady) await bounded(this.batch.catch(() => undefined), ACK_GRACE_MS);
+    // Cuts short a blocking read, or any command parked in the offline queue during an outage.
+    closeConnection(this.conn);
     await this.loop;
   }
 
@@ -75,7 +74,9 @@ export class RedisStreamConsumer {
           cursor = '>';
           continue;
         }
-        const lastHandled = await this.handle(entries);
+        const batch = this.handle(entries);
+        this.batch = batch;
+        const lastHandled = await batch;
         if (!reading && lastHandled) cursor = lastHandled;
       } catch (err) {
         if (this.stopping) break;
@@ -97,16 +98,13 @@ export class RedisStreamConsumer {
     }
   }
 
+  /** The raw reply: node-redis's typed xReadGroup cannot represent an entry trimmed away (nil fields). */
   private read(cursor: string, block: boolean): Promise<unknown> {
     const { key, name, readBatch, blockMs } = this.settings;
-    const args: Array<string | number> = ['GROUP', name, name, 'COUNT', readBatch];
-    if (block) args.push('BLOCK', blockMs);
+    const args = ['XREADGROUP', 'GROUP', name, name, 'COUNT', String(readBatch)];
+    if (block) args.push('BLOCK', String(blockMs));
     args.push('STREAMS', key, cursor);
-    return this.command('XREADGROUP', ...args);
-  }
-
-  private command(name: string, ...args: Array<string | number>): Promise<unknown> {
-    return Promise.race([this.conn.call(name, ...args), this.aborted]);
+    return this.conn.sendCommand(args);
   }
 
   /** Delivers a batch in order; returns the id of the last entry handled. */
@@ -131,13 +129,13 @@ export class RedisStreamConsumer {
       }
       handled.push(id);
     }
-    if (handled.length > 0) await this.command('XACK', key, name, ...handled);
+    if (handled.length > 0) await this.conn.xAck(key, name, handled);
     return handled[handled.length - 1];
   }
 
   private async ensureGroup(start: '$' | '0'): Promise<void> {
     try {
-      await this.command('XGROUP', 'CREATE', this.settings.key, this.settings.name, start, 'MKSTREAM');
+      await this.conn.xGroupCreate(this.settings.key, this.settings.name, start, { MKSTREAM: true });
     } catch (err) {
       if (!(err instanceof Error && err.message.includes('BUSYGROUP'))) throw err;
     }
@@ -152,6 +150,15 @@ export class RedisStreamConsumer {
       };
     });
   }
+}
+
+/** How long stop() waits for the XACK of the batch in hand while Redis is connected. */
+const ACK_GRACE_MS = 1_000;
+
+async function bounded(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function field(fields: string[] | null, name: string): string | undefined {
