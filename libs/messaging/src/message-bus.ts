@@ -1,6 +1,6 @@
 /**
  * The one message-bus seam every service uses. Implementations: memory/ (one
- * process), mqtt/ (mqtt.js), redis/ (ioredis). All of them pass the same
+ * process), mqtt/ (mqtt.js), redis/ (node-redis). All of them pass the same
  * contract suite in test/messaging.
  */
 
