@@ -7,8 +7,11 @@
  * unchanged tree it only compares file times (a few ms) and writes nothing,
  * so it never rewrites dist/ under a running gateway; a changed file is
  * written next to its target and renamed over it, never seen half-written.
- * A changed tsconfig.json (aliases) rebuilds everything. GW_BUILD_ROOT points
- * it at another tree (its tests).
+ * A changed tsconfig.json (aliases) rebuilds everything. Outputs whose source
+ * is gone are deleted: a file moved into a folder of the same name
+ * (config.ts -> config/index.ts) would otherwise be shadowed by its old
+ * config.js. `--prune-only` does only that (before `npm run build`'s tsc).
+ * GW_BUILD_ROOT points it at another tree (its tests).
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -46,6 +49,25 @@ function stale() {
   });
 }
 
+/** Deletes dist/ outputs under the source folders whose .ts source no longer exists. */
+function pruneOrphans() {
+  const removed = [];
+  for (const dir of SOURCE_DIRS) {
+    const out = path.join(root, 'dist', dir);
+    if (!fs.existsSync(out)) continue;
+    for (const entry of fs.readdirSync(out, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !/\.js(\.map)?$/.test(entry.name)) continue;
+      const built = path.join(entry.parentPath, entry.name);
+      const source = path.join(root, path.relative(path.join(root, 'dist'), built)).replace(/\.js(\.map)?$/, '.ts');
+      if (!fs.existsSync(source)) {
+        fs.rmSync(built);
+        removed.push(built);
+      }
+    }
+  }
+  return removed;
+}
+
 async function compile(files) {
   const swc = require('@swc/core');
   const options = require('./swc-options').swcOptions({ paths: true, root });
@@ -68,6 +90,9 @@ async function compile(files) {
 
 async function main() {
   const started = Date.now();
+  const pruned = pruneOrphans();
+  if (pruned.length) process.stderr.write(`build: removed ${pruned.length} output(s) whose source is gone\n`);
+  if (process.argv.includes('--prune-only')) return;
   const files = stale();
   if (files.length === 0) return;
   await compile(files);

@@ -64,6 +64,16 @@ describe('build-if-changed', () => {
     expect(build()).toMatch(/compiled 2 changed file/);
   });
 
+  it('deletes outputs whose source is gone, so a file moved into a folder of its name is not shadowed by its old output', () => {
+    build();
+    write('libs/shared/src/index.ts', 'export { greeting } from "./greeting";\n');
+    write('libs/shared/src/greeting/index.ts', 'export const greeting: string = "moved";\n');
+    write('dist/libs/shared/src/greeting.js', 'exports.greeting = "stale";\n');
+    later('libs/shared/src/index.ts');
+    expect(build()).toMatch(/removed 1 output/);
+    expect(execFileSync(process.execPath, [join(root, 'dist/apps/hello/src/main.js')]).toString()).toBe('moved world');
+  });
+
   it('fails with the file at fault when a source does not parse', () => {
     write('apps/hello/src/broken.ts', 'export const = ;\n');
     expect(build).toThrow(/build failed: .*broken\.ts/);
