@@ -11,6 +11,9 @@
  * is gone are deleted: a file moved into a folder of the same name
  * (config.ts -> config/index.ts) would otherwise be shadowed by its old
  * config.js. `--prune-only` does only that (before `npm run build`'s tsc).
+ * `--missing-only` compiles only outputs that do not exist and deletes
+ * nothing: `npm run modbus-sim` runs beside a gateway and must not change the
+ * files it runs from.
  * GW_BUILD_ROOT points it at another tree (its tests).
  */
 const fs = require('node:fs');
@@ -40,8 +43,9 @@ const mtime = (file) => {
 
 const outputOf = (source) => path.join(root, 'dist', path.relative(root, source)).replace(/\.ts$/, '.js');
 
-function stale() {
+function stale(missingOnly) {
   const all = sources();
+  if (missingOnly) return all.filter((source) => mtime(outputOf(source)) < 0);
   const configChanged = mtime(path.join(root, 'tsconfig.json'));
   return all.filter((source) => {
     const built = mtime(outputOf(source));
@@ -90,10 +94,11 @@ async function compile(files) {
 
 async function main() {
   const started = Date.now();
-  const pruned = pruneOrphans();
+  const missingOnly = process.argv.includes('--missing-only');
+  const pruned = missingOnly ? [] : pruneOrphans();
   if (pruned.length) process.stderr.write(`build: removed ${pruned.length} output(s) whose source is gone\n`);
   if (process.argv.includes('--prune-only')) return;
-  const files = stale();
+  const files = stale(missingOnly);
   if (files.length === 0) return;
   await compile(files);
   process.stderr.write(`build: compiled ${files.length} changed file(s) in ${Date.now() - started} ms (type-check: npm test)\n`);

@@ -18,8 +18,8 @@ describe('build-if-changed', () => {
     writeFileSync(join(root, file), text);
   };
   /** Runs the build; what it reported (stderr), or throws with it when it failed. */
-  const build = () => {
-    const run = spawnSync(process.execPath, [SCRIPT], { env: { ...process.env, GW_BUILD_ROOT: root }, encoding: 'utf8' });
+  const build = (...args: string[]) => {
+    const run = spawnSync(process.execPath, [SCRIPT, ...args], { env: { ...process.env, GW_BUILD_ROOT: root }, encoding: 'utf8' });
     if (run.status !== 0) throw new Error(run.stderr);
     return run.stderr;
   };
@@ -56,6 +56,17 @@ describe('build-if-changed', () => {
     expect(build()).toMatch(/compiled 1 changed file/);
     expect(builtAt('apps/hello/src/main.js')).toBe(main);
     expect(execFileSync(process.execPath, [join(root, 'dist/apps/hello/src/main.js')]).toString()).toBe('goodbye world');
+  });
+
+  it('with --missing-only (modbus-sim beside a running gateway) compiles only what is missing, never rewriting an output', () => {
+    build();
+    const shared = builtAt('libs/shared/src/index.js');
+    write('libs/shared/src/index.ts', 'export const greeting: string = "changed";\n');
+    later('libs/shared/src/index.ts');
+    write('apps/hello/src/extra.ts', 'export const extra = 1;\n');
+    expect(build('--missing-only')).toMatch(/compiled 1 changed file/);
+    expect(builtAt('libs/shared/src/index.js')).toBe(shared);
+    expect(statSync(join(root, 'dist/apps/hello/src/extra.js')).isFile()).toBe(true);
   });
 
   it('rebuilds everything when tsconfig.json (the aliases) changed', () => {
