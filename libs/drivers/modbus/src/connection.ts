@@ -11,7 +11,7 @@
  *   name the device, unit and address.
  */
 import type { EventEmitter } from 'node:events';
-import ModbusRTU from 'modbus-serial';
+import type ModbusRTU from 'modbus-serial';
 import { backoffDelay, ErrorKind, GatewayError, withTimeout } from '@gw/contracts';
 import type { ModbusEndpoint } from './attributes';
 
@@ -264,7 +264,9 @@ export class ModbusConnection {
   }
 
   private async open(): Promise<ModbusRTU> {
-    const client = new ModbusRTU();
+    // Loaded at the first connection: a device-modbus without devices never loads modbus-serial and serialport.
+    const { default: ModbusClient } = await import('modbus-serial');
+    const client = new ModbusClient();
     client.on('error', () => this.dropClient(client, true));
     client.on('close', () => this.dropClient(client, true));
     const ep = this.endpoint;
