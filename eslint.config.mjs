@@ -5,6 +5,10 @@
 //   device SDK's driver-facing entry (@gw/device-sdk/driver), never another driver;
 // - libs never import apps; apps never import other apps (apps/gateway, the one
 //   composition root, mounts them).
+// Each layer's forbidden modules are regexes, written once per layer and applied
+// to every way TypeScript names a module: import/export declarations
+// (no-restricted-imports), and import(), require() and import("...") types
+// (no-restricted-syntax, selectors built from the same regexes).
 import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -21,14 +25,40 @@ const APPS = foldersIn('./apps/');
 const alt = (names) => names.map((name) => name.replace(/[^\w-]/g, '\\$&')).join('|');
 /** An import of lib (or driver) folders `names`: by alias, or by a relative path climbing into them. */
 const reaching = (names) => (names.length ? `^@gw/(${alt(names)})(/|$)|(^|/)(\\.\\.|libs|drivers)/(${alt(names)})(/|$)` : '^$');
-const noApps = { group: ['**/apps/**', '@gw/apps/*'], message: 'libs must not import apps.' };
+const noApps = { regex: '(^|/)apps/|^@gw/apps(/|$)', message: 'libs must not import apps.' };
 const only = (allowed, libFolder) => ({
   regex: reaching(LIBS.filter((lib) => lib !== libFolder && !allowed.includes(lib))),
   message: `libs/${libFolder} may import ${allowed.length ? allowed.map((lib) => '@gw/' + lib).join(', ') : 'no other lib'} only.`,
 });
-const restrict = (files, ...patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+/**
+ * The same patterns for what no-restricted-imports cannot see: the module named
+ * by an import(), a require() or an import("...") type. Each regex becomes an
+ * esquery regex literal with no-restricted-imports' flags (case-insensitive
+ * unless caseSensitive), matched on the string, or the plain template, naming the module.
+ */
+const restrictedSyntax = ({ regex, caseSensitive, message }) => {
+  const value = `/${regex.replace(/\\?\//g, '\\/')}/${caseSensitive ? 'u' : 'iu'}`;
+  const naming = (parent, field) => [
+    `${parent} > Literal.${field}[value=${value}]`,
+    `${parent} > TemplateLiteral.${field}[expressions.length=0] > TemplateElement[value.cooked=${value}]`,
+  ];
+  const refusing = (what) => (selector) => ({ selector, message: `${what} is restricted from being used by a pattern. ${message}` });
+  return [
+    ...naming('ImportExpression', 'source').map(refusing('Dynamic import')),
+    ...naming("CallExpression[callee.type='Identifier'][callee.name='require']", 'arguments').map(refusing('require()')),
+    ...naming('TSImportType', 'source').map(refusing('Type import')),
+  ];
+};
+/** Forbids `patterns` (regexes) in `files`, however the module is imported. A later restrict() for the same files replaces, not adds to, an earlier one. */
+const restrict = (files, ...patterns) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', { patterns }],
+    'no-restricted-syntax': ['error', ...patterns.flatMap(restrictedSyntax)],
+  },
+});
 // A driver's own specs may check it against the SDK it plugs into (readings, watcher matching).
-const specsOf = (folder) => ({ files: [`${folder}/**/*.spec.ts`], rules: { 'no-restricted-imports': 'off' } });
+const specsOf = (folder) => ({ files: [`${folder}/**/*.spec.ts`], rules: { 'no-restricted-imports': 'off', 'no-restricted-syntax': 'off' } });
 
 const driverRules = DRIVERS.map((driver) =>
   restrict(
@@ -49,7 +79,7 @@ const appBoundary = (app) =>
   restrict(
     [`apps/${app}/**/*.ts`],
     ...APPS.filter((other) => other !== app).map((other) => ({
-      group: [`**/apps/${other}/**`, `**/${other}/src/**`],
+      regex: `(^|/)apps/${alt([other])}(/|$)|(^|/)${alt([other])}/src(/|$)`,
       message: `apps/${app} must not import apps/${other}: share code through libs/.`,
     })),
   );

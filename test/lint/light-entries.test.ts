@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { requireFreshBuild } from '../support/fresh-build';
 
 const DIST = join(__dirname, '../../dist');
-const HEAVY = /node_modules\/(@nestjs|fastify|typeorm|pg|better-sqlite3|mqtt|redis|@redis|ioredis|pino|modbus-serial|serialport|@serialport)\//;
+const HEAVY = /node_modules\/(@nestjs|fastify|typeorm|pg|better-sqlite3|mqtt|redis|@redis|pino|modbus-serial|serialport|@serialport)\//;
 
 const ENTRIES = [
   'libs/contracts/src/index.js',
