@@ -171,9 +171,12 @@ describe('RouteWorker', () => {
     await sink.called(4);
   });
 
-  it('backs off up to retryMax', async () => {
+  it.each([
+    [0.5, [1000, 2000, 2700, 2700]], // at the cap the spread is 80–100% of retryMax
+    [0.999999, [1200, 2400, 3000, 3000]], // +20% jitter never passes retryMax
+  ])('backs off up to retryMax, never past it (random %p)', async (random, expected) => {
     sink.outcomes = [1, 2, 3, 4].map(() => new DeliveryError('down', 'retry'));
-    const w = worker({}, { retryMinMs: 1000, retryMaxMs: 3000 });
+    const w = worker({}, { retryMinMs: 1000, retryMaxMs: 3000 }, () => random);
     store.append(ROUTE, rec('a'));
     w.start();
     const waits: Array<number | undefined> = [];
@@ -183,7 +186,7 @@ describe('RouteWorker', () => {
       waits.push(clock.nextTimerIn);
       await clock.advance(clock.nextTimerIn!);
     }
-    expect(waits).toEqual([1000, 2000, 3000, 3000]);
+    expect(waits).toEqual(expected);
   });
 
   it('retries at once when a sink that was disconnected reconnects during the backoff', async () => {
