@@ -1,5 +1,5 @@
 /**
- * The behaviour every ProtocolDriver (libs/device-sdk/src/driver.ts) must show,
+ * The behaviour every ProtocolDriver (libs/device-sdk/src/driver/protocol-driver.ts) must show,
  * run against each driver the way test/messaging/bus-contract.ts runs against
  * each bus. A driver's test file supplies a harness: how to make a fresh
  * driver (and start the peer it talks to), a device and profile to use, the
@@ -10,11 +10,16 @@
  * - lifecycle: initialize → start → addDevice/updateDevice/removeDevice →
  *   stop; removing twice and stopping twice are harmless; stop(force) with a
  *   read in flight settles the read; stop leaves no connection open;
+ * - a read in flight is one waiting on I/O, or held by holdReads: the suite
+ *   asserts it still is when it stops the driver or removes the device. A
+ *   driver whose reads finish within the call (readsFinishAtOnce) cannot have
+ *   one: those cases then check only what follows, and their titles say so;
  * - read answers in request order, whatever the order asked;
  * - what is written reads back;
  * - every refusal is a GatewayError with a kind; a bad attribute names the
- *   device, the resource and the attribute; validateDevice, addDevice and
- *   updateDevice agree on what they refuse and name the field at fault;
+ *   device, the resource and the attribute, on read and on write;
+ *   validateDevice, addDevice and updateDevice agree on what they refuse and
+ *   name the field at fault;
  * - values a device reports on its own reach DriverContext.pushValues;
  * - a device removed while a read is in flight fails cleanly, is not served
  *   afterwards (EntityDoesNotExist, naming it) and can be added again.
@@ -57,8 +62,12 @@ export interface ConformanceHarness<D extends ProtocolDriver = ProtocolDriver> {
   writable: Record<string, [RawValue, RawValue]>;
   /** Devices the driver must refuse; at least one. */
   invalid: InvalidDevice[];
-  /** A resource whose attributes the driver must refuse on read, and the attribute at fault. */
-  badAttribute: { resource: DeviceResource; attribute: string };
+  /**
+   * A resource whose attributes the driver must refuse on read and on write,
+   * the attribute at fault, and a value of its valueType to write (the suite
+   * makes the resource writable for that).
+   */
+  badAttribute: { resource: DeviceResource; attribute: string; value: RawValue };
   /** Push path, for drivers whose devices report values on their own. */
   push?: {
     /** Makes `device` (added to `driver`) report `values` on its own. */
@@ -73,6 +82,14 @@ export interface ConformanceHarness<D extends ProtocolDriver = ProtocolDriver> {
    * read is surely in flight. Drivers that talk to a real peer need none.
    */
   holdReads?(driver: D): () => void;
+  /**
+   * The driver's reads finish within the call (nothing to wait on, like the
+   * virtual driver's simulations) and it has no holdReads: no read can be in
+   * flight when the suite stops the driver or removes the device, so those
+   * cases check only what follows, and their titles say so. The suite checks
+   * this claim too: a read it finds still pending fails the test.
+   */
+  readsFinishAtOnce?: boolean;
 }
 
 /** What the suite hands a driver as its SDK: it records pushes and lets a test await them. */
@@ -141,6 +158,20 @@ function expectNotBlamed(reason: unknown): void {
   expect((reason as GatewayError).kind).not.toBe(ErrorKind.Timeout);
 }
 
+/**
+ * Whether `promise` is still pending once the microtasks queued so far have
+ * run (no I/O or timer can settle it meanwhile): a read that is, is in flight.
+ */
+async function pending(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  return !done;
+}
+
 /** One macrotask, so an unhandled rejection surfaces (Jest fails the running test on one). */
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -204,6 +235,17 @@ export function driverConformance<D extends ProtocolDriver>(title: string, harne
     const writeNames = Object.keys(harness.writable);
     const allNames = [...new Set([...readNames, ...writeNames])];
 
+    /** Asserts `reading` is in flight (or, for a driver whose reads finish at once, that it is not, as its harness claims). */
+    const expectInFlight = async (reading: Promise<unknown>, when: string): Promise<void> => {
+      const inFlight = await pending(reading);
+      const because = harness.readsFinishAtOnce
+        ? 'the harness says readsFinishAtOnce, yet the read was still pending'
+        : 'the read had already finished: give the harness holdReads, or say readsFinishAtOnce';
+      expect({ when, inFlight, because }).toEqual({ when, inFlight: !harness.readsFinishAtOnce, because });
+    };
+    /** How the in-flight cases' titles say that no read can be in flight on this driver. */
+    const noneInFlight = harness.readsFinishAtOnce ? ' [its reads finish at once: none is in flight, only what follows is checked]' : '';
+
     /** I/O handles before any driver: once its drivers are stopped, every test is back to this. */
     let baseline = 0;
 
@@ -261,11 +303,12 @@ export function driverConformance<D extends ProtocolDriver>(title: string, harne
         await ioBackTo(baseline, 'after stop');
       });
 
-      it('stop(force) with a read in flight settles the read, can be repeated and leaves nothing open', async () => {
+      it(`stop(force) with a read in flight settles the read, can be repeated and leaves nothing open${noneInFlight}`, async () => {
         const { driver, profile, device } = await withDevice('force');
         await driver.read(device, profile, requestsFor(profile, allNames)); // connected, if the driver connects
         const release = harness.holdReads?.(driver);
         const reading = driver.read(device, profile, requestsFor(profile, allNames));
+        await expectInFlight(reading, 'at stop(force)');
         await driver.stop(true);
         release?.();
         const outcome = await settled(reading, 'a read in flight at stop(force)');
@@ -317,6 +360,21 @@ export function driverConformance<D extends ProtocolDriver>(title: string, harne
         const { resource, attribute } = harness.badAttribute;
         const withBad = { ...profile, deviceResources: [...profile.deviceResources, resource] };
         const err = await rejection(() => driver.read(device, withBad, requestsFor(withBad, [allNames[0], resource.name])), 'a read of a bad attribute');
+        expect(err.kind).toBe(ErrorKind.ContractInvalid);
+        expect(err.message).toContain(device.name);
+        expect(err.message).toContain(resource.name);
+        expect(err.message).toContain(attribute);
+      });
+
+      it('refuses a bad attribute on write with a ContractInvalid naming device, resource and attribute', async () => {
+        const { driver, profile, device } = await withDevice('badattr-write');
+        const { attribute, value } = harness.badAttribute;
+        // Writable, so that only the attribute is at fault.
+        const resource: DeviceResource = { ...harness.badAttribute.resource, properties: { ...harness.badAttribute.resource.properties, readWrite: 'RW' } };
+        const withBad = { ...profile, deviceResources: [...profile.deviceResources, resource] };
+        const values: Record<string, RawValue> = writeNames.length > 0 ? { [writeNames[0]]: harness.writable[writeNames[0]][0] } : {};
+        values[resource.name] = value;
+        const err = await rejection(() => driver.write(device, withBad, writesFor(withBad, values)), 'a write to a bad attribute');
         expect(err.kind).toBe(ErrorKind.ContractInvalid);
         expect(err.message).toContain(device.name);
         expect(err.message).toContain(resource.name);
@@ -389,12 +447,13 @@ export function driverConformance<D extends ProtocolDriver>(title: string, harne
 
     describe('a device removed while a read is in flight', () => {
       for (const warm of [false, true]) {
-        it(`fails the read cleanly, is not served afterwards and can be added again (${warm ? 'after a first read' : 'first read'})`, async () => {
+        it(`fails the read cleanly, is not served afterwards and can be added again (${warm ? 'after a first read' : 'first read'})${noneInFlight}`, async () => {
           const { driver, profile, device } = await withDevice(warm ? 'removed-warm' : 'removed-cold');
           const requests = requestsFor(profile, allNames);
           if (warm) await driver.read(device, profile, requests);
           const release = harness.holdReads?.(driver);
           const reading = driver.read(device, profile, requests);
+          await expectInFlight(reading, 'at removeDevice');
           await driver.removeDevice(device);
           release?.();
 

@@ -54,6 +54,7 @@ deviceResources:
   - { name: Broken, properties: { valueType: Int16, readWrite: R }, attributes: { address: 12 } }
 `).deviceResources[0],
     attribute: 'address',
+    value: 5,
   },
   push: {
     trigger: (driver, d) => driver.report(d.name, { Temperature: 23.25 }),

@@ -84,6 +84,7 @@ deviceResources:
   - { name: Broken, properties: { valueType: Int16, readWrite: R }, attributes: { primaryTable: HOLDING_REGISTERS, startingAddress: "12.x" } }
 `).deviceResources[0],
     attribute: 'startingAddress',
+    value: 5,
   },
   discovery: { names: () => [1, 2].map((unit) => `modbus-127.0.0.1-${port}-${unit}`) },
 });

@@ -44,5 +44,8 @@ deviceResources:
   - { name: Broken, properties: { valueType: Int8, readWrite: R }, attributes: { simulation: chaos } }
 `).deviceResources[0],
     attribute: 'simulation',
+    value: 5,
   },
+  // No I/O: a read is done by the time read() returns, so it cannot be in flight at stop or removeDevice.
+  readsFinishAtOnce: true,
 });

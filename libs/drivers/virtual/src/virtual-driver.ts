@@ -65,6 +65,8 @@ export class VirtualDriver implements ProtocolDriver {
 
   async write(device: Device, profile: DeviceProfile, requests: WriteRequest[]): Promise<void> {
     const state = this.heldState(device, profile);
+    // Attributes it cannot use are refused on write as on read, before anything is written.
+    for (const { resource, attributes } of requests) this.planOf(device, resource, attributes);
     for (const request of requests) state.written.set(request.resource.name, request.value);
   }
 
