@@ -13,9 +13,19 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { DRIVERS } from '@gw/drivers';
+import { servicePortVariable } from '@gw/device-sdk/driver-host';
 
 const IDLE_MS = Number(process.env.BENCH_GATEWAY_IDLE_MS ?? 5000);
 const root = resolve(__dirname, '..', '..');
+
+/** The node flags of package.json's start script (`node <flags> dist/apps/gateway/src/main.js`). */
+function startFlags(): string[] {
+  const start: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
+  const flags = /node ((?:--\S+ )*)dist\/apps\/gateway\/src\/main\.js/.exec(start);
+  if (!flags) throw new Error(`cannot find the gateway's node flags in the start script: ${start}`);
+  return flags[1].trim().split(/\s+/).filter(Boolean);
+}
 
 function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -34,11 +44,12 @@ async function main(): Promise<void> {
     GW_METADATA_PORT: '0',
     GW_CORE_COMMAND_PORT: '0',
     GW_CORE_DATA_PORT: '0',
-    GW_DEVICE_VIRTUAL_PORT: '0',
+    GW_APP_SERVICE_PORT: '0',
+    ...Object.fromEntries(DRIVERS.map((driver) => [servicePortVariable(driver), '0'])),
   };
   const started = performance.now();
-  // The same V8 flag as `npm start` (package.json): a small young generation keeps idle memory low.
-  const args = ['--max-semi-space-size=1', join(root, 'dist/apps/gateway/src/main.js')];
+  // The same V8 flags as `npm start` (read from package.json, so the two cannot drift apart).
+  const args = [...startFlags(), join(root, 'dist/apps/gateway/src/main.js')];
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const readyMs = await new Promise<number>((resolveReady, reject) => {

@@ -11,6 +11,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { DRIVERS } from '@gw/drivers';
+import { servicePortVariable } from '@gw/device-sdk/driver-host';
 
 const RUNS = Number(process.env.BENCH_START_RUNS ?? 5);
 const root = resolve(__dirname, '..', '..');
@@ -44,8 +46,7 @@ async function timeStart(): Promise<number> {
     GW_CORE_DATA_PORT: String(ports.data),
     GW_METADATA_PORT: String(ports.metadata),
     GW_CORE_COMMAND_PORT: String(ports.command),
-    GW_DEVICE_VIRTUAL_PORT: '0',
-    GW_DEVICE_MODBUS_PORT: '0',
+    ...Object.fromEntries(DRIVERS.map((driver) => [servicePortVariable(driver), '0'])),
     GW_APP_SERVICE_PORT: '0',
   };
   const started = performance.now();

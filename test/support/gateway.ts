@@ -1,5 +1,7 @@
 /** The one-process gateway as the e2e tests start it: every port free, quiet logs, a temp data folder. */
 import { join } from 'node:path';
+import { DRIVERS } from '@gw/drivers';
+import { servicePortVariable } from '@gw/device-sdk/driver-host';
 import { GatewayConfig, loadGatewayConfig } from '../../apps/gateway/src/config';
 
 export const RESOURCES = join(__dirname, '../../resources');
@@ -13,8 +15,7 @@ export function testGatewayEnv(dataDir: string, overrides: Record<string, string
     GW_METADATA_PORT: '0',
     GW_CORE_COMMAND_PORT: '0',
     GW_CORE_DATA_PORT: '0',
-    GW_DEVICE_VIRTUAL_PORT: '0',
-    GW_DEVICE_MODBUS_PORT: '0',
+    ...Object.fromEntries(DRIVERS.map((driver) => [servicePortVariable(driver), '0'])),
     GW_APP_SERVICE_PORT: '0',
     GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
     GW_DEVICES_DIR: join(RESOURCES, 'devices'),

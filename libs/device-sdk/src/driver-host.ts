@@ -4,7 +4,7 @@
  * registry in (device-sdk never imports a driver).
  */
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { loadSettings, secretKeysOf } from '@gw/service-kit/config';
+import { envNames, loadSettings } from '@gw/service-kit/config';
 import type { DriverDescriptor } from './driver/descriptor';
 import type { ProtocolDriver } from './driver/protocol-driver';
 
@@ -19,15 +19,20 @@ export function findDriver(drivers: readonly DriverDescriptor[], name: string, v
   return found;
 }
 
-/** Validated settings of one driver, from GW_<DRIVER>_<KEY> only; secret fields stay marked for /config. */
+/** The variable of a hosted device service's port: `GW_DEVICE_MODBUS_PORT` for device-modbus. */
+export function servicePortVariable(descriptor: Pick<DriverDescriptor, 'serviceName'>): string {
+  return envNames('port', descriptor.serviceName)[0];
+}
+
+/**
+ * Validated settings of one driver, from GW_<DRIVER>_<KEY> only. Its secret()
+ * fields stay marked on the object, so /config hides them wherever it is nested.
+ */
 export function loadDriverSettings(descriptor: DriverDescriptor, env: Env = process.env): DriverSettings {
   return loadSettings(descriptor.settings, env, descriptor.name) as DriverSettings;
 }
 
 export type DriverSettings = Record<string, unknown>;
-
-/** The secret keys of loaded settings (to keep them hidden when the settings are nested in a service's config). */
-export const driverSecretKeys = (settings: DriverSettings): string[] => secretKeysOf(settings);
 
 /** Makes the driver, loading its protocol library; a library that cannot load is a Config error naming the driver. */
 export async function createDriver(descriptor: DriverDescriptor, settings: DriverSettings): Promise<ProtocolDriver> {
