@@ -24,6 +24,6 @@ COPY resources resources
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 VOLUME ["/app/data"]
-EXPOSE 59880 59881 59882 59900
+EXPOSE 59880 59881 59882 59900 59901 59700
 ENTRYPOINT ["node", "bin/service.js"]
 CMD ["gateway"]
