@@ -106,4 +106,15 @@ describe('one-process gateway (npm start)', () => {
     const metrics = await fetch(`${gateway.appService!.url}/api/v3/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/^gw_export_pending_records\{route="telemetry\.local-mqtt",pipeline="telemetry",sink="local-mqtt",sink_type="mqtt"\} \d+$/m);
   });
+
+  it("shows each hosted device service's driver settings on its own /config only", async () => {
+    const others = { metadata: gateway.metadata, coreData: gateway.coreData, coreCommand: gateway.coreCommand, appService: gateway.appService! };
+    for (const [name, service] of Object.entries(others)) {
+      const { config } = (await call('GET', `${service.url}/api/v3/config`)).body;
+      expect({ name, keys: Object.keys(config) }).toEqual({ name, keys: expect.not.arrayContaining(['deviceServices', 'driverSettings']) });
+    }
+    const modbus = (await call('GET', `${gateway.deviceServices['device-modbus'].url}/api/v3/config`)).body.config;
+    expect(modbus).toMatchObject({ serviceName: 'device-modbus', driver: 'modbus', driverSettings: { maxRegisterGap: 10 } });
+    expect(modbus).not.toHaveProperty('deviceServices');
+  });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DRIVERS, DEFAULT_DRIVER } from '@gw/drivers';
 import type { DriverDescriptor } from '@gw/device-sdk/driver';
-import { DriverSettings, driverSecretKeys, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
+import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
 import {
   bool,
   busConfigFields,
@@ -68,7 +68,8 @@ export function loadDeviceServiceConfig(env: Env = process.env): DeviceServiceCo
   const descriptor = findDriver(DRIVERS, driver, 'GW_DEVICE_SERVICE_DRIVER');
   const config = loadConfig(deviceServiceConfigSchema(descriptor), env, PREFIX);
   const driverSettings = loadDriverSettings(descriptor, env);
+  // The spread drops config's secret() marks: keep them. driverSettings carries its own.
   const loaded = { ...config, driverSettings };
-  Object.defineProperty(loaded, SECRET_KEYS, { value: [...secretKeysOf(config), ...driverSecretKeys(driverSettings)], enumerable: false });
+  Object.defineProperty(loaded, SECRET_KEYS, { value: secretKeysOf(config), enumerable: false });
   return loaded;
 }

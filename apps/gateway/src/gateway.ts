@@ -31,10 +31,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   await bus.connect();
   const stack: Array<() => Promise<void>> = [() => bus.close()];
   const serviceLogger = (name: string) => createLogger(name, config.logLevel);
+  // Every service gets the shared settings; the hosted device services (with their
+  // drivers' settings) go to those services only, not onto everyone's /config.
+  const { deviceServices: hosted, ...shared } = config;
   try {
     const metadata = await startMetadata(
       {
-        ...config,
+        ...shared,
         serviceName: 'core-metadata',
         port: config.metadataPort,
         database: config.metadataDatabase ?? sqliteIn(config.dataDir, 'metadata.db'),
@@ -45,7 +48,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     // core-data subscribes before any device service publishes, so the first readings are kept.
     const coreData = await startCoreData(
       {
-        ...config,
+        ...shared,
         serviceName: 'core-data',
         port: config.coreDataPort,
         database: config.coreDataDatabase ?? sqliteIn(config.dataDir, 'core-data.db'),
@@ -57,16 +60,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     const metadataClient = new MetadataClient({ baseUrl: metadata.url, apiKey: config.apiKey });
 
     const coreCommand = await startCoreCommand(
-      { ...config, serviceName: 'core-command', port: config.coreCommandPort },
+      { ...shared, serviceName: 'core-command', port: config.coreCommandPort },
       { bus, logger: serviceLogger('core-command'), metadata: metadataClient },
     );
     stack.push(() => coreCommand.close());
 
     const deviceServices: Record<string, RunningDeviceService> = {};
     const { startDeviceServiceApp } = await import('../../device-service/src/device-service.app');
-    for (const service of config.deviceServices) {
+    for (const service of hosted) {
       const running = await startDeviceServiceApp(
-        { ...config, ...service },
+        { ...shared, ...service },
         { bus, logger: serviceLogger(service.serviceName), metadata: metadataClient },
       );
       stack.push(() => running.close());
@@ -79,7 +82,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       const { startAppService } = await import('../../app-service/src/app-service.app');
       appService = await startAppService(
         {
-          ...config,
+          ...shared,
           serviceName: 'app-service',
           port: config.appServicePort,
           metadataUrl: metadata.url,

@@ -1,4 +1,4 @@
-import { redactUrl } from './redact-url';
+import { redactCredentials, redactUrl } from './redact-url';
 
 describe('redactUrl', () => {
   it('hides the password of a broker or database URL and keeps the rest', () => {
@@ -13,5 +13,16 @@ describe('redactUrl', () => {
   it('hides the password of text that is no valid URL, up to the last @', () => {
     expect(redactUrl('postgres://gw:hunter2@db:port/gateway')).toBe('postgres://gw:***@db:port/gateway');
     expect(redactUrl('redis://:p@ss:w@rd@cache:99999')).toBe('redis://:***@cache:99999');
+  });
+});
+
+describe('redactCredentials', () => {
+  it('hides URL passwords and key=value secrets anywhere in a text', () => {
+    expect(redactCredentials('HostName=hub.azure-devices.net;DeviceId=gw;SharedAccessKey=c2VjcmV0')).toBe(
+      'HostName=hub.azure-devices.net;DeviceId=gw;SharedAccessKey=***',
+    );
+    expect(redactCredentials('host=db user=gw password=hunter2 dbname=x')).toBe('host=db user=gw password=*** dbname=x');
+    expect(redactCredentials('peers mqtt://a:b@one and https://c:d@two')).toBe('peers mqtt://a:***@one and https://c:***@two');
+    expect(redactCredentials('http://plain:8080/path')).toBe('http://plain:8080/path');
   });
 });

@@ -28,6 +28,23 @@ describe('redactConfig', () => {
     });
   });
 
+  it('honours the secret() marks of nested settings, whatever copies were made above them', () => {
+    const driverSettings = loadConfig(z.object({ pin: secret(text()), unit: text() }), { GW_PIN: '4711', GW_UNIT: '1' });
+    const top = loadConfig(z.object({ twin: secret(text()) }), { GW_TWIN: 'opaque' });
+    // A spread copy (as device-sdk and the gateway make) drops the top-level marks but not the nested ones.
+    const copied = { ...top, driverSettings, hosted: [{ driver: 'fake', driverSettings }] };
+    expect(redactConfig(copied, ['twin'])).toEqual({
+      twin: '***',
+      driverSettings: { pin: '***', unit: '1' },
+      hosted: [{ driver: 'fake', driverSettings: { pin: '***', unit: '1' } }],
+    });
+    // A nested object's marks hide its own keys, not the same name elsewhere at its level or above.
+    expect(redactConfig({ pin: 'top-level pin is not marked', driverSettings })).toEqual({
+      pin: 'top-level pin is not marked',
+      driverSettings: { pin: '***', unit: '1' },
+    });
+  });
+
   it('honours explicit secret keys', () => {
     expect(redactConfig({ connection: 'abc', port: 1 }, ['connection'])).toEqual({ connection: '***', port: 1 });
   });

@@ -9,6 +9,7 @@ import {
   commonServiceConfig,
   duration,
   envNames,
+  field,
   int,
   loadConfig,
   oneOf,
@@ -18,6 +19,7 @@ import {
   text,
   url,
 } from './fields';
+import { databaseUrl } from './infrastructure';
 
 const Metadata = z.object({
   ...commonServiceConfig({ serviceName: 'core-metadata', port: 59881 }),
@@ -107,6 +109,35 @@ describe('loadConfig', () => {
     const schema = z.object({ token: secret(int(1, 5)) });
     const err = configError(() => loadConfig(schema, { GW_TOKEN: '987654' }));
     expect(err.message).toBe('invalid configuration: GW_TOKEN: expected an integer 1-5, got "***"');
+  });
+
+  it('echoes a wrong URL or connection string with its credentials hidden', () => {
+    const schema = z.object({
+      metadataDatabase: databaseUrl().optional(),
+      coreDataDatabase: databaseUrl().optional(),
+      registry: url().optional(),
+      dsn: field('a DSN with a host', (v) => (String(v).includes('host=') ? v : undefined)).optional(),
+      target: text()
+        .refine((v) => !v.includes('?'), (v) => ({ message: `no query string in ${JSON.stringify(v)}` }))
+        .optional(),
+    });
+    const message = configError(() =>
+      loadConfig(schema, {
+        // Not valid URLs at all (a bad port, a password with / and @): hidden up to the last @.
+        GW_METADATA_DATABASE: 'postgres://admin:hunter2@host:99999/db',
+        GW_CORE_DATA_DATABASE: 'postgres://admin:hun/t@er2@host/db?poolSize=x',
+        // A valid URL of the wrong kind, a DSN, and a message of a schema's own that quotes the value.
+        GW_REGISTRY: 'ftp://reg:s3cret@registry.local/v2',
+        GW_DSN: 'user=gw password=hunter2 dbname=x',
+        GW_TARGET: 'mqtt://plc:topsecret@broker?x=1',
+      }),
+    ).message;
+    expect(message).toContain('GW_METADATA_DATABASE: expected sqlite:<file> or postgres://user@host:5432/db, got "postgres://admin:***@host:99999/db"');
+    expect(message).toContain('GW_CORE_DATA_DATABASE: expected sqlite:<file> or postgres://user@host:5432/db, got "postgres://admin:***@host/db?poolSize=x"');
+    expect(message).toContain('GW_REGISTRY: expected a URL (http: https:), got "ftp://reg:***@registry.local/v2"');
+    expect(message).toContain('GW_DSN: expected a DSN with a host, got "user=gw password=*** dbname=x"');
+    expect(message).toContain('GW_TARGET: no query string in "mqtt://plc:***@broker?x=1"');
+    for (const password of ['hunter2', 'hun/t', 'er2@', 's3cret', 'topsecret']) expect(message).not.toContain(password);
   });
 
   it('remembers which keys are secret, invisibly', () => {

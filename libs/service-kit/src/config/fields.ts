@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ErrorKind, GatewayError, parseDuration } from '@gw/contracts';
+import { ErrorKind, GatewayError, parseDuration, redactCredentials, redactUrl } from '@gw/contracts';
 
 // ---------------------------------------------------------------------------
 // Field helpers. Each accepts the raw string from the environment and also an
@@ -41,11 +41,20 @@ export function field<T>(expected: string, parse: Parse<T>): z.ZodEffects<z.ZodU
         ? parse(typeof value === 'string' ? value.trim() : value)
         : undefined;
     if (parsed === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected ${expected}, got ${JSON.stringify(value)}` });
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected ${expected}, got ${echoValue(value)}` });
       return z.NEVER;
     }
     return parsed;
   });
+}
+
+/**
+ * A given value as an error message shows it: quoted, with the password of a
+ * URL and `password=`-style pairs replaced by `***` (a mistyped database or
+ * broker URL is still someone's credentials).
+ */
+function echoValue(value: unknown): string {
+  return JSON.stringify(typeof value === 'string' ? redactCredentials(redactUrl(value)) : value);
 }
 
 export function int(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
@@ -290,7 +299,11 @@ function loadFrom<T extends z.ZodObject<z.ZodRawShape>>(schema: T, env: Env, nam
       if (sources[key]?.problem) continue; // already reported
       let message = issue.message === 'Required' ? 'required, not set' : issue.message;
       const value = raw[key];
-      if (secrets.includes(key) && value) message = message.split(JSON.stringify(value)).join('"***"');
+      if (value) {
+        // A secret is never echoed; any other value (or part of one) only with its credentials hidden.
+        const shown = secrets.includes(key) ? '"***"' : echoValue(value);
+        message = redactCredentials(message.split(echoValue(value)).join(shown).split(JSON.stringify(value)).join(shown));
+      }
       problems.push(key in sources ? `${sources[key].source}: ${message}` : `configuration: ${message}`);
     }
   }
