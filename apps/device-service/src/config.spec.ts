@@ -1,3 +1,4 @@
+import { ErrorKind } from '@gw/contracts';
 import { loadDeviceServiceConfig } from './config';
 
 describe('device service configuration', () => {
@@ -59,6 +60,49 @@ describe('device service configuration', () => {
     expect(config.driverSettings.scan).toEqual([expect.objectContaining({ units: [1, 2, 3] })]);
     expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'modbus', GW_MODBUS_SCAN: 'ftp://plc' })).toThrow(
       /^invalid configuration: GW_MODBUS_SCAN: modbus scan target "ftp:\/\/plc"/,
+    );
+  });
+
+  it('refuses the GW_DEVICE_SERVICE_<DRIVER>_* variables of earlier releases, naming what replaced them', () => {
+    expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'modbus', GW_DEVICE_SERVICE_MODBUS_SCAN: 'tcp://plc' })).toThrow(
+      expect.objectContaining({
+        kind: ErrorKind.Config,
+        message: 'invalid configuration: GW_DEVICE_SERVICE_MODBUS_SCAN is no longer read: use GW_MODBUS_SCAN',
+      }),
+    );
+    // Whichever driver runs (the variable names another driver's setting all the same), and the _FILE form too.
+    expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_MODBUS_MAX_REGISTER_GAP: '0' })).toThrow(
+      /GW_DEVICE_SERVICE_MODBUS_MAX_REGISTER_GAP is no longer read: use GW_MODBUS_MAX_REGISTER_GAP/,
+    );
+    expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_MODBUS_UNIT_BACKOFF_FILE: '/run/secrets/x' })).toThrow(
+      /GW_DEVICE_SERVICE_MODBUS_UNIT_BACKOFF_FILE is no longer read: use GW_MODBUS_UNIT_BACKOFF_FILE/,
+    );
+    expect(loadDeviceServiceConfig({ GW_DEVICE_SERVICE_MODBUS_SCAN: '' }).driver).toBe('virtual');
+  });
+
+  it('lists every problem at once: retired variables, general settings and driver settings', () => {
+    let message = '';
+    try {
+      loadDeviceServiceConfig({
+        GW_DEVICE_SERVICE_DRIVER: 'modbus',
+        GW_DEVICE_SERVICE_MODBUS_SCAN: 'tcp://plc',
+        GW_DEVICE_SERVICE_PORT: 'x',
+        GW_ALLOWED_FAILS: '0',
+        GW_MODBUS_MAX_REGISTERS: '126',
+      });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^invalid configuration: /);
+    expect(message.split('; ').map((problem) => problem.replace(/^invalid configuration: /, '').split(':')[0])).toEqual([
+      'GW_DEVICE_SERVICE_MODBUS_SCAN is no longer read',
+      'GW_DEVICE_SERVICE_PORT',
+      'GW_ALLOWED_FAILS',
+      'GW_MODBUS_MAX_REGISTERS',
+    ]);
+    // A wrong driver is reported with the rest (the other settings checked with the default driver's defaults).
+    expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'canbus', GW_DEVICE_SERVICE_PORT: 'x' })).toThrow(
+      /^invalid configuration: (?=.*GW_DEVICE_SERVICE_DRIVER: expected one of virtual, modbus, got "canbus")(?=.*GW_DEVICE_SERVICE_PORT: expected an integer)/,
     );
   });
 });

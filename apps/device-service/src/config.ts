@@ -6,7 +6,9 @@ import {
   bool,
   busConfigFields,
   commonServiceConfig,
+  ConfigProblems,
   duration,
+  envNames,
   int,
   loadConfig,
   oneOf,
@@ -14,6 +16,7 @@ import {
   SECRET_KEYS,
   secretKeysOf,
   text,
+  toEnvKey,
   url,
 } from '@gw/service-kit/config';
 
@@ -63,13 +66,42 @@ export type DeviceServiceConfig = z.output<ReturnType<typeof deviceServiceConfig
   driverSettings: DriverSettings;
 };
 
+/**
+ * Reads and validates everything at once: a wrong general setting, a wrong
+ * driver setting and a retired variable are reported together in one error.
+ */
 export function loadDeviceServiceConfig(env: Env = process.env): DeviceServiceConfig {
-  const { driver } = loadConfig(z.object({ driver: oneOf(DRIVER_NAMES).default(DEFAULT_DRIVER) }), env, PREFIX);
-  const descriptor = findDriver(DRIVERS, driver, 'GW_DEVICE_SERVICE_DRIVER');
-  const config = loadConfig(deviceServiceConfigSchema(descriptor), env, PREFIX);
-  const driverSettings = loadDriverSettings(descriptor, env);
+  const problems = new ConfigProblems();
+  problems.add(...retiredDriverVariables(env));
+  // A wrong GW_DEVICE_SERVICE_DRIVER is reported with the general settings (validated with the default driver's defaults).
+  const descriptor = new ConfigProblems().check(() => {
+    const { driver } = loadConfig(z.object({ driver: oneOf(DRIVER_NAMES).default(DEFAULT_DRIVER) }), env, PREFIX);
+    return findDriver(DRIVERS, driver, 'GW_DEVICE_SERVICE_DRIVER');
+  });
+  const schema = deviceServiceConfigSchema(descriptor ?? findDriver(DRIVERS, DEFAULT_DRIVER, 'GW_DEVICE_SERVICE_DRIVER'));
+  const config = problems.check(() => loadConfig(schema, env, PREFIX));
+  const driverSettings = descriptor && problems.check(() => loadDriverSettings(descriptor, env));
+  problems.throwIfAny();
   // The spread drops config's secret() marks: keep them. driverSettings carries its own.
-  const loaded = { ...config, driverSettings };
-  Object.defineProperty(loaded, SECRET_KEYS, { value: secretKeysOf(config), enumerable: false });
+  const loaded = { ...config!, driverSettings: driverSettings! };
+  Object.defineProperty(loaded, SECRET_KEYS, { value: secretKeysOf(config!), enumerable: false });
   return loaded;
+}
+
+/**
+ * Driver settings were once read as GW_DEVICE_SERVICE_<DRIVER>_<KEY>
+ * (GW_DEVICE_SERVICE_MODBUS_SCAN); now only GW_<DRIVER>_<KEY> is. A variable
+ * still set under the old name is refused with its new one, not ignored.
+ */
+function retiredDriverVariables(env: Env): string[] {
+  const set = (name: string) => env[name] !== undefined && env[name] !== '';
+  return DRIVERS.flatMap((descriptor) =>
+    Object.keys(descriptor.settings.shape).flatMap((key) => {
+      const current = envNames(key, descriptor.name)[0];
+      const old = `GW_DEVICE_SERVICE_${toEnvKey(descriptor.name)}_${toEnvKey(key)}`;
+      return ['', '_FILE']
+        .filter((suffix) => set(old + suffix))
+        .map((suffix) => `${old}${suffix} is no longer read: use ${current}${suffix}`);
+    }),
+  );
 }

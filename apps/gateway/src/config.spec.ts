@@ -35,4 +35,32 @@ describe('gateway configuration', () => {
       expect.objectContaining({ kind: ErrorKind.Config, message: expect.stringMatching(/GW_DEVICE_MODBUS is no longer read: use GW_DEVICE_SERVICES/) }),
     );
   });
+
+  it('lists every problem at once: retired variables, general settings, ports and driver settings', () => {
+    const env = {
+      GW_DEVICE_VIRTUAL: 'false',
+      GW_METADATA_PORT: 'x',
+      GW_METADATA_DATABASE: 'postgres://admin:hunter2@host:99999/db',
+      GW_DEVICE_VIRTUAL_PORT: 'y',
+      GW_MODBUS_SCAN: 'udp://plc',
+    };
+    let message = '';
+    try {
+      loadGatewayConfig(env);
+    } catch (err) {
+      expect(err).toMatchObject({ kind: ErrorKind.Config });
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^invalid configuration: GW_DEVICE_VIRTUAL is no longer read: use GW_DEVICE_SERVICES/);
+    for (const problem of [
+      'GW_METADATA_PORT: expected an integer 0-65535, got "x"',
+      'GW_METADATA_DATABASE: expected sqlite:<file> or postgres://user@host:5432/db, got "postgres://admin:***@host:99999/db"',
+      'GW_DEVICE_VIRTUAL_PORT: expected an integer 0-65535, got "y"',
+      'GW_MODBUS_SCAN: modbus scan target "udp://plc"',
+    ]) {
+      expect(message).toContain(problem);
+    }
+    expect(message).not.toContain('hunter2');
+    expect(message.match(/invalid configuration/g)).toHaveLength(1);
+  });
 });

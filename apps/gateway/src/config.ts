@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { ErrorKind, GatewayError } from '@gw/contracts';
 import { DRIVERS } from '@gw/drivers';
 import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
 import {
   bool,
   busConfigFields,
   byteSize,
+  ConfigProblems,
   databaseUrl,
   duration,
   field,
@@ -85,16 +85,33 @@ const RETIRED: Record<string, string> = {
   GW_DEVICE_MODBUS: 'GW_DEVICE_SERVICES (e.g. GW_DEVICE_SERVICES=virtual leaves device-modbus out)',
 };
 
+/**
+ * Reads and validates everything at once: retired variables, the general
+ * settings, each hosted service's port and its driver's settings are reported
+ * together in one error.
+ */
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
-  const retired = Object.keys(RETIRED).filter((name) => env[name] !== undefined && env[name] !== '');
-  if (retired.length) {
-    throw new GatewayError(ErrorKind.Config, `invalid configuration: ${retired.map((name) => `${name} is no longer read: use ${RETIRED[name]}`).join('; ')}`);
-  }
-  const config = loadConfig(GatewayConfigSchema, env);
-  const deviceServices = config.deviceServices.map((name): HostedDeviceService => {
+  const problems = new ConfigProblems();
+  problems.add(
+    ...Object.keys(RETIRED)
+      .filter((name) => env[name] !== undefined && env[name] !== '')
+      .map((name) => `${name} is no longer read: use ${RETIRED[name]}`),
+  );
+  const config = problems.check(() => loadConfig(GatewayConfigSchema, env));
+  // When another general setting is wrong, the hosted services are still checked (a wrong list is reported above).
+  const hosted =
+    config?.deviceServices ??
+    new ConfigProblems().check(() => loadConfig(GatewayConfigSchema.pick({ deviceServices: true }), env).deviceServices) ??
+    [];
+  const deviceServices = hosted.map((name) => {
     const descriptor = findDriver(DRIVERS, name, 'GW_DEVICE_SERVICES');
-    const { port: servicePort } = loadSettings(z.object({ port: port().default(descriptor.defaultPort) }), env, descriptor.serviceName);
-    return { driver: descriptor.name, serviceName: descriptor.serviceName, port: servicePort, driverSettings: loadDriverSettings(descriptor, env) };
+    const servicePort = problems.check(
+      () => loadSettings(z.object({ port: port().default(descriptor.defaultPort) }), env, descriptor.serviceName).port,
+    );
+    const driverSettings = problems.check(() => loadDriverSettings(descriptor, env));
+    return { driver: descriptor.name, serviceName: descriptor.serviceName, port: servicePort!, driverSettings: driverSettings! };
   });
-  return Object.assign(config, { deviceServices });
+  problems.throwIfAny();
+  // Object.assign keeps config's secret() marks (a spread would drop them).
+  return Object.assign(config!, { deviceServices: deviceServices satisfies HostedDeviceService[] });
 }

@@ -315,6 +315,35 @@ function loadFrom<T extends z.ZodObject<z.ZodRawShape>>(schema: T, env: Env, nam
   return config;
 }
 
+/**
+ * The problems of several loads (a service's general settings, its port, each
+ * driver's settings, retired variables), reported together in one Config error
+ * `invalid configuration: a; b; c` rather than one per restart.
+ */
+export class ConfigProblems {
+  private readonly problems: string[] = [];
+
+  add(...problems: string[]): void {
+    this.problems.push(...problems);
+  }
+
+  /** What `load` returns; undefined when it throws a Config error, whose problems are kept. */
+  check<T>(load: () => T): T | undefined {
+    try {
+      return load();
+    } catch (err) {
+      if (!GatewayError.is(err, ErrorKind.Config)) throw err;
+      this.problems.push(err.message.replace(/^invalid configuration: /, ''));
+      return undefined;
+    }
+  }
+
+  /** Throws GatewayError(Config) listing every problem, when there is any. */
+  throwIfAny(): void {
+    if (this.problems.length) throw new GatewayError(ErrorKind.Config, `invalid configuration: ${this.problems.join('; ')}`);
+  }
+}
+
 /** Options a caller left undefined must not override the defaults they are spread over. */
 export function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
