@@ -1,14 +1,15 @@
 import { ErrorKind } from '@gw/contracts';
+import { DRIVERS } from '@gw/drivers';
 import { loadGatewayConfig } from './config';
 
 describe('gateway configuration', () => {
   it('hosts every driver that idles without hardware, each on its EdgeX port', () => {
     const { deviceServices } = loadGatewayConfig({});
-    expect(deviceServices.map(({ driver, serviceName, port }) => ({ driver, serviceName, port }))).toEqual([
-      { driver: 'virtual', serviceName: 'device-virtual', port: 59900 },
-      { driver: 'modbus', serviceName: 'device-modbus', port: 59901 },
-    ]);
-    expect(deviceServices[1].driverSettings).toMatchObject({ maxRegisterGap: 10, scan: [] });
+    expect(deviceServices.map(({ driver, serviceName, port }) => ({ driver, serviceName, port }))).toEqual(
+      DRIVERS.filter((d) => d.hostedByDefault).map((d) => ({ driver: d.name, serviceName: d.serviceName, port: d.defaultPort })),
+    );
+    expect(deviceServices).toContainEqual(expect.objectContaining({ serviceName: 'device-modbus', port: 59901 }));
+    expect(deviceServices.find((s) => s.driver === 'modbus')?.driverSettings).toMatchObject({ maxRegisterGap: 10, scan: [] });
   });
 
   it('hosts only what GW_DEVICE_SERVICES lists, on GW_<SERVICE>_PORT, with GW_<DRIVER>_* settings', () => {
