@@ -1,4 +1,4 @@
-import { ErrorKind, GatewayError, toGatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, toGatewayError, withTimeout } from '@gw/contracts';
 import { BoundedQueue } from '../bounded-queue';
 import { Delivery, DeliveryContext, DeliveryQueue } from '../delivery';
 import { encodeEnvelope } from '../envelope';
@@ -169,7 +169,7 @@ export class RedisMessageBus implements ManagedMessageBus {
     if (!route) {
       const listener = (message: string, topic: string) => this.route(routeKey, topic, message);
       const subscribing = pattern ? sub.pSubscribe(channel, listener) : sub.subscribe(channel, listener);
-      route = { subscribers: new Map(), ready: this.withTimeout(subscribing, `subscribe "${filter}"`), listener };
+      route = { subscribers: new Map(), ready: this.answered(subscribing, `subscribe "${filter}"`), listener };
       this.routes.set(routeKey, route);
     }
     route.subscribers.set(queue, compiled);
@@ -199,7 +199,7 @@ export class RedisMessageBus implements ManagedMessageBus {
   async deleteDurable(name: string): Promise<void> {
     const cmd = this.requireConnection();
     await this.stopDurable(name);
-    const key = await this.withTimeout(cmd.hGet(this.registryKey, name), `look up durable "${name}"`);
+    const key = await this.answered(cmd.hGet(this.registryKey, name), `look up durable "${name}"`);
     if (key) {
       const removal = cmd
         .multi()
@@ -212,7 +212,7 @@ export class RedisMessageBus implements ManagedMessageBus {
           const onlyGroup = replies?.every((r, i) => i === 0 || !(r instanceof Error));
           if (!(onlyGroup && describe(replies?.[0]).includes('requires the key to exist'))) throw err;
         });
-      await this.withTimeout(removal, `delete durable "${name}"`);
+      await this.answered(removal, `delete durable "${name}"`);
     }
   }
 
@@ -251,7 +251,7 @@ export class RedisMessageBus implements ManagedMessageBus {
     try {
       await connectWithin(conn, this.connectTimeoutMs, this.options.url);
       // Remembered so deleteDurable can find the group from any process.
-      await this.withTimeout(this.requireConnection().hSet(this.registryKey, name, key), `register durable "${name}"`);
+      await this.answered(this.requireConnection().hSet(this.registryKey, name, key), `register durable "${name}"`);
       await consumer.start();
     } catch (err) {
       this.durables.delete(name);
@@ -319,15 +319,13 @@ export class RedisMessageBus implements ManagedMessageBus {
     return conn;
   }
 
-  private withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        const err = new GatewayError(ErrorKind.Communication, `Redis bus: ${what}: no answer within ${this.connectTimeoutMs} ms`);
-        timer = setTimeout(() => reject(err), this.connectTimeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer));
+  /**
+   * `work` (a command to Redis), failing with "Redis bus: `what`: no answer
+   * within connectTimeoutMs ms" as a Communication error: Redis silent that
+   * long is taken as gone, not as slow.
+   */
+  private answered<T>(work: Promise<T>, what: string): Promise<T> {
+    return withTimeout(work, this.connectTimeoutMs, `Redis bus: ${what}`, { kind: ErrorKind.Communication });
   }
 
   private requireConnection(): RedisConnection {

@@ -1,3 +1,4 @@
+import { ErrorKind, withTimeout } from '@gw/contracts';
 import type { DeliveryContext } from '../delivery';
 import { ThrottledLog } from '../logger';
 import type { MessageHandler } from '../message-bus';
@@ -56,7 +57,15 @@ export class RedisStreamConsumer {
     await this.inHand;
     // Acknowledges what was handled, unless Redis is away: then the entries stay
     // pending and come again (at least once), rather than close() waiting for Redis.
-    if (this.conn.isReady) await bounded(this.batch.catch(() => undefined), ACK_GRACE_MS);
+    if (this.conn.isReady) {
+      const acked = withTimeout(this.batch, ACK_GRACE_MS, `Redis bus: durable "${this.settings.name}": XACK of the batch in hand`, {
+        kind: ErrorKind.Communication,
+      });
+      await acked.catch((err: unknown) => {
+        const error = err instanceof Error ? err.message : String(err);
+        this.ctx.logger.warn({ durable: this.settings.name, error }, 'Redis bus: durable stopped with its last batch unacknowledged; those entries come again');
+      });
+    }
     // Cuts short a blocking read, or any command parked in the offline queue during an outage.
     closeConnection(this.conn);
     await this.loop;
@@ -154,12 +163,6 @@ export class RedisStreamConsumer {
 
 /** How long stop() waits for the XACK of the batch in hand while Redis is connected. */
 const ACK_GRACE_MS = 1_000;
-
-async function bounded(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
 
 function field(fields: string[] | null, name: string): string | undefined {
   if (!fields) return undefined;
