@@ -155,6 +155,48 @@ describe.each(testDatabases())('metadata on $name', (db) => {
     expect(malformed.status).toBe(400);
   });
 
+  it('refuses over-long names and names with control, bidi or lone-surrogate characters: 400 naming the field and why', async () => {
+    const device = (name: string) => ({ name, serviceName: SERVICE.name, profileName: 'Demo-Actuator', protocols: {} });
+    const devices = await api().batch('POST', '/device', 'device', [
+      device('x'.repeat(1_000_000)),
+      device('Bell\u0007'),
+      device('nul\u0000'),
+      device('invoice\u202Etxt.exe'),
+      device('lone\uD800'),
+      device('d'.repeat(255)),
+    ]);
+    expect(devices.status).toBe(207);
+    expect(devices.body.map((r) => r.statusCode)).toEqual([400, 400, 400, 400, 400, 201]);
+    expect(devices.body[0].message).toMatch(/\[0\]\.device\.name: at most 255 characters/);
+    expect(devices.body[1].message).toMatch(/\[1\]\.device\.name: contains a control character \(U\+0007\) at position 5/);
+    expect(devices.body[2].message).toMatch(/device\.name: contains a control character \(U\+0000\) at position 4/);
+    expect(devices.body[3].message).toMatch(/device\.name: contains a bidirectional control character \(U\+202E\) at position 8/);
+    expect(devices.body[4].message).toMatch(/device\.name: contains an unpaired surrogate \(U\+D800\) at position 5/);
+    expect(devices.body[0].message.length).toBeLessThan(1000);
+
+    const services = await api().batch('POST', '/deviceservice', 'service', [{ ...SERVICE, name: 'svc\u0085' }]);
+    expect(services.body[0].statusCode).toBe(400);
+    expect(services.body[0].message).toMatch(/service\.name: contains a control character \(U\+0085\)/);
+
+    const profile = { name: 'Bidi\u2066', deviceResources: [{ name: 'A', properties: { valueType: 'Int16', readWrite: 'R' } }] };
+    const profiles = await api().batch('POST', '/deviceprofile', 'profile', [profile]);
+    expect(profiles.body[0].statusCode).toBe(400);
+    expect(profiles.body[0].message).toMatch(/profile\.name: contains a bidirectional control character \(U\+2066\)/);
+
+    const uploaded = await api().upload('POST', ['name: Upload-Bad', 'deviceResources:', `  - name: "${'r'.repeat(300)}"`, '    properties: { valueType: Int16, readWrite: R }'].join('\n'), 'long.yaml');
+    expect(uploaded.status).toBe(400);
+    expect(uploaded.body.message).toMatch(/long\.yaml:3: deviceResources\[0\]\.name: at most 255 characters/);
+
+    const watchers = await api().batch('POST', '/provisionwatcher', 'provisionwatcher', [
+      { name: 'Watch\u007F', identifiers: { Address: 'x' }, serviceName: SERVICE.name, discoveredDevice: { profileName: 'Demo-Actuator' } },
+    ]);
+    expect(watchers.body[0].statusCode).toBe(400);
+    expect(watchers.body[0].message).toMatch(/name: contains a control character \(U\+007F\) at position 6/);
+
+    expect((await api().get('/device/all?limit=1000')).body.devices.map((d: { name: string }) => d.name)).not.toContain('Bell\u0007');
+    expect((await api().delete(`/device/name/${'d'.repeat(255)}`)).status).toBe(200);
+  });
+
   it('keeps referential integrity: profiles and services in use cannot be deleted', async () => {
     expect((await api().delete('/deviceprofile/name/Demo-Actuator')).status).toBe(409);
     expect((await api().delete('/deviceservice/name/device-demo')).status).toBe(409);

@@ -65,6 +65,15 @@ const variants: Array<[string, unknown]> = [
   ['binary reading', event({}, [reading({ valueType: 'Binary', value: undefined, binaryValue: 'AAE=', mediaType: 'image/png' })])],
   ['object reading', event({}, [reading({ valueType: 'Object', value: undefined, objectValue: { a: 1 } })])],
   ['units a number', event({}, [reading({ units: 5 })])],
+  ['device name of 256 characters', event({ deviceName: 'd'.repeat(256) })],
+  ['device name with NUL', event({ deviceName: 'boiler\u0000' })],
+  ['profile name with BEL', event({ profileName: 'Boi\u0007ler' })],
+  ['source name with DEL', event({ sourceName: 'All\u007F' })],
+  ['resource name with a C1 control', event({}, [reading({ resourceName: 'temp\u009B' })])],
+  ['device name with a right-to-left override', event({ deviceName: 'boiler\u202E1' })],
+  ['reading device name with an isolate', event({}, [reading({ deviceName: 'boiler\u2066-1' })])],
+  ['reading profile name with a left-to-right mark', event({}, [reading({ profileName: 'Boiler\u200E' })])],
+  ['device name with a lone surrogate', event({ deviceName: 'boiler\uD800' })],
   ['null event', null],
   ['an array', [event()]],
 ];
@@ -75,6 +84,24 @@ describe('isPlainValidEvent', () => {
     if (isPlainValidEvent(json)) {
       expect(schemaAccepts(json)).toBe(true);
       expect(validateEvent(json)).toEqual(json);
+    }
+  });
+
+  it('refuses long, control, bidi and lone-surrogate names, as the schema does', () => {
+    const bad = variants.filter(([n]) => /256 characters|NUL|BEL|DEL|C1|override|isolate|mark|surrogate/.test(n));
+    expect(bad).toHaveLength(9);
+    for (const [name, value] of bad) {
+      const json = JSON.parse(JSON.stringify(value));
+      expect({ name, fast: isPlainValidEvent(json), schema: schemaAccepts(json) }).toEqual({ name, fast: false, schema: false });
+    }
+  });
+
+  it('takes unicode names and names of exactly 255 characters itself', () => {
+    const names = ['Kessel-Süd', 'd'.repeat(255), 'sensor-😀'];
+    for (const deviceName of names) {
+      const value = event({ deviceName }, [reading({ deviceName })]);
+      expect(isPlainValidEvent(value)).toBe(true);
+      expect(schemaAccepts(value)).toBe(true);
     }
   });
 

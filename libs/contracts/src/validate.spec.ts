@@ -40,7 +40,7 @@ describe('validate* for REST bodies', () => {
   it('validates a device service', () => {
     expect(validateDeviceService({ name: 'device-modbus', baseAddress: 'http://localhost:59901' }).adminState).toBe('UNLOCKED');
     expect(issuesOf(() => validateDeviceService({ name: 'device modbus' }, { path: 'service' }))).toEqual([
-      { path: 'service.name', message: 'must not contain spaces or any of / # + ? & %' },
+      { path: 'service.name', message: 'must not contain spaces or any of / # + ? & % (names go into bus topics and URL paths)' },
       { path: 'service.baseAddress', message: 'is required' },
     ]);
   });

@@ -15,7 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, NAME_MAX_LENGTH } from '@gw/contracts';
 import { apiKeyHook } from './auth';
 import type { CommonServiceConfig } from './config';
 import { EdgeXExceptionFilter } from './error.filter';
@@ -70,6 +70,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
 
   const adapter = new FastifyAdapter({
     bodyLimit: config.maxBody,
+    // fastify answers 404 for a path parameter over 100 characters (its default);
+    // a name may have NAME_MAX_LENGTH characters, each up to 12 when percent-encoded.
+    routerOptions: { maxParamLength: NAME_MAX_LENGTH * 12 },
     // EdgeX's correlation header doubles as fastify's request id: a caller's id is
     // kept end to end (when it is a sane token: it is echoed, logged and put on the
     // bus), otherwise a fresh uuid is made; it is echoed on the answer.
