@@ -149,12 +149,46 @@ export function secret<T extends z.ZodTypeAny>(schema: T): T {
 
 /** Whether a field is secret, looking through optional()/default()/nullable()/transform() wrappers. */
 export function isSecretField(schema: z.ZodTypeAny): boolean {
+  return wrappedSchemas(schema).some((s) => secretSchemas.has(s));
+}
+
+/** A field and the schemas it wraps (optional()/default()/nullable()/transform()). */
+function wrappedSchemas(schema: z.ZodTypeAny): z.ZodTypeAny[] {
+  const found: z.ZodTypeAny[] = [];
   for (let s: z.ZodTypeAny | undefined = schema; s; ) {
-    if (secretSchemas.has(s)) return true;
+    found.push(s);
     const def = s._def as { innerType?: z.ZodTypeAny; schema?: z.ZodTypeAny };
     s = def.innerType ?? def.schema;
   }
-  return false;
+  return found;
+}
+
+// ---------------------------------------------------------------------------
+// Rules between settings (a bus URL must fit the bus type): checked after every
+// field is valid, and reported under the variable of the field that carries the rule.
+// ---------------------------------------------------------------------------
+
+/**
+ * What a sibling rule says about a set value: undefined when it fits, else a
+ * message completing "<VARIABLE>: ...". `nameOf` gives the variable a sibling
+ * was read from (GW_METADATA_BUS_TYPE or GW_BUS_TYPE), to name it in the message.
+ */
+export type SiblingRule<T> = (value: T, config: Record<string, unknown>, nameOf: (key: string) => string) => string | undefined;
+
+const siblingRules = new WeakMap<z.ZodTypeAny, SiblingRule<never>>();
+
+/** Adds a rule that a set value must meet given the other settings: `busUrl: checkedAgainst(url(...), fitsBusType)`. */
+export function checkedAgainst<T extends z.ZodTypeAny>(schema: T, rule: SiblingRule<z.output<T>>): T {
+  siblingRules.set(schema, rule as SiblingRule<never>);
+  return schema;
+}
+
+function siblingRuleOf(schema: z.ZodTypeAny): SiblingRule<unknown> | undefined {
+  for (const s of wrappedSchemas(schema)) {
+    const rule = siblingRules.get(s);
+    if (rule) return rule as SiblingRule<unknown>;
+  }
+  return undefined;
 }
 
 /**
@@ -227,6 +261,23 @@ export function envNames(key: string, prefix?: string): string[] {
   if (!prefix) return [shared];
   const service = toEnvKey(prefix).replace(/^GW_/, '').replace(/_+$/, '');
   return [`GW_${service}_${toEnvKey(key)}`, shared];
+}
+
+/**
+ * Every variable loadConfig(schema, env, prefix) could read, `_FILE` forms
+ * included: what a service tells unknownVariables it knows.
+ */
+export function configVariables(schema: z.ZodObject<z.ZodRawShape>, prefix?: string): string[] {
+  return withFileForms(Object.keys(schema.shape).flatMap((key) => envNames(key, prefix)));
+}
+
+/** Every variable loadSettings(schema, env, prefix) could read, `_FILE` forms included. */
+export function settingsVariables(schema: z.ZodObject<z.ZodRawShape>, prefix: string): string[] {
+  return withFileForms(Object.keys(schema.shape).map((key) => envNames(key, prefix)[0]));
+}
+
+function withFileForms(names: string[]): string[] {
+  return [...new Set(names.flatMap((name) => [name, `${name}_FILE`]))];
 }
 
 type Env = Record<string, string | undefined>;
@@ -305,6 +356,15 @@ function loadFrom<T extends z.ZodObject<z.ZodRawShape>>(schema: T, env: Env, nam
         message = redactCredentials(message.split(echoValue(value)).join(shown).split(JSON.stringify(value)).join(shown));
       }
       problems.push(key in sources ? `${sources[key].source}: ${message}` : `configuration: ${message}`);
+    }
+  }
+  if (result.success && !problems.length) {
+    const data = result.data as Record<string, unknown>;
+    const nameOf = (key: string) => sources[key]?.source ?? namesOf(key)[0];
+    for (const key of Object.keys(schema.shape)) {
+      const rule = siblingRuleOf(schema.shape[key]);
+      const message = rule && data[key] !== undefined ? rule(data[key], data, nameOf) : undefined;
+      if (message) problems.push(`${nameOf(key)}: ${redactCredentials(message)}`);
     }
   }
   if (problems.length || !result.success) {

@@ -6,3 +6,4 @@
  */
 export * from './fields';
 export * from './infrastructure';
+export * from './unknown-variables';
