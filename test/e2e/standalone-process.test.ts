@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const mainOf = (app: string) => join(__dirname, `../../dist/apps/${app}/src/main.js`);
+const BROKER = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 
 function run(env: Record<string, string>, app = 'metadata') {
   return spawn(process.execPath, [mainOf(app)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -33,19 +34,66 @@ describe('a service as its own process', () => {
     expect(stderr).not.toMatch(/at loadConfig/); // one clear line, no stack trace
   });
 
+  it('refuses a bus URL that is not one, naming the variable', async () => {
+    const child = run({ GW_BUS_TYPE: 'mqtt', GW_BUS_URL: 'notaurl' });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    expect(await exitOf(child)).toBe(78);
+    expect(stderr.trim()).toBe(
+      'configuration error: invalid configuration: GW_BUS_URL: expected a URL (mqtt: mqtts: tcp: ssl: ws: wss: redis: rediss:), got "notaurl"',
+    );
+  });
+
+  it('refuses a bus URL of the other bus type, naming both variables', async () => {
+    const child = run({ GW_BUS_TYPE: 'redis', GW_BUS_URL: 'mqtt://127.0.0.1:1883' });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    expect(await exitOf(child)).toBe(78);
+    expect(stderr).toMatch(/^configuration error: invalid configuration: GW_BUS_URL: GW_BUS_TYPE is redis: expected a URL starting redis:\/\/ rediss:\/\/, got "mqtt:\/\/127.0.0.1:1883"\n$/);
+  });
+
+  // The in-process bus reaches nobody outside the process: a service alone on it would serve REST while its events go nowhere.
+  it.each(['metadata', 'core-data', 'core-command', 'device-service', 'app-service'])(
+    '%s refuses the in-process bus (the default) with exit code 78',
+    async (app) => {
+      const child = run({ GW_BUS_TYPE: '' }, app);
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      expect(await exitOf(child)).toBe(78);
+      expect(stderr).toMatch(/^configuration error: invalid configuration: GW_BUS_TYPE: memory \(the default\) only works inside the one-process gateway \(npm start\); .* set GW_BUS_TYPE=mqtt or redis/);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+    },
+  );
+
   it.each([
-    ['metadata', 'METADATA'],
-    ['core-data', 'CORE_DATA'],
-  ])('%s stops cleanly on SIGTERM once it is serving', async (app, prefix) => {
-    const child = run({ [`GW_${prefix}_PORT`]: '0', GW_HOST: '127.0.0.1', [`GW_${prefix}_DATABASE`]: `sqlite:${join(dir, `${app}.db`)}` }, app);
+    ['metadata', 'METADATA', 'core-metadata'],
+    ['core-data', 'CORE_DATA', 'core-data'],
+  ])('%s warns about a mistyped variable, then stops cleanly on SIGTERM once it is serving', async (app, prefix, serviceName) => {
+    const child = run(
+      {
+        GW_BUS_TYPE: 'mqtt',
+        GW_BUS_URL: BROKER,
+        // A durable session of its own on the shared broker, on topics no other test publishes to.
+        GW_CORE_DATA_DURABLE_NAME: 'gw-standalone-process-test',
+        GW_TOPIC_BASE: 'gw-standalone-process-test',
+        [`GW_${prefix}_PORT`]: '0',
+        [`GW_${prefix}_PROT`]: '6001',
+        GW_HOST: '127.0.0.1',
+        [`GW_${prefix}_DATABASE`]: `sqlite:${join(dir, `${app}.db`)}`,
+      },
+      app,
+    );
     const exited = exitOf(child);
     const lines = createInterface({ input: child.stdout });
+    const warnings: string[] = [];
     const url = await new Promise<string>((resolve) =>
       lines.on('line', (line) => {
         const entry = JSON.parse(line);
+        if (entry.level === 'warn' && entry.variable) warnings.push(entry.msg);
         if (entry.msg === 'listening') resolve(entry.url);
       }),
     );
+    expect(warnings).toEqual([`GW_${prefix}_PROT is not a setting of ${serviceName}; did you mean GW_${prefix}_PORT?`]);
     expect((await fetch(url + '/api/v3/ping')).status).toBe(200);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, duration, loadConfig, secret, text, url } from '@gw/service-kit/config';
+import { busConfigFields, commonServiceConfig, configVariables, duration, loadConfig, secret, text, url } from '@gw/service-kit/config';
 
 /**
  * The app service's settings (GW_APP_SERVICE_<NAME>, else GW_<NAME>). What it
@@ -30,6 +30,11 @@ export type AppServiceConfig = z.output<typeof AppServiceConfigSchema>;
 
 export function loadAppServiceConfig(env: Record<string, string | undefined> = process.env): AppServiceConfig {
   return loadConfig(AppServiceConfigSchema, env, 'app-service');
+}
+
+/** Every variable loadAppServiceConfig reads, to warn at boot about near misses (GW_APP_SERVICE_PROT). */
+export function appServiceConfigVariables(): string[] {
+  return configVariables(AppServiceConfigSchema, 'app-service');
 }
 
 const SETTING_KEYS = { pipelinesFile: true, durableName: true, metadataUrl: true, coreCommandUrl: true, commandTimeout: true } as const;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, duration, int, loadConfig, secret, text, url } from '@gw/service-kit/config';
+import { busConfigFields, commonServiceConfig, configVariables, duration, int, loadConfig, secret, text, url } from '@gw/service-kit/config';
 
 /**
  * core-command's settings. Each is read from GW_CORE_COMMAND_<NAME>, else the
@@ -28,4 +28,9 @@ export type CoreCommandConfig = z.output<typeof CoreCommandConfigSchema>;
 
 export function loadCoreCommandConfig(env: Record<string, string | undefined> = process.env): CoreCommandConfig {
   return loadConfig(CoreCommandConfigSchema, env, 'core-command');
+}
+
+/** Every variable loadCoreCommandConfig reads, to warn at boot about near misses (GW_CORE_COMMAND_PROT). */
+export function coreCommandConfigVariables(): string[] {
+  return configVariables(CoreCommandConfigSchema, 'core-command');
 }

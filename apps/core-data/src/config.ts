@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { busConfigFields, commonServiceConfig, databaseUrl, duration, int, loadConfig, oneOf, text } from '@gw/service-kit/config';
+import { busConfigFields, commonServiceConfig, configVariables, databaseUrl, duration, int, loadConfig, oneOf, text } from '@gw/service-kit/config';
 
 /**
  * core-data's settings. Each is read from GW_CORE_DATA_<NAME>, else the shared
@@ -47,6 +47,11 @@ export type CoreDataConfig = z.output<typeof CoreDataConfigSchema>;
 
 export function loadCoreDataConfig(env: Record<string, string | undefined> = process.env): CoreDataConfig {
   return checkCoreDataConfig(loadConfig(CoreDataConfigSchema, env, 'core-data'));
+}
+
+/** Every variable loadCoreDataConfig reads, to warn at boot about near misses (GW_CORE_DATA_PROT). */
+export function coreDataConfigVariables(): string[] {
+  return configVariables(CoreDataConfigSchema, 'core-data');
 }
 
 /** Rules between settings, which the per-field schema cannot express; named by variable. */

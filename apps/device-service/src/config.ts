@@ -7,6 +7,7 @@ import {
   busConfigFields,
   commonServiceConfig,
   ConfigProblems,
+  configVariables,
   duration,
   envNames,
   int,
@@ -15,6 +16,7 @@ import {
   secret,
   SECRET_KEYS,
   secretKeysOf,
+  settingsVariables,
   text,
   toEnvKey,
   url,
@@ -86,6 +88,19 @@ export function loadDeviceServiceConfig(env: Env = process.env): DeviceServiceCo
   const loaded = { ...config!, driverSettings: driverSettings! };
   Object.defineProperty(loaded, SECRET_KEYS, { value: secretKeysOf(config!), enumerable: false });
   return loaded;
+}
+
+/**
+ * Every variable loadDeviceServiceConfig reads, to warn at boot about near
+ * misses (GW_DEVICE_SERVICE_PROT, GW_MODBUS_SACN). Every driver's settings
+ * count, not only this service's driver's: compose gives each device service
+ * the same environment.
+ */
+export function deviceServiceConfigVariables(): string[] {
+  return [
+    ...configVariables(deviceServiceConfigSchema(findDriver(DRIVERS, DEFAULT_DRIVER, 'GW_DEVICE_SERVICE_DRIVER')), PREFIX),
+    ...DRIVERS.flatMap((descriptor) => settingsVariables(descriptor.settings, descriptor.name)),
+  ];
 }
 
 /**

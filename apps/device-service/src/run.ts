@@ -1,9 +1,9 @@
 import { runStandalone } from '@gw/service-kit';
-import { loadDeviceServiceConfig } from './config';
+import { deviceServiceConfigVariables, loadDeviceServiceConfig } from './config';
 import { startDeviceServiceApp } from './device-service.app';
 
 /** A device service as its own process: configuration from the environment. */
 export function runDeviceService(): Promise<void> {
   const config = loadDeviceServiceConfig();
-  return runStandalone(config, (deps) => startDeviceServiceApp(config, deps));
+  return runStandalone(config, (deps) => startDeviceServiceApp(config, deps), { variables: deviceServiceConfigVariables() });
 }

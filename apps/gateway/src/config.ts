@@ -6,6 +6,7 @@ import {
   busConfigFields,
   byteSize,
   ConfigProblems,
+  configVariables,
   databaseUrl,
   duration,
   field,
@@ -16,6 +17,7 @@ import {
   oneOf,
   port,
   secret,
+  settingsVariables,
   text,
 } from '@gw/service-kit/config';
 
@@ -114,4 +116,20 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   problems.throwIfAny();
   // Object.assign keeps config's secret() marks (a spread would drop them).
   return Object.assign(config!, { deviceServices: deviceServices satisfies HostedDeviceService[] });
+}
+
+/**
+ * Every variable loadGatewayConfig reads, to warn at boot about near misses
+ * (GW_METADATA_PROT): its own settings, and every driver's port and settings
+ * (hosted or not: `GW_MODBUS_SACN` is a typo whether modbus is hosted or not).
+ */
+export function gatewayConfigVariables(): string[] {
+  return [
+    ...configVariables(GatewayConfigSchema),
+    ...Object.keys(RETIRED),
+    ...DRIVERS.flatMap((descriptor) => [
+      ...settingsVariables(z.object({ port: port() }), descriptor.serviceName),
+      ...settingsVariables(descriptor.settings, descriptor.name),
+    ]),
+  ];
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { MetadataClient } from '@gw/clients';
 import type { PersistenceConfig } from '@gw/persistence';
 import { createMessageBus, ManagedMessageBus } from '@gw/messaging';
-import { closeOnSignals, createLogger, Logger, toBusConfig } from '@gw/service-kit';
+import { closeOnSignals, createLogger, Logger, toBusConfig, warnUnknownVariables } from '@gw/service-kit';
 // The gateway is the one composition root allowed to mount other apps.
 import { RunningMetadata, startMetadata } from '../../metadata/src/metadata.app';
 import { RunningCoreCommand, startCoreCommand } from '../../core-command/src/core-command.app';
@@ -10,7 +10,12 @@ import { RunningCoreData, startCoreData } from '../../core-data/src/core-data.ap
 // Types only: the device services and the app service load after the core services answer (and only when enabled).
 import type { RunningDeviceService } from '../../device-service/src/device-service.app';
 import type { RunningAppService } from '../../app-service/src/app-service.app';
-import { GatewayConfig, loadGatewayConfig } from './config';
+import { metadataConfigVariables } from '../../metadata/src/config';
+import { coreDataConfigVariables } from '../../core-data/src/config';
+import { coreCommandConfigVariables } from '../../core-command/src/config';
+import { deviceServiceConfigVariables } from '../../device-service/src/config';
+import { appServiceConfigVariables } from '../../app-service/src/config';
+import { GatewayConfig, gatewayConfigVariables, loadGatewayConfig } from './config';
 
 export interface RunningGateway {
   bus: ManagedMessageBus;
@@ -134,6 +139,15 @@ async function unwind(stack: Array<() => Promise<void>>): Promise<void> {
 export async function runGateway(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger('gateway', config.logLevel);
+  // What the services read in their own processes is someone's setting in a shared compose environment, not a typo.
+  const elsewhere = [
+    metadataConfigVariables(),
+    coreDataConfigVariables(),
+    coreCommandConfigVariables(),
+    deviceServiceConfigVariables(),
+    appServiceConfigVariables(),
+  ].flat();
+  warnUnknownVariables(logger, 'the gateway', gatewayConfigVariables(), process.env, elsewhere);
   const gateway = await startGateway(config, logger);
   closeOnSignals(logger, () => gateway.close());
 }

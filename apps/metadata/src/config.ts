@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, databaseUrl, int, loadConfig, text } from '@gw/service-kit/config';
+import { busConfigFields, commonServiceConfig, configVariables, databaseUrl, int, loadConfig, text } from '@gw/service-kit/config';
 
 /**
  * core-metadata's settings. Each is read from GW_METADATA_<NAME>, else the
@@ -20,4 +20,9 @@ export type MetadataConfig = z.output<typeof MetadataConfigSchema>;
 
 export function loadMetadataConfig(env: Record<string, string | undefined> = process.env): MetadataConfig {
   return loadConfig(MetadataConfigSchema, env, 'metadata');
+}
+
+/** Every variable loadMetadataConfig reads, to warn at boot about near misses (GW_METADATA_PROT). */
+export function metadataConfigVariables(): string[] {
+  return configVariables(MetadataConfigSchema, 'metadata');
 }

@@ -1,9 +1,9 @@
 import { runStandalone } from '@gw/service-kit';
-import { loadMetadataConfig } from './config';
+import { metadataConfigVariables, loadMetadataConfig } from './config';
 import { startMetadata } from './metadata.app';
 
 /** core-metadata as its own process: configuration from the environment. */
 export function runMetadata(): Promise<void> {
   const config = loadMetadataConfig();
-  return runStandalone(config, (deps) => startMetadata(config, deps));
+  return runStandalone(config, (deps) => startMetadata(config, deps), { variables: metadataConfigVariables() });
 }

@@ -1,6 +1,7 @@
+import { ErrorKind, GatewayError } from '@gw/contracts';
 import { createMessageBus, MessageBus } from '@gw/messaging';
 import type { BusType } from '@gw/messaging';
-import { toBusConfig } from './config';
+import { toBusConfig, unknownVariableMessage, unknownVariables } from './config';
 import { createLogger, Logger } from './logger';
 import type { LogLevel } from './config';
 
@@ -11,6 +12,12 @@ export interface StandaloneSettings {
   busUrl?: string;
   busUsername?: string;
   busPassword?: string;
+}
+
+export interface StandaloneOptions {
+  /** Every variable the service reads (its config loader's list), to warn about near misses at boot. */
+  variables?: Iterable<string>;
+  env?: Record<string, string | undefined>;
 }
 
 export interface Closable {
@@ -25,8 +32,11 @@ export interface Closable {
 export async function runStandalone(
   settings: StandaloneSettings,
   start: (deps: { bus: MessageBus; logger: Logger }) => Promise<Closable>,
+  options: StandaloneOptions = {},
 ): Promise<void> {
+  refuseMemoryBus(settings);
   const logger = createLogger(settings.serviceName, settings.logLevel);
+  if (options.variables) warnUnknownVariables(logger, settings.serviceName, options.variables, options.env ?? process.env);
   const bus = createMessageBus(toBusConfig(settings, settings.serviceName), logger);
   await bus.connect();
   let service: Closable;
@@ -72,4 +82,31 @@ export function closeOnSignals(logger: Logger, close: () => Promise<void>, deadl
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/**
+ * The in-process bus connects only services in the same process: a service in
+ * its own process on it would serve REST while its events, commands and
+ * system events reach nobody (core-command answering 504 after 10 s). Refused.
+ */
+export function refuseMemoryBus(settings: Pick<StandaloneSettings, 'busType' | 'serviceName'>): void {
+  if (settings.busType !== 'memory') return;
+  throw new GatewayError(
+    ErrorKind.Config,
+    `invalid configuration: GW_BUS_TYPE: memory (the default) only works inside the one-process gateway (npm start); ` +
+      `${settings.serviceName} in its own process needs a shared bus: set GW_BUS_TYPE=mqtt or redis (and GW_BUS_URL)`,
+  );
+}
+
+/** Logs, once at boot, a warning per set GW_* variable that looks like a mistyped setting of this service. */
+export function warnUnknownVariables(
+  logger: Logger,
+  serviceName: string,
+  variables: Iterable<string>,
+  env: Record<string, string | undefined>,
+  elsewhere?: Iterable<string>,
+): void {
+  for (const variable of unknownVariables(env, variables, { elsewhere })) {
+    logger.warn({ variable: variable.name, suggestion: variable.suggestion }, unknownVariableMessage(variable, serviceName));
+  }
 }
