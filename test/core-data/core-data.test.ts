@@ -267,6 +267,18 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
       expect(await api.count('/event/count')).toBe(0);
       expect(coreData.stats().rejected).toBe(4);
     });
+
+    it('refuses an event with more readings than maxReadingsPerEvent with 400 naming the limit and its variable', async () => {
+      const { client: api, coreData } = await start({ maxReadingsPerEvent: 2 });
+      const event = makeEvent();
+      const reply = await api.post(path(event), addEventRequest(event));
+      expect(reply.status).toBe(400);
+      expect(reply.body.message).toMatch(/event\.readings: at most 2 readings per event \(GW_CORE_DATA_MAX_READINGS_PER_EVENT\), got 3/);
+      const fits = makeEvent({ resources: ['temperature', 'pressure'] });
+      expect((await api.post(path(fits), addEventRequest(fits))).status).toBe(201);
+      expect(await api.count('/event/count')).toBe(1);
+      expect(coreData.stats()).toMatchObject({ rejected: 1, oversized: 1 });
+    });
   });
 
   describe('bus ingest', () => {
@@ -286,6 +298,28 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
       // The unparseable one never reaches core-data: the bus counts it (stats().malformed).
       expect(h.coreData.stats()).toMatchObject({ received: 5, rejected: 3, eventsPersisted: 2, readingsPersisted: 6 });
       expect(bus.stats().malformed).toBe(1);
+    });
+
+    it('refuses and counts an event with more readings than maxReadingsPerEvent; the good events around it are stored', async () => {
+      const h = await start({ maxReadingsPerEvent: 5 });
+      const many = (n: number) => Array.from({ length: n }, (_, i) => `r${i}`);
+      const good = [makeEvent({ resources: many(5) }), makeEvent()];
+      await publishEvent(bus, 'edgex', good[0]);
+      await publishEvent(bus, 'edgex', makeEvent({ resources: many(6) }));
+      await publishEvent(bus, 'edgex', good[1]);
+      await h.commits.waitFor(2);
+      expect(await h.client.count('/event/count')).toBe(2);
+      expect(h.coreData.stats()).toMatchObject({ received: 3, rejected: 1, oversized: 1, eventsPersisted: 2, readingsPersisted: 8 });
+    });
+
+    it('refuses the default limit of 10,000 readings plus one without storing any of them', async () => {
+      const h = await start();
+      const resources = Array.from({ length: 10_001 }, (_, i) => `r${i}`);
+      await publishEvent(bus, 'edgex', makeEvent({ resources }));
+      const after = makeEvent();
+      await publishEvent(bus, 'edgex', after);
+      await h.commits.waitFor(1);
+      expect(h.coreData.stats()).toMatchObject({ rejected: 1, oversized: 1, eventsPersisted: 1, readingsPersisted: 3 });
     });
 
     it('stores an event delivered more than once only once', async () => {

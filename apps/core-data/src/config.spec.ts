@@ -27,6 +27,13 @@ describe('core-data configuration', () => {
     expect(config).toMatchObject({ port: 7000, busType: 'mqtt', flushInterval: 250, retentionMaxAge: 86_400_000, ackMode: 'persisted' });
   });
 
+  it('bounds readings per event: 10,000 by default, GW_CORE_DATA_MAX_READINGS_PER_EVENT to change it', () => {
+    expect(loadCoreDataConfig({}).maxReadingsPerEvent).toBe(10_000);
+    expect(DEFAULT_CORE_DATA_SETTINGS.maxReadingsPerEvent).toBe(10_000);
+    expect(loadCoreDataConfig({ GW_CORE_DATA_MAX_READINGS_PER_EVENT: '500' }).maxReadingsPerEvent).toBe(500);
+    expect(() => loadCoreDataConfig({ GW_CORE_DATA_MAX_READINGS_PER_EVENT: '0' })).toThrow(/GW_CORE_DATA_MAX_READINGS_PER_EVENT/);
+  });
+
   it('refuses wrong settings at boot, naming the variables', () => {
     const load = (env: Record<string, string>) => {
       try {

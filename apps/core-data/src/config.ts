@@ -32,6 +32,12 @@ export const CoreDataConfigSchema = z.object({
   flushInterval: duration().default('50ms'),
   /** Readings accepted but not yet written; the bus handler waits (backpressure) beyond it. */
   queueLimit: int(1, 10_000_000).default(50_000),
+  /**
+   * An event (bus or REST) with more readings is refused and counted, before its
+   * readings are checked or queued. EdgeX bounds events by size only
+   * (MaxEventSize, 25 MB); a count bounds the memory and the write an event costs.
+   */
+  maxReadingsPerEvent: int(1, 1_000_000).default(10_000),
   /** Events older than this (by origin) are purged; 0 keeps them forever. */
   retentionMaxAge: duration().default('168h'),
   /** Keep at most this many events (the oldest go first); 0 = no cap. */
@@ -74,6 +80,7 @@ const SETTING_KEYS = {
   batchSize: true,
   flushInterval: true,
   queueLimit: true,
+  maxReadingsPerEvent: true,
   retentionMaxAge: true,
   retentionMaxEvents: true,
   retentionInterval: true,

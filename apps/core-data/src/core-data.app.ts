@@ -10,7 +10,7 @@ import { EventsService } from './domain/events.service';
 import { ReadingsService } from './domain/readings.service';
 import { Retention, RetentionResult } from './domain/retention';
 import { BatchWriter } from './ingest/batch-writer';
-import { BusIngest } from './ingest/bus-ingest';
+import { BusIngest, MAX_READINGS_SETTING } from './ingest/bus-ingest';
 import { IngestFigures, IngestStats } from './ingest/ingest-stats';
 import { StatsReporter } from './ingest/stats-reporter';
 import { openEventStore } from './persistence/open-event-store';
@@ -85,7 +85,10 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
   let app: NestFastifyApplication | undefined;
   try {
     const module = CoreDataModule.register({
-      events: new EventsService(store, writer, stats, settings.retentionBatch),
+      events: new EventsService(store, writer, stats, settings.retentionBatch, Date.now, {
+        maxReadings: settings.maxReadingsPerEvent,
+        maxReadingsSetting: MAX_READINGS_SETTING,
+      }),
       readings: new ReadingsService(store),
       maxResultCount: options.maxResultCount,
     });

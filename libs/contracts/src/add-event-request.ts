@@ -10,15 +10,26 @@ export interface AddEventRequest {
   event: Event;
 }
 
+export interface AddEventRequestLimits {
+  /** Refuse an event with more readings than this, before checking any of them. */
+  maxReadings?: number;
+  /** Where the limit is set, quoted in the refusal (`GW_CORE_DATA_MAX_READINGS_PER_EVENT`). */
+  maxReadingsSetting?: string;
+}
+
+/** An event refused for its size alone (too many readings): the caller counts these apart. */
+export class OversizedEventError extends ValidationError {}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Checks an AddEventRequest (a bus payload or a REST body) and returns it with
  * a valid Event; throws a ValidationError naming every bad field
  * (`event.readings[2].valueType: ...`). Ids must be UUIDs, as EdgeX requires:
- * they are keys in storage.
+ * they are keys in storage. With `limits.maxReadings`, an event with more
+ * readings is refused (OversizedEventError) before any reading is looked at.
  */
-export function parseAddEventRequest(payload: unknown): AddEventRequest {
+export function parseAddEventRequest(payload: unknown, limits: AddEventRequestLimits = {}): AddEventRequest {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new ValidationError([{ path: '', message: `expected an AddEventRequest object, got ${describe(payload)}` }]);
   }
@@ -31,6 +42,13 @@ export function parseAddEventRequest(payload: unknown): AddEventRequest {
   if (request.event === undefined) issues.push({ path: 'event', message: 'is required' });
   if (issues.length) throw new ValidationError(issues);
 
+  const readings = (request.event as { readings?: unknown } | null)?.readings;
+  if (limits.maxReadings !== undefined && Array.isArray(readings) && readings.length > limits.maxReadings) {
+    const setting = limits.maxReadingsSetting ? ` (${limits.maxReadingsSetting})` : '';
+    throw new OversizedEventError([
+      { path: 'event.readings', message: `at most ${limits.maxReadings} readings per event${setting}, got ${readings.length}` },
+    ]);
+  }
   const event = isPlainValidEvent(request.event) ? request.event : validateEvent(request.event, { path: 'event' });
   const idIssues = badIds(event);
   if (idIssues.length) throw new ValidationError(idIssues);

@@ -1,4 +1,4 @@
-import { ErrorKind, Event, GatewayError, Page, PageQuery, parseAddEventRequest, ValidationError } from '@gw/contracts';
+import { AddEventRequestLimits, ErrorKind, Event, GatewayError, OversizedEventError, Page, PageQuery, parseAddEventRequest, ValidationError } from '@gw/contracts';
 import type { BatchWriter } from '../ingest/batch-writer';
 import type { IngestStats } from '../ingest/ingest-stats';
 import type { EventFilter, EventStore } from '../persistence/event-store';
@@ -21,6 +21,7 @@ export class EventsService {
     private readonly stats: IngestStats,
     private readonly deleteBatch: number,
     private readonly clock: () => number = Date.now,
+    private readonly limits: AddEventRequestLimits = {},
   ) {}
 
   /**
@@ -31,10 +32,11 @@ export class EventsService {
     let event: Event;
     let requestId: string | undefined;
     try {
-      ({ event, requestId } = parseAddEventRequest(body));
+      ({ event, requestId } = parseAddEventRequest(body, this.limits));
       assertMatchesPath(event, source);
     } catch (err) {
       this.stats.rejected++;
+      if (err instanceof OversizedEventError) this.stats.oversized++;
       throw err;
     }
     const batch = await this.writer.add(event, true);

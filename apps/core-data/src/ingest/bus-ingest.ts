@@ -1,6 +1,6 @@
 import { MessageBus, MessageEnvelope, Subscription, ThrottledLog } from '@gw/messaging';
 import type { Logger } from '@gw/service-kit';
-import { AddEventRequest, parseAddEventRequest, Topics } from '@gw/contracts';
+import { AddEventRequest, OversizedEventError, parseAddEventRequest, Topics } from '@gw/contracts';
 import type { Batch, BatchWriter } from './batch-writer';
 import type { IngestStats } from './ingest-stats';
 
@@ -9,7 +9,11 @@ export type AckMode = 'queued' | 'persisted';
 export interface BusIngestOptions {
   durableName: string;
   ackMode: AckMode;
+  /** Events with more readings are refused and counted (GW_CORE_DATA_MAX_READINGS_PER_EVENT). */
+  maxReadingsPerEvent: number;
 }
+
+export const MAX_READINGS_SETTING = 'GW_CORE_DATA_MAX_READINGS_PER_EVENT';
 
 /**
  * Every device event from the bus into the batch writer, through one durable
@@ -31,6 +35,7 @@ export interface BusIngestOptions {
 export class BusIngest {
   private subscription?: Subscription;
   private readonly rejectLog: ThrottledLog;
+  private readonly limits: { maxReadings: number; maxReadingsSetting: string };
 
   constructor(
     private readonly bus: MessageBus,
@@ -41,6 +46,7 @@ export class BusIngest {
     logger: Logger,
   ) {
     this.rejectLog = new ThrottledLog((o, m) => logger.warn(o, m));
+    this.limits = { maxReadings: options.maxReadingsPerEvent, maxReadingsSetting: MAX_READINGS_SETTING };
   }
 
   async start(): Promise<void> {
@@ -57,10 +63,11 @@ export class BusIngest {
     this.stats.received++;
     let request: AddEventRequest;
     try {
-      request = parseAddEventRequest(envelope.payload);
+      request = parseAddEventRequest(envelope.payload, this.limits);
     } catch (err) {
       // Acknowledged and dropped: redelivering a malformed message would only fail again.
       this.stats.rejected++;
+      if (err instanceof OversizedEventError) this.stats.oversized++;
       this.rejectLog.write(
         { topic, correlationID: envelope.correlationID, err: (err as Error).message, rejectedTotal: this.stats.rejected },
         'core-data: skipped a message that is not a valid AddEventRequest',

@@ -8,6 +8,8 @@ export class IngestStats {
   received = 0;
   /** Bus messages or REST bodies that were not a valid AddEventRequest. */
   rejected = 0;
+  /** Events refused for their size (more than maxReadingsPerEvent readings); counted in `rejected` too. */
+  oversized = 0;
   /** Events the database refused even alone (logged with the reason); counted in `rejected` too. */
   refusedByDatabase = 0;
   /** Events written for the first time. */
@@ -28,6 +30,7 @@ export class IngestStats {
     return {
       received: this.received,
       rejected: this.rejected,
+      oversized: this.oversized,
       refusedByDatabase: this.refusedByDatabase,
       eventsPersisted: this.eventsPersisted,
       readingsPersisted: this.readingsPersisted,
@@ -49,6 +52,7 @@ export class IngestStats {
 export interface IngestFigures {
   received: number;
   rejected: number;
+  oversized: number;
   refusedByDatabase: number;
   eventsPersisted: number;
   readingsPersisted: number;

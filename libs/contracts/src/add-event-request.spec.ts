@@ -1,0 +1,29 @@
+import { randomUUID } from 'node:crypto';
+import { OversizedEventError, parseAddEventRequest } from './add-event-request';
+import { ValidationError } from './errors';
+
+const reading = () => ({ origin: 1, deviceName: 'd', resourceName: 'r', profileName: 'p', valueType: 'Int16', value: '1' });
+const request = (readings: unknown[]) => ({ apiVersion: 'v3', event: { id: randomUUID(), deviceName: 'd', profileName: 'p', sourceName: 's', origin: 1, readings } });
+
+describe('parseAddEventRequest limits', () => {
+  it('takes an event with as many readings as the limit', () => {
+    expect(parseAddEventRequest(request([reading(), reading()]), { maxReadings: 2 }).event.readings).toHaveLength(2);
+  });
+
+  it('refuses one more, naming the limit and where it is set, before looking at any reading', () => {
+    const tooMany = request([reading(), reading(), { not: 'a reading' }]);
+    let error: unknown;
+    try {
+      parseAddEventRequest(tooMany, { maxReadings: 2, maxReadingsSetting: 'GW_X' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(OversizedEventError);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([{ path: 'event.readings', message: 'at most 2 readings per event (GW_X), got 3' }]);
+  });
+
+  it('has no limit unless given one', () => {
+    expect(parseAddEventRequest(request(Array.from({ length: 20_000 }, reading))).event.readings).toHaveLength(20_000);
+  });
+});
