@@ -322,6 +322,35 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
       expect(h.coreData.stats()).toMatchObject({ rejected: 1, oversized: 1, eventsPersisted: 1, readingsPersisted: 3 });
     });
 
+    it('skips a 20 MB bus message unparsed, counting it, while the good events around it are stored', async () => {
+      const h = await start();
+      const before = makeEvent({ atMs: Date.now() - 2 });
+      const after = makeEvent({ atMs: Date.now() - 1 });
+      const huge = makeEvent({ resources: Array.from({ length: 200_000 }, (_, i) => `resource-${i}`) });
+      const wire = JSON.stringify(newEnvelope(addEventRequest(huge)));
+      expect(wire.length).toBeGreaterThan(20 * 1024 * 1024);
+      await publishEvent(bus, 'edgex', before);
+      broker.publishRaw(eventTopic('edgex', huge), wire);
+      await publishEvent(bus, 'edgex', after);
+      await h.commits.waitFor(2);
+      expect(await h.client.count('/event/count')).toBe(2);
+      expect(h.coreData.stats()).toMatchObject({ received: 3, rejected: 1, oversized: 1, eventsPersisted: 2, readingsPersisted: 6 });
+      expect(bus.stats().malformed).toBe(1);
+    });
+
+    it('takes bus messages up to maxBody bytes (GW_CORE_DATA_MAX_BODY) and skips larger ones', async () => {
+      const h = await start({ maxBody: 64 * 1024 });
+      const resources = (n: number) => Array.from({ length: n }, (_, i) => `resource-${i}`);
+      const fits = makeEvent({ resources: resources(200) });
+      const over = makeEvent({ resources: resources(400) });
+      expect(JSON.stringify(newEnvelope(addEventRequest(fits))).length).toBeLessThan(64 * 1024);
+      expect(JSON.stringify(newEnvelope(addEventRequest(over))).length).toBeGreaterThan(64 * 1024);
+      await publishEvent(bus, 'edgex', over);
+      await publishEvent(bus, 'edgex', fits);
+      await h.commits.waitFor(1);
+      expect(h.coreData.stats()).toMatchObject({ rejected: 1, oversized: 1, eventsPersisted: 1, readingsPersisted: 200 });
+    });
+
     it('stores an event delivered more than once only once', async () => {
       const h = await start();
       const event = makeEvent();

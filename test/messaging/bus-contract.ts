@@ -176,6 +176,32 @@ export function describeBusContract(title: string, harness: () => BusHarness): v
       expect(sub.stats().malformed).toBe(6);
     });
 
+    it('skips a message over maxMessageBytes unparsed, telling onOversized, then delivers the next (plain and durable)', async () => {
+      const b = uniqueBase();
+      const [pub, sub] = [await bus(), await bus()];
+      const durableName = uniqueName('oversized');
+      cleanups.push(() => sub.deleteDurable(durableName));
+      const plain = new Collector();
+      const durable = new Collector();
+      const told: Array<[string, number]> = [];
+      const limit = { maxMessageBytes: 1024, onOversized: (topic: string, bytes: number) => told.push([topic, bytes]) };
+      const topic = `${b}/events/device/svc/prof/dev/src`;
+      await sub.subscribe(`${b}/events/#`, plain.handler, limit);
+      await sub.subscribe(`${b}/events/#`, durable.handler, { durable: durableName, ...limit });
+
+      await pub.publish(topic, newEnvelope({ big: 'x'.repeat(2000) }));
+      // Multi-byte text: 400 characters, 1,200 bytes.
+      await pub.publish(topic, newEnvelope({ big: '€'.repeat(400) }));
+      await pub.publish(topic, newEnvelope({ fits: 'x'.repeat(500) }));
+
+      await Promise.all([plain.count(1), durable.count(1)]);
+      expect(plain.payloads()).toEqual([{ fits: 'x'.repeat(500) }]);
+      expect(durable.payloads()).toEqual([{ fits: 'x'.repeat(500) }]);
+      expect(told).toHaveLength(4);
+      expect(told.every(([t, bytes]) => t === topic && bytes > 1024)).toBe(true);
+      expect(sub.stats().malformed).toBe(4);
+    });
+
     it('keeps delivering after a handler throws, counting the failure', async () => {
       const b = uniqueBase();
       const [pub, sub] = [await bus(), await bus()];

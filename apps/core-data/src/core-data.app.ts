@@ -41,6 +41,9 @@ export interface RunningCoreData {
   close(): Promise<void>;
 }
 
+/** A bus message above GW_CORE_DATA_MAX_BODY (the REST body limit, 4 MiB by default) is skipped unparsed. */
+const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /**
  * Opens the database (running migrations), starts the batch writer, serves
  * the API, then subscribes to device events. The bus is passed in so the
@@ -80,7 +83,8 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     },
     logger,
   );
-  const ingest = new BusIngest(deps.bus, new Topics(options.topicBase), writer, stats, settings, logger);
+  const ingestOptions = { ...settings, maxMessageBytes: options.maxBody ?? DEFAULT_MAX_MESSAGE_BYTES };
+  const ingest = new BusIngest(deps.bus, new Topics(options.topicBase), writer, stats, ingestOptions, logger);
   const reporter = new StatsReporter(stats, logger, settings.statsInterval);
   let app: NestFastifyApplication | undefined;
   try {

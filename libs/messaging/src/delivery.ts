@@ -1,7 +1,7 @@
 import { BoundedQueue } from './bounded-queue';
 import { decodeEnvelope } from './envelope';
 import { BusLogger, ThrottledLog } from './logger';
-import type { BusStats, MessageEnvelope, MessageHandler } from './message-bus';
+import type { BusStats, MessageEnvelope, MessageHandler, MessageLimit } from './message-bus';
 
 /**
  * What every implementation shares on the receiving side: counters, throttled
@@ -20,8 +20,17 @@ export class DeliveryContext {
     this.dropLog = new ThrottledLog((o, m) => logger.warn(o, m));
   }
 
-  /** Decodes a wire message; a malformed one is logged, counted and yields undefined. */
-  decode(topic: string, data: Buffer | string): MessageEnvelope | undefined {
+  /** Decodes a wire message; a malformed or oversized one is logged, counted and yields undefined. */
+  decode(topic: string, data: Buffer | string, limit: MessageLimit = {}): MessageEnvelope | undefined {
+    const max = limit.maxMessageBytes;
+    if (max !== undefined) {
+      const bytes = byteSize(data, max);
+      if (bytes > max) {
+        this.malformed(topic, `${bytes} bytes, more than the limit of ${max}; skipped unparsed`);
+        limit.onOversized?.(topic, bytes);
+        return undefined;
+      }
+    }
     const result = decodeEnvelope(data, topic);
     if (result.ok) return result.envelope;
     this.malformed(topic, result.error.message);
@@ -85,6 +94,7 @@ export class DeliveryQueue {
     private readonly handler: MessageHandler,
     readonly queue: BoundedQueue<Delivery>,
     private readonly name: string,
+    private readonly limit: MessageLimit = {},
   ) {
     if (queue.length > 0) this.schedule();
   }
@@ -115,8 +125,16 @@ export class DeliveryQueue {
     while (!this.stopped) {
       const next = this.queue.shift();
       if (!next) return;
-      const envelope = this.ctx.decode(next.topic, next.data);
+      const envelope = this.ctx.decode(next.topic, next.data, this.limit);
       if (envelope) await this.ctx.invoke(this.handler, envelope, next.topic);
     }
   }
+}
+
+/** UTF-8 size of a message; a string is measured only when its length alone cannot settle it against `max`. */
+function byteSize(data: Buffer | string, max: number): number {
+  if (typeof data !== 'string') return data.length;
+  // Each UTF-16 unit is 1 to 3 UTF-8 bytes.
+  if (data.length > max || data.length * 3 <= max) return data.length;
+  return Buffer.byteLength(data, 'utf8');
 }

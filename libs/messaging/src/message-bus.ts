@@ -26,7 +26,17 @@ export interface SubscribeOptions {
    * it the subscription is fire-and-forget.
    */
   durable?: string;
+  /**
+   * Messages larger than this many bytes are skipped before they are parsed
+   * (a 20 MB message would cost hundreds of MB as objects): counted as
+   * malformed, logged (throttled), acknowledged, and told to onOversized.
+   */
+  maxMessageBytes?: number;
+  onOversized?: (topic: string, bytes: number) => void;
 }
+
+/** The part of SubscribeOptions a delivery checks before decoding. */
+export type MessageLimit = Pick<SubscribeOptions, 'maxMessageBytes' | 'onOversized'>;
 
 export interface Subscription {
   unsubscribe(): Promise<void>;

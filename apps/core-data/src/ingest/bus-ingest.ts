@@ -11,6 +11,8 @@ export interface BusIngestOptions {
   ackMode: AckMode;
   /** Events with more readings are refused and counted (GW_CORE_DATA_MAX_READINGS_PER_EVENT). */
   maxReadingsPerEvent: number;
+  /** Bus messages larger than this (bytes) are skipped before they are parsed, and counted (GW_CORE_DATA_MAX_BODY). */
+  maxMessageBytes: number;
 }
 
 export const MAX_READINGS_SETTING = 'GW_CORE_DATA_MAX_READINGS_PER_EVENT';
@@ -50,7 +52,11 @@ export class BusIngest {
   }
 
   async start(): Promise<void> {
-    this.subscription = await this.bus.subscribe(this.topics.allDeviceEvents(), this.handle, { durable: this.options.durableName });
+    this.subscription = await this.bus.subscribe(this.topics.allDeviceEvents(), this.handle, {
+      durable: this.options.durableName,
+      maxMessageBytes: this.options.maxMessageBytes,
+      onOversized: this.oversized,
+    });
   }
 
   /** Stops taking messages after the one in hand; the broker keeps the rest for the next start. */
@@ -58,6 +64,13 @@ export class BusIngest {
     await this.subscription?.unsubscribe();
     this.subscription = undefined;
   }
+
+  /** The bus skipped a message for its size, unparsed (and logged it); counted here as a rejected event. */
+  private readonly oversized = (): void => {
+    this.stats.received++;
+    this.stats.rejected++;
+    this.stats.oversized++;
+  };
 
   private readonly handle = (envelope: MessageEnvelope, topic: string): void | Promise<void> => {
     this.stats.received++;

@@ -8,7 +8,7 @@ export class IngestStats {
   received = 0;
   /** Bus messages or REST bodies that were not a valid AddEventRequest. */
   rejected = 0;
-  /** Events refused for their size (more than maxReadingsPerEvent readings); counted in `rejected` too. */
+  /** Events refused for their size (more readings than maxReadingsPerEvent, or a bus message over maxBody bytes); counted in `rejected` too. */
   oversized = 0;
   /** Events the database refused even alone (logged with the reason); counted in `rejected` too. */
   refusedByDatabase = 0;

@@ -70,13 +70,13 @@ export class MemoryMessageBus implements ManagedMessageBus {
     if (options.durable) {
       const slot: DurableSlot = this.broker.durable(options.durable, compiled, this.queueLimit);
       this.broker.takeDropped(slot, this.ctx);
-      endpoint = { filter: compiled, delivery: new DeliveryQueue(this.ctx, handler, slot.queue, `durable ${slot.name}`) };
+      endpoint = { filter: compiled, delivery: new DeliveryQueue(this.ctx, handler, slot.queue, `durable ${slot.name}`, options) };
       slot.active = endpoint;
       detach = () => {
         if (slot.active === endpoint) slot.active = undefined;
       };
     } else {
-      endpoint = { filter: compiled, delivery: new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.queueLimit), filter) };
+      endpoint = { filter: compiled, delivery: new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.queueLimit), filter, options) };
       this.broker.attach(endpoint);
       detach = () => this.broker.detach(endpoint);
     }

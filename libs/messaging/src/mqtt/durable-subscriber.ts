@@ -2,7 +2,7 @@ import { connect, IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { ErrorKind, withTimeout } from '@gw/contracts';
 import type { DeliveryContext } from '../delivery';
 import { ThrottledLog } from '../logger';
-import type { MessageHandler } from '../message-bus';
+import type { MessageHandler, MessageLimit } from '../message-bus';
 import type { TopicFilter } from '../topic-filter';
 import { assertGranted, endClient, waitForConnect } from './client-options';
 
@@ -12,6 +12,8 @@ export interface DurableSubscriberSettings {
   clientOptions: IClientOptions;
   filter: TopicFilter;
   handler: MessageHandler;
+  /** Checked before a message is decoded. */
+  limit?: MessageLimit;
   connectTimeoutMs: number;
   operationTimeoutMs: number;
 }
@@ -110,7 +112,7 @@ export class MqttDurableSubscriber {
         );
         return;
       }
-      const envelope = this.ctx.decode(topic, packet.payload);
+      const envelope = this.ctx.decode(topic, packet.payload, this.settings.limit);
       if (envelope) await this.ctx.invoke(this.settings.handler, envelope, topic);
     })();
     this.inHand.then(() => done());

@@ -10,6 +10,7 @@ import type {
   ManagedMessageBus,
   MessageEnvelope,
   MessageHandler,
+  MessageLimit,
   RequestOptions,
   SubscribeOptions,
   Subscription,
@@ -130,9 +131,9 @@ export class MqttMessageBus implements ManagedMessageBus {
   async subscribe(filter: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     const client = this.requireClient();
     const compiled = compileTopicFilter(filter);
-    if (options.durable) return this.subscribeDurable(options.durable, compiled, handler);
+    if (options.durable) return this.subscribeDurable(options.durable, compiled, handler, options);
 
-    const queue = new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.deliveryQueueLimit), filter);
+    const queue = new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.deliveryQueueLimit), filter, options);
     let route = this.routes.get(filter);
     if (!route) {
       const id = this.nextSubscriptionId++;
@@ -192,7 +193,7 @@ export class MqttMessageBus implements ManagedMessageBus {
     if (this.client) await endClient(this.client, true);
   }
 
-  private async subscribeDurable(name: string, filter: TopicFilter, handler: MessageHandler): Promise<Subscription> {
+  private async subscribeDurable(name: string, filter: TopicFilter, handler: MessageHandler, limit: MessageLimit): Promise<Subscription> {
     if (this.durables.has(name)) {
       throw new GatewayError(ErrorKind.DuplicateName, `durable subscriber "${name}" is already active`);
     }
@@ -203,6 +204,7 @@ export class MqttMessageBus implements ManagedMessageBus {
         clientOptions: this.durableClientOptions(name),
         filter,
         handler,
+        limit,
         connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         operationTimeoutMs: this.operationTimeoutMs,
       },

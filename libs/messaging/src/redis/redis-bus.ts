@@ -8,6 +8,7 @@ import type {
   ManagedMessageBus,
   MessageEnvelope,
   MessageHandler,
+  MessageLimit,
   RequestOptions,
   SubscribeOptions,
   Subscription,
@@ -160,11 +161,11 @@ export class RedisMessageBus implements ManagedMessageBus {
   async subscribe(filter: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     const sub = this.requireSubscriber();
     const compiled = compileTopicFilter(filter);
-    if (options.durable) return this.subscribeDurable(options.durable, compiled, handler);
+    if (options.durable) return this.subscribeDurable(options.durable, compiled, handler, options);
 
     const { pattern, channel } = pubSubKey(filter);
     const routeKey = `${pattern ? 'p' : 'c'}:${channel}`;
-    const queue = new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.deliveryQueueLimit), filter);
+    const queue = new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.deliveryQueueLimit), filter, options);
     let route = this.routes.get(routeKey);
     if (!route) {
       const listener = (message: string, topic: string) => this.route(routeKey, topic, message);
@@ -227,7 +228,7 @@ export class RedisMessageBus implements ManagedMessageBus {
     for (const conn of [this.sub, this.cmd]) if (conn) closeConnection(conn);
   }
 
-  private async subscribeDurable(name: string, filter: TopicFilter, handler: MessageHandler): Promise<Subscription> {
+  private async subscribeDurable(name: string, filter: TopicFilter, handler: MessageHandler, limit: MessageLimit): Promise<Subscription> {
     if (this.durables.has(name)) {
       throw new GatewayError(ErrorKind.DuplicateName, `durable subscriber "${name}" is already active`);
     }
@@ -240,6 +241,7 @@ export class RedisMessageBus implements ManagedMessageBus {
         key,
         filter,
         handler,
+        limit,
         readBatch: this.options.readBatch ?? 256,
         blockMs: this.options.blockMs ?? 5_000,
         retryDelayMs: this.options.reconnectPeriodMs ?? 1_000,

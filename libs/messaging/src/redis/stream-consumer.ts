@@ -1,7 +1,7 @@
 import { ErrorKind, withTimeout } from '@gw/contracts';
 import type { DeliveryContext } from '../delivery';
 import { ThrottledLog } from '../logger';
-import type { MessageHandler } from '../message-bus';
+import type { MessageHandler, MessageLimit } from '../message-bus';
 import type { TopicFilter } from '../topic-filter';
 import { closeConnection, RedisConnection } from './connection';
 
@@ -11,6 +11,8 @@ export interface StreamConsumerSettings {
   key: string;
   filter: TopicFilter;
   handler: MessageHandler;
+  /** Checked before a message is decoded. */
+  limit?: MessageLimit;
   readBatch: number;
   blockMs: number;
   retryDelayMs: number;
@@ -118,7 +120,7 @@ export class RedisStreamConsumer {
 
   /** Delivers a batch in order; returns the id of the last entry handled. */
   private async handle(entries: StreamEntry[]): Promise<string | undefined> {
-    const { key, name, filter, handler } = this.settings;
+    const { key, name, filter, handler, limit } = this.settings;
     const handled: string[] = [];
     for (const [id, fields] of entries) {
       if (this.stopping) break;
@@ -130,7 +132,7 @@ export class RedisStreamConsumer {
       } else if (topic === undefined || data === undefined) {
         this.ctx.malformed(topic ?? key, `stream entry ${id} lacks the t (topic) or d (data) field`);
       } else if (filter.matches(topic)) {
-        const envelope = this.ctx.decode(topic, data);
+        const envelope = this.ctx.decode(topic, data, limit);
         if (envelope) {
           this.inHand = this.ctx.invoke(handler, envelope, topic);
           await this.inHand;
