@@ -1,8 +1,11 @@
 # One image for every gateway service; the service is the argument:
 #   docker run edge-gateway metadata | core-data | core-command | device-service | gateway
-FROM node:20-bookworm-slim AS build
+# Node 24 LTS (Node 20 reached end of life on 2026-04-30); package.json's
+# engines allow >=20.19, so Node 20 and 22 still run it outside the image.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-# better-sqlite3 compiles from source on Node 20.
+# Toolchain for better-sqlite3 when no prebuilt binary for this Node ABI can be
+# downloaded (it then compiles from source).
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
@@ -13,7 +16,7 @@ COPY libs libs
 COPY bench bench
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules
@@ -23,7 +26,15 @@ COPY bin bin
 COPY resources resources
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
-VOLUME ["/app/data"]
+# No VOLUME: it gave every container of this image an anonymous volume, also
+# the services that keep nothing in /app/data (metadata and core-data use
+# PostgreSQL in compose). Mount a named volume where data lives instead:
+# compose does for app-service; `docker run -v gateway-data:/app/data ...` for
+# the one-process gateway (its SQLite files and the app service's outbox).
 EXPOSE 59880 59881 59882 59900 59901 59700
+# The default command (`gateway`, all services in one process) answers ping on
+# core-metadata's port; compose overrides this per service with its own port.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=5 \
+  CMD ["node", "bin/healthcheck.js", "59881"]
 ENTRYPOINT ["node", "bin/service.js"]
 CMD ["gateway"]
