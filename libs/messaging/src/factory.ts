@@ -1,5 +1,5 @@
-import { ErrorKind, GatewayError } from '@gw/contracts';
-import { BusLogger, redactUrl, silentLogger } from './logger';
+import { ErrorKind, GatewayError, redactUrl } from '@gw/contracts';
+import { BusLogger, silentLogger } from './logger';
 import type { ManagedMessageBus } from './message-bus';
 import { MemoryBroker, MemoryMessageBus } from './memory';
 import type { MqttBusOptions } from './mqtt/client-options';

@@ -16,9 +16,6 @@ export const silentLogger: BusLogger = {
   error: () => undefined,
 };
 
-/** Hides the password of a broker URL so it can be logged (the bus implementations import it from here). */
-export { redactUrl } from '@gw/contracts';
-
 /**
  * Logs a recurring problem (malformed messages, drops, reconnect attempts) at
  * most once per interval, with the number of occurrences since the last line,

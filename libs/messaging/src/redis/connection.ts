@@ -1,6 +1,5 @@
 import type { createClient } from 'redis';
-import { ErrorKind, GatewayError } from '@gw/contracts';
-import { redactUrl } from '../logger';
+import { ErrorKind, GatewayError, redactUrl } from '@gw/contracts';
 import { BusConnectionOptions, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RECONNECT_PERIOD_MS } from '../options';
 
 /** A node-redis client (the `redis` package, v5). */

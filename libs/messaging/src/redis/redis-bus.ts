@@ -1,8 +1,8 @@
-import { ErrorKind, GatewayError, toGatewayError, withTimeout } from '@gw/contracts';
+import { ErrorKind, GatewayError, redactUrl, toGatewayError, withTimeout } from '@gw/contracts';
 import { BoundedQueue } from '../bounded-queue';
 import { Delivery, DeliveryContext, DeliveryQueue } from '../delivery';
 import { encodeEnvelope } from '../envelope';
-import { BusLogger, redactUrl, silentLogger, ThrottledLog } from '../logger';
+import { BusLogger, silentLogger, ThrottledLog } from '../logger';
 import type {
   BusStats,
   ManagedMessageBus,
