@@ -11,6 +11,7 @@ import {
   duration,
   envNames,
   int,
+  isSet,
   loadConfig,
   oneOf,
   secret,
@@ -109,13 +110,12 @@ export function deviceServiceConfigVariables(): string[] {
  * still set under the old name is refused with its new one, not ignored.
  */
 function retiredDriverVariables(env: Env): string[] {
-  const set = (name: string) => env[name] !== undefined && env[name] !== '';
   return DRIVERS.flatMap((descriptor) =>
     Object.keys(descriptor.settings.shape).flatMap((key) => {
       const current = envNames(key, descriptor.name)[0];
       const old = `GW_DEVICE_SERVICE_${toEnvKey(descriptor.name)}_${toEnvKey(key)}`;
       return ['', '_FILE']
-        .filter((suffix) => set(old + suffix))
+        .filter((suffix) => isSet(env, old + suffix))
         .map((suffix) => `${old}${suffix} is no longer read: use ${current}${suffix}`);
     }),
   );

@@ -11,6 +11,7 @@ import {
   duration,
   field,
   int,
+  isSet,
   LOG_LEVELS,
   loadConfig,
   loadSettings,
@@ -96,7 +97,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const problems = new ConfigProblems();
   problems.add(
     ...Object.keys(RETIRED)
-      .filter((name) => env[name] !== undefined && env[name] !== '')
+      .filter((name) => isSet(env, name))
       .map((name) => `${name} is no longer read: use ${RETIRED[name]}`),
   );
   const config = problems.check(() => loadConfig(GatewayConfigSchema, env));

@@ -289,8 +289,13 @@ interface RawSetting {
   problem?: string;
 }
 
+/** Whether a variable is set: an empty value counts as unset (compose passes `GW_X: ${GW_X}` through unset). */
+export function isSet(env: Env, name: string): boolean {
+  return env[name] !== undefined && env[name] !== '';
+}
+
 function readSetting(names: string[], env: Env): RawSetting {
-  const set = (name: string) => (env[name] !== undefined && env[name] !== '' ? env[name] : undefined);
+  const set = (name: string) => (isSet(env, name) ? env[name] : undefined);
   for (const name of names) {
     const direct = set(name);
     const file = set(`${name}_FILE`);
