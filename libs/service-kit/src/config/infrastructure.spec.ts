@@ -32,6 +32,13 @@ describe('bus settings', () => {
     );
   });
 
+  it('refuse a broker URL with the in-process bus (a forgotten GW_BUS_TYPE), naming both variables', () => {
+    expect(problem({ GW_BUS_URL: 'mqtt://u:secret@mosquitto:1883' })).toBe(
+      'invalid configuration: GW_BUS_URL: GW_BUS_TYPE is memory (the default), which uses no broker: ' +
+        'set GW_BUS_TYPE=mqtt or redis to use "mqtt://u:***@mosquitto:1883", or unset the URL',
+    );
+  });
+
   it.each([
     ['mqtt', 'mqtt://mosquitto:1883'],
     ['mqtt', 'mqtts://broker:8883'],

@@ -19,7 +19,11 @@ export const BUS_URL_SCHEMES = {
 const busUrl = () =>
   checkedAgainst(url([...BUS_URL_SCHEMES.mqtt, ...BUS_URL_SCHEMES.redis]), (value: string, config, nameOf) => {
     const type = config.busType as BusConfig['type'];
-    if (type !== 'mqtt' && type !== 'redis') return undefined; // memory: no URL (a standalone service refuses memory anyway)
+    if (type !== 'mqtt' && type !== 'redis') {
+      // A broker URL with the in-process bus is a forgotten GW_BUS_TYPE: the broker would never be used.
+      return `${nameOf('busType')} is ${type}${type === 'memory' ? ' (the default)' : ''}, which uses no broker: ` +
+        `set ${nameOf('busType')}=mqtt or redis to use ${JSON.stringify(redactUrl(value))}, or unset the URL`;
+    }
     const schemes: readonly string[] = BUS_URL_SCHEMES[type];
     if (schemes.includes(new URL(value).protocol)) return undefined;
     return `${nameOf('busType')} is ${type}: expected a URL starting ${schemes.map((s) => s + '//').join(' ')}, got ${JSON.stringify(redactUrl(value))}`;
