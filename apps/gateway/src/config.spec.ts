@@ -1,6 +1,6 @@
 import { ErrorKind } from '@gw/contracts';
 import { DRIVERS } from '@gw/drivers';
-import { loadGatewayConfig } from './config';
+import { loadGatewayConfig, serviceDatabase } from './config';
 
 describe('gateway configuration', () => {
   it('hosts every driver that idles without hardware, each on its EdgeX port', () => {
@@ -25,6 +25,25 @@ describe('gateway configuration', () => {
     expect(() => loadGatewayConfig({ GW_DEVICE_SERVICES: 'virtual,canbus' })).toThrow(/GW_DEVICE_SERVICES: expected a comma-separated list of drivers \(known: virtual, modbus/);
     expect(() => loadGatewayConfig({ GW_DEVICE_VIRTUAL_PORT: 'x' })).toThrow(/GW_DEVICE_VIRTUAL_PORT: expected an integer 0-65535/);
     expect(() => loadGatewayConfig({ GW_MODBUS_SCAN: 'udp://plc' })).toThrow(/GW_MODBUS_SCAN: modbus scan target "udp:\/\/plc"/);
+  });
+
+  it('keeps each service in its own SQLite file, its own database, or its own schema of GW_DATABASE', () => {
+    expect(serviceDatabase(loadGatewayConfig({ GW_DATA_DIR: '/var/gw' }), 'coreData')).toEqual({ type: 'sqlite', path: '/var/gw/core-data.db' });
+    const shared = loadGatewayConfig({
+      GW_DATABASE: 'postgres://gw@db:5432/plant',
+      GW_CORE_DATA_DATABASE: 'postgres://gw@fast-db:5432/history?schema=readings',
+    });
+    expect(serviceDatabase(shared, 'metadata')).toEqual({ type: 'postgres', url: 'postgres://gw@db:5432/plant', schema: 'metadata' });
+    expect(serviceDatabase(shared, 'coreData')).toEqual({ type: 'postgres', url: 'postgres://gw@fast-db:5432/history', schema: 'readings' });
+  });
+
+  it('refuses a GW_DATABASE the services cannot share, saying what to set instead', () => {
+    expect(() => loadGatewayConfig({ GW_DATABASE: 'sqlite:./data/all.db' })).toThrow(
+      'invalid configuration: GW_DATABASE: the gateway keeps one SQLite file per service in GW_DATA_DIR: set GW_DATA_DIR (or GW_METADATA_DATABASE and GW_CORE_DATA_DATABASE) instead',
+    );
+    expect(() => loadGatewayConfig({ GW_DATABASE: 'postgres://gw:secret@db/plant?schema=gw' })).toThrow(
+      'invalid configuration: GW_DATABASE: the gateway puts each service in its own schema of this database (metadata, core_data): leave schema= out',
+    );
   });
 
   it('does not read a disabled driver’s settings', () => {

@@ -1,10 +1,13 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DRIVERS } from '@gw/drivers';
 import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
+import type { PersistenceConfig } from '@gw/persistence/config';
 import {
   bool,
   busConfigFields,
   byteSize,
+  checkedAgainst,
   ConfigProblems,
   configVariables,
   databaseUrl,
@@ -34,6 +37,20 @@ const driverList = () =>
     return names.every((name) => DRIVERS.some((d) => d.name === name)) ? [...new Set(names)] : undefined;
   });
 
+/** The schema each service of the gateway gets in a shared GW_DATABASE. */
+export const GATEWAY_SCHEMAS = { metadata: 'metadata', coreData: 'core_data' } as const;
+
+/** GW_DATABASE in the gateway: PostgreSQL without a schema (each service gets its own). */
+function sharedDatabaseRule(value: PersistenceConfig): string | undefined {
+  if (value.type === 'sqlite') {
+    return 'the gateway keeps one SQLite file per service in GW_DATA_DIR: set GW_DATA_DIR (or GW_METADATA_DATABASE and GW_CORE_DATA_DATABASE) instead';
+  }
+  if (value.schema) {
+    return `the gateway puts each service in its own schema of this database (${Object.values(GATEWAY_SCHEMAS).join(', ')}): leave schema= out`;
+  }
+  return undefined;
+}
+
 /**
  * The one-process gateway (`npm start`): every service in one Node process,
  * sharing the in-process bus by default and one data folder. Each service's
@@ -48,6 +65,11 @@ export const GatewayConfigSchema = z.object({
   metadataPort: port().default(59881),
   /** Where the SQLite files of every service live unless a service's database is set. */
   dataDir: text().default('./data'),
+  /**
+   * One PostgreSQL database for every service that keeps data, each in its own
+   * schema (metadata, core_data); GW_METADATA_DATABASE / GW_CORE_DATA_DATABASE win.
+   */
+  database: checkedAgainst(databaseUrl(), sharedDatabaseRule).optional(),
   metadataDatabase: databaseUrl().optional(),
   maxResultCount: int(1, 100_000).default(1024),
   profilesDir: text().default('./resources/profiles'),
@@ -133,4 +155,18 @@ export function gatewayConfigVariables(): string[] {
       ...settingsVariables(descriptor.settings, descriptor.name),
     ]),
   ];
+}
+
+/** The SQLite file of each service that keeps data, in GW_DATA_DIR. */
+const SQLITE_FILES = { metadata: 'metadata.db', coreData: 'core-data.db' } as const;
+
+/**
+ * Where a hosted service keeps its data: its own setting (GW_METADATA_DATABASE),
+ * else its schema of GW_DATABASE, else its SQLite file in GW_DATA_DIR.
+ */
+export function serviceDatabase(config: GatewayConfig, service: keyof typeof GATEWAY_SCHEMAS): PersistenceConfig {
+  const own = service === 'metadata' ? config.metadataDatabase : config.coreDataDatabase;
+  if (own) return own;
+  if (config.database?.type === 'postgres') return { ...config.database, schema: GATEWAY_SCHEMAS[service] };
+  return { type: 'sqlite', path: join(config.dataDir, SQLITE_FILES[service]) };
 }

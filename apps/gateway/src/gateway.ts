@@ -1,6 +1,4 @@
-import { join } from 'node:path';
 import { MetadataClient } from '@gw/clients';
-import type { PersistenceConfig } from '@gw/persistence';
 import { createMessageBus, ManagedMessageBus } from '@gw/messaging';
 import { closeOnSignals, createLogger, Logger, toBusConfig, warnUnknownVariables } from '@gw/service-kit';
 // The gateway is the one composition root allowed to mount other apps.
@@ -15,7 +13,7 @@ import { coreDataConfigVariables } from '../../core-data/src/config';
 import { coreCommandConfigVariables } from '../../core-command/src/config';
 import { deviceServiceConfigVariables } from '../../device-service/src/config';
 import { appServiceConfigVariables } from '../../app-service/src/config';
-import { GatewayConfig, gatewayConfigVariables, loadGatewayConfig } from './config';
+import { GatewayConfig, gatewayConfigVariables, loadGatewayConfig, serviceDatabase } from './config';
 
 export interface RunningGateway {
   bus: ManagedMessageBus;
@@ -45,7 +43,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         ...shared,
         serviceName: 'core-metadata',
         port: config.metadataPort,
-        database: config.metadataDatabase ?? sqliteIn(config.dataDir, 'metadata.db'),
+        database: serviceDatabase(config, 'metadata'),
       },
       { bus, logger: serviceLogger('core-metadata') },
     );
@@ -56,7 +54,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         ...shared,
         serviceName: 'core-data',
         port: config.coreDataPort,
-        database: config.coreDataDatabase ?? sqliteIn(config.dataDir, 'core-data.db'),
+        database: serviceDatabase(config, 'coreData'),
       },
       { bus, logger: serviceLogger('core-data') },
     );
@@ -116,10 +114,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     await unwind(stack).catch(() => undefined); // the start failure is the error worth reporting
     throw err;
   }
-}
-
-function sqliteIn(dir: string, file: string): PersistenceConfig {
-  return { type: 'sqlite', path: join(dir, file) };
 }
 
 /** Closes everything even when one close fails, then reports the first failure. */
