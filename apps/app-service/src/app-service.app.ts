@@ -4,7 +4,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CommandClient, MetadataClient } from '@gw/clients';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
-import { createServiceApp, definedOnly, listenService, Logger } from '@gw/service-kit';
+import { createServiceApp, definedOnly, listenService, Logger, busReadiness } from '@gw/service-kit';
 import { AppServiceModule } from './app-service.module';
 import { AppServiceConfig, DEFAULT_APP_SERVICE_SETTINGS } from './config';
 import { ExportFiguresSource, RouteFigures } from './http/figures';
@@ -110,6 +110,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
       config,
       logger,
       secretKeys: ['apiKey', 'busPassword', 'clientApiKey'],
+      readiness: [busReadiness(bus)],
       shutdownHooks: false,
     });
     await app.init();

@@ -1,7 +1,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
-import { Logger, createServiceApp, listenService } from '@gw/service-kit';
+import { Logger, createServiceApp, listenService, busReadiness } from '@gw/service-kit';
 import { BusCommandApi } from './bus/bus-command-api';
 import { CoreCommandConfig } from './config';
 import { CoreCommandModule } from './core-command.module';
@@ -50,7 +50,15 @@ export async function startCoreCommand(options: CoreCommandOptions, deps: CoreCo
   // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
   const secretKeys = ['apiKey', 'busPassword', 'metadataApiKey'];
   const module = CoreCommandModule.register({ commands });
-  const app = await createServiceApp({ module, version: CORE_COMMAND_VERSION, config, logger, secretKeys, shutdownHooks: false });
+  const app = await createServiceApp({
+    module,
+    version: CORE_COMMAND_VERSION,
+    config,
+    logger,
+    secretKeys,
+    readiness: [busReadiness(bus)],
+    shutdownHooks: false,
+  });
   try {
     await app.init();
     const url = await listenService(app, options);

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { Event, Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
 import { createDataSource } from '@gw/persistence';
-import { Logger, createServiceApp, definedOnly, listenService } from '@gw/service-kit';
+import { Logger, createServiceApp, definedOnly, listenService, busReadiness } from '@gw/service-kit';
 import { checkCoreDataConfig, CoreDataConfig, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
 import { CoreDataModule } from './core-data.module';
 import { EventsService } from './domain/events.service';
@@ -99,7 +99,15 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     const config = { serviceName: 'core-data', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
     const secretKeys = ['apiKey', 'busPassword'];
-    app = await createServiceApp({ module, version: CORE_DATA_VERSION, config, logger, secretKeys, shutdownHooks: false });
+    app = await createServiceApp({
+      module,
+      version: CORE_DATA_VERSION,
+      config,
+      logger,
+      secretKeys,
+      readiness: [busReadiness(deps.bus)],
+      shutdownHooks: false,
+    });
     await app.init();
     const url = await listenService(app, options);
     await ingest.start();

@@ -1,6 +1,15 @@
 import { MetadataClient } from '@gw/clients';
 import { createMessageBus, ManagedMessageBus } from '@gw/messaging';
-import { closeOnSignals, createLogger, Logger, toBusConfig, warnUnknownVariables } from '@gw/service-kit';
+import {
+  awaitDependencies,
+  busDependency,
+  closeOnSignals,
+  createLogger,
+  databaseDependency,
+  Logger,
+  toBusConfig,
+  warnUnknownVariables,
+} from '@gw/service-kit';
 // The gateway is the one composition root allowed to mount other apps.
 import { RunningMetadata, startMetadata } from '../../metadata/src/metadata.app';
 import { RunningCoreCommand, startCoreCommand } from '../../core-command/src/core-command.app';
@@ -31,13 +40,13 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningGateway> {
   const started = Date.now();
   const bus = createMessageBus(toBusConfig(config, 'gateway'), logger);
-  await bus.connect();
   const stack: Array<() => Promise<void>> = [() => bus.close()];
   const serviceLogger = (name: string) => createLogger(name, config.logLevel);
   // Every service gets the shared settings; the hosted device services (with their
   // drivers' settings) go to those services only, not onto everyone's /config.
   const { deviceServices: hosted, ...shared } = config;
   try {
+    await connectDependencies(config, bus, logger);
     const metadata = await startMetadata(
       {
         ...shared,
@@ -114,6 +123,29 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     await unwind(stack).catch(() => undefined); // the start failure is the error worth reporting
     throw err;
   }
+}
+
+/**
+ * The broker and the PostgreSQL databases, when the gateway uses them: waited
+ * for with ping and /ready answering on every service's port, instead of
+ * exiting. On the in-process bus and SQLite there is nothing to wait for.
+ */
+async function connectDependencies(config: GatewayConfig, bus: ManagedMessageBus, logger: Logger): Promise<void> {
+  const dependencies = [
+    config.busType === 'memory' ? undefined : busDependency(bus, config.busUrl),
+    databaseDependency(serviceDatabase(config, 'metadata')),
+    databaseDependency(serviceDatabase(config, 'coreData')),
+  ].filter((d) => d !== undefined);
+  if (!dependencies.length) return bus.connect();
+  const endpoints = [
+    { port: config.metadataPort, serviceName: 'core-metadata' },
+    { port: config.coreDataPort, serviceName: 'core-data' },
+    { port: config.coreCommandPort, serviceName: 'core-command' },
+    ...config.deviceServices.map(({ port, serviceName }) => ({ port, serviceName })),
+    ...(config.appService ? [{ port: config.appServicePort, serviceName: 'app-service' }] : []),
+  ];
+  if (config.busType === 'memory') await bus.connect();
+  await awaitDependencies(dependencies, { logger, host: config.host, endpoints });
 }
 
 /** Closes everything even when one close fails, then reports the first failure. */

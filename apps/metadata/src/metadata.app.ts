@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
 import { createDataSource } from '@gw/persistence';
-import { Logger, createServiceApp, listenService } from '@gw/service-kit';
+import { Logger, createServiceApp, listenService, busReadiness } from '@gw/service-kit';
 import { ResourceLoader } from './boot/resource-loader';
 import { MetadataConfig } from './config';
 import { DeviceServicesService } from './domain/device-services.service';
@@ -73,7 +73,15 @@ export async function startMetadata(
     };
     // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
     const secretKeys = ['apiKey', 'busPassword'];
-    app = await createServiceApp({ module, version: METADATA_VERSION, config, logger, secretKeys, shutdownHooks: false });
+    app = await createServiceApp({
+      module,
+      version: METADATA_VERSION,
+      config,
+      logger,
+      secretKeys,
+      readiness: [busReadiness(deps.bus)],
+      shutdownHooks: false,
+    });
     await app.init();
     await loader.loadAll();
     const url = await listenService(app, options);

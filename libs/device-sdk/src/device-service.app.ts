@@ -7,7 +7,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Clock, systemClock, Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
-import { createServiceApp, listenService, Logger, secretKeysOf } from '@gw/service-kit';
+import { createServiceApp, listenService, Logger, secretKeysOf, busReadiness } from '@gw/service-kit';
 import { CommandBus, DEFAULT_MAX_CONCURRENT_COMMANDS } from './command-bus';
 import { CommandExecutor, DEFAULT_DRIVER_TIMEOUT_MS } from './command-executor';
 import { DeviceLifecycle } from './device-lifecycle';
@@ -129,6 +129,7 @@ export async function startDeviceService(
       // The spread above (and the gateway's copies of its config) drop top-level secret() marks: name them,
       // with any `options` itself still carries. Nested settings (driverSettings) keep their own marks.
       secretKeys: ['apiKey', 'busPassword', 'metadataApiKey', ...secretKeysOf(options)],
+      readiness: [busReadiness(bus)],
       shutdownHooks: false,
     });
     await app.init();

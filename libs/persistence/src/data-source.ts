@@ -7,10 +7,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from 'pg';
 import { DataSource, DataSourceOptions, EntitySchema, MigrationInterface } from 'typeorm';
 import { backoffDelay, ErrorKind, GatewayError } from '@gw/contracts';
-import { assertSchemaName, describeDatabase, PersistenceConfig } from './config';
+import { describeDatabase, PersistenceConfig } from './config';
+import { databaseErrorMessage as messageOf, isTransientDatabaseError, PostgresConfig, reachPostgres } from './postgres-reachability';
 import { PersistenceLogger, TypeOrmLogAdapter } from './typeorm-logger';
 
 export type EntityClass = (new (...args: never[]) => object) | EntitySchema;
@@ -116,24 +116,15 @@ function dataSourceOptions(config: PersistenceConfig, options: CreateDataSourceO
 }
 
 /** Waits for PostgreSQL to accept connections and creates the configured schema. */
-async function preparePostgres(
-  config: Extract<PersistenceConfig, { type: 'postgres' }>,
-  timeoutMs: number,
-  logger?: PersistenceLogger,
-): Promise<void> {
-  if (config.schema) assertSchemaName(config.schema);
+async function preparePostgres(config: PostgresConfig, timeoutMs: number, logger?: PersistenceLogger): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  // Loaded here: a gateway on SQLite never loads pg.
-  const { Client: PgClient } = await import('pg');
   for (let failures = 1; ; failures++) {
-    const client = new PgClient({ connectionString: config.url, connectionTimeoutMillis: 5000 });
     try {
-      await client.connect();
-      if (config.schema) await createSchema(client, config.schema);
+      await reachPostgres(config);
       return;
     } catch (err) {
       const delay = backoffDelay(failures, 250, 5000);
-      if (!isTransient(err) || Date.now() + delay > deadline) {
+      if (!isTransientDatabaseError(err) || Date.now() + delay > deadline) {
         throw new GatewayError(ErrorKind.Database, `cannot connect to ${describeDatabase(config)}: ${messageOf(err)}`, {
           cause: err,
         });
@@ -141,31 +132,6 @@ async function preparePostgres(
       const db = describeDatabase(config);
       logger?.warn({ db, err: messageOf(err), retryInMs: delay }, 'database not reachable yet');
       await sleep(delay);
-    } finally {
-      await client.end().catch(() => undefined);
     }
   }
-}
-
-async function createSchema(client: Client, schema: string): Promise<void> {
-  try {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-  } catch (err) {
-    // Two services starting together can race on IF NOT EXISTS; the loser gets a
-    // unique violation (23505) or duplicate_schema (42P06): the schema exists, fine.
-    const code = (err as { code?: string }).code;
-    if (code !== '23505' && code !== '42P06') throw err;
-  }
-}
-
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', '57P03']);
-
-function isTransient(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return (code !== undefined && TRANSIENT_CODES.has(code)) || /timeout|terminated/i.test(messageOf(err));
-}
-
-function messageOf(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length) return messageOf(err.errors[0]);
-  return err instanceof Error ? err.message || String((err as { code?: string }).code ?? err.name) : String(err);
 }

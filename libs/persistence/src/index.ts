@@ -3,3 +3,4 @@ export * from './data-source';
 export * from './migration-columns';
 export * from './entity-columns';
 export * from './typeorm-logger';
+export * from './postgres-reachability';

@@ -1,6 +1,6 @@
 /**
  * Optional API-key protection. With a key configured (GW_API_KEY or
- * GW_API_KEY_FILE), every request except GET /api/v3/ping (health checks) must
+ * GW_API_KEY_FILE), every request except GET /api/v3/ping and /ready (health checks) must
  * carry `Authorization: Bearer <key>` or `X-API-Key: <key>`. Without one (the
  * embedded default) nothing is checked.
  *
@@ -15,6 +15,9 @@ import { ErrorKind, GatewayError } from '@gw/contracts';
 export const OPEN_ROUTES: ReadonlyArray<{ method: string; url: string }> = [
   { method: 'GET', url: '/api/v3/ping' },
   { method: 'HEAD', url: '/api/v3/ping' },
+  // Readiness probes carry no credentials either; the answer names dependencies, never data.
+  { method: 'GET', url: '/api/v3/ready' },
+  { method: 'HEAD', url: '/api/v3/ready' },
 ];
 
 /** Digests first: equal lengths for timingSafeEqual, and no early exit that leaks the key's length. */

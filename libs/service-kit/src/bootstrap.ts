@@ -22,6 +22,7 @@ import { EdgeXExceptionFilter } from './error.filter';
 import { createLogger, Logger, NestPinoLogger } from './logger';
 import { redactConfig } from './redact';
 import { ServiceKitModule } from './service-kit.module';
+import type { ReadinessCheck } from './startup/readiness';
 import { SERVICE_LOGGER } from './tokens';
 
 export const API_PREFIX = 'api/v3';
@@ -41,6 +42,8 @@ export interface ServiceAppOptions {
   logger?: Logger;
   /** Keys to hide in GET /api/v3/config besides secret() fields and secret-looking keys. */
   secretKeys?: string[];
+  /** What GET /api/v3/ready checks: busReadiness(bus) for a service on the bus. */
+  readiness?: readonly ReadinessCheck[];
   /**
    * Close the app on SIGTERM/SIGINT (default true). Nest re-raises the signal
    * after closing, which would kill the other services of a one-process gateway
@@ -61,6 +64,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
         version: options.version,
         config,
         secretKeys: options.secretKeys,
+        readiness: options.readiness,
         logger,
       }),
       options.module,
@@ -135,6 +139,15 @@ function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
 }
 
+/** A port taken or not allowed is a setting to change (exit 78, naming host:port), not a crash. */
+export function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    return new GatewayError(ErrorKind.Config, `cannot listen on ${host}:${port}: ${code}`, { cause: err });
+  }
+  return err;
+}
+
 /** Listens on the configured host and port; returns the URL it answers on. */
 export async function listenService(
   app: NestFastifyApplication,
@@ -144,12 +157,7 @@ export async function listenService(
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      const where = `${config.host}:${config.port}`;
-      throw new GatewayError(ErrorKind.Config, `cannot listen on ${where}: ${code}`, { cause: err });
-    }
-    throw err;
+    throw listenError(err, config.host, config.port);
   }
   const url = await app.getUrl();
   logger.info({ url }, 'listening');

@@ -12,3 +12,4 @@ export * from './bootstrap';
 export * from './run-main';
 export * from './run-standalone';
 export * from './paging';
+export * from './startup';

@@ -3,10 +3,13 @@ import { createMessageBus, MessageBus } from '@gw/messaging';
 import type { BusType } from '@gw/messaging';
 import { toBusConfig, unknownVariableMessage, unknownVariables } from './config';
 import { createLogger, Logger } from './logger';
+import { awaitDependencies, busDependency, Dependency } from './startup';
 import type { LogLevel } from './config';
 
 export interface StandaloneSettings {
   serviceName: string;
+  host: string;
+  port: number;
   logLevel: LogLevel;
   busType: BusType;
   busUrl?: string;
@@ -18,6 +21,8 @@ export interface StandaloneOptions {
   /** Every variable the service reads (its config loader's list), to warn about near misses at boot. */
   variables?: Iterable<string>;
   env?: Record<string, string | undefined>;
+  /** What to wait for besides the broker before starting (the service's PostgreSQL database). */
+  dependencies?: ReadonlyArray<Dependency | undefined>;
 }
 
 export interface Closable {
@@ -26,7 +31,8 @@ export interface Closable {
 
 /**
  * A service as its own process (docker compose): its logger and its own bus
- * connection (client id = service name), then `start`; SIGTERM / Ctrl-C close
+ * connection (client id = service name), waiting for the broker and database
+ * while ping and /ready answer, then `start`; SIGTERM / Ctrl-C close
  * the service before the bus, so pending writes and replies still go out.
  */
 export async function runStandalone(
@@ -38,9 +44,11 @@ export async function runStandalone(
   const logger = createLogger(settings.serviceName, settings.logLevel);
   if (options.variables) warnUnknownVariables(logger, settings.serviceName, options.variables, options.env ?? process.env);
   const bus = createMessageBus(toBusConfig(settings, settings.serviceName), logger);
-  await bus.connect();
+  // A broker or database not there yet: wait, answering ping and /ready on the port, rather than exit.
+  const dependencies = [busDependency(bus, settings.busUrl), ...(options.dependencies ?? [])].filter((d) => d !== undefined);
   let service: Closable;
   try {
+    await awaitDependencies(dependencies, { logger, host: settings.host, endpoints: [settings] });
     service = await start({ bus, logger });
   } catch (err) {
     await bus.close().catch(() => undefined);

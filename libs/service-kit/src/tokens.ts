@@ -3,6 +3,8 @@
  * service. They live in each app's own Nest container, so several services in
  * one process each get their own config and logger.
  */
+import type { ReadinessCheck } from './startup/readiness';
+
 export const SERVICE_CONFIG = Symbol('gw.serviceConfig');
 export const SERVICE_LOGGER = Symbol('gw.serviceLogger');
 export const SERVICE_INFO = Symbol('gw.serviceInfo');
@@ -14,4 +16,6 @@ export interface ServiceInfo {
   config: object;
   /** Extra keys to hide in GET /api/v3/config, besides those marked secret(). */
   secretKeys?: string[];
+  /** What GET /api/v3/ready checks (the message bus...); ready when empty. */
+  readiness?: readonly ReadinessCheck[];
 }

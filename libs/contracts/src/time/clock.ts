@@ -35,6 +35,11 @@ export const systemClock: Clock = {
   },
 };
 
+/** Resolves after `ms` of the clock's monotonic time (back-off waits that ManualClock can skip). */
+export function delay(ms: number, clock: Clock = systemClock): Promise<void> {
+  return new Promise<void>((resolve) => clock.setTimer(resolve, ms));
+}
+
 /**
  * A clock that moves only when told to, for tests. `advance(ms)` fires every
  * timer that falls due on the way, in time order (in the order set for the

@@ -1,0 +1,4 @@
+export * from './readiness';
+export * from './waiting-server';
+export * from './await-dependencies';
+export * from './dependencies';
