@@ -106,6 +106,16 @@ function managed(port: number, url: string, dir: string, spec: Spec): BrokerProc
 export interface MosquittoOptions {
   /** 0 = unlimited, so an offline persistent session keeps everything (the machine's default is 1000). */
   maxQueuedMessages?: number;
+  /** A TLS listener instead of plain TCP (url mqtts://). */
+  tls?: BrokerTls;
+}
+
+/** PEM file paths (test/support/tls.ts makes them); requireClientCert asks for mutual TLS. */
+export interface BrokerTls {
+  ca: string;
+  cert: string;
+  key: string;
+  requireClientCert?: boolean;
 }
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<BrokerProcess> {
@@ -118,6 +128,14 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Br
     config,
     [
       `listener ${port} 127.0.0.1`,
+      ...(options.tls
+        ? [
+            `cafile ${options.tls.ca}`,
+            `certfile ${options.tls.cert}`,
+            `keyfile ${options.tls.key}`,
+            `require_certificate ${options.tls.requireClientCert ? 'true' : 'false'}`,
+          ]
+        : []),
       'allow_anonymous true',
       'persistence true',
       `persistence_location ${dir}/`,
@@ -132,7 +150,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Br
       '',
     ].join('\n'),
   );
-  const broker = managed(port, `mqtt://127.0.0.1:${port}`, dir, {
+  const broker = managed(port, `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`, dir, {
     command: 'mosquitto',
     args: ['-c', config],
     ready: /mosquitto version \S+ running/,
@@ -144,15 +162,21 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Br
 export interface RedisOptions {
   /** Keep data across restarts (AOF in the temp dir); without it a restart loses streams and groups. */
   appendOnly?: boolean;
+  /** TLS only (url rediss://): the plain port is off. */
+  tls?: BrokerTls;
 }
 
 export async function startRedis(options: RedisOptions = {}): Promise<BrokerProcess> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'gw-redis-'));
-  const broker = managed(port, `redis://127.0.0.1:${port}`, dir, {
+  const tls = options.tls;
+  const broker = managed(port, `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`, dir, {
     command: 'redis-server',
     args: [
-      '--port', String(port),
+      ...(tls
+        ? ['--port', '0', '--tls-port', String(port), '--tls-ca-cert-file', tls.ca, '--tls-cert-file', tls.cert,
+            '--tls-key-file', tls.key, '--tls-auth-clients', tls.requireClientCert ? 'yes' : 'no']
+        : ['--port', String(port)]),
       '--bind', '127.0.0.1',
       '--save', '',
       '--appendonly', options.appendOnly ? 'yes' : 'no',

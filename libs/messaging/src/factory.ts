@@ -23,6 +23,9 @@ const DEFAULT_URLS: Record<Exclude<BusType, 'memory'>, string> = {
 };
 
 export function createMessageBus(config: BusConfig, logger: BusLogger = silentLogger): ManagedMessageBus {
+  if (config.type !== 'memory' && config.tls?.rejectUnauthorized === false) {
+    logger.warn({}, "message bus: TLS without verifying the broker's certificate: anyone on the path can read and forge messages");
+  }
   switch (config.type) {
     case 'memory':
       logger.info({}, 'message bus: in-process');

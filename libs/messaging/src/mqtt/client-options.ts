@@ -1,6 +1,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { ErrorKind, GatewayError, withTimeout } from '@gw/contracts';
 import { BusConnectionOptions, DEFAULT_RECONNECT_PERIOD_MS } from '../options';
+import { tlsRefusal } from '../tls';
 
 export interface MqttBusOptions extends BusConnectionOptions {
   keepaliveSec?: number;
@@ -35,7 +36,8 @@ export function baseClientOptions(options: MqttBusOptions): IClientOptions {
 
 /**
  * Resolves on the first CONNACK. Network errors are retried by mqtt.js until
- * the deadline; a refusal by the broker (bad credentials, banned id) is final.
+ * the deadline; a refusal by the broker (bad credentials, banned id) or a
+ * failed TLS handshake (certificate not trusted) is final.
  */
 export function waitForConnect(client: MqttClient, timeoutMs: number, what: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -51,9 +53,11 @@ export function waitForConnect(client: MqttClient, timeoutMs: number, what: stri
     };
     const onError = (err: Error & { code?: unknown }) => {
       lastError = err.message;
-      if (typeof err.code === 'number') {
+      const refused =
+        typeof err.code === 'number' ? `broker refused the connection: ${err.message}` : tlsRefusal(err);
+      if (refused) {
         cleanup();
-        reject(new GatewayError(ErrorKind.Communication, `${what}: broker refused the connection: ${err.message}`, { cause: err }));
+        reject(new GatewayError(ErrorKind.Communication, `${what}: ${refused}`, { cause: err }));
       }
     };
     const timer = setTimeout(() => {
@@ -65,8 +69,11 @@ export function waitForConnect(client: MqttClient, timeoutMs: number, what: stri
   });
 }
 
-/** Ends a client without waiting for acknowledgements that may never come. */
+/** Ends a client for good, without waiting for acknowledgements that may never come. */
 export async function endClient(client: MqttClient, graceful: boolean): Promise<void> {
+  // With manualConnect, mqtt.js forgets it is ending once end() is done, and a
+  // stream that closes after that (a refused TLS handshake) would schedule a reconnect.
+  client.options.reconnectPeriod = 0;
   await withTimeout(client.endAsync(!graceful || !client.connected), 2_000, 'disconnect').catch(() => client.end(true));
 }
 

@@ -1,6 +1,7 @@
 import type { createClient } from 'redis';
 import { ErrorKind, GatewayError, redactUrl } from '@gw/contracts';
 import { BusConnectionOptions, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RECONNECT_PERIOD_MS } from '../options';
+import { tlsRefusal } from '../tls';
 
 /** A node-redis client (the `redis` package, v5). */
 export type RedisConnection = ReturnType<typeof createClient>;
@@ -84,8 +85,9 @@ export function connectionFactory(options: BusConnectionOptions): ConnectionFact
  * Connects, retrying every reconnectPeriodMs, and fails with a Communication
  * error naming the (redacted) URL and the last problem when the first 'ready'
  * has not come `timeoutMs` after `startedAt`, or at once when Redis refuses
- * the credentials. The caller must listen for 'error' (node-redis emits one
- * per failed attempt, and throws it when nobody listens).
+ * the credentials or the TLS handshake fails for good. The caller must
+ * listen for 'error' (node-redis emits one per failed attempt, and throws it
+ * when nobody listens).
  */
 export async function connectWithin(conn: RedisConnection, timeoutMs: number, url: string, startedAt = Date.now()): Promise<void> {
   const meta: ConnectionMeta = metas.get(conn) ?? { attempt: new AbortController(), retryMs: DEFAULT_RECONNECT_PERIOD_MS };
@@ -102,8 +104,9 @@ export async function connectWithin(conn: RedisConnection, timeoutMs: number, ur
       } catch (err) {
         if (gaveUp) return;
         lastError = describe(err);
-        if (REFUSAL.test(lastError)) {
-          const why = `Redis bus: ${redactUrl(url)} refused the connection: ${lastError}`;
+        const tls = tlsRefusal(err);
+        if (REFUSAL.test(lastError) || tls) {
+          const why = tls ? `Redis bus ${redactUrl(url)}: ${tls}` : `Redis bus: ${redactUrl(url)} refused the connection: ${lastError}`;
           throw new GatewayError(ErrorKind.Communication, why, { cause: err });
         }
       }
