@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { freePort, startMosquitto } from '../support/brokers';
+import { pollUntil } from '../messaging/helpers';
 
 const mainOf = (app: string) => join(__dirname, `../../dist/apps/${app}/src/main.js`);
 const BROKER = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
@@ -97,5 +99,40 @@ describe('a service as its own process', () => {
     expect((await fetch(url + '/api/v3/ping')).status).toBe(200);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('waits for a broker that is not up yet, answering ping and a 503 /ready, then serves', async () => {
+    const broker = await startMosquitto();
+    await broker.stop(); // nobody listens on its port yet
+    const port = await freePort();
+    const child = run(
+      {
+        GW_BUS_TYPE: 'mqtt',
+        GW_BUS_URL: broker.url,
+        GW_CORE_COMMAND_PORT: String(port),
+        GW_HOST: '127.0.0.1',
+        GW_TOPIC_BASE: 'gw-standalone-process-test',
+      },
+      'core-command',
+    );
+    const exited = exitOf(child);
+    try {
+      const lines = createInterface({ input: child.stdout });
+      const logged = (message: string) => new Promise<void>((resolve) => lines.on('line', (line) => JSON.parse(line).msg === message && resolve()));
+      const listening = logged('listening');
+      await pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/api/v3/ping`).catch(() => undefined))?.status === 200, 'ping');
+      const ready = await fetch(`http://127.0.0.1:${port}/api/v3/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ serviceName: 'core-command', checks: [{ name: 'message bus', ready: false }] });
+
+      await broker.start();
+      await listening;
+      expect((await fetch(`http://127.0.0.1:${port}/api/v3/ready`)).status).toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await broker.dispose();
+    }
   });
 });

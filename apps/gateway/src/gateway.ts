@@ -131,10 +131,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
  * exiting. On the in-process bus and SQLite there is nothing to wait for.
  */
 async function connectDependencies(config: GatewayConfig, bus: ManagedMessageBus, logger: Logger): Promise<void> {
+  // One wait per database server, not per schema (GW_DATABASE holds both services' schemas).
+  const databases = new Map(
+    [serviceDatabase(config, 'metadata'), serviceDatabase(config, 'coreData')].map((db) => [db.type === 'postgres' ? db.url : db.path, db]),
+  );
   const dependencies = [
     config.busType === 'memory' ? undefined : busDependency(bus, config.busUrl),
-    databaseDependency(serviceDatabase(config, 'metadata')),
-    databaseDependency(serviceDatabase(config, 'coreData')),
+    ...[...databases.values()].map(databaseDependency),
   ].filter((d) => d !== undefined);
   if (!dependencies.length) return bus.connect();
   const endpoints = [
