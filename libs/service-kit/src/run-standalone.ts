@@ -1,20 +1,15 @@
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { createMessageBus, MessageBus } from '@gw/messaging';
-import type { BusType } from '@gw/messaging';
 import { toBusConfig, unknownVariableMessage, unknownVariables } from './config';
 import { createLogger, Logger } from './logger';
 import { awaitDependencies, busDependency, Dependency } from './startup';
-import type { LogLevel } from './config';
+import type { BusSettings, LogLevel } from './config';
 
-export interface StandaloneSettings {
+export interface StandaloneSettings extends BusSettings {
   serviceName: string;
   host: string;
   port: number;
   logLevel: LogLevel;
-  busType: BusType;
-  busUrl?: string;
-  busUsername?: string;
-  busPassword?: string;
 }
 
 export interface StandaloneOptions {

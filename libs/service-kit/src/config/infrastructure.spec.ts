@@ -1,7 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { loadConfig } from './fields';
-import { busConfigFields } from './infrastructure';
+import { busConfigFields, toBusConfig } from './infrastructure';
 
 const Bus = z.object(busConfigFields());
 
@@ -54,5 +58,83 @@ describe('bus settings', () => {
 
   it('leave the URL unset by default (the local broker)', () => {
     expect(loadConfig(Bus, { GW_BUS_TYPE: 'mqtt' }).busUrl).toBeUndefined();
+  });
+});
+
+describe('bus TLS settings', () => {
+  // A throwaway CA and a client certificate it signed, made once with openssl.
+  let dir: string;
+  let ca: string;
+  let cert: string;
+  let key: string;
+  let otherKey: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gw-tls-config-'));
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=ca');
+    openssl('req', ...ec, '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=client');
+    openssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '1');
+    [ca, cert, key, otherKey] = ['ca.crt', 'client.crt', 'client.key', 'ca.key'].map((f) => readFileSync(join(dir, f), 'utf8'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const mqtts = { GW_BUS_TYPE: 'mqtt', GW_BUS_URL: 'mqtts://broker:8883' };
+
+  it('reach the bus config: CA, client certificate and key, verification on', () => {
+    const config = loadConfig(Bus, { ...mqtts, GW_BUS_TLS_CA: ca, GW_BUS_TLS_CERT: cert, GW_BUS_TLS_KEY: key });
+    // Trimmed, as every setting is: PEM does not mind.
+    expect(toBusConfig(config, 'core-data').tls).toEqual({ ca: ca.trim(), cert: cert.trim(), key: key.trim(), rejectUnauthorized: true });
+  });
+
+  it('are read from files with the _FILE form (a CA bundle of several certificates too)', () => {
+    const bundle = join(dir, 'bundle.pem');
+    writeFileSync(bundle, `${ca}${cert}`);
+    const config = loadConfig(Bus, { ...mqtts, GW_BUS_TLS_CA_FILE: bundle });
+    expect(toBusConfig(config, 'x').tls).toEqual({ ca: `${ca}${cert}`.trim(), rejectUnauthorized: true });
+  });
+
+  it('are off unless set: a TLS URL alone verifies against the system CAs', () => {
+    expect(toBusConfig(loadConfig(Bus, mqtts), 'x').tls).toBeUndefined();
+    expect(toBusConfig(loadConfig(Bus, { ...mqtts, GW_BUS_TLS_SKIP_VERIFY: 'true' }), 'x').tls).toEqual({ rejectUnauthorized: false });
+  });
+
+  it('refuse a plain URL (or none) with TLS settings, naming the first variable once', () => {
+    expect(problem({ GW_BUS_TYPE: 'mqtt', GW_BUS_URL: 'mqtt://u:secret@broker:1883', GW_BUS_TLS_CA: ca, GW_BUS_TLS_SKIP_VERIFY: '1' })).toBe(
+      'invalid configuration: GW_BUS_TLS_CA: TLS settings need a TLS bus URL (mqtts://, ssl:// or wss://); GW_BUS_URL is "mqtt://u:***@broker:1883"',
+    );
+    expect(problem({ GW_METADATA_BUS_TYPE: 'redis', GW_BUS_TLS_SKIP_VERIFY: 'true' }, 'metadata')).toBe(
+      'invalid configuration: GW_BUS_TLS_SKIP_VERIFY: TLS settings need a TLS bus URL (rediss://); GW_METADATA_BUS_URL is not set',
+    );
+  });
+
+  it('refuse a certificate without its key and the other way round', () => {
+    expect(problem({ ...mqtts, GW_BUS_TLS_CERT: cert })).toBe(
+      'invalid configuration: GW_BUS_TLS_CERT: a client certificate needs its key: set GW_BUS_TLS_KEY',
+    );
+    expect(problem({ ...mqtts, GW_BUS_TLS_KEY: key })).toBe(
+      'invalid configuration: GW_BUS_TLS_KEY: a client key needs its certificate: set GW_BUS_TLS_CERT',
+    );
+  });
+
+  it('refuse a key that is not the certificate\'s', () => {
+    expect(problem({ ...mqtts, GW_BUS_TLS_CERT: cert, GW_BUS_TLS_KEY: otherKey })).toBe(
+      'invalid configuration: GW_BUS_TLS_KEY: is not the key of the certificate in GW_BUS_TLS_CERT',
+    );
+  });
+
+  it('refuse what is not PEM, hinting at _FILE for a path, and never echo a key', () => {
+    expect(problem({ ...mqtts, GW_BUS_TLS_CA: '/etc/ssl/plant-ca.pem' })).toBe(
+      'invalid configuration: GW_BUS_TLS_CA: expected PEM certificates (-----BEGIN CERTIFICATE-----...); ' +
+        'a file\'s path goes in the variable\'s _FILE form, got "/etc/ssl/plant-ca.pem"',
+    );
+    expect(problem({ ...mqtts, GW_BUS_TLS_CA: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----' })).toMatch(
+      /^invalid configuration: GW_BUS_TLS_CA: expected PEM certificates/,
+    );
+    const broken = key.replace(/\n[A-Za-z0-9+/]{10}/, '\nAAAAAAAAAA');
+    const message = problem({ ...mqtts, GW_BUS_TLS_CERT: cert, GW_BUS_TLS_KEY: broken });
+    expect(message).toMatch(/^invalid configuration: GW_BUS_TLS_KEY: expected an unencrypted PEM private key .*, got "\*\*\*"$/);
+    expect(message).not.toContain('PRIVATE KEY-----\n');
   });
 });
