@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { z } from 'zod';
@@ -312,5 +312,141 @@ describe('several services in one process', () => {
       await app.close();
       blocker.close();
     }
+  });
+});
+
+describe('CORS', () => {
+  const console_ = 'https://console.plant.local';
+  const key = 'k3y-0f-the-gateway';
+  const accessControl = (headers: Headers) => [...headers.keys()].filter((name) => name.startsWith('access-control-'));
+  const preflight = (url: string, origin: string) =>
+    fetch(`${url}/api/v3/device/name/Pump-1`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization,content-type' },
+    });
+
+  it('is off by default: no Access-Control-* header at all, no preflight answer', async () => {
+    const { app, url } = await start(baseConfig());
+    try {
+      const res = await fetch(`${url}/api/v3/version`, { headers: { origin: console_ } });
+      expect(res.status).toBe(200);
+      expect(accessControl(res.headers)).toEqual([]);
+      const pre = await preflight(url, console_);
+      expect(pre.status).toBe(404);
+      expect(accessControl(pre.headers)).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('reads the allowed origins from GW_CORS_ORIGINS and refuses what is not an origin, naming the variable', () => {
+    const schema = z.object(commonServiceConfig({ serviceName: 'core-dummy', port: 59999 }));
+    const env = { GW_CORS_ORIGINS: `${console_}, http://localhost:4000` };
+    expect(loadConfig(schema, env, 'dummy').corsOrigins).toEqual([console_, 'http://localhost:4000']);
+    expect(() => loadConfig(schema, { GW_DUMMY_CORS_ORIGINS: `${console_}/` }, 'dummy')).toThrow(
+      /^invalid configuration: GW_DUMMY_CORS_ORIGINS: expected comma-separated origins such as .* \(no path\), or \*, got "https:\/\/console.plant.local\/"$/,
+    );
+  });
+
+  describe('with allowed origins and an API key', () => {
+    let app: NestFastifyApplication;
+    let url: string;
+    beforeAll(async () => {
+      ({ app, url } = await start(baseConfig({ apiKey: key, corsOrigins: [console_, 'http://localhost:4000'] })));
+    });
+    afterAll(() => app.close());
+
+    it('answers an allowed origin\'s preflight without the key, with our methods and headers', async () => {
+      const res = await preflight(url, console_);
+      expect(res.status).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBe(console_);
+      expect(res.headers.get('access-control-allow-methods')).toBe('GET, HEAD, POST, PUT, PATCH, DELETE');
+      expect(res.headers.get('access-control-allow-headers')).toBe('Authorization, X-API-Key, Content-Type, X-Correlation-ID');
+      expect(res.headers.get('vary')).toMatch(/Origin/);
+    });
+
+    it('still wants the key on the real request, and lets the page read the answer either way', async () => {
+      const without = await fetch(`${url}/api/v3/version`, { headers: { origin: console_ } });
+      expect(without.status).toBe(401);
+      expect(without.headers.get('access-control-allow-origin')).toBe(console_);
+      const withKey = await fetch(`${url}/api/v3/version`, { headers: { origin: 'http://localhost:4000', 'x-api-key': key } });
+      expect(withKey.status).toBe(200);
+      expect(withKey.headers.get('access-control-allow-origin')).toBe('http://localhost:4000');
+      expect(withKey.headers.get('access-control-expose-headers')).toBe('X-Correlation-ID');
+    });
+
+    it('gives another origin no Access-Control-* header, and its preflight meets the key check', async () => {
+      const res = await fetch(`${url}/api/v3/version`, { headers: { origin: 'https://evil.example', 'x-api-key': key } });
+      expect(res.status).toBe(200);
+      expect(accessControl(res.headers)).toEqual([]);
+      const pre = await preflight(url, 'https://evil.example');
+      expect(pre.status).toBe(401);
+      expect(await pre.json()).toMatchObject({ apiVersion: 'v3', statusCode: 401 });
+      expect(accessControl(pre.headers)).toEqual([]);
+    });
+
+    it('wants the key on an OPTIONS request that is not a preflight', async () => {
+      const res = await fetch(`${url}/api/v3/version`, { method: 'OPTIONS', headers: { origin: console_ } });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('access-control-allow-origin')).toBe(console_);
+    });
+  });
+
+  it('allows any origin only when * is given', async () => {
+    const { app, url } = await start(baseConfig({ corsOrigins: ['*'] }));
+    try {
+      const res = await fetch(`${url}/api/v3/version`, { headers: { origin: 'http://anything.local:8080' } });
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect((await preflight(url, 'http://anything.local:8080')).status).toBe(204);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('requests node refuses before routing', () => {
+  let app: NestFastifyApplication;
+  let url: string;
+  beforeAll(async () => {
+    ({ app, url } = await start(baseConfig()));
+  });
+  afterAll(() => app.close());
+
+  /** Sends raw bytes and reads the whole answer (the server closes the connection). */
+  const raw = (request: string) =>
+    new Promise<{ status: number; headers: string; body: Json }>((resolve, reject) => {
+      const { hostname, port } = new URL(url);
+      const socket = connect(Number(port), hostname);
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const [head, body] = data.split('\r\n\r\n');
+        resolve({ status: Number(head.split(' ')[1]), headers: head, body: JSON.parse(body) as Json });
+      });
+      socket.write(request);
+    });
+
+  it('answers an oversized URL with 431 in the EdgeX envelope', async () => {
+    const res = await raw(`GET /api/v3/ping?filler=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: gw\r\n\r\n`);
+    expect(res.status).toBe(431);
+    expect(res.headers).toMatch(/\r\ncontent-type: application\/json/i);
+    expect(res.body).toEqual({
+      apiVersion: 'v3',
+      statusCode: 431,
+      message: 'request URL and headers exceed 16384 bytes: send large data in the request body',
+    });
+  });
+
+  it('answers oversized headers the same way', async () => {
+    const res = await raw(`GET /api/v3/ping HTTP/1.1\r\nHost: gw\r\nCookie: ${'c'.repeat(20_000)}\r\n\r\n`);
+    expect(res.status).toBe(431);
+    expect(res.body.statusCode).toBe(431);
+  });
+
+  it('answers bytes that are not HTTP with 400 in the envelope', async () => {
+    const res = await raw('HELLO\r\n\r\n');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ apiVersion: 'v3', statusCode: 400, message: expect.stringMatching(/^malformed HTTP request \(HPE_/) });
   });
 });

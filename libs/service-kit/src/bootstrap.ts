@@ -17,6 +17,8 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { ErrorKind, GatewayError, NAME_MAX_LENGTH } from '@gw/contracts';
 import { apiKeyHook } from './auth';
+import { clientErrorHandler } from './client-error';
+import { enableCors } from './cors';
 import type { CommonServiceConfig } from './config';
 import { EdgeXExceptionFilter } from './error.filter';
 import { createLogger, Logger, NestPinoLogger } from './logger';
@@ -86,6 +88,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
       return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
     },
     disableRequestLogging: true,
+    // An oversized URL (431) and other requests node refuses before routing: the EdgeX envelope too.
+    clientErrorHandler: clientErrorHandler(logger),
   });
   const app = await NestFactory.create<NestFastifyApplication>(ServiceRootModule, adapter, {
     logger: new NestPinoLogger(logger),
@@ -100,6 +104,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header(CORRELATION_HEADER, request.id);
   });
+  // Before the key check: a browser's preflight carries no key.
+  if (config.corsOrigins?.length) enableCors(fastify, config.corsOrigins);
   if (config.apiKey) fastify.addHook('onRequest', apiKeyHook(config.apiKey));
   fastify.addHook('onResponse', async (request, reply) => {
     const { id: reqId, method, url } = request;

@@ -114,6 +114,24 @@ export function url(protocols: string[] = ['http:', 'https:']) {
   });
 }
 
+/**
+ * Web origins (`scheme://host[:port]`, comma-separated) as a list, or `*` for any;
+ * what a browser sends in its Origin header, so a path or a trailing slash is refused.
+ */
+export const origins = () =>
+  field('comma-separated origins such as https://console.plant.local,http://localhost:4000 (no path), or *', (v) => {
+    const list = String(v).split(',').map((s) => s.trim()).filter(Boolean);
+    const isOrigin = (o: string) => {
+      try {
+        const u = new URL(o);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === o;
+      } catch {
+        return false;
+      }
+    };
+    return list.length && list.every((o) => o === '*' || isOrigin(o)) ? list : undefined;
+  });
+
 const KIB = 1024;
 // prettier-ignore
 const BYTE_UNITS: Record<string, number> = {
@@ -231,6 +249,8 @@ export function commonServiceConfig(defaults: { serviceName: string; port: numbe
     maxBody: byteSize().default(DEFAULT_MAX_BODY),
     /** When set, every route except GET /api/v3/ping needs it (Bearer or X-API-Key). */
     apiKey: secret(text()).optional(),
+    /** Browser origins allowed to call the API (CORS); none when unset. */
+    corsOrigins: origins().optional(),
   };
 }
 
@@ -241,6 +261,7 @@ export interface CommonServiceConfig {
   logLevel: LogLevel;
   maxBody: number;
   apiKey?: string;
+  corsOrigins?: string[];
 }
 
 // ---------------------------------------------------------------------------
