@@ -37,6 +37,7 @@ import { BusConfig, createMessageBus, MemoryBroker, MessageBus, newEnvelope } fr
 import { PersistenceConfig } from '@gw/persistence';
 import { createLogger } from '@gw/service-kit';
 import { startCoreData } from '../apps/core-data/src/core-data.app';
+import { startMetadata } from '../apps/metadata/src/metadata.app';
 
 const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? 12);
 const DEVICES = Number(process.env.BENCH_INGEST_DEVICES ?? 200);
@@ -158,6 +159,8 @@ async function measure(stack: Stack): Promise<StackResult> {
   };
   const persistedChanged = () => new Promise<void>((resolve) => (wake = resolve));
 
+  // core-data stores only events of devices core-metadata knows: the synthetic boilers are registered first.
+  const metadata = await benchMetadata(DEVICES);
   const coreData = await startCoreData(
     {
       host: '127.0.0.1',
@@ -166,6 +169,7 @@ async function measure(stack: Stack): Promise<StackResult> {
       maxResultCount: 1000,
       topicBase: base,
       durableName: `bench-${runId}`,
+      metadataUrl: metadata.url,
       retentionMaxAge: 0,
       ...(process.env.BENCH_INGEST_BATCH ? { batchSize: Number(process.env.BENCH_INGEST_BATCH) } : {}),
       ...(process.env.BENCH_INGEST_FLUSH_MS ? { flushInterval: Number(process.env.BENCH_INGEST_FLUSH_MS) } : {}),
@@ -222,7 +226,44 @@ async function measure(stack: Stack): Promise<StackResult> {
     await coreData.close();
     await bus.deleteDurable(`bench-${runId}`).catch(() => undefined);
     await bus.close();
+    await metadata.close();
   }
+}
+
+/** A real core-metadata (temp SQLite, its own in-process bus) that knows boiler-0..boiler-<devices-1> of device-bench. */
+async function benchMetadata(devices: number): Promise<{ url: string; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-metadata-'));
+  const bus = createMessageBus({ type: 'memory', broker: new MemoryBroker() });
+  await bus.connect();
+  const running = await startMetadata(
+    { host: '127.0.0.1', port: 0, database: { type: 'sqlite', path: join(dir, 'metadata.db') }, maxResultCount: 1000, topicBase: 'bench' },
+    { bus, logger: createLogger('core-metadata', 'warn') },
+  );
+  const post = async (path: string, key: string, items: unknown[]) => {
+    const res = await fetch(`${running.url}/api/v3${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(items.map((item) => ({ apiVersion: 'v3', [key]: item }))),
+    });
+    const outcomes = (await res.json()) as Array<{ statusCode: number; message?: string }>;
+    const failed = outcomes.find((o) => o.statusCode >= 300);
+    if (failed) throw new Error(`POST ${path}: ${failed.message}`);
+  };
+  await post('/deviceservice', 'service', [{ name: 'device-bench', baseAddress: 'http://localhost:1' }]);
+  const resources = Array.from({ length: READINGS }, (_, i) => RESOURCES[i % RESOURCES.length] + (i >= RESOURCES.length ? i : ''));
+  await post('/deviceprofile', 'profile', [{ name: 'Boiler-Profile', deviceResources: resources.map((name) => ({ name, properties: { valueType: 'Float32', readWrite: 'R' } })) }]);
+  const names = Array.from({ length: devices }, (_, i) => `boiler-${i}`);
+  for (let i = 0; i < names.length; i += 500) {
+    await post('/device', 'device', names.slice(i, i + 500).map((name) => ({ name, serviceName: 'device-bench', profileName: 'Boiler-Profile', protocols: { other: { Address: name } } })));
+  }
+  return {
+    url: running.url,
+    close: async () => {
+      await running.close();
+      await bus.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** What is in the database, through core-data's own API (distinct event ids: the id is unique). */

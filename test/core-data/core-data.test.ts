@@ -3,7 +3,7 @@ import type { Event } from '@gw/contracts';
 import { createMessageBus, ManagedMessageBus, MemoryBroker, newEnvelope } from '@gw/messaging';
 import type { CoreDataOptions } from '../../apps/core-data/src/core-data.app';
 import { TestDatabase, testPostgres, testPostgresUrl, testSqlite } from '../support/database';
-import { addEventRequest, bootCoreData, Booted, eventTopic, makeEvent, MS, pollUntil, publishEvent, SERVICE } from './support';
+import { addEventRequest, bootCoreData, Booted, eventTopic, makeEvent, MS, pollUntil, publishEvent, SERVICE, TestMetadata } from './support';
 
 const ENGINES = testPostgresUrl() ? ['sqlite', 'postgres'] : ['sqlite'];
 const HOUR = 3_600_000;
@@ -14,6 +14,20 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
   let broker: MemoryBroker;
   let bus: ManagedMessageBus;
   const running: Booted[] = [];
+  // Knows every device these tests publish for; core-data loads them over REST (its system events go nowhere).
+  let metadata: TestMetadata;
+  let metadataBus: ManagedMessageBus;
+
+  beforeAll(async () => {
+    metadataBus = createMessageBus({ type: 'memory', broker: new MemoryBroker() });
+    await metadataBus.connect();
+    metadata = await TestMetadata.start(metadataBus, 'edgex');
+  });
+
+  afterAll(async () => {
+    await metadata?.close();
+    await metadataBus?.close();
+  });
 
   beforeEach(async () => {
     db = engine === 'sqlite' ? testSqlite() : testPostgres(testPostgresUrl() as string);
@@ -29,7 +43,7 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
   });
 
   const start = async (options: Partial<CoreDataOptions> = {}): Promise<Booted> => {
-    const booted = await bootCoreData(db, bus, { durableName: `cd-${randomUUID().slice(0, 8)}`, ...options });
+    const booted = await bootCoreData(db, bus, { durableName: `cd-${randomUUID().slice(0, 8)}`, metadataUrl: metadata.url, ...options });
     running.push(booted);
     return booted;
   };

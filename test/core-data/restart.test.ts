@@ -12,7 +12,7 @@ import { BusConfig, createMessageBus, ManagedMessageBus, MemoryBroker } from '@g
 import { BrokerProcess, startMosquitto } from '../support/brokers';
 import { TestDatabase, testPostgres, testPostgresUrl, testSqlite } from '../support/database';
 import { deleteRedisKeys } from '../support/redis';
-import { bootCoreData, Booted, makeEvent, pollUntil, publishEvent } from './support';
+import { bootCoreData, Booted, makeEvent, pollUntil, publishEvent, TestMetadata } from './support';
 
 jest.setTimeout(60_000);
 
@@ -26,12 +26,20 @@ describe('core-data restart while events keep coming', () => {
   let mosquitto: BrokerProcess;
   const memoryBroker = new MemoryBroker();
   const redisPrefix = `gwt-cd-${randomBytes(4).toString('hex')}:`;
+  // Knows the devices published for; core-data loads them over REST.
+  let metadata: TestMetadata;
+  let metadataBus: ManagedMessageBus;
 
   beforeAll(async () => {
     mosquitto = await startMosquitto({ maxQueuedMessages: 0 });
+    metadataBus = createMessageBus({ type: 'memory', broker: new MemoryBroker() });
+    await metadataBus.connect();
+    metadata = await TestMetadata.start(metadataBus, 'edgex');
   });
 
   afterAll(async () => {
+    await metadata?.close();
+    await metadataBus?.close();
     await mosquitto?.dispose();
     await deleteRedisKeys(REDIS_URL, redisPrefix);
   });
@@ -56,7 +64,7 @@ describe('core-data restart while events keep coming', () => {
         return bus;
       };
       let current: Booted | undefined;
-      const boot = async () => bootCoreData(db, await newBus(`core-data-${open.length}`), { topicBase: base, durableName });
+      const boot = async () => bootCoreData(db, await newBus(`core-data-${open.length}`), { topicBase: base, durableName, metadataUrl: metadata.url });
       try {
         const publisher = await newBus('device-service');
         current = await boot();

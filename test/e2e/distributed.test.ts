@@ -52,7 +52,7 @@ describe.each(Object.keys(BUSES))('services as separate applications over %s', (
     closers.push(() => md.close());
     metadata = md.url + '/api/v3';
     const cd = await startCoreData(
-      { ...common, database: databases[1].config, maxResultCount: 1000, durableName: `core-data-${runId}` },
+      { ...common, database: databases[1].config, maxResultCount: 1000, durableName: `core-data-${runId}`, metadataUrl: md.url },
       { bus: await busFor('core-data'), logger: quietLogger('core-data') },
     );
     closers.push(() => cd.close());

@@ -34,6 +34,15 @@ describe('core-data configuration', () => {
     expect(() => loadCoreDataConfig({ GW_CORE_DATA_MAX_READINGS_PER_EVENT: '0' })).toThrow(/GW_CORE_DATA_MAX_READINGS_PER_EVENT/);
   });
 
+  it('checks devices against core-metadata by default, found at GW_CORE_DATA_METADATA_URL or the shared GW_METADATA_URL', () => {
+    expect(loadCoreDataConfig({})).toMatchObject({ deviceCheck: true, metadataUrl: 'http://localhost:59881', deviceRefreshInterval: 600_000 });
+    expect(loadCoreDataConfig({ GW_METADATA_URL: 'http://core-metadata:59881' }).metadataUrl).toBe('http://core-metadata:59881');
+    expect(loadCoreDataConfig({ GW_METADATA_URL: 'http://a:1', GW_CORE_DATA_METADATA_URL: 'http://b:2' }).metadataUrl).toBe('http://b:2');
+    expect(loadCoreDataConfig({ GW_CORE_DATA_DEVICE_CHECK: 'false' }).deviceCheck).toBe(false);
+    expect(DEFAULT_CORE_DATA_SETTINGS).toMatchObject({ deviceCheck: true, deviceRefreshInterval: 600_000 });
+    expect(() => loadCoreDataConfig({ GW_METADATA_URL: 'core-metadata:59881' })).toThrow(/GW_METADATA_URL/);
+  });
+
   it('refuses wrong settings at boot, naming the variables', () => {
     const load = (env: Record<string, string>) => {
       try {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { busConfigFields, commonServiceConfig, configVariables, databaseUrl, duration, int, loadConfig, oneOf, text } from '@gw/service-kit/config';
+import { bool, busConfigFields, commonServiceConfig, configVariables, databaseUrl, duration, int, loadConfig, oneOf, secret, text, url } from '@gw/service-kit/config';
 
 /**
  * core-data's settings. Each is read from GW_CORE_DATA_<NAME>, else the shared
@@ -48,6 +48,18 @@ export const CoreDataConfigSchema = z.object({
   retentionBatch: int(1, 100_000).default(2_000),
   /** How often a summary of ingest counters is logged (at debug); 0 = never. */
   statsInterval: duration().default('1m'),
+  /** core-metadata's base URL (without /api/v3): core-data stores only events of the devices it knows. */
+  metadataUrl: url().default('http://localhost:59881'),
+  /** Sent to core-metadata when it requires an API key; defaults to this service's own apiKey. */
+  metadataApiKey: secret(text()).optional(),
+  /**
+   * Store an event only when core-metadata knows its device, with that
+   * profile, under the service its topic (or URL path) names. Turning it off
+   * is unsafe: anyone who can publish on the bus can then write any device's history.
+   */
+  deviceCheck: bool().default(true),
+  /** A full reload of the devices this often catches system events missed while the bus was away; 0 = never. */
+  deviceRefreshInterval: duration().default('10m'),
 });
 export type CoreDataConfig = z.output<typeof CoreDataConfigSchema>;
 
@@ -86,6 +98,8 @@ const SETTING_KEYS = {
   retentionInterval: true,
   retentionBatch: true,
   statsInterval: true,
+  deviceCheck: true,
+  deviceRefreshInterval: true,
 } as const;
 
 /** The settings of the ingest pipeline and retention, which startCoreData defaults when omitted. */

@@ -1,18 +1,23 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { Event, Topics } from '@gw/contracts';
+import { DeviceDirectory, DirectoryPort, MetadataClient } from '@gw/clients';
 import { MessageBus } from '@gw/messaging';
 import { createDataSource } from '@gw/persistence';
-import { Logger, createServiceApp, definedOnly, listenService, busReadiness } from '@gw/service-kit';
+import { Logger, createServiceApp, definedOnly, listenService, busReadiness, ReadinessCheck } from '@gw/service-kit';
 import { checkCoreDataConfig, CoreDataConfig, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
 import { CoreDataModule } from './core-data.module';
+import { DeviceCheck } from './devices/device-check';
+import { DeviceSync } from './devices/device-sync';
 import { EventsService } from './domain/events.service';
 import { ReadingsService } from './domain/readings.service';
 import { Retention, RetentionResult } from './domain/retention';
 import { BatchWriter } from './ingest/batch-writer';
-import { BusIngest, MAX_READINGS_SETTING } from './ingest/bus-ingest';
+import { BusIngest, DeviceChecking, MAX_READINGS_SETTING } from './ingest/bus-ingest';
 import { IngestFigures, IngestStats } from './ingest/ingest-stats';
+import { Refusals } from './ingest/refusals';
 import { StatsReporter } from './ingest/stats-reporter';
+import { coreDataRegistry } from './http/prometheus';
 import { openEventStore } from './persistence/open-event-store';
 import { CORE_DATA_MIGRATIONS } from './persistence/migrations/1733900000000-initial-core-data';
 
@@ -27,12 +32,20 @@ export interface CoreDataDependencies {
   logger: Logger;
   /** Told after each committed batch (benchmarks measure latency with it). */
   onCommitted?: (events: readonly Event[], committedAtMs: number) => void;
+  /** Where devices are looked up; default: a MetadataClient for `metadataUrl`. */
+  metadata?: DirectoryPort;
 }
 
 export interface RunningCoreData {
   app: NestFastifyApplication;
   dataSource: DataSource;
   url: string;
+  /**
+   * Resolves once core-data consumes device events: at once, or (with the
+   * device check on) once core-metadata's devices are loaded; until then the
+   * broker keeps the events for core-data's durable subscription.
+   */
+  consuming: Promise<void>;
   /** Ingest counters: received, rejected, persisted, duplicates, queue depth... */
   stats(): IngestFigures;
   /** Runs one retention pass now. */
@@ -83,48 +96,75 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     },
     logger,
   );
+  const topics = new Topics(options.topicBase);
   const ingestOptions = { ...settings, maxMessageBytes: options.maxBody ?? DEFAULT_MAX_MESSAGE_BYTES };
-  const ingest = new BusIngest(deps.bus, new Topics(options.topicBase), writer, stats, ingestOptions, logger);
+  const devices = settings.deviceCheck ? deviceChecking(options, deps, topics, stats, () => ingest.recheckParked()) : undefined;
+  const ingest = new BusIngest(deps.bus, topics, writer, stats, ingestOptions, logger, devices);
   const reporter = new StatsReporter(stats, logger, settings.statsInterval);
   let app: NestFastifyApplication | undefined;
+  let closed = false;
   try {
     const module = CoreDataModule.register({
-      events: new EventsService(store, writer, stats, settings.retentionBatch, Date.now, {
-        maxReadings: settings.maxReadingsPerEvent,
-        maxReadingsSetting: MAX_READINGS_SETTING,
-      }),
+      events: new EventsService(
+        store,
+        writer,
+        stats,
+        settings.retentionBatch,
+        Date.now,
+        { maxReadings: settings.maxReadingsPerEvent, maxReadingsSetting: MAX_READINGS_SETTING },
+        devices,
+      ),
       readings: new ReadingsService(store),
       maxResultCount: options.maxResultCount,
+      registry: coreDataRegistry({ ingest: () => stats.snapshot(), knownDevices: () => devices?.directory.size ?? 0 }),
     });
     const config = { serviceName: 'core-data', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
-    const secretKeys = ['apiKey', 'busPassword'];
+    const secretKeys = ['apiKey', 'busPassword', 'metadataApiKey'];
     app = await createServiceApp({
       module,
       version: CORE_DATA_VERSION,
       config,
       logger,
       secretKeys,
-      readiness: [busReadiness(deps.bus)],
+      readiness: devices ? [busReadiness(deps.bus), metadataReadiness(devices)] : [busReadiness(deps.bus)],
       shutdownHooks: false,
     });
     await app.init();
     const url = await listenService(app, options);
-    await ingest.start();
+    if (!devices) logger.warn({}, 'core-data: GW_CORE_DATA_DEVICE_CHECK is off: events of any device name are stored, whoever publishes them');
+    // With the check on, events are taken off the bus only once the devices are known; the broker keeps them meanwhile.
+    await devices?.sync.start();
+    const startConsuming = async () => {
+      if (closed) return;
+      await ingest.start();
+      logger.info({ durableName: settings.durableName, ackMode: settings.ackMode, engine: store.engine }, 'core-data: consuming device events');
+    };
+    const consuming = devices ? devices.sync.loaded.then(startConsuming) : startConsuming();
+    if (devices && !devices.directory.loaded) {
+      logger.warn({ metadataUrl: options.metadataUrl }, 'core-data: waiting for core-metadata before taking events off the bus; they wait in the broker');
+      consuming.catch((err: unknown) => logger.error({ err: (err as Error).message }, 'core-data: could not subscribe to device events'));
+    } else {
+      await consuming;
+    }
     retention.start();
     reporter.start();
-    logger.info({ durableName: settings.durableName, ackMode: settings.ackMode, engine: store.engine }, 'core-data: consuming device events');
     const running = app;
     let closing: Promise<void> | undefined;
     return {
       app: running,
       dataSource,
       url,
+      consuming,
       stats: () => stats.snapshot(),
       runRetention: () => retention.runOnce(),
       close: () =>
         (closing ??= (async () => {
+          closed = true;
           // Order matters: no new events in, then everything queued out, then the database.
+          await devices?.sync.close();
+          // A subscription under way finishes first, so stop() ends it.
+          if (!devices || devices.directory.loaded) await consuming.catch(() => undefined);
           await ingest.stop();
           await running.close();
           await writer.close();
@@ -135,6 +175,8 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
         })()),
     };
   } catch (err) {
+    closed = true;
+    await devices?.sync.close().catch(() => undefined);
     await ingest.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await writer.close().catch(() => undefined);
@@ -144,3 +186,43 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     throw err;
   }
 }
+
+interface DeviceCheckParts extends DeviceChecking {
+  directory: DeviceDirectory;
+  sync: DeviceSync;
+}
+
+/** The device check: a view of core-metadata's devices kept in sync, the check over it, and its refusal counters. */
+function deviceChecking(
+  options: CoreDataOptions,
+  deps: CoreDataDependencies,
+  topics: Topics,
+  stats: IngestStats,
+  onRecovered: () => void,
+): DeviceCheckParts {
+  const metadata =
+    deps.metadata ??
+    new MetadataClient({
+      baseUrl: options.metadataUrl ?? 'http://localhost:59881',
+      apiKey: options.metadataApiKey ?? options.apiKey,
+      timeoutMs: METADATA_TIMEOUT_MS,
+    });
+  const directory = new DeviceDirectory(metadata);
+  const sync = new DeviceSync(directory, deps.bus, topics, deps.logger, { refreshIntervalMs: options.deviceRefreshInterval ?? 600_000 }, onRecovered);
+  return { directory, sync, check: new DeviceCheck(directory, sync, topics), refusals: new Refusals(stats, deps.logger) };
+}
+
+/**
+ * core-metadata as readiness sees it: its devices are needed before events are
+ * taken off the bus. Later outages leave core-data ready (queries work, known
+ * devices' events are stored); the parked-events gauge shows what waits.
+ */
+function metadataReadiness({ directory }: DeviceCheckParts): ReadinessCheck {
+  return {
+    name: 'core-metadata',
+    problem: () => (directory.loaded ? undefined : 'devices not loaded yet; device events wait in the broker'),
+  };
+}
+
+/** A device lookup holds the event (and the bus) while it waits: not as long as the default 10 s. */
+const METADATA_TIMEOUT_MS = 5_000;

@@ -64,6 +64,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         serviceName: 'core-data',
         port: config.coreDataPort,
         database: serviceDatabase(config, 'coreData'),
+        metadataUrl: metadata.url,
       },
       { bus, logger: serviceLogger('core-data') },
     );

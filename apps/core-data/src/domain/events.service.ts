@@ -1,4 +1,6 @@
 import { AddEventRequestLimits, ErrorKind, Event, GatewayError, OversizedEventError, Page, PageQuery, parseAddEventRequest, ValidationError } from '@gw/contracts';
+import { payloadMismatch } from '../devices/device-check';
+import type { DeviceChecking } from '../ingest/bus-ingest';
 import type { BatchWriter } from '../ingest/batch-writer';
 import type { IngestStats } from '../ingest/ingest-stats';
 import type { EventFilter, EventStore } from '../persistence/event-store';
@@ -22,27 +24,54 @@ export class EventsService {
     private readonly deleteBatch: number,
     private readonly clock: () => number = Date.now,
     private readonly limits: AddEventRequestLimits = {},
+    private readonly devices?: DeviceChecking,
   ) {}
 
   /**
-   * REST ingest: validated like a bus message, checked against the path, and
-   * answered once committed (it shares batches with the bus traffic).
+   * REST ingest: validated like a bus message, checked against the path and
+   * against core-metadata (404 for a device it does not know, 400 for another
+   * profile or service, 503 when it cannot be asked), and answered once
+   * committed (it shares batches with the bus traffic).
    */
   async add(source: EventSource, body: unknown): Promise<{ id: string; requestId?: string }> {
     let event: Event;
     let requestId: string | undefined;
     try {
       ({ event, requestId } = parseAddEventRequest(body, this.limits));
-      assertMatchesPath(event, source);
     } catch (err) {
       this.stats.rejected++;
       if (err instanceof OversizedEventError) this.stats.oversized++;
       throw err;
     }
+    if (this.devices) {
+      await this.checkDevice(event, source);
+    } else {
+      const mismatch = payloadMismatch(event, source, 'URL path');
+      if (mismatch) {
+        this.stats.rejected++;
+        throw new ValidationError([{ path: mismatch.path, message: mismatch.message }]);
+      }
+    }
     const batch = await this.writer.add(event, true);
     const problem = batch.problemWith(event.id, await batch.done);
     if (problem) throw problem;
     return { id: event.id, requestId };
+  }
+
+  private async checkDevice(event: Event, source: EventSource): Promise<void> {
+    const { check, refusals } = this.devices!;
+    const context = { path: `/event/${source.serviceName}/${source.profileName}/${source.deviceName}/${source.sourceName}`, device: event.deviceName };
+    let refusal;
+    try {
+      refusal = await check.check(event, source, 'URL path');
+    } catch (err) {
+      refusals.count('unverified', { ...context, err: (err as Error).message });
+      throw err;
+    }
+    if (!refusal) return;
+    refusals.count(refusal.reason, { ...context, field: refusal.path, err: refusal.message });
+    if (refusal.reason === 'unknownDevice') throw new GatewayError(ErrorKind.EntityNotFound, `${refusal.path}: ${refusal.message}`);
+    throw new ValidationError([{ path: refusal.path, message: refusal.message }]);
   }
 
   page(filter: EventFilter, page: PageQuery): Promise<Page<Event>> {
@@ -71,12 +100,4 @@ export class EventsService {
   deleteOlderThan(ageNs: number): Promise<number> {
     return deleteInBatches(this.store, { originBefore: this.clock() * NANOS_PER_MS - ageNs }, this.deleteBatch);
   }
-}
-
-/** EdgeX: the event's profile, device and source must be the ones the URL names. */
-function assertMatchesPath(event: Event, source: EventSource): void {
-  const issues = (['profileName', 'deviceName', 'sourceName'] as const)
-    .filter((field) => event[field] !== source[field])
-    .map((field) => ({ path: `event.${field}`, message: `"${event[field]}" does not match "${source[field]}" in the URL path` }));
-  if (issues.length) throw new ValidationError(issues);
 }

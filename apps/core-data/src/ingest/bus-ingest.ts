@@ -1,8 +1,11 @@
 import { MessageBus, MessageEnvelope, Subscription, ThrottledLog } from '@gw/messaging';
 import type { Logger } from '@gw/service-kit';
-import { AddEventRequest, OversizedEventError, parseAddEventRequest, Topics } from '@gw/contracts';
+import { AddEventRequest, Event, OversizedEventError, parseAddEventRequest, Topics } from '@gw/contracts';
+import type { DeviceCheck, Refusal } from '../devices/device-check';
 import type { Batch, BatchWriter } from './batch-writer';
 import type { IngestStats } from './ingest-stats';
+import { ParkedEvent, ParkingLot } from './parking-lot';
+import type { Refusals } from './refusals';
 
 export type AckMode = 'queued' | 'persisted';
 
@@ -13,6 +16,14 @@ export interface BusIngestOptions {
   maxReadingsPerEvent: number;
   /** Bus messages larger than this (bytes) are skipped before they are parsed, and counted (GW_CORE_DATA_MAX_BODY). */
   maxMessageBytes: number;
+  /** Readings of events that may wait in memory for core-metadata to vouch for them (GW_CORE_DATA_QUEUE_LIMIT). */
+  queueLimit: number;
+}
+
+/** Where BusIngest checks that an event comes from the device it names; undefined = the check is off. */
+export interface DeviceChecking {
+  check: DeviceCheck;
+  refusals: Refusals;
 }
 
 export const MAX_READINGS_SETTING = 'GW_CORE_DATA_MAX_READINGS_PER_EVENT';
@@ -33,11 +44,21 @@ export const MAX_READINGS_SETTING = 'GW_CORE_DATA_MAX_READINGS_PER_EVENT';
  * - `persisted`: the handler resolves on commit: crash-safe, one commit per
  *   event until the bus can keep several messages in flight per subscriber.
  * Redelivered events are stored once (the event id is unique).
+ *
+ * Each event must come from the device it names (DeviceCheck): the local
+ * view of core-metadata vouches for it at the cost of a Map lookup, or the
+ * full check finds the reason to refuse it (counted, logged throttled,
+ * acknowledged: a refused event would only be refused again) or asks
+ * core-metadata. When core-metadata cannot answer, the event is parked in
+ * memory (bounded by queueLimit readings) and checked again once metadata
+ * answers; events of devices the view knows keep flowing meanwhile.
  */
 export class BusIngest {
   private subscription?: Subscription;
   private readonly rejectLog: ThrottledLog;
   private readonly limits: { maxReadings: number; maxReadingsSetting: string };
+  private readonly parking: ParkingLot;
+  private rechecking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly bus: MessageBus,
@@ -45,10 +66,12 @@ export class BusIngest {
     private readonly writer: BatchWriter,
     private readonly stats: IngestStats,
     private readonly options: BusIngestOptions,
-    logger: Logger,
+    private readonly logger: Logger,
+    private readonly devices?: DeviceChecking,
   ) {
     this.rejectLog = new ThrottledLog((o, m) => logger.warn(o, m));
     this.limits = { maxReadings: options.maxReadingsPerEvent, maxReadingsSetting: MAX_READINGS_SETTING };
+    this.parking = new ParkingLot(options.queueLimit, stats);
   }
 
   async start(): Promise<void> {
@@ -59,10 +82,37 @@ export class BusIngest {
     });
   }
 
-  /** Stops taking messages after the one in hand; the broker keeps the rest for the next start. */
+  /**
+   * Stops taking messages after the one in hand; the broker keeps the rest for
+   * the next start. Parked events get one more check; those core-metadata
+   * still cannot vouch for are refused (unverified) and logged.
+   */
   async stop(): Promise<void> {
     await this.subscription?.unsubscribe();
     this.subscription = undefined;
+    await this.recheckParked();
+    const left = this.parking.takeAll();
+    for (const item of left) this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: 'core-data stopped before core-metadata answered' });
+    if (left.length) this.logger.error({ events: left.length }, 'core-data: stopped with events core-metadata never vouched for; they were not stored');
+  }
+
+  /** Checks the parked events again, oldest first (DeviceSync calls it once core-metadata answers again). */
+  recheckParked(): Promise<void> {
+    this.rechecking = this.rechecking.then(async () => {
+      const items = this.parking.takeAll();
+      for (let i = 0; i < items.length; i++) {
+        let refusal: Refusal | undefined;
+        try {
+          refusal = await this.devices!.check.check(items[i].event, items[i].source, 'topic');
+        } catch {
+          this.parking.putBack(items.slice(i)); // still no answer: wait for the next recovery
+          return;
+        }
+        if (refusal) this.refuse(items[i], refusal);
+        else await this.store(items[i].event, false);
+      }
+    });
+    return this.rechecking;
   }
 
   /** The bus skipped a message for its size, unparsed (and logged it); counted here as a rejected event. */
@@ -87,12 +137,46 @@ export class BusIngest {
       );
       return;
     }
-    const persisted = this.options.ackMode === 'persisted';
-    const queued = this.writer.add(request.event, persisted);
+    const event = request.event;
+    if (this.devices && !this.devices.check.vouches(event, topic)) return this.checkFully(event, topic, envelope.correlationID);
+    return this.store(event, this.options.ackMode === 'persisted');
+  };
+
+  private store(event: Event, persisted: boolean): void | Promise<void> {
+    const queued = this.writer.add(event, persisted);
     if (persisted) return Promise.resolve(queued).then((batch: Batch) => batch.done.then(noop));
     // Only a full queue costs a promise: the common case returns synchronously.
     return queued instanceof Promise ? queued.then(noop) : undefined;
-  };
+  }
+
+  /** The rare path: find why the view did not vouch for the event, asking core-metadata if need be. */
+  private async checkFully(event: Event, topic: string, correlationID: string): Promise<void> {
+    const { check } = this.devices!;
+    const source = check.sourceOfTopic(topic);
+    const item: ParkedEvent = { event, source: 'reason' in source ? EMPTY_SOURCE : source, topic, correlationID };
+    if ('reason' in source) return this.refuse(item, source);
+    let refusal: Refusal | undefined;
+    try {
+      refusal = await check.check(event, source, 'topic');
+    } catch (err) {
+      if (this.parking.park(item)) return;
+      return this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: `${(err as Error).message}; too many events are waiting already` });
+    }
+    if (refusal) return this.refuse(item, refusal);
+    return this.store(event, this.options.ackMode === 'persisted');
+  }
+
+  private refuse(item: ParkedEvent, refusal: Pick<Refusal, 'path' | 'message'> & { reason: Refusal['reason'] | 'unverified' }): void {
+    this.devices!.refusals.count(refusal.reason, {
+      topic: item.topic,
+      correlationID: item.correlationID,
+      device: item.event.deviceName,
+      field: refusal.path,
+      err: refusal.message,
+    });
+  }
 }
+
+const EMPTY_SOURCE = { serviceName: '', profileName: '', deviceName: '', sourceName: '' };
 
 function noop(): void {}

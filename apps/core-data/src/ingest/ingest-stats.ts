@@ -1,4 +1,18 @@
 /**
+ * Why an event from a device was refused although it was well-formed:
+ * - unknownDevice: core-metadata does not know its deviceName;
+ * - wrongProfile: core-metadata knows the device with another profile;
+ * - wrongService: the topic (or URL path) names another service than the device's;
+ * - topicMismatch: the topic (or URL path) names another profile, device or
+ *   source than the payload, or a reading names another device or profile than its event;
+ * - unverified: core-metadata could not be asked (REST: 503), or too many
+ *   events were already waiting for it.
+ */
+export const REFUSAL_REASONS = ['unknownDevice', 'wrongProfile', 'wrongService', 'topicMismatch', 'unverified'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+export type RefusalCounts = Record<RefusalReason, number>;
+
+/**
  * Every ingest counter of core-data in one place: the bus handler, the batch
  * writer and REST ingest count here, the periodic summary and tests read here.
  * Plain fields, incremented in place: no allocation on the hot path.
@@ -6,10 +20,14 @@
 export class IngestStats {
   /** Event messages taken off the bus (valid or not). */
   received = 0;
-  /** Bus messages or REST bodies that were not a valid AddEventRequest. */
+  /** Bus messages or REST bodies not stored: not a valid AddEventRequest, too large, or refused (below). */
   rejected = 0;
   /** Events refused for their size (more readings than maxReadingsPerEvent, or a bus message over maxBody bytes); counted in `rejected` too. */
   oversized = 0;
+  /** Events refused because they do not come from the device they name, by reason; counted in `rejected` too. */
+  readonly refused: RefusalCounts = { unknownDevice: 0, wrongProfile: 0, wrongService: 0, topicMismatch: 0, unverified: 0 };
+  /** Events waiting in memory for core-metadata to answer (acknowledged to the bus). */
+  parkedEvents = 0;
   /** Events the database refused even alone (logged with the reason); counted in `rejected` too. */
   refusedByDatabase = 0;
   /** Events written for the first time. */
@@ -31,6 +49,8 @@ export class IngestStats {
       received: this.received,
       rejected: this.rejected,
       oversized: this.oversized,
+      refused: { ...this.refused },
+      parkedEvents: this.parkedEvents,
       refusedByDatabase: this.refusedByDatabase,
       eventsPersisted: this.eventsPersisted,
       readingsPersisted: this.readingsPersisted,
@@ -53,6 +73,8 @@ export interface IngestFigures {
   received: number;
   rejected: number;
   oversized: number;
+  refused: RefusalCounts;
+  parkedEvents: number;
   refusedByDatabase: number;
   eventsPersisted: number;
   readingsPersisted: number;
