@@ -5,7 +5,8 @@ import { parseDeviceList, parseDeviceProfile, parseProvisionWatcher } from '@gw/
 import { MessageBus, createMessageBus } from '@gw/messaging';
 import { fixture } from '../../libs/contracts/fixtures';
 import { RunningMetadata, startMetadata } from '../../apps/metadata/src/metadata.app';
-import { TestDatabase, testDatabases } from '../support/database';
+import { loadMetadataConfig } from '../../apps/metadata/src/config';
+import { TestDatabase, testDatabases, testSqlite } from '../support/database';
 import { MetadataClient, withoutServerFields } from './metadata-client';
 import { EventRecorder } from '../support/event-recorder';
 import { quietLogger } from '../support/quiet-logger';
@@ -330,5 +331,77 @@ describe('metadata resource folders', () => {
       await bus.close();
       await db.cleanup();
     }
+  });
+});
+
+describe('metadata profile size limits', () => {
+  const db = testSqlite();
+  let bus: MessageBus;
+  let metadata: RunningMetadata;
+  let api: MetadataClient;
+
+  const resource = (i: number) => ({ name: `R${i}`, properties: { valueType: 'Int32', readWrite: 'RW' } });
+  const command = (i: number) => ({ name: `C${i}`, readWrite: 'R', resourceOperations: [{ deviceResource: 'R0' }] });
+  const profile = (name: string, resources: number, commands = 0) => ({
+    name,
+    deviceResources: Array.from({ length: resources }, (_, i) => resource(i)),
+    deviceCommands: Array.from({ length: commands }, (_, i) => command(i)),
+  });
+
+  beforeAll(async () => {
+    bus = createMessageBus({ type: 'memory' });
+    await bus.connect();
+    const config = loadMetadataConfig({ GW_METADATA_MAX_PROFILE_RESOURCES: '3', GW_MAX_PROFILE_COMMANDS: '2' });
+    expect([config.maxProfileResources, config.maxProfileCommands]).toEqual([3, 2]);
+    metadata = await startMetadata(
+      { ...config, host: '127.0.0.1', port: 0, database: db.config },
+      { bus, logger: quietLogger() },
+    );
+    api = new MetadataClient(metadata.url);
+  });
+
+  afterAll(async () => {
+    await metadata?.close();
+    await bus?.close();
+    await db.cleanup();
+  });
+
+  it('default to 5,000 resources and 5,000 commands per profile', () => {
+    const config = loadMetadataConfig({});
+    expect([config.maxProfileResources, config.maxProfileCommands]).toEqual([5000, 5000]);
+  });
+
+  it('accept a JSON profile at the limits and refuse one over with 413 naming the limit and its variable', async () => {
+    const res = await api.batch('POST', '/deviceprofile', 'profile', [profile('At-Limit', 3, 2), profile('Over', 4), profile('Over-Commands', 3, 3)]);
+    expect(res.status).toBe(207);
+    expect(res.body[0]).toMatchObject({ statusCode: 201 });
+    expect(res.body[1]).toEqual({
+      apiVersion: 'v3',
+      statusCode: 413,
+      message: '[1].profile: 4 deviceResources, more than the 3 a profile may have (GW_METADATA_MAX_PROFILE_RESOURCES)',
+    });
+    expect(res.body[2]).toMatchObject({ statusCode: 413, message: expect.stringContaining('3 deviceCommands, more than the 2') });
+    expect((await api.get('/deviceprofile/name/Over')).status).toBe(404);
+  });
+
+  it('refuse a YAML upload over the limit, block style or flow style, and accept one at it', async () => {
+    const block = (name: string, n: number) =>
+      `name: ${name}\ndeviceResources:\n${Array.from({ length: n }, (_, i) => `- name: R${i}\n  properties: {valueType: Int32, readWrite: RW}\n`).join('')}`;
+    const over = await api.upload('POST', block('Yaml-Over', 4), 'big.yaml');
+    expect(over.status).toBe(413);
+    expect(over.body).toEqual({
+      apiVersion: 'v3',
+      statusCode: 413,
+      message: 'big.yaml: 4 deviceResources, more than the 3 a profile may have (GW_METADATA_MAX_PROFILE_RESOURCES)',
+    });
+    const flow = `name: Yaml-Flow\ndeviceResources: [${[0, 1, 2, 3].map((i) => `{name: R${i}, properties: {valueType: Int32, readWrite: RW}}`).join(', ')}]\n`;
+    expect(await api.upload('POST', flow, 'flow.yaml')).toMatchObject({ status: 413, body: { message: expect.stringContaining('flow.yaml: 4 deviceResources') } });
+    expect((await api.upload('POST', block('Yaml-At-Limit', 3), 'ok.yaml')).status).toBe(201);
+  });
+
+  it('refuse adding a resource to a profile at the limit', async () => {
+    const res = await api.post('/deviceprofile/resource', [{ apiVersion: 'v3', profileName: 'At-Limit', resource: resource(9) }]);
+    expect(res.body[0]).toMatchObject({ statusCode: 413, message: expect.stringContaining('4 deviceResources, more than the 3') });
+    expect((await api.get('/deviceprofile/name/At-Limit')).body.profile.deviceResources).toHaveLength(3);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { busConfigFields, commonServiceConfig, configVariables, databaseUrl, int, loadConfig, text } from '@gw/service-kit/config';
+import { DEFAULT_PROFILE_LIMITS } from './domain/profile-limits';
 
 /**
  * core-metadata's settings. Each is read from GW_METADATA_<NAME>, else the
@@ -11,12 +12,21 @@ export const MetadataConfigSchema = z.object({
   database: databaseUrl().default('sqlite:./data/metadata.db'),
   /** Upper bound of `limit` on listings (EdgeX's MaxResultCount). */
   maxResultCount: int(1, 100_000).default(1024),
+  ...profileLimitFields(),
   /** Folders loaded at boot (YAML or JSON); unset folders are skipped. */
   profilesDir: text().optional(),
   devicesDir: text().optional(),
   provisionWatchersDir: text().optional(),
 });
 export type MetadataConfig = z.output<typeof MetadataConfigSchema>;
+
+/** Most deviceResources and deviceCommands one profile may have (see domain/profile-limits.ts). */
+export function profileLimitFields() {
+  return {
+    maxProfileResources: int(1, 1_000_000).default(DEFAULT_PROFILE_LIMITS.maxResources),
+    maxProfileCommands: int(1, 1_000_000).default(DEFAULT_PROFILE_LIMITS.maxCommands),
+  };
+}
 
 export function loadMetadataConfig(env: Record<string, string | undefined> = process.env): MetadataConfig {
   return loadConfig(MetadataConfigSchema, env, 'metadata');

@@ -8,6 +8,7 @@ import { ResourceLoader } from './boot/resource-loader';
 import { MetadataConfig } from './config';
 import { DeviceServicesService } from './domain/device-services.service';
 import { DevicesService } from './domain/devices.service';
+import { DEFAULT_PROFILE_LIMITS } from './domain/profile-limits';
 import { ProfilesService } from './domain/profiles.service';
 import { SystemEventPublisher } from './domain/system-events';
 import { WatchersService } from './domain/watchers.service';
@@ -53,7 +54,10 @@ export async function startMetadata(
   try {
     const repo = new MetadataRepository(dataSource);
     const events = new SystemEventPublisher(deps.bus, new Topics(options.topicBase), logger);
-    const profiles = new ProfilesService(repo, events);
+    const profiles = new ProfilesService(repo, events, {
+      maxResources: options.maxProfileResources ?? DEFAULT_PROFILE_LIMITS.maxResources,
+      maxCommands: options.maxProfileCommands ?? DEFAULT_PROFILE_LIMITS.maxCommands,
+    });
     const devices = new DevicesService(repo, events);
     const watchers = new WatchersService(repo, events);
     const folders = options.folders ?? {

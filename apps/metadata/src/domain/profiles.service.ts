@@ -16,6 +16,7 @@ import {
 import { LabelledPageQuery, RefFilter } from '../persistence/document-store';
 import { MetadataRepository, MetadataStores } from '../persistence/metadata-stores';
 import { stripIdentity } from './patch';
+import { checkProfileSize, checkYamlProfileSize, DEFAULT_PROFILE_LIMITS, ProfileLimits } from './profile-limits';
 import { SystemEventPublisher } from './system-events';
 
 const OWNER = 'core-metadata';
@@ -51,22 +52,37 @@ export class ProfilesService {
   constructor(
     private readonly repo: MetadataRepository,
     private readonly events: SystemEventPublisher,
+    private readonly limits: ProfileLimits = DEFAULT_PROFILE_LIMITS,
   ) {}
 
   async add(input: unknown, path = 'profile'): Promise<DeviceProfile> {
-    return this.insert(validateDeviceProfile(stripIdentity(input), { path }));
+    return this.insert(this.validated(input, path, { stripIdentity: true }));
   }
 
   async addYaml(text: string, source: string): Promise<DeviceProfile> {
-    return this.insert(parseDeviceProfile(text, { source }));
+    return this.insert(this.parsed(text, source));
   }
 
   async update(input: unknown, path = 'profile'): Promise<DeviceProfile> {
-    return this.replace(validateDeviceProfile(input, { path }));
+    return this.replace(this.validated(input, path));
   }
 
   async updateYaml(text: string, source: string): Promise<DeviceProfile> {
-    return this.replace(parseDeviceProfile(text, { source }));
+    return this.replace(this.parsed(text, source));
+  }
+
+  /** A request body as a profile: its size checked before the (costlier) validation. */
+  private validated(input: unknown, path: string, options: { stripIdentity?: boolean } = {}): DeviceProfile {
+    checkProfileSize(input, this.limits, path);
+    return validateDeviceProfile(options.stripIdentity ? stripIdentity(input) : input, { path });
+  }
+
+  /** YAML text as a profile: block-style lists counted before parsing, any other form once parsed. */
+  private parsed(text: string, source: string): DeviceProfile {
+    checkYamlProfileSize(text, this.limits, source);
+    const profile = parseDeviceProfile(text, { source });
+    checkProfileSize(profile, this.limits, source);
+    return profile;
   }
 
   get(name: string): Promise<DeviceProfile> {
@@ -202,7 +218,7 @@ export class ProfilesService {
       const edited = structuredClone(current);
       edit(edited);
       const { id, created: _c, modified: _m, ...body } = edited;
-      const profile = validateDeviceProfile(body, { path: 'profile' });
+      const profile = this.validated(body, 'profile');
       await this.refuseIfDevicesBreak(stores, profile);
       return stores.profiles.replace({ ...profile, id: id! });
     });

@@ -1,0 +1,64 @@
+import { parseDocument } from 'yaml';
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { checkProfileSize, checkYamlProfileSize, countBlockSequence } from './profile-limits';
+
+/** What the YAML parser counts, to hold the line scan to. */
+const parsedCount = (text: string, key: string) => (parseDocument(text).get(key) as { items: unknown[] } | undefined)?.items.length;
+
+describe('countBlockSequence', () => {
+  it.each([
+    ['items at column 0 (EdgeX samples)', 'name: P\ndeviceResources:\n- name: a\n  properties: {valueType: Int32}\n- name: b\ndeviceCommands: []\n', 2],
+    ['indented items, comments and blank lines', 'deviceResources:   # the resources\n\n  # first\n  - name: a\n\n    description: x\n  - name: b\n  -\n    name: c\nlabels: [x]\n', 3],
+    ['nested lists and block scalars deeper than the items', 'deviceResources:\n- name: a\n  attributes:\n  - x\n  - y\n  description: |\n    - not an item\n- name: b\n', 2],
+    ['CRLF line ends', 'deviceResources:\r\n- name: a\r\n- name: b\r\n', 2],
+    ['a list that ends the document', 'deviceResources:\n- name: a\n---\n', 1],
+  ])('counts %s as the parser does', (_what, text, expected) => {
+    expect(countBlockSequence(text, 'deviceResources')).toBe(expected);
+    expect(parsedCount(text.replace(/---\n$/, ''), 'deviceResources')).toBe(expected);
+  });
+
+  it.each([
+    ['absent', 'name: P\n'],
+    ['flow style', 'deviceResources: [{name: a}, {name: b}]\n'],
+    ['on the next line in flow style', 'deviceResources:\n  [{name: a}]\n'],
+    ['an alias', 'deviceResources: *shared\n'],
+    ['nested, not top-level', 'other:\n  deviceResources:\n  - name: a\n'],
+  ])('leaves a list it cannot see to the parser: %s', (_what, text) => {
+    expect(countBlockSequence(text, 'deviceResources')).toBeUndefined();
+  });
+});
+
+describe('profile size limits', () => {
+  const limits = { maxResources: 3, maxCommands: 2 };
+  const refusal = (check: () => void) => {
+    try {
+      check();
+    } catch (err) {
+      expect(GatewayError.is(err, ErrorKind.PayloadTooLarge)).toBe(true);
+      return (err as Error).message;
+    }
+    return undefined;
+  };
+  const resources = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `R${i}` }));
+  const yamlList = (key: string, n: number) => `${key}:\n${Array.from({ length: n }, (_, i) => `- name: R${i}\n`).join('')}`;
+
+  it('accepts a profile at the limits', () => {
+    expect(refusal(() => checkProfileSize({ deviceResources: resources(3), deviceCommands: resources(2) }, limits, 'profile'))).toBeUndefined();
+    expect(refusal(() => checkYamlProfileSize(yamlList('deviceResources', 3) + yamlList('deviceCommands', 2), limits, 'p.yaml'))).toBeUndefined();
+  });
+
+  it('refuses one over, naming the count, the limit and its variable', () => {
+    expect(refusal(() => checkProfileSize({ deviceResources: resources(4) }, limits, '[0].profile'))).toBe(
+      '[0].profile: 4 deviceResources, more than the 3 a profile may have (GW_METADATA_MAX_PROFILE_RESOURCES)',
+    );
+    expect(refusal(() => checkYamlProfileSize(`name: P\n${yamlList('deviceCommands', 3)}`, limits, 'big.yaml'))).toBe(
+      'big.yaml: 3 deviceCommands, more than the 2 a profile may have (GW_METADATA_MAX_PROFILE_COMMANDS)',
+    );
+  });
+
+  it('counts the 50,000 resources of the profile that stalled the service', () => {
+    const resource = (i: number) => `- name: R${i}\n  properties:\n    valueType: Int32\n    readWrite: RW\n`;
+    const text = `name: Big\ndeviceResources:\n${Array.from({ length: 50_000 }, (_, i) => resource(i)).join('')}`;
+    expect(countBlockSequence(text, 'deviceResources')).toBe(50_000);
+  });
+});
