@@ -108,6 +108,12 @@ export interface MosquittoOptions {
   maxQueuedMessages?: number;
   /** A TLS listener instead of plain TCP (url mqtts://). */
   tls?: BrokerTls;
+  /**
+   * The whole configuration instead of the one below, given the port and the
+   * temp dir (a test of a shipped mosquitto.conf rewrites its listener and
+   * paths). It must log `information` to stderr: readiness is the "running" line.
+   */
+  config?: (port: number, dir: string) => string;
 }
 
 /** PEM file paths (test/support/tls.ts makes them); requireClientCert asks for mutual TLS. */
@@ -126,6 +132,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Br
   const config = join(dir, 'mosquitto.conf');
   writeFileSync(
     config,
+    options.config?.(port, dir) ??
     [
       `listener ${port} 127.0.0.1`,
       ...(options.tls
@@ -164,6 +171,8 @@ export interface RedisOptions {
   appendOnly?: boolean;
   /** TLS only (url rediss://): the plain port is off. */
   tls?: BrokerTls;
+  /** More redis-server arguments, e.g. `['--aclfile', file]`. */
+  args?: string[];
 }
 
 export async function startRedis(options: RedisOptions = {}): Promise<BrokerProcess> {
@@ -184,6 +193,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<BrokerProc
       '--dir', dir,
       '--daemonize', 'no',
       '--logfile', '',
+      ...(options.args ?? []),
     ],
     ready: /Ready to accept connections/,
   });
