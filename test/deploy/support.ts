@@ -1,0 +1,154 @@
+/**
+ * What the deployment tests share: secrets made by the shipped init script,
+ * the shipped mosquitto.conf on a private port, and the gateway's services
+ * started each with its own bus connection under its own broker user, as
+ * docker compose runs them.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MetadataClient } from '@gw/clients';
+import { BusConfig, createMessageBus, ManagedMessageBus } from '@gw/messaging';
+import { startCoreCommand } from '../../apps/core-command/src/core-command.app';
+import { startCoreData } from '../../apps/core-data/src/core-data.app';
+import { startDeviceServiceApp } from '../../apps/device-service/src/device-service.app';
+import { startMetadata } from '../../apps/metadata/src/metadata.app';
+import { BrokerProcess, startMosquitto } from '../support/brokers';
+import { testSqlite } from '../support/database';
+import { quietLogger } from '../support/quiet-logger';
+
+export const ROOT = join(__dirname, '../..');
+export const INIT_SECRETS = join(ROOT, 'bin/init-secrets.js');
+
+export interface Secrets {
+  dir: string;
+  /** A bus user's password (`operator` included). */
+  password(user: string): string;
+  cleanup(): void;
+}
+
+/** Runs bin/init-secrets.js (as compose's secrets-init does) into `dir`; returns its stdout. */
+export function initSecrets(dir: string, args: string[] = [], env: Record<string, string> = {}): string {
+  return execFileSync(process.execPath, [INIT_SECRETS, '--dir', dir, ...args], {
+    env: { PATH: process.env.PATH, ...brokerOwners(), ...env },
+    encoding: 'utf8',
+  });
+}
+
+/**
+ * As root the script gives Mosquitto's files to the uid compose's image runs
+ * it as; a mosquitto started here as root runs as this machine's `mosquitto`
+ * user instead, which must be able to read them.
+ */
+function brokerOwners(): Record<string, string> {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => execFileSync('id', [flag, 'mosquitto'], { encoding: 'utf8' }).trim();
+  return { GW_SECRETS_MOSQUITTO_OWNER: `${id('-u')}:${id('-g')}` };
+}
+
+export function generatedSecrets(): Secrets {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-secrets-'));
+  initSecrets(dir);
+  return {
+    dir,
+    password: (user) => readFileSync(join(dir, user === 'operator' ? 'operator.password' : `bus/${user}.password`), 'utf8'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Replaces what `pattern` matches, failing when it matches nothing (the shipped file changed under the test). */
+function rewrite(text: string, pattern: RegExp, replacement: string): string {
+  if (!pattern.test(text)) throw new Error(`deploy/mosquitto/mosquitto.conf no longer has ${pattern}`);
+  return text.replace(pattern, replacement);
+}
+
+/** This machine's copy of Mosquitto's dynamic security plugin (the image has it in /usr/lib). */
+function dynamicSecurityPlugin(): string {
+  const name = 'mosquitto_dynamic_security.so';
+  const candidates = [
+    `/usr/lib/${name}`,
+    ...readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')).map((d) => `/usr/lib/${d}/${name}`),
+  ];
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) throw new Error(`Mosquitto's dynamic security plugin (${name}) is not installed: install mosquitto 2.0 or later`);
+  return found;
+}
+
+/**
+ * Mosquitto with deploy/mosquitto/mosquitto.conf as shipped, but for its
+ * listener (a free port on 127.0.0.1), its paths (the temp dir, `secrets`,
+ * this machine's plugin) and its log (stderr, with the "running" line the
+ * test waits for).
+ */
+export function startShippedMosquitto(secrets: Secrets): Promise<BrokerProcess> {
+  const shipped = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
+  return startMosquitto({
+    config: (port, dir) => {
+      let text = rewrite(shipped, /^listener 1883$/m, `listener ${port} 127.0.0.1`);
+      text = rewrite(text, /^persistence_location .*$/m, `persistence_location ${dir}/`);
+      text = rewrite(text, /\/run\/secrets\/gateway/g, secrets.dir);
+      text = rewrite(text, /^plugin \/usr\/lib\/mosquitto_dynamic_security\.so$/m, `plugin ${dynamicSecurityPlugin()}`);
+      text = rewrite(text, /^log_dest stdout$/m, 'log_dest stderr');
+      return `${text}log_type information\n`;
+    },
+  });
+}
+
+export interface RunningServices {
+  metadata: string;
+  coreData: string;
+  coreCommand: string;
+  close(): Promise<void>;
+}
+
+/**
+ * metadata, core-data, core-command and device-virtual, each on its own bus
+ * connection as its own broker user with its service name as client id (as
+ * compose configures them), on the default topic base the ACLs are made for.
+ */
+export async function startServicesAs(bus: (user: string) => BusConfig): Promise<RunningServices> {
+  const databases = [testSqlite(), testSqlite()];
+  const buses: ManagedMessageBus[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  const busFor = async (user: string) => {
+    const connected = createMessageBus(bus(user));
+    buses.push(connected);
+    await connected.connect();
+    return connected;
+  };
+  const close = async () => {
+    for (const stop of closers.reverse()) await stop().catch(() => undefined);
+    for (const connected of buses) await connected.close().catch(() => undefined);
+    for (const db of databases) await db.cleanup();
+  };
+  try {
+    const common = { host: '127.0.0.1', port: 0, topicBase: 'edgex', logLevel: 'silent' as const };
+    const resources = join(ROOT, 'resources');
+    const md = await startMetadata(
+      { ...common, database: databases[0].config, maxResultCount: 1000, folders: { profilesDir: join(resources, 'profiles'), devicesDir: join(resources, 'devices') } },
+      { bus: await busFor('core-metadata'), logger: quietLogger('core-metadata') },
+    );
+    closers.push(() => md.close());
+    const cd = await startCoreData(
+      { ...common, database: databases[1].config, maxResultCount: 1000, durableName: 'core-data', metadataUrl: md.url },
+      { bus: await busFor('core-data'), logger: quietLogger('core-data') },
+    );
+    closers.push(() => cd.close());
+    const cc = await startCoreCommand(
+      { ...common, commandTimeout: 5000 },
+      { bus: await busFor('core-command'), logger: quietLogger('core-command'), metadata: new MetadataClient({ baseUrl: md.url }) },
+    );
+    closers.push(() => cc.close());
+    const ds = await startDeviceServiceApp(
+      { ...common, serviceName: 'device-virtual', driver: 'virtual', metadataUrl: md.url },
+      { bus: await busFor('device-virtual'), logger: quietLogger('device-virtual') },
+    );
+    closers.push(() => ds.close());
+    await ds.ready;
+    return { metadata: `${md.url}/api/v3`, coreData: `${cd.url}/api/v3`, coreCommand: `${cc.url}/api/v3`, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
