@@ -1,0 +1,155 @@
+/**
+ * Who may do what on the compose broker: Mosquitto started with the shipped
+ * mosquitto.conf and the users and roles bin/init-secrets.js generates. An
+ * anonymous client, a wrong password and a device service reaching beyond its
+ * own topics are refused; the services, each as its own user, work together.
+ */
+import mqtt, { MqttClient } from 'mqtt';
+import { Collector, pollUntil } from '../messaging/helpers';
+import type { BrokerProcess } from '../support/brokers';
+import { call } from '../support/gateway';
+import { generatedSecrets, RunningServices, Secrets, startServicesAs, startShippedMosquitto } from './support';
+
+const REFUSED = 0x87; // MQTT 5 "not authorized"
+
+describe('the compose Mosquitto (shipped config, generated users)', () => {
+  let secrets: Secrets;
+  let broker: BrokerProcess;
+  const clients: MqttClient[] = [];
+
+  const connect = async (user: string | undefined, options: { clientId?: string; password?: string } = {}) => {
+    const client = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+      clientId: options.clientId ?? user,
+      ...(user ? { username: user, password: options.password ?? secrets.password(user) } : {}),
+    });
+    clients.push(client);
+    return client;
+  };
+
+  /** What the operator (who may read everything) sees of `edgex/#`. */
+  const watchEverything = async () => {
+    const seen = new Collector();
+    const operator = await connect('operator', { clientId: 'test-operator' });
+    operator.on('message', (topic, payload) => seen.handler({ payload: payload.toString() } as never, topic));
+    expect((await operator.subscribeAsync('edgex/#', { qos: 1 }))[0].qos).toBe(1);
+    return seen;
+  };
+
+  /**
+   * Publishes `denied` (QoS 1, expecting a refusing PUBACK), then a marker the
+   * user may publish, on one connection: the operator receives the marker and
+   * never the denied message, which was published before it.
+   */
+  const expectDropped = async (client: MqttClient, denied: string, marker: string) => {
+    const seen = await watchEverything();
+    await expect(client.publishAsync(denied, 'should not arrive', { qos: 1 })).rejects.toMatchObject({ code: REFUSED });
+    await client.publishAsync(marker, 'marker', { qos: 1 });
+    await seen.until((r) => r.some((m) => m.topic === marker), `the marker on ${marker}`);
+    expect(seen.received.map((m) => m.topic)).not.toContain(denied);
+  };
+
+  beforeAll(async () => {
+    secrets = generatedSecrets();
+    broker = await startShippedMosquitto(secrets);
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+  });
+
+  afterAll(async () => {
+    await broker?.dispose();
+    secrets?.cleanup();
+  });
+
+  it('refuses an anonymous client and a wrong password', async () => {
+    await expect(connect(undefined, { clientId: 'anonymous' })).rejects.toMatchObject({ code: REFUSED });
+    await expect(connect('device-virtual', { password: secrets.password('device-modbus') })).rejects.toMatchObject({ code: REFUSED });
+  });
+
+  it('lets a device service connect only with its own client id (no taking over core-data\'s session)', async () => {
+    await expect(connect('device-virtual', { clientId: 'durable-core-data' })).rejects.toMatchObject({ code: REFUSED });
+    await expect(connect('device-virtual')).resolves.toBeDefined();
+  });
+
+  it('drops a command request a device service publishes to another service and to core-command\'s bus API', async () => {
+    const device = await connect('device-virtual');
+    const ownEvent = 'edgex/events/device/device-virtual/Demo-Profile/Demo-Sensor-01/Temperature';
+    await expectDropped(device, 'edgex/device/command/request/device-modbus/Meter-1/Relay/set', ownEvent);
+    await expectDropped(device, 'edgex/core/command/request/Demo-Sensor-01/Fan/set', ownEvent);
+    // Nor may it pose as another service: events and answers are its own only.
+    await expectDropped(device, 'edgex/events/device/device-modbus/P/Meter-1/Power', ownEvent);
+    await expectDropped(device, 'edgex/response/core-command/0b7e8c52-5a4f-4c56-9f4e-2f4b7e4b8c11', ownEvent);
+  });
+
+  it.each(['core-metadata', 'core-data', 'app-service'])('drops a command request that %s publishes', async (user) => {
+    const client = await connect(user);
+    const allowed = user === 'core-metadata' ? 'edgex/system-events/core-metadata/device/add/device-virtual/P' : undefined;
+    if (allowed) {
+      await expectDropped(client, 'edgex/device/command/request/device-virtual/Demo-Sensor-01/Fan/set', allowed);
+    } else {
+      // A user that may publish nothing at all: the broker refuses every publish.
+      await expect(client.publishAsync('edgex/device/command/request/device-virtual/D/Fan/set', 'x', { qos: 1 })).rejects.toMatchObject({ code: REFUSED });
+    }
+  });
+
+  it('refuses a device service\'s subscriptions to other services\' topics (SUBACK 0x87), grants its own', async () => {
+    const device = await connect('device-virtual');
+    // The SUBACK reason code (mqtt.js rejects with the packet when it refuses).
+    const codes = async (filter: string) => {
+      try {
+        return (await device.subscribeAsync(filter, { qos: 1 }))[0].qos;
+      } catch (err) {
+        return (err as { packet?: { granted?: number[] } }).packet?.granted?.[0];
+      }
+    };
+    for (const filter of [
+      'edgex/#',
+      'edgex/events/device/#',
+      'edgex/device/command/request/device-modbus/#',
+      'edgex/device/command/request/+/#',
+      'edgex/core/command/request/#',
+      'edgex/response/#',
+      'edgex/system-events/core-metadata/+/+/device-modbus/#',
+    ]) {
+      expect([filter, await codes(filter)]).toEqual([filter, REFUSED]);
+    }
+    expect(await codes('edgex/device/command/request/device-virtual/#')).toBe(1);
+    expect(await codes('edgex/system-events/core-metadata/+/+/device-virtual/#')).toBe(1);
+  });
+
+  describe('the services, each as its own user', () => {
+    let services: RunningServices;
+
+    beforeAll(async () => {
+      services = await startServicesAs((user) => ({
+        type: 'mqtt',
+        url: broker.url,
+        username: user,
+        password: secrets.password(user),
+        clientId: user,
+      }));
+    });
+
+    afterAll(async () => {
+      await services?.close();
+    });
+
+    it('device events reach core-data', async () => {
+      // Nothing announces a stored reading: ask core-data until it has one.
+      const readings = `${services.coreData}/reading/device/name/Demo-Sensor-01`;
+      await pollUntil(async () => ((await call('GET', readings)).body.totalCount ?? 0) > 0, 'a stored reading of Demo-Sensor-01');
+    });
+
+    it('a command goes from core-command to the device service and its answer comes back', async () => {
+      const fan = `${services.coreCommand}/device/name/Demo-Sensor-01/Fan`;
+      expect((await call('PUT', fan, { Fan: 'true' })).status).toBe(200);
+      const read = await call('GET', fan);
+      expect(read.status).toBe(200);
+      expect(read.body.event.readings[0]).toMatchObject({ resourceName: 'Fan', value: 'true' });
+    });
+  });
+});

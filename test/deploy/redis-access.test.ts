@@ -1,0 +1,128 @@
+/**
+ * Who may do what on the compose Redis: redis-server with the ACL file
+ * bin/init-secrets.js generates. Without a login nothing works, a device
+ * service may neither send command requests nor read or subscribe to other
+ * services' channels or the event stream; the services, each as its own
+ * user, work together.
+ */
+import type { BrokerProcess } from '../support/brokers';
+import { startRedis } from '../support/brokers';
+import { call } from '../support/gateway';
+import { rawRedis, RawRedis } from '../support/redis';
+import { pollUntil } from '../messaging/helpers';
+import { generatedSecrets, RunningServices, Secrets, startServicesAs } from './support';
+import { join } from 'node:path';
+
+const STREAM = 'gw:stream:edgex/events';
+
+describe('the compose Redis (generated ACL file)', () => {
+  let secrets: Secrets;
+  let redis: BrokerProcess;
+  const clients: RawRedis[] = [];
+
+  const login = async (user: string) => {
+    const url = new URL(redis.url);
+    url.username = user;
+    url.password = secrets.password(user);
+    const client = await rawRedis(url.toString());
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    secrets = generatedSecrets();
+    redis = await startRedis({ args: ['--aclfile', join(secrets.dir, 'redis/users.acl')] });
+  });
+
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.destroy();
+  });
+
+  afterAll(async () => {
+    await redis?.dispose();
+    secrets?.cleanup();
+  });
+
+  it('refuses everything without a login, and a wrong password', async () => {
+    const anonymous = await rawRedis(redis.url);
+    clients.push(anonymous);
+    await expect(anonymous.ping()).rejects.toThrow(/NOAUTH/);
+    await expect(anonymous.publish('edgex/device/command/request/device-virtual/D/Fan/set', 'x')).rejects.toThrow(/NOAUTH/);
+    const url = new URL(redis.url);
+    url.username = 'device-virtual';
+    url.password = secrets.password('device-modbus');
+    await expect(rawRedis(url.toString())).rejects.toThrow(/WRONGPASS/);
+  });
+
+  it('refuses a device service\'s command requests, to another service and to core-command\'s bus API', async () => {
+    const device = await login('device-virtual');
+    for (const channel of [
+      'edgex/device/command/request/device-modbus/Meter-1/Relay/set',
+      'edgex/device/command/request/device-virtual/Demo-Sensor-01/Fan/set',
+      'edgex/core/command/request/Demo-Sensor-01/Fan/set',
+      // Nor may it pose as another service.
+      'edgex/events/device/device-virtual2/P/D/S',
+      'edgex/response/core-command/0b7e8c52-5a4f-4c56-9f4e-2f4b7e4b8c11',
+    ]) {
+      await expect(device.publish(channel, 'x')).rejects.toThrow(/NOPERM/);
+    }
+    // What it may do: its own events (channel and stream) and answers.
+    expect(await device.publish('edgex/events/device/device-virtual/P/D/S', 'x')).toBe(0);
+    expect(await device.publish('edgex/response/device-virtual/0b7e8c52-5a4f-4c56-9f4e-2f4b7e4b8c11', 'x')).toBe(0);
+    await expect(device.xAdd(STREAM, '*', { t: 'edgex/events/device/device-virtual/P/D/S', d: '{}' })).resolves.toMatch(/-/);
+  });
+
+  it('refuses a device service\'s subscriptions to other services\' channels and reads of the event stream', async () => {
+    const device = await login('device-virtual');
+    const listener = () => undefined;
+    for (const pattern of ['edgex/*', 'edgex/device/command/request/device-modbus*', 'edgex/device/command/request/*', 'edgex/response*']) {
+      await expect(device.pSubscribe(pattern, listener)).rejects.toThrow(/NOPERM/);
+    }
+    await expect(device.subscribe('edgex/device/command/request/device-modbus/M/Relay/set', listener)).rejects.toThrow(/NOPERM/);
+    const reader = await login('device-virtual');
+    await expect(reader.xRange(STREAM, '-', '+')).rejects.toThrow(/NOPERM/);
+    await expect(reader.xGroupDestroy(STREAM, 'core-data')).rejects.toThrow(/NOPERM/);
+    await expect(reader.hSet('gw:durables', 'core-data', 'elsewhere')).rejects.toThrow(/NOPERM/);
+    await expect(reader.sendCommand(['CLIENT', 'KILL', 'USER', 'core-data'])).rejects.toThrow(/NOPERM/);
+    await expect(reader.flushAll()).rejects.toThrow(/NOPERM/);
+    // Its own: the command requests addressed to it, as the bus subscribes.
+    await expect(device.pSubscribe('edgex/device/command/request/device-virtual*', listener)).resolves.toBeUndefined();
+  });
+
+  it.each(['core-metadata', 'core-data', 'app-service'])('refuses a command request that %s publishes', async (user) => {
+    const client = await login(user);
+    await expect(client.publish('edgex/device/command/request/device-virtual/Demo-Sensor-01/Fan/set', 'x')).rejects.toThrow(/NOPERM/);
+  });
+
+  describe('the services, each as its own user', () => {
+    let services: RunningServices;
+
+    beforeAll(async () => {
+      services = await startServicesAs((user) => ({
+        type: 'redis',
+        url: redis.url,
+        username: user,
+        password: secrets.password(user),
+        clientId: user,
+      }));
+    });
+
+    afterAll(async () => {
+      await services?.close();
+    });
+
+    it('device events reach core-data (through the stream and its consumer group)', async () => {
+      // Nothing announces a stored reading: ask core-data until it has one.
+      const readings = `${services.coreData}/reading/device/name/Demo-Sensor-01`;
+      await pollUntil(async () => ((await call('GET', readings)).body.totalCount ?? 0) > 0, 'a stored reading of Demo-Sensor-01');
+    });
+
+    it('a command goes from core-command to the device service and its answer comes back', async () => {
+      const fan = `${services.coreCommand}/device/name/Demo-Sensor-01/Fan`;
+      expect((await call('PUT', fan, { Fan: 'true' })).status).toBe(200);
+      const read = await call('GET', fan);
+      expect(read.status).toBe(200);
+      expect(read.body.event.readings[0]).toMatchObject({ resourceName: 'Fan', value: 'true' });
+    });
+  });
+});
