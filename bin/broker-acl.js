@@ -84,15 +84,21 @@ function mosquittoSecurity(users, base, credentials) {
 const globLevel = (level) => (level === '+' || level === '#' ? '*' : level.replace(/[*?[\]\\]/g, '\\$&'));
 
 /**
- * The Redis channel pattern the Redis bus PSUBSCRIBEs for an MQTT filter
- * (libs/messaging/src/redis/stream-routing.ts, pubSubKey): `+` becomes `*`,
- * and a trailing `/#` becomes `*` so that the level above matches too. Redis
- * allows a PSUBSCRIBE only when its pattern literally equals one in the ACL.
+ * The Redis channels and patterns the Redis bus subscribes to for an MQTT
+ * filter (libs/messaging/src/redis/stream-routing.ts, pubSubKeys; a test keeps
+ * the two equal): `+` becomes `*`; a trailing `/#` becomes `a/*` plus the
+ * channel `a` itself (never `a*`, which would also be `a-other/...`), or only
+ * the parent's glob when that already ends in `*`. Redis allows a PSUBSCRIBE
+ * only when its pattern literally equals one in the ACL.
  */
-function subscribePattern(base, filter) {
+function subscribePatterns(base, filter) {
   const levels = topic(base, filter).split('/');
-  if (levels[levels.length - 1] === '#') return `${levels.slice(0, -1).map(globLevel).join('/')}*`;
-  return levels.map(globLevel).join('/');
+  const globbed = levels.map(globLevel);
+  if (!levels.includes('+') && !levels.includes('#')) return [levels.join('/')];
+  if (levels[levels.length - 1] !== '#') return [globbed.join('/')];
+  const parent = levels.slice(0, -1);
+  if (parent[parent.length - 1] === '+') return [globbed.slice(0, -1).join('/')];
+  return [globbed.join('/'), parent.includes('+') ? globbed.slice(0, -1).join('/') : parent.join('/')];
 }
 
 /** The channels below an MQTT filter, as a glob for PUBLISH: `a/#` is `a/*`, never `a*` (which is also `a-other/...`). */
@@ -134,11 +140,13 @@ function redisAcl(users, hashes, base, keyPrefix) {
       subscribe = subscribe.filter((f) => !isEvents(f));
     }
     if (user === OPERATOR) parts.push(`(+publish ${publish.map((f) => `&${publishPattern(base, f)}`).join(' ')})`);
-    else if (subscribe.length) parts.push(`(${SUBSCRIBING} ${subscribe.map((f) => `&${subscribePattern(base, f)}`).join(' ')})`);
+    else if (subscribe.length) {
+      parts.push(`(${SUBSCRIBING} ${subscribe.flatMap((f) => subscribePatterns(base, f)).map((p) => `&${p}`).join(' ')})`);
+    }
     lines.push(parts.join(' '));
   }
   lines.push(`user ${HEALTHCHECK} on #${hashes[HEALTHCHECK]} resetkeys resetchannels -@all +ping`, '');
   return lines.join('\n');
 }
 
-module.exports = { OPERATOR, HEALTHCHECK, mosquittoSecurity, redisAcl };
+module.exports = { OPERATOR, HEALTHCHECK, ROLES, mosquittoSecurity, redisAcl, subscribePatterns };

@@ -12,6 +12,9 @@ import { rawRedis, RawRedis } from '../support/redis';
 import { pollUntil } from '../messaging/helpers';
 import { generatedSecrets, RunningServices, Secrets, startServicesAs } from './support';
 import { join } from 'node:path';
+import { pubSubKeys } from '../../libs/messaging/src/redis/stream-routing';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ROLES, subscribePatterns } = require('../../bin/broker-acl.js');
 
 const STREAM = 'gw:stream:edgex/events';
 
@@ -75,7 +78,14 @@ describe('the compose Redis (generated ACL file)', () => {
   it('refuses a device service\'s subscriptions to other services\' channels and reads of the event stream', async () => {
     const device = await login('device-virtual');
     const listener = () => undefined;
-    for (const pattern of ['edgex/*', 'edgex/device/command/request/device-modbus*', 'edgex/device/command/request/*', 'edgex/response*']) {
+    for (const pattern of [
+      'edgex/*',
+      'edgex/device/command/request/device-modbus*',
+      'edgex/device/command/request/*',
+      'edgex/response*',
+      // A pattern that is its own name and more: it would also read device-virtual2's requests.
+      'edgex/device/command/request/device-virtual*',
+    ]) {
       await expect(device.pSubscribe(pattern, listener)).rejects.toThrow(/NOPERM/);
     }
     await expect(device.subscribe('edgex/device/command/request/device-modbus/M/Relay/set', listener)).rejects.toThrow(/NOPERM/);
@@ -86,7 +96,16 @@ describe('the compose Redis (generated ACL file)', () => {
     await expect(reader.sendCommand(['CLIENT', 'KILL', 'USER', 'core-data'])).rejects.toThrow(/NOPERM/);
     await expect(reader.flushAll()).rejects.toThrow(/NOPERM/);
     // Its own: the command requests addressed to it, as the bus subscribes.
-    await expect(device.pSubscribe('edgex/device/command/request/device-virtual*', listener)).resolves.toBeUndefined();
+    await expect(device.pSubscribe('edgex/device/command/request/device-virtual/*', listener)).resolves.toBeUndefined();
+  });
+
+  it('allows exactly the channels and patterns the Redis bus subscribes with for each role', () => {
+    for (const [role, { subscribe }] of Object.entries(ROLES as Record<string, { subscribe: string[] }>)) {
+      for (const filter of subscribe.map((f) => f.replace('{user}', role))) {
+        const bus = pubSubKeys(`edgex/${filter}`).map((key) => key.channel);
+        expect([role, filter, subscribePatterns('edgex', filter)]).toEqual([role, filter, bus]);
+      }
+    }
   });
 
   it.each(['core-metadata', 'core-data', 'app-service'])('refuses a command request that %s publishes', async (user) => {

@@ -1,2 +1,2 @@
 export * from './redis-bus';
-export { covers, pubSubKey, StreamRouting } from './stream-routing';
+export { covers, pubSubKeys, StreamRouting } from './stream-routing';

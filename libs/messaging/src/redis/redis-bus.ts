@@ -32,7 +32,7 @@ import {
   RedisConnection,
 } from './connection';
 import { RedisStreamConsumer } from './stream-consumer';
-import { pubSubKey, StreamRouting } from './stream-routing';
+import { PubSubKey, pubSubKeys, StreamRouting } from './stream-routing';
 
 export interface RedisBusOptions extends BusConnectionOptions {
   /**
@@ -159,38 +159,49 @@ export class RedisMessageBus implements ManagedMessageBus {
   }
 
   async subscribe(filter: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
-    const sub = this.requireSubscriber();
+    this.requireSubscriber(); // not connected: say so before anything else
     const compiled = compileTopicFilter(filter);
     if (options.durable) return this.subscribeDurable(options.durable, compiled, handler, options);
 
-    const { pattern, channel } = pubSubKey(filter);
-    const routeKey = `${pattern ? 'p' : 'c'}:${channel}`;
     const queue = new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.deliveryQueueLimit), filter, options);
-    let route = this.routes.get(routeKey);
-    if (!route) {
-      const listener = (message: string, topic: string) => this.route(routeKey, topic, message);
-      const subscribing = pattern ? sub.pSubscribe(channel, listener) : sub.subscribe(channel, listener);
-      route = { subscribers: new Map(), ready: this.answered(subscribing, `subscribe "${filter}"`), listener };
-      this.routes.set(routeKey, route);
-    }
-    route.subscribers.set(queue, compiled);
-    const current = route;
+    // One filter may take two subscriptions (`a/#`: the pattern `a/*` and the channel `a`); they never deliver the same message.
+    const joined = pubSubKeys(filter).map((key) => this.joinRoute(key, filter, queue, compiled));
+    const leave = () => {
+      for (const { key, route } of joined) {
+        route.subscribers.delete(queue);
+        this.dropRouteIfUnused(key, route);
+      }
+    };
     try {
-      await route.ready;
+      await Promise.all(joined.map(({ route }) => route.ready));
     } catch (err) {
-      current.subscribers.delete(queue);
-      this.dropRouteIfUnused(routeKey, current, pattern, channel);
+      leave();
       throw toGatewayError(err, ErrorKind.Communication);
     }
     let done: Promise<void> | undefined;
     return {
       unsubscribe: () =>
         (done ??= (async () => {
-          current.subscribers.delete(queue);
+          for (const { route } of joined) route.subscribers.delete(queue);
           await queue.stop();
-          this.dropRouteIfUnused(routeKey, current, pattern, channel);
+          leave();
         })()),
     };
+  }
+
+  /** Adds a subscriber to the route of one Pub/Sub key, subscribing on Redis when it is the first. */
+  private joinRoute(key: PubSubKey, filter: string, queue: DeliveryQueue, compiled: TopicFilter): { key: PubSubKey; route: Route } {
+    const routeKey = routeKeyOf(key);
+    let route = this.routes.get(routeKey);
+    if (!route) {
+      const sub = this.requireSubscriber();
+      const listener = (message: string, topic: string) => this.route(routeKey, topic, message);
+      const subscribing = key.pattern ? sub.pSubscribe(key.channel, listener) : sub.subscribe(key.channel, listener);
+      route = { subscribers: new Map(), ready: this.answered(subscribing, `subscribe "${filter}"`), listener };
+      this.routes.set(routeKey, route);
+    }
+    route.subscribers.set(queue, compiled);
+    return { key, route };
   }
 
   request(topic: string, envelope: MessageEnvelope, options: RequestOptions): Promise<MessageEnvelope> {
@@ -284,10 +295,12 @@ export class RedisMessageBus implements ManagedMessageBus {
     for (const [queue, filter] of route.subscribers) if (filter.matches(channel)) queue.push(delivery);
   }
 
-  private dropRouteIfUnused(routeKey: string, route: Route, pattern: boolean, channel: string): void {
+  private dropRouteIfUnused(key: PubSubKey, route: Route): void {
+    const routeKey = routeKeyOf(key);
     if (route.subscribers.size > 0 || this.routes.get(routeKey) !== route) return;
     this.routes.delete(routeKey);
     if (this.closing || !this.sub) return;
+    const { pattern, channel } = key;
     (pattern ? this.sub.pUnsubscribe(channel, route.listener) : this.sub.unsubscribe(channel, route.listener)).catch((err: Error) =>
       this.connectionLog.write({ channel, error: err.message }, 'Redis bus: unsubscribe failed'),
     );
@@ -351,4 +364,9 @@ export class RedisMessageBus implements ManagedMessageBus {
   private get deliveryQueueLimit(): number {
     return this.options.deliveryQueueLimit ?? DEFAULT_DELIVERY_QUEUE_LIMIT;
   }
+}
+
+/** Where a Pub/Sub key's route is kept: `p:` patterns and `c:` channels apart. */
+function routeKeyOf(key: PubSubKey): string {
+  return `${key.pattern ? 'p' : 'c'}:${key.channel}`;
 }

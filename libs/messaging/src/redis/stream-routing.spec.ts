@@ -1,5 +1,5 @@
 import { ErrorKind } from '@gw/contracts';
-import { pubSubKey, StreamRouting } from './stream-routing';
+import { pubSubKeys, StreamRouting } from './stream-routing';
 
 describe('StreamRouting', () => {
   const routing = new StreamRouting(['+/events/#'], 'gw:');
@@ -20,14 +20,17 @@ describe('StreamRouting', () => {
   });
 });
 
-describe('pubSubKey', () => {
+describe('pubSubKeys', () => {
   it.each([
-    ['a/b', false, 'a/b'],
-    ['a/+/c', true, 'a/*/c'],
-    ['a/#', true, 'a*'],
-    ['#', true, '*'],
-    ['a*b/+', true, 'a\\*b/*'],
-  ])('%s', (filter, pattern, channel) => {
-    expect(pubSubKey(filter)).toEqual({ pattern, channel });
+    ['a/b', [{ pattern: false, channel: 'a/b' }]],
+    ['a/+/c', [{ pattern: true, channel: 'a/*/c' }]],
+    // Never `a*`: that reaches `a-other/...` too, and the ACL could not tell device-x from device-x2.
+    ['a/#', [{ pattern: true, channel: 'a/*' }, { pattern: false, channel: 'a' }]],
+    ['a/+/#', [{ pattern: true, channel: 'a/*' }]],
+    ['s/+/+/dev-x/#', [{ pattern: true, channel: 's/*/*/dev-x/*' }, { pattern: true, channel: 's/*/*/dev-x' }]],
+    ['#', [{ pattern: true, channel: '*' }]],
+    ['a*b/+', [{ pattern: true, channel: 'a\\*b/*' }]],
+  ])('%s', (filter, keys) => {
+    expect(pubSubKeys(filter)).toEqual(keys);
   });
 });

@@ -60,19 +60,30 @@ export function covers(s: readonly string[], f: readonly string[]): boolean {
   return f.length === s.length;
 }
 
+/** One Redis Pub/Sub subscription: an exact channel, or a glob pattern. */
+export interface PubSubKey {
+  pattern: boolean;
+  channel: string;
+}
+
 /**
- * The Pub/Sub subscription for an MQTT filter: the exact channel, or a glob
- * that matches a superset (Redis `*` also spans `/`); the compiled filter then
- * decides exactly.
+ * The Pub/Sub subscriptions for an MQTT filter: the exact channel, or globs
+ * that match a superset (Redis `*` also spans `/`); the compiled filter then
+ * decides exactly. A trailing `/#` becomes `a/*` plus the channel `a` itself,
+ * never `a*`: that would also reach `a-other/...`, and Redis's ACL, which
+ * allows a PSUBSCRIBE only for a pattern it lists, could then not keep
+ * device-x from reading device-x2's command requests.
  */
-export function pubSubKey(filter: string): { pattern: boolean; channel: string } {
+export function pubSubKeys(filter: string): PubSubKey[] {
   const levels = filter.split('/');
-  if (!levels.some((l) => l === '+' || l === '#')) return { pattern: false, channel: filter };
+  if (!levels.some((l) => l === '+' || l === '#')) return [{ pattern: false, channel: filter }];
   const escaped = levels.map((l) => (l === '+' || l === '#' ? '*' : l.replace(/[*?[\]\\]/g, '\\$&')));
-  // `a/#` must also match `a` itself, hence `a*` rather than `a/*`.
-  if (levels[levels.length - 1] === '#') {
-    escaped.pop();
-    return { pattern: true, channel: escaped.length ? `${escaped.join('/')}*` : '*' };
-  }
-  return { pattern: true, channel: escaped.join('/') };
+  if (levels.length === 1) return [{ pattern: true, channel: '*' }];
+  if (levels[levels.length - 1] !== '#') return [{ pattern: true, channel: escaped.join('/') }];
+  const below = { pattern: true, channel: escaped.join('/') };
+  const parent = levels.slice(0, -1);
+  // `a/+/#`: the parent's glob `a/*` already spans every level below it.
+  if (parent[parent.length - 1] === '+') return [{ pattern: true, channel: escaped.slice(0, -1).join('/') }];
+  const parentKey = parent.includes('+') ? { pattern: true, channel: escaped.slice(0, -1).join('/') } : { pattern: false, channel: parent.join('/') };
+  return [below, parentKey];
 }
