@@ -77,9 +77,11 @@ describe('the gateway waits for what it needs, answering ping and /ready', () =>
       // Afterwards /ready follows the bus: down while the broker is, ready again once it is back.
       await broker.stop();
       await pollUntil(async () => (await get(coreDataPort, 'ready')).status === 503, 'core-data not ready');
-      expect((await get(coreDataPort, 'ready')).body.checks).toEqual([
-        { name: 'message bus', ready: false, problem: 'mqtt broker not connected; reconnecting' },
-      ]);
+      expect((await get(coreDataPort, 'ready')).body.checks).toContainEqual({
+        name: 'message bus',
+        ready: false,
+        problem: 'mqtt broker not connected; reconnecting',
+      });
       expect((await get(coreDataPort, 'ping')).status).toBe(200);
       await broker.start();
       await pollUntil(async () => (await get(coreDataPort, 'ready')).status === 200, 'core-data ready again');
