@@ -27,6 +27,16 @@ export interface SubscribeOptions {
    */
   durable?: string;
   /**
+   * Durable subscriptions only: how many messages may be handed to the handler
+   * and not yet acknowledged. The handler is called for the next message
+   * without waiting for earlier calls to resolve (in arrival order), and each
+   * message is acknowledged when its own call resolves (or rejects: counted,
+   * logged, acknowledged), possibly out of order. A message whose call has not
+   * resolved when the subscriber dies comes again. Default 1: strictly one at
+   * a time, in order.
+   */
+  maxInFlight?: number;
+  /**
    * Messages larger than this many bytes are skipped before they are parsed
    * (a 20 MB message would cost hundreds of MB as objects): counted as
    * malformed, logged (throttled), acknowledged, and told to onOversized.
