@@ -9,7 +9,7 @@ import { AppServiceModule } from './app-service.module';
 import { AppServiceConfig, DEFAULT_APP_SERVICE_SETTINGS } from './config';
 import { ExportFiguresSource, RouteFigures } from './http/figures';
 import { exportRegistry } from './http/prometheus';
-import { OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from './outbox';
+import { GroupCommitter, OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from './outbox';
 import { PipelineRunner } from './pipeline/pipeline-runner';
 import { loadPipelinesFile, PipelinesFile } from './pipeline/pipelines-file';
 import { createSink } from './sinks/create-sink';
@@ -58,10 +58,14 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
 
   mkdirSync(options.dataDir, { recursive: true });
   const store = new OutboxStore(join(options.dataDir, 'app-service-outbox.db'), { logger });
+  const outbox = new GroupCommitter(store, { logger });
   const workers: RouteWorker[] = [];
   const runners: PipelineRunner[] = [];
   const closeAll = async () => {
+    // The subscriptions finish the messages in hand: their commits go on, a refused one is not retried for them.
+    outbox.stop();
     await Promise.all(runners.map((r) => r.stop()));
+    outbox.close();
     // A delivery in flight may finish; one that takes longer is abandoned (its records stay in the outbox for the next run).
     const finished = Promise.all(workers.map((w) => w.stop()));
     const grace = new Promise<void>((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref());
@@ -90,7 +94,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
         routes.push(route);
         worker.start();
       }
-      runners.push(new PipelineRunner(pipeline, routes, store, bus, settings.durableName, logger));
+      runners.push(new PipelineRunner(pipeline, routes, outbox, bus, settings.durableName, logger, settings.maxInFlight));
     }
     const active = new Set(workers.map((w) => w.stats().route));
     for (const route of store.routeNames().filter((r) => !active.has(r))) {
@@ -102,6 +106,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
     const figures: ExportFiguresSource = {
       routes: () => workers.map((w) => toFigures(w.stats(), sinkTypes)),
       pipelines: () => runners.map((r) => r.stats()),
+      outbox: () => outbox.stats(),
     };
     const config = { serviceName: 'app-service', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     const app = await createServiceApp({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, configVariables, duration, loadConfig, secret, text, url } from '@gw/service-kit/config';
+import { busConfigFields, commonServiceConfig, configVariables, duration, int, loadConfig, secret, text, url } from '@gw/service-kit/config';
 
 /**
  * The app service's settings (GW_APP_SERVICE_<NAME>, else GW_<NAME>). What it
@@ -18,6 +18,13 @@ export const AppServiceConfigSchema = z.object({
    * service is down wait under `<name>.<pipeline>` and are exported when it returns.
    */
   durableName: text().default('app-service'),
+  /**
+   * Bus messages per pipeline subscription handed to the pipeline before the
+   * earlier ones are in the outbox; those waiting are committed together
+   * (one transaction) and each acknowledged after its commit. 1: one message,
+   * one commit at a time.
+   */
+  maxInFlight: int(1, 100_000).default(500),
   /** core-metadata (profiles, to check desired values) and core-command (to write them). */
   metadataUrl: url().default('http://localhost:59881'),
   coreCommandUrl: url().default('http://localhost:59882'),
@@ -37,7 +44,7 @@ export function appServiceConfigVariables(): string[] {
   return configVariables(AppServiceConfigSchema, 'app-service');
 }
 
-const SETTING_KEYS = { pipelinesFile: true, durableName: true, metadataUrl: true, coreCommandUrl: true, commandTimeout: true } as const;
+const SETTING_KEYS = { pipelinesFile: true, durableName: true, maxInFlight: true, metadataUrl: true, coreCommandUrl: true, commandTimeout: true } as const;
 
 /** The schema's defaults for what startAppService fills in when a caller (the gateway, a test) leaves it out. */
 export const DEFAULT_APP_SERVICE_SETTINGS: Pick<AppServiceConfig, keyof typeof SETTING_KEYS> = AppServiceConfigSchema.pick(SETTING_KEYS).parse({});

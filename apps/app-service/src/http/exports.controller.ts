@@ -15,7 +15,7 @@ export class ExportsController {
 
   @Get('exports')
   exports() {
-    return okResponse({ routes: this.figures.routes(), pipelines: this.figures.pipelines() });
+    return okResponse({ routes: this.figures.routes(), pipelines: this.figures.pipelines(), outbox: this.figures.outbox() });
   }
 
   @Get('metrics')

@@ -1,3 +1,4 @@
+import type { GroupCommitStats } from '../outbox/group-commit';
 import type { PipelineFigures } from '../pipeline/pipeline-runner';
 
 /** What the app service reports about its exports, per route (one pipeline feeding one sink). */
@@ -25,6 +26,8 @@ export interface ExportFiguresSource {
   routes(): RouteFigures[];
   /** Events received from the bus and how many each pipeline passed on or filtered out. */
   pipelines(): PipelineFigures[];
+  /** Commits into the outbox (all pipelines together): how many, and the messages and records they held. */
+  outbox(): GroupCommitStats;
 }
 
 export const EXPORT_FIGURES = Symbol('app-service.exportFigures');

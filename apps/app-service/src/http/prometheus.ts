@@ -71,5 +71,19 @@ export function exportRegistry(source: ExportFiguresSource): Registry {
   pipelineCounter('gw_pipeline_events_filtered_total', 'Events a pipeline filtered out', (p) => p.filteredOut);
   pipelineCounter('gw_pipeline_events_rejected_total', 'Bus messages a pipeline could not read (malformed events)', (p) => p.rejected);
   pipelineCounter('gw_pipeline_store_errors_total', 'Outbox writes that failed (the bus message is held and retried)', (p) => p.storeErrors);
+
+  const outbox = (name: string, help: string, type: typeof Counter | typeof Gauge, pick: (o: ReturnType<ExportFiguresSource['outbox']>) => number) =>
+    new type({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(pick(source.outbox()));
+      },
+    });
+  outbox('gw_outbox_commits_total', 'Outbox transactions committed (each holds the bus messages that arrived together)', Counter, (o) => o.commits);
+  outbox('gw_outbox_committed_records_total', 'Records committed to the outbox (one per message and route)', Counter, (o) => o.records);
+  outbox('gw_outbox_messages_waiting', 'Bus messages waiting for their outbox commit (unacknowledged)', Gauge, (o) => o.waiting);
   return registry;
 }

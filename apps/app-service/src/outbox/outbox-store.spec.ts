@@ -100,6 +100,35 @@ describe('OutboxStore', () => {
     store.close();
   });
 
+  it('stores a group across routes in one transaction: all of it or none, counters and drops included', () => {
+    const store = open();
+    const told: string[] = [];
+    store.openRoute('p.a', bounds({ maxRecords: 2 }), () => told.push('p.a'));
+    store.openRoute('p.b', bounds(), () => told.push('p.b'));
+    store.append('p.a', rec('old'));
+    told.length = 0;
+    const broken = { key: 'x', kind: 'telemetry', body: { not: 'a buffer' } } as unknown as ExportRecord;
+    const group = (b: ExportRecord) => [
+      { route: 'p.a', record: rec('a1') },
+      { route: 'p.b', record: rec('b1') },
+      { route: 'p.a', record: rec('a2') }, // drops 'old' (maxRecords 2)
+      { route: 'p.b', record: b },
+    ];
+    expect(() => store.appendGroup(group(broken))).toThrow();
+    expect([bodies(store, 'p.a'), bodies(store, 'p.b')]).toEqual([['old'], []]);
+    expect([store.count('p.a'), store.bytes('p.a'), store.count('p.b'), store.dropped('p.a').full]).toEqual([1, 3, 0, 0]);
+    expect(told).toEqual([]);
+
+    const ids = store.appendGroup(group(rec('b2')));
+    expect(ids.every((id, i) => id !== undefined && (i === 0 || id > ids[i - 1]!))).toBe(true);
+    expect([bodies(store, 'p.a'), bodies(store, 'p.b')]).toEqual([['a1', 'a2'], ['b1', 'b2']]);
+    expect([store.count('p.a'), store.count('p.b'), store.dropped('p.a').full]).toEqual([2, 2, 1]);
+    expect(told.sort()).toEqual(['p.a', 'p.b']);
+    expect(() => store.appendGroup([{ route: 'p.a', record: rec('x') }, { route: 'nope', record: rec('y') }])).toThrow('outbox route "nope" is not open');
+    expect(bodies(store, 'p.a')).toEqual(['a1', 'a2']);
+    store.close();
+  });
+
   it('tells the route after each append that stored something', () => {
     const store = open();
     const onAppend = jest.fn();

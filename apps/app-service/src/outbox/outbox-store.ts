@@ -3,15 +3,16 @@
  * queue per route (`<pipeline>.<sink>`), bounded per route by records, bytes
  * and age.
  *
- * Durability: WAL with synchronous=NORMAL. When `append` returns, the record
- * is committed to the WAL file through the operating system, so it survives
- * the process dying in any way (kill -9, crash, OOM); what it does not
- * survive is the machine losing power or crashing before the OS writes its
- * cache out, which can lose the last commits (SQLite still opens a
- * consistent database). Fsyncing every commit (synchronous=FULL) would cost
- * a disk flush per bus message. Removals after delivery are as durable, so
- * the same applies to them: a record delivered just before a crash may be
- * delivered again (at-least-once), never lost or reordered.
+ * Durability: WAL with synchronous=NORMAL. When `append` (or `appendGroup`,
+ * the app service's path: group-commit.ts) returns, the records are committed
+ * to the WAL file through the operating system, so they survive the process
+ * dying in any way (kill -9, crash, OOM); what they do not survive is the
+ * machine losing power or crashing before the OS writes its cache out, which
+ * can lose the last commits (SQLite still opens a consistent database).
+ * Fsyncing every commit (synchronous=FULL) would cost a disk flush per
+ * commit. Removals after delivery are as durable, so the same applies to
+ * them: a record delivered just before a crash may be delivered again
+ * (at-least-once), never lost or reordered.
  *
  * One process owns a file: the per-route counters (records, bytes) are read
  * from SQL at open and then kept in memory, so a bounds check costs no query.
@@ -44,6 +45,12 @@ interface SqliteStatement {
 const Database = require('better-sqlite3') as new (file: string) => SqliteDatabase;
 
 export type OutboxBounds = Pick<OutboxOptions, 'maxRecords' | 'maxBytes' | 'maxAgeMs' | 'whenFull'>;
+
+/** A record and the route whose queue it joins. */
+export interface RouteRecord {
+  route: string;
+  record: ExportRecord;
+}
 
 export interface OutboxStoreOptions {
   logger: SinkLogger;
@@ -87,7 +94,7 @@ export class OutboxStore {
     'insert' | 'page' | 'oldestSizes' | 'oldestCreatedAt' | 'firstFresh' | 'sizeUpTo' | 'deleteUpTo' | 'markFailed',
     SqliteStatement
   >;
-  private readonly appendTx: (route: string, r: RouteState, records: readonly ExportRecord[]) => (number | undefined)[];
+  private readonly appendTx: (items: readonly RouteRecord[], states: ReadonlyMap<string, RouteState>) => (number | undefined)[];
 
   /** Opens (creating it and its directory if needed) the outbox file; `:memory:` for tests. */
   constructor(
@@ -126,8 +133,8 @@ export class OutboxStore {
       this.db.close();
       throw err;
     }
-    this.appendTx = this.db.transaction((route: string, r: RouteState, records: readonly ExportRecord[]) =>
-      records.map((record) => this.insert(route, r, record)),
+    this.appendTx = this.db.transaction((items: readonly RouteRecord[], states: ReadonlyMap<string, RouteState>) =>
+      items.map(({ route, record }) => this.insert(route, states.get(route) as RouteState, record)),
     );
   }
 
@@ -160,25 +167,48 @@ export class OutboxStore {
   append(route: string, record: ExportRecord): number | undefined {
     const r = this.opened(route);
     const b = r.bounds as OutboxBounds;
-    let id: number | undefined;
-    if (r.records < b.maxRecords && r.bytes + record.body.length <= b.maxBytes) {
-      id = Number(this.sql.insert.run(route, record.key, record.kind, record.body, this.clock.now()).lastInsertRowid);
-      r.records++;
-      r.bytes += record.body.length;
-    } else {
+    if (r.records >= b.maxRecords || r.bytes + record.body.length > b.maxBytes) {
       // Dropping the oldest and storing the new one commit together, or neither does.
-      id = this.transact(route, r, [record])[0];
+      return this.appendGroup([{ route, record }])[0];
     }
-    if (id !== undefined) r.onAppend?.();
+    const id = Number(this.sql.insert.run(route, record.key, record.kind, record.body, this.clock.now()).lastInsertRowid);
+    r.records++;
+    r.bytes += record.body.length;
+    r.onAppend?.();
     return id;
   }
 
-  /** Appends records in one transaction (one commit); returns their ids (undefined: refused by the bounds). */
+  /** Appends records to one route in one transaction (one commit); returns their ids (undefined: refused by the bounds). */
   appendMany(route: string, records: readonly ExportRecord[]): (number | undefined)[] {
-    const r = this.opened(route);
-    if (records.length === 0) return [];
-    const ids = this.transact(route, r, records);
-    if (ids.some((id) => id !== undefined)) r.onAppend?.();
+    return this.appendGroup(records.map((record) => ({ route, record })));
+  }
+
+  /**
+   * Appends records to any of the open routes in one transaction (one
+   * commit): all of them or, when it throws, none. Each route keeps the order
+   * of `items`. Returns the ids in that order (undefined: refused by the bounds).
+   */
+  appendGroup(items: readonly RouteRecord[]): (number | undefined)[] {
+    const states = new Map<string, RouteState>();
+    for (const { route } of items) if (!states.has(route)) states.set(route, this.opened(route));
+    if (items.length === 0) return [];
+    const before = [...states.values()].map((r) => ({ r, records: r.records, bytes: r.bytes, full: r.dropped.full }));
+    let ids: (number | undefined)[];
+    try {
+      ids = this.appendTx(items, states);
+    } catch (err) {
+      // Rolled back: so are the in-memory counters the inserts moved.
+      for (const b of before) {
+        b.r.records = b.records;
+        b.r.bytes = b.bytes;
+        b.r.dropped.full = b.full;
+      }
+      throw err;
+    }
+    for (const { r, full } of before) if (r.dropped.full > full) r.log?.add('full', r.dropped.full - full);
+    const stored = new Set<string>();
+    ids.forEach((id, i) => id !== undefined && stored.add(items[i].route));
+    for (const route of stored) states.get(route)?.onAppend?.();
     return ids;
   }
 
@@ -256,22 +286,6 @@ export class OutboxStore {
     const r = this.routes.get(route);
     if (!r?.bounds) throw new Error(`outbox route "${route}" is not open`);
     return r;
-  }
-
-  /** Runs appendTx; the in-memory counters it moved are put back when the transaction rolls back. */
-  private transact(route: string, r: RouteState, records: readonly ExportRecord[]): (number | undefined)[] {
-    const before = { records: r.records, bytes: r.bytes, full: r.dropped.full };
-    let ids: (number | undefined)[];
-    try {
-      ids = this.appendTx(route, r, records);
-    } catch (err) {
-      r.records = before.records;
-      r.bytes = before.bytes;
-      r.dropped.full = before.full;
-      throw err;
-    }
-    if (r.dropped.full > before.full) r.log?.add('full', r.dropped.full - before.full);
-    return ids;
   }
 
   /** One record inside appendTx: applies the bounds, then stores it. */

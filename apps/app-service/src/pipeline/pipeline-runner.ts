@@ -1,15 +1,17 @@
 /**
  * One pipeline on the bus: a durable subscription per topic, each event
- * checked, filtered and transformed, then appended to the outbox of every
- * sink of the pipeline. The handler returns only after the appends committed,
+ * checked, filtered and transformed, then written to the outbox of every
+ * sink of the pipeline in one commit (group-commit.ts: grouped with the other
+ * messages in hand). The handler's promise resolves only after that commit,
  * so the broker's acknowledgement means "in the outbox": an app service
- * killed at any moment loses nothing (a message redelivered after a crash
- * between two appends reaches the first route twice: at least once).
+ * killed at any moment loses nothing (a message in hand comes again: at
+ * least once). `maxInFlight` messages per subscription may wait for their
+ * commit at once; that is what makes groups.
  */
-import { backoffDelay, parseAddEventRequest } from '@gw/contracts';
+import { parseAddEventRequest } from '@gw/contracts';
 import { MessageBus, MessageEnvelope, Subscription, ThrottledLog } from '@gw/messaging';
-import type { OutboxStore } from '../outbox';
-import type { ExportRecord, SinkLogger } from '../sinks/sink';
+import type { GroupCommitter } from '../outbox';
+import type { SinkLogger } from '../sinks/sink';
 import { compileFilters, EventFilter } from './filters';
 import type { PipelineConfig } from './pipelines-file';
 import { Transform, transformFor } from './transforms';
@@ -23,7 +25,7 @@ export interface PipelineFigures {
   filteredOut: number;
   /** Messages that were not a valid AddEventRequest: logged, counted, acknowledged. */
   rejected: number;
-  /** Failed outbox writes (the message is held unacknowledged and retried). */
+  /** Outbox commits refused while holding one of this pipeline's messages (held unacknowledged and retried). */
   storeErrors: number;
 }
 
@@ -33,38 +35,35 @@ export class PipelineRunner {
   private readonly subscriptions: Subscription[] = [];
   private readonly rejectLog: ThrottledLog;
   private readonly figures: PipelineFigures;
-  private readonly storeErrorLog: ThrottledLog;
-  private lastStoreError?: Error;
-  private stopping = false;
 
   constructor(
     private readonly config: PipelineConfig,
     /** Outbox route names of this pipeline, `<pipeline>.<sink>`. */
     private readonly routes: readonly string[],
-    private readonly store: OutboxStore,
+    private readonly outbox: GroupCommitter,
     private readonly bus: MessageBus,
     /** The bus keeps what arrives while the service is down under `<durableName>.<pipeline>`. */
     private readonly durableName: string,
     logger: SinkLogger,
+    /** Messages per subscription handed in before earlier ones are committed (SubscribeOptions.maxInFlight). */
+    private readonly maxInFlight = 1,
   ) {
     this.filter = compileFilters(config.filters);
     this.transform = transformFor(config.transform);
     this.rejectLog = new ThrottledLog((o, m) => logger.warn(o, m));
     this.figures = { pipeline: config.name, received: 0, exported: 0, filteredOut: 0, rejected: 0, storeErrors: 0 };
-    this.storeErrorLog = new ThrottledLog((o, m) => logger.error(o, m));
   }
 
   async start(): Promise<void> {
     for (const [i, topic] of this.config.topics.entries()) {
       // One durable name per topic: a durable subscriber is one broker-side queue.
       const durable = this.config.topics.length === 1 ? `${this.durableName}.${this.config.name}` : `${this.durableName}.${this.config.name}.${i}`;
-      this.subscriptions.push(await this.bus.subscribe(topic, this.handle, { durable }));
+      this.subscriptions.push(await this.bus.subscribe(topic, this.handle, { durable, maxInFlight: this.maxInFlight }));
     }
   }
 
   /** Stops taking messages; the broker keeps the rest for the next start. */
   async stop(): Promise<void> {
-    this.stopping = true;
     await Promise.all(this.subscriptions.splice(0).map((s) => s.unsubscribe()));
   }
 
@@ -91,48 +90,14 @@ export class PipelineRunner {
       this.figures.filteredOut++;
       return;
     }
-    const record = this.transform(kept);
-    const pending = this.appendTo(this.routes, record);
-    if (pending.length > 0) return this.holdUntilStored(pending, record);
+    return this.outbox.write(this.routes, this.transform(kept), this.refused).then(this.stored);
+  };
+
+  private readonly stored = (): void => {
     this.figures.exported++;
   };
 
-  /** Appends to each route; returns the routes whose outbox refused the write (disk full, I/O error). */
-  private appendTo(routes: readonly string[], record: ExportRecord): string[] {
-    const failed: string[] = [];
-    for (const route of routes) {
-      try {
-        this.store.append(route, record);
-      } catch (err) {
-        failed.push(route);
-        this.lastStoreError = err as Error;
-      }
-    }
-    return failed;
-  }
-
-  /**
-   * The outbox cannot take the record: keep the bus message unacknowledged
-   * (the broker holds it and everything after it) and try again with back-off
-   * until the outbox takes it. Losing data because a disk filled up during a
-   * cloud outage is exactly what store-and-forward is for.
-   */
-  private async holdUntilStored(routes: string[], record: ExportRecord): Promise<void> {
-    for (let failures = 1; ; failures++) {
-      this.figures.storeErrors++;
-      this.storeErrorLog.write(
-        { pipeline: this.config.name, routes, err: this.lastStoreError?.message, storeErrorsTotal: this.figures.storeErrors },
-        'app-service: the outbox refused a write; holding the bus message and retrying',
-      );
-      if (this.stopping) {
-        throw new Error(`pipeline ${this.config.name}: stopped while the outbox refused writes (${this.lastStoreError?.message})`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(failures, 500, 30_000)));
-      routes = this.appendTo(routes, record);
-      if (routes.length === 0) {
-        this.figures.exported++;
-        return;
-      }
-    }
-  }
+  private readonly refused = (): void => {
+    this.figures.storeErrors++;
+  };
 }
