@@ -1,10 +1,13 @@
 /**
  * Store-and-forward across an outage, as a plant sees one: the cloud
- * endpoint is down while 10,000 readings flow; the app service (its own
- * process, as docker compose runs it) is killed with SIGKILL in the middle and
- * started again, still during the outage; then the endpoint comes back.
- * Every reading must arrive, in order (duplicates only as at-least-once
- * allows: a message redelivered after the kill).
+ * endpoint is down while 20,000 readings flow; the app service (its own
+ * process, as docker compose runs it, with 100 messages in flight per
+ * subscription) is killed with SIGKILL while events are still streaming in
+ * (the publisher has sent an eighth of them; those committed were
+ * acknowledged, the rest wait at the broker) and started again, still during the
+ * outage; then the endpoint comes back. Every reading must arrive, in order
+ * (duplicates only as at-least-once allows: a message redelivered after the
+ * kill): whatever the broker took as acknowledged was in the outbox.
  *
  * Real parts: a private Mosquitto as the bus (durable session, no queue cap),
  * the built app service (dist/: `npm test` builds first), an HTTP endpoint in
@@ -24,7 +27,7 @@ import { requireFreshBuild } from '../support/fresh-build';
 
 const ROOT = join(__dirname, '../..');
 const MAIN = join(ROOT, 'dist/apps/app-service/src/main.js');
-const EVENTS = 2_000;
+const EVENTS = 4_000;
 const READINGS_PER_EVENT = 5;
 const topics = new Topics('edgex');
 
@@ -74,9 +77,14 @@ describe('export outage with a SIGKILL of the app service', () => {
     });
   }
 
-  async function publish(from: number, to: number): Promise<void> {
-    for (let seq = from; seq < to; seq++) {
-      await publisher.publish(topics.deviceEvent('device-pump', 'Pump', 'Pump-07', 'All'), newEnvelope({ apiVersion: 'v3', requestId: randomUUID(), event: event(seq) }));
+  let published = 0;
+  /** Publishes every event, 500 at a time awaiting the broker: faster than the app service takes them, so a backlog builds. */
+  async function publishAll(): Promise<void> {
+    const topic = topics.deviceEvent('device-pump', 'Pump', 'Pump-07', 'All');
+    for (let from = 0; from < EVENTS; from += 500) {
+      const seqs = Array.from({ length: Math.min(500, EVENTS - from) }, (_, i) => from + i);
+      await Promise.all(seqs.map((seq) => publisher.publish(topic, newEnvelope({ apiVersion: 'v3', requestId: randomUUID(), event: event(seq) }))));
+      published += seqs.length;
     }
   }
 
@@ -115,6 +123,7 @@ describe('export outage with a SIGKILL of the app service', () => {
       GW_APP_SERVICE_DATA_DIR: dir,
       GW_APP_SERVICE_PIPELINES_FILE: pipelines,
       GW_LOG_LEVEL: 'info',
+      GW_APP_SERVICE_MAX_IN_FLIGHT: '100',
     });
     publisher = createMessageBus({ type: 'mqtt', url: broker.url, clientId: `publisher-${randomUUID()}` });
     await publisher.connect();
@@ -130,11 +139,12 @@ describe('export outage with a SIGKILL of the app service', () => {
 
   it('delivers every reading, in order, once the endpoint is back', async () => {
     child = await startAppService();
-    await publish(0, EVENTS / 2);
-    // The first half is in the outbox (or still with the broker) when the process dies.
-    while ((await pending()) === 0) await new Promise((r) => setTimeout(r, 20));
+    const publishing = publishAll();
+    // Under load: the process dies while events stream in; the rest are kept by the broker for the durable session.
+    while ((await pending()) < EVENTS / 10) await new Promise((r) => setTimeout(r, 20));
     await kill(child, 'SIGKILL');
-    await publish(EVENTS / 2, EVENTS); // kept by the broker for the durable session
+    expect(published).toBeLessThan(EVENTS);
+    await publishing;
     child = await startAppService();
 
     const seqs: number[] = [];
