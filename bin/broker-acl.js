@@ -11,8 +11,12 @@
  * ACL, so a subscription filter here must be the one the code subscribes with).
  * `durable`: its event subscriptions are durable, read from the Redis event
  * stream through a consumer group rather than Pub/Sub. `ownClientId`: the
- * service's bus is one MQTT client named after it, so its user may connect
- * with that client id only (and cannot take over another client's session).
+ * user connects as one MQTT client named after it (a service's bus, the
+ * operator's `-i operator`), so it may connect with that client id only and
+ * cannot take over another client's session. core-data and the app service
+ * are not bound: their bus is two clients (`<service>` and
+ * `durable-<durableName>`), and the dynamic security plugin binds one client
+ * id per user; README ("The bus") says what that leaves open.
  */
 const ROLES = {
   // Publishes system events (device, profile, service, watcher changes).
@@ -43,8 +47,13 @@ const ROLES = {
   },
   // A person troubleshooting or using core-command's bus API: reads everything,
   // sends commands only through core-command (which applies locks and checks).
-  operator: { publish: ['core/command/request/#'], subscribe: ['#'] },
+  // One connection at a time, client id `operator` (mosquitto_rr sends a
+  // request and reads its answer on one).
+  operator: { publish: ['core/command/request/#'], subscribe: ['#'], ownClientId: true },
 };
+
+/** The broker healthcheck (compose): reads the broker's uptime, as client `healthcheck`. */
+const HEALTHCHECK_ROLE = { publish: [], subscribe: [], ownClientId: true };
 
 const CORE_SERVICES = ['core-metadata', 'core-data', 'core-command', 'app-service'];
 /** Users that are not services. */
@@ -59,7 +68,8 @@ const isEvents = (filter) => filter.split('/')[0] === 'events';
 /**
  * Mosquitto's dynamic security plugin configuration (its acl_file checks no
  * subscription and lets any user take over any client id's session; this
- * plugin refuses both). `credentials` maps each user to its password hash
+ * plugin checks subscriptions and binds each `ownClientId` user to its client
+ * id). `credentials` maps each user to its password hash
  * ({ password, salt, iterations }, see mosquittoHash in bin/init-secrets.js).
  * The plugin changes this file only when told to over $CONTROL, which no user may.
  */
@@ -69,7 +79,7 @@ function mosquittoSecurity(users, base, credentials) {
   const roles = [];
   const clients = [];
   for (const user of [...users, HEALTHCHECK]) {
-    const role = user === HEALTHCHECK ? { publish: [], subscribe: [] } : roleOf(user);
+    const role = user === HEALTHCHECK ? HEALTHCHECK_ROLE : roleOf(user);
     const mine = (filter) => topic(base, filter).replace('{user}', user);
     const acls = [...role.publish.map((f) => acl('publishClientSend', mine(f))), ...role.subscribe.flatMap((f) => reading(mine(f)))];
     if (user === OPERATOR) acls.push(...reading('$SYS/#'));

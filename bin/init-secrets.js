@@ -19,7 +19,8 @@
 //
 // Layout (files 0440 root:<group> unless said): api-key (group 20000, every
 // gateway service), bus/<user>.password and database/<service>.url (that
-// service's group), postgres/password, mosquitto/{dynamic-security.json,healthcheck.password},
+// service's group), postgres/password, mosquitto/{dynamic-security.json,healthcheck.password,
+// mosquitto_sub (the healthcheck's client options)},
 // redis/{users.acl,healthcheck.password} (0400, owned by the process that
 // reads them), operator.password (root only).
 'use strict';
@@ -196,6 +197,10 @@ function run(argv, env) {
       : mosquittoHash(password);
   }
   secrets.write('mosquitto/dynamic-security.json', mosquittoSecurity(busUsers, base, credentials), mosquitto, 'updated');
+  // The healthcheck's options for mosquitto_sub (read from $XDG_CONFIG_HOME/mosquitto_sub):
+  // its password never appears on a command line, where `ps` would show it.
+  const subOptions = `-u ${HEALTHCHECK}\n-i ${HEALTHCHECK}\n-P ${health.mosquitto}\n`;
+  secrets.write('mosquitto/mosquitto_sub', subOptions, mosquitto, 'updated');
 
   const sha256 = (text) => createHash('sha256').update(text).digest('hex');
   const hashes = Object.fromEntries(Object.entries({ ...passwords, [HEALTHCHECK]: health.redis }).map(([u, p]) => [u, sha256(p)]));

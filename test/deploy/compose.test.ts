@@ -89,9 +89,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('checks the brokers\' health with a password read inside the container, never given on the command line', () => {
-    expect(compose.services.mosquitto.healthcheck?.test?.join(' ')).toContain(`"$$(cat ${SECRETS}/mosquitto/healthcheck.password)"`);
-    expect(compose.services.redis.healthcheck?.test?.join(' ')).toContain(`REDISCLI_AUTH="$$(cat ${SECRETS}/redis/healthcheck.password)"`);
+  it('checks the brokers\' health with credentials read inside the container, never given on the command line', () => {
+    // mosquitto_sub takes them from its options file ($XDG_CONFIG_HOME/mosquitto_sub; mqtt-access.test.ts runs it), redis-cli from its environment.
+    const mosquitto = compose.services.mosquitto.healthcheck?.test?.join(' ') ?? '';
+    expect(mosquitto).toContain(`XDG_CONFIG_HOME=${SECRETS}/mosquitto mosquitto_sub `);
+    expect(mosquitto).not.toMatch(/ -[uPi] |--(username|pw|id) /);
+    const redis = compose.services.redis.healthcheck?.test?.join(' ') ?? '';
+    expect(redis).toContain(`REDISCLI_AUTH="$$(cat ${SECRETS}/redis/healthcheck.password)" redis-cli --user healthcheck `);
+    expect(redis).not.toMatch(/ -a |--pass /);
   });
 
   // Ownership is only set by root, as secrets-init runs; a test run as another user cannot check it.
@@ -124,13 +129,14 @@ describe('docker-compose.yml', () => {
         const path = otherService.environment?.GW_BUS_PASSWORD_FILE as string;
         expect([other, readable(file(path), NODE, gids)]).toEqual([other, false]);
       }
-      for (const path of ['operator.password', 'postgres/password', 'mosquitto/dynamic-security.json', 'redis/users.acl']) {
+      for (const path of ['operator.password', 'postgres/password', 'mosquitto/dynamic-security.json', 'mosquitto/mosquitto_sub', 'redis/users.acl']) {
         expect([path, readable(statSync(join(dir, path)), NODE, gids)]).toEqual([path, false]);
       }
     });
 
     it('Mosquitto (1883) and Redis (999) read their own files only', () => {
       expect(readable(statSync(join(dir, 'mosquitto/dynamic-security.json')), 1883, [1883])).toBe(true);
+      expect(readable(statSync(join(dir, 'mosquitto/mosquitto_sub')), 1883, [1883])).toBe(true);
       expect(readable(statSync(join(dir, 'redis/users.acl')), 999, [1000])).toBe(true);
       for (const path of ['api-key', 'operator.password', 'bus/core-command.password', 'redis/users.acl']) {
         expect([path, readable(statSync(join(dir, path)), 1883, [1883])]).toEqual([path, false]);

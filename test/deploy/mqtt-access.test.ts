@@ -4,11 +4,13 @@
  * anonymous client, a wrong password and a device service reaching beyond its
  * own topics are refused; the services, each as its own user, work together.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import mqtt, { MqttClient } from 'mqtt';
 import { Collector, pollUntil } from '../messaging/helpers';
 import type { BrokerProcess } from '../support/brokers';
 import { call } from '../support/gateway';
-import { generatedSecrets, RunningServices, Secrets, startServicesAs, startShippedMosquitto } from './support';
+import { generatedSecrets, mosquittoHealthcheck, RunningServices, Secrets, startServicesAs, startShippedMosquitto } from './support';
 
 const REFUSED = 0x87; // MQTT 5 "not authorized"
 
@@ -29,10 +31,12 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
     return client;
   };
 
-  /** What the operator (who may read everything) sees of `edgex/#`. */
+  let operator: MqttClient | undefined;
+  /** What the operator (who may read everything) sees of `edgex/#`, on a new connection (its one client id: the last one ends first). */
   const watchEverything = async () => {
+    await operator?.endAsync(true);
     const seen = new Collector();
-    const operator = await connect('operator', { clientId: 'test-operator' });
+    operator = await connect('operator');
     operator.on('message', (topic, payload) => seen.handler({ payload: payload.toString() } as never, topic));
     expect((await operator.subscribeAsync('edgex/#', { qos: 1 }))[0].qos).toBe(1);
     return seen;
@@ -57,6 +61,7 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
   });
 
   afterEach(async () => {
+    operator = undefined;
     await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
   });
 
@@ -70,9 +75,29 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
     await expect(connect('device-virtual', { password: secrets.password('device-modbus') })).rejects.toMatchObject({ code: REFUSED });
   });
 
-  it('lets a device service connect only with its own client id (no taking over core-data\'s session)', async () => {
-    await expect(connect('device-virtual', { clientId: 'durable-core-data' })).rejects.toMatchObject({ code: REFUSED });
-    await expect(connect('device-virtual')).resolves.toBeDefined();
+  // core-data and app-service are bound to no client id (their bus is two
+  // clients; README, "The bus"): every other user is, so none of them can take
+  // over core-data's durable session and withhold its queued events.
+  it.each(['core-metadata', 'core-command', 'device-virtual', 'device-modbus', 'operator', 'healthcheck'])(
+    'lets %s connect only with its own client id: never as durable-core-data or another service',
+    async (user) => {
+      const others = ['durable-core-data', 'durable-app-service', 'core-data', user === 'core-command' ? 'core-metadata' : 'core-command'];
+      for (const clientId of others) {
+        await expect(connect(user, { clientId }).then(() => 'connected', (err: { code?: number }) => err.code)).resolves.toBe(REFUSED);
+      }
+      await expect(connect(user)).resolves.toBeDefined();
+    },
+  );
+
+  it('answers compose\'s healthcheck, which logs in from its options file (no password on the command line)', async () => {
+    const command = mosquittoHealthcheck()
+      .replace(/\$\$/g, '$')
+      .replaceAll('/run/secrets/gateway', secrets.dir)
+      .replace('mosquitto_sub ', `mosquitto_sub -h 127.0.0.1 -p ${broker.port} `);
+    await expect(promisify(execFile)('sh', ['-c', command])).resolves.toBeDefined();
+    // The healthcheck user reads the broker's uptime and nothing else.
+    const health = await connect('healthcheck');
+    await expect(health.subscribeAsync('edgex/#', { qos: 1 })).rejects.toMatchObject({ packet: { granted: [REFUSED] } });
   });
 
   it('drops a command request a device service publishes to another service and to core-command\'s bus API', async () => {

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { MetadataClient } from '@gw/clients';
 import { BusConfig, createMessageBus, ManagedMessageBus } from '@gw/messaging';
 import { startCoreCommand } from '../../apps/core-command/src/core-command.app';
@@ -23,7 +24,7 @@ export const INIT_SECRETS = join(ROOT, 'bin/init-secrets.js');
 
 export interface Secrets {
   dir: string;
-  /** A bus user's password (`operator` included). */
+  /** A bus user's password (`operator` and Mosquitto's `healthcheck` included). */
   password(user: string): string;
   cleanup(): void;
 }
@@ -47,14 +48,26 @@ function brokerOwners(): Record<string, string> {
   return { GW_SECRETS_MOSQUITTO_OWNER: `${id('-u')}:${id('-g')}` };
 }
 
+const PASSWORD_FILES: Record<string, string> = { operator: 'operator.password', healthcheck: 'mosquitto/healthcheck.password' };
+
 export function generatedSecrets(): Secrets {
   const dir = mkdtempSync(join(tmpdir(), 'gw-secrets-'));
   initSecrets(dir);
   return {
     dir,
-    password: (user) => readFileSync(join(dir, user === 'operator' ? 'operator.password' : `bus/${user}.password`), 'utf8'),
+    password: (user) => readFileSync(join(dir, PASSWORD_FILES[user] ?? `bus/${user}.password`), 'utf8'),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** docker-compose.yml's healthcheck command for Mosquitto (a CMD-SHELL line, `$$` as compose writes `$`). */
+export function mosquittoHealthcheck(): string {
+  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: { mosquitto: { healthcheck: { test: string[] } } };
+  };
+  const [form, command] = compose.services.mosquitto.healthcheck.test;
+  if (form !== 'CMD-SHELL') throw new Error(`docker-compose.yml: expected Mosquitto's healthcheck as CMD-SHELL, got ${form}`);
+  return command;
 }
 
 /** Replaces what `pattern` matches, failing when it matches nothing (the shipped file changed under the test). */
