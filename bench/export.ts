@@ -22,10 +22,18 @@
  *       readings per second; lost (must be 0) and duplicate records; and this
  *       process's RSS before the drain and its peak during it (sampled every
  *       100 ms; the subscriber's process is not included).
+ *   (3) steady ingest into the outbox (sink down), per bus and per maxInFlight
+ *       (GW_APP_SERVICE_MAX_IN_FLIGHT): INGEST_EVENTS events published with
+ *       at most WINDOW not yet in the outbox, on the in-process bus and on a
+ *       durable MQTT session at a private Mosquitto; printed: readings/s from
+ *       the first publish to the last commit, and records per commit (the
+ *       group commit's mean group). maxInFlight 1 is one commit per message.
  *
  * Env: BENCH_EXPORT_SECONDS (10), BENCH_EXPORT_BACKLOG (1,000,000 readings),
  * BENCH_EXPORT_READINGS (5 per event), BENCH_EXPORT_DEVICES (200),
- * BENCH_EXPORT_WINDOW (5,000 events in flight), BENCH_LOG_LEVEL (error).
+ * BENCH_EXPORT_WINDOW (5,000 events in flight), BENCH_EXPORT_INGEST_EVENTS
+ * (50,000 per run), BENCH_EXPORT_IN_FLIGHT (maxInFlight values for (3),
+ * comma-separated: 1,500), BENCH_LOG_LEVEL (error).
  * Needs `mosquitto` on the PATH.
  */
 import { ChildProcess, fork, spawn } from 'node:child_process';
@@ -50,6 +58,8 @@ const BACKLOG_EVENTS = Math.ceil(Number(process.env.BENCH_EXPORT_BACKLOG ?? 1_00
 const DEVICES = Number(process.env.BENCH_EXPORT_DEVICES ?? 200);
 // Far below the in-process bus's delivery queue bound (100,000, drop-oldest) and many batches deep.
 const WINDOW = Number(process.env.BENCH_EXPORT_WINDOW ?? 5_000);
+const INGEST_EVENTS = Number(process.env.BENCH_EXPORT_INGEST_EVENTS ?? 50_000);
+const IN_FLIGHT = (process.env.BENCH_EXPORT_IN_FLIGHT ?? '1,500').split(',').map(Number);
 const LOG_LEVEL = (process.env.BENCH_LOG_LEVEL as 'error' | undefined) ?? 'error';
 const BATCH = 500;
 const RESOURCES = ['temperature', 'pressure', 'flow', 'level', 'power', 'speed', 'current', 'voltage'];
@@ -136,7 +146,11 @@ async function freePort(): Promise<number> {
 function startMosquitto(dir: string, port: number): Promise<ChildProcess> {
   const conf = join(dir, `mosquitto-${port}.conf`);
   // No per-client queue limit: the subscriber must never be where records get lost.
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest stderr', 'persistence false', 'max_queued_messages 0', ''].join('\n'));
+  // No in-flight limit either (default 20): a durable subscriber's maxInFlight says how many it takes.
+  writeFileSync(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest stderr', 'persistence false', 'max_queued_messages 0', 'max_inflight_messages 0', ''].join('\n'),
+  );
   return new Promise((done, fail) => {
     const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(child);
@@ -293,7 +307,13 @@ interface Stack {
   close(): Promise<void>;
 }
 
-async function startStack(dir: string, brokerPort: number, maxRecords: number): Promise<Stack> {
+interface StackOptions {
+  /** The bus between the publisher and the app service: in-process (default) or this MQTT broker. */
+  busUrl?: string;
+  maxInFlight?: number;
+}
+
+async function startStack(dir: string, brokerPort: number, maxRecords: number, options: StackOptions = {}): Promise<Stack> {
   const runId = randomBytes(4).toString('hex');
   const base = `bench-export-${runId}`;
   const topic = `bench/${runId}/telemetry`;
@@ -315,13 +335,15 @@ pipelines:
 `;
   const pipelines = parsePipelinesFile(yaml, 'bench-pipelines.yaml', { topicBase: base });
   const broker = new MemoryBroker();
-  const appBus = createMessageBus({ type: 'memory', broker });
-  const bus = createMessageBus({ type: 'memory', broker });
+  const busConfig = (role: string) =>
+    options.busUrl ? ({ type: 'mqtt', url: options.busUrl, clientId: `bench-${role}-${runId}` } as const) : ({ type: 'memory', broker } as const);
+  const appBus = createMessageBus(busConfig('app'));
+  const bus = createMessageBus(busConfig('publisher'));
   await appBus.connect();
   await bus.connect();
   const logger = createLogger('app-service', LOG_LEVEL);
   const app = await startAppService(
-    { host: '127.0.0.1', port: 0, topicBase: base, dataDir, durableName: `bench-${runId}` },
+    { host: '127.0.0.1', port: 0, topicBase: base, dataDir, durableName: `bench-${runId}`, maxInFlight: options.maxInFlight },
     { bus: appBus, logger, pipelines, actuators: noActuators },
   );
   return {
@@ -339,7 +361,8 @@ pipelines:
 }
 
 const route = (stack: Stack) => stack.app.figures.routes()[0];
-const pipelineReceived = (stack: Stack) => stack.app.figures.pipelines()[0].received;
+/** Events the pipeline committed to the outbox (its handler resolved: the bus may acknowledge them). */
+const pipelineExported = (stack: Stack) => stack.app.figures.pipelines()[0].exported;
 
 function fileMb(...files: string[]): number {
   return files.reduce((n, f) => n + (statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0) / MB;
@@ -409,11 +432,10 @@ async function outageAndDrain(dir: string): Promise<DrainResult> {
       prefix: randomBytes(4).toString('hex'),
       events: BACKLOG_EVENTS,
       durationMs: Infinity,
-      done: () => pipelineReceived(s),
+      done: () => pipelineExported(s),
       changed: () => nextTurn(),
     });
-    // The pipeline's handler appends synchronously: a message counted as received is in the outbox.
-    while (pipelineReceived(s) < published) await nextTurn();
+    while (pipelineExported(s) < published) await nextTurn();
     const ingestMs = wallMs() - firstAt;
     const stored = route(s);
     const rest = (await (await fetch(`${s.app.url}/api/v3/exports`)).json()) as { routes: Array<{ pending: number }> };
@@ -462,11 +484,48 @@ async function outageAndDrain(dir: string): Promise<DrainResult> {
   }
 }
 
+/** Phase (3): INGEST_EVENTS events into the outbox with the sink down; readings/s and records per commit. */
+async function steadyIngest(dir: string, bus: 'in-process' | 'mqtt', maxInFlight: number): Promise<number> {
+  const sinkPort = await freePort(); // nothing listens: the records stay in the outbox
+  let broker: ChildProcess | undefined;
+  let stack: Stack | undefined;
+  try {
+    let busUrl: string | undefined;
+    if (bus === 'mqtt') {
+      const port = await freePort();
+      broker = await startMosquitto(dir, port);
+      busUrl = `mqtt://127.0.0.1:${port}`;
+    }
+    stack = await startStack(dir, sinkPort, INGEST_EVENTS, { busUrl, maxInFlight });
+    const s = stack;
+    const { published, firstAt } = await publish(s.bus, {
+      base: s.base,
+      prefix: randomBytes(4).toString('hex'),
+      events: INGEST_EVENTS,
+      durationMs: Infinity,
+      done: () => pipelineExported(s),
+      changed: () => nextTurn(),
+    });
+    while (pipelineExported(s) < published) await nextTurn();
+    const seconds = (wallMs() - firstAt) / 1000;
+    const readingsPerSec = (published * READINGS) / seconds;
+    const commits = s.app.figures.outbox().commits;
+    const name = `export-ingest-${bus}-in-flight-${maxInFlight}`;
+    console.log(`${name}: ${Math.round(readingsPerSec)} readings/s into the outbox (${Math.round(published / seconds)} events/s, ${(published / commits).toFixed(1)} records per commit)`);
+    if (route(s).pending !== published) throw new Error(`the outbox holds ${route(s).pending} of ${published} records`);
+    return readingsPerSec;
+  } finally {
+    await stack?.close();
+    await stop(broker);
+  }
+}
+
 async function main(): Promise<void> {
   console.log(
     `export benchmark: ${DEVICES} devices x ${READINGS} readings per event, in-process bus -> pipeline (flat, batch ${BATCH}/100ms) ` +
       `-> SQLite outbox -> MQTT sink -> Mosquitto; ${SECONDS} s closed loop (${WINDOW} events in flight), ` +
-      `then an outage of ${BACKLOG_EVENTS * READINGS} readings and its drain`,
+      `then an outage of ${BACKLOG_EVENTS * READINGS} readings and its drain, then ${INGEST_EVENTS * READINGS} readings into the outbox ` +
+      `per bus (in-process, MQTT) and maxInFlight (${IN_FLIGHT.join(', ')})`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-export-'));
   // Mosquitto run as root drops to the mosquitto user; it must still read its config here.
@@ -480,6 +539,9 @@ async function main(): Promise<void> {
   try {
     const t = await throughput(dir);
     const d = await outageAndDrain(dir);
+    for (const bus of ['in-process', 'mqtt'] as const) {
+      for (const maxInFlight of IN_FLIGHT) await steadyIngest(dir, bus, maxInFlight);
+    }
     console.log(`export-zero-loss: ${t.lost === 0 && d.lost === 0 ? 'yes' : 'NO'}`);
     console.log(
       `export-summary: ${Math.round(t.readingsPerSec)} readings/s (drain ${Math.round(d.readingsPerSec)} readings/s, ` +
