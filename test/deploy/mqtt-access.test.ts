@@ -100,6 +100,20 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
     await expect(health.subscribeAsync('edgex/#', { qos: 1 })).rejects.toMatchObject({ packet: { granted: [REFUSED] } });
   });
 
+  it('takes a message of GW_MAX_BODY (4 MiB) and disconnects a client that sends more than max_packet_size (5 MiB)', async () => {
+    const device = await connect('device-virtual');
+    const topic = 'edgex/events/device/device-virtual/Demo-Profile/Demo-Sensor-01/Temperature';
+    await expect(device.publishAsync(topic, Buffer.alloc(4 * 1024 * 1024, 'x'), { qos: 1 })).resolves.toBeDefined();
+    device.on('error', () => undefined); // the broker resets the connection while the packet is being written
+    const closed = new Promise((resolve) => device.once('close', resolve));
+    let acknowledged = false;
+    device.publish(topic, Buffer.alloc(5 * 1024 * 1024, 'x'), { qos: 1 }, (err) => (acknowledged = !err));
+    await closed;
+    expect(acknowledged).toBe(false);
+    // The broker's reason, in its log (which may arrive a moment after the client saw the close).
+    await pollUntil(() => broker.output().includes('Client device-virtual disconnected due to oversize packet.'), 'the broker logging the oversize packet');
+  });
+
   it('drops a command request a device service publishes to another service and to core-command\'s bus API', async () => {
     const device = await connect('device-virtual');
     const ownEvent = 'edgex/events/device/device-virtual/Demo-Profile/Demo-Sensor-01/Temperature';

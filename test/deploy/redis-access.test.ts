@@ -10,8 +10,7 @@ import { startRedis } from '../support/brokers';
 import { call } from '../support/gateway';
 import { rawRedis, RawRedis } from '../support/redis';
 import { pollUntil } from '../messaging/helpers';
-import { generatedSecrets, RunningServices, Secrets, startServicesAs } from './support';
-import { join } from 'node:path';
+import { composeRedisArgs, generatedSecrets, RunningServices, Secrets, startServicesAs } from './support';
 import { pubSubKeys } from '../../libs/messaging/src/redis/stream-routing';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ROLES, subscribePatterns } = require('../../bin/broker-acl.js');
@@ -34,7 +33,8 @@ describe('the compose Redis (generated ACL file)', () => {
 
   beforeAll(async () => {
     secrets = generatedSecrets();
-    redis = await startRedis({ args: ['--aclfile', join(secrets.dir, 'redis/users.acl')] });
+    // As compose runs it: the generated ACL file, the message size bound.
+    redis = await startRedis({ args: composeRedisArgs(secrets) });
   });
 
   afterEach(() => {
@@ -106,6 +106,13 @@ describe('the compose Redis (generated ACL file)', () => {
         expect([role, filter, subscribePatterns('edgex', filter)]).toEqual([role, filter, bus]);
       }
     }
+  });
+
+  it('takes a message of GW_MAX_BODY (4 MiB) and refuses one above proto-max-bulk-len (5 MiB)', async () => {
+    const device = await login('device-virtual');
+    const channel = 'edgex/events/device/device-virtual/P/D/S';
+    expect(await device.publish(channel, 'x'.repeat(4 * 1024 * 1024))).toBe(0);
+    await expect(device.publish(channel, 'x'.repeat(5 * 1024 * 1024 + 1))).rejects.toThrow(/invalid bulk length/);
   });
 
   it.each(['core-metadata', 'core-data', 'app-service'])('refuses a command request that %s publishes', async (user) => {

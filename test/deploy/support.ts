@@ -60,14 +60,23 @@ export function generatedSecrets(): Secrets {
   };
 }
 
+interface ComposeFile {
+  services: { mosquitto: { healthcheck: { test: string[] } }; redis: { command: string[] } };
+}
+const composeFile = () => parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+
 /** docker-compose.yml's healthcheck command for Mosquitto (a CMD-SHELL line, `$$` as compose writes `$`). */
 export function mosquittoHealthcheck(): string {
-  const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-    services: { mosquitto: { healthcheck: { test: string[] } } };
-  };
-  const [form, command] = compose.services.mosquitto.healthcheck.test;
+  const [form, command] = composeFile().services.mosquitto.healthcheck.test;
   if (form !== 'CMD-SHELL') throw new Error(`docker-compose.yml: expected Mosquitto's healthcheck as CMD-SHELL, got ${form}`);
   return command;
+}
+
+/** The arguments docker-compose.yml gives redis-server, its secrets in `secrets` (startRedis adds port, bind and data directory). */
+export function composeRedisArgs(secrets: Secrets): string[] {
+  const [program, ...args] = composeFile().services.redis.command;
+  if (program !== 'redis-server') throw new Error(`docker-compose.yml: expected Redis's command to start with redis-server, got ${program}`);
+  return args.map((arg) => arg.replace('/run/secrets/gateway', secrets.dir));
 }
 
 /** Replaces what `pattern` matches, failing when it matches nothing (the shipped file changed under the test). */
