@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as yaml from 'yaml';
 import { parseDeviceList, parseDeviceProfile, parseProvisionWatcher } from '@gw/contracts';
 import { MessageBus, createMessageBus } from '@gw/messaging';
 import { fixture } from '../../libs/contracts/fixtures';
@@ -384,19 +385,36 @@ describe('metadata profile size limits', () => {
     expect((await api.get('/deviceprofile/name/Over')).status).toBe(404);
   });
 
-  it('refuse a YAML upload over the limit, block style or flow style, and accept one at it', async () => {
+  it('refuse an upload over the limit before parsing it (block-style YAML, JSON, large flow-style YAML), and accept one at it', async () => {
     const block = (name: string, n: number) =>
       `name: ${name}\ndeviceResources:\n${Array.from({ length: n }, (_, i) => `- name: R${i}\n  properties: {valueType: Int32, readWrite: RW}\n`).join('')}`;
-    const over = await api.upload('POST', block('Yaml-Over', 4), 'big.yaml');
-    expect(over.status).toBe(413);
-    expect(over.body).toEqual({
-      apiVersion: 'v3',
-      statusCode: 413,
-      message: 'big.yaml: 4 deviceResources, more than the 3 a profile may have (GW_METADATA_MAX_PROFILE_RESOURCES)',
-    });
-    const flow = `name: Yaml-Flow\ndeviceResources: [${[0, 1, 2, 3].map((i) => `{name: R${i}, properties: {valueType: Int32, readWrite: RW}}`).join(', ')}]\n`;
-    expect(await api.upload('POST', flow, 'flow.yaml')).toMatchObject({ status: 413, body: { message: expect.stringContaining('flow.yaml: 4 deviceResources') } });
+    const flow = (name: string, n: number) =>
+      `name: ${name}\ndeviceResources: [${Array.from({ length: n }, (_, i) => `{name: R${i}, properties: {valueType: Int32, readWrite: RW}}`).join(', ')}]\n`;
+    // The YAML parser is the cost the limits are there to avoid: it must not run for these.
+    const parser = jest.spyOn(yaml, 'parseDocument');
+    try {
+      const over = await api.upload('POST', block('Yaml-Over', 4), 'big.yaml');
+      expect(over.status).toBe(413);
+      expect(over.body).toEqual({
+        apiVersion: 'v3',
+        statusCode: 413,
+        message: 'big.yaml: 4 deviceResources, more than the 3 a profile may have (GW_METADATA_MAX_PROFILE_RESOURCES)',
+      });
+      const json = JSON.stringify(profile('Json-Over', 4));
+      expect(await api.upload('POST', json, 'big.json')).toMatchObject({ status: 413, body: { message: expect.stringContaining('big.json: 4 deviceResources, more than the 3') } });
+      expect(await api.upload('POST', flow('Flow-Large', 5_000), 'large.yaml')).toMatchObject({
+        status: 413,
+        body: { message: expect.stringMatching(/^large\.yaml: deviceResources not written as a block list .* may be at most 262144 bytes/) },
+      });
+      expect(parser).not.toHaveBeenCalled();
+    } finally {
+      parser.mockRestore();
+    }
+    // A small flow-style list is counted once parsed.
+    expect(await api.upload('POST', flow('Yaml-Flow', 4), 'flow.yaml')).toMatchObject({ status: 413, body: { message: expect.stringContaining('flow.yaml: 4 deviceResources') } });
     expect((await api.upload('POST', block('Yaml-At-Limit', 3), 'ok.yaml')).status).toBe(201);
+    expect((await api.upload('POST', JSON.stringify(profile('Json-At-Limit', 3, 2)), 'ok.json')).status).toBe(201);
+    expect((await api.get('/deviceprofile/name/Json-At-Limit')).body.profile.deviceCommands).toHaveLength(2);
   });
 
   it('refuse adding a resource to a profile at the limit', async () => {

@@ -1,6 +1,6 @@
 import { parseDocument } from 'yaml';
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { checkProfileSize, checkYamlProfileSize, countBlockSequence } from './profile-limits';
+import { checkProfileSize, checkYamlProfileSize, countBlockSequence, UNCOUNTED_YAML_MAX_BYTES } from './profile-limits';
 
 /** What the YAML parser counts, to hold the line scan to. */
 const parsedCount = (text: string, key: string) => (parseDocument(text).get(key) as { items: unknown[] } | undefined)?.items.length;
@@ -54,6 +54,26 @@ describe('profile size limits', () => {
     expect(refusal(() => checkYamlProfileSize(`name: P\n${yamlList('deviceCommands', 3)}`, limits, 'big.yaml'))).toBe(
       'big.yaml: 3 deviceCommands, more than the 2 a profile may have (GW_METADATA_MAX_PROFILE_COMMANDS)',
     );
+  });
+
+  it('refuses a text above UNCOUNTED_YAML_MAX_BYTES whose lists it cannot count, unparsed, naming the limit', () => {
+    const flow = (n: number) => `name: P\ndeviceResources: [${Array.from({ length: n }, (_, i) => `{name: R${i}}`).join(', ')}]\n`;
+    const big = flow(30_000);
+    expect(Buffer.byteLength(big)).toBeGreaterThan(UNCOUNTED_YAML_MAX_BYTES);
+    expect(refusal(() => checkYamlProfileSize(big, limits, 'flow.yaml'))).toBe(
+      `flow.yaml: deviceResources not written as a block list (one "- " item per line) cannot be counted before parsing, ` +
+        `so the file may be at most ${UNCOUNTED_YAML_MAX_BYTES} bytes, not ${Buffer.byteLength(big)}: write it as a block list, or send the profile as JSON`,
+    );
+    // Small enough to parse: counted once parsed.
+    expect(refusal(() => checkYamlProfileSize(flow(4), limits, 'flow.yaml'))).toBeUndefined();
+    // A key behind an escape may be a list too.
+    const escaped = `name: P\n"deviceResourc\\x65s": [{name: R0}]\ndescription: "${'x'.repeat(UNCOUNTED_YAML_MAX_BYTES)}"\n`;
+    expect(refusal(() => checkYamlProfileSize(escaped, limits, 'e.yaml'))).toContain('e.yaml: deviceResources and deviceCommands not written as a block list');
+  });
+
+  it('never refuses a large profile for a list it does not have', () => {
+    const text = `name: P\ndescription: "${'x'.repeat(UNCOUNTED_YAML_MAX_BYTES)}"\n${yamlList('deviceResources', 3)}`;
+    expect(refusal(() => checkYamlProfileSize(text, limits, 'p.yaml'))).toBeUndefined();
   });
 
   it('counts the 50,000 resources of the profile that stalled the service', () => {

@@ -1,12 +1,14 @@
 /**
  * How big one device profile may be. EdgeX sets no limit; real profiles have
  * tens to a few thousand resources, and a profile of 50,000 (3.8 MB of YAML,
- * within GW_MAX_BODY) takes over a second and a half to parse, during which the
- * service answers nothing. So the counts are checked before the costly
- * work: on a JSON body before it is validated, on YAML text by a line scan
- * before it is parsed (milliseconds for megabytes), and on the parsed profile
- * for what the scan cannot see (flow-style lists). A refusal is a 413 naming
- * the limit and its variable.
+ * within GW_MAX_BODY) takes over a second and a half to parse (3 s in flow
+ * style), during which the service answers nothing. So the counts are checked
+ * before the costly work: on a JSON body (or an uploaded file that is JSON)
+ * before it is validated, on YAML text by a line scan before it is parsed
+ * (milliseconds for megabytes). A list the scan cannot count (flow style
+ * `[...]`, an alias) is left to the parser only in a text of at most
+ * UNCOUNTED_YAML_MAX_BYTES, and counted once parsed. A refusal is a 413
+ * naming the limit and its variable.
  */
 import { ErrorKind, GatewayError } from '@gw/contracts';
 
@@ -18,6 +20,14 @@ export interface ProfileLimits {
 }
 
 export const DEFAULT_PROFILE_LIMITS: ProfileLimits = { maxResources: 5_000, maxCommands: 5_000 };
+
+/**
+ * The largest YAML text parsed while one of its lists could not be counted
+ * before parsing (about 0.2 s of parsing). A valid profile of 5,000 resources
+ * in flow style is larger; written in block style (`- name: ...`), or sent
+ * as JSON, it is counted whatever its size.
+ */
+export const UNCOUNTED_YAML_MAX_BYTES = 256 * 1024;
 
 const LISTS = [
   { key: 'deviceResources', limit: 'maxResources', variable: 'GW_METADATA_MAX_PROFILE_RESOURCES' },
@@ -33,12 +43,32 @@ export function checkProfileSize(profile: unknown, limits: ProfileLimits, where:
   }
 }
 
-/** The same for YAML text, before it is parsed: lists written in block style (`- name: ...`) are counted by their lines. */
+/**
+ * The same for YAML text, before it is parsed: lists written in block style
+ * (`- name: ...`) are counted by their lines. When a list may be there but
+ * cannot be counted so, a text above UNCOUNTED_YAML_MAX_BYTES is refused
+ * unparsed; a smaller one is counted once parsed (checkProfileSize).
+ */
 export function checkYamlProfileSize(text: string, limits: ProfileLimits, source: string): void {
+  const uncounted: string[] = [];
   for (const list of LISTS) {
     const count = countBlockSequence(text, list.key);
     if (count !== undefined) refuseOver(count, list, limits, source);
+    else if (mayContain(text, list.key)) uncounted.push(list.key);
   }
+  const bytes = uncounted.length ? Buffer.byteLength(text) : 0;
+  if (bytes > UNCOUNTED_YAML_MAX_BYTES) {
+    throw new GatewayError(
+      ErrorKind.PayloadTooLarge,
+      `${source}: ${uncounted.join(' and ')} not written as a block list (one "- " item per line) cannot be counted before parsing, ` +
+        `so the file may be at most ${UNCOUNTED_YAML_MAX_BYTES} bytes, not ${bytes}: write ${uncounted.length > 1 ? 'them' : 'it'} as a block list, or send the profile as JSON`,
+    );
+  }
+}
+
+/** Whether `key` may be in the text: spelled out, or behind an escape in a quoted key. */
+function mayContain(text: string, key: string): boolean {
+  return text.includes(key) || text.includes('\\');
 }
 
 function refuseOver(count: number, list: (typeof LISTS)[number], limits: ProfileLimits, where: string): void {
