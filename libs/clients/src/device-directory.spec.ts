@@ -22,11 +22,12 @@ class FakeMetadata implements DirectoryPort {
   gate?: Promise<void>;
   loadGate?: Promise<void>;
 
+  /** Answers as the devices stand when asked; the answer arrives once `gate` opens. */
   async device(name: string): Promise<Device> {
     this.asked.push(name);
+    const found = this.devices.get(name);
     await this.gate;
     if (this.down) throw new GatewayError(ErrorKind.Communication, 'connect ECONNREFUSED');
-    const found = this.devices.get(name);
     if (!found) throw new GatewayError(ErrorKind.EntityNotFound, `device ${name} does not exist`);
     return found;
   }
@@ -145,6 +146,18 @@ describe('DeviceDirectory', () => {
     metadata.gate = slow.promise;
     const asking = directory.ask('x');
     directory.apply(systemEvent('update', device('x', 'New')));
+    slow.open();
+    expect(await asking).toMatchObject({ profileName: 'Old' });
+    expect(directory.get('x')).toMatchObject({ profileName: 'New' });
+  });
+
+  it('keeps a load that finished while a lookup was under way, rather than the older answer', async () => {
+    metadata.devices.set('x', device('x', 'Old'));
+    const slow = gate();
+    metadata.gate = slow.promise;
+    const asking = directory.ask('x'); // metadata answers "Old" now; the answer arrives later
+    metadata.devices.set('x', device('x', 'New'));
+    await directory.load(); // a newer snapshot
     slow.open();
     expect(await asking).toMatchObject({ profileName: 'Old' });
     expect(directory.get('x')).toMatchObject({ profileName: 'New' });

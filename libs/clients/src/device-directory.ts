@@ -41,7 +41,7 @@ export class DeviceDirectory {
   private readonly asking = new Map<string, Promise<DeviceRef | undefined>>();
   /** Name → monotonic ms of the last answer from metadata about it (Map order = age). */
   private readonly answeredAt = new Map<string, number>();
-  /** Bumped by every applied system event: a lookup that started before one may carry a stale answer. */
+  /** Bumped by every applied system event and load: a lookup that started before one may carry a stale answer. */
   private changes = 0;
   private everLoaded = false;
   private readonly recheckAfterMs: number;
@@ -177,6 +177,7 @@ export class DeviceDirectory {
   }
 
   private replaceWith(devices: Device[]): void {
+    this.changes++;
     this.devices = new Map();
     this.namesById = new Map();
     for (const device of devices) this.put(toRef(device));
