@@ -11,6 +11,7 @@ import type { Event } from '@gw/contracts';
 import { BusConfig, createMessageBus, ManagedMessageBus, MemoryBroker, MessageBus, newEnvelope } from '@gw/messaging';
 import { BrokerProcess, startMosquitto } from '../support/brokers';
 import { TestDatabase, testSqlite } from '../support/database';
+import { scrape } from '../support/prometheus';
 import { deleteRedisKeys } from '../support/redis';
 import {
   addEventRequest,
@@ -37,12 +38,7 @@ function withProfile(event: Event, profileName: string): Event {
 }
 
 /** core-data's Prometheus metrics as name{labels} → value. */
-async function metrics(client: RestClient): Promise<Record<string, number>> {
-  const res = await fetch(client.baseUrl + '/api/v3/metrics');
-  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-  const lines = (await res.text()).split('\n').filter((line) => line && !line.startsWith('#'));
-  return Object.fromEntries(lines.map((line) => [line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1))]));
-}
+const metrics = (client: RestClient) => scrape(client.baseUrl);
 
 describe('core-data device check', () => {
   let mosquitto: BrokerProcess;
@@ -179,7 +175,11 @@ describe('core-data device check', () => {
         'gw_core_data_events_rejected_total{reason="malformed"}': 0,
         gw_core_data_events_persisted_total: 2,
         gw_core_data_known_devices: 4,
+        'gw_bus_connected{service="core-data"}': 1,
+        'gw_bus_malformed_total{service="core-data"}': 0,
       });
+      // core-data's own bus: the eight events were handed over (refused ones too; the last may still be in hand).
+      await pollUntil(async () => (await metrics(client))['gw_bus_delivered_total{service="core-data"}'] >= 8, 'eight deliveries counted');
     });
 
     it('follows core-metadata: a device added is accepted at once, a moved, renamed or deleted one is refused', async () => {

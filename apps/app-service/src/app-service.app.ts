@@ -4,11 +4,11 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CommandClient, MetadataClient } from '@gw/clients';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
-import { createServiceApp, definedOnly, listenService, Logger, busReadiness } from '@gw/service-kit';
+import { createServiceApp, definedOnly, listenService, Logger, busMetrics, busReadiness } from '@gw/service-kit';
 import { AppServiceModule } from './app-service.module';
 import { AppServiceConfig, DEFAULT_APP_SERVICE_SETTINGS } from './config';
 import { ExportFiguresSource, RouteFigures } from './http/figures';
-import { exportRegistry } from './http/prometheus';
+import { exportMetrics } from './http/prometheus';
 import { GroupCommitter, OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from './outbox';
 import { PipelineRunner } from './pipeline/pipeline-runner';
 import { loadPipelinesFile, PipelinesFile } from './pipeline/pipelines-file';
@@ -110,12 +110,13 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
     };
     const config = { serviceName: 'app-service', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     const app = await createServiceApp({
-      module: AppServiceModule.register({ figures, registry: exportRegistry(figures) }),
+      module: AppServiceModule.register({ figures }),
       version: APP_SERVICE_VERSION,
       config,
       logger,
       secretKeys: ['apiKey', 'busPassword', 'clientApiKey'],
       readiness: [busReadiness(bus)],
+      metrics: [busMetrics(bus), exportMetrics(figures)],
       shutdownHooks: false,
     });
     await app.init();

@@ -4,7 +4,7 @@ import { Event, Topics } from '@gw/contracts';
 import { DeviceDirectory, DirectoryPort, MetadataClient } from '@gw/clients';
 import { MessageBus } from '@gw/messaging';
 import { createDataSource } from '@gw/persistence';
-import { Logger, createServiceApp, definedOnly, listenService, busReadiness, ReadinessCheck } from '@gw/service-kit';
+import { Logger, createServiceApp, definedOnly, listenService, busMetrics, busReadiness, ReadinessCheck } from '@gw/service-kit';
 import { checkCoreDataConfig, CoreDataConfig, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
 import { CoreDataModule } from './core-data.module';
 import { DeviceCheck } from './devices/device-check';
@@ -17,7 +17,7 @@ import { BusIngest, DeviceChecking, MAX_READINGS_SETTING } from './ingest/bus-in
 import { IngestFigures, IngestStats } from './ingest/ingest-stats';
 import { Refusals } from './ingest/refusals';
 import { StatsReporter } from './ingest/stats-reporter';
-import { coreDataRegistry } from './http/prometheus';
+import { coreDataMetrics } from './http/prometheus';
 import { openEventStore } from './persistence/open-event-store';
 import { CORE_DATA_MIGRATIONS } from './persistence/migrations/1733900000000-initial-core-data';
 
@@ -116,7 +116,6 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
       ),
       readings: new ReadingsService(store),
       maxResultCount: options.maxResultCount,
-      registry: coreDataRegistry({ ingest: () => stats.snapshot(), knownDevices: () => devices?.directory.size ?? 0 }),
     });
     const config = { serviceName: 'core-data', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
@@ -128,6 +127,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
       logger,
       secretKeys,
       readiness: devices ? [busReadiness(deps.bus), metadataReadiness(devices)] : [busReadiness(deps.bus)],
+      metrics: [busMetrics(deps.bus), coreDataMetrics({ ingest: () => stats.snapshot(), knownDevices: () => devices?.directory.size ?? 0 })],
       shutdownHooks: false,
     });
     await app.init();

@@ -1,18 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { Registry } from 'prom-client';
 import { MAX_RESULT_COUNT } from '@gw/service-kit';
 import { EventsService } from './domain/events.service';
 import { ReadingsService } from './domain/readings.service';
 import { EventsController } from './http/events.controller';
-import { CORE_DATA_REGISTRY, MetricsController } from './http/metrics.controller';
 import { ReadingsController } from './http/readings.controller';
 
-/** What core-data's HTTP side needs; startCoreData builds it. */
+/** What core-data's HTTP side needs; startCoreData builds it. /metrics comes from service-kit (see http/prometheus.ts). */
 export interface CoreDataDeps {
   events: EventsService;
   readings: ReadingsService;
   maxResultCount: number;
-  registry: Registry;
 }
 
 @Module({})
@@ -20,12 +17,11 @@ export class CoreDataModule {
   static register(deps: CoreDataDeps): DynamicModule {
     return {
       module: CoreDataModule,
-      controllers: [EventsController, ReadingsController, MetricsController],
+      controllers: [EventsController, ReadingsController],
       providers: [
         { provide: MAX_RESULT_COUNT, useValue: deps.maxResultCount },
         { provide: EventsService, useValue: deps.events },
         { provide: ReadingsService, useValue: deps.readings },
-        { provide: CORE_DATA_REGISTRY, useValue: deps.registry },
       ],
     };
   }

@@ -5,8 +5,9 @@
  *
  * Everything is per app (fastify instance, filter, hooks, DI container), so
  * the one-process gateway can run several services side by side on different
- * ports. The exceptions are process-wide by nature: Nest's static Logger and
- * signal handlers (see `shutdownHooks`).
+ * ports. The exceptions are process-wide by nature: Nest's static Logger,
+ * signal handlers (see `shutdownHooks`) and Node's own metrics (shared by
+ * every service's /metrics, see metrics/process-metrics.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -22,6 +23,8 @@ import { enableCors } from './cors';
 import type { CommonServiceConfig } from './config';
 import { EdgeXExceptionFilter } from './error.filter';
 import { createLogger, Logger, NestPinoLogger } from './logger';
+import type { MetricSet } from './metrics/scraped';
+import { serviceMetrics } from './metrics/service-metrics';
 import { redactConfig } from './redact';
 import { ServiceKitModule } from './service-kit.module';
 import type { ReadinessCheck } from './startup/readiness';
@@ -47,6 +50,11 @@ export interface ServiceAppOptions {
   /** What GET /api/v3/ready checks: busReadiness(bus) for a service on the bus. */
   readiness?: readonly ReadinessCheck[];
   /**
+   * What GET /api/v3/metrics serves besides Node's figures and the REST
+   * requests: busMetrics(bus) for a service on the bus, the service's own sets.
+   */
+  metrics?: readonly MetricSet[];
+  /**
    * Close the app on SIGTERM/SIGINT (default true). Nest re-raises the signal
    * after closing, which would kill the other services of a one-process gateway
    * mid-shutdown: the gateway passes false and closes its apps itself.
@@ -58,6 +66,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
   const { config } = options;
   const serviceName = config.serviceName || options.serviceName || 'service';
   const logger = options.logger ?? createLogger(serviceName, config.logLevel);
+  const metrics = serviceMetrics(serviceName, options.metrics ?? []);
 
   @Module({
     imports: [
@@ -68,6 +77,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
         secretKeys: options.secretKeys,
         readiness: options.readiness,
         logger,
+        metrics: metrics.registry,
       }),
       options.module,
     ],
@@ -107,6 +117,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
   // Before the key check: a browser's preflight carries no key.
   if (config.corsOrigins?.length) enableCors(fastify, config.corsOrigins);
   if (config.apiKey) fastify.addHook('onRequest', apiKeyHook(config.apiKey));
+  fastify.addHook('onResponse', metrics.onResponse);
   fastify.addHook('onResponse', async (request, reply) => {
     const { id: reqId, method, url } = request;
     const ms = Math.round(reply.elapsedTime * 10) / 10;

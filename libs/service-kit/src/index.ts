@@ -13,3 +13,4 @@ export * from './run-main';
 export * from './run-standalone';
 export * from './paging';
 export * from './startup';
+export * from './metrics';

@@ -8,6 +8,8 @@ import type { ReadinessCheck } from './startup/readiness';
 export const SERVICE_CONFIG = Symbol('gw.serviceConfig');
 export const SERVICE_LOGGER = Symbol('gw.serviceLogger');
 export const SERVICE_INFO = Symbol('gw.serviceInfo');
+/** The service's prom-client Registry, served by GET /api/v3/metrics. */
+export const SERVICE_METRICS = Symbol('gw.serviceMetrics');
 
 export interface ServiceInfo {
   serviceName: string;
