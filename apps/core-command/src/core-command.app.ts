@@ -1,11 +1,12 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
-import { Logger, createServiceApp, listenService, busReadiness } from '@gw/service-kit';
+import { Logger, createServiceApp, listenService, busMetrics, busReadiness } from '@gw/service-kit';
 import { BusCommandApi } from './bus/bus-command-api';
 import { CoreCommandConfig } from './config';
 import { CoreCommandModule } from './core-command.module';
 import { CommandForwarder } from './domain/command-forwarder';
+import { CommandMetrics } from './domain/command-metrics';
 import { CoreCommandService } from './domain/core-command.service';
 import type { MetadataLookup } from './domain/metadata-lookup';
 
@@ -39,7 +40,8 @@ export async function startCoreCommand(options: CoreCommandOptions, deps: CoreCo
   // core-command's own base URL for listed commands: known once the app listens.
   let publicUrl = options.publicUrl ?? '';
   const forwarder = new CommandForwarder(bus, topics, options.commandTimeout, logger);
-  const commands = new CoreCommandService(deps.metadata, forwarder, () => publicUrl, options.maxResultCount ?? 1024);
+  const metrics = new CommandMetrics();
+  const commands = new CoreCommandService(deps.metadata, forwarder, () => publicUrl, options.maxResultCount ?? 1024, metrics);
   const busApi = new BusCommandApi(bus, topics, commands, logger, options.busConcurrency ?? 64);
   const config = {
     serviceName: 'core-command',
@@ -57,6 +59,7 @@ export async function startCoreCommand(options: CoreCommandOptions, deps: CoreCo
     logger,
     secretKeys,
     readiness: [busReadiness(bus)],
+    metrics: [busMetrics(bus), metrics.register],
     shutdownHooks: false,
   });
   try {

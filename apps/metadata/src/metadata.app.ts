@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
 import { createDataSource } from '@gw/persistence';
-import { Logger, createServiceApp, listenService, busReadiness } from '@gw/service-kit';
+import { Logger, createServiceApp, listenService, busMetrics, busReadiness } from '@gw/service-kit';
 import { ResourceLoader } from './boot/resource-loader';
 import { MetadataConfig } from './config';
 import { DeviceServicesService } from './domain/device-services.service';
@@ -12,6 +12,7 @@ import { DEFAULT_PROFILE_LIMITS } from './domain/profile-limits';
 import { ProfilesService } from './domain/profiles.service';
 import { SystemEventPublisher } from './domain/system-events';
 import { WatchersService } from './domain/watchers.service';
+import { metadataMetrics } from './metadata-metrics';
 import { MetadataModule } from './metadata.module';
 import { METADATA_ENTITIES } from './persistence/entities';
 import { MetadataRepository } from './persistence/metadata-stores';
@@ -84,6 +85,7 @@ export async function startMetadata(
       logger,
       secretKeys,
       readiness: [busReadiness(deps.bus)],
+      metrics: [busMetrics(deps.bus), metadataMetrics(repo.read, logger)],
       shutdownHooks: false,
     });
     await app.init();

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeviceProfile } from '@gw/contracts';
 import { CommandForwarder } from './command-forwarder';
+import { CommandMetrics } from './command-metrics';
 import { CommandTargets } from './command-target';
 import { DeviceCoreCommand, deviceCoreCommand } from './core-commands';
 import type { SuccessPayload } from './device-service-reply';
@@ -40,6 +41,7 @@ export class CoreCommandService {
     /** core-command's base URL for listed commands; known only once the app listens. */
     private readonly publicUrl: () => string,
     private readonly maxResultCount: number,
+    private readonly metrics: CommandMetrics,
   ) {
     this.targets = new CommandTargets(metadata);
   }
@@ -73,7 +75,11 @@ export class CoreCommandService {
   }
 
   /** Runs a GET or SET on the owning device service; resolves with its success payload, rejects with a GatewayError. */
-  async execute(call: CommandCall): Promise<SuccessPayload> {
+  execute(call: CommandCall): Promise<SuccessPayload> {
+    return this.metrics.time(call.method, () => this.run(call));
+  }
+
+  private async run(call: CommandCall): Promise<SuccessPayload> {
     const { deviceName, commandName, method } = call;
     const queryParams = commandQueryParams(method, call.query);
     if (method === 'set') requireSetBody(deviceName, commandName, call.body);
