@@ -101,6 +101,9 @@ describe.each(['mqtt', 'redis'] as const)('outbox group commit on %s', (type) =>
       const outbox = running.figures.outbox();
       const exports = (await (await fetch(`${running.url}/api/v3/exports`)).json()) as { outbox: { commits: number; records: number } };
       expect(exports.outbox).toMatchObject({ commits: outbox.commits, records: EVENTS });
+      const metrics = await (await fetch(`${running.url}/api/v3/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`^gw_outbox_committed_records_total(\\{[^}]*\\})? ${EVENTS}$`, 'm'));
+      expect(metrics).toMatch(new RegExp(`^gw_outbox_commits_total(\\{[^}]*\\})? ${outbox.commits}$`, 'm'));
       // Grouped: with up to MAX_IN_FLIGHT messages in hand, far fewer commits than messages.
       expect(outbox.commits).toBeLessThan(EVENTS / 5);
       await running.close();
