@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { ManagedMessageBus, newEnvelope } from '@gw/messaging';
-import { Collector, within } from './helpers';
+import { Collector, HeldHandler, pollUntil, quietPeriod, within } from './helpers';
 
 export interface BusHarness {
   /** A new, connected bus: a separate client of the same broker each time. */
@@ -14,6 +14,12 @@ export interface BusHarness {
   newDurableBus(): Promise<ManagedMessageBus>;
   /** Puts raw bytes on the wire for `topic`, as a foreign producer would, bypassing the envelope encoder. */
   injectRaw(topic: string, data: Buffer): Promise<void>;
+  /**
+   * A bus like newDurableBus's whose subscribers can be made to vanish as a
+   * crashed process's would: after crash() nothing more from it (no
+   * acknowledgement) reaches the broker. Closing it afterwards is the caller's.
+   */
+  crashableBus(): Promise<{ bus: ManagedMessageBus; crash(): Promise<void> }>;
 }
 
 const runId = randomUUID().slice(0, 8);
@@ -255,6 +261,107 @@ export function describeBusContract(title: string, harness: () => BusHarness): v
       await x.subscribe(`${b}/events/#`, () => undefined, { durable: name });
       const again = x.subscribe(`${b}/events/#`, () => undefined, { durable: name });
       await expect(again).rejects.toMatchObject({ kind: ErrorKind.DuplicateName });
+    });
+
+    describe('durable subscriptions with maxInFlight', () => {
+      it('hands out up to maxInFlight messages at once, in order, and the next only when one settles', async () => {
+        const b = uniqueBase();
+        const name = uniqueName('window');
+        const [pub, sub] = [await bus(true), await bus(true)];
+        cleanups.push(() => sub.deleteDurable(name));
+        const held = new HeldHandler();
+        const subscription = await sub.subscribe(`${b}/events/#`, held.handler, { durable: name, maxInFlight: 3 });
+        cleanups.push(async () => {
+          held.letGo();
+          await subscription.unsubscribe();
+        });
+        for (let i = 0; i < 6; i++) await pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ i }));
+
+        await held.count(3);
+        await quietPeriod();
+        expect(held.seen).toEqual([0, 1, 2]);
+        // The middle one settles first: room for exactly one more.
+        held.release(1);
+        await held.count(4);
+        await quietPeriod();
+        expect(held.seen).toEqual([0, 1, 2, 3]);
+        held.letGo();
+        await held.count(6);
+        expect(held.seen).toEqual([0, 1, 2, 3, 4, 5]);
+        expect(held.maxInHand).toBe(3);
+        await pollUntil(() => sub.stats().acknowledged === 6, 'all 6 acknowledged');
+      });
+
+      it('acknowledges each message when its own handler settles: after a crash the next subscriber gets only the unacknowledged again', async () => {
+        const b = uniqueBase();
+        const name = uniqueName('crash');
+        const filter = `${b}/events/#`;
+        const { bus: first, crash } = await harness().crashableBus();
+        open.push(first);
+        const pub = await bus(true);
+        // By the bus whose subscriber is active then: deleting stops it first.
+        const active = { bus: pub };
+        cleanups.push(() => active.bus.deleteDurable(name));
+        const held = new HeldHandler();
+        await first.subscribe(filter, held.handler, { durable: name, maxInFlight: 2 });
+        for (let i = 0; i < 4; i++) await pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ i }));
+
+        await held.count(2);
+        held.release(1);
+        // 2 is handed out once 1 settled (on MQTT: once the broker had 1's PUBACK), and 1's acknowledgement is out.
+        await held.count(3);
+        await pollUntil(() => first.stats().acknowledged === 1, "message 1's acknowledgement");
+        expect(held.seen).toEqual([0, 1, 2]);
+        await crash();
+        // What the crashed subscriber's handlers do now reaches nobody.
+        held.letGo();
+
+        const again = new Collector();
+        const second = await bus(true);
+        active.bus = second;
+        await second.subscribe(filter, again.handler, { durable: name, maxInFlight: 2 });
+        await again.count(3);
+        await pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ i: 4 }));
+        await again.count(4);
+        // 0 and 2 were in hand, 3 never handed out; 1 was acknowledged.
+        expect(again.payloads<{ i: number }>().map((p) => p.i)).toEqual([0, 2, 3, 4]);
+      });
+
+      it('with maxInFlight 1, the default, hands out one message at a time, in order', async () => {
+        const b = uniqueBase();
+        const name = uniqueName('serial');
+        const [pub, sub] = [await bus(true), await bus(true)];
+        cleanups.push(() => sub.deleteDurable(name));
+        let inHand = 0;
+        let most = 0;
+        const got = new Collector();
+        await sub.subscribe(
+          `${b}/events/#`,
+          async (envelope, topic) => {
+            most = Math.max(most, ++inHand);
+            // Settles on a later turn of the event loop, so a second call would overlap.
+            await new Promise((resolve) => setImmediate(resolve));
+            inHand--;
+            await got.handler(envelope, topic);
+          },
+          { durable: name },
+        );
+        await Promise.all(Array.from({ length: 50 }, (_, i) => pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ i }))));
+        await got.count(50);
+        expect(got.payloads<{ i: number }>().map((p) => p.i)).toEqual([...Array(50).keys()]);
+        expect(most).toBe(1);
+      });
+
+      it('refuses maxInFlight out of range, or without durable, with ContractInvalid naming it', async () => {
+        const b = uniqueBase();
+        const x = await bus();
+        for (const options of [{ durable: uniqueName('bad'), maxInFlight: 0 }, { durable: uniqueName('bad'), maxInFlight: 70_000 }, { maxInFlight: 10 }]) {
+          await expect(x.subscribe(`${b}/events/#`, () => undefined, options)).rejects.toMatchObject({
+            kind: ErrorKind.ContractInvalid,
+            message: expect.stringContaining('maxInFlight'),
+          });
+        }
+      });
     });
 
     it('delivers all 10,000 events published while a durable subscriber was away, in order', async () => {

@@ -1,3 +1,4 @@
+import { AddressInfo, connect, createServer, Socket } from 'node:net';
 import type { MessageEnvelope, MessageHandler } from '@gw/messaging';
 
 export interface Received {
@@ -78,4 +79,105 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number, what: st
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A handler whose calls stay unsettled until the test releases them, to see what a bus hands out meanwhile. */
+export class HeldHandler<P extends { i: number } = { i: number }> {
+  readonly received: P[] = [];
+  private readonly collector = new Collector();
+  private readonly releases = new Map<number, () => void>();
+  private unsettled = 0;
+  private holding = true;
+  /** The most calls unsettled at once. */
+  maxInHand = 0;
+
+  readonly handler: MessageHandler = (envelope, topic) => {
+    const payload = envelope.payload as P;
+    this.received.push(payload);
+    this.unsettled++;
+    this.maxInHand = Math.max(this.maxInHand, this.unsettled);
+    const settled = new Promise<void>((resolve) => (this.holding ? this.releases.set(payload.i, resolve) : resolve())).then(() => {
+      this.unsettled--;
+    });
+    void this.collector.handler(envelope, topic);
+    return settled;
+  };
+
+  /** The `i` of every message received, in order. */
+  get seen(): number[] {
+    return this.received.map((p) => p.i);
+  }
+
+  count(n: number, timeoutMs?: number): Promise<void> {
+    return this.collector.count(n, timeoutMs);
+  }
+
+  /** Lets the handler call for message `i` (its latest delivery) resolve. */
+  release(i: number): void {
+    const release = this.releases.get(i);
+    if (!release) throw new Error(`message ${i} is not in hand`);
+    this.releases.delete(i);
+    release();
+  }
+
+  releaseAll(): void {
+    for (const i of [...this.releases.keys()]) this.release(i);
+  }
+
+  /** Releases every call in hand and lets every later one resolve at once. */
+  letGo(): void {
+    this.holding = false;
+    this.releaseAll();
+  }
+}
+
+/**
+ * For asserting that something does NOT happen (a message a bus must hold
+ * back): nothing announces it, so give it this long to show up wrongly.
+ */
+export const quietPeriod = (ms = 300): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A TCP relay to `target` (a broker URL) whose connections the test can cut
+ * as a crashed process's would be: cut() stops accepting and destroys both
+ * sides of every connection at once, so nothing more the client wrote reaches
+ * the broker and the client cannot come back through it.
+ */
+export interface TcpRelay {
+  /** `target` with the relay's host and port. */
+  readonly url: string;
+  cut(): Promise<void>;
+}
+
+export async function tcpRelay(target: string): Promise<TcpRelay> {
+  const to = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const broker = connect(Number(to.port), to.hostname);
+    for (const s of [client, broker]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined); // the other side's close ends both
+    }
+    client.pipe(broker);
+    broker.pipe(client);
+    client.on('close', () => broker.destroy());
+    broker.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString().replace(/\/$/, ''),
+    cut: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.resetAndDestroy();
+      await closed;
+    },
+  };
 }

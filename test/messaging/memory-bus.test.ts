@@ -1,4 +1,4 @@
-import { createMessageBus, ManagedMessageBus, MemoryBroker, newEnvelope } from '@gw/messaging';
+import { createMessageBus, ManagedMessageBus, MemoryBroker, MemoryMessageBus, newEnvelope } from '@gw/messaging';
 import { describeBusContract, uniqueBase, uniqueName } from './bus-contract';
 import { Collector } from './helpers';
 
@@ -18,6 +18,11 @@ describe('in-process bus', () => {
     newBus: () => connected(),
     newDurableBus: () => connected(),
     injectRaw: async (topic, data) => broker.publishRaw(topic, data),
+    crashableBus: async () => {
+      const bus = new MemoryMessageBus({ broker });
+      await bus.connect();
+      return { bus, crash: async () => bus.crash() };
+    },
   }));
 
   it('never runs a handler inside publish()', async () => {

@@ -4,7 +4,7 @@ import { createMessageBus, ManagedMessageBus, newEnvelope } from '@gw/messaging'
 import { BrokerProcess, freePort, startRedis } from '@gw/test-support/brokers';
 import { deleteRedisKeys, RawRedis, rawRedis } from '@gw/test-support/redis';
 import { describeBusContract, uniqueBase, uniqueName } from './bus-contract';
-import { Collector, pollUntil, Received, within } from './helpers';
+import { Collector, pollUntil, Received, tcpRelay, within } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -48,6 +48,10 @@ describe('Redis bus', () => {
       const [first, second] = topic.split('/');
       if (second === 'events') await raw.xAdd(`${keyPrefix}stream:${first}/${second}`, '*', { t: topic, d: data });
       await raw.publish(topic, data);
+    },
+    crashableBus: async () => {
+      const relay = await tcpRelay(MACHINE_REDIS);
+      return { bus: await bus(relay.url), crash: () => relay.cut() };
     },
   }));
 

@@ -31,6 +31,19 @@ export class BoundedQueue<T> {
     return { dropped };
   }
 
+  /**
+   * Puts an entry back in front (a message handed out and taken back). It is
+   * the oldest, so a full queue drops it instead.
+   */
+  unshift(item: T): { dropped: boolean } {
+    if (this.size === this.limit) return { dropped: true };
+    if (this.size === this.items.length) this.grow();
+    this.head = (this.head - 1 + this.items.length) % this.items.length;
+    this.items[this.head] = item;
+    this.size++;
+    return { dropped: false };
+  }
+
   shift(): T | undefined {
     if (this.size === 0) return undefined;
     const item = this.items[this.head];

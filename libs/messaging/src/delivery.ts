@@ -1,5 +1,6 @@
 import { BoundedQueue } from './bounded-queue';
 import { decodeEnvelope } from './envelope';
+import { InFlightWindow } from './in-flight';
 import { BusLogger, ThrottledLog } from './logger';
 import type { BusStats, MessageEnvelope, MessageHandler, MessageLimit } from './message-bus';
 
@@ -9,7 +10,7 @@ import type { BusStats, MessageEnvelope, MessageHandler, MessageLimit } from './
  * may stop a subscriber.
  */
 export class DeliveryContext {
-  readonly stats: BusStats = { published: 0, delivered: 0, malformed: 0, handlerErrors: 0, dropped: 0, reconnects: 0 };
+  readonly stats: BusStats = { published: 0, delivered: 0, acknowledged: 0, malformed: 0, handlerErrors: 0, dropped: 0, reconnects: 0 };
   private readonly malformedLog: ThrottledLog;
   private readonly handlerLog: ThrottledLog;
   private readonly dropLog: ThrottledLog;
@@ -80,14 +81,22 @@ export interface Delivery {
 }
 
 /**
- * Serial delivery for one subscription: messages reach the handler in arrival
- * order, one at a time, always from a fresh macrotask (never inside the
- * publisher's or the network reader's call stack), and a slow handler fills a
- * bounded queue instead of memory.
+ * Delivery for one subscription: messages reach the handler in arrival
+ * order, always from a fresh macrotask (never inside the publisher's or the
+ * network reader's call stack), at most `maxInFlight` at a time (1: strictly
+ * one after the other), and a slow handler fills a bounded queue instead of
+ * memory. For a durable subscription (`maxInFlight` given) each message counts
+ * as acknowledged when its own handler settles.
  */
 export class DeliveryQueue {
   private draining?: Promise<void>;
   private stopped = false;
+  private abandoned = false;
+  private halt?: () => void;
+  private readonly window: InFlightWindow;
+  private readonly durable: boolean;
+  /** Handed to the handler and not settled yet, in the order handed out. */
+  private readonly held = new Set<Delivery>();
 
   constructor(
     private readonly ctx: DeliveryContext,
@@ -95,7 +104,10 @@ export class DeliveryQueue {
     readonly queue: BoundedQueue<Delivery>,
     private readonly name: string,
     private readonly limit: MessageLimit = {},
+    maxInFlight?: number,
   ) {
+    this.durable = maxInFlight !== undefined;
+    this.window = new InFlightWindow(maxInFlight ?? 1);
     if (queue.length > 0) this.schedule();
   }
 
@@ -105,10 +117,26 @@ export class DeliveryQueue {
     this.schedule();
   }
 
-  /** Stops after the message in hand; what is still queued stays in `queue`. */
+  /** Hands out nothing more and waits for the messages in hand; what is still queued stays in `queue`. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halt?.();
     await this.draining;
+    if (!this.abandoned) await this.window.idle();
+  }
+
+  /**
+   * Stops at once, as a crashed subscriber would: returns the messages in hand
+   * (oldest first) for the caller to give back, and their handlers' later
+   * results acknowledge nothing.
+   */
+  abandon(): Delivery[] {
+    this.stopped = true;
+    this.abandoned = true;
+    this.halt?.();
+    const inHand = [...this.held];
+    this.held.clear();
+    return inHand;
   }
 
   private schedule(): void {
@@ -123,11 +151,33 @@ export class DeliveryQueue {
 
   private async drain(): Promise<void> {
     while (!this.stopped) {
+      if (this.window.free === 0) {
+        await new Promise<void>((resolve) => {
+          this.halt = resolve;
+          void this.window.room().then(resolve);
+        });
+        this.halt = undefined;
+        continue;
+      }
       const next = this.queue.shift();
       if (!next) return;
       const envelope = this.ctx.decode(next.topic, next.data, this.limit);
-      if (envelope) await this.ctx.invoke(this.handler, envelope, next.topic);
+      if (!envelope) {
+        this.settled(next);
+        continue;
+      }
+      this.held.add(next);
+      this.window.hand(
+        () => this.ctx.invoke(this.handler, envelope, next.topic),
+        () => this.settled(next),
+      );
     }
+  }
+
+  private settled(delivery: Delivery): void {
+    if (this.abandoned) return;
+    this.held.delete(delivery);
+    if (this.durable) this.ctx.stats.acknowledged++;
   }
 }
 

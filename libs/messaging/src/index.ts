@@ -11,3 +11,4 @@ export * from './delivery';
 export * from './request-reply';
 export * from './memory';
 export * from './factory';
+export * from './in-flight';

@@ -78,6 +78,11 @@ export interface BusStats {
   delivered: number;
   /** Wire messages that were not a valid envelope: logged, counted and skipped. */
   malformed: number;
+  /**
+   * Durable messages acknowledged: PUBACK written (MQTT), XACK answered
+   * (Redis), released from the in-process window.
+   */
+  acknowledged: number;
   /** Handler invocations that threw or rejected: logged, counted, the message is considered handled. */
   handlerErrors: number;
   /** Messages dropped because a bounded queue was full (oldest first). */

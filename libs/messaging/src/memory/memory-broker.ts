@@ -92,6 +92,22 @@ export class MemoryBroker {
     slot.droppedWhileAway = 0;
   }
 
+  /**
+   * Detaches the active subscriber of a durable slot as if its process had
+   * died: its messages in hand go back to the front of the slot's queue, for
+   * the next subscriber with the same name (the oldest are dropped and counted
+   * should the queue be full).
+   */
+  abandon(slot: DurableSlot): void {
+    const endpoint = slot.active;
+    if (!endpoint) return;
+    slot.active = undefined;
+    const inHand = endpoint.delivery.abandon();
+    for (let i = inHand.length - 1; i >= 0; i--) {
+      if (slot.queue.unshift(inHand[i]).dropped) slot.droppedWhileAway++;
+    }
+  }
+
   async deleteDurable(name: string): Promise<void> {
     const slot = this.durables.get(name);
     if (!slot) return;

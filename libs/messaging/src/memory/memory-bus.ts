@@ -12,6 +12,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../message-bus';
+import { inFlightLimit } from '../in-flight';
 import { DEFAULT_DELIVERY_QUEUE_LIMIT } from '../options';
 import { requestReply } from '../request-reply';
 import { compileTopicFilter, validateTopic } from '../topic-filter';
@@ -35,6 +36,7 @@ export class MemoryMessageBus implements ManagedMessageBus {
   private readonly ctx: DeliveryContext;
   private readonly queueLimit: number;
   private readonly active = new Set<Subscription>();
+  private readonly durableSlots = new Set<DurableSlot>();
   private isConnected = false;
 
   constructor(options: MemoryBusOptions = {}, logger: BusLogger = silentLogger) {
@@ -65,14 +67,18 @@ export class MemoryMessageBus implements ManagedMessageBus {
   async subscribe(filter: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     this.assertConnected();
     const compiled = compileTopicFilter(filter);
+    const maxInFlight = inFlightLimit(options);
     let endpoint: MemoryEndpoint;
     let detach: () => void;
     if (options.durable) {
       const slot: DurableSlot = this.broker.durable(options.durable, compiled, this.queueLimit);
       this.broker.takeDropped(slot, this.ctx);
-      endpoint = { filter: compiled, delivery: new DeliveryQueue(this.ctx, handler, slot.queue, `durable ${slot.name}`, options) };
+      const delivery = new DeliveryQueue(this.ctx, handler, slot.queue, `durable ${slot.name}`, options, maxInFlight);
+      endpoint = { filter: compiled, delivery };
       slot.active = endpoint;
+      this.durableSlots.add(slot);
       detach = () => {
+        this.durableSlots.delete(slot);
         if (slot.active === endpoint) slot.active = undefined;
       };
     } else {
@@ -106,6 +112,18 @@ export class MemoryMessageBus implements ManagedMessageBus {
   async close(): Promise<void> {
     await Promise.all([...this.active].map((s) => s.unsubscribe()));
     this.isConnected = false;
+  }
+
+  /**
+   * Ends this bus's durable subscriptions as a crash of its process would (a
+   * test aid: in one process a real crash takes the broker along): nothing
+   * more is handed out, the messages in hand go back to the broker for the
+   * next subscriber of the same name, and their handlers' later results
+   * acknowledge nothing. close() afterwards does not wait for those handlers.
+   */
+  crash(): void {
+    for (const slot of this.durableSlots) this.broker.abandon(slot);
+    this.durableSlots.clear();
   }
 
   private assertConnected(): void {

@@ -1,10 +1,12 @@
 import { connect, IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { ErrorKind, withTimeout } from '@gw/contracts';
 import type { DeliveryContext } from '../delivery';
+import { InFlightWindow } from '../in-flight';
 import { ThrottledLog } from '../logger';
 import type { MessageHandler, MessageLimit } from '../message-bus';
 import type { TopicFilter } from '../topic-filter';
 import { assertGranted, endClient, waitForConnect } from './client-options';
+import { ACK_LATER, assertManualPuback, sendPuback } from './manual-puback';
 
 export interface DurableSubscriberSettings {
   name: string;
@@ -14,6 +16,8 @@ export interface DurableSubscriberSettings {
   handler: MessageHandler;
   /** Checked before a message is decoded. */
   limit?: MessageLimit;
+  /** Messages handed to the handler and not yet acknowledged, at most. */
+  maxInFlight: number;
   connectTimeoutMs: number;
   operationTimeoutMs: number;
 }
@@ -22,17 +26,30 @@ export interface DurableSubscriberSettings {
  * One durable subscriber = one MQTT client with a fixed client id and a
  * persistent session, so the broker queues QoS 1 messages while it is away.
  *
- * At-least-once: mqtt.js sends the PUBACK only when `handleMessage` calls
- * back, and it does not read the next packet until then, so we call back
- * after our handler resolved. A message in hand when the process dies is
- * redelivered by the broker on the next session. Side effect: handlers of one
- * durable subscriber run strictly one at a time, in order (and a handler that
- * takes longer than the keepalive interval gets the connection dropped).
+ * At-least-once, many in flight: mqtt.js is told to send no PUBACK of its own
+ * and keeps reading (manual-puback.ts); each message is acknowledged when its
+ * own handler settled, on the connection it came on. One whose handler has not
+ * settled when the connection or the process goes is sent again by the broker.
+ * Flow control is the broker's: the client's MQTT 5 Receive Maximum is
+ * maxInFlight, so Mosquitto sends no more unacknowledged messages than that;
+ * should more arrive (a broker that ignores it, or a new connection while
+ * handlers of the old one still run) reading pauses until one settles. A
+ * SUBACK therefore never waits behind handlers, and a keepalive is answered
+ * however long a handler takes.
  */
 export class MqttDurableSubscriber {
   private client?: MqttClient;
   private stopping = false;
-  private inHand: Promise<void> = Promise.resolve();
+  /** Bumped when a connection closes: acknowledgements for messages of an earlier one are not sent. */
+  private connection = 0;
+  private readonly window: InFlightWindow;
+  /**
+   * Settles true once the broker granted the subscription, false if start()
+   * failed. A session's queued messages arrive before the SUBACK: they are
+   * handed out (counted in the window) but reach the handler only after it.
+   */
+  private subscribed: Promise<boolean>;
+  private settleSubscribed!: (ok: boolean) => void;
   private readonly unroutedLog: ThrottledLog;
   private readonly connectionLog: ThrottledLog;
 
@@ -40,6 +57,8 @@ export class MqttDurableSubscriber {
     private readonly settings: DurableSubscriberSettings,
     private readonly ctx: DeliveryContext,
   ) {
+    this.window = new InFlightWindow(settings.maxInFlight);
+    this.subscribed = new Promise((resolve) => (this.settleSubscribed = resolve));
     this.unroutedLog = new ThrottledLog((o, m) => ctx.logger.warn(o, m));
     this.connectionLog = new ThrottledLog((o, m) => ctx.logger.warn(o, m));
   }
@@ -49,9 +68,14 @@ export class MqttDurableSubscriber {
   }
 
   async start(): Promise<void> {
-    const { name, url, clientOptions, filter, connectTimeoutMs, operationTimeoutMs } = this.settings;
-    const client = connect(url, { ...clientOptions, manualConnect: true });
+    const { name, url, clientOptions, filter, maxInFlight, connectTimeoutMs, operationTimeoutMs } = this.settings;
+    const client = connect(url, {
+      ...clientOptions,
+      manualConnect: true,
+      properties: { ...clientOptions.properties, receiveMaximum: maxInFlight },
+    });
     this.client = client;
+    assertManualPuback(client);
     client.handleMessage = (packet, done) => this.onMessage(packet, done);
     let everConnected = false;
     client.on('connect', () => {
@@ -61,6 +85,7 @@ export class MqttDurableSubscriber {
       }
       everConnected = true;
     });
+    client.on('close', () => this.connection++);
     client.on('offline', () => this.ctx.logger.warn({ durable: name }, 'MQTT bus: durable subscriber lost the broker; reconnecting'));
     client.on('error', (err) =>
       this.connectionLog.write({ durable: name, error: err.message }, 'MQTT bus: durable subscriber connection error'),
@@ -70,52 +95,87 @@ export class MqttDurableSubscriber {
     client.connect();
     try {
       await connected;
-      // Idempotent when the session already has it; needed when the session is new.
+      // Needed when the session is new (or its filter changed); with a session
+      // present the broker replaces the same subscription. Its SUBACK comes
+      // after at most maxInFlight queued messages, which are read at once.
       const subscribed = client.subscribeAsync(filter.filter, { qos: 1 });
       // Silence from the broker means it is gone: Communication, as for a failed connect.
       const granted = await withTimeout(subscribed, operationTimeoutMs, `subscribe "${filter.filter}"`, { kind: ErrorKind.Communication });
       assertGranted(granted, filter.filter);
+      this.settleSubscribed(true);
     } catch (err) {
       this.stopping = true;
+      // Messages already handed out are not given to the handler, nor acknowledged: they come again.
+      this.settleSubscribed(false);
       await endClient(client, false);
       throw err;
     }
   }
 
   /**
-   * Leaves without ending the session: the message in hand is finished and
-   * acknowledged, everything after it stays with the broker for next time.
+   * Leaves without ending the session: the messages in hand are finished and
+   * acknowledged, everything after them stays with the broker for next time.
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.inHand;
+    await this.window.idle();
     if (this.client) await endClient(this.client, true);
   }
 
   private onMessage(packet: IPublishPacket, done: (err?: Error) => void): void {
     if (this.stopping) {
-      // No PUBACK: the broker redelivers it to the next session.
-      done(new Error('durable subscriber is stopping'));
+      // No PUBACK: the broker sends it again to the next session.
+      done(ACK_LATER);
       return;
     }
+    const connection = this.connection;
+    if (this.window.free > 0) {
+      this.handOut(packet, connection);
+      done(ACK_LATER);
+      return;
+    }
+    // More than maxInFlight unacknowledged: read nothing more until one settles.
+    void this.window.room().then(() => {
+      if (!this.stopping) this.handOut(packet, connection);
+      done(ACK_LATER);
+    });
+  }
+
+  private handOut(packet: IPublishPacket, connection: number): void {
     const topic = packet.topic;
-    this.inHand = (async () => {
-      if (!this.settings.filter.matches(topic)) {
-        // A subscription left in the session by an earlier filter of this name.
-        this.unroutedLog.write(
-          {
-            durable: this.settings.name,
-            filter: this.settings.filter.filter,
-            topic,
-          },
-          'MQTT bus: durable session delivered a topic outside its filter; acknowledged and skipped',
-        );
-        return;
-      }
-      const envelope = this.ctx.decode(topic, packet.payload, this.settings.limit);
-      if (envelope) await this.ctx.invoke(this.settings.handler, envelope, topic);
-    })();
-    this.inHand.then(() => done());
+    const ack = () => this.acknowledge(packet, connection);
+    if (!this.settings.filter.matches(topic)) {
+      // A subscription left in the session by an earlier filter of this name.
+      this.unroutedLog.write(
+        { durable: this.settings.name, filter: this.settings.filter.filter, topic },
+        'MQTT bus: durable session delivered a topic outside its filter; acknowledged and skipped',
+      );
+      ack();
+      return;
+    }
+    const envelope = this.ctx.decode(topic, packet.payload, this.settings.limit);
+    if (!envelope) {
+      ack();
+      return;
+    }
+    const { handler } = this.settings;
+    this.window.hand(async () => {
+      if (await this.subscribed) await this.ctx.invoke(handler, envelope, topic);
+    }, ack);
+  }
+
+  private acknowledge(packet: IPublishPacket, connection: number): void {
+    // QoS 0 needs none.
+    if (packet.qos !== 1 || packet.messageId === undefined) return;
+    const messageId = packet.messageId;
+    // Not before the SUBACK, and never after a failed start: those messages come again.
+    void this.subscribed.then((ok) => {
+      const client = this.client;
+      // A message of a connection since closed comes again on the next one.
+      if (!ok || !client || connection !== this.connection || !client.connected) return;
+      sendPuback(client, messageId);
+      this.ctx.stats.acknowledged++;
+    });
   }
 }
 

@@ -15,6 +15,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../message-bus';
+import { inFlightLimit } from '../in-flight';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DELIVERY_QUEUE_LIMIT, DEFAULT_PUBLISH_QUEUE_LIMIT } from '../options';
 import { PublishQueue } from '../publish-queue';
 import { requestReply } from '../request-reply';
@@ -131,7 +132,8 @@ export class MqttMessageBus implements ManagedMessageBus {
   async subscribe(filter: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     const client = this.requireClient();
     const compiled = compileTopicFilter(filter);
-    if (options.durable) return this.subscribeDurable(options.durable, compiled, handler, options);
+    const maxInFlight = inFlightLimit(options);
+    if (options.durable) return this.subscribeDurable(options.durable, compiled, handler, options, maxInFlight);
 
     const queue = new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.deliveryQueueLimit), filter, options);
     let route = this.routes.get(filter);
@@ -193,7 +195,13 @@ export class MqttMessageBus implements ManagedMessageBus {
     if (this.client) await endClient(this.client, true);
   }
 
-  private async subscribeDurable(name: string, filter: TopicFilter, handler: MessageHandler, limit: MessageLimit): Promise<Subscription> {
+  private async subscribeDurable(
+    name: string,
+    filter: TopicFilter,
+    handler: MessageHandler,
+    limit: MessageLimit,
+    maxInFlight: number,
+  ): Promise<Subscription> {
     if (this.durables.has(name)) {
       throw new GatewayError(ErrorKind.DuplicateName, `durable subscriber "${name}" is already active`);
     }
@@ -205,6 +213,7 @@ export class MqttMessageBus implements ManagedMessageBus {
         filter,
         handler,
         limit,
+        maxInFlight,
         connectTimeoutMs: this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         operationTimeoutMs: this.operationTimeoutMs,
       },

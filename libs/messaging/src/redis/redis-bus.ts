@@ -13,6 +13,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../message-bus';
+import { inFlightLimit } from '../in-flight';
 import {
   BusConnectionOptions,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -44,7 +45,7 @@ export interface RedisBusOptions extends BusConnectionOptions {
   streamMaxLen?: number;
   /** Prefix of every key the bus creates (streams, the durable registry). */
   keyPrefix?: string;
-  /** Stream entries fetched per read. */
+  /** Stream entries fetched per read (a durable subscriber holds at most maxInFlight + readBatch unacknowledged). */
   readBatch?: number;
   /** How long one blocking stream read waits before it is re-issued. */
   blockMs?: number;
@@ -62,9 +63,8 @@ interface Route {
 
 /**
  * Redis via node-redis (the `redis` package), on three kinds of connection:
- * one for commands (publish, durable registry), one in subscriber mode for
- * Pub/Sub, and one per durable subscriber for its blocking stream reads and
- * acknowledgements.
+ * one for commands (publish, durable registry, XACK), one in subscriber mode for
+ * Pub/Sub, and one per durable subscriber for its blocking stream reads.
  *
  * Every message is PUBLISHed, so plain subscribers (PSUBSCRIBE with a glob
  * translated from the MQTT filter, then exact in-process matching) see
@@ -161,7 +161,8 @@ export class RedisMessageBus implements ManagedMessageBus {
   async subscribe(filter: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     this.requireSubscriber(); // not connected: say so before anything else
     const compiled = compileTopicFilter(filter);
-    if (options.durable) return this.subscribeDurable(options.durable, compiled, handler, options);
+    const maxInFlight = inFlightLimit(options);
+    if (options.durable) return this.subscribeDurable(options.durable, compiled, handler, options, maxInFlight);
 
     const queue = new DeliveryQueue(this.ctx, handler, new BoundedQueue<Delivery>(this.deliveryQueueLimit), filter, options);
     // One filter may take two subscriptions (`a/#`: the pattern `a/*` and the channel `a`); they never deliver the same message.
@@ -239,7 +240,13 @@ export class RedisMessageBus implements ManagedMessageBus {
     for (const conn of [this.sub, this.cmd]) if (conn) closeConnection(conn);
   }
 
-  private async subscribeDurable(name: string, filter: TopicFilter, handler: MessageHandler, limit: MessageLimit): Promise<Subscription> {
+  private async subscribeDurable(
+    name: string,
+    filter: TopicFilter,
+    handler: MessageHandler,
+    limit: MessageLimit,
+    maxInFlight: number,
+  ): Promise<Subscription> {
     if (this.durables.has(name)) {
       throw new GatewayError(ErrorKind.DuplicateName, `durable subscriber "${name}" is already active`);
     }
@@ -247,12 +254,14 @@ export class RedisMessageBus implements ManagedMessageBus {
     const conn = this.watch((this.newConnection as ConnectionFactory)(`durable:${name}`), `durable ${name}`, false);
     const consumer = new RedisStreamConsumer(
       conn,
+      this.requireConnection(),
       {
         name,
         key,
         filter,
         handler,
         limit,
+        maxInFlight,
         readBatch: this.options.readBatch ?? 256,
         blockMs: this.options.blockMs ?? 5_000,
         retryDelayMs: this.options.reconnectPeriodMs ?? 1_000,

@@ -1,9 +1,10 @@
 import { ErrorKind, withTimeout } from '@gw/contracts';
 import type { DeliveryContext } from '../delivery';
+import { InFlightWindow } from '../in-flight';
 import { ThrottledLog } from '../logger';
 import type { MessageHandler, MessageLimit } from '../message-bus';
 import type { TopicFilter } from '../topic-filter';
-import { closeConnection, RedisConnection } from './connection';
+import { closeConnection, describe, lostInFlight, RedisConnection } from './connection';
 
 export interface StreamConsumerSettings {
   /** The durable name: consumer group and consumer both. */
@@ -13,6 +14,8 @@ export interface StreamConsumerSettings {
   handler: MessageHandler;
   /** Checked before a message is decoded. */
   limit?: MessageLimit;
+  /** Entries handed to the handler and not yet acknowledged, at most. */
+  maxInFlight: number;
   readBatch: number;
   blockMs: number;
   retryDelayMs: number;
@@ -25,24 +28,33 @@ type ReadReply = Array<[key: string, entries: StreamEntry[]]> | null;
  * A durable subscriber on a Redis stream, through a consumer group named after
  * it. It first re-reads its own pending entries (delivered before a crash or
  * an unsubscribe but never acknowledged), then blocks for new ones on its own
- * connection. Each entry is acknowledged (XACK) only after the handler
- * resolved, so delivery is at least once and in stream order.
+ * connection, readBatch entries per read. Entries go to the handler in stream
+ * order, up to maxInFlight not yet settled at once; each is acknowledged
+ * (XACK, several ids per call) once its own handler settled, so delivery is
+ * at least once. The XACKs go over `acks` (the bus's command connection): on
+ * the reading connection they would wait behind a blocking read.
  */
 export class RedisStreamConsumer {
   private stopping = false;
-  /** The handler call in progress. */
-  private inHand: Promise<void> = Promise.resolve();
-  /** The batch in progress, up to and including its XACK. */
-  private batch: Promise<unknown> = Promise.resolve();
+  private readonly window: InFlightWindow;
+  /** Read and not yet acknowledged: a re-read of the pending list never hands these out twice. */
+  private readonly held = new Set<string>();
+  /** Settled, waiting for the next XACK. */
+  private toAck: string[] = [];
+  private ackScheduled = false;
+  /** XACKs sent and not yet answered. */
+  private readonly acking = new Set<Promise<void>>();
   private loop?: Promise<void>;
   private wake?: () => void;
   private readonly errorLog: ThrottledLog;
 
   constructor(
     private readonly conn: RedisConnection,
+    private readonly acks: RedisConnection,
     private readonly settings: StreamConsumerSettings,
     private readonly ctx: DeliveryContext,
   ) {
+    this.window = new InFlightWindow(settings.maxInFlight);
     this.errorLog = new ThrottledLog((o, m) => ctx.logger.warn(o, m));
   }
 
@@ -52,43 +64,50 @@ export class RedisStreamConsumer {
     this.loop = this.run();
   }
 
-  /** Finishes the entry in hand and leaves the rest pending in the group for next time. */
+  /**
+   * Hands out nothing more, waits for the entries in hand and acknowledges
+   * them; entries read but not handed out stay pending in the group for next time.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    await this.inHand;
-    // Acknowledges what was handled, unless Redis is away: then the entries stay
-    // pending and come again (at least once), rather than close() waiting for Redis.
-    if (this.conn.isReady) {
-      const acked = withTimeout(this.batch, ACK_GRACE_MS, `Redis bus: durable "${this.settings.name}": XACK of the batch in hand`, {
-        kind: ErrorKind.Communication,
-      });
-      await acked.catch((err: unknown) => {
-        const error = err instanceof Error ? err.message : String(err);
-        this.ctx.logger.warn({ durable: this.settings.name, error }, 'Redis bus: durable stopped with its last batch unacknowledged; those entries come again');
-      });
-    }
+    await this.window.idle();
+    // Unless Redis is away: then the entries stay pending and come again (at
+    // least once), rather than close() waiting for Redis.
+    const acked = this.acks.isReady
+      ? withTimeout(this.flushAcks(), ACK_GRACE_MS, `Redis bus: durable "${this.settings.name}": XACK of the entries in hand`, {
+          kind: ErrorKind.Communication,
+        })
+      : this.toAck.length + this.acking.size > 0
+        ? Promise.reject(new Error('Redis is not connected'))
+        : Promise.resolve();
+    await acked.catch((err: unknown) => {
+      const error = err instanceof Error ? err.message : String(err);
+      this.ctx.logger.warn({ durable: this.settings.name, error }, 'Redis bus: durable stopped with entries unacknowledged; those entries come again');
+    });
     // Cuts short a blocking read, or any command parked in the offline queue during an outage.
     closeConnection(this.conn);
     await this.loop;
   }
 
   private async run(): Promise<void> {
-    // '0' = our pending entries list; '>' = entries never delivered to the group.
+    // '0' = our pending entries list (then the id of the last one read); '>' = entries never delivered to the group.
     let cursor = '0';
     while (!this.stopping) {
       try {
+        await this.roomOrStop();
+        if (this.stopping) break;
         const reading = cursor === '>';
         const reply = (await this.read(cursor, reading)) as ReadReply;
         const entries = reply?.[0]?.[1] ?? [];
-        if (!reading && entries.length === 0) {
-          cursor = '>';
-          continue;
+        if (!reading) {
+          if (entries.length === 0) {
+            cursor = '>';
+            continue;
+          }
+          cursor = entries[entries.length - 1][0];
         }
-        const batch = this.handle(entries);
-        this.batch = batch;
-        const lastHandled = await batch;
-        if (!reading && lastHandled) cursor = lastHandled;
+        await this.handOut(entries);
       } catch (err) {
         if (this.stopping) break;
         const message = err instanceof Error ? err.message : String(err);
@@ -118,12 +137,16 @@ export class RedisStreamConsumer {
     return this.conn.sendCommand(args);
   }
 
-  /** Delivers a batch in order; returns the id of the last entry handled. */
-  private async handle(entries: StreamEntry[]): Promise<string | undefined> {
+  /** Hands the entries of one read to the handler in order, waiting for room in the window as it goes. */
+  private async handOut(entries: StreamEntry[]): Promise<void> {
     const { key, name, filter, handler, limit } = this.settings;
-    const handled: string[] = [];
     for (const [id, fields] of entries) {
-      if (this.stopping) break;
+      // Still in hand from before a failed read, or its XACK is on its way.
+      if (this.held.has(id)) continue;
+      await this.roomOrStop();
+      // The rest stays pending in the group.
+      if (this.stopping) return;
+      this.held.add(id);
       const topic = field(fields, 't');
       const data = field(fields, 'd');
       if (fields === null) {
@@ -134,14 +157,71 @@ export class RedisStreamConsumer {
       } else if (filter.matches(topic)) {
         const envelope = this.ctx.decode(topic, data, limit);
         if (envelope) {
-          this.inHand = this.ctx.invoke(handler, envelope, topic);
-          await this.inHand;
+          this.window.hand(
+            () => this.ctx.invoke(handler, envelope, topic),
+            () => this.acknowledge(id),
+          );
+          continue;
         }
       }
-      handled.push(id);
+      this.acknowledge(id);
     }
-    if (handled.length > 0) await this.conn.xAck(key, name, handled);
-    return handled[handled.length - 1];
+  }
+
+  /** Queues `id` for the XACK sent once this turn of the event loop is over, with every other id settled meanwhile. */
+  private acknowledge(id: string): void {
+    this.toAck.push(id);
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      void this.sendAcks();
+    });
+  }
+
+  private sendAcks(): Promise<void> {
+    const ids = this.toAck;
+    if (ids.length === 0) return Promise.resolve();
+    this.toAck = [];
+    const { key, name } = this.settings;
+    const sent: Promise<void> = this.acks
+      .xAck(key, name, ids)
+      .then(
+        () => {
+          this.ctx.stats.acknowledged += ids.length;
+          for (const id of ids) this.held.delete(id);
+        },
+        (err: unknown) => {
+          if (lostInFlight(err) && !this.stopping) {
+            // Sent again: it waits in the offline queue for the reconnect.
+            this.toAck.push(...ids);
+            void this.sendAcks();
+            return;
+          }
+          // Left pending (Redis answered with an error, or we are closing): they come again next time.
+          for (const id of ids) this.held.delete(id);
+          if (this.stopping) return; // stop() says so
+          this.errorLog.write({ durable: name, entries: ids.length, error: describe(err) }, 'Redis bus: XACK failed; those entries come again');
+        },
+      )
+      .finally(() => this.acking.delete(sent));
+    this.acking.add(sent);
+    return sent;
+  }
+
+  /** Sends what is queued and waits for every XACK on its way. */
+  private async flushAcks(): Promise<void> {
+    void this.sendAcks();
+    while (this.acking.size > 0) await Promise.all([...this.acking]);
+  }
+
+  /** Resolves once an entry may be handed out, or at once when stopping. */
+  private roomOrStop(): Promise<void> {
+    if (this.stopping || this.window.free > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      void this.window.room().then(resolve);
+    });
   }
 
   private async ensureGroup(start: '$' | '0'): Promise<void> {
