@@ -7,6 +7,7 @@
  * and tell the operating-state tracker how the device answered.
  */
 import { Clock, Device, ErrorKind, Event, GatewayError, toGatewayError, withTimeout } from '@gw/contracts';
+import { NO_READ_OBSERVER, ReadObserver } from './device-metrics';
 import { DeviceRegistry } from './device-registry';
 import type { ProtocolDriver, ReadResult, WriteRequest } from './driver/protocol-driver';
 import { buildEvent, EventPublisher } from './event-publisher';
@@ -45,6 +46,7 @@ export class CommandExecutor {
     private readonly publisher: EventPublisher,
     private readonly clock: Clock,
     private readonly driverTimeoutMs = DEFAULT_DRIVER_TIMEOUT_MS,
+    private readonly observer: ReadObserver = NO_READ_OBSERVER,
   ) {}
 
   async get(deviceName: string, commandName: string, options: GetOptions = {}): Promise<Event | undefined> {
@@ -96,9 +98,22 @@ export class CommandExecutor {
   /**
    * Reads every resource of `sources` with ONE driver.read (so a driver can
    * coalesce them) and returns one event per source. A driver failure rejects;
-   * a value that cannot be turned into a reading fails only its source.
+   * a value that cannot be turned into a reading fails only its source. The
+   * observer hears how long it took and whether anything failed.
    */
   async readSources(device: Device, view: ProfileView, sources: Source[]): Promise<SourceOutcome[]> {
+    const started = this.clock.monotonicMs();
+    let failed = true;
+    try {
+      const outcomes = await this.readOnce(device, view, sources);
+      failed = outcomes.some((o) => o.error !== undefined);
+      return outcomes;
+    } finally {
+      this.observer.read(device.name, this.clock.monotonicMs() - started, failed);
+    }
+  }
+
+  private async readOnce(device: Device, view: ProfileView, sources: Source[]): Promise<SourceOutcome[]> {
     const requests = sources.length === 1 ? sources[0].requests : sources.flatMap((s) => s.requests);
     let results: ReadResult[];
     try {

@@ -6,6 +6,7 @@
  * are started, rebuilt or stopped.
  */
 import { Device, ProvisionWatcher } from '@gw/contracts';
+import { NO_READ_OBSERVER, ReadObserver } from './device-metrics';
 import { DeviceRegistry } from './device-registry';
 import type { ProtocolDriver } from './driver/protocol-driver';
 import type { SdkLogger } from './log';
@@ -30,6 +31,7 @@ export class DeviceLifecycle implements SyncListener {
     private readonly onChange: OnChangeFilter,
     private readonly scheduler: AutoEventScheduler,
     private readonly logger: SdkLogger,
+    private readonly observer: ReadObserver = NO_READ_OBSERVER,
   ) {}
 
   async devicePut(device: Device, previous: Device | undefined): Promise<void> {
@@ -55,6 +57,7 @@ export class DeviceLifecycle implements SyncListener {
     this.scheduler.sync(device.name);
     this.tracker.forget(device.name);
     this.onChange.forgetDevice(device.name);
+    this.observer.forget(device.name);
     try {
       await this.driver.removeDevice(device);
     } catch (err) {

@@ -7,10 +7,11 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Clock, systemClock, Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
-import { createServiceApp, listenService, Logger, secretKeysOf, busReadiness } from '@gw/service-kit';
+import { createServiceApp, listenService, Logger, secretKeysOf, busMetrics, busReadiness } from '@gw/service-kit';
 import { CommandBus, DEFAULT_MAX_CONCURRENT_COMMANDS } from './command-bus';
 import { CommandExecutor, DEFAULT_DRIVER_TIMEOUT_MS } from './command-executor';
 import { DeviceLifecycle } from './device-lifecycle';
+import { DeviceMetrics, deviceServiceMetrics } from './device-metrics';
 import { DeviceRegistry } from './device-registry';
 import { DeviceValidator } from './device-validator';
 import { Discovery, DiscoveryResult } from './discovery';
@@ -103,13 +104,15 @@ export async function startDeviceService(
   const tracker = new OperatingStateTracker(metadata, logger, clock, options.allowedFails ?? DEFAULT_ALLOWED_FAILS);
   const publisher = new EventPublisher(bus, topics, serviceName, logger, clock, options.maxEventsInFlight ?? DEFAULT_MAX_IN_FLIGHT);
   const onChange = new OnChangeFilter();
-  const executor = new CommandExecutor(registry, driver, tracker, publisher, clock, options.driverTimeoutMs ?? DEFAULT_DRIVER_TIMEOUT_MS);
+  const metrics = new DeviceMetrics((name) => registry.device(name) !== undefined);
+  const executor = new CommandExecutor(registry, driver, tracker, publisher, clock, options.driverTimeoutMs ?? DEFAULT_DRIVER_TIMEOUT_MS, metrics);
   const scheduler = new AutoEventScheduler(registry, executor, publisher, onChange, clock, logger, {
     enabled: options.autoEvents,
     phaseOf: deps.phaseOf,
+    observer: metrics,
   });
   const push = new PushHandler(registry, tracker, onChange, publisher, clock, logger);
-  const lifecycle = new DeviceLifecycle(registry, driver, tracker, onChange, scheduler, logger);
+  const lifecycle = new DeviceLifecycle(registry, driver, tracker, onChange, scheduler, logger, metrics);
   const discovery = new Discovery(registry, driver, metadata, clock, logger);
   const validator = new DeviceValidator(registry, driver, metadata);
   const commandBus = new CommandBus(bus, topics, serviceName, executor, logger, options.maxConcurrentCommands ?? DEFAULT_MAX_CONCURRENT_COMMANDS);
@@ -130,6 +133,11 @@ export async function startDeviceService(
       // with any `options` itself still carries. Nested settings (driverSettings) keep their own marks.
       secretKeys: ['apiKey', 'busPassword', 'metadataApiKey', ...secretKeysOf(options)],
       readiness: [busReadiness(bus)],
+      metrics: [
+        busMetrics(bus),
+        metrics.register,
+        deviceServiceMetrics({ devices: () => registry.deviceCount, autoEvents: () => scheduler.stats(), events: () => publisher.stats(), push: () => push.stats() }),
+      ],
       shutdownHooks: false,
     });
     await app.init();

@@ -15,6 +15,7 @@ export * from './command-bus';
 export * from './scheduler';
 export * from './push-handler';
 export * from './device-lifecycle';
+export * from './device-metrics';
 export * from './metadata-sync';
 export * from './watcher-match';
 export * from './discovery';

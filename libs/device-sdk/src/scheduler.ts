@@ -14,6 +14,7 @@
  */
 import { AutoEvent, Clock, Device, parseDuration, Timer } from '@gw/contracts';
 import type { CommandExecutor } from './command-executor';
+import { NO_READ_OBSERVER, ReadObserver } from './device-metrics';
 import { DeviceRegistry } from './device-registry';
 import type { EventPublisher } from './event-publisher';
 import { LogThrottle, SdkLogger } from './log';
@@ -59,6 +60,8 @@ export interface SchedulerOptions {
   enabled?: boolean;
   /** Default hashedPhase; tests pass `(_, interval) => interval` for reads at exact multiples of the interval. */
   phaseOf?: PhaseOf;
+  /** Hears of skipped ticks per device. */
+  observer?: ReadObserver;
 }
 
 class DeviceSchedule {
@@ -101,13 +104,13 @@ class DeviceSchedule {
       if (e.nextDue > now) continue;
       due.push(e);
       const missed = Math.floor((now - e.nextDue) / e.intervalMs);
-      this.owner.counters.skipped += missed;
+      if (missed > 0) this.owner.skipped(this.deviceName, missed);
       e.k += missed + 1;
       e.nextDue = this.anchor + (e.k + 1) * e.intervalMs;
     }
     if (due.length > 0) {
       if (this.busy) {
-        this.owner.counters.skipped += due.length;
+        this.owner.skipped(this.deviceName, due.length);
         this.owner.logSlow(this.deviceName);
       } else {
         this.busy = true;
@@ -132,6 +135,7 @@ export class AutoEventScheduler {
   private running = false;
   private readonly enabled: boolean;
   readonly phaseOf: PhaseOf;
+  private readonly observer: ReadObserver;
 
   constructor(
     private readonly registry: DeviceRegistry,
@@ -145,6 +149,7 @@ export class AutoEventScheduler {
     this.throttle = new LogThrottle(clock);
     this.enabled = options.enabled ?? true;
     this.phaseOf = options.phaseOf ?? hashedPhase;
+    this.observer = options.observer ?? NO_READ_OBSERVER;
   }
 
   stats(): SchedulerStats {
@@ -229,6 +234,11 @@ export class AutoEventScheduler {
       }
       this.publisher.publish(event);
     }
+  }
+
+  skipped(deviceName: string, ticks: number): void {
+    this.counters.skipped += ticks;
+    this.observer.skipped(deviceName, ticks);
   }
 
   logSlow(deviceName: string): void {
