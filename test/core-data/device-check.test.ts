@@ -313,6 +313,22 @@ describe('core-data device check', () => {
       expect(coreData.stats()).toMatchObject({ parkedEvents: 0, refused: { ...NO_REFUSALS, unknownDevice: 1 } });
     });
 
+    it('reloads the devices once its bus has reconnected: a change it missed meanwhile is followed', async () => {
+      const { coreData, client, commits } = await world.boot();
+      const known = async () => (await metrics(client)).gw_core_data_known_devices;
+      expect(await known()).toBe(4);
+      await world.metadata.deleteDevice('boiler-1'); // core-data does not hear of it, as if it was away
+      await mosquitto.stop();
+      await mosquitto.start();
+      await pollUntil(async () => (await known()) === 3, 'the devices reloaded after the reconnect');
+      await world.publish(makeEvent({ device: 'boiler-1' }));
+      await world.publish(makeEvent({ device: 'boiler-2' }));
+      await commits.waitFor(1);
+      // boiler-1's event is refused once core-metadata has answered the ask about it (it may come after boiler-2's commit).
+      await pollUntil(() => coreData.stats().refused.unknownDevice === 1, 'boiler-1 refused as unknown');
+      expect(coreData.stats()).toMatchObject({ eventsPersisted: 1, refused: { ...NO_REFUSALS, unknownDevice: 1 } });
+    });
+
     it('refuses (unverified) what core-metadata never vouched for when core-data stops', async () => {
       const { coreData, commits } = await world.boot();
       await world.metadata.addDevices(['late-1']);
