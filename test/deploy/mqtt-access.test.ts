@@ -105,7 +105,7 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
     const topic = 'edgex/events/device/device-virtual/Demo-Profile/Demo-Sensor-01/Temperature';
     await expect(device.publishAsync(topic, Buffer.alloc(4 * 1024 * 1024, 'x'), { qos: 1 })).resolves.toBeDefined();
     device.on('error', () => undefined); // the broker resets the connection while the packet is being written
-    const closed = new Promise((resolve) => device.once('close', resolve));
+    const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
     let acknowledged = false;
     device.publish(topic, Buffer.alloc(5 * 1024 * 1024, 'x'), { qos: 1 }, (err) => (acknowledged = !err));
     await closed;
