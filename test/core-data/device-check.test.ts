@@ -9,6 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Event } from '@gw/contracts';
 import { BusConfig, createMessageBus, ManagedMessageBus, MemoryBroker, MessageBus, newEnvelope } from '@gw/messaging';
+import { loadCoreDataConfig } from '../../apps/core-data/src/config';
+import type { CoreDataOptions } from '../../apps/core-data/src/core-data.app';
 import { BrokerProcess, startMosquitto } from '../support/brokers';
 import { TestDatabase, testSqlite } from '../support/database';
 import { scrape } from '../support/prometheus';
@@ -99,11 +101,12 @@ describe('core-data device check', () => {
       this.publisher = await this.bus('device-service');
     }
 
-    async boot(): Promise<Booted> {
+    async boot(options: Partial<CoreDataOptions> = {}): Promise<Booted> {
       this.current = await bootCoreData(this.db, await this.bus('core-data'), {
         topicBase: this.base,
         durableName: this.durableName,
         metadataUrl: `http://127.0.0.1:${this.metadata.port}`,
+        ...options,
       });
       return this.current;
     }
@@ -327,6 +330,26 @@ describe('core-data device check', () => {
       // boiler-1's event is refused once core-metadata has answered the ask about it (it may come after boiler-2's commit).
       await pollUntil(() => coreData.stats().refused.unknownDevice === 1, 'boiler-1 refused as unknown');
       expect(coreData.stats()).toMatchObject({ eventsPersisted: 1, refused: { ...NO_REFUSALS, unknownDevice: 1 } });
+    });
+
+    it('asks core-metadata about at most GW_CORE_DATA_DEVICE_ASK_RATE names a second: events of more unknown devices are refused at once', async () => {
+      expect(loadCoreDataConfig({ GW_CORE_DATA_DEVICE_ASK_RATE: '5' }).deviceAskRate).toBe(5);
+      const { coreData, client, commits } = await world.boot({ deviceAskRate: 1 });
+      // REST: one of two new names is asked about (404), the other answered 503 at once.
+      const post = (device: string) => client.post(`/event/${SERVICE}/${PROFILE}/${device}/AllValues`, addEventRequest(makeEvent({ device })));
+      const answers = await Promise.all([post('Rest-Ghost-1'), post('Rest-Ghost-2')]);
+      expect(answers.map((a) => a.status).sort()).toEqual([404, 503]);
+      expect(answers.find((a) => a.status === 503)?.body.message).toMatch(/at most 1 such lookups a second \(GW_CORE_DATA_DEVICE_ASK_RATE\); try again later$/);
+      // A device service inventing names on its own topic...
+      for (let i = 0; i < 20; i++) await world.publish(makeEvent({ device: `Ghost-${i}` }));
+      // ...holds up a real device's event by one request at most.
+      const good = makeEvent({ device: 'boiler-1' });
+      await world.publish(good);
+      await commits.waitFor(1);
+      const refused = () => coreData.stats().refused;
+      await pollUntil(() => refused().unknownDevice + refused().unverified === 22, 'the 20 invented names refused');
+      expect(refused().unverified).toBeGreaterThanOrEqual(15); // one ask a second, however slow this machine is
+      expect(await world.storedIds()).toEqual([good.id]);
     });
 
     it('refuses (unverified) what core-metadata never vouched for when core-data stops', async () => {

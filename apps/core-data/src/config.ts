@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { bool, busConfigFields, commonServiceConfig, configVariables, databaseUrl, duration, int, loadConfig, oneOf, secret, text, url } from '@gw/service-kit/config';
+import { DEFAULT_DEVICE_ASK_RATE } from './devices/ask-budget';
 
 /**
  * core-data's settings. Each is read from GW_CORE_DATA_<NAME>, else the shared
@@ -60,6 +61,8 @@ export const CoreDataConfigSchema = z.object({
   deviceCheck: bool().default(true),
   /** A full reload of the devices this often catches system events missed while the bus was away; 0 = never. */
   deviceRefreshInterval: duration().default('10m'),
+  /** Most devices core-metadata is asked about per second; an event that would need more is refused (unverified) at once. */
+  deviceAskRate: int(1, 100_000).default(DEFAULT_DEVICE_ASK_RATE),
 });
 export type CoreDataConfig = z.output<typeof CoreDataConfigSchema>;
 

@@ -7,6 +7,7 @@ import { createDataSource } from '@gw/persistence';
 import { Logger, createServiceApp, definedOnly, listenService, busMetrics, busReadiness, ReadinessCheck } from '@gw/service-kit';
 import { checkCoreDataConfig, CoreDataConfig, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
 import { CoreDataModule } from './core-data.module';
+import { AskBudget, DEFAULT_DEVICE_ASK_RATE } from './devices/ask-budget';
 import { DeviceCheck } from './devices/device-check';
 import { DeviceSync } from './devices/device-sync';
 import { EventsService } from './domain/events.service';
@@ -209,7 +210,8 @@ function deviceChecking(
     });
   const directory = new DeviceDirectory(metadata);
   const sync = new DeviceSync(directory, deps.bus, topics, deps.logger, { refreshIntervalMs: options.deviceRefreshInterval ?? 600_000 }, onRecovered);
-  return { directory, sync, check: new DeviceCheck(directory, sync, topics), refusals: new Refusals(stats, deps.logger) };
+  const check = new DeviceCheck(directory, sync, topics, new AskBudget(options.deviceAskRate ?? DEFAULT_DEVICE_ASK_RATE));
+  return { directory, sync, check, refusals: new Refusals(stats, deps.logger) };
 }
 
 /**

@@ -114,11 +114,13 @@ describe('DeviceDirectory', () => {
     expect(d).toBeUndefined();
     expect(metadata.asked).toEqual(['new', 'ghost']);
     // The answers stand: the found device is in the view, the ghost is not asked about again...
+    expect([directory.wouldAsk('ghost'), directory.wouldAsk('other')]).toEqual([false, true]);
     expect(directory.get('new')).toMatchObject({ profileName: 'P' });
     await directory.ask('ghost');
     expect(metadata.asked).toHaveLength(2);
     // ...until recheckAfterMs has passed.
     await clock.advance(5_000);
+    expect(directory.wouldAsk('ghost')).toBe(true);
     metadata.devices.set('ghost', device('ghost'));
     expect(await directory.ask('ghost')).toMatchObject({ name: 'ghost' });
     expect(metadata.asked).toEqual(['new', 'ghost', 'ghost']);

@@ -126,16 +126,23 @@ export class DeviceDirectory {
    * asks for one name share one request.
    */
   ask(name: string): Promise<DeviceRef | undefined> {
-    const answered = this.answeredAt.get(name);
-    if (answered !== undefined && this.clock.monotonicMs() - answered < this.recheckAfterMs) {
-      return Promise.resolve(this.devices.get(name));
-    }
+    if (this.answeredRecently(name)) return Promise.resolve(this.devices.get(name));
     let pending = this.asking.get(name);
     if (!pending) {
       pending = this.fetch(name).finally(() => this.asking.delete(name));
       this.asking.set(name, pending);
     }
     return pending;
+  }
+
+  /** Whether `ask(name)` would send a request to metadata now (no recent answer, none under way). */
+  wouldAsk(name: string): boolean {
+    return !this.answeredRecently(name) && !this.asking.has(name);
+  }
+
+  private answeredRecently(name: string): boolean {
+    const answered = this.answeredAt.get(name);
+    return answered !== undefined && this.clock.monotonicMs() - answered < this.recheckAfterMs;
   }
 
   private async fetch(name: string): Promise<DeviceRef | undefined> {

@@ -1,5 +1,6 @@
-import { Device, ErrorKind, Event, GatewayError, Topics } from '@gw/contracts';
+import { Device, ErrorKind, Event, GatewayError, ManualClock, Topics } from '@gw/contracts';
 import { DeviceDirectory } from '@gw/clients';
+import { AskBudget } from './ask-budget';
 import { DeviceCheck, MetadataState } from './device-check';
 
 const known: Device[] = [
@@ -114,5 +115,43 @@ describe('DeviceCheck', () => {
     expect(asked.length).toBe(before); // known to be down: not asked again per event
     // The view still vouches for the devices it knows.
     expect(await check.check(event(), { serviceName: 'device-modbus', profileName: 'Boiler', deviceName: 'Boiler-1', sourceName: 'Temperature' }, 'topic')).toBeUndefined();
+  });
+});
+
+describe('DeviceCheck ask budget', () => {
+  it('asks core-metadata about at most GW_CORE_DATA_DEVICE_ASK_RATE names a second; beyond it refuses at once, as unverified', async () => {
+    const clock = new ManualClock();
+    const asked: string[] = [];
+    const directory = new DeviceDirectory(
+      {
+        device: async (name) => {
+          asked.push(name);
+          throw new GatewayError(ErrorKind.EntityNotFound, 'no such device');
+        },
+        allDevices: async () => known,
+      },
+      { clock },
+    );
+    await directory.load();
+    const check = new DeviceCheck(directory, { reachable: true, unreachable: () => undefined }, new Topics('edgex'), new AskBudget(2, clock));
+    const source = (deviceName: string) => ({ serviceName: 'device-modbus', profileName: 'Boiler', deviceName, sourceName: 'Temperature' });
+    const ghost = (name: string) => check.check(event(name), source(name), 'topic');
+
+    expect(await ghost('g1')).toMatchObject({ reason: 'unknownDevice' });
+    expect(await ghost('g2')).toMatchObject({ reason: 'unknownDevice' });
+    expect(await ghost('g3')).toEqual({
+      reason: 'unverified',
+      path: 'event.deviceName',
+      message: 'device "g3" would have to be looked up in core-metadata, and core-data makes at most 2 such lookups a second (GW_CORE_DATA_DEVICE_ASK_RATE); try again later',
+    });
+    // A name answered a moment ago costs nothing (its answer stands), nor does a device the view knows.
+    expect(await ghost('g1')).toMatchObject({ reason: 'unknownDevice' });
+    expect(await check.check(event(), source('Boiler-1'), 'topic')).toBeUndefined();
+    expect(asked).toEqual(['g1', 'g2']);
+    // Half a second later: one more.
+    await clock.advance(500);
+    expect(await ghost('g4')).toMatchObject({ reason: 'unknownDevice' });
+    expect(await ghost('g5')).toMatchObject({ reason: 'unverified' });
+    expect(asked).toEqual(['g1', 'g2', 'g4']);
   });
 });

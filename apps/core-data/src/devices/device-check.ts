@@ -2,10 +2,12 @@ import { ErrorKind, Event, GatewayError, Topics } from '@gw/contracts';
 import type { DeviceDirectory, DeviceRef } from '@gw/clients';
 import type { EventSource } from '../domain/events.service';
 import type { RefusalReason } from '../ingest/ingest-stats';
+import { AskBudget, DEFAULT_DEVICE_ASK_RATE } from './ask-budget';
 
 /** Why an event is refused: the reason it is counted under, and a message naming the field. */
 export interface Refusal {
-  reason: Exclude<RefusalReason, 'unverified'>;
+  /** `unverified`: core-metadata would have had to be asked, beyond the ask budget. */
+  reason: RefusalReason;
   /** The field of the event (or of its topic or URL path) that is wrong, e.g. `event.profileName`. */
   path: string;
   message: string;
@@ -35,7 +37,8 @@ const SLASH = 47;
  * view. Anything else goes to `check()`, which finds the exact reason and,
  * when the view does not know the device or knows it differently (a device
  * added or changed a moment ago, before its system event arrived), asks
- * core-metadata once before refusing.
+ * core-metadata once before refusing, within the ask budget: beyond it the
+ * event is refused (unverified) at once rather than waiting.
  */
 export class DeviceCheck {
   private readonly prefix: string;
@@ -44,6 +47,7 @@ export class DeviceCheck {
     private readonly directory: DeviceDirectory,
     private readonly metadata: MetadataState,
     topics: Topics,
+    private readonly budget = new AskBudget(DEFAULT_DEVICE_ASK_RATE),
   ) {
     this.prefix = topics.join('events', 'device', '');
   }
@@ -93,6 +97,15 @@ export class DeviceCheck {
     if (known && !judge(known, event, source)) return undefined;
     // Unknown, or known differently: the view may be behind core-metadata, which has the last word.
     if (!this.metadata.reachable) throw cannotAsk(event, 'core-metadata is not reachable');
+    if (this.directory.wouldAsk(event.deviceName) && !this.budget.take()) {
+      return {
+        reason: 'unverified',
+        path: 'event.deviceName',
+        message:
+          `device "${event.deviceName}" would have to be looked up in core-metadata, and core-data makes at most ` +
+          `${this.budget.perSecond} such lookups a second (GW_CORE_DATA_DEVICE_ASK_RATE); try again later`,
+      };
+    }
     let device: DeviceRef | undefined;
     try {
       device = await this.directory.ask(event.deviceName);

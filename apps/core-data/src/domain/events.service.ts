@@ -71,6 +71,7 @@ export class EventsService {
     if (!refusal) return;
     refusals.count(refusal.reason, { ...context, field: refusal.path, err: refusal.message });
     if (refusal.reason === 'unknownDevice') throw new GatewayError(ErrorKind.EntityNotFound, `${refusal.path}: ${refusal.message}`);
+    if (refusal.reason === 'unverified') throw new GatewayError(ErrorKind.ServiceUnavailable, `${refusal.path}: ${refusal.message}`);
     throw new ValidationError([{ path: refusal.path, message: refusal.message }]);
   }
 
