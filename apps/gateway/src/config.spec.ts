@@ -46,6 +46,18 @@ describe('gateway configuration', () => {
     );
   });
 
+  it('reads CORS origins and core-metadata’s profile limits as the services alone do', () => {
+    const config = loadGatewayConfig({
+      GW_CORS_ORIGINS: 'https://console.plant.local,http://localhost:4000',
+      GW_METADATA_MAX_PROFILE_RESOURCES: '200',
+    });
+    expect(config).toMatchObject({
+      corsOrigins: ['https://console.plant.local', 'http://localhost:4000'],
+      metadataMaxProfileResources: 200,
+      metadataMaxProfileCommands: 5000,
+    });
+  });
+
   it('does not read a disabled driver’s settings', () => {
     expect(loadGatewayConfig({ GW_DEVICE_SERVICES: 'virtual', GW_MODBUS_SCAN: 'udp://plc' }).deviceServices).toHaveLength(1);
   });

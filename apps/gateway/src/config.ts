@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DRIVERS } from '@gw/drivers';
 import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
 import type { PersistenceConfig } from '@gw/persistence/config';
+import { profileLimitFields } from '../../metadata/src/config';
 import {
   bool,
   busConfigFields,
@@ -19,6 +20,7 @@ import {
   loadConfig,
   loadSettings,
   oneOf,
+  origins,
   port,
   secret,
   settingsVariables,
@@ -61,6 +63,8 @@ export const GatewayConfigSchema = z.object({
   logLevel: oneOf(LOG_LEVELS).default('info'),
   maxBody: byteSize().default('4mb'),
   apiKey: secret(text()).optional(),
+  /** Origins a browser may call the APIs from (GW_CORS_ORIGINS); none by default. */
+  corsOrigins: origins().optional(),
   ...busConfigFields(),
   metadataPort: port().default(59881),
   /** Where the SQLite files of every service live unless a service's database is set. */
@@ -72,6 +76,9 @@ export const GatewayConfigSchema = z.object({
   database: checkedAgainst(databaseUrl(), sharedDatabaseRule).optional(),
   metadataDatabase: databaseUrl().optional(),
   maxResultCount: int(1, 100_000).default(1024),
+  /** GW_METADATA_MAX_PROFILE_RESOURCES / _COMMANDS, as core-metadata alone reads them. */
+  metadataMaxProfileResources: profileLimitFields().maxProfileResources,
+  metadataMaxProfileCommands: profileLimitFields().maxProfileCommands,
   profilesDir: text().default('./resources/profiles'),
   devicesDir: text().default('./resources/devices'),
   provisionWatchersDir: text().default('./resources/provision-watchers'),

@@ -52,6 +52,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         ...shared,
         serviceName: 'core-metadata',
         port: config.metadataPort,
+        maxProfileResources: config.metadataMaxProfileResources,
+        maxProfileCommands: config.metadataMaxProfileCommands,
         database: serviceDatabase(config, 'metadata'),
       },
       { bus, logger: serviceLogger('core-metadata') },
