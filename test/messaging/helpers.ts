@@ -139,9 +139,10 @@ export const quietPeriod = (ms = 300): Promise<void> => new Promise((resolve) =>
 
 /**
  * A TCP relay to `target` (a broker URL) whose connections the test can cut
- * as a crashed process's would be: cut() stops accepting and destroys both
- * sides of every connection at once, so nothing more the client wrote reaches
- * the broker and the client cannot come back through it.
+ * as a crash of the client's process would end them: what the client has
+ * written so far still reaches the broker, then its connections end; the
+ * client sees them reset, nothing it writes afterwards gets through, and it
+ * cannot come back through the relay.
  */
 export interface TcpRelay {
   /** `target` with the relay's host and port. */
@@ -151,18 +152,19 @@ export interface TcpRelay {
 
 export async function tcpRelay(target: string): Promise<TcpRelay> {
   const to = new URL(target);
-  const sockets = new Set<Socket>();
+  const pairs = new Set<{ client: Socket; broker: Socket }>();
   const server = createServer((client) => {
     const broker = connect(Number(to.port), to.hostname);
-    for (const s of [client, broker]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined); // the other side's close ends both
-    }
+    const pair = { client, broker };
+    pairs.add(pair);
+    for (const s of [client, broker]) s.on('error', () => undefined); // the other side's close ends both
     client.pipe(broker);
     broker.pipe(client);
-    client.on('close', () => broker.destroy());
-    broker.on('close', () => client.destroy());
+    client.on('close', () => broker.end());
+    broker.on('close', () => {
+      client.destroy();
+      pairs.delete(pair);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -175,9 +177,25 @@ export async function tcpRelay(target: string): Promise<TcpRelay> {
   return {
     url: url.toString().replace(/\/$/, ''),
     cut: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const s of sockets) s.resetAndDestroy();
-      await closed;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // What the clients wrote is in the relay's receive buffers (loopback); the
+      // event loop's next I/O phase reads it and hands it on to the broker. The
+      // first turn may end in the current iteration's check phase, the second
+      // comes after the next iteration's I/O phase.
+      for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const ended = [...pairs].map(
+        ({ client, broker }) =>
+          new Promise<void>((resolve) => {
+            client.unpipe(broker);
+            broker.unpipe(client);
+            client.resetAndDestroy();
+            // FIN after what was written: the broker reads it all, then sees the client gone.
+            broker.once('close', () => resolve());
+            broker.resume();
+            broker.end();
+          }),
+      );
+      await Promise.all([stopped, ...ended]);
     },
   };
 }

@@ -98,8 +98,8 @@ describe('MQTT bus', () => {
       }
     });
 
-    it('asks the broker for no more than maxInFlight unacknowledged messages (MQTT 5 Receive Maximum)', async () => {
-      // Mosquitto's own limit (max_inflight_messages, 20 here) does not bound it for MQTT 5 clients.
+    it("gets maxInFlight messages in hand beyond Mosquitto's max_inflight_messages (the MQTT 5 Receive Maximum it asks for)", async () => {
+      // Mosquitto's own limit (max_inflight_messages, 20 here) bounds only clients that ask for none.
       const b = uniqueBase();
       const name = uniqueName('window');
       const [pub, sub] = [await bus(privateBroker.url), await bus(privateBroker.url)];
