@@ -32,8 +32,9 @@ USER node
 # compose does for app-service; `docker run -v gateway-data:/app/data ...` for
 # the one-process gateway (its SQLite files and the app service's outbox).
 EXPOSE 59880 59881 59882 59900 59901 59700
-# The default command (`gateway`, all services in one process) answers ping on
-# core-metadata's port; compose overrides this per service with its own port.
+# The default command (`gateway`, all services in one process) is healthy once
+# core-metadata's port answers /api/v3/ready; compose overrides this per
+# service with its own port.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=5 \
   CMD ["node", "bin/healthcheck.js", "59881"]
 ENTRYPOINT ["node", "bin/service.js"]

@@ -5,9 +5,13 @@
  * own secrets and no other service's. (`docker-compose config` checks the
  * syntax in CI, .ci/run.)
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, Stats, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { initSecrets, ROOT } from './support';
 
@@ -97,6 +101,36 @@ describe('docker-compose.yml', () => {
     const redis = compose.services.redis.healthcheck?.test?.join(' ') ?? '';
     expect(redis).toContain(`REDISCLI_AUTH="$$(cat ${SECRETS}/redis/healthcheck.password)" redis-cli --user healthcheck `);
     expect(redis).not.toMatch(/ -a |--pass /);
+  });
+
+  describe('service healthchecks (bin/healthcheck.js)', () => {
+    it('check each gateway service on its own port', () => {
+      for (const [name, service] of gatewayServices) {
+        const port = (service.ports ?? [])[0]?.split(':').pop();
+        expect([name, service.healthcheck?.test]).toEqual([name, ['CMD', 'node', 'bin/healthcheck.js', port]]);
+      }
+    });
+
+    /** A service as it answers while it waits for its broker (ping 200, ready 503), then once it serves. */
+    let ready = false;
+    const server = createServer((req, res) => {
+      const status = req.url === '/api/v3/ping' || (req.url === '/api/v3/ready' && ready) ? 200 : 503;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ apiVersion: 'v3', statusCode: status, message: status === 200 ? '' : 'waiting for message bus' }));
+    });
+    beforeAll(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)));
+    afterAll(() => new Promise((resolve) => server.close(resolve)));
+    const healthcheck = () =>
+      promisify(execFile)(process.execPath, [join(ROOT, 'bin/healthcheck.js'), String((server.address() as AddressInfo).port)]).then(
+        () => ({ code: 0, stdout: '' }),
+        (err: { code: number; stdout: string }) => ({ code: err.code, stdout: err.stdout }),
+      );
+
+    it('are unhealthy while a service only answers ping (so service_healthy waits until it serves), healthy once it is ready', async () => {
+      ready = false;
+      expect(await healthcheck()).toEqual({ code: 1, stdout: expect.stringMatching(/^503 .*waiting for message bus/) });
+      ready = true;
+      expect(await healthcheck()).toEqual({ code: 0, stdout: '' });
+    });
   });
 
   // Ownership is only set by root, as secrets-init runs; a test run as another user cannot check it.
