@@ -327,6 +327,34 @@ export function describeBusContract(title: string, harness: () => BusHarness): v
         expect(again.payloads<{ i: number }>().map((p) => p.i)).toEqual([0, 2, 3, 4]);
       });
 
+      it('acknowledges a message whose handler rejects, counting the failure: it does not come again', async () => {
+        const b = uniqueBase();
+        const name = uniqueName('rejects');
+        const filter = `${b}/events/#`;
+        const [pub, sub] = [await bus(true), await bus(true)];
+        cleanups.push(() => sub.deleteDurable(name));
+        const first = new Collector();
+        const away = await sub.subscribe(
+          filter,
+          async (envelope, topic) => {
+            if ((envelope.payload as { fail?: boolean }).fail) throw new Error('commit failed');
+            await first.handler(envelope, topic);
+          },
+          { durable: name, maxInFlight: 2 },
+        );
+        await pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ fail: true }));
+        await pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ n: 1 }));
+        await first.count(1);
+        await away.unsubscribe();
+        expect(sub.stats().handlerErrors).toBe(1);
+
+        const back = new Collector();
+        await sub.subscribe(filter, back.handler, { durable: name, maxInFlight: 2 });
+        await pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ n: 2 }));
+        await back.count(1);
+        expect(back.payloads()).toEqual([{ n: 2 }]);
+      });
+
       it('with maxInFlight 1, the default, hands out one message at a time, in order', async () => {
         const b = uniqueBase();
         const name = uniqueName('serial');
