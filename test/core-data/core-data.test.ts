@@ -386,20 +386,28 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
       expect(h.coreData.stats().batches).toBeGreaterThanOrEqual(60);
     });
 
-    it('in ackMode persisted, acknowledges each message only once its event is committed', async () => {
-      const h = await start({ ackMode: 'persisted', flushInterval: HOUR });
-      const events = Array.from({ length: 20 }, () => makeEvent());
-      for (const event of events) await publishEvent(bus, 'edgex', event);
-      await h.commits.waitFor(20);
-      expect(await h.client.count('/event/count')).toBe(20);
-      // The bus hands over the next message only after the previous one was acknowledged: one event per commit.
-      expect(h.coreData.stats().batches).toBe(20);
+    it('acknowledges each message only once its event is committed (the default), with many in hand at once', async () => {
+      // One in hand: the bus hands over the next message only after the previous one was acknowledged, so
+      // each commit holds one event — which shows the acknowledgement waits for the commit.
+      const one = await start({ maxInFlight: 1, flushInterval: HOUR });
+      for (const event of Array.from({ length: 20 }, () => makeEvent())) await publishEvent(bus, 'edgex', event);
+      await one.commits.waitFor(20);
+      expect(one.coreData.stats().batches).toBe(20);
+      await one.coreData.close();
+      running.splice(running.indexOf(one), 1);
+
+      // Many in hand (GW_CORE_DATA_MAX_IN_FLIGHT): the same wait, but the events share commits.
+      const many = await start({ flushInterval: HOUR });
+      const events = Array.from({ length: 200 }, () => makeEvent());
+      await Promise.all(events.map((event) => publishEvent(bus, 'edgex', event)));
+      await many.commits.waitFor(200);
+      expect(many.coreData.stats().batches).toBeLessThan(50);
     });
 
     it('close() writes everything queued before it returns', async () => {
       const durableName = `cd-${randomUUID().slice(0, 8)}`;
       // Nothing is written before close: batches wait for an hour or 100,000 readings.
-      const first = await start({ durableName, flushInterval: HOUR, batchSize: 100_000, queueLimit: 100_000 });
+      const first = await start({ durableName, ackMode: 'queued', flushInterval: HOUR, batchSize: 100_000, queueLimit: 100_000 });
       const events = Array.from({ length: 50 }, () => makeEvent());
       for (const event of events) await publishEvent(bus, 'edgex', event);
       await pollUntil(() => first.coreData.stats().queuedEvents === 50, '50 queued events');

@@ -56,7 +56,7 @@ describe('the one-process gateway passes the services their settings', () => {
     });
     // The batch answers 207 with each item's outcome, as EdgeX does.
     expect(response.status).toBe(207);
-    const [outcome] = await response.json();
+    const [outcome] = (await response.json()) as Array<Record<string, unknown>>;
     expect(outcome).toMatchObject({ statusCode: 413, message: expect.stringMatching(/GW_METADATA_MAX_PROFILE_RESOURCES/) });
   });
 });

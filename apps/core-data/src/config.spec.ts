@@ -2,13 +2,14 @@ import { ErrorKind, GatewayError } from '@gw/contracts';
 import { DEFAULT_CORE_DATA_SETTINGS, loadCoreDataConfig } from './config';
 
 describe('core-data configuration', () => {
-  it('defaults to port 59880, SQLite under ./data, durable name core-data, 7 days of retention', () => {
+  it('defaults to port 59880, SQLite under ./data, durable name core-data, crash-safe acknowledgement, 7 days of retention', () => {
     const config = loadCoreDataConfig({});
     expect(config).toMatchObject({
       port: 59880,
       database: { type: 'sqlite', path: './data/core-data.db' },
       durableName: 'core-data',
-      ackMode: 'queued',
+      ackMode: 'persisted',
+      maxInFlight: 1000,
       retentionMaxAge: 7 * 24 * 3_600_000,
       retentionMaxEvents: 0,
     });
@@ -22,9 +23,9 @@ describe('core-data configuration', () => {
       GW_BUS_TYPE: 'mqtt',
       GW_CORE_DATA_FLUSH_INTERVAL: '250ms',
       GW_CORE_DATA_RETENTION_MAX_AGE: '24h',
-      GW_CORE_DATA_ACK_MODE: 'persisted',
+      GW_CORE_DATA_ACK_MODE: 'queued',
     });
-    expect(config).toMatchObject({ port: 7000, busType: 'mqtt', flushInterval: 250, retentionMaxAge: 86_400_000, ackMode: 'persisted' });
+    expect(config).toMatchObject({ port: 7000, busType: 'mqtt', flushInterval: 250, retentionMaxAge: 86_400_000, ackMode: 'queued' });
   });
 
   it('bounds readings per event: 10,000 by default, GW_CORE_DATA_MAX_READINGS_PER_EVENT to change it', () => {

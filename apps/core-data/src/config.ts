@@ -20,13 +20,18 @@ export const CoreDataConfigSchema = z.object({
    */
   durableName: text().default('core-data'),
   /**
-   * When the bus is told an event is handled: `queued` = once it is in the
-   * bounded write queue (fast; a graceful stop flushes the queue, a crash
-   * loses what was queued), `persisted` = once its batch is committed
-   * (crash-safe; the current bus delivers one message at a time, so each
-   * batch holds one event and throughput drops to one commit per event).
+   * When the bus is told an event is handled: `persisted` (default) = once
+   * the batch holding it is committed: crash-safe, a kill -9 loses nothing
+   * (the broker redelivers what was in hand); `queued` = once it is in the
+   * bounded write queue: a crash loses what was queued but not yet written.
    */
-  ackMode: oneOf(['queued', 'persisted'] as const).default('queued'),
+  ackMode: oneOf(['queued', 'persisted'] as const).default('persisted'),
+  /**
+   * Bus events in hand and not yet acknowledged (in `persisted` mode: waiting
+   * for their commit). The batches fill from them, so it bounds the batch size
+   * in events; the broker's own window caps it too (Mosquitto max_inflight_messages).
+   */
+  maxInFlight: int(1, 100_000).default(1_000),
   /** A batch is written once it holds this many readings... */
   batchSize: int(1, 100_000).default(5_000),
   /** ...or once its oldest event has waited this long. */
@@ -92,6 +97,7 @@ export function checkCoreDataConfig<T extends CoreDataSettings>(config: T): T {
 const SETTING_KEYS = {
   durableName: true,
   ackMode: true,
+  maxInFlight: true,
   batchSize: true,
   flushInterval: true,
   queueLimit: true,

@@ -41,9 +41,15 @@ export class Batch {
   /** Settles once the batch is written (or given up); never rejects. */
   readonly done: Promise<BatchOutcome>;
   settle!: (outcome: BatchOutcome) => void;
+  private committedOnce?: Promise<void>;
 
   constructor() {
     this.done = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** `done` without the outcome: one promise per batch that every bus message of it can hand back (none per event). */
+  get committed(): Promise<void> {
+    return (this.committedOnce ??= this.done.then(noop));
   }
 
   /** The fate of one of its events: undefined when it was stored now. */
@@ -280,3 +286,5 @@ export class BatchWriter {
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+function noop(): void {}

@@ -12,6 +12,8 @@ export type AckMode = 'queued' | 'persisted';
 export interface BusIngestOptions {
   durableName: string;
   ackMode: AckMode;
+  /** Bus events in hand, not yet acknowledged (GW_CORE_DATA_MAX_IN_FLIGHT). */
+  maxInFlight: number;
   /** Events with more readings are refused and counted (GW_CORE_DATA_MAX_READINGS_PER_EVENT). */
   maxReadingsPerEvent: number;
   /** Bus messages larger than this (bytes) are skipped before they are parsed, and counted (GW_CORE_DATA_MAX_BODY). */
@@ -59,6 +61,7 @@ export class BusIngest {
   private readonly limits: { maxReadings: number; maxReadingsSetting: string };
   private readonly parking: ParkingLot;
   private rechecking: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(
     private readonly bus: MessageBus,
@@ -77,6 +80,7 @@ export class BusIngest {
   async start(): Promise<void> {
     this.subscription = await this.bus.subscribe(this.topics.allDeviceEvents(), this.handle, {
       durable: this.options.durableName,
+      maxInFlight: this.options.maxInFlight,
       maxMessageBytes: this.options.maxMessageBytes,
       onOversized: this.oversized,
     });
@@ -88,12 +92,15 @@ export class BusIngest {
    * still cannot vouch for are refused (unverified) and logged.
    */
   async stop(): Promise<void> {
-    await this.subscription?.unsubscribe();
-    this.subscription = undefined;
+    // The bus waits for every message in hand before it lets go, and cannot be told to keep one:
+    // parked events are decided first, and events needing core-metadata from now on are refused rather than parked.
+    this.stopping = true;
     await this.recheckParked();
     const left = this.parking.takeAll();
     for (const item of left) this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: 'core-data stopped before core-metadata answered' });
     if (left.length) this.logger.error({ events: left.length }, 'core-data: stopped with events core-metadata never vouched for; they were not stored');
+    await this.subscription?.unsubscribe();
+    this.subscription = undefined;
   }
 
   /** Checks the parked events again, oldest first (DeviceSync calls it once core-metadata answers again). */
@@ -109,7 +116,7 @@ export class BusIngest {
           return;
         }
         if (refusal) this.refuse(items[i], refusal);
-        else await this.store(items[i].event, false);
+        else await this.storeParked(items[i]);
       }
     });
     return this.rechecking;
@@ -139,13 +146,13 @@ export class BusIngest {
     }
     const event = request.event;
     if (this.devices && !this.devices.check.vouches(event, topic)) return this.checkFully(event, topic, envelope.correlationID);
-    return this.store(event, this.options.ackMode === 'persisted');
+    return this.store(event, this.persisted);
   };
 
   private store(event: Event, persisted: boolean): void | Promise<void> {
     const queued = this.writer.add(event, persisted);
-    if (persisted) return Promise.resolve(queued).then((batch: Batch) => batch.done.then(noop));
-    // Only a full queue costs a promise: the common case returns synchronously.
+    // The common cases cost no promise per event: the batch's shared one, or none.
+    if (persisted) return queued instanceof Promise ? queued.then((batch: Batch) => batch.committed) : queued.committed;
     return queued instanceof Promise ? queued.then(noop) : undefined;
   }
 
@@ -159,14 +166,35 @@ export class BusIngest {
     try {
       refusal = await check.check(event, source, 'topic');
     } catch (err) {
-      if (this.parking.park(item)) return;
+      if (this.stopping) {
+        return this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: `${(err as Error).message}; core-data is stopping` });
+      }
+      if (this.persisted) {
+        // Held unacknowledged until decided, in at most half the bus window: the other half keeps known devices flowing.
+        if (this.parking.size < this.options.maxInFlight / 2) {
+          const decided = new Promise<void>((resolve) => (item.settle = resolve));
+          if (this.parking.park(item)) return decided;
+        }
+      } else if (this.parking.park(item)) return;
       return this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: `${(err as Error).message}; too many events are waiting already` });
     }
     if (refusal) return this.refuse(item, refusal);
-    return this.store(event, this.options.ackMode === 'persisted');
+    return this.store(event, this.persisted);
+  }
+
+  private get persisted(): boolean {
+    return this.options.ackMode === 'persisted';
+  }
+
+  /** A parked event core-metadata vouched for at last: stored, and acknowledged once committed (persisted) or queued. */
+  private async storeParked(item: ParkedEvent): Promise<void> {
+    const stored = this.store(item.event, item.settle !== undefined);
+    if (item.settle) void Promise.resolve(stored).then(item.settle);
+    else await stored;
   }
 
   private refuse(item: ParkedEvent, refusal: Pick<Refusal, 'path' | 'message'> & { reason: Refusal['reason'] | 'unverified' }): void {
+    item.settle?.();
     this.devices!.refusals.count(refusal.reason, {
       topic: item.topic,
       correlationID: item.correlationID,

@@ -8,13 +8,16 @@ export interface ParkedEvent {
   source: EventSource;
   topic: string;
   correlationID: string;
+  /** Tells the bus the event is decided (stored and committed, or refused): it is acknowledged then, not before. */
+  settle?: () => void;
 }
 
 /**
  * Events from the bus waiting for core-metadata to answer (it was unreachable
- * when they had to be checked), oldest first, bounded by their readings.
- * They are acknowledged to the bus: a crash loses them, as it loses the
- * write queue in ackMode queued.
+ * when they had to be checked), oldest first, bounded by their readings. In
+ * ackMode persisted they stay unacknowledged until decided, so a crash loses
+ * none (the broker delivers them again); in ackMode queued they are
+ * acknowledged at once and a crash loses them, as it loses the write queue.
  */
 export class ParkingLot {
   private parked: ParkedEvent[] = [];

@@ -1,0 +1,147 @@
+/**
+ * Crash safety as an operator meets it: core-data in its own process, killed
+ * with SIGKILL (power cut, OOM killer) while a device keeps publishing, and
+ * started again once. Every event the broker acknowledged to the publisher
+ * must end up stored exactly once: core-data acknowledges an event to the
+ * broker only after the batch holding it is committed, so whatever it had in
+ * hand comes again from the broker. On a private Mosquitto and a private
+ * Redis, with PostgreSQL (or SQLite when GW_TEST_PG_URL=off).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { BusConfig, createMessageBus, ManagedMessageBus, MemoryBroker } from '@gw/messaging';
+import { BrokerProcess, freePort, startMosquitto, startRedis } from '../support/brokers';
+import { testPostgres, testPostgresUrl, testSqlite } from '../support/database';
+import { requireFreshBuild } from '../support/fresh-build';
+import { makeEvent, pollUntil, publishEvent, RestClient, TestMetadata } from './support';
+
+jest.setTimeout(120_000);
+
+const EVENTS = 3_000;
+const KILL_AFTER = 1_000;
+/** Offered rate: what a plant's devices send, not a saturation test. */
+const EVENTS_PER_SECOND = 1_000;
+const MAIN = join(__dirname, '../../dist/apps/core-data/src/main.js');
+
+/** core-data as `docker compose` runs it; resolves once it logs that it serves HTTP. */
+async function startCoreDataProcess(env: Record<string, string>): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (chunk) => (log += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines = createInterface({ input: child.stdout! });
+  const listening = new Promise<void>((resolve) =>
+    lines.on('line', (line) => {
+      if (!line.includes('"level":30')) log += line + '\n'; // warnings and errors, for the failure message
+      if (line.includes('"msg":"listening"')) resolve();
+    }),
+  );
+  await Promise.race([listening, exited.then((code) => Promise.reject(new Error(`core-data exited with ${code} before listening:\n${log}`)))]);
+  return { child, exited };
+}
+
+/** Every event id core-data serves, with how often each is there (paging GET /event/all as a client would). */
+async function storedIds(rest: RestClient): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (let offset = 0; ; offset += 1000) {
+    const page = (await rest.get(`/event/all?offset=${offset}&limit=1000`)).body.events as Array<{ id: string }>;
+    for (const { id } of page) counts.set(id, (counts.get(id) ?? 0) + 1);
+    if (page.length < 1000) return counts;
+  }
+}
+
+describe('core-data killed with SIGKILL under load', () => {
+  requireFreshBuild('apps/core-data/src', 'libs');
+  let mosquitto: BrokerProcess;
+  let redis: BrokerProcess;
+  let metadata: TestMetadata;
+  let metadataBus: ManagedMessageBus;
+
+  beforeAll(async () => {
+    [mosquitto, redis] = await Promise.all([startMosquitto({ maxQueuedMessages: 0 }), startRedis()]);
+    metadataBus = createMessageBus({ type: 'memory', broker: new MemoryBroker() });
+    await metadataBus.connect();
+    metadata = await TestMetadata.start(metadataBus, 'edgex');
+  });
+
+  afterAll(async () => {
+    await metadata?.close();
+    await metadataBus?.close();
+    await Promise.all([mosquitto?.dispose(), redis?.dispose()]);
+  });
+
+  const buses: Record<string, () => { type: 'mqtt' | 'redis'; url: string }> = {
+    mqtt: () => ({ type: 'mqtt', url: mosquitto.url }),
+    redis: () => ({ type: 'redis', url: redis.url }),
+  };
+
+  it.each(Object.keys(buses))('over %s: every acknowledged event is stored exactly once', async (busName) => {
+    const bus = buses[busName]();
+    const runId = randomBytes(4).toString('hex');
+    const topicBase = `crash-${runId}`;
+    const pgUrl = testPostgresUrl();
+    const db = pgUrl ? testPostgres(pgUrl) : testSqlite('core-data.db');
+    const databaseUrl = db.config.type === 'sqlite' ? `sqlite:${db.config.path}` : `${db.config.url}${db.config.url.includes('?') ? '&' : '?'}schema=${db.config.schema}`;
+    const port = await freePort();
+    const env = {
+      GW_BUS_TYPE: bus.type,
+      GW_BUS_URL: bus.url,
+      GW_HOST: '127.0.0.1',
+      GW_CORE_DATA_PORT: String(port),
+      GW_CORE_DATA_DATABASE: databaseUrl,
+      GW_CORE_DATA_METADATA_URL: metadata.url,
+      GW_CORE_DATA_DURABLE_NAME: `core-data-${runId}`,
+      GW_TOPIC_BASE: topicBase,
+      GW_LOG_LEVEL: 'info',
+    };
+    const publisherConfig: BusConfig = { ...bus, clientId: `publisher-${runId}` };
+    const publisher = createMessageBus(publisherConfig);
+    await publisher.connect();
+    const rest = new RestClient(`http://127.0.0.1:${port}`);
+    let coreData = await startCoreDataProcess(env);
+    try {
+      // A first start subscribes once it has loaded the devices; before that the broker keeps nothing for it.
+      // Probes until one is stored show the durable subscription is there.
+      await pollUntil(async () => {
+        await publishEvent(publisher, topicBase, makeEvent({ device: 'boiler-0' }));
+        return (await rest.get('/event/count')).body?.count > 0;
+      }, 'a first event stored');
+
+      const acknowledged: string[] = [];
+      const started = Date.now();
+      let killed: Promise<void> | undefined;
+      for (let i = 0; i < EVENTS; i++) {
+        const due = started + (i * 1000) / EVENTS_PER_SECOND;
+        if (Date.now() < due) await new Promise((resolve) => setTimeout(resolve, due - Date.now())); // pacing the offered load
+        const event = makeEvent({ device: `boiler-${i % 10}` });
+        await publishEvent(publisher, topicBase, event);
+        acknowledged.push(event.id);
+        if (i === KILL_AFTER) {
+          coreData.child.kill('SIGKILL');
+          // Started again once, while the device keeps publishing.
+          killed = coreData.exited.then(async () => {
+            coreData = await startCoreDataProcess(env);
+          });
+        }
+      }
+      await killed;
+      // Nothing announces "all stored": ask core-data until the count stops short of nothing (or the deadline says what is missing).
+      await pollUntil(async () => (await rest.get('/event/count')).body?.count >= acknowledged.length, `${acknowledged.length} events stored`, 30_000).catch(
+        () => undefined,
+      );
+      const stored = await storedIds(rest);
+      const missing = acknowledged.filter((id) => !stored.has(id));
+      const twice = [...stored].filter(([, n]) => n > 1);
+      expect({ missing: missing.length, twice: twice.length }).toEqual({ missing: 0, twice: 0 });
+      // It came up on the first try after the kill, and is still up.
+      expect(coreData.child.exitCode).toBeNull();
+    } finally {
+      coreData.child.kill('SIGKILL');
+      await coreData.exited;
+      await publisher.close();
+      await db.cleanup();
+    }
+  });
+});
