@@ -2,10 +2,13 @@
  * Reads YAML, and JSON (which is YAML too), keeping node positions, so that a
  * problem found later in the parsed value can be traced back to its line.
  * Syntax errors (bad indentation, tabs, unclosed quotes, duplicate keys) are
- * thrown at once as a ValidationError: nothing after them can be trusted.
+ * thrown at once as a ValidationError: nothing after them can be trusted, and
+ * so are aliases that would expand the value far beyond the text (see
+ * yaml-aliases.ts), before the value is built.
  */
 import { Document, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, visit, YAMLError } from 'yaml';
 import { FieldIssue, ValidationError } from './errors';
+import { aliasProblem } from './yaml-aliases';
 import { Locator, PathSegment, Position } from './problems';
 
 export interface YamlText {
@@ -22,6 +25,8 @@ export function readYaml(text: string, source?: string): YamlText {
     return { line, column: col };
   };
   if (doc.errors.length > 0) throw new ValidationError(syntaxIssues(doc, text, position), source);
+  const aliases = aliasProblem(doc, text);
+  if (aliases) throw new ValidationError([{ path: '', message: aliases.message, ...position(aliases.offset) }], source);
   return {
     value: toValue(doc, source),
     locate: (path) => {
