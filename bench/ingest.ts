@@ -16,6 +16,13 @@
  * origin against its batch's commit time), the zero-loss check (published ==
  * persisted, by count of distinct event ids), and peak RSS.
  *
+ * Then, per stack, a fixed-rate run (open loop): BENCH_INGEST_RATE readings/s
+ * (20,000; 0 skips it) offered at a steady pace whatever core-data does, for
+ * the latency a plant sees at a sustainable load: origin->commit p50, p99 and
+ * max (saturation runs measure throughput; their latency is queueing).
+ * core-data runs with its defaults (crash-safe: ackMode persisted) unless
+ * BENCH_INGEST_ACK_MODE=queued.
+ *
  * Env: BENCH_INGEST_SECONDS (12 per stack), BENCH_INGEST_DEVICES (200),
  * BENCH_INGEST_READINGS (5 per event), BENCH_INGEST_STACKS (embedded,mqtt-postgres),
  * BENCH_INGEST_WINDOW (events in flight: 5,000 embedded, 800 MQTT), MQTT_URL,
@@ -45,6 +52,8 @@ const READINGS = Number(process.env.BENCH_INGEST_READINGS ?? 5);
 const STACKS = (process.env.BENCH_INGEST_STACKS ?? 'embedded,mqtt-postgres').split(',').map((s) => s.trim());
 const MQTT_URL = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const PG_URL = process.env.GW_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const RATE = Number(process.env.BENCH_INGEST_RATE ?? 20_000);
+const ACK_MODE = process.env.BENCH_INGEST_ACK_MODE as 'queued' | 'persisted' | undefined;
 const RESOURCES = ['temperature', 'pressure', 'flow', 'level', 'power', 'speed', 'current', 'voltage'];
 
 interface PublisherOptions {
@@ -54,6 +63,8 @@ interface PublisherOptions {
   durationMs: number;
   /** Events published but not yet persisted, at most. */
   window: number;
+  /** Fixed rate in events/s (open loop: published on schedule, the window only a safety bound); unset = as fast as the window allows. */
+  eventsPerSecond?: number;
 }
 
 /** Wall-clock now in ns, finer than Date.now(), as a device service would stamp an origin. */
@@ -91,7 +102,8 @@ export async function runSyntheticPublisher(
   persisted: () => number,
   persistedChanged: () => Promise<void>,
 ): Promise<number> {
-  const end = performance.now() + options.durationMs;
+  const start = performance.now();
+  const end = start + options.durationMs;
   let published = 0;
   let failure: unknown;
   while (performance.now() < end) {
@@ -100,13 +112,21 @@ export async function runSyntheticPublisher(
       await persistedChanged();
       continue;
     }
+    if (options.eventsPerSecond) {
+      // On schedule: what is due now goes out now, then wait for the next millisecond's share.
+      const due = ((performance.now() - start) * options.eventsPerSecond) / 1000;
+      if (published >= due) {
+        await sleep(1);
+        continue;
+      }
+    }
     const device = published % options.devices;
     const event = syntheticEvent(device, published, options.readingsPerEvent);
     const topic = `${options.base}/events/device/device-bench/Boiler-Profile/${event.deviceName}/AllValues`;
     bus.publish(topic, newEnvelope({ apiVersion: 'v3', requestId: randomUUID(), event })).catch((err: unknown) => (failure ??= err));
     published++;
     // Let deliveries and commits run: in the embedded stack they share this thread.
-    if (published % 100 === 0) await nextTurn();
+    if (published % 100 === 0 && !options.eventsPerSecond) await nextTurn();
   }
   return published;
 }
@@ -115,6 +135,7 @@ interface StackResult {
   readingsPerSec: number;
   p50: number;
   p99: number;
+  max: number;
   published: number;
   persisted: number;
   storedEvents: number;
@@ -133,7 +154,7 @@ interface Stack {
   cleanup(): Promise<void>;
 }
 
-async function measure(stack: Stack): Promise<StackResult> {
+async function measure(stack: Stack, eventsPerSecond?: number): Promise<StackResult> {
   const runId = randomBytes(4).toString('hex');
   const base = `bench-ingest-${runId}`;
   const logger = createLogger('core-data', (process.env.BENCH_LOG_LEVEL as 'info' | undefined) ?? 'warn');
@@ -171,6 +192,7 @@ async function measure(stack: Stack): Promise<StackResult> {
       durableName: `bench-${runId}`,
       metadataUrl: metadata.url,
       retentionMaxAge: 0,
+      ...(ACK_MODE ? { ackMode: ACK_MODE } : {}),
       ...(process.env.BENCH_INGEST_BATCH ? { batchSize: Number(process.env.BENCH_INGEST_BATCH) } : {}),
       ...(process.env.BENCH_INGEST_FLUSH_MS ? { flushInterval: Number(process.env.BENCH_INGEST_FLUSH_MS) } : {}),
       ...(process.env.BENCH_INGEST_QUEUE ? { queueLimit: Number(process.env.BENCH_INGEST_QUEUE) } : {}),
@@ -184,6 +206,7 @@ async function measure(stack: Stack): Promise<StackResult> {
       readingsPerEvent: READINGS,
       durationMs: SECONDS * 1000,
       window: stack.window,
+      eventsPerSecond,
     };
     let published: number;
     if (stack.publisherInWorker) {
@@ -214,6 +237,7 @@ async function measure(stack: Stack): Promise<StackResult> {
       readingsPerSec: stats.readingsPersisted / seconds,
       p50: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
       p99: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
+      max: latencies[latencies.length - 1] ?? NaN,
       published,
       persisted: stats.eventsPersisted,
       storedEvents: stored.events,
@@ -316,7 +340,8 @@ function mqttPostgres(): Stack {
 async function main(): Promise<void> {
   console.log(
     `ingest benchmark: ${DEVICES} devices x ${READINGS} readings per event, ${SECONDS} s per stack, ` +
-      'closed loop (bounded events in flight), bus -> core-data -> database',
+      `closed loop (bounded events in flight), then ${RATE} readings/s fixed rate, bus -> core-data -> database, ` +
+      `ackMode ${ACK_MODE ?? 'persisted (default)'}`,
   );
   const figures: number[] = [];
   let lossless = true;
@@ -336,6 +361,18 @@ async function main(): Promise<void> {
       console.log(`ingest-${stack.name}-lost: ${lost} events`);
       console.log(`ingest-${stack.name}-batch-mean: ${Math.round(r.readingsPerBatch)} readings`);
       console.log(`ingest-${stack.name}-peak-rss: ${Math.round(r.peakRssMb)} MB`);
+      if (RATE > 0) {
+        const fixed = await measure(stack, RATE / READINGS);
+        // The same database as the run before: count this run's commits, not the table.
+        const lostAtRate = fixed.published - fixed.persisted;
+        lossless &&= lostAtRate === 0;
+        const label = `ingest-${stack.name}-fixed-${RATE}`;
+        console.log(`${label}-offered: ${Math.round((fixed.published * READINGS) / SECONDS)} readings/s`);
+        console.log(`${label}-latency-p50: ${fixed.p50.toFixed(1)} ms`);
+        console.log(`${label}-latency-p99: ${fixed.p99.toFixed(1)} ms`);
+        console.log(`${label}-latency-max: ${fixed.max.toFixed(1)} ms`);
+        console.log(`${label}-lost: ${lostAtRate} events`);
+      }
     } catch (err) {
       console.log(`ingest-${stack.name}: skipped (${err instanceof Error ? err.message : String(err)})`);
     } finally {

@@ -25,9 +25,17 @@ const KILL_AFTER = 1_000;
 const EVENTS_PER_SECOND = 1_000;
 const MAIN = join(__dirname, '../../dist/apps/core-data/src/main.js');
 
+/** Every core-data started here, killed when the test process ends whatever happened (a timeout included). */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
 /** core-data as `docker compose` runs it; resolves once it logs that it serves HTTP. */
 async function startCoreDataProcess(env: Record<string, string>): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let log = '';
   child.stderr!.on('data', (chunk) => (log += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -67,6 +75,7 @@ describe('core-data killed with SIGKILL under load', () => {
   });
 
   afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
     await metadata?.close();
     await metadataBus?.close();
     await Promise.all([mosquitto?.dispose(), redis?.dispose()]);

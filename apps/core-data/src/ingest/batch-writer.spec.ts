@@ -95,6 +95,28 @@ describe('BatchWriter', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(15);
   });
 
+  it('keeps an urgent batch open while events pour in turn after turn, and writes a trickle at the next turn', async () => {
+    // batchSize 500 readings: a turn bringing 10 readings (1/50 of a batch) or more is pouring.
+    make({ batchSize: 500, queueLimit: 5_000 });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    // Pouring: 4 events of 3 readings per turn, for 5 turns, as a bus handing over its window.
+    const poured: Batch[] = [];
+    for (let t = 0; t < 5; t++) {
+      for (let i = 0; i < 4; i++) poured.push(writer.add(event(), true) as Batch);
+      await turn();
+    }
+    await poured[0].done;
+    expect(store.inserts.map((ids) => ids.length)).toEqual([20]);
+
+    // A trickle: one event of 3 readings a turn is written at the next turn, alone.
+    const first = writer.add(event(), true) as Batch;
+    await turn();
+    await turn();
+    const second = writer.add(event(), true) as Batch;
+    await Promise.all([first.done, second.done]);
+    expect(store.inserts.map((ids) => ids.length)).toEqual([20, 1, 1]);
+  });
+
   it('groups what arrives during a write into the next batch (group commit)', async () => {
     make({ batchSize: 100 });
     let open!: () => void;

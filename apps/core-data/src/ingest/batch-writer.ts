@@ -38,6 +38,8 @@ export class Batch {
   sealed = false;
   /** Someone waits for the commit: write as soon as the writer is free instead of waiting out the interval. */
   urgent = false;
+  /** Events and readings it held when its write was last put off: many more a turn later means events are pouring in. */
+  seen = { events: 0, readings: 0 };
   /** Settles once the batch is written (or given up); never rejects. */
   readonly done: Promise<BatchOutcome>;
   settle!: (outcome: BatchOutcome) => void;
@@ -69,6 +71,8 @@ interface Waiter {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+/** A turn that brings 1/POURING of a full batch or more means events are pouring in (see schedule). */
+const POURING = 50;
 const DEFAULT_RETRY = { initial: 100, max: 5_000 };
 
 /**
@@ -170,11 +174,28 @@ export class BatchWriter {
     this.schedule();
   }
 
-  /** Drains on the next turn of the event loop, so a burst arriving in this turn shares the batch. */
+  /**
+   * Drains on the next turn of the event loop, so a burst arriving in this
+   * turn shares the batch. An urgent batch into which events pour (a turn
+   * brought several events and at least 1/POURING of a full batch: a bus
+   * handing over its whole window) waits one more turn, until a turn brings less, it is full, or its
+   * flush interval ends: under load the commits stay large, while at a steady
+   * sustainable rate each event is written at the next turn.
+   */
   private schedule(): void {
     if (this.scheduled || this.draining || this.closing) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = undefined;
+      const open = this.batches[0];
+      const pouring =
+        open !== undefined &&
+        open.events.length - open.seen.events > 1 &&
+        open.readings - open.seen.readings >= this.options.batchSize / POURING;
+      if (pouring && !open.sealed && open.urgent && this.options.flushIntervalMs > 0 && !this.closing) {
+        open.seen = { events: open.events.length, readings: open.readings };
+        this.schedule();
+        return;
+      }
       void this.drain();
     });
   }
