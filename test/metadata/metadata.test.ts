@@ -2,11 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'yaml';
-import { parseDeviceList, parseDeviceProfile, parseProvisionWatcher } from '@gw/contracts';
+import { DeviceProfile, parseDeviceList, parseDeviceProfile, parseProvisionWatcher } from '@gw/contracts';
 import { MessageBus, createMessageBus } from '@gw/messaging';
 import { fixture } from '../../libs/contracts/fixtures';
 import { RunningMetadata, startMetadata } from '../../apps/metadata/src/metadata.app';
 import { loadMetadataConfig } from '../../apps/metadata/src/config';
+import { countBlockOperations } from '../../apps/metadata/src/domain/profile-limits';
 import { TestDatabase, testDatabases, testSqlite } from '../support/database';
 import { MetadataClient, withoutServerFields } from './metadata-client';
 import { EventRecorder } from '../support/event-recorder';
@@ -352,8 +353,12 @@ describe('metadata profile size limits', () => {
   beforeAll(async () => {
     bus = createMessageBus({ type: 'memory' });
     await bus.connect();
-    const config = loadMetadataConfig({ GW_METADATA_MAX_PROFILE_RESOURCES: '3', GW_MAX_PROFILE_COMMANDS: '2' });
-    expect([config.maxProfileResources, config.maxProfileCommands]).toEqual([3, 2]);
+    const config = loadMetadataConfig({
+      GW_METADATA_MAX_PROFILE_RESOURCES: '3',
+      GW_MAX_PROFILE_COMMANDS: '2',
+      GW_METADATA_MAX_PROFILE_OPERATIONS: '4',
+    });
+    expect([config.maxProfileResources, config.maxProfileCommands, config.maxProfileOperations]).toEqual([3, 2, 4]);
     metadata = await startMetadata(
       { ...config, host: '127.0.0.1', port: 0, database: db.config },
       { bus, logger: quietLogger() },
@@ -367,9 +372,9 @@ describe('metadata profile size limits', () => {
     await db.cleanup();
   });
 
-  it('default to 5,000 resources and 5,000 commands per profile', () => {
+  it('default to 5,000 resources, 5,000 commands and 10,000 resourceOperations per profile', () => {
     const config = loadMetadataConfig({});
-    expect([config.maxProfileResources, config.maxProfileCommands]).toEqual([5000, 5000]);
+    expect([config.maxProfileResources, config.maxProfileCommands, config.maxProfileOperations]).toEqual([5000, 5000, 10000]);
   });
 
   it('accept a JSON profile at the limits and refuse one over with 413 naming the limit and its variable', async () => {
@@ -390,8 +395,9 @@ describe('metadata profile size limits', () => {
       `name: ${name}\ndeviceResources:\n${Array.from({ length: n }, (_, i) => `- name: R${i}\n  properties: {valueType: Int32, readWrite: RW}\n`).join('')}`;
     const flow = (name: string, n: number) =>
       `name: ${name}\ndeviceResources: [${Array.from({ length: n }, (_, i) => `{name: R${i}, properties: {valueType: Int32, readWrite: RW}}`).join(', ')}]\n`;
-    // The YAML parser is the cost the limits are there to avoid: it must not run for these.
-    const parser = jest.spyOn(yaml, 'parseDocument');
+    // The YAML parser is the cost the limits are there to avoid: it must not run for these. (Spied on its
+    // class: `import * as yaml` is a copy of yaml's exports, where a spy on parseDocument sees no call.)
+    const parser = jest.spyOn(yaml.Parser.prototype, 'parse');
     try {
       const over = await api.upload('POST', block('Yaml-Over', 4), 'big.yaml');
       expect(over.status).toBe(413);
@@ -415,6 +421,67 @@ describe('metadata profile size limits', () => {
     expect((await api.upload('POST', block('Yaml-At-Limit', 3), 'ok.yaml')).status).toBe(201);
     expect((await api.upload('POST', JSON.stringify(profile('Json-At-Limit', 3, 2)), 'ok.json')).status).toBe(201);
     expect((await api.get('/deviceprofile/name/Json-At-Limit')).body.profile.deviceCommands).toHaveLength(2);
+  });
+
+  it('refuse resourceOperations over GW_METADATA_MAX_PROFILE_OPERATIONS: block-style YAML before parsing, JSON and flow style before validation', async () => {
+    // Two commands with 1 + `more` operations: 4 at the limit, 5 over it.
+    const ops = (n: number) => Array.from({ length: n }, (_, i) => ({ deviceResource: `R${i % 3}` }));
+    const withOps = (name: string, more: number) => ({
+      ...profile(name, 3),
+      deviceCommands: [
+        { name: 'C0', readWrite: 'R', resourceOperations: ops(1) },
+        { name: 'C1', readWrite: 'R', resourceOperations: ops(more) },
+      ],
+    });
+    const block = (name: string, more: number) => yaml.stringify(withOps(name, more), { collectionStyle: 'block' });
+    const flow = (name: string, more: number) => block(name, more).replace(/resourceOperations:\n((?:\s+- deviceResource: \w+\n)+)/g, (_all, items: string) =>
+      `resourceOperations: [${items.trim().split('\n').map((item) => `{${item.trim().slice(2)}}`).join(', ')}]\n`);
+    expect(flow('F', 2)).toContain('resourceOperations: [{deviceResource: R0}, {deviceResource: R1}]');
+    const message = (where: string) => `${where}: 5 resourceOperations, more than the 4 a profile may have (GW_METADATA_MAX_PROFILE_OPERATIONS)`;
+
+    const parser = jest.spyOn(yaml.Parser.prototype, 'parse');
+    const validator = jest.spyOn(DeviceProfile, 'safeParse');
+    try {
+      expect(await api.upload('POST', block('Ops-Block', 4), 'ops.yaml')).toMatchObject({ status: 413, body: { message: message('ops.yaml') } });
+      expect(parser).not.toHaveBeenCalled();
+      expect(await api.upload('POST', flow('Ops-Flow', 4), 'flow.yaml')).toMatchObject({ status: 413, body: { message: message('flow.yaml') } });
+      expect(parser).toHaveBeenCalled();
+      const json = await api.batch('POST', '/deviceprofile', 'profile', [withOps('Ops-Json', 4)]);
+      expect(json.body[0]).toEqual({ apiVersion: 'v3', statusCode: 413, message: message('[0].profile') });
+      expect(validator).not.toHaveBeenCalled();
+      expect((await api.upload('POST', flow('Ops-Flow-At-Limit', 3), 'ok.yaml')).status).toBe(201);
+      expect(validator).toHaveBeenCalled(); // the spy sees the validation it would have seen above
+    } finally {
+      parser.mockRestore();
+      validator.mockRestore();
+    }
+    expect((await api.upload('POST', block('Ops-Block-At-Limit', 3), 'ok.yaml')).status).toBe(201);
+    expect((await api.get('/deviceprofile/name/Ops-Flow-At-Limit')).body.profile.deviceCommands[1].resourceOperations).toHaveLength(3);
+  });
+
+  it('count the resourceOperations of EdgeX-style profiles before parsing exactly as the parser does', () => {
+    for (const file of ['demo-actuator.profile.yaml', 'boiler.modbus.profile.yaml']) {
+      const text = fixture(file);
+      const parsedOps = parseDeviceProfile(text).deviceCommands.reduce((sum, c) => sum + c.resourceOperations.length, 0);
+      expect(parsedOps).toBeGreaterThan(1);
+      expect(countBlockOperations(text)).toBe(parsedOps);
+    }
+  });
+
+  it('refuse a profile whose YAML aliases would expand it far beyond its text, with 400 naming the alias and its line, before expanding it', async () => {
+    // The reviewer's upload in small: one long shared list of operations, aliased by each command.
+    const shared = Array.from({ length: 20_000 }, () => '  - {deviceResource: R0}\n').join('');
+    const text = `name: Alias-Bomb\nshared: &ops\n${shared}deviceCommands:\n- {name: C0, readWrite: R, resourceOperations: *ops}\n- {name: C1, readWrite: R, resourceOperations: *ops}\n`;
+    const build = jest.spyOn(yaml.Document.prototype, 'toJS');
+    try {
+      const res = await api.upload('POST', text, 'bomb.yaml');
+      expect(res).toMatchObject({ status: 400, body: { apiVersion: 'v3', statusCode: 400 } });
+      expect(res.body.message).toMatch(/^bomb\.yaml:20005: alias \*ops expands the document past \d+ nodes: aliases may add at most as many nodes as the text has/);
+      expect(build).not.toHaveBeenCalled();
+    } finally {
+      build.mockRestore();
+    }
+    expect((await api.get('/deviceprofile/name/Alias-Bomb')).status).toBe(404);
   });
 
   it('refuse adding a resource to a profile at the limit', async () => {

@@ -50,11 +50,13 @@ describe('gateway configuration', () => {
     const config = loadGatewayConfig({
       GW_CORS_ORIGINS: 'https://console.plant.local,http://localhost:4000',
       GW_METADATA_MAX_PROFILE_RESOURCES: '200',
+      GW_METADATA_MAX_PROFILE_OPERATIONS: '300',
     });
     expect(config).toMatchObject({
       corsOrigins: ['https://console.plant.local', 'http://localhost:4000'],
       metadataMaxProfileResources: 200,
       metadataMaxProfileCommands: 5000,
+      metadataMaxProfileOperations: 300,
     });
   });
 

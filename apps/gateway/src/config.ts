@@ -76,9 +76,10 @@ export const GatewayConfigSchema = z.object({
   database: checkedAgainst(databaseUrl(), sharedDatabaseRule).optional(),
   metadataDatabase: databaseUrl().optional(),
   maxResultCount: int(1, 100_000).default(1024),
-  /** GW_METADATA_MAX_PROFILE_RESOURCES / _COMMANDS, as core-metadata alone reads them. */
+  /** GW_METADATA_MAX_PROFILE_RESOURCES / _COMMANDS / _OPERATIONS, as core-metadata alone reads them. */
   metadataMaxProfileResources: profileLimitFields().maxProfileResources,
   metadataMaxProfileCommands: profileLimitFields().maxProfileCommands,
+  metadataMaxProfileOperations: profileLimitFields().maxProfileOperations,
   profilesDir: text().default('./resources/profiles'),
   devicesDir: text().default('./resources/devices'),
   provisionWatchersDir: text().default('./resources/provision-watchers'),

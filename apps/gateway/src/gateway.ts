@@ -54,6 +54,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         port: config.metadataPort,
         maxProfileResources: config.metadataMaxProfileResources,
         maxProfileCommands: config.metadataMaxProfileCommands,
+        maxProfileOperations: config.metadataMaxProfileOperations,
         database: serviceDatabase(config, 'metadata'),
       },
       { bus, logger: serviceLogger('core-metadata') },

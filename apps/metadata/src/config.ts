@@ -20,11 +20,12 @@ export const MetadataConfigSchema = z.object({
 });
 export type MetadataConfig = z.output<typeof MetadataConfigSchema>;
 
-/** Most deviceResources and deviceCommands one profile may have (see domain/profile-limits.ts). */
+/** Most deviceResources, deviceCommands and resourceOperations one profile may have (see domain/profile-limits.ts). */
 export function profileLimitFields() {
   return {
     maxProfileResources: int(1, 1_000_000).default(DEFAULT_PROFILE_LIMITS.maxResources),
     maxProfileCommands: int(1, 1_000_000).default(DEFAULT_PROFILE_LIMITS.maxCommands),
+    maxProfileOperations: int(1, 1_000_000).default(DEFAULT_PROFILE_LIMITS.maxOperations),
   };
 }
 

@@ -58,6 +58,7 @@ export async function startMetadata(
     const profiles = new ProfilesService(repo, events, {
       maxResources: options.maxProfileResources ?? DEFAULT_PROFILE_LIMITS.maxResources,
       maxCommands: options.maxProfileCommands ?? DEFAULT_PROFILE_LIMITS.maxCommands,
+      maxOperations: options.maxProfileOperations ?? DEFAULT_PROFILE_LIMITS.maxOperations,
     });
     const devices = new DevicesService(repo, events);
     const watchers = new WatchersService(repo, events);

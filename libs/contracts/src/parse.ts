@@ -16,6 +16,8 @@ import { readYaml } from './yaml-text';
 export interface ParseOptions {
   /** File name used in messages. */
   source?: string;
+  /** Runs on the parsed value before it is validated (which costs more), e.g. to refuse one too large; may throw. */
+  beforeValidation?: (value: unknown) => void;
 }
 
 export interface ValidateOptions {
@@ -31,12 +33,14 @@ const noChecks = (): Problem[] => [];
 
 export function parseDeviceProfile(text: string, opts: ParseOptions = {}): DeviceProfile {
   const { value, locate } = readYaml(text, opts.source);
+  opts.beforeValidation?.(value);
   return conform(DeviceProfile, profileProblems, value, opts.source, { locate });
 }
 
 /** A device definition file: `deviceList: [...]`, or for convenience a bare list of devices. */
 export function parseDeviceList(text: string, opts: ParseOptions = {}): Device[] {
   const { value, locate } = readYaml(text, opts.source);
+  opts.beforeValidation?.(value);
   const bare = Array.isArray(value);
   const at: PathSegment[] = bare ? [] : ['deviceList'];
   const schema: Schema<Device[]> = bare
@@ -47,6 +51,7 @@ export function parseDeviceList(text: string, opts: ParseOptions = {}): Device[]
 
 export function parseProvisionWatcher(text: string, opts: ParseOptions = {}): ProvisionWatcher {
   const { value, locate } = readYaml(text, opts.source);
+  opts.beforeValidation?.(value);
   return conform(ProvisionWatcher, noChecks, value, opts.source, { locate });
 }
 

@@ -1,6 +1,6 @@
 import { parseDocument } from 'yaml';
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { checkProfileSize, checkYamlProfileSize, countBlockSequence, UNCOUNTED_YAML_MAX_BYTES } from './profile-limits';
+import { checkProfileSize, checkYamlProfileSize, countBlockOperations, countBlockSequence, UNCOUNTED_YAML_MAX_BYTES } from './profile-limits';
 
 /** What the YAML parser counts, to hold the line scan to. */
 const parsedCount = (text: string, key: string) => (parseDocument(text).get(key) as { items: unknown[] } | undefined)?.items.length;
@@ -28,8 +28,43 @@ describe('countBlockSequence', () => {
   });
 });
 
+describe('countBlockOperations', () => {
+  /** What the YAML parser counts. */
+  const parsedOperations = (text: string) =>
+    (parseDocument(text).toJS() as { deviceCommands: { resourceOperations?: unknown }[] }).deviceCommands.reduce(
+      (sum, command) => sum + (Array.isArray(command.resourceOperations) ? command.resourceOperations.length : 0),
+      0,
+    );
+
+  it.each([
+    [
+      'EdgeX sample style (items under the key, one flow map each)',
+      'deviceCommands:\n-\n  name: C\n  resourceOperations:\n    - { deviceResource: "A", mappings: {"true":"ON"} }\n    - { deviceResource: "B" }\n-\n  name: D\n  resourceOperations:\n  - { deviceResource: "A" }\n',
+      3,
+    ],
+    [
+      'indented commands, items at the key column, block maps, comments',
+      'name: P\ndeviceCommands:\n  - name: C\n    resourceOperations:   # ops\n    - deviceResource: A\n      defaultValue: "1"\n\n    # - deviceResource: Commented\n    - deviceResource: B\n    readWrite: RW\n  - resourceOperations:\n      - deviceResource: C\n',
+      3,
+    ],
+    [
+      'only the block list, beside a flow list',
+      'deviceCommands:\n- name: C\n  resourceOperations: [{deviceResource: A}, {deviceResource: B}]\n- name: D\n  resourceOperations:\n  - deviceResource: C\n',
+      1,
+    ],
+    [
+      'a key outside deviceCommands',
+      'deviceResources:\n- name: A\n  attributes:\n    resourceOperations:\n    - x\ndeviceCommands:\n- name: C\n  resourceOperations:\n  - deviceResource: A\n',
+      1,
+    ],
+  ])('counts %s', (what, text, expected) => {
+    expect(countBlockOperations(text)).toBe(expected);
+    if (!what.includes('flow')) expect(parsedOperations(text)).toBe(expected);
+  });
+});
+
 describe('profile size limits', () => {
-  const limits = { maxResources: 3, maxCommands: 2 };
+  const limits = { maxResources: 3, maxCommands: 2, maxOperations: 4 };
   const refusal = (check: () => void) => {
     try {
       check();
@@ -53,6 +88,20 @@ describe('profile size limits', () => {
     );
     expect(refusal(() => checkYamlProfileSize(`name: P\n${yamlList('deviceCommands', 3)}`, limits, 'big.yaml'))).toBe(
       'big.yaml: 3 deviceCommands, more than the 2 a profile may have (GW_METADATA_MAX_PROFILE_COMMANDS)',
+    );
+  });
+
+  it('counts resourceOperations of all commands together, before parsing when written in block style', () => {
+    const command = (name: string, ops: number) => ({ name, resourceOperations: resources(ops).map((r) => ({ deviceResource: r.name })) });
+    expect(refusal(() => checkProfileSize({ deviceCommands: [command('C', 2), command('D', 2)] }, limits, 'profile'))).toBeUndefined();
+    expect(refusal(() => checkProfileSize({ deviceCommands: [command('C', 2), command('D', 3)] }, limits, 'profile'))).toBe(
+      'profile: 5 resourceOperations, more than the 4 a profile may have (GW_METADATA_MAX_PROFILE_OPERATIONS)',
+    );
+    const yamlCommand = (name: string, ops: number) =>
+      `- name: ${name}\n  resourceOperations:\n${Array.from({ length: ops }, (_, i) => `  - { deviceResource: R${i} }\n`).join('')}`;
+    expect(refusal(() => checkYamlProfileSize(`deviceCommands:\n${yamlCommand('C', 2)}${yamlCommand('D', 2)}`, limits, 'p.yaml'))).toBeUndefined();
+    expect(refusal(() => checkYamlProfileSize(`deviceCommands:\n${yamlCommand('C', 1)}${yamlCommand('D', 4)}`, limits, 'p.yaml'))).toBe(
+      'p.yaml: 5 resourceOperations, more than the 4 a profile may have (GW_METADATA_MAX_PROFILE_OPERATIONS)',
     );
   });
 

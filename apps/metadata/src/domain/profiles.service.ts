@@ -92,7 +92,7 @@ export class ProfilesService {
    * counted exactly before validation, and 100 times faster than the YAML
    * parser (its messages name the field, not the line). YAML: block-style
    * lists counted before parsing (a text whose lists cannot be counted so is
-   * bounded in size), any other form once parsed.
+   * bounded in size), any other form once parsed, before validation.
    */
   private parsed(text: string, source: string): DeviceProfile {
     const json = jsonDocument(text);
@@ -101,9 +101,7 @@ export class ProfilesService {
       return validateDeviceProfile(json, { source });
     }
     checkYamlProfileSize(text, this.limits, source);
-    const profile = parseDeviceProfile(text, { source });
-    checkProfileSize(profile, this.limits, source);
-    return profile;
+    return parseDeviceProfile(text, { source, beforeValidation: (value) => checkProfileSize(value, this.limits, source) });
   }
 
   get(name: string): Promise<DeviceProfile> {
