@@ -16,12 +16,19 @@ import type {
   Subscription,
 } from '../message-bus';
 import { inFlightLimit } from '../in-flight';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DELIVERY_QUEUE_LIMIT, DEFAULT_PUBLISH_QUEUE_LIMIT } from '../options';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_DELIVERY_QUEUE_LIMIT,
+  DEFAULT_MAX_PACKET_BYTES,
+  DEFAULT_PUBLISH_QUEUE_LIMIT,
+} from '../options';
+import { refuseOversized } from '../packet-limit';
 import { PublishQueue } from '../publish-queue';
 import { requestReply } from '../request-reply';
 import { compileTopicFilter, TopicFilter, validateTopic } from '../topic-filter';
 import { assertGranted, baseClientOptions, endClient, MqttBusOptions, NEVER_EXPIRES, waitForConnect } from './client-options';
 import { discardSession, MqttDurableSubscriber } from './durable-subscriber';
+import { publishPacketBytes } from './packet-size';
 
 /** One broker subscription, shared by every local subscriber of the same filter. */
 interface Route {
@@ -43,6 +50,9 @@ interface Route {
  * - Publish resolves on PUBACK. During an outage publishes wait (in order, at
  *   most publishQueueLimit of them) and go out after mqtt.js reconnects; the
  *   next one beyond the bound is rejected with a Communication error.
+ * - A message larger than the broker takes is refused before it is sent (see
+ *   maxPacketBytes): the broker would drop the connection, and mqtt.js sends a
+ *   stored QoS 1 packet again on every reconnect, so nothing else would get through.
  */
 export class MqttMessageBus implements ManagedMessageBus {
   readonly kind = 'mqtt' as const;
@@ -55,6 +65,8 @@ export class MqttMessageBus implements ManagedMessageBus {
   private readonly publishes: PublishQueue;
   private readonly clientId: string;
   private readonly connectionLog: ThrottledLog;
+  /** Maximum Packet Size from the last CONNACK (mqtt.js forgets it while offline). */
+  private brokerMaxPacket?: number;
   private closing = false;
 
   constructor(
@@ -90,6 +102,7 @@ export class MqttMessageBus implements ManagedMessageBus {
     client.on('connect', () => {
       // The broker tells us how many unacknowledged QoS 1 publishes it accepts.
       this.publishes.setWindow(client.serverProperties?.receiveMaximum ?? 65_535);
+      this.brokerMaxPacket = client.serverProperties?.maximumPacketSize;
       if (everConnected) {
         this.ctx.stats.reconnects++;
         logger.info({ url: redactUrl(this.options.url), clientId: this.clientId }, 'MQTT bus: reconnected');
@@ -119,6 +132,10 @@ export class MqttMessageBus implements ManagedMessageBus {
     const client = this.requireClient();
     validateTopic(topic);
     const data = encodeEnvelope(envelope);
+    const announced = this.brokerMaxPacket;
+    const limit = announced ?? this.options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+    const whose = announced === undefined ? 'of maxPacketBytes' : 'the broker takes (its Maximum Packet Size)';
+    refuseOversized('MQTT bus', topic, publishPacketBytes(topic, data.length), limit, whose);
     await this.publishes.run(async () => {
       try {
         await client.publishAsync(topic, data, { qos: 1 });

@@ -18,8 +18,10 @@ import {
   BusConnectionOptions,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_DELIVERY_QUEUE_LIMIT,
+  DEFAULT_MAX_PACKET_BYTES,
   DEFAULT_PUBLISH_QUEUE_LIMIT,
 } from '../options';
+import { refuseOversized } from '../packet-limit';
 import { PublishQueue } from '../publish-queue';
 import { requestReply } from '../request-reply';
 import { compileTopicFilter, TopicFilter, validateTopic } from '../topic-filter';
@@ -130,6 +132,10 @@ export class RedisMessageBus implements ManagedMessageBus {
     const cmd = this.requireConnection();
     validateTopic(topic);
     const data = encodeEnvelope(envelope);
+    // Redis answers a bulk above proto-max-bulk-len by closing the connection, often while the
+    // message is still being written: sent again after the reconnect, it would close it again.
+    const limit = this.options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
+    refuseOversized('Redis bus', topic, data.length, limit, 'of maxPacketBytes (set it to Redis\'s proto-max-bulk-len)');
     const stream = this.routing.keyForTopic(topic);
     const threshold = this.options.streamMaxLen ?? DEFAULT_STREAM_MAXLEN;
     const send = async (): Promise<void> => {

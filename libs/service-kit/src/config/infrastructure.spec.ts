@@ -59,6 +59,13 @@ describe('bus settings', () => {
   it('leave the URL unset by default (the local broker)', () => {
     expect(loadConfig(Bus, { GW_BUS_TYPE: 'mqtt' }).busUrl).toBeUndefined();
   });
+
+  it('pass GW_BUS_MAX_PACKET_BYTES to the bus as maxPacketBytes, refusing what is not a size', () => {
+    const mqtt = { GW_BUS_TYPE: 'mqtt', GW_BUS_URL: 'mqtt://broker:1883' };
+    expect(toBusConfig(loadConfig(Bus, { ...mqtt, GW_BUS_MAX_PACKET_BYTES: '10mb' }), 'x').maxPacketBytes).toBe(10 * 1024 * 1024);
+    expect(toBusConfig(loadConfig(Bus, mqtt), 'x').maxPacketBytes).toBeUndefined();
+    expect(problem({ ...mqtt, GW_BUS_MAX_PACKET_BYTES: 'lots' })).toMatch(/^invalid configuration: GW_BUS_MAX_PACKET_BYTES: expected a size/);
+  });
 });
 
 describe('bus TLS settings', () => {

@@ -8,7 +8,7 @@ import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
 import { redactUrl } from '@gw/contracts';
 import type { BusConfig, BusTlsConfig } from '@gw/messaging';
 import { parseDatabaseUrl, PersistenceConfig } from '@gw/persistence/config';
-import { bool, checkedAgainst, field, oneOf, secret, SiblingRule, text, url } from './fields';
+import { bool, byteSize, checkedAgainst, field, oneOf, secret, SiblingRule, text, url } from './fields';
 
 /** The URL schemes each bus connects with (mqtt.js: tcp = mqtt, ssl = mqtts; ws/wss = MQTT over WebSocket). */
 export const BUS_URL_SCHEMES = {
@@ -104,6 +104,8 @@ export function busConfigFields() {
     busTlsKey: checkedAgainst(secret(pemKey()), tlsRule('busTlsKey')).optional(),
     /** Accept any broker certificate (a lab broker): warned at boot. */
     busTlsSkipVerify: checkedAgainst(bool(), tlsRule('busTlsSkipVerify')).default(false),
+    /** The largest message the bus sends (see @gw/messaging's maxPacketBytes); unset: 5 MiB. */
+    busMaxPacketBytes: byteSize().optional(),
     /** First level of every EdgeX topic (`edgex/events/device/...`). */
     topicBase: text().default('edgex'),
   };
@@ -119,6 +121,7 @@ export interface BusSettings {
   busTlsCert?: string;
   busTlsKey?: string;
   busTlsSkipVerify?: boolean;
+  busMaxPacketBytes?: number;
 }
 
 export function toBusConfig(settings: BusSettings, clientId: string): BusConfig {
@@ -128,6 +131,7 @@ export function toBusConfig(settings: BusSettings, clientId: string): BusConfig 
     username: settings.busUsername,
     password: settings.busPassword,
     tls: toBusTls(settings),
+    maxPacketBytes: settings.busMaxPacketBytes,
     clientId,
   };
 }
