@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import type { createClient } from 'redis';
 import { ErrorKind, GatewayError, redactUrl } from '@gw/contracts';
 import { BusConnectionOptions, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RECONNECT_PERIOD_MS } from '../options';
@@ -76,9 +77,24 @@ export function connectionFactory(options: BusConnectionOptions): ConnectionFact
           { ...common, signal: attempt.signal },
     });
     conn.once('ready', () => (everReady = true));
+    // node-redis emits 'error' when an attempt has failed (before it starts the next) and 'ready' once connected.
+    conn.on('error', () => releaseAttempt(attempt.signal)).on('ready', () => releaseAttempt(attempt.signal));
     metas.set(conn, { attempt, retryMs: period });
     return conn;
   };
+}
+
+/**
+ * Node 20 keeps the abort listener each socket adds to its signal, and the
+ * socket with it, until the signal fires: one per attempt, for the life of
+ * the connection (an outage at one attempt a second: 3,600 dead sockets an
+ * hour). Only a socket still connecting needs it (closeConnection aborts
+ * that one; destroy() reaches a connected one), so it goes when the attempt
+ * has failed or connected. The signal is the connection's own: every listener
+ * on it is a socket's.
+ */
+function releaseAttempt(signal: AbortSignal): void {
+  for (const listener of getEventListeners(signal, 'abort')) signal.removeEventListener('abort', listener as (event: Event) => void);
 }
 
 /**
