@@ -7,6 +7,13 @@
  * upload, 3.5 MB of JSON, 3.8 MB of YAML), which the limit refuses before
  * validating or parsing them (JSON: a 207 whose item is 413).
  *
+ * A YAML upload this large is parsed in core-metadata's worker thread
+ * (apps/metadata/src/domain/profile-parser.ts): its ping stall is what stays
+ * in the service's thread (the multipart body, the store). To compare with
+ * parsing in place, move dist/apps/metadata/src/domain/profile-parse.worker.js
+ * away and run dist/bench/profile-upload.js. On a busy 2-core machine the
+ * pinger competes with the worker for CPU, so the upload itself may take longer.
+ *
  * Metadata runs here on SQLite in a temp dir and the in-process bus; the
  * pinger runs in a worker thread (its own event loop), one ping after another,
  * and reports the longest wait seen during each upload.
@@ -26,7 +33,11 @@ import { DEFAULT_PROFILE_LIMITS } from '../apps/metadata/src/domain/profile-limi
 
 const RUNS = Number(process.env.BENCH_PROFILE_RUNS ?? 3);
 
-/** `full`: resources as a Modbus profile has them; otherwise the bare minimum, so 50,000 fit in GW_MAX_BODY (4 MiB). */
+/**
+ * `full`: resources as a Modbus profile has them, and a command reading each ten
+ * of them (500 commands, 5,000 resourceOperations at the limit); otherwise the
+ * bare minimum, so 50,000 fit in GW_MAX_BODY (4 MiB).
+ */
 function profile(name: string, resources: number, full: boolean) {
   const resource = (i: number) =>
     full
@@ -37,7 +48,13 @@ function profile(name: string, resources: number, full: boolean) {
           properties: { valueType: 'Float32', readWrite: 'RW', units: 'degC', scale: 0.1 },
         }
       : { name: `R${i}`, properties: { valueType: 'Int32', readWrite: 'RW' } };
-  return { name, deviceResources: Array.from({ length: resources }, (_, i) => resource(i)), deviceCommands: [] };
+  const command = (i: number) => ({
+    name: `Block-${i}`,
+    readWrite: 'R',
+    resourceOperations: Array.from({ length: 10 }, (_, k) => ({ deviceResource: `Register-${i * 10 + k}` })),
+  });
+  const deviceResources = Array.from({ length: resources }, (_, i) => resource(i));
+  return full ? { name, deviceResources, deviceCommands: Array.from({ length: resources / 10 }, (_, i) => command(i)) } : { name, deviceResources };
 }
 
 /**

@@ -9,6 +9,7 @@ import { MetadataConfig } from './config';
 import { DeviceServicesService } from './domain/device-services.service';
 import { DevicesService } from './domain/devices.service';
 import { DEFAULT_PROFILE_LIMITS } from './domain/profile-limits';
+import { ProfileParser } from './domain/profile-parser';
 import { ProfilesService } from './domain/profiles.service';
 import { SystemEventPublisher } from './domain/system-events';
 import { WatchersService } from './domain/watchers.service';
@@ -52,14 +53,16 @@ export async function startMetadata(
     applicationName: 'core-metadata',
   });
   let app: NestFastifyApplication | undefined;
+  const parser = new ProfileParser();
   try {
     const repo = new MetadataRepository(dataSource);
     const events = new SystemEventPublisher(deps.bus, new Topics(options.topicBase), logger);
-    const profiles = new ProfilesService(repo, events, {
+    const limits = {
       maxResources: options.maxProfileResources ?? DEFAULT_PROFILE_LIMITS.maxResources,
       maxCommands: options.maxProfileCommands ?? DEFAULT_PROFILE_LIMITS.maxCommands,
       maxOperations: options.maxProfileOperations ?? DEFAULT_PROFILE_LIMITS.maxOperations,
-    });
+    };
+    const profiles = new ProfilesService(repo, events, limits, parser);
     const devices = new DevicesService(repo, events);
     const watchers = new WatchersService(repo, events);
     const folders = options.folders ?? {
@@ -100,11 +103,13 @@ export async function startMetadata(
       url,
       close: async () => {
         await running.close();
+        await parser.close();
         await dataSource.destroy();
       },
     };
   } catch (err) {
     await app?.close().catch(() => undefined);
+    await parser.close();
     await dataSource.destroy().catch(() => undefined);
     throw err;
   }

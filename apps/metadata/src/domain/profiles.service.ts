@@ -9,7 +9,6 @@ import {
   ValidationError,
   checkDeviceAgainstProfile,
   formatIssues,
-  parseDeviceProfile,
   validateDeviceProfile,
   Page,
 } from '@gw/contracts';
@@ -17,6 +16,7 @@ import { LabelledPageQuery, RefFilter } from '../persistence/document-store';
 import { MetadataRepository, MetadataStores } from '../persistence/metadata-stores';
 import { stripIdentity } from './patch';
 import { checkProfileSize, checkYamlProfileSize, DEFAULT_PROFILE_LIMITS, ProfileLimits } from './profile-limits';
+import { ProfileParser } from './profile-parser';
 import { SystemEventPublisher } from './system-events';
 
 const OWNER = 'core-metadata';
@@ -63,6 +63,7 @@ export class ProfilesService {
     private readonly repo: MetadataRepository,
     private readonly events: SystemEventPublisher,
     private readonly limits: ProfileLimits = DEFAULT_PROFILE_LIMITS,
+    private readonly parser = new ProfileParser(),
   ) {}
 
   async add(input: unknown, path = 'profile'): Promise<DeviceProfile> {
@@ -70,7 +71,7 @@ export class ProfilesService {
   }
 
   async addYaml(text: string, source: string): Promise<DeviceProfile> {
-    return this.insert(this.parsed(text, source));
+    return this.insert(await this.parsed(text, source));
   }
 
   async update(input: unknown, path = 'profile'): Promise<DeviceProfile> {
@@ -78,7 +79,7 @@ export class ProfilesService {
   }
 
   async updateYaml(text: string, source: string): Promise<DeviceProfile> {
-    return this.replace(this.parsed(text, source));
+    return this.replace(await this.parsed(text, source));
   }
 
   /** A request body as a profile: its size checked before the (costlier) validation. */
@@ -92,16 +93,17 @@ export class ProfilesService {
    * counted exactly before validation, and 100 times faster than the YAML
    * parser (its messages name the field, not the line). YAML: block-style
    * lists counted before parsing (a text whose lists cannot be counted so is
-   * bounded in size), any other form once parsed, before validation.
+   * bounded in size), any other form once parsed, before validation. A large
+   * YAML text is parsed in a worker thread (profile-parser.ts).
    */
-  private parsed(text: string, source: string): DeviceProfile {
+  private async parsed(text: string, source: string): Promise<DeviceProfile> {
     const json = jsonDocument(text);
     if (json !== undefined) {
       checkProfileSize(json, this.limits, source);
       return validateDeviceProfile(json, { source });
     }
     checkYamlProfileSize(text, this.limits, source);
-    return parseDeviceProfile(text, { source, beforeValidation: (value) => checkProfileSize(value, this.limits, source) });
+    return this.parser.parse(text, source, this.limits);
   }
 
   get(name: string): Promise<DeviceProfile> {
