@@ -20,6 +20,11 @@ export interface BusHarness {
    * acknowledgement) reaches the broker. Closing it afterwards is the caller's.
    */
   crashableBus(): Promise<{ bus: ManagedMessageBus; crash(): Promise<void> }>;
+  /**
+   * A bus like newBus's whose broker connections drop() resets, as a network
+   * fault would; it then reconnects. None for a bus without a connection to lose.
+   */
+  droppableBus?(): Promise<{ bus: ManagedMessageBus; drop(): Promise<void> }>;
 }
 
 const runId = randomUUID().slice(0, 8);
@@ -251,6 +256,44 @@ export function describeBusContract(title: string, harness: () => BusHarness): v
       ]) {
         await expect(attempt()).rejects.toMatchObject({ kind: ErrorKind.ContractInvalid });
       }
+    });
+
+    it('tells onReconnect listeners when it is back after losing its broker, its plain subscriptions working again', async () => {
+      const h = harness();
+      if (!h.droppableBus) {
+        // In-process: there is no connection to lose, so nothing is ever told.
+        const x = await bus();
+        const off = x.onReconnect(() => undefined);
+        expect(off).toBeInstanceOf(Function);
+        off();
+        return;
+      }
+      const { bus: x, drop } = await h.droppableBus();
+      open.push(x);
+      const b = uniqueBase();
+      const got = new Collector();
+      await x.subscribe(`${b}/#`, got.handler);
+      const told: string[] = [];
+      let reconnected: () => void = () => undefined;
+      const first = new Promise<void>((resolve) => (reconnected = resolve));
+      x.onReconnect(() => {
+        throw new Error('a failing listener does not keep the others from being told');
+      });
+      x.onReconnect(() => {
+        told.push('listener');
+        reconnected();
+      });
+      x.onReconnect(() => told.push('removed'))();
+
+      await drop();
+      await within(first, 15_000, 'the reconnect to be told');
+      expect(x.connected).toBe(true);
+      expect(told.every((t) => t === 'listener')).toBe(true);
+      expect(x.stats().reconnects).toBe(told.length);
+      const pub = await bus();
+      await pub.publish(`${b}/after`, newEnvelope({ after: true }));
+      await got.count(1);
+      expect(got.payloads()).toEqual([{ after: true }]);
     });
 
     it('refuses a second active durable subscriber with the same name', async () => {

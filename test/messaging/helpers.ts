@@ -148,6 +148,8 @@ export interface TcpRelay {
   /** `target` with the relay's host and port. */
   readonly url: string;
   cut(): Promise<void>;
+  /** Resets every connection through the relay, as a network fault would, and lets the client connect again. */
+  drop(): Promise<void>;
 }
 
 export async function tcpRelay(target: string): Promise<TcpRelay> {
@@ -170,6 +172,7 @@ export async function tcpRelay(target: string): Promise<TcpRelay> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
+  server.unref(); // a relay that is never cut must not keep the test process alive
   const { port } = server.address() as AddressInfo;
   const url = new URL(target);
   url.hostname = '127.0.0.1';
@@ -196,6 +199,15 @@ export async function tcpRelay(target: string): Promise<TcpRelay> {
           }),
       );
       await Promise.all([stopped, ...ended]);
+    },
+    drop: async () => {
+      const closed = [...pairs].map(({ client, broker }) => {
+        const gone = new Promise<void>((resolve) => broker.once('close', () => resolve()));
+        client.resetAndDestroy();
+        broker.destroy();
+        return gone;
+      });
+      await Promise.all(closed);
     },
   };
 }

@@ -44,6 +44,10 @@ describe('MQTT bus', () => {
       const relay = await tcpRelay(privateBroker.url);
       return { bus: await bus(relay.url), crash: () => relay.cut() };
     },
+    droppableBus: async () => {
+      const relay = await tcpRelay(MACHINE_BROKER);
+      return { bus: await bus(relay.url), drop: () => relay.drop() };
+    },
   }));
 
   describe('durable subscriber and mqtt.js', () => {

@@ -55,6 +55,10 @@ describe('Redis bus', () => {
       const relay = await tcpRelay(MACHINE_REDIS);
       return { bus: await bus(relay.url), crash: () => relay.cut() };
     },
+    droppableBus: async () => {
+      const relay = await tcpRelay(MACHINE_REDIS);
+      return { bus: await bus(relay.url), drop: () => relay.drop() };
+    },
   }));
 
   it('skips a stream entry without topic/data fields and delivers the next one', async () => {

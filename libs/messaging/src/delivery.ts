@@ -14,6 +14,7 @@ export class DeliveryContext {
   private readonly malformedLog: ThrottledLog;
   private readonly handlerLog: ThrottledLog;
   private readonly dropLog: ThrottledLog;
+  private readonly reconnectListeners = new Set<() => void>();
 
   constructor(readonly logger: BusLogger) {
     this.malformedLog = new ThrottledLog((o, m) => logger.warn(o, m));
@@ -59,6 +60,25 @@ export class DeliveryContext {
         },
         'message bus: a subscriber handler failed; the message counts as handled',
       );
+    }
+  }
+
+  onReconnect(listener: () => void): () => void {
+    // A wrapper per call, so adding the same function twice calls it twice and removes one at a time.
+    const entry = () => listener();
+    this.reconnectListeners.add(entry);
+    return () => void this.reconnectListeners.delete(entry);
+  }
+
+  /** The bus is connected again after losing its broker: counts it and tells every listener. */
+  reconnected(): void {
+    this.stats.reconnects++;
+    for (const listener of [...this.reconnectListeners]) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.error({ error: err instanceof Error ? err.message : String(err) }, 'message bus: a reconnect listener failed');
+      }
     }
   }
 

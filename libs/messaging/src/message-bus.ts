@@ -87,7 +87,7 @@ export interface BusStats {
   handlerErrors: number;
   /** Messages dropped because a bounded queue was full (oldest first). */
   dropped: number;
-  /** Successful reconnections after a lost broker connection. */
+  /** Successful reconnections after a lost broker connection (each one told to onReconnect listeners). */
   reconnects: number;
 }
 
@@ -99,6 +99,15 @@ export interface ManagedMessageBus extends MessageBus {
   /** True while the broker connection is up (false during an outage and before connect()). */
   readonly connected: boolean;
   stats(): BusStats;
+  /**
+   * Calls `listener` each time the bus is connected again after losing its
+   * broker (not at the first connect()), with its plain subscriptions back in
+   * place: what was published meanwhile is lost to them, so this is the moment
+   * to reload what they keep current. Listeners run in the order added; one
+   * that throws is logged and the others still run. Returns the function that
+   * removes it. The in-process bus never loses its broker, so never calls it.
+   */
+  onReconnect(listener: () => void): () => void;
   /**
    * Forgets a durable subscriber for good: its broker-side queue (MQTT session,
    * Redis consumer group, in-process queue) is discarded. `unsubscribe()` only

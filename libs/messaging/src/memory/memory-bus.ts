@@ -53,6 +53,11 @@ export class MemoryMessageBus implements ManagedMessageBus {
     return { ...this.ctx.stats };
   }
 
+  /** Never called: the in-process broker cannot be lost. */
+  onReconnect(listener: () => void): () => void {
+    return this.ctx.onReconnect(listener);
+  }
+
   async connect(): Promise<void> {
     this.isConnected = true;
   }

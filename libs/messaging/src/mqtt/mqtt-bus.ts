@@ -87,6 +87,10 @@ export class MqttMessageBus implements ManagedMessageBus {
     return { ...this.ctx.stats };
   }
 
+  onReconnect(listener: () => void): () => void {
+    return this.ctx.onReconnect(listener);
+  }
+
   async connect(): Promise<void> {
     if (this.client) return;
     const { logger } = this.ctx;
@@ -104,8 +108,9 @@ export class MqttMessageBus implements ManagedMessageBus {
       this.publishes.setWindow(client.serverProperties?.receiveMaximum ?? 65_535);
       this.brokerMaxPacket = client.serverProperties?.maximumPacketSize;
       if (everConnected) {
-        this.ctx.stats.reconnects++;
         logger.info({ url: redactUrl(this.options.url), clientId: this.clientId }, 'MQTT bus: reconnected');
+        // mqtt.js has written the SUBSCRIBEs of the plain subscriptions again (its own 'connect' listener ran first).
+        this.ctx.reconnected();
       }
       everConnected = true;
     });

@@ -87,6 +87,8 @@ export class RedisMessageBus implements ManagedMessageBus {
   private readonly publishes: PublishQueue;
   private readonly connectionLog: ThrottledLog;
   private readonly keyPrefix: string;
+  /** The commands or Pub/Sub connection was lost and the bus has not been whole again since. */
+  private lostBroker = false;
   private closing = false;
 
   constructor(
@@ -108,13 +110,17 @@ export class RedisMessageBus implements ManagedMessageBus {
     return { ...this.ctx.stats };
   }
 
+  onReconnect(listener: () => void): () => void {
+    return this.ctx.onReconnect(listener);
+  }
+
   async connect(): Promise<void> {
     if (this.cmd) return;
     // The deadline includes loading node-redis, which the first connection does.
     const startedAt = Date.now();
     this.newConnection ??= connectionFactory(this.options);
     const cmd = this.watch(this.newConnection('cmd'), 'commands', true);
-    const sub = this.watch(this.newConnection('sub'), 'subscriber', false);
+    const sub = this.watch(this.newConnection('sub'), 'subscriber', true);
     this.cmd = cmd;
     this.sub = sub;
     try {
@@ -322,24 +328,28 @@ export class RedisMessageBus implements ManagedMessageBus {
   }
 
   /**
-   * Logs outages once per connection and counts reconnects. node-redis emits an
-   * 'error' per failed attempt and throws it when nobody listens, so this also
-   * keeps a Redis outage from crashing the process.
+   * Logs outages once per connection; a reconnect of the bus (commands or
+   * Pub/Sub, `main`, lost and both ready again: node-redis has subscribed the
+   * channels and patterns again by then) is counted and told to onReconnect
+   * listeners. node-redis emits an 'error' per failed attempt and throws it
+   * when nobody listens, so this also keeps a Redis outage from crashing the process.
    */
-  private watch(conn: RedisConnection, role: string, countReconnects: boolean): RedisConnection {
+  private watch(conn: RedisConnection, role: string, main: boolean): RedisConnection {
     let everReady = false;
     let down = false;
     conn.on('ready', () => {
-      if (everReady && down) {
-        if (countReconnects) this.ctx.stats.reconnects++;
-        this.ctx.logger.info({ role }, 'Redis bus: reconnected');
-      }
+      if (everReady && down) this.ctx.logger.info({ role }, 'Redis bus: reconnected');
       everReady = true;
       down = false;
+      if (main && this.lostBroker && this.connected && !this.closing) {
+        this.lostBroker = false;
+        this.ctx.reconnected();
+      }
     });
     // Emitted when the connection is lost, and again before every further attempt.
     conn.on('reconnecting', () => {
       if (everReady && !down && !this.closing) this.ctx.logger.warn({ role }, 'Redis bus: lost Redis; reconnecting');
+      if (everReady && main) this.lostBroker = true;
       down = true;
     });
     conn.on('error', (err: Error) => {
