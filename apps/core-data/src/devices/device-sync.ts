@@ -1,13 +1,11 @@
 import { backoffDelay, Clock, ErrorKind, GatewayError, SystemEvent, systemClock, Timer, Topics } from '@gw/contracts';
 import type { DeviceDirectory } from '@gw/clients';
-import { MessageBus, MessageEnvelope, Subscription } from '@gw/messaging';
+import { ManagedMessageBus, MessageBus, MessageEnvelope, Subscription } from '@gw/messaging';
 import type { Logger } from '@gw/service-kit';
 
 export interface DeviceSyncOptions {
   /** A full reload this often catches system events missed any other way; 0 = never. */
   refreshIntervalMs: number;
-  /** How often the bus's reconnect count is looked at: after a reconnect the devices are reloaded (default 1 s). */
-  reconnectCheckMs?: number;
   /** Backoff between attempts to reach core-metadata: first wait, longest wait. */
   retryInitialMs?: number;
   retryMaxMs?: number;
@@ -21,9 +19,8 @@ const UNREACHABLE = new Set<string>([ErrorKind.Communication, ErrorKind.Timeout,
  * to metadata's device system events (before loading, so no change made
  * during the load is missed), loads every device, reloads after the bus
  * reconnected (system events published while it was away are lost to a
- * non-durable subscription) and every refreshInterval. The MessageBus seam
- * announces no reconnects, so the bus's reconnect counter (stats()) is looked
- * at every reconnectCheckMs. When metadata cannot be reached (at start, or when
+ * non-durable subscription: the bus's onReconnect says when) and every
+ * refreshInterval. When metadata cannot be reached (at start, or when
  * core-data had to ask it about a device and got no answer) it reloads with
  * the project's backoff until metadata answers, then tells `onRecovered`.
  */
@@ -32,7 +29,7 @@ export class DeviceSync {
   private recovering?: Promise<void>;
   private loading?: Promise<void>;
   private refreshTimer?: Timer;
-  private reconnectTimer?: Timer;
+  private stopWatchingReconnects?: () => void;
   private sleepTimer?: Timer;
   private wake?: () => void;
   private closed = false;
@@ -55,7 +52,8 @@ export class DeviceSync {
   /** Subscribes and tries the first load once; when that fails, goes on trying in the background. */
   async start(): Promise<void> {
     this.subscription = await this.bus.subscribe(this.topics.join('system-events', 'core-metadata', 'device', '#'), this.received);
-    this.watchReconnects(this.reconnects());
+    // A bus without the hook (a bare MessageBus) never reconnects.
+    this.stopWatchingReconnects = (this.bus as MessageBus & Partial<Pick<ManagedMessageBus, 'onReconnect'>>).onReconnect?.(this.reconnected);
     try {
       await this.loadOnce();
       this.scheduleRefresh();
@@ -73,7 +71,7 @@ export class DeviceSync {
   async close(): Promise<void> {
     this.closed = true;
     this.refreshTimer?.cancel();
-    this.reconnectTimer?.cancel();
+    this.stopWatchingReconnects?.();
     this.sleepTimer?.cancel();
     this.wake?.();
     await this.subscription?.unsubscribe().catch(() => undefined);
@@ -135,29 +133,15 @@ export class DeviceSync {
     );
   }
 
-  /** The bus's reconnects so far; undefined for a bus that does not count them (the seam does not require it). */
-  private reconnects(): number | undefined {
-    return (this.bus as MessageBus & { stats?: () => { reconnects: number } }).stats?.().reconnects;
-  }
-
-  /** Reloads once the bus has reconnected (and is connected), unless a recovery is loading anyway. */
-  private watchReconnects(seen: number | undefined): void {
-    if (this.closed || seen === undefined) return;
-    this.reconnectTimer = this.clock.setTimer(() => {
-      const now = this.reconnects() ?? seen;
-      const connected = (this.bus as MessageBus & { connected?: boolean }).connected !== false;
-      if (now === seen || !connected) return this.watchReconnects(seen);
-      if (!this.recovering && !this.closed) {
-        this.logger.info({}, 'core-data: the bus reconnected; reloading the devices (system events may have been missed)');
-        this.loadOnce().catch((err: unknown) => {
-          this.failed(err, 1);
-          if (!this.recovering) this.recover(1);
-        });
-      }
-      this.watchReconnects(now);
-    }, this.options.reconnectCheckMs ?? 1_000);
-    this.reconnectTimer.unref();
-  }
+  /** Reloads once the bus has reconnected, unless a recovery is loading anyway. */
+  private readonly reconnected = (): void => {
+    if (this.recovering || this.closed) return;
+    this.logger.info({}, 'core-data: the bus reconnected; reloading the devices (system events may have been missed)');
+    this.loadOnce().catch((err: unknown) => {
+      this.failed(err, 1);
+      if (!this.recovering) this.recover(1);
+    });
+  };
 
   private scheduleRefresh(): void {
     if (this.closed || this.options.refreshIntervalMs <= 0) return;
