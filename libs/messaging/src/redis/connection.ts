@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import { types } from 'node:util';
 import type { createClient } from 'redis';
 import { ErrorKind, GatewayError, redactUrl } from '@gw/contracts';
 import { BusConnectionOptions, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_RECONNECT_PERIOD_MS } from '../options';
@@ -189,14 +190,20 @@ export function lostInFlight(err: unknown): boolean {
   if (err instanceof SocketClosedUnexpectedlyError || err instanceof SocketTimeoutError) return true;
   // A socket error from Node: ECONNRESET, EPIPE, ETIMEDOUT...
   const code = (err as { code?: unknown } | undefined)?.code;
-  return err instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code);
+  return isError(err) && typeof code === 'string' && /^E[A-Z]+$/.test(code);
+}
+
+/** An Error from any realm: under Jest, Node's own socket errors are not `instanceof` the test's Error. */
+function isError(err: unknown): err is Error {
+  return err instanceof Error || types.isNativeError(err);
 }
 
 /** An error's message, or its code when Node gives none (an AggregateError from a dual-stack connect). */
 export function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
+  if (!isError(err)) return String(err);
   if (err.message) return err.message;
   const code = (err as { code?: unknown }).code;
-  const inner = err instanceof AggregateError ? err.errors.map(describe).join('; ') : '';
+  const errors = (err as { errors?: unknown }).errors; // an AggregateError, of any realm
+  const inner = Array.isArray(errors) ? errors.map(describe).join('; ') : '';
   return inner || (typeof code === 'string' ? code : err.name);
 }
