@@ -135,4 +135,20 @@ describe('a service as its own process', () => {
       await broker.dispose();
     }
   });
+
+  it('stops cleanly on SIGTERM while still waiting for its broker', async () => {
+    const broker = await startMosquitto();
+    await broker.stop();
+    const port = await freePort();
+    const child = run({ GW_BUS_TYPE: 'mqtt', GW_BUS_URL: broker.url, GW_CORE_COMMAND_PORT: String(port), GW_HOST: '127.0.0.1' }, 'core-command');
+    const exited = exitOf(child);
+    try {
+      await pollUntil(async () => (await fetch(`http://127.0.0.1:${port}/api/v3/ping`).catch(() => undefined))?.status === 200, 'ping');
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await broker.dispose();
+    }
+  });
 });

@@ -41,18 +41,22 @@ export async function runStandalone(
   const bus = createMessageBus(toBusConfig(settings, settings.serviceName), logger);
   // A broker or database not there yet: wait, answering ping and /ready on the port, rather than exit.
   const dependencies = [busDependency(bus, settings.busUrl), ...(options.dependencies ?? [])].filter((d) => d !== undefined);
-  let service: Closable;
+  // From now on a signal stops it cleanly, also while it waits for its broker or is still starting
+  // (a service can log 'listening' before its start has finished: core-data loading the devices).
+  let starting: Promise<Closable> | undefined;
+  closeOnSignals(logger, async () => {
+    const service = await starting?.catch(() => undefined);
+    await service?.close();
+    await bus.close();
+  });
   try {
     await awaitDependencies(dependencies, { logger, host: settings.host, endpoints: [settings] });
-    service = await start({ bus, logger });
+    starting = start({ bus, logger });
+    await starting;
   } catch (err) {
     await bus.close().catch(() => undefined);
     throw err;
   }
-  closeOnSignals(logger, async () => {
-    await service.close();
-    await bus.close();
-  });
 }
 
 /**
