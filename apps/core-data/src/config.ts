@@ -13,6 +13,7 @@ export const CoreDataConfigSchema = z.object({
   database: databaseUrl().default('sqlite:./data/core-data.db'),
   /** Upper bound of `limit` on listings (EdgeX's MaxResultCount). */
   maxResultCount: int(1, 100_000).default(1024),
+  ...queryAdmissionFields(),
   /**
    * The durable subscriber name on the bus: events published while core-data
    * is down wait under this name. Two core-data instances on one broker need
@@ -71,6 +72,20 @@ export const CoreDataConfigSchema = z.object({
 });
 export type CoreDataConfig = z.output<typeof CoreDataConfigSchema>;
 
+/** How many event and reading listings (and counts) run at once, and how many may wait (see service-kit's query-admission.ts). */
+export function queryAdmissionFields() {
+  return {
+    /**
+     * Listings that run their query and build their answer at the same time;
+     * the others wait their turn, one per turn of the event loop, so device
+     * polling, bus ingest and batch commits keep their schedule while clients read history.
+     */
+    maxConcurrentQueries: int(1, 1_000).default(1),
+    /** Listings that may wait for their turn; one more is answered 503 with Retry-After. */
+    queryQueueLimit: int(0, 100_000).default(500),
+  };
+}
+
 export function loadCoreDataConfig(env: Record<string, string | undefined> = process.env): CoreDataConfig {
   return checkCoreDataConfig(loadConfig(CoreDataConfigSchema, env, 'core-data'));
 }
@@ -109,9 +124,11 @@ const SETTING_KEYS = {
   statsInterval: true,
   deviceCheck: true,
   deviceRefreshInterval: true,
+  maxConcurrentQueries: true,
+  queryQueueLimit: true,
 } as const;
 
-/** The settings of the ingest pipeline and retention, which startCoreData defaults when omitted. */
+/** The settings of the ingest pipeline, retention and query admission, which startCoreData defaults when omitted. */
 export type CoreDataSettings = Pick<CoreDataConfig, keyof typeof SETTING_KEYS>;
 
 /** The schema's own defaults for those settings, for callers (tests, the gateway) that set only some. */

@@ -4,7 +4,17 @@ import { Event, Topics } from '@gw/contracts';
 import { DeviceDirectory, DirectoryPort, MetadataClient } from '@gw/clients';
 import { MessageBus } from '@gw/messaging';
 import { createDataSource } from '@gw/persistence';
-import { Logger, createServiceApp, definedOnly, listenService, busMetrics, busReadiness, ReadinessCheck } from '@gw/service-kit';
+import {
+  Logger,
+  createServiceApp,
+  definedOnly,
+  listenService,
+  busMetrics,
+  busReadiness,
+  QueryGate,
+  queryGateMetrics,
+  ReadinessCheck,
+} from '@gw/service-kit';
 import { checkCoreDataConfig, CoreDataConfig, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
 import { CoreDataModule } from './core-data.module';
 import { AskBudget, DEFAULT_DEVICE_ASK_RATE } from './devices/ask-budget';
@@ -121,6 +131,14 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     const config = { serviceName: 'core-data', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
     const secretKeys = ['apiKey', 'busPassword', 'metadataApiKey'];
+    const queries = new QueryGate(
+      {
+        maxConcurrent: settings.maxConcurrentQueries,
+        queueLimit: settings.queryQueueLimit,
+        queueSetting: 'GW_CORE_DATA_QUERY_QUEUE_LIMIT',
+      },
+      logger,
+    );
     app = await createServiceApp({
       module,
       version: CORE_DATA_VERSION,
@@ -128,9 +146,14 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
       logger,
       secretKeys,
       readiness: devices ? [busReadiness(deps.bus), metadataReadiness(devices)] : [busReadiness(deps.bus)],
-      metrics: [busMetrics(deps.bus), coreDataMetrics({ ingest: () => stats.snapshot(), knownDevices: () => devices?.directory.size ?? 0 })],
+      metrics: [
+        busMetrics(deps.bus),
+        coreDataMetrics({ ingest: () => stats.snapshot(), knownDevices: () => devices?.directory.size ?? 0 }),
+        queryGateMetrics(queries),
+      ],
       shutdownHooks: false,
     });
+    queries.install(app.getHttpAdapter().getInstance());
     await app.init();
     const url = await listenService(app, options);
     if (!devices) logger.warn({}, 'core-data: GW_CORE_DATA_DEVICE_CHECK is off: events of any device name are stored, whoever publishes them');

@@ -12,5 +12,6 @@ export * from './bootstrap';
 export * from './run-main';
 export * from './run-standalone';
 export * from './paging';
+export * from './query-admission';
 export * from './startup';
 export * from './metrics';

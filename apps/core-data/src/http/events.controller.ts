@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import type { Event, Page } from '@gw/contracts';
-import { countResponse, idResponse, MAX_RESULT_COUNT, okResponse } from '@gw/service-kit';
+import { AdmittedQuery, countResponse, idResponse, MAX_RESULT_COUNT, okResponse } from '@gw/service-kit';
 import { EventSource, EventsService } from '../domain/events.service';
 import { ListingQuery, nanos, toPageRequest, toTimeRange, wantsNumeric } from '../domain/query-params';
 import { asNumeric } from '../domain/readings.service';
 import type { EventFilter } from '../persistence/event-store';
 
-/** The event endpoints of EdgeX core-data.yaml (v3). */
+/** The event endpoints of EdgeX core-data.yaml (v3). Listings and counts scan the tables: they wait their turn (@AdmittedQuery). */
 @Controller('event')
 export class EventsController {
   constructor(
@@ -22,21 +22,25 @@ export class EventsController {
   }
 
   @Get('all')
+  @AdmittedQuery()
   all(@Query() query: ListingQuery) {
     return this.list({}, query);
   }
 
   @Get('count')
+  @AdmittedQuery()
   async count() {
     return okResponse({ count: await this.events.count({}) });
   }
 
   @Get('count/device/name/:name')
+  @AdmittedQuery()
   async countByDevice(@Param('name') deviceName: string) {
     return okResponse({ count: await this.events.count({ deviceName }) });
   }
 
   @Get('device/name/:name')
+  @AdmittedQuery()
   byDevice(@Param('name') deviceName: string, @Query() query: ListingQuery) {
     return this.list({ deviceName }, query);
   }
@@ -50,6 +54,7 @@ export class EventsController {
   }
 
   @Get('start/:start/end/:end')
+  @AdmittedQuery()
   byTime(@Param('start') start: string, @Param('end') end: string, @Query() query: ListingQuery) {
     return this.list(toTimeRange(start, end), query);
   }

@@ -1,10 +1,10 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { countResponse, MAX_RESULT_COUNT, okResponse } from '@gw/service-kit';
+import { AdmittedQuery, countResponse, MAX_RESULT_COUNT, okResponse } from '@gw/service-kit';
 import { ListingQuery, toPageRequest, toTimeRange, wantsNumeric } from '../domain/query-params';
 import { ReadingsService } from '../domain/readings.service';
 import type { ReadingFilter } from '../persistence/event-store';
 
-/** The reading endpoints of EdgeX core-data.yaml (v3). */
+/** The reading endpoints of EdgeX core-data.yaml (v3). Listings and counts scan the tables: they wait their turn (@AdmittedQuery). */
 @Controller('reading')
 export class ReadingsController {
   constructor(
@@ -13,31 +13,37 @@ export class ReadingsController {
   ) {}
 
   @Get('all')
+  @AdmittedQuery()
   all(@Query() query: ListingQuery) {
     return this.list({}, query);
   }
 
   @Get('count')
+  @AdmittedQuery()
   async count() {
     return okResponse({ count: await this.readings.count({}) });
   }
 
   @Get('count/device/name/:name')
+  @AdmittedQuery()
   async countByDevice(@Param('name') deviceName: string) {
     return okResponse({ count: await this.readings.count({ deviceName }) });
   }
 
   @Get('device/name/:name')
+  @AdmittedQuery()
   byDevice(@Param('name') deviceName: string, @Query() query: ListingQuery) {
     return this.list({ deviceName }, query);
   }
 
   @Get('resourceName/:resourceName')
+  @AdmittedQuery()
   byResource(@Param('resourceName') resourceName: string, @Query() query: ListingQuery) {
     return this.list({ resourceName }, query);
   }
 
   @Get('device/name/:deviceName/resourceName/:resourceName')
+  @AdmittedQuery()
   byDeviceAndResource(
     @Param('deviceName') deviceName: string,
     @Param('resourceName') resourceName: string,
@@ -47,11 +53,13 @@ export class ReadingsController {
   }
 
   @Get('start/:start/end/:end')
+  @AdmittedQuery()
   byTime(@Param('start') start: string, @Param('end') end: string, @Query() query: ListingQuery) {
     return this.list(toTimeRange(start, end), query);
   }
 
   @Get('resourceName/:resourceName/start/:start/end/:end')
+  @AdmittedQuery()
   byResourceAndTime(
     @Param('resourceName') resourceName: string,
     @Param('start') start: string,
@@ -62,6 +70,7 @@ export class ReadingsController {
   }
 
   @Get('device/name/:deviceName/resourceName/:resourceName/start/:start/end/:end')
+  @AdmittedQuery()
   byDeviceResourceAndTime(
     @Param('deviceName') deviceName: string,
     @Param('resourceName') resourceName: string,
@@ -74,6 +83,7 @@ export class ReadingsController {
 
   /** EdgeX also reads resource names from a GET body here; without one it answers all of the device's readings. */
   @Get('device/name/:deviceName/start/:start/end/:end')
+  @AdmittedQuery()
   byDeviceAndTime(
     @Param('deviceName') deviceName: string,
     @Param('start') start: string,
