@@ -46,17 +46,20 @@ describe('gateway configuration', () => {
     );
   });
 
-  it('reads CORS origins and core-metadata’s profile limits as the services alone do', () => {
+  it('reads CORS origins, core-metadata’s profile limits and core-data’s query admission as the services alone do', () => {
     const config = loadGatewayConfig({
       GW_CORS_ORIGINS: 'https://console.plant.local,http://localhost:4000',
       GW_METADATA_MAX_PROFILE_RESOURCES: '200',
       GW_METADATA_MAX_PROFILE_OPERATIONS: '300',
+      GW_CORE_DATA_MAX_CONCURRENT_QUERIES: '2',
     });
     expect(config).toMatchObject({
       corsOrigins: ['https://console.plant.local', 'http://localhost:4000'],
       metadataMaxProfileResources: 200,
       metadataMaxProfileCommands: 5000,
       metadataMaxProfileOperations: 300,
+      coreDataMaxConcurrentQueries: 2,
+      coreDataQueryQueueLimit: 500,
     });
   });
 

@@ -4,6 +4,7 @@ import { DRIVERS } from '@gw/drivers';
 import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
 import type { PersistenceConfig } from '@gw/persistence/config';
 import { profileLimitFields } from '../../metadata/src/config';
+import { queryAdmissionFields } from '../../core-data/src/config';
 import {
   bool,
   busConfigFields,
@@ -85,6 +86,9 @@ export const GatewayConfigSchema = z.object({
   provisionWatchersDir: text().default('./resources/provision-watchers'),
   coreDataPort: port().default(59880),
   coreDataDatabase: databaseUrl().optional(),
+  /** GW_CORE_DATA_MAX_CONCURRENT_QUERIES / _QUERY_QUEUE_LIMIT, as core-data alone reads them. */
+  coreDataMaxConcurrentQueries: queryAdmissionFields().maxConcurrentQueries,
+  coreDataQueryQueueLimit: queryAdmissionFields().queryQueueLimit,
   coreCommandPort: port().default(59882),
   commandTimeout: duration().default('10s'),
   /**

@@ -67,6 +67,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         serviceName: 'core-data',
         port: config.coreDataPort,
         database: serviceDatabase(config, 'coreData'),
+        maxConcurrentQueries: config.coreDataMaxConcurrentQueries,
+        queryQueueLimit: config.coreDataQueryQueueLimit,
         metadataUrl: metadata.url,
       },
       { bus, logger: serviceLogger('core-data') },
