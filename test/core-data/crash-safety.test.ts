@@ -164,4 +164,54 @@ describe('faults under load: core-data killed with SIGKILL, the broker restarted
       await db.cleanup();
     }
   });
+  it('over mqtt, starts on the first try with 100,000 events waiting and stores them all', async () => {
+    const runId = randomBytes(4).toString('hex');
+    const topicBase = `backlog-${runId}`;
+    const pgUrl = testPostgresUrl();
+    const db = pgUrl ? testPostgres(pgUrl) : testSqlite('core-data.db');
+    const databaseUrl = db.config.type === 'sqlite' ? `sqlite:${db.config.path}` : `${db.config.url}${db.config.url.includes('?') ? '&' : '?'}schema=${db.config.schema}`;
+    const port = await freePort();
+    const env = {
+      GW_BUS_TYPE: 'mqtt',
+      GW_BUS_URL: mosquitto.url,
+      GW_HOST: '127.0.0.1',
+      GW_CORE_DATA_PORT: String(port),
+      GW_CORE_DATA_DATABASE: databaseUrl,
+      GW_CORE_DATA_METADATA_URL: metadata.url,
+      GW_CORE_DATA_DURABLE_NAME: `core-data-${runId}`,
+      GW_TOPIC_BASE: topicBase,
+      GW_LOG_LEVEL: 'info',
+    };
+    const publisher = createMessageBus({ type: 'mqtt', url: mosquitto.url, clientId: `publisher-${runId}` });
+    await publisher.connect();
+    const rest = new RestClient(`http://127.0.0.1:${port}`);
+    let coreData = await startCoreDataProcess(env);
+    try {
+      // Its durable session exists once a first event is stored; then it goes away and the backlog builds.
+      await pollUntil(async () => {
+        await publishEvent(publisher, topicBase, makeEvent({ device: 'boiler-0' }));
+        return (await rest.get('/event/count')).body?.count > 0;
+      }, 'a first event stored');
+      coreData.child.kill('SIGTERM');
+      expect(await coreData.exited).toBe(0);
+      const BACKLOG = 100_000;
+      for (let i = 0; i < BACKLOG; i += 1_000) {
+        await Promise.all(
+          Array.from({ length: 1_000 }, (_, j) => publishEvent(publisher, topicBase, makeEvent({ device: `boiler-${1 + ((i + j) % 9)}`, resources: ['temperature'] }))),
+        );
+      }
+      // Started once: it must come up (subscribing behind the backlog) and drain it.
+      coreData = await startCoreDataProcess(env);
+      const loadEvents = async () =>
+        (await rest.get('/event/count')).body.count - (await rest.get('/event/count/device/name/boiler-0')).body.count;
+      await pollUntil(async () => (await loadEvents()) >= BACKLOG, `${BACKLOG} events stored`, 120_000);
+      expect(await loadEvents()).toBe(BACKLOG);
+      expect(coreData.child.exitCode).toBeNull();
+    } finally {
+      coreData.child.kill('SIGKILL');
+      await coreData.exited;
+      await publisher.close();
+      await db.cleanup();
+    }
+  });
 });
