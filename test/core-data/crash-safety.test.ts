@@ -11,7 +11,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { BusConfig, createMessageBus, ManagedMessageBus, MemoryBroker } from '@gw/messaging';
+import { createMessageBus, ManagedMessageBus, MemoryBroker } from '@gw/messaging';
 import { BrokerProcess, freePort, startMosquitto, startRedis } from '../support/brokers';
 import { testPostgres, testPostgresUrl, testSqlite } from '../support/database';
 import { requireFreshBuild } from '../support/fresh-build';
@@ -82,22 +82,22 @@ describe('faults under load: core-data killed with SIGKILL, the broker restarted
     await Promise.all([mosquitto?.dispose(), redis?.dispose()]);
   });
 
-  const buses: Record<string, () => { type: 'mqtt' | 'redis'; url: string; broker: BrokerProcess }> = {
-    mqtt: () => ({ type: 'mqtt', url: mosquitto.url, broker: mosquitto }),
-    redis: () => ({ type: 'redis', url: redis.url, broker: redis }),
-  };
-  const cases = Object.keys(buses).flatMap((bus) => [
-    [bus, 'core-data killed with SIGKILL and started again once'],
-    [bus, 'the broker restarted'],
-  ]);
+  interface Run {
+    topicBase: string;
+    env: Record<string, string>;
+    publisher: ManagedMessageBus;
+    rest: RestClient;
+    close(): Promise<void>;
+  }
 
-  it.each(cases)('over %s, %s: every acknowledged event is stored exactly once', async (busName, fault) => {
-    const { broker, ...bus } = buses[busName]();
+  /** A core-data of its own (port, database, durable name, topic base) on `bus`, and a publisher standing in for a device service. */
+  async function newRun(bus: { type: 'mqtt' | 'redis'; url: string }, name: string): Promise<Run> {
     const runId = randomBytes(4).toString('hex');
-    const topicBase = `crash-${runId}`;
+    const topicBase = `${name}-${runId}`;
     const pgUrl = testPostgresUrl();
     const db = pgUrl ? testPostgres(pgUrl) : testSqlite('core-data.db');
-    const databaseUrl = db.config.type === 'sqlite' ? `sqlite:${db.config.path}` : `${db.config.url}${db.config.url.includes('?') ? '&' : '?'}schema=${db.config.schema}`;
+    const databaseUrl =
+      db.config.type === 'sqlite' ? `sqlite:${db.config.path}` : `${db.config.url}${db.config.url.includes('?') ? '&' : '?'}schema=${db.config.schema}`;
     const port = await freePort();
     const env = {
       GW_BUS_TYPE: bus.type,
@@ -110,18 +110,47 @@ describe('faults under load: core-data killed with SIGKILL, the broker restarted
       GW_TOPIC_BASE: topicBase,
       GW_LOG_LEVEL: 'info',
     };
-    const publisherConfig: BusConfig = { ...bus, clientId: `publisher-${runId}` };
-    const publisher = createMessageBus(publisherConfig);
+    const publisher = createMessageBus({ ...bus, clientId: `publisher-${runId}` });
     await publisher.connect();
-    const rest = new RestClient(`http://127.0.0.1:${port}`);
-    let coreData = await startCoreDataProcess(env);
+    const close = async () => {
+      await publisher.close();
+      await db.cleanup();
+    };
+    return { topicBase, env, publisher, rest: new RestClient(`http://127.0.0.1:${port}`), close };
+  }
+
+  /**
+   * A first start subscribes once it has loaded the devices; before that the broker keeps nothing for it.
+   * Probes (on boiler-0, which carries nothing else) until one is stored show the durable subscription is there.
+   */
+  async function firstEventStored({ publisher, topicBase, rest }: Run): Promise<void> {
+    await pollUntil(async () => {
+      await publishEvent(publisher, topicBase, makeEvent({ device: 'boiler-0' }));
+      return (await rest.get('/event/count')).body?.count > 0;
+    }, 'a first event stored');
+  }
+
+  /** The events stored apart from the probes. */
+  async function loadEvents(rest: RestClient): Promise<number> {
+    return (await rest.get('/event/count')).body.count - (await rest.get('/event/count/device/name/boiler-0')).body.count;
+  }
+
+  const buses: Record<string, () => { type: 'mqtt' | 'redis'; url: string; broker: BrokerProcess }> = {
+    mqtt: () => ({ type: 'mqtt', url: mosquitto.url, broker: mosquitto }),
+    redis: () => ({ type: 'redis', url: redis.url, broker: redis }),
+  };
+  const cases = Object.keys(buses).flatMap((bus) => [
+    [bus, 'core-data killed with SIGKILL and started again once'],
+    [bus, 'the broker restarted'],
+  ]);
+
+  it.each(cases)('over %s, %s: every acknowledged event is stored exactly once', async (busName, fault) => {
+    const { broker, ...bus } = buses[busName]();
+    const run = await newRun(bus, 'crash');
+    const { topicBase, publisher, rest } = run;
+    let coreData = await startCoreDataProcess(run.env);
     try {
-      // A first start subscribes once it has loaded the devices; before that the broker keeps nothing for it.
-      // Probes until one is stored show the durable subscription is there.
-      await pollUntil(async () => {
-        await publishEvent(publisher, topicBase, makeEvent({ device: 'boiler-0' }));
-        return (await rest.get('/event/count')).body?.count > 0;
-      }, 'a first event stored');
+      await firstEventStored(run);
 
       const acknowledged: string[] = [];
       const started = Date.now();
@@ -141,16 +170,16 @@ describe('faults under load: core-data killed with SIGKILL, the broker restarted
           coreData.child.kill('SIGKILL');
           // Started again once, while the device keeps publishing.
           killed = coreData.exited.then(async () => {
-            coreData = await startCoreDataProcess(env);
+            coreData = await startCoreDataProcess(run.env);
           });
         }
       }
       await killed;
       // Nothing announces "all stored": ask core-data until it holds as many load events as were acknowledged
       // (or the deadline: then the comparison below says what is missing). Paging only once nothing more comes in.
-      const loadEvents = async () =>
-        (await rest.get('/event/count')).body.count - (await rest.get('/event/count/device/name/boiler-0')).body.count;
-      await pollUntil(async () => (await loadEvents()) >= acknowledged.length, `${acknowledged.length} events stored`, 30_000).catch(() => undefined);
+      await pollUntil(async () => (await loadEvents(rest)) >= acknowledged.length, `${acknowledged.length} events stored`, 30_000).catch(
+        () => undefined,
+      );
       const stored = await storedIds(rest);
       const missing = acknowledged.filter((id) => !stored.has(id));
       const twice = [...stored].filter(([, n]) => n > 1);
@@ -160,38 +189,17 @@ describe('faults under load: core-data killed with SIGKILL, the broker restarted
     } finally {
       coreData.child.kill('SIGKILL');
       await coreData.exited;
-      await publisher.close();
-      await db.cleanup();
+      await run.close();
     }
   });
+
   it('over mqtt, starts on the first try with 100,000 events waiting and stores them all', async () => {
-    const runId = randomBytes(4).toString('hex');
-    const topicBase = `backlog-${runId}`;
-    const pgUrl = testPostgresUrl();
-    const db = pgUrl ? testPostgres(pgUrl) : testSqlite('core-data.db');
-    const databaseUrl = db.config.type === 'sqlite' ? `sqlite:${db.config.path}` : `${db.config.url}${db.config.url.includes('?') ? '&' : '?'}schema=${db.config.schema}`;
-    const port = await freePort();
-    const env = {
-      GW_BUS_TYPE: 'mqtt',
-      GW_BUS_URL: mosquitto.url,
-      GW_HOST: '127.0.0.1',
-      GW_CORE_DATA_PORT: String(port),
-      GW_CORE_DATA_DATABASE: databaseUrl,
-      GW_CORE_DATA_METADATA_URL: metadata.url,
-      GW_CORE_DATA_DURABLE_NAME: `core-data-${runId}`,
-      GW_TOPIC_BASE: topicBase,
-      GW_LOG_LEVEL: 'info',
-    };
-    const publisher = createMessageBus({ type: 'mqtt', url: mosquitto.url, clientId: `publisher-${runId}` });
-    await publisher.connect();
-    const rest = new RestClient(`http://127.0.0.1:${port}`);
-    let coreData = await startCoreDataProcess(env);
+    const run = await newRun({ type: 'mqtt', url: mosquitto.url }, 'backlog');
+    const { topicBase, publisher, rest } = run;
+    let coreData = await startCoreDataProcess(run.env);
     try {
       // Its durable session exists once a first event is stored; then it goes away and the backlog builds.
-      await pollUntil(async () => {
-        await publishEvent(publisher, topicBase, makeEvent({ device: 'boiler-0' }));
-        return (await rest.get('/event/count')).body?.count > 0;
-      }, 'a first event stored');
+      await firstEventStored(run);
       coreData.child.kill('SIGTERM');
       expect(await coreData.exited).toBe(0);
       const BACKLOG = 100_000;
@@ -201,17 +209,14 @@ describe('faults under load: core-data killed with SIGKILL, the broker restarted
         );
       }
       // Started once: it must come up (subscribing behind the backlog) and drain it.
-      coreData = await startCoreDataProcess(env);
-      const loadEvents = async () =>
-        (await rest.get('/event/count')).body.count - (await rest.get('/event/count/device/name/boiler-0')).body.count;
-      await pollUntil(async () => (await loadEvents()) >= BACKLOG, `${BACKLOG} events stored`, 120_000);
-      expect(await loadEvents()).toBe(BACKLOG);
+      coreData = await startCoreDataProcess(run.env);
+      await pollUntil(async () => (await loadEvents(rest)) >= BACKLOG, `${BACKLOG} events stored`, 120_000);
+      expect(await loadEvents(rest)).toBe(BACKLOG);
       expect(coreData.child.exitCode).toBeNull();
     } finally {
       coreData.child.kill('SIGKILL');
       await coreData.exited;
-      await publisher.close();
-      await db.cleanup();
+      await run.close();
     }
   });
 });
