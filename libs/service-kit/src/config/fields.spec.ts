@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -95,14 +95,18 @@ describe('loadConfig', () => {
 
   it('reads <NAME>_FILE for secrets mounted as files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-cfg-'));
-    writeFileSync(join(dir, 'key'), 's3cret-key\n');
-    expect(loadConfig(Metadata, { GW_API_KEY_FILE: join(dir, 'key') }).apiKey).toBe('s3cret-key');
-    expect(configError(() => loadConfig(Metadata, { GW_API_KEY_FILE: join(dir, 'nope') })).message).toMatch(
-      /GW_API_KEY_FILE: cannot read .*nope/,
-    );
-    expect(
-      configError(() => loadConfig(Metadata, { GW_API_KEY: 'a', GW_API_KEY_FILE: join(dir, 'key') })).message,
-    ).toContain('set either GW_API_KEY or GW_API_KEY_FILE, not both');
+    try {
+      writeFileSync(join(dir, 'key'), 's3cret-key\n');
+      expect(loadConfig(Metadata, { GW_API_KEY_FILE: join(dir, 'key') }).apiKey).toBe('s3cret-key');
+      expect(configError(() => loadConfig(Metadata, { GW_API_KEY_FILE: join(dir, 'nope') })).message).toMatch(
+        /GW_API_KEY_FILE: cannot read .*nope/,
+      );
+      expect(
+        configError(() => loadConfig(Metadata, { GW_API_KEY: 'a', GW_API_KEY_FILE: join(dir, 'key') })).message,
+      ).toContain('set either GW_API_KEY or GW_API_KEY_FILE, not both');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('never echoes a secret value in an error', () => {
