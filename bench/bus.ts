@@ -29,6 +29,29 @@ import { performance } from 'node:perf_hooks';
 import { createClient } from 'redis';
 import { BusConfig, createMessageBus, MemoryBroker, newEnvelope } from '@gw/messaging';
 
+/** Messages received so far, and a wait for the n-th: the publisher's window and the end of a run. */
+class ArrivalCounter {
+  received = 0;
+  private wake?: () => void;
+
+  add(): void {
+    this.received++;
+    this.wake?.();
+  }
+
+  arrived(n: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.received >= n) return resolve();
+      this.wake = () => {
+        if (this.received >= n) {
+          this.wake = undefined;
+          resolve();
+        }
+      };
+    });
+  }
+}
+
 const MESSAGES = Number(process.env.BENCH_BUS_MESSAGES ?? 20_000);
 const WARMUP = Math.min(2_000, MESSAGES);
 const WINDOW = Number(process.env.BENCH_BUS_WINDOW ?? 500);
@@ -83,32 +106,21 @@ async function measure(label: string, config: BusConfig, durable: boolean): Prom
   const total = WARMUP + MESSAGES + LATENCY_MESSAGES;
   const sentAt = new Float64Array(total);
   const receivedAt = new Float64Array(total);
-  let received = 0;
-  let wake: (() => void) | undefined;
+  const counter = new ArrivalCounter();
   let failure: unknown;
 
-  const arrived = (n: number) =>
-    new Promise<void>((resolve) => {
-      if (received >= n) return resolve();
-      wake = () => {
-        if (received >= n) {
-          wake = undefined;
-          resolve();
-        }
-      };
-    });
 
   /** Publishes seq [from, to) keeping at most `window` in flight; resolves when all arrived. */
   const phase = async (from: number, to: number, window: number): Promise<number> => {
     const started = performance.now();
     for (let seq = from; seq < to; seq++) {
-      if (seq - received >= window) await arrived(seq - window + 1);
+      if (seq - counter.received >= window) await counter.arrived(seq - window + 1);
       if (failure) throw failure;
       const envelope = newEnvelope(edgexEvent(seq), { correlationID: String(seq) });
       sentAt[seq] = performance.now();
       pub.publish(topic, envelope).catch((err: unknown) => (failure ??= err));
     }
-    await withDeadline(arrived(to), 120_000, `${label}: ${to - received} messages never arrived`);
+    await withDeadline(counter.arrived(to), 120_000, `${label}: ${to - counter.received} messages never arrived`);
     return (performance.now() - started) / 1000;
   };
 
@@ -117,8 +129,7 @@ async function measure(label: string, config: BusConfig, durable: boolean): Prom
       `${base}/events/#`,
       (envelope) => {
         receivedAt[Number(envelope.correlationID)] = performance.now();
-        received++;
-        wake?.();
+        counter.add();
       },
       { durable: durableName },
     );
@@ -156,8 +167,7 @@ async function measureGroupCommit(label: string, config: BusConfig, maxInFlight:
   const base = `bench-${runId}`;
   const topic = `${base}/events/device/modbus/Boiler-Modbus/boiler-7/AllValues`;
   const durableName = `bench-${label}-${runId}`;
-  let received = 0;
-  let wake: (() => void) | undefined;
+  const counter = new ArrivalCounter();
   let failure: unknown;
   let waiting: Array<() => void> = [];
   let committing = false;
@@ -172,22 +182,11 @@ async function measureGroupCommit(label: string, config: BusConfig, maxInFlight:
       commit();
     }, COMMIT_MS);
   };
-  const arrived = (n: number) =>
-    new Promise<void>((resolve) => {
-      if (received >= n) return resolve();
-      wake = () => {
-        if (received >= n) {
-          wake = undefined;
-          resolve();
-        }
-      };
-    });
   try {
     const subscription = await sub.subscribe(
       `${base}/events/#`,
       () => {
-        received++;
-        wake?.();
+        counter.add();
         return new Promise<void>((resolve) => {
           waiting.push(resolve);
           commit();
@@ -197,11 +196,11 @@ async function measureGroupCommit(label: string, config: BusConfig, maxInFlight:
     );
     const started = performance.now();
     for (let seq = 0; seq < messages; seq++) {
-      if (seq - received >= GROUP_WINDOW) await arrived(seq - GROUP_WINDOW + 1);
+      if (seq - counter.received >= GROUP_WINDOW) await counter.arrived(seq - GROUP_WINDOW + 1);
       if (failure) throw failure;
       pub.publish(topic, newEnvelope(edgexEvent(seq), { correlationID: String(seq) })).catch((err: unknown) => (failure ??= err));
     }
-    await withDeadline(arrived(messages), 120_000, `${label}: ${messages - received} messages never arrived`);
+    await withDeadline(counter.arrived(messages), 120_000, `${label}: ${messages - counter.received} messages never arrived`);
     const elapsed = (performance.now() - started) / 1000;
     await subscription.unsubscribe();
     return messages / elapsed;

@@ -23,15 +23,16 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '@gw/contracts';
 import { DRIVERS } from '@gw/drivers';
 import { servicePortVariable } from '@gw/device-sdk/driver-host';
+import { gatewayNodeArgs, ROOT } from './support/gateway-command';
 
 const SECONDS = Number(process.env.BENCH_FAIRNESS_SECONDS ?? 15);
 const DEVICES = Number(process.env.BENCH_FAIRNESS_DEVICES ?? 20);
@@ -43,15 +44,6 @@ const SEED_READINGS_PER_EVENT = 50;
 const SEED_CONCURRENCY = 50;
 const PROFILE = 'Virtual-Floats';
 const SOURCE = 'Climate';
-const root = resolve(__dirname, '..', '..');
-
-/** The node flags of package.json's start script (`node <flags> dist/apps/gateway/src/main.js`). */
-function startFlags(): string[] {
-  const start: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
-  const flags = /node ((?:--\S+ )*)dist\/apps\/gateway\/src\/main\.js/.exec(start);
-  if (!flags) throw new Error(`cannot find the gateway's node flags in the start script: ${start}`);
-  return flags[1].trim().split(/\s+/).filter(Boolean);
-}
 
 function deviceName(i: number): string {
   return `Fair-${String(i).padStart(2, '0')}`;
@@ -89,8 +81,7 @@ async function startGatewayProcess(dataDir: string, devicesDir: string): Promise
     GW_APP_SERVICE_PORT: '0',
     ...Object.fromEntries(DRIVERS.map((driver) => [servicePortVariable(driver), '0'])),
   };
-  const args = [...startFlags(), join(root, 'dist/apps/gateway/src/main.js')];
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, gatewayNodeArgs(), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise((r) => child.once('exit', r));
   const stop = async () => {
     child.kill('SIGTERM');

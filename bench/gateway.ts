@@ -10,22 +10,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { DRIVERS } from '@gw/drivers';
 import { servicePortVariable } from '@gw/device-sdk/driver-host';
+import { gatewayNodeArgs, ROOT } from './support/gateway-command';
 
 const IDLE_MS = Number(process.env.BENCH_GATEWAY_IDLE_MS ?? 5000);
-const root = resolve(__dirname, '..', '..');
-
-/** The node flags of package.json's start script (`node <flags> dist/apps/gateway/src/main.js`). */
-function startFlags(): string[] {
-  const start: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
-  const flags = /node ((?:--\S+ )*)dist\/apps\/gateway\/src\/main\.js/.exec(start);
-  if (!flags) throw new Error(`cannot find the gateway's node flags in the start script: ${start}`);
-  return flags[1].trim().split(/\s+/).filter(Boolean);
-}
 
 function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -49,8 +41,7 @@ async function main(): Promise<void> {
   };
   const started = performance.now();
   // The same V8 flags as `npm start` (read from package.json, so the two cannot drift apart).
-  const args = [...startFlags(), join(root, 'dist/apps/gateway/src/main.js')];
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, gatewayNodeArgs(), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const readyMs = await new Promise<number>((resolveReady, reject) => {
       const lines = createInterface({ input: child.stdout! });
