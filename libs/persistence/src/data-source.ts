@@ -6,9 +6,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, DataSourceOptions, EntitySchema, MigrationInterface } from 'typeorm';
-import { backoffDelay, ErrorKind, GatewayError } from '@gw/contracts';
+import { backoffDelay, delay, ErrorKind, GatewayError, systemClock } from '@gw/contracts';
 import { describeDatabase, PersistenceConfig } from './config';
 import { databaseErrorMessage as messageOf, isTransientDatabaseError, PostgresConfig, reachPostgres } from './postgres-reachability';
 import { PersistenceLogger, TypeOrmLogAdapter } from './typeorm-logger';
@@ -117,21 +116,16 @@ function dataSourceOptions(config: PersistenceConfig, options: CreateDataSourceO
 
 /** Waits for PostgreSQL to accept connections and creates the configured schema. */
 async function preparePostgres(config: PostgresConfig, timeoutMs: number, logger?: PersistenceLogger): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = systemClock.monotonicMs() + timeoutMs;
   for (let failures = 1; ; failures++) {
     try {
       await reachPostgres(config);
       return;
     } catch (err) {
-      const delay = backoffDelay(failures, 250, 5000);
-      if (!isTransientDatabaseError(err) || Date.now() + delay > deadline) {
-        throw new GatewayError(ErrorKind.Database, `cannot connect to ${describeDatabase(config)}: ${messageOf(err)}`, {
-          cause: err,
-        });
-      }
-      const db = describeDatabase(config);
-      logger?.warn({ db, err: messageOf(err), retryInMs: delay }, 'database not reachable yet');
-      await sleep(delay);
+      const retryInMs = backoffDelay(failures, 250, 5000);
+      if (!isTransientDatabaseError(err) || systemClock.monotonicMs() + retryInMs > deadline) throw err;
+      logger?.warn({ db: describeDatabase(config), err: messageOf((err as Error).cause ?? err), retryInMs }, 'database not reachable yet');
+      await delay(retryInMs);
     }
   }
 }

@@ -5,11 +5,16 @@
  * Light: pg loads at the first attempt, typeorm never.
  */
 import type { Client } from 'pg';
-import { assertSchemaName, PersistenceConfig } from './config';
+import { ErrorKind, GatewayError } from '@gw/contracts';
+import { assertSchemaName, describeDatabase, PersistenceConfig } from './config';
 
 export type PostgresConfig = Extract<PersistenceConfig, { type: 'postgres' }>;
 
-/** Connects once, creates the schema when one is configured, disconnects; rejects with pg's error. */
+/**
+ * Connects once, creates the schema when one is configured, disconnects;
+ * rejects with GatewayError(Database) naming the database, pg's error as its
+ * cause (isTransientDatabaseError tells whether waiting may help).
+ */
 export async function reachPostgres(config: PostgresConfig, connectTimeoutMs = 5000): Promise<void> {
   if (config.schema) assertSchemaName(config.schema);
   // Loaded here: a gateway on SQLite never loads pg.
@@ -18,6 +23,8 @@ export async function reachPostgres(config: PostgresConfig, connectTimeoutMs = 5
   try {
     await client.connect();
     if (config.schema) await createSchema(client, config.schema);
+  } catch (err) {
+    throw new GatewayError(ErrorKind.Database, `cannot connect to ${describeDatabase(config)}: ${databaseErrorMessage(err)}`, { cause: err });
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -38,6 +45,7 @@ async function createSchema(client: Client, schema: string): Promise<void> {
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', '57P03']);
 
 export function isTransientDatabaseError(err: unknown): boolean {
+  if (GatewayError.is(err) && err.cause !== undefined) return isTransientDatabaseError(err.cause);
   if (err instanceof AggregateError && err.errors.length) return isTransientDatabaseError(err.errors[0]);
   const code = (err as { code?: string }).code;
   return (code !== undefined && TRANSIENT_CODES.has(code)) || /timeout|terminated/i.test(databaseErrorMessage(err));

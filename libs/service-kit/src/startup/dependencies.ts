@@ -1,9 +1,9 @@
 /** The dependencies services wait for at start: their broker and their PostgreSQL database. */
-import { ErrorKind, GatewayError, redactUrl } from '@gw/contracts';
+import { redactUrl } from '@gw/contracts';
 import type { ManagedMessageBus } from '@gw/messaging';
 import { describeDatabase, PersistenceConfig } from '@gw/persistence/config';
 // Light: pg loads at the first attempt.
-import { databaseErrorMessage, isTransientDatabaseError, reachPostgres } from '@gw/persistence/postgres-reachability';
+import { isTransientDatabaseError, reachPostgres } from '@gw/persistence/postgres-reachability';
 import type { Dependency } from './await-dependencies';
 
 /** The bus's broker; any failure is worth waiting for (a broker coming up, or its password file fixed and reloaded). */
@@ -17,13 +17,7 @@ export function databaseDependency(config: PersistenceConfig): Dependency | unde
   return {
     name: 'database',
     target: describeDatabase(config),
-    connect: async () => {
-      try {
-        await reachPostgres(config);
-      } catch (err) {
-        throw new GatewayError(ErrorKind.Database, `cannot connect to ${describeDatabase(config)}: ${databaseErrorMessage(err)}`, { cause: err });
-      }
-    },
-    worthWaiting: (err) => isTransientDatabaseError((err as Error).cause ?? err),
+    connect: () => reachPostgres(config),
+    worthWaiting: isTransientDatabaseError,
   };
 }
