@@ -9,8 +9,7 @@ import { promisify } from 'node:util';
 import mqtt, { MqttClient } from 'mqtt';
 import { Collector, pollUntil } from '../messaging/helpers';
 import type { BrokerProcess } from '../support/brokers';
-import { call } from '../support/gateway';
-import { generatedSecrets, mosquittoHealthcheck, RunningServices, Secrets, startServicesAs, startShippedMosquitto } from './support';
+import { generatedSecrets, mosquittoHealthcheck, Secrets, startShippedMosquitto, servicesWorkUnderTheirOwnUsers } from './support';
 
 const REFUSED = 0x87; // MQTT 5 "not authorized"
 
@@ -160,35 +159,5 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
     expect(await codes('edgex/system-events/core-metadata/+/+/device-virtual/#')).toBe(1);
   });
 
-  describe('the services, each as its own user', () => {
-    let services: RunningServices;
-
-    beforeAll(async () => {
-      services = await startServicesAs((user) => ({
-        type: 'mqtt',
-        url: broker.url,
-        username: user,
-        password: secrets.password(user),
-        clientId: user,
-      }));
-    });
-
-    afterAll(async () => {
-      await services?.close();
-    });
-
-    it('device events reach core-data', async () => {
-      // Nothing announces a stored reading: ask core-data until it has one.
-      const readings = `${services.coreData}/reading/device/name/Demo-Sensor-01`;
-      await pollUntil(async () => ((await call('GET', readings)).body.totalCount ?? 0) > 0, 'a stored reading of Demo-Sensor-01');
-    });
-
-    it('a command goes from core-command to the device service and its answer comes back', async () => {
-      const fan = `${services.coreCommand}/device/name/Demo-Sensor-01/Fan`;
-      expect((await call('PUT', fan, { Fan: 'true' })).status).toBe(200);
-      const read = await call('GET', fan);
-      expect(read.status).toBe(200);
-      expect(read.body.event.readings[0]).toMatchObject({ resourceName: 'Fan', value: 'true' });
-    });
-  });
+  servicesWorkUnderTheirOwnUsers('mqtt', () => broker.url, () => secrets);
 });

@@ -7,10 +7,9 @@
  */
 import type { BrokerProcess } from '../support/brokers';
 import { startRedis } from '../support/brokers';
-import { call } from '../support/gateway';
 import { rawRedis, RawRedis } from '../support/redis';
 import { pollUntil } from '../messaging/helpers';
-import { composeRedisArgs, generatedSecrets, RunningServices, Secrets, startServicesAs } from './support';
+import { composeRedisArgs, generatedSecrets, Secrets, servicesWorkUnderTheirOwnUsers } from './support';
 import { pubSubKeys } from '../../libs/messaging/src/redis/stream-routing';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ROLES, subscribePatterns } = require('../../bin/broker-acl.js');
@@ -127,35 +126,5 @@ describe('the compose Redis (generated ACL file)', () => {
     await expect(client.publish('edgex/device/command/request/device-virtual/Demo-Sensor-01/Fan/set', 'x')).rejects.toThrow(/NOPERM/);
   });
 
-  describe('the services, each as its own user', () => {
-    let services: RunningServices;
-
-    beforeAll(async () => {
-      services = await startServicesAs((user) => ({
-        type: 'redis',
-        url: redis.url,
-        username: user,
-        password: secrets.password(user),
-        clientId: user,
-      }));
-    });
-
-    afterAll(async () => {
-      await services?.close();
-    });
-
-    it('device events reach core-data (through the stream and its consumer group)', async () => {
-      // Nothing announces a stored reading: ask core-data until it has one.
-      const readings = `${services.coreData}/reading/device/name/Demo-Sensor-01`;
-      await pollUntil(async () => ((await call('GET', readings)).body.totalCount ?? 0) > 0, 'a stored reading of Demo-Sensor-01');
-    });
-
-    it('a command goes from core-command to the device service and its answer comes back', async () => {
-      const fan = `${services.coreCommand}/device/name/Demo-Sensor-01/Fan`;
-      expect((await call('PUT', fan, { Fan: 'true' })).status).toBe(200);
-      const read = await call('GET', fan);
-      expect(read.status).toBe(200);
-      expect(read.body.event.readings[0]).toMatchObject({ resourceName: 'Fan', value: 'true' });
-    });
-  });
+  servicesWorkUnderTheirOwnUsers('redis', () => redis.url, () => secrets);
 });

@@ -18,6 +18,8 @@ import { startMetadata } from '../../apps/metadata/src/metadata.app';
 import { BrokerProcess, startMosquitto } from '../support/brokers';
 import { testSqlite } from '../support/database';
 import { quietLogger } from '../support/quiet-logger';
+import { call } from '../support/gateway';
+import { pollUntil } from '../messaging/helpers';
 
 export const ROOT = join(__dirname, '../..');
 export const INIT_SECRETS = join(ROOT, 'bin/init-secrets.js');
@@ -173,4 +175,37 @@ export async function startServicesAs(bus: (user: string) => BusConfig): Promise
     await close();
     throw err;
   }
+}
+
+/**
+ * The acceptance half of an access test: metadata, core-data, core-command and
+ * device-virtual each logged in to the broker as its own user (client id = user)
+ * still work together: device events are stored, a command goes through.
+ */
+export function servicesWorkUnderTheirOwnUsers(type: 'mqtt' | 'redis', url: () => string, secrets: () => Secrets): void {
+  describe('the services, each as its own user', () => {
+    let services: RunningServices;
+
+    beforeAll(async () => {
+      services = await startServicesAs((user) => ({ type, url: url(), username: user, password: secrets().password(user), clientId: user }));
+    });
+
+    afterAll(async () => {
+      await services?.close();
+    });
+
+    it('device events reach core-data', async () => {
+      // Nothing announces a stored reading: ask core-data until it has one.
+      const readings = `${services.coreData}/reading/device/name/Demo-Sensor-01`;
+      await pollUntil(async () => ((await call('GET', readings)).body.totalCount ?? 0) > 0, 'a stored reading of Demo-Sensor-01');
+    });
+
+    it('a command goes from core-command to the device service and its answer comes back', async () => {
+      const fan = `${services.coreCommand}/device/name/Demo-Sensor-01/Fan`;
+      expect((await call('PUT', fan, { Fan: 'true' })).status).toBe(200);
+      const read = await call('GET', fan);
+      expect(read.status).toBe(200);
+      expect(read.body.event.readings[0]).toMatchObject({ resourceName: 'Fan', value: 'true' });
+    });
+  });
 }
