@@ -27,7 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'redis';
-import { BusConfig, createMessageBus, MemoryBroker, newEnvelope } from '@gw/messaging';
+import { BusConfig, createMessageBus, encodeEnvelope, MemoryBroker, newEnvelope } from '@gw/messaging';
 
 /** Messages received so far, and a wait for the n-th: the publisher's window and the end of a run. */
 class ArrivalCounter {
@@ -254,6 +254,8 @@ async function main(): Promise<void> {
     `bus benchmark: EdgeX event with 5 readings; throughput over ${MESSAGES} messages (window ${WINDOW}) ` +
       `after ${WARMUP} warm-up; latency over ${LATENCY_MESSAGES} messages sent one at a time`,
   );
+  // What one event costs a broker queue (sizing Mosquitto's max_queued_bytes in deploy/mosquitto/mosquitto.conf).
+  console.log(`bus-envelope-size: ${encodeEnvelope(newEnvelope(edgexEvent(0))).length} bytes (one event of 5 readings, as published)`);
   const throughputs: number[] = [];
   for (const impl of IMPLS) {
     const config = configFor(impl);
