@@ -9,9 +9,15 @@ for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
 
 const { swcOptions } = require('./bin/swc-options');
 
-const transform = { '^.+\\.ts$': ['@swc/jest', swcOptions()] };
+// node-opcua (2.182.2, the last CommonJS release) requires `hexy`, which ships
+// only as an ES module: Jest transforms that one package to CommonJS too.
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', swcOptions()],
+  '/node_modules/hexy/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+};
+const transformIgnorePatterns = ['/node_modules/(?!hexy/)'];
 
-const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
+const common = { rootDir: __dirname, transform, transformIgnorePatterns, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {
   projects: [
