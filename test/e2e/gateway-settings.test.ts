@@ -1,7 +1,7 @@
 /**
  * Settings the services read when alone reach them in the one-process gateway
  * too: a browser origin allowed with GW_CORS_ORIGINS, core-metadata's profile
- * limits, core-data's query admission. (Read but unused would be worse than refused.)
+ * limits, every core-data setting. (Read but unused would be worse than refused.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ describe('the one-process gateway passes the services their settings', () => {
       GW_METADATA_MAX_PROFILE_RESOURCES: '1',
       GW_CORE_DATA_MAX_CONCURRENT_QUERIES: '3',
       GW_CORE_DATA_QUERY_QUEUE_LIMIT: '7',
+      GW_CORE_DATA_MAX_IN_FLIGHT: '250',
       GW_DEVICE_SERVICES: 'none',
       GW_APP_SERVICE: 'false',
       GW_PROFILES_DIR: empty,
@@ -62,8 +63,8 @@ describe('the one-process gateway passes the services their settings', () => {
     expect(outcome).toMatchObject({ statusCode: 413, message: expect.stringMatching(/GW_METADATA_MAX_PROFILE_RESOURCES/) });
   });
 
-  it('lets core-data take history queries by GW_CORE_DATA_MAX_CONCURRENT_QUERIES and _QUERY_QUEUE_LIMIT', async () => {
+  it('runs core-data with its GW_CORE_DATA_* settings (query admission, bus window)', async () => {
     const response = await fetch(`${gateway.coreData.url}/api/v3/config`);
-    expect(await response.json()).toMatchObject({ config: { maxConcurrentQueries: 3, queryQueueLimit: 7 } });
+    expect(await response.json()).toMatchObject({ config: { maxConcurrentQueries: 3, queryQueueLimit: 7, maxInFlight: 250 } });
   });
 });

@@ -124,12 +124,18 @@ const SETTING_KEYS = {
   statsInterval: true,
   deviceCheck: true,
   deviceRefreshInterval: true,
+  deviceAskRate: true,
   maxConcurrentQueries: true,
   queryQueueLimit: true,
 } as const;
 
-/** The settings of the ingest pipeline, retention and query admission, which startCoreData defaults when omitted. */
-export type CoreDataSettings = Pick<CoreDataConfig, keyof typeof SETTING_KEYS>;
+/**
+ * The settings of the ingest pipeline, the device check, retention and query
+ * admission, which startCoreData defaults when omitted. The one-process gateway
+ * reads them with this schema from the same GW_CORE_DATA_* variables.
+ */
+export const CoreDataSettingsSchema = CoreDataConfigSchema.pick(SETTING_KEYS);
+export type CoreDataSettings = z.output<typeof CoreDataSettingsSchema>;
 
 /** The schema's own defaults for those settings, for callers (tests, the gateway) that set only some. */
-export const DEFAULT_CORE_DATA_SETTINGS: CoreDataSettings = CoreDataConfigSchema.pick(SETTING_KEYS).parse({});
+export const DEFAULT_CORE_DATA_SETTINGS: CoreDataSettings = CoreDataSettingsSchema.parse({});

@@ -17,7 +17,7 @@ import {
 } from '@gw/service-kit';
 import { checkCoreDataConfig, CoreDataConfig, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
 import { CoreDataModule } from './core-data.module';
-import { AskBudget, DEFAULT_DEVICE_ASK_RATE } from './devices/ask-budget';
+import { AskBudget } from './devices/ask-budget';
 import { DeviceCheck } from './devices/device-check';
 import { DeviceSync } from './devices/device-sync';
 import { EventsService } from './domain/events.service';
@@ -109,7 +109,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
   );
   const topics = new Topics(options.topicBase);
   const ingestOptions = { ...settings, maxMessageBytes: options.maxBody ?? DEFAULT_MAX_MESSAGE_BYTES };
-  const devices = settings.deviceCheck ? deviceChecking(options, deps, topics, stats, () => ingest.recheckParked()) : undefined;
+  const devices = settings.deviceCheck ? deviceChecking(options, settings, deps, topics, stats, () => ingest.recheckParked()) : undefined;
   const ingest = new BusIngest(deps.bus, topics, writer, stats, ingestOptions, logger, devices);
   const reporter = new StatsReporter(stats, logger, settings.statsInterval);
   let app: NestFastifyApplication | undefined;
@@ -219,6 +219,7 @@ interface DeviceCheckParts extends DeviceChecking {
 /** The device check: a view of core-metadata's devices kept in sync, the check over it, and its refusal counters. */
 function deviceChecking(
   options: CoreDataOptions,
+  settings: CoreDataSettings,
   deps: CoreDataDependencies,
   topics: Topics,
   stats: IngestStats,
@@ -232,8 +233,8 @@ function deviceChecking(
       timeoutMs: METADATA_TIMEOUT_MS,
     });
   const directory = new DeviceDirectory(metadata);
-  const sync = new DeviceSync(directory, deps.bus, topics, deps.logger, { refreshIntervalMs: options.deviceRefreshInterval ?? 600_000 }, onRecovered);
-  const check = new DeviceCheck(directory, sync, topics, new AskBudget(options.deviceAskRate ?? DEFAULT_DEVICE_ASK_RATE));
+  const sync = new DeviceSync(directory, deps.bus, topics, deps.logger, { refreshIntervalMs: settings.deviceRefreshInterval }, onRecovered);
+  const check = new DeviceCheck(directory, sync, topics, new AskBudget(settings.deviceAskRate));
   return { directory, sync, check, refusals: new Refusals(stats, deps.logger) };
 }
 

@@ -46,21 +46,29 @@ describe('gateway configuration', () => {
     );
   });
 
-  it('reads CORS origins, core-metadata’s profile limits and core-data’s query admission as the services alone do', () => {
+  it('reads CORS origins, core-metadata’s profile limits and every core-data setting as the services alone do', () => {
     const config = loadGatewayConfig({
       GW_CORS_ORIGINS: 'https://console.plant.local,http://localhost:4000',
       GW_METADATA_MAX_PROFILE_RESOURCES: '200',
       GW_METADATA_MAX_PROFILE_OPERATIONS: '300',
       GW_CORE_DATA_MAX_CONCURRENT_QUERIES: '2',
+      GW_CORE_DATA_ACK_MODE: 'queued',
+      GW_CORE_DATA_MAX_IN_FLIGHT: '250',
+      GW_CORE_DATA_DEVICE_CHECK: 'false',
+      GW_CORE_DATA_DEVICE_ASK_RATE: '5',
     });
     expect(config).toMatchObject({
       corsOrigins: ['https://console.plant.local', 'http://localhost:4000'],
-      metadataMaxProfileResources: 200,
-      metadataMaxProfileCommands: 5000,
-      metadataMaxProfileOperations: 300,
-      coreDataMaxConcurrentQueries: 2,
-      coreDataQueryQueueLimit: 500,
+      metadata: { maxProfileResources: 200, maxProfileCommands: 5000, maxProfileOperations: 300 },
+      coreData: { maxConcurrentQueries: 2, queryQueueLimit: 500, ackMode: 'queued', maxInFlight: 250, deviceCheck: false, deviceAskRate: 5 },
     });
+  });
+
+  it('checks core-data’s settings against each other as core-data does', () => {
+    expect(() => loadGatewayConfig({ GW_CORE_DATA_BATCH_SIZE: '100', GW_CORE_DATA_QUEUE_LIMIT: '10' })).toThrow(
+      /GW_CORE_DATA_QUEUE_LIMIT: must be at least GW_CORE_DATA_BATCH_SIZE \(100\), got 10/,
+    );
+    expect(() => loadGatewayConfig({ GW_CORE_DATA_ACK_MODE: 'sometimes' })).toThrow(/GW_CORE_DATA_ACK_MODE/);
   });
 
   it('does not read a disabled driver’s settings', () => {

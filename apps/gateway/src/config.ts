@@ -4,7 +4,7 @@ import { DRIVERS } from '@gw/drivers';
 import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
 import type { PersistenceConfig } from '@gw/persistence/config';
 import { profileLimitFields } from '../../metadata/src/config';
-import { queryAdmissionFields } from '../../core-data/src/config';
+import { checkCoreDataConfig, CoreDataSettings, CoreDataSettingsSchema } from '../../core-data/src/config';
 import {
   bool,
   busConfigFields,
@@ -77,18 +77,11 @@ export const GatewayConfigSchema = z.object({
   database: checkedAgainst(databaseUrl(), sharedDatabaseRule).optional(),
   metadataDatabase: databaseUrl().optional(),
   maxResultCount: int(1, 100_000).default(1024),
-  /** GW_METADATA_MAX_PROFILE_RESOURCES / _COMMANDS / _OPERATIONS, as core-metadata alone reads them. */
-  metadataMaxProfileResources: profileLimitFields().maxProfileResources,
-  metadataMaxProfileCommands: profileLimitFields().maxProfileCommands,
-  metadataMaxProfileOperations: profileLimitFields().maxProfileOperations,
   profilesDir: text().default('./resources/profiles'),
   devicesDir: text().default('./resources/devices'),
   provisionWatchersDir: text().default('./resources/provision-watchers'),
   coreDataPort: port().default(59880),
   coreDataDatabase: databaseUrl().optional(),
-  /** GW_CORE_DATA_MAX_CONCURRENT_QUERIES / _QUERY_QUEUE_LIMIT, as core-data alone reads them. */
-  coreDataMaxConcurrentQueries: queryAdmissionFields().maxConcurrentQueries,
-  coreDataQueryQueueLimit: queryAdmissionFields().queryQueueLimit,
   coreCommandPort: port().default(59882),
   commandTimeout: duration().default('10s'),
   /**
@@ -112,8 +105,15 @@ export interface HostedDeviceService {
   driverSettings: DriverSettings;
 }
 
+/** core-metadata's profile limits (GW_METADATA_MAX_PROFILE_RESOURCES ...), as core-metadata alone reads them. */
+const MetadataSettingsSchema = z.object(profileLimitFields());
+
 export type GatewayConfig = Omit<z.output<typeof GatewayConfigSchema>, 'deviceServices'> & {
   deviceServices: HostedDeviceService[];
+  /** GW_METADATA_<KEY> settings of core-metadata's own. */
+  metadata: z.output<typeof MetadataSettingsSchema>;
+  /** GW_CORE_DATA_<KEY> settings of core-data's own: ingest, device check, retention, query admission. */
+  coreData: CoreDataSettings;
 };
 
 /** Variables of earlier releases, refused with what replaced them rather than silently ignored. */
@@ -135,6 +135,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       .map((name) => `${name} is no longer read: use ${RETIRED[name]}`),
   );
   const config = problems.check(() => loadConfig(GatewayConfigSchema, env));
+  const metadata = problems.check(() => loadSettings(MetadataSettingsSchema, env, 'metadata'));
+  const coreData = problems.check(() => checkCoreDataConfig(loadSettings(CoreDataSettingsSchema, env, 'core-data')));
   // When another general setting is wrong, the hosted services are still checked (a wrong list is reported above).
   const hosted =
     config?.deviceServices ??
@@ -150,7 +152,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   });
   problems.throwIfAny();
   // Object.assign keeps config's secret() marks (a spread would drop them).
-  return Object.assign(config!, { deviceServices: deviceServices satisfies HostedDeviceService[] });
+  return Object.assign(config!, { deviceServices: deviceServices satisfies HostedDeviceService[], metadata: metadata!, coreData: coreData! });
 }
 
 /**
@@ -161,6 +163,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
 export function gatewayConfigVariables(): string[] {
   return [
     ...configVariables(GatewayConfigSchema),
+    ...settingsVariables(MetadataSettingsSchema, 'metadata'),
+    ...settingsVariables(CoreDataSettingsSchema, 'core-data'),
     ...Object.keys(RETIRED),
     ...DRIVERS.flatMap((descriptor) => [
       ...settingsVariables(z.object({ port: port() }), descriptor.serviceName),

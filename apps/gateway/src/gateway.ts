@@ -44,7 +44,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const serviceLogger = (name: string) => createLogger(name, config.logLevel);
   // Every service gets the shared settings; the hosted device services (with their
   // drivers' settings) go to those services only, not onto everyone's /config.
-  const { deviceServices: hosted, ...shared } = config;
+  const { deviceServices: hosted, metadata: metadataSettings, coreData: coreDataSettings, ...shared } = config;
   try {
     await connectDependencies(config, bus, logger);
     const metadata = await startMetadata(
@@ -52,9 +52,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         ...shared,
         serviceName: 'core-metadata',
         port: config.metadataPort,
-        maxProfileResources: config.metadataMaxProfileResources,
-        maxProfileCommands: config.metadataMaxProfileCommands,
-        maxProfileOperations: config.metadataMaxProfileOperations,
+        ...metadataSettings,
         database: serviceDatabase(config, 'metadata'),
       },
       { bus, logger: serviceLogger('core-metadata') },
@@ -66,9 +64,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         ...shared,
         serviceName: 'core-data',
         port: config.coreDataPort,
+        ...coreDataSettings,
         database: serviceDatabase(config, 'coreData'),
-        maxConcurrentQueries: config.coreDataMaxConcurrentQueries,
-        queryQueueLimit: config.coreDataQueryQueueLimit,
         metadataUrl: metadata.url,
       },
       { bus, logger: serviceLogger('core-data') },
