@@ -120,5 +120,10 @@ export function deviceServiceMetrics(figures: DeviceServiceFigures): MetricSet {
     );
     scrapedGauge(registry, { name: 'gw_device_devices', help: 'Devices the service holds' }, () => figures.devices());
     scrapedGauge(registry, { name: 'gw_device_autoevent_devices', help: 'Devices with running autoEvents' }, () => figures.autoEvents().devices);
+    scrapedGauge(
+      registry,
+      { name: 'gw_device_autoevent_monitored', help: 'autoEvents the driver watches itself (monitored items, notifications), not polled' },
+      () => figures.autoEvents().monitored,
+    );
   };
 }

@@ -110,6 +110,7 @@ export async function startDeviceService(
     enabled: options.autoEvents,
     phaseOf: deps.phaseOf,
     observer: metrics,
+    monitoredByDriver: driver.monitorsAutoEvent && ((device, profile, autoEvent) => driver.monitorsAutoEvent!(device, profile, autoEvent)),
   });
   const push = new PushHandler(registry, tracker, onChange, publisher, clock, logger);
   const lifecycle = new DeviceLifecycle(registry, driver, tracker, onChange, scheduler, logger, metrics);

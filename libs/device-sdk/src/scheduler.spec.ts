@@ -4,7 +4,7 @@ import { DeviceRegistry } from './device-registry';
 import type { EventPublisher } from './event-publisher';
 import { OnChangeFilter } from './on-change-filter';
 import { ProfileView, Source } from './profile-view';
-import { AutoEventScheduler, hashedPhase } from './scheduler';
+import { AutoEventScheduler, hashedPhase, SchedulerOptions } from './scheduler';
 
 const profile = validateDeviceProfile({
   name: 'P',
@@ -12,7 +12,12 @@ const profile = validateDeviceProfile({
 });
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function setup(autoEvents: Device['autoEvents'], readMs = 0, adminState: Device['adminState'] = 'UNLOCKED') {
+function setup(
+  autoEvents: Device['autoEvents'],
+  readMs = 0,
+  adminState: Device['adminState'] = 'UNLOCKED',
+  monitoredByDriver?: SchedulerOptions['monitoredByDriver'],
+) {
   const clock = new ManualClock();
   const registry = new DeviceRegistry('svc');
   registry.setProfile(new ProfileView(profile));
@@ -27,7 +32,10 @@ function setup(autoEvents: Device['autoEvents'], readMs = 0, adminState: Device[
   } as unknown as CommandExecutor;
   const published: Event[] = [];
   const publisher = { publish: (event: Event) => published.push(event) } as unknown as EventPublisher;
-  const scheduler = new AutoEventScheduler(registry, executor, publisher, new OnChangeFilter(), clock, silent, { phaseOf: (_, interval) => interval });
+  const scheduler = new AutoEventScheduler(registry, executor, publisher, new OnChangeFilter(), clock, silent, {
+    phaseOf: (_, interval) => interval,
+    monitoredByDriver,
+  });
   return { clock, registry, scheduler, calls, published };
 }
 
@@ -101,6 +109,58 @@ describe('AutoEventScheduler', () => {
     await clock.advance(100);
     expect(calls).toEqual([{ at: 100, sources: ['A'] }]);
     scheduler.stop();
+  });
+});
+
+describe('AutoEventScheduler with a driver that watches autoEvents itself', () => {
+  it('polls only the autoEvents the driver does not monitor, and counts the others', async () => {
+    const asked: string[] = [];
+    const { clock, scheduler, calls } = setup(
+      [
+        { interval: '100ms', sourceName: 'A', onChange: false },
+        { interval: '100ms', sourceName: 'B', onChange: true },
+      ],
+      0,
+      'UNLOCKED',
+      (device, profile, autoEvent) => {
+        asked.push(`${device.name}/${profile.name}/${autoEvent.sourceName}`);
+        return autoEvent.sourceName === 'B';
+      },
+    );
+    scheduler.start();
+    await clock.advance(300);
+    expect(asked).toEqual(['D/P/A', 'D/P/B']);
+    expect(calls.map((c) => c.sources)).toEqual([['A'], ['A'], ['A']]);
+    expect(scheduler.stats()).toMatchObject({ devices: 1, monitored: 1, reads: 3 });
+    scheduler.stop();
+    expect(scheduler.stats().monitored).toBe(0);
+  });
+
+  it('runs no timer for a device whose autoEvents are all monitored, and forgets them when it is locked or removed', async () => {
+    const { clock, registry, scheduler, calls } = setup(
+      [
+        { interval: '100ms', sourceName: 'A', onChange: false },
+        { interval: '1s', sourceName: 'C', onChange: false },
+      ],
+      0,
+      'UNLOCKED',
+      () => true,
+    );
+    scheduler.start();
+    await clock.advance(2000);
+    expect(calls).toHaveLength(0);
+    expect(clock.pending).toBe(0);
+    expect(scheduler.stats()).toMatchObject({ devices: 0, monitored: 2 });
+
+    registry.setDevice({ ...registry.device('D')!, adminState: 'LOCKED' });
+    scheduler.sync('D');
+    expect(scheduler.stats().monitored).toBe(0);
+    registry.setDevice({ ...registry.device('D')!, adminState: 'UNLOCKED' });
+    scheduler.sync('D');
+    expect(scheduler.stats().monitored).toBe(2);
+    registry.removeDevice('D');
+    scheduler.sync('D');
+    expect(scheduler.stats().monitored).toBe(0);
   });
 });
 

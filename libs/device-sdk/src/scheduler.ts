@@ -12,7 +12,7 @@
  * spread over those 100 ms instead of all being read in one burst; the first
  * reading comes within one interval of the start.
  */
-import { AutoEvent, Clock, Device, parseDuration, Timer } from '@gw/contracts';
+import { AutoEvent, Clock, Device, DeviceProfile, parseDuration, Timer } from '@gw/contracts';
 import type { CommandExecutor } from './command-executor';
 import { NO_READ_OBSERVER, ReadObserver } from './device-metrics';
 import { DeviceRegistry } from './device-registry';
@@ -24,6 +24,8 @@ import type { ProfileView, Source } from './profile-view';
 export interface SchedulerStats {
   /** Devices with at least one running autoEvent. */
   devices: number;
+  /** autoEvents the driver watches itself (not polled; their values come by the push path). */
+  monitored: number;
   /** Driver reads started by autoEvents. */
   reads: number;
   /** autoEvent ticks not run because the device's previous read was still running, or the process was stalled. */
@@ -43,7 +45,7 @@ interface Entry {
   nextDue: number;
 }
 
-type Counters = Omit<SchedulerStats, 'devices'>;
+type Counters = Omit<SchedulerStats, 'devices' | 'monitored'>;
 
 /** Where in [0, intervalMs) a device's grid starts. */
 export type PhaseOf = (deviceName: string, intervalMs: number) => number;
@@ -62,6 +64,11 @@ export interface SchedulerOptions {
   phaseOf?: PhaseOf;
   /** Hears of skipped ticks per device. */
   observer?: ReadObserver;
+  /**
+   * Whether the driver watches an autoEvent itself (ProtocolDriver.monitorsAutoEvent):
+   * such autoEvents are left out of the device's schedule, their values come by the push path.
+   */
+  monitoredByDriver?: (device: Device, profile: DeviceProfile, autoEvent: AutoEvent) => boolean;
 }
 
 class DeviceSchedule {
@@ -136,6 +143,9 @@ export class AutoEventScheduler {
   private readonly enabled: boolean;
   readonly phaseOf: PhaseOf;
   private readonly observer: ReadObserver;
+  private readonly monitoredByDriver?: SchedulerOptions['monitoredByDriver'];
+  /** Per device, how many of its autoEvents the driver watches itself. */
+  private readonly monitored = new Map<string, number>();
 
   constructor(
     private readonly registry: DeviceRegistry,
@@ -150,10 +160,13 @@ export class AutoEventScheduler {
     this.enabled = options.enabled ?? true;
     this.phaseOf = options.phaseOf ?? hashedPhase;
     this.observer = options.observer ?? NO_READ_OBSERVER;
+    this.monitoredByDriver = options.monitoredByDriver;
   }
 
   stats(): SchedulerStats {
-    return { devices: this.schedules.size, ...this.counters };
+    let monitored = 0;
+    for (const n of this.monitored.values()) monitored += n;
+    return { devices: this.schedules.size, monitored, ...this.counters };
   }
 
   /** Starts scheduling (after the first load from metadata). */
@@ -166,6 +179,7 @@ export class AutoEventScheduler {
     this.running = false;
     for (const schedule of this.schedules.values()) schedule.stop();
     this.schedules.clear();
+    this.monitored.clear();
   }
 
   syncAll(): void {
@@ -184,6 +198,7 @@ export class AutoEventScheduler {
     const current = this.schedules.get(deviceName);
     const wanted = this.running && this.enabled && device && view && this.runnable(device);
     if (!wanted) {
+      this.monitored.delete(deviceName);
       if (current) {
         current.stop();
         this.schedules.delete(deviceName);
@@ -256,7 +271,12 @@ export class AutoEventScheduler {
 
   private entriesFor(device: Device, view: ProfileView): Entry[] {
     const entries: Entry[] = [];
+    let monitored = 0;
     for (const autoEvent of device.autoEvents ?? []) {
+      if (this.monitoredByDriver?.(device, view.profile, autoEvent)) {
+        monitored++;
+        continue;
+      }
       const source = view.source(autoEvent.sourceName);
       const problem = !source
         ? `profile ${view.name} has no command or resource named ${autoEvent.sourceName}`
@@ -268,6 +288,8 @@ export class AutoEventScheduler {
       const intervalMs = Math.max(1, Math.round(parseDuration(autoEvent.interval)));
       entries.push({ autoEvent, source, intervalMs, k: 0, nextDue: 0 });
     }
+    if (monitored > 0) this.monitored.set(device.name, monitored);
+    else this.monitored.delete(device.name);
     return entries;
   }
 

@@ -4,7 +4,7 @@
  * onChange filtering and publishing; a driver only talks to its devices.
  * (EdgeX's ProtocolDriver, reshaped for async TypeScript.)
  */
-import { Device, DeviceProfile, DeviceResource, ProvisionWatcher, ValueType } from '@gw/contracts';
+import { AutoEvent, Device, DeviceProfile, DeviceResource, ProvisionWatcher, ValueType } from '@gw/contracts';
 
 /** A value as the driver reads or writes it, before (read) or after (write) the SDK's transforms. */
 export type RawValue = boolean | number | bigint | string | Uint8Array | unknown[] | Record<string, unknown>;
@@ -78,6 +78,19 @@ export interface ProtocolDriver {
   addDevice(device: Device, profile?: DeviceProfile): Promise<void>;
   updateDevice(device: Device, profile?: DeviceProfile): Promise<void>;
   removeDevice(device: Device): Promise<void>;
+
+  /**
+   * Optional capability: the driver watches this autoEvent itself and reports
+   * what it sees through DriverContext.pushValues (OPC UA monitored items, BLE
+   * notifications, ZigBee attribute reports), so the SDK's scheduler does not
+   * poll it; the push path still applies transforms, mappings and the onChange
+   * filter. Asked whenever the device's schedule is built (device added,
+   * updated, profile changed, unlocked). The answer must depend only on its
+   * arguments, never on connection state: the driver then keeps watching
+   * through reconnects, as addDevice/updateDevice gave it the device and its
+   * autoEvents. Absent or false: the scheduler polls the autoEvent with read().
+   */
+  monitorsAutoEvent?(device: Device, profile: DeviceProfile, autoEvent: AutoEvent): boolean;
 
   /** Optional: finds devices on the configured networks. */
   discover?(): Promise<DiscoveredDevice[]>;
