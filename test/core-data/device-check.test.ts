@@ -177,6 +177,8 @@ describe('core-data device check', () => {
         'gw_core_data_events_rejected_total{reason="topic_mismatch"}': 3,
         'gw_core_data_events_rejected_total{reason="malformed"}': 0,
         gw_core_data_events_persisted_total: 2,
+        // How far behind its devices core-data is: one observation per event committed.
+        gw_core_data_persist_lag_seconds_count: 2,
         gw_core_data_known_devices: 4,
         'gw_bus_connected{service="core-data"}': 1,
         'gw_bus_malformed_total{service="core-data"}': 0,

@@ -323,6 +323,8 @@ export function describeBusContract(title: string, harness: () => BusHarness): v
         await held.count(3);
         await quietPeriod();
         expect(held.seen).toEqual([0, 1, 2]);
+        // What the metrics report as the consumer's lag behind the broker.
+        expect(sub.stats().inFlight).toBe(3);
         // The middle one settles first: room for exactly one more.
         held.release(1);
         await held.count(4);
@@ -333,6 +335,7 @@ export function describeBusContract(title: string, harness: () => BusHarness): v
         expect(held.seen).toEqual([0, 1, 2, 3, 4, 5]);
         expect(held.maxInHand).toBe(3);
         await pollUntil(() => sub.stats().acknowledged === 6, 'all 6 acknowledged');
+        expect(sub.stats().inFlight).toBe(0);
       });
 
       it('acknowledges each message when its own handler settles: after a crash the next subscriber gets only the unacknowledged again', async () => {

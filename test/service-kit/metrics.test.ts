@@ -87,7 +87,28 @@ describe('GET /api/v3/metrics', () => {
     for (const name of ['gw_bus_acknowledged_total', 'gw_bus_handler_errors_total', 'gw_bus_dropped_total', 'gw_bus_reconnects_total']) {
       expect(after).toHaveProperty([`${name}{service="svc-a"}`]);
     }
-    // A service without a bus has no bus series.
+  });
+
+  it('reports how many bus messages the service holds and has not handled yet', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let handed = 0;
+    let firstHanded!: () => void;
+    const handedOut = new Promise<void>((resolve) => (firstHanded = resolve));
+    const subscription = await bus.subscribe('metrics-held/#', async () => {
+      handed++;
+      firstHanded();
+      await held;
+    });
+    await bus.publish('metrics-held/1', newEnvelope({}));
+    await handedOut;
+    expect((await scrape(a.url, withKey))['gw_bus_in_flight{service="svc-a"}']).toBe(handed);
+    release();
+    await subscription.unsubscribe();
+    expect((await scrape(a.url, withKey))['gw_bus_in_flight{service="svc-a"}']).toBe(0);
+  });
+
+  it('has no bus series on a service without a bus', async () => {
     expect(series(await scrape(b.url), 'gw_bus_published_total')).toEqual({});
   });
 

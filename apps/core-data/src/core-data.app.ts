@@ -29,6 +29,7 @@ import { IngestFigures, IngestStats } from './ingest/ingest-stats';
 import { Refusals } from './ingest/refusals';
 import { StatsReporter } from './ingest/stats-reporter';
 import { coreDataMetrics } from './http/prometheus';
+import { PersistLag } from './ingest/persist-lag';
 import { openEventStore } from './persistence/open-event-store';
 import { CORE_DATA_MIGRATIONS } from './persistence/migrations/1733900000000-initial-core-data';
 
@@ -86,13 +87,17 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
   });
   const store = openEventStore(dataSource);
   const stats = new IngestStats();
+  const lag = new PersistLag();
   const writer = new BatchWriter(
     store,
     {
       batchSize: settings.batchSize,
       flushIntervalMs: settings.flushInterval,
       queueLimit: settings.queueLimit,
-      onCommitted: deps.onCommitted,
+      onCommitted: (events, committedAtMs) => {
+        lag.observe(events, committedAtMs);
+        deps.onCommitted?.(events, committedAtMs);
+      },
     },
     stats,
     logger,
@@ -150,6 +155,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
         busMetrics(deps.bus),
         coreDataMetrics({ ingest: () => stats.snapshot(), knownDevices: () => devices?.directory.size ?? 0 }),
         queryGateMetrics(queries),
+        lag.register,
       ],
       shutdownHooks: false,
     });

@@ -10,7 +10,7 @@ import type { BusStats, MessageEnvelope, MessageHandler, MessageLimit } from './
  * may stop a subscriber.
  */
 export class DeliveryContext {
-  readonly stats: BusStats = { published: 0, delivered: 0, acknowledged: 0, malformed: 0, handlerErrors: 0, dropped: 0, reconnects: 0 };
+  readonly stats: BusStats = { published: 0, delivered: 0, acknowledged: 0, malformed: 0, handlerErrors: 0, dropped: 0, reconnects: 0, inFlight: 0 };
   private readonly malformedLog: ThrottledLog;
   private readonly handlerLog: ThrottledLog;
   private readonly dropLog: ThrottledLog;
@@ -127,7 +127,7 @@ export class DeliveryQueue {
     maxInFlight?: number,
   ) {
     this.durable = maxInFlight !== undefined;
-    this.window = new InFlightWindow(maxInFlight ?? 1);
+    this.window = new InFlightWindow(maxInFlight ?? 1, ctx.stats);
     if (queue.length > 0) this.schedule();
   }
 

@@ -27,7 +27,11 @@ export class InFlightWindow {
   private roomWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
 
-  constructor(readonly limit: number) {}
+  /** `total` counts this window's messages together with those of the bus's other windows (BusStats.inFlight). */
+  constructor(
+    readonly limit: number,
+    private readonly total: { inFlight: number } = { inFlight: 0 },
+  ) {}
 
   /** Messages handed out whose handler has not settled yet. */
   get inHand(): number {
@@ -58,8 +62,10 @@ export class InFlightWindow {
   hand(work: () => Promise<void>, ack: () => void): void {
     if (this.count >= this.limit) throw new Error(`in-flight window of ${this.limit} is full`);
     this.count++;
+    this.total.inFlight++;
     const settled = () => {
       this.count--;
+      this.total.inFlight--;
       ack();
       for (const wake of this.roomWaiters.splice(0)) wake();
       if (this.count === 0) for (const wake of this.idleWaiters.splice(0)) wake();

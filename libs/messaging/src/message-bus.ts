@@ -89,6 +89,12 @@ export interface BusStats {
   dropped: number;
   /** Successful reconnections after a lost broker connection (each one told to onReconnect listeners). */
   reconnects: number;
+  /**
+   * Messages handed to handlers and not settled yet (for a durable
+   * subscription: not acknowledged yet), across every subscription: how far
+   * the consumers trail what the broker has already given them.
+   */
+  inFlight: number;
 }
 
 /**

@@ -73,7 +73,7 @@ export class MqttDurableSubscriber {
     private readonly settings: DurableSubscriberSettings,
     private readonly ctx: DeliveryContext,
   ) {
-    this.window = new InFlightWindow(settings.maxInFlight);
+    this.window = new InFlightWindow(settings.maxInFlight, ctx.stats);
     this.subscribed = new Promise((resolve) => (this.settleSubscribed = resolve));
     this.unroutedLog = new ThrottledLog((o, m) => ctx.logger.warn(o, m));
     this.connectionLog = new ThrottledLog((o, m) => ctx.logger.warn(o, m));

@@ -54,7 +54,7 @@ export class RedisStreamConsumer {
     private readonly settings: StreamConsumerSettings,
     private readonly ctx: DeliveryContext,
   ) {
-    this.window = new InFlightWindow(settings.maxInFlight);
+    this.window = new InFlightWindow(settings.maxInFlight, ctx.stats);
     this.errorLog = new ThrottledLog((o, m) => ctx.logger.warn(o, m));
   }
 

@@ -26,6 +26,11 @@ export function busMetrics(bus: MessageBus): MetricSet {
     const labels = { service };
     const labelNames = ['service'];
     for (const [field, name, help] of COUNTERS) scrapedCounter(registry, { name, help, labelNames }, (emit) => emit(stats()[field], labels));
+    scrapedGauge(
+      registry,
+      { name: 'gw_bus_in_flight', help: 'Messages handed to this service and not yet handled (durable: not yet acknowledged)', labelNames },
+      (emit) => emit(stats().inFlight, labels),
+    );
     scrapedGauge(registry, { name: 'gw_bus_connected', help: '1 while the broker connection is up (the in-process bus always is)', labelNames }, (emit) =>
       emit(managed.connected === false ? 0 : 1, labels),
     );
