@@ -18,6 +18,7 @@ import { Discovery, DiscoveryResult } from './discovery';
 import type { DriverContext, ProtocolDriver } from './driver/protocol-driver';
 import { DEFAULT_MAX_IN_FLIGHT, EventPublisher, PublisherStats } from './event-publisher';
 import { DeviceServiceModule } from './http/device-service.module';
+import { driverRoutePrefix, mountDriverRoutes } from './http/driver-routes';
 import { DEFAULT_RETRY, MetadataPort, MetadataSync, RetryPolicy } from './metadata-sync';
 import { OnChangeFilter } from './on-change-filter';
 import { DEFAULT_ALLOWED_FAILS, OperatingStateTracker } from './operating-state';
@@ -28,6 +29,8 @@ export const DEVICE_SDK_VERSION = '0.1.0';
 
 export interface DeviceServiceOptions {
   serviceName: string;
+  /** The driver's name (`opcua`): its own REST routes go under /api/v3/<driver>/ (default: serviceName without `device-`). */
+  driver?: string;
   host: string;
   /** 0 picks a free port. */
   port: number;
@@ -141,6 +144,8 @@ export async function startDeviceService(
       ],
       shutdownHooks: false,
     });
+    const driverRoutes = mountDriverRoutes(app.getHttpAdapter().getInstance(), driverRoutePrefix(options.driver, serviceName), driver.routes?.() ?? []);
+    if (driverRoutes.length) logger.info({ routes: driverRoutes }, 'driver routes');
     await app.init();
     const url = await listenService(app, options);
     const baseAddress = options.baseAddress ?? `http://localhost:${new URL(url).port}`;

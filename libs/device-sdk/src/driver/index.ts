@@ -6,5 +6,6 @@
  */
 export * from './protocol-driver';
 export * from './descriptor';
+export * from './routes';
 export { parseValue, toWriteValue } from '../values';
 export { bool, duration, field, int, oneOf, positiveDuration, secret, text, url } from '@gw/service-kit/config';

@@ -5,6 +5,7 @@
  * (EdgeX's ProtocolDriver, reshaped for async TypeScript.)
  */
 import { AutoEvent, Device, DeviceProfile, DeviceResource, ProvisionWatcher, ValueType } from '@gw/contracts';
+import type { DriverRoute } from './routes';
 
 /** A value as the driver reads or writes it, before (read) or after (write) the SDK's transforms. */
 export type RawValue = boolean | number | bigint | string | Uint8Array | unknown[] | Record<string, unknown>;
@@ -96,4 +97,6 @@ export interface ProtocolDriver {
   discover?(): Promise<DiscoveredDevice[]>;
   /** Optional: a watcher changed (drivers rarely care). */
   provisionWatcherChanged?(watcher: ProvisionWatcher): void;
+  /** Optional: REST routes of this driver, served under /api/v3/<driver name>/ (see ./routes). Called once, after initialize. */
+  routes?(): DriverRoute[];
 }
