@@ -12,7 +12,7 @@ import { API_VERSION, ErrorKind, GatewayError, Topics } from '@gw/contracts';
 import { MessageBus, MessageEnvelope, newEnvelope, Subscription } from '@gw/messaging';
 import { describeError } from '@gw/service-kit';
 import type { CommandExecutor } from './command-executor';
-import { commandFlags } from './command-flags';
+import { commandFlags, setFlags } from './command-flags';
 import type { SdkLogger } from './log';
 
 export const DEFAULT_MAX_CONCURRENT_COMMANDS = 256;
@@ -82,7 +82,7 @@ export class CommandBus {
       const event = await this.executor.get(target.deviceName, target.commandName, commandFlags(envelope.queryParams));
       return event ? { event } : {};
     }
-    await this.executor.set(target.deviceName, target.commandName, envelope.payload);
+    await this.executor.set(target.deviceName, target.commandName, envelope.payload, setFlags(envelope.queryParams));
     return {};
   }
 

@@ -15,6 +15,9 @@ import { OperatingStateTracker } from './operating-state';
 import { ProfileView, Source } from './profile-view';
 import { makeReading } from './readings';
 import { mapForWrite, ReadingContext, toWriteValue } from './values';
+import { SetOptions, wantsReadBack, writtenEvent } from './write-report';
+
+export type { SetOptions };
 
 export interface GetOptions {
   /** Also publish the event on the bus (`ds-pushevent`, default false). */
@@ -59,7 +62,13 @@ export class CommandExecutor {
     return options.returnEvent === false ? undefined : event;
   }
 
-  async set(deviceName: string, commandName: string, params: unknown): Promise<void> {
+  /**
+   * Writes, then (unless `pushEvent` is false) publishes the event of the
+   * write before answering: read back when the source can be read, else as
+   * written (write-report.ts). A read-back that fails does not fail the SET:
+   * the driver took the write, so the written values are published instead.
+   */
+  async set(deviceName: string, commandName: string, params: unknown, options: SetOptions = {}): Promise<void> {
     const { device, view, source } = this.resolve(deviceName, commandName);
     if (source.writeProblem) throw new GatewayError(ErrorKind.NotAllowed, `SET ${deviceName}/${commandName}: ${source.writeProblem}`);
     if (typeof params !== 'object' || params === null || Array.isArray(params)) {
@@ -93,6 +102,16 @@ export class CommandExecutor {
       throw toGatewayError(err);
     }
     this.tracker.succeeded(device.name);
+    if (options.pushEvent === false) return;
+    this.publisher.publish(await this.eventAfterWrite(device, view, source, requests));
+  }
+
+  private async eventAfterWrite(device: Device, view: ProfileView, source: Source, written: WriteRequest[]): Promise<Event> {
+    if (wantsReadBack(source)) {
+      const outcome = await this.readSources(device, view, [source]).then(([o]) => o, () => undefined);
+      if (outcome?.event) return outcome.event;
+    }
+    return writtenEvent(device, view, source, written.map((w) => w.value), this.clock.nowNs());
   }
 
   /**

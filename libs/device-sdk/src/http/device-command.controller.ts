@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Put, Query } from '@nestjs/common';
 import { okResponse } from '@gw/service-kit';
 import { CommandExecutor } from '../command-executor';
-import { commandFlags } from '../command-flags';
+import { commandFlags, setFlags } from '../command-flags';
 
 /** EdgeX device-sdk.yaml: GET/PUT /api/v3/device/name/{name}/{command}. */
 @Controller('device/name/:name/:command')
@@ -15,8 +15,8 @@ export class DeviceCommandController {
   }
 
   @Put()
-  async set(@Param('name') name: string, @Param('command') command: string, @Body() body: unknown) {
-    await this.executor.set(name, command, body);
+  async set(@Param('name') name: string, @Param('command') command: string, @Body() body: unknown, @Query() query: Record<string, unknown>) {
+    await this.executor.set(name, command, body, setFlags(query));
     return okResponse();
   }
 }
