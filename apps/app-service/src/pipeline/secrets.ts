@@ -6,15 +6,10 @@
  * never a value; what was resolved is remembered so that later messages can
  * be scrubbed of it and /config-style output can hide those fields.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { formatPath, PathSegment, Problem } from '@gw/contracts/problems';
+import { lookUpSecret, SecretSources } from '@gw/service-kit/config';
 
-export interface SecretSources {
-  env: Record<string, string | undefined>;
-  /** Relative `${file:...}` paths are read from here. */
-  baseDir: string;
-}
+export type { SecretSources };
 
 /** A field whose value came (at least partly) from a reference. */
 export interface SecretField {
@@ -32,7 +27,6 @@ export interface ResolvedSecrets {
 }
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}/g;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REDACTED = '***';
 
 export function resolveSecrets(value: unknown, sources: SecretSources): ResolvedSecrets {
@@ -43,7 +37,7 @@ export function resolveSecrets(value: unknown, sources: SecretSources): Resolved
     let ok = true;
     const resolved = text.replace(REFERENCE, (match, body: string | undefined) => {
       if (body === undefined) return '${'; // the `$${` escape
-      const result = lookUp(body, sources);
+      const result = lookUpSecret(body, sources);
       if ('problem' in result) {
         out.problems.push({ path, message: result.problem });
         ok = false;
@@ -66,29 +60,6 @@ export function resolveSecrets(value: unknown, sources: SecretSources): Resolved
   };
   out.value = walk(value, []);
   return out;
-}
-
-function lookUp(body: string, sources: SecretSources): { value: string } | { problem: string } {
-  const colon = body.indexOf(':');
-  const scheme = colon < 0 ? '' : body.slice(0, colon);
-  const name = body.slice(colon + 1);
-  if (scheme === 'env') {
-    if (!ENV_NAME.test(name)) return { problem: `\${env:${name}} does not name an environment variable` };
-    const value = sources.env[name];
-    // An empty variable is what compose passes for one unset on the host: almost always a mistake.
-    return value ? { value } : { problem: `environment variable ${name} is not set (or is empty)` };
-  }
-  if (scheme === 'file') {
-    if (name === '') return { problem: '${file:} needs a path' };
-    try {
-      // Secret files (Docker, Kubernetes) usually end with a newline nobody meant as part of the secret.
-      return { value: readFileSync(resolve(sources.baseDir, name), 'utf8').replace(/[\r\n]+$/, '') };
-    } catch (err) {
-      return { problem: `secret file ${name} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
-    }
-  }
-  // Never echo the text: it may be a literal secret that happens to contain `${`.
-  return { problem: 'unknown reference: write ${env:NAME} or ${file:/path} (or $${ for a literal ${)' };
 }
 
 /**

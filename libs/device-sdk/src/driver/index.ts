@@ -8,4 +8,5 @@ export * from './protocol-driver';
 export * from './descriptor';
 export * from './routes';
 export { parseValue, toWriteValue } from '../values';
-export { bool, duration, field, int, oneOf, positiveDuration, secret, text, url } from '@gw/service-kit/config';
+export { bool, duration, field, int, lookUpSecret, oneOf, positiveDuration, secret, text, url } from '@gw/service-kit/config';
+export type { SecretSources } from '@gw/service-kit/config';

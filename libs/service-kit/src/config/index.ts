@@ -7,3 +7,4 @@
 export * from './fields';
 export * from './infrastructure';
 export * from './unknown-variables';
+export * from './secret-reference';
