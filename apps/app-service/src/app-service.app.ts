@@ -104,7 +104,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
     for (const runner of runners) await runner.start();
 
     const figures: ExportFiguresSource = {
-      routes: () => workers.map((w) => toFigures(w.stats(), sinkTypes)),
+      routes: () => workers.map((w) => toFigures(w.stats(), sinkTypes, sinks.get(w.stats().sink))),
       pipelines: () => runners.map((r) => r.stats()),
       outbox: () => outbox.stats(),
     };
@@ -155,8 +155,10 @@ function restActuators(settings: typeof DEFAULT_APP_SERVICE_SETTINGS, options: A
   };
 }
 
-function toFigures(stats: RouteStats, sinkTypes: Map<string, string>): RouteFigures {
+function toFigures(stats: RouteStats, sinkTypes: Map<string, string>, sink: Sink | undefined): RouteFigures {
   const dot = stats.route.indexOf('.');
+  const connection = sink?.connectionStatus?.();
+  const failure = connection?.lastError;
   return {
     route: stats.route,
     pipeline: stats.route.slice(0, dot),
@@ -170,5 +172,7 @@ function toFigures(stats: RouteStats, sinkTypes: Map<string, string>): RouteFigu
     lastError: stats.lastError ? { message: stats.lastError.message, at: new Date(stats.lastError.at).toISOString() } : undefined,
     lastDeliveredAt: stats.lastDeliveredAt ? new Date(stats.lastDeliveredAt).toISOString() : undefined,
     connected: stats.connected,
+    connectionError: failure ? { reason: failure.kind, message: failure.message, at: new Date(failure.at).toISOString() } : undefined,
+    lastConnectedAt: connection?.lastConnectedAt ? new Date(connection.lastConnectedAt).toISOString() : undefined,
   };
 }

@@ -1,5 +1,6 @@
 import type { GroupCommitStats } from '../outbox/group-commit';
 import type { PipelineFigures } from '../pipeline/pipeline-runner';
+import type { ConnectionErrorKind } from '../sinks/connection-error';
 
 /** What the app service reports about its exports, per route (one pipeline feeding one sink). */
 export interface RouteFigures {
@@ -18,7 +19,17 @@ export interface RouteFigures {
   retries: number;
   lastError?: { message: string; at: string };
   lastDeliveredAt?: string;
+  /** The sink reaches its destination now (for HTTP sinks: its last request got an answer). */
   connected: boolean;
+  /**
+   * Sinks that hold a connection (MQTT, AWS IoT, Azure IoT Hub): the last
+   * failed connection attempt, with a readable reason (`not authorized
+   * (CONNACK 5)`, `certificate rejected by mqtts://...`, `DNS lookup failed
+   * for ...`) and a short kind, kept after a later success; and when a
+   * connection last came up.
+   */
+  connectionError?: { reason: ConnectionErrorKind; message: string; at: string };
+  lastConnectedAt?: string;
 }
 
 /** Where the HTTP side reads the figures from; the running app service provides it. */

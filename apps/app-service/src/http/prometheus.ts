@@ -33,6 +33,23 @@ export function exportMetrics(source: ExportFiguresSource): MetricSet {
     perRoute(scrapedGauge, 'gw_export_pending_records', 'Records waiting in the outbox', (r) => r.pending);
     perRoute(scrapedGauge, 'gw_export_pending_bytes', 'Bytes of the records waiting in the outbox', (r) => r.pendingBytes);
     perRoute(scrapedGauge, 'gw_export_connected', '1 while the sink is reachable', (r) => (r.connected ? 1 : 0));
+    scrapedGauge(
+      registry,
+      {
+        name: 'gw_export_connection_error',
+        help: 'Why the last connection attempt of the sink failed (1 on the reason of the last failure; 0 = no failure since start); the text is on /api/v3/exports',
+        labelNames: [...routeLabels, 'reason'],
+      },
+      (emit) => {
+        for (const r of source.routes()) if (r.connectionError) emit(1, { ...labelsOf(r), reason: r.connectionError.reason });
+      },
+    );
+    perRoute(scrapedGauge, 'gw_export_last_connection_error_timestamp_seconds', 'When the sink last failed to connect (0 = never)', (r) =>
+      r.connectionError ? Date.parse(r.connectionError.at) / 1000 : 0,
+    );
+    perRoute(scrapedGauge, 'gw_export_last_connect_timestamp_seconds', 'When the sink last connected (0 = never, or a sink without a connection)', (r) =>
+      r.lastConnectedAt ? Date.parse(r.lastConnectedAt) / 1000 : 0,
+    );
     perRoute(scrapedGauge, 'gw_export_last_delivery_timestamp_seconds', 'When the sink last accepted records (0 = never)', (r) =>
       r.lastDeliveredAt ? Date.parse(r.lastDeliveredAt) / 1000 : 0,
     );

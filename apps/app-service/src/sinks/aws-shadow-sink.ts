@@ -49,7 +49,7 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { awsShadowSettings, ThingMap, thingNameProblem } from './aws-shadow-settings';
 import { MqttConnection, warnAboutTransport } from './mqtt-connection';
-import type { DeliveryOptions, DesiredChange, DesiredOutcome, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
+import type { ConnectionStatus, DeliveryOptions, DesiredChange, DesiredOutcome, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
 import { DeliveryError } from './sink';
 import type { AwsShadowSinkConfig } from './sink-config';
 import type { TlsOptions } from './tls';
@@ -223,6 +223,10 @@ export class AwsShadowSink implements Sink {
 
   get connected(): boolean {
     return this.connection?.connected ?? false;
+  }
+
+  connectionStatus(): ConnectionStatus {
+    return this.connection?.status() ?? { connected: false };
   }
 
   private get logger(): SinkLogger {

@@ -32,7 +32,7 @@ import { createSasToken, deviceResourceUri, HubCredentials, mqttUserName } from 
 import { azureTwinSettings } from './azure-twin-settings';
 import { asDeliveryError, firstShortfall, sendMerged, Shortfall } from './twin-delivery';
 import { MqttConnection, warnAboutTransport } from './mqtt-connection';
-import { DeliveryError, DeliveryOptions, DesiredOutcome, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
+import { ConnectionStatus, DeliveryError, DeliveryOptions, DesiredOutcome, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
 import type { AzureTwinSinkConfig } from './sink-config';
 import type { TlsOptions } from './tls';
 
@@ -166,6 +166,18 @@ export class AzureTwinSink implements Sink {
     if (this.single) return this.single.ready;
     if (this.perDevice.size === 0) return this.everConnected;
     return [...this.perDevice.values()].every((c) => c.ready);
+  }
+
+  /** All twin connections together: connected when all are; the latest failure and the latest connect of any. */
+  connectionStatus(): ConnectionStatus {
+    const all = [...(this.single ? [this.single] : []), ...this.perDevice.values()].flatMap((c) => (c.connection ? [c.connection.status()] : []));
+    let lastError: ConnectionStatus['lastError'];
+    let lastConnectedAt: number | undefined;
+    for (const s of all) {
+      if (s.lastError && (!lastError || s.lastError.at > lastError.at)) lastError = s.lastError;
+      if (s.lastConnectedAt && (!lastConnectedAt || s.lastConnectedAt > lastConnectedAt)) lastConnectedAt = s.lastConnectedAt;
+    }
+    return { connected: this.connected, lastError, lastConnectedAt };
   }
 
   async start(context: SinkContext): Promise<void> {

@@ -14,8 +14,9 @@
  * state, and telemetry would go out once more than the outbox sends it.
  */
 import mqtt, { IClientOptions, IClientPublishOptions, ISubscriptionMap, MqttClient, PacketCallback } from 'mqtt';
-import { withTimeout } from '@gw/contracts';
-import type { SinkLogger } from './sink';
+import { systemClock, withTimeout } from '@gw/contracts';
+import { ConnectionErrorKind, describeConnectionError } from './connection-error';
+import type { ConnectionStatus, SinkLogger } from './sink';
 import { TlsOptions, warnIfInsecure } from './tls';
 
 export interface MqttConnectionOptions {
@@ -54,6 +55,9 @@ export class MqttConnection {
   private ready = false;
   private stopped = false;
   private lastErrorMessage?: string;
+  /** The last failure (kept after a later success, so an operator sees what went wrong and when). */
+  private lastFailure?: ConnectionStatus['lastError'];
+  private lastConnectedAt?: number;
   private recycleTimer?: NodeJS.Timeout;
   private readonly messageListeners = new Set<MessageListener>();
   private readonly upListeners = new Set<() => void>();
@@ -75,6 +79,11 @@ export class MqttConnection {
   /** Why the last connection attempt failed, until the next connect succeeds. */
   get lastError(): string | undefined {
     return this.lastErrorMessage;
+  }
+
+  /** What /api/v3/exports and the metrics show about this connection. */
+  status(): ConnectionStatus {
+    return { connected: this.ready, lastError: this.lastFailure, lastConnectedAt: this.lastConnectedAt };
   }
 
   /** Host and port, for messages (never the credentials). */
@@ -136,10 +145,12 @@ export class MqttConnection {
       for (const listener of [...this.downListeners]) listener();
     });
     client.on('error', (err) => {
+      const { kind, message } = describeConnectionError(err, this.endpoint);
+      this.failed(kind, message);
       // mqtt.js retries every reconnectPeriod: log a failure once, not every attempt.
-      if (err.message === this.lastErrorMessage) return;
-      this.lastErrorMessage = err.message;
-      logger.warn({ ...this.where, error: err.message }, 'MQTT connection failed; retrying');
+      if (message === this.lastErrorMessage) return;
+      this.lastErrorMessage = message;
+      logger.warn({ ...this.where, error: message, reason: kind }, 'MQTT connection failed; retrying');
     });
     client.on('reconnect', () => {
       if (typeof this.options.password === 'function') client.options.password = this.options.password();
@@ -167,6 +178,10 @@ export class MqttConnection {
     await withTimeout(client.endAsync(!wasReady), 2_000, 'disconnect').catch(() => client.end(true));
   }
 
+  private failed(kind: ConnectionErrorKind, message: string): void {
+    this.lastFailure = { kind, message, at: systemClock.now() };
+  }
+
   private get operationTimeoutMs(): number {
     return this.options.operationTimeoutMs ?? DEFAULTS.operationTimeoutMs;
   }
@@ -188,6 +203,7 @@ export class MqttConnection {
         await subscribeGranted(client, map, this.operationTimeoutMs, `${name}: subscribe`);
       }
     } catch (err) {
+      this.failed('subscribe', (err as Error).message);
       if (err instanceof RefusedSubscriptions) {
         // Usually a cloud policy that does not allow these filters; retrying will not help until it changes.
         logger.error({ ...this.where, refused: err.filters }, 'MQTT broker refused subscriptions; check the policy for this client');
@@ -200,6 +216,7 @@ export class MqttConnection {
     if (!client.connected) return;
     this.ready = true;
     this.lastErrorMessage = undefined;
+    this.lastConnectedAt = systemClock.now();
     logger.info(this.where, 'MQTT connected');
     for (const listener of [...this.upListeners]) listener();
   }

@@ -4,7 +4,7 @@ import { gzip } from 'node:zlib';
 import { jsonArray } from './http-sink';
 import { MqttConnection, warnAboutTransport } from './mqtt-connection';
 import { mqttSinkSettings, renderTopic } from './mqtt-sink-settings';
-import { DeliveryError, DeliveryOptions, OutboxRecord, Sink, SinkContext } from './sink';
+import { ConnectionStatus, DeliveryError, DeliveryOptions, OutboxRecord, Sink, SinkContext } from './sink';
 import type { MqttSinkConfig } from './sink-config';
 import type { TlsOptions } from './tls';
 
@@ -85,6 +85,10 @@ export class MqttSink implements Sink {
 
   get connected(): boolean {
     return this.connection?.connected ?? false;
+  }
+
+  connectionStatus(): ConnectionStatus {
+    return this.connection?.status() ?? { connected: false };
   }
 
   /** Resolves after the first connection attempt, whatever its outcome; the connection keeps retrying. */

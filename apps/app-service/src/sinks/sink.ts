@@ -5,6 +5,7 @@
  * from the cloud down. Retries, ordering, bounds and persistence belong to the
  * outbox (../outbox), never to a sink.
  */
+import type { ConnectionErrorKind } from './connection-error';
 
 /** What a pipeline produces for a sink: one export unit, already serialized. */
 export interface ExportRecord {
@@ -110,6 +111,15 @@ export interface SinkContext {
   onMethod?: MethodHandler;
 }
 
+/** How a sink's connection to its destination is doing (MQTT-based sinks; HTTP sinks have none). */
+export interface ConnectionStatus {
+  connected: boolean;
+  /** The last failed attempt: a readable reason (`not authorized (CONNACK 5)`, `certificate rejected by ...`) and when (ms since the epoch). Kept after a later success. */
+  lastError?: { kind: ConnectionErrorKind; message: string; at: number };
+  /** When a connection last came up (ms since the epoch). */
+  lastConnectedAt?: number;
+}
+
 export interface Sink {
   readonly name: string;
   /** Connects (or prepares). Must not throw when the destination is down: report it via `connected` and keep retrying. */
@@ -129,6 +139,8 @@ export interface Sink {
   deliver(records: OutboxRecord[], options: DeliveryOptions): Promise<void>;
   /** True while the destination is reachable as far as the sink knows. */
   readonly connected: boolean;
+  /** The connection's state and its last failure, for operators (sinks that hold a connection). */
+  connectionStatus?(): ConnectionStatus;
   /** Most records `deliver` takes at once (the outbox pages by this). */
   readonly maxBatch: number;
   stop(): Promise<void>;
