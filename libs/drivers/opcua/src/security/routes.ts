@@ -1,0 +1,86 @@
+/**
+ * REST routes of the trust list (served as /api/v3/opcua/...):
+ *   GET    certificates                      trusted and rejected server certificates, and the gateway's own
+ *   GET    certificates/own?format=der|pem   the gateway's certificate, to import into a server
+ *   PUT    certificates/{thumbprint}/trust   moves a certificate to trusted/ (the next connection accepts it)
+ *   PUT    certificates/{thumbprint}/reject  moves it to rejected/
+ *   DELETE certificates/{thumbprint}         forgets it
+ * Light: no OPC UA library at load; the PKI (and node-opcua's certificate
+ * manager) is made on the first call if no device has made it yet.
+ */
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { z } from 'zod';
+import { driverRoute, DriverRoute } from '@gw/device-sdk/driver';
+import { describeCertificate } from './certificate-info';
+import { listCertificates, rejectCertificate, removeCertificate, trustCertificate } from './trust-list';
+import type { Pki, SecurityLogger } from './types';
+
+export interface SecurityRouteDeps {
+  /** The driver's one PKI, made on first use. */
+  pki(): Promise<Pki>;
+  logger: SecurityLogger;
+}
+
+const thumbprintParam = (params: Record<string, string>) => params.thumbprint ?? '';
+
+export function securityRoutes(deps: SecurityRouteDeps): DriverRoute[] {
+  const own = async () => {
+    const pki = await deps.pki();
+    const info = describeCertificate(readFileSync(pki.certificateFile));
+    return { pki, info };
+  };
+  return [
+    driverRoute({
+      method: 'GET',
+      path: 'certificates',
+      handle: async () => {
+        const { pki, info } = await own();
+        return {
+          json: {
+            certificates: listCertificates(pki),
+            own: { thumbprint: info.thumbprint, subject: info.subject, applicationUri: pki.applicationUri, validFrom: info.validFrom, validTo: info.validTo },
+          },
+        };
+      },
+    }),
+    driverRoute({
+      method: 'GET',
+      path: 'certificates/own',
+      query: z.object({ format: z.enum(['der', 'pem']).default('der') }).strict(),
+      handle: async ({ query }) => {
+        const { info } = await own();
+        return query.format === 'pem'
+          ? { content: new X509Certificate(info.der).toString(), contentType: 'application/x-pem-file', fileName: 'edge-gateway-opcua.pem' }
+          : { content: info.der, contentType: 'application/pkix-cert', fileName: 'edge-gateway-opcua.der' };
+      },
+    }),
+    driverRoute({
+      method: 'PUT',
+      path: 'certificates/:thumbprint/trust',
+      handle: async ({ params }) => {
+        const certificate = await trustCertificate(await deps.pki(), thumbprintParam(params));
+        deps.logger.info({ thumbprint: certificate.thumbprint, subject: certificate.subject }, 'OPC UA server certificate trusted');
+        return { json: { certificate } };
+      },
+    }),
+    driverRoute({
+      method: 'PUT',
+      path: 'certificates/:thumbprint/reject',
+      handle: async ({ params }) => {
+        const certificate = await rejectCertificate(await deps.pki(), thumbprintParam(params));
+        deps.logger.info({ thumbprint: certificate.thumbprint, subject: certificate.subject }, 'OPC UA server certificate rejected');
+        return { json: { certificate } };
+      },
+    }),
+    driverRoute({
+      method: 'DELETE',
+      path: 'certificates/:thumbprint',
+      handle: async ({ params }) => {
+        await removeCertificate(await deps.pki(), thumbprintParam(params));
+        deps.logger.info({ thumbprint: thumbprintParam(params) }, 'OPC UA server certificate removed');
+        return { json: {} };
+      },
+    }),
+  ];
+}
