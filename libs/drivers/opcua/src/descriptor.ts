@@ -57,6 +57,10 @@ export const opcuaSettings = z.object({
   // --- Discovery ---
   /** Servers browsed by discovery and the browse API (space or comma separated opc.tcp:// URLs); unset: none. */
   discoveryEndpoints: endpointList().optional(),
+  /** Most references one browse returns per node (browse API, profile drafts, discovery); more are cut off and flagged `truncated`. */
+  browseMaxReferences: int(1, 10_000).default(1000),
+  /** How deep discovery looks for objects below the Objects folder (1: its direct children only). */
+  discoveryDepth: int(1, 10).default(2),
 
   // --- Sessions ---
   /** Longest wait for a TCP connection, secure channel and session to open. */

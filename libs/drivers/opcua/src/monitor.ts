@@ -1,0 +1,265 @@
+/**
+ * autoEvents as monitored items on one connection. Each device's items are
+ * one ClientMonitoredItemGroup per (interval, filter), placed in subscriptions
+ * of that interval holding at most GW_OPCUA_SUBSCRIPTION_SIZE items
+ * (publishing interval = sampling interval = the autoEvent's). The wanted
+ * items are kept here; when the session goes everything on the server side is
+ * forgotten, and when a new session is up every device's items are created
+ * again, once (work runs one step at a time, and a step for an old session
+ * stops). Notifications go to the sink with their resource's decoded value.
+ */
+import { ValueType } from '@gw/contracts';
+import {
+  AttributeIds,
+  ClientMonitoredItemGroup,
+  ClientSession,
+  ClientSubscription,
+  DataChangeFilter,
+  DataChangeTrigger,
+  DataValue,
+  DeadbandType,
+  MonitoringParametersOptions,
+  TimestampsToReturn,
+} from 'node-opcua-client';
+import type { NodeAddress } from './attributes';
+import { resolveNodes } from './nodes';
+import type { Logger, OpcuaConnection, SessionListener } from './session-pool';
+import { isBad } from './status';
+
+/** One monitored item wanted: a resource of an autoEvent's source. */
+export interface MonitorSpec {
+  deviceName: string;
+  sourceName: string;
+  resourceName: string;
+  valueType: ValueType;
+  node: NodeAddress;
+  samplingMs: number;
+  /** onChange autoEvents: report value changes only, past the deadband if one is given; else value or timestamp changes. */
+  onChange: boolean;
+  deadband?: { type: 'Absolute' | 'Percent'; value: number };
+  /** The resources of the source, in order: a source's event carries them all. */
+  sourceResources: readonly string[];
+}
+
+export type NotificationSink = (spec: MonitorSpec, value: DataValue) => void;
+
+export interface MonitorOptions {
+  subscriptionSize: number;
+  queueSize: number;
+  maxNotificationsPerPublish: number;
+  maxKeepAliveCount: number;
+  lifetimeCount: number;
+}
+
+interface Slot {
+  intervalMs: number;
+  subscription: ClientSubscription;
+  items: number;
+}
+
+interface Placed {
+  slot: Slot;
+  group: ClientMonitoredItemGroup;
+  size: number;
+}
+
+const filterKey = (s: MonitorSpec) => `${s.samplingMs}|${s.onChange}|${s.deadband?.type ?? ''}|${s.deadband?.value ?? ''}`;
+
+export class ConnectionMonitor implements SessionListener {
+  /** What is wanted, per device. */
+  private readonly wanted = new Map<string, MonitorSpec[]>();
+  /** What exists in the current session, per device. */
+  private readonly placed = new Map<string, Placed[]>();
+  private slots: Slot[] = [];
+  private session?: ClientSession;
+  private generation = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly unlisten: () => void;
+  /** Items the server refused, counted (logged once per device and resource). */
+  refused = 0;
+
+  constructor(
+    private readonly connection: OpcuaConnection,
+    private readonly options: MonitorOptions,
+    private readonly sink: NotificationSink,
+    private readonly logger: Logger,
+  ) {
+    this.unlisten = connection.listen(this);
+  }
+
+  /** Monitored items on the server now (tests, metrics). */
+  get itemCount(): number {
+    let n = 0;
+    for (const slot of this.slots) n += slot.items;
+    return n;
+  }
+
+  get subscriptionCount(): number {
+    return this.slots.length;
+  }
+
+  /** Resolves when the changes asked so far are done on the server (or failed and were logged). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  get deviceCount(): number {
+    return this.wanted.size;
+  }
+
+  /** Replaces a device's monitored items (an empty list removes them). */
+  setDevice(deviceName: string, specs: MonitorSpec[]): void {
+    if (specs.length === 0) this.wanted.delete(deviceName);
+    else this.wanted.set(deviceName, specs);
+    this.enqueue(async (session, generation) => {
+      await this.unplace(deviceName);
+      const now = this.wanted.get(deviceName);
+      if (now && this.isCurrent(generation)) await this.place(session, generation, deviceName, now);
+    });
+  }
+
+  up(session: ClientSession, generation: number): void {
+    this.session = session;
+    this.generation = generation;
+    this.enqueue(async (s, g) => {
+      for (const [deviceName, specs] of this.wanted) {
+        if (!this.isCurrent(g)) return;
+        // A device set while the session was coming up may be placed already: never twice.
+        if (!this.placed.has(deviceName)) await this.place(s, g, deviceName, specs);
+      }
+    });
+  }
+
+  down(): void {
+    // The server side died with the session: forget it without calling it, and ignore late notifications.
+    this.session = undefined;
+    for (const placed of this.placed.values()) for (const p of placed) p.group.removeAllListeners('changed');
+    this.placed.clear();
+    this.slots = [];
+  }
+
+  /** Stops listening; the items die with the session (closed by the pool). */
+  close(): void {
+    this.wanted.clear();
+    this.down();
+    this.unlisten();
+  }
+
+  private isCurrent(generation: number): boolean {
+    return this.session !== undefined && this.generation === generation;
+  }
+
+  private enqueue(step: (session: ClientSession, generation: number) => Promise<void>): void {
+    this.chain = this.chain.then(async () => {
+      const session = this.session;
+      const generation = this.generation;
+      if (!session) return; // done when the session is up
+      try {
+        await step(session, generation);
+      } catch (err) {
+        if (this.isCurrent(generation)) this.logger.warn({ endpoint: this.connection.endpoint.url, err: (err as Error).message }, 'opcua monitored items not updated');
+      }
+    });
+  }
+
+  private async place(session: ClientSession, generation: number, deviceName: string, specs: MonitorSpec[]): Promise<void> {
+    const batches = new Map<string, MonitorSpec[]>();
+    for (const spec of specs) {
+      const key = filterKey(spec);
+      const list = batches.get(key);
+      if (list) list.push(spec);
+      else batches.set(key, [spec]);
+    }
+    const placed: Placed[] = this.placed.get(deviceName) ?? [];
+    this.placed.set(deviceName, placed);
+    for (const batch of batches.values()) {
+      let nodeIds;
+      try {
+        nodeIds = await resolveNodes(session, batch.map((s) => s.node), (i) => where(batch[i]));
+      } catch (err) {
+        this.refuse(deviceName, (err as Error).message);
+        continue;
+      }
+      let offset = 0;
+      while (offset < batch.length) {
+        if (!this.isCurrent(generation)) return;
+        const slot = await this.slotWithRoom(session, batch[0].samplingMs);
+        if (!this.isCurrent(generation)) return;
+        const take = Math.min(batch.length - offset, this.options.subscriptionSize - slot.items);
+        const part = batch.slice(offset, offset + take);
+        const ids = nodeIds.slice(offset, offset + take);
+        offset += take;
+        const group = await slot.subscription.monitorItems(
+          ids.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })),
+          this.parameters(part[0]),
+          TimestampsToReturn.Both,
+        );
+        if (!this.isCurrent(generation)) return;
+        slot.items += take;
+        placed.push({ slot, group, size: take });
+        group.monitoredItems.forEach((item, i) => {
+          if (isBad(item.statusCode)) this.refuse(deviceName, `${where(part[i])}: the server refused the monitored item: ${item.statusCode.name}`);
+        });
+        group.on('changed', (_item, dataValue, index) => {
+          if (this.generation === generation) this.sink(part[index], dataValue);
+        });
+      }
+    }
+  }
+
+  private async unplace(deviceName: string): Promise<void> {
+    const placed = this.placed.get(deviceName);
+    if (!placed) return;
+    this.placed.delete(deviceName);
+    for (const p of placed) {
+      p.group.removeAllListeners('changed');
+      await p.group.terminate().catch(() => undefined);
+      p.slot.items -= p.size;
+      if (p.slot.items === 0) {
+        this.slots = this.slots.filter((s) => s !== p.slot);
+        await p.slot.subscription.terminate().catch(() => undefined);
+      }
+    }
+  }
+
+  private async slotWithRoom(session: ClientSession, intervalMs: number): Promise<Slot> {
+    const found = this.slots.find((s) => s.intervalMs === intervalMs && s.items < this.options.subscriptionSize);
+    if (found) return found;
+    const subscription = await session.createSubscription2({
+      requestedPublishingInterval: intervalMs,
+      requestedLifetimeCount: this.options.lifetimeCount,
+      requestedMaxKeepAliveCount: this.options.maxKeepAliveCount,
+      maxNotificationsPerPublish: this.options.maxNotificationsPerPublish,
+      publishingEnabled: true,
+      priority: 1,
+    });
+    const slot: Slot = { intervalMs, subscription, items: 0 };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private parameters(spec: MonitorSpec): MonitoringParametersOptions {
+    const numeric = /^(Uint|Int|Float)/.test(spec.valueType);
+    const filter =
+      spec.onChange && spec.deadband && numeric
+        ? new DataChangeFilter({
+            trigger: DataChangeTrigger.StatusValue,
+            deadbandType: spec.deadband.type === 'Percent' ? DeadbandType.Percent : DeadbandType.Absolute,
+            deadbandValue: spec.deadband.value,
+          })
+        : new DataChangeFilter({ trigger: spec.onChange ? DataChangeTrigger.StatusValue : DataChangeTrigger.StatusValueTimestamp, deadbandType: DeadbandType.None });
+    return { samplingInterval: spec.samplingMs, discardOldest: true, queueSize: this.options.queueSize, filter };
+  }
+
+  private readonly refusedSeen = new Set<string>();
+
+  private refuse(deviceName: string, message: string): void {
+    this.refused++;
+    if (this.refusedSeen.has(message)) return;
+    if (this.refusedSeen.size > 1000) this.refusedSeen.clear();
+    this.refusedSeen.add(message);
+    this.logger.warn({ device: deviceName, endpoint: this.connection.endpoint.url }, message);
+  }
+}
+
+const where = (s: MonitorSpec) => `device "${s.deviceName}" resource "${s.resourceName}" node ${s.node.text}`;
