@@ -31,7 +31,7 @@ USER node
 # PostgreSQL in compose). Mount a named volume where data lives instead:
 # compose does for app-service; `docker run -v gateway-data:/app/data ...` for
 # the one-process gateway (its SQLite files and the app service's outbox).
-EXPOSE 59880 59881 59882 59900 59901 59700
+EXPOSE 59880 59881 59882 59900 59901 59902 59700
 # The default command (`gateway`, all services in one process) is healthy once
 # core-metadata's port answers /api/v3/ready; compose overrides this per
 # service with its own port.

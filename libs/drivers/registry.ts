@@ -7,9 +7,10 @@
  */
 import type { DriverDescriptor } from '@gw/device-sdk/driver';
 import { modbusDriver } from './modbus/src/descriptor';
+import { opcuaDriver } from './opcua/src/descriptor';
 import { virtualDriver } from './virtual/src/descriptor';
 
-export const DRIVERS: readonly DriverDescriptor[] = [virtualDriver, modbusDriver];
+export const DRIVERS: readonly DriverDescriptor[] = [virtualDriver, modbusDriver, opcuaDriver];
 
 /** The driver a device service runs when GW_DEVICE_SERVICE_DRIVER is unset. */
 export const DEFAULT_DRIVER = virtualDriver.name;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INIT_SECRETS, initSecrets } from './support';
 
-const SERVICES = ['core-metadata', 'core-data', 'core-command', 'app-service', 'device-virtual', 'device-modbus'];
+const SERVICES = ['core-metadata', 'core-data', 'core-command', 'app-service', 'device-virtual', 'device-modbus', 'device-opcua'];
 const SECRET = /^[A-Za-z0-9_-]{43}$/; // 256 random bits, URL- and shell-safe
 
 describe('bin/init-secrets.js', () => {
