@@ -15,6 +15,8 @@ import { testGatewayEnv } from '../support/gateway';
 const ROOT = join(__dirname, '../..');
 const MODBUS_DRIVER = /libs\/drivers\/modbus\/src\/modbus-driver\.js$/m;
 const SERIAL_LIBRARIES = /node_modules\/(modbus-serial|serialport|@serialport)\//;
+const OPCUA_DRIVER = /libs\/drivers\/opcua\/src\/opcua-driver\.js$/m;
+const OPCUA_LIBRARIES = /node_modules\/node-opcua[^/]*\//;
 
 interface Run {
   /** Device services registered in core-metadata once the gateway was ready. */
@@ -56,19 +58,25 @@ async function runGateway(deviceServices: string): Promise<Run> {
 describe('the device services the gateway hosts', () => {
   beforeAll(() => requireFreshBuild('libs', 'apps'));
 
-  it('GW_DEVICE_SERVICES=virtual registers only device-virtual and loads no Modbus or serial code', async () => {
+  it('GW_DEVICE_SERVICES=virtual registers only device-virtual and loads no Modbus, serial or OPC UA code', async () => {
     const run = await runGateway('virtual');
     expect(run.registered).toEqual(['device-virtual']);
     expect(run.loaded).not.toMatch(MODBUS_DRIVER);
     expect(run.loaded).not.toMatch(SERIAL_LIBRARIES);
+    expect(run.loaded).not.toMatch(OPCUA_DRIVER);
+    expect(run.loaded).not.toMatch(OPCUA_LIBRARIES);
     expect(run.loaded).toMatch(/libs\/drivers\/virtual\/src\/virtual-driver\.js$/m);
   });
 
-  it('by default hosts device-modbus too, loading its driver, and its serial libraries only for a first connection', async () => {
+  it('by default hosts device-modbus and device-opcua too, loading their drivers, and their protocol libraries only for a first device', async () => {
     const run = await runGateway('');
     expect(run.registered).toEqual(DRIVERS.filter((d) => d.hostedByDefault).map((d) => d.serviceName).sort());
     expect(run.registered).toContain('device-modbus');
     expect(run.loaded).toMatch(MODBUS_DRIVER);
     expect(run.loaded).not.toMatch(SERIAL_LIBRARIES); // no Modbus device in the sample resources
+    // device-opcua idles: its driver is made, node-opcua (~60-70 MB) loads only with a first OPC UA device.
+    expect(run.registered).toContain('device-opcua');
+    expect(run.loaded).toMatch(OPCUA_DRIVER);
+    expect(run.loaded).not.toMatch(OPCUA_LIBRARIES);
   });
 });
