@@ -89,6 +89,23 @@ export const SIM_TYPES: Array<{ type: keyof typeof DataType; scalar: unknown; ar
   { type: 'ByteString', scalar: Buffer.from([1, 2, 3, 254, 255]), array: [Buffer.from([0]), Buffer.from([9, 8])] },
 ];
 
+const TYPED: Partial<Record<DataType, new (items: number[]) => unknown>> = {
+  [DataType.SByte]: Int8Array,
+  [DataType.Byte]: Uint8Array,
+  [DataType.Int16]: Int16Array,
+  [DataType.UInt16]: Uint16Array,
+  [DataType.Int32]: Int32Array,
+  [DataType.UInt32]: Uint32Array,
+  [DataType.Float]: Float32Array,
+  [DataType.Double]: Float64Array,
+};
+
+/** node-opcua keeps numeric arrays as typed arrays (a plain array would not encode). */
+const typed = (dataType: DataType, items: unknown[]): unknown => {
+  const T = TYPED[dataType];
+  return T ? new T(items as number[]) : items;
+};
+
 export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<RunningOpcuaSim> {
   const tickMs = options.tickMs ?? 1000;
   const serverCertificateManager = new OPCUACertificateManager({
@@ -151,7 +168,7 @@ export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<Run
   for (const { type, scalar, array } of SIM_TYPES) {
     const dataType = DataType[type];
     variable(sim, scalars, `s=Scalar.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Scalar, value: scalar });
-    variable(sim, arrays, `s=Array.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Array, value: array });
+    variable(sim, arrays, `s=Array.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Array, value: typed(dataType, array) });
   }
   variable(sim, scalars, 's=Scalar.LocalizedText', 'LocalizedText', DataType.LocalizedText, {
     dataType: DataType.LocalizedText,

@@ -204,11 +204,8 @@ export function encodeVariant(value: RawValue, valueType: ValueType, nodeDataTyp
   if (element) {
     const items = value instanceof Uint8Array ? [...value] : Array.isArray(value) ? (value as RawValue[]) : undefined;
     if (!items) throw new GatewayError(ErrorKind.ContractInvalid, `${what()}: ${valueType} needs a list of values`);
-    return {
-      dataType,
-      arrayType: VariantArrayType.Array,
-      value: items.map((item, i) => coerceElement(item, dataType, () => `${what()} item ${i}`)),
-    };
+    const coerced = items.map((item, i) => coerceElement(item, dataType, () => `${what()} item ${i}`));
+    return { dataType, arrayType: VariantArrayType.Array, value: typedArray(dataType, coerced) };
   }
   return { dataType, arrayType: VariantArrayType.Scalar, value: coerceElement(value, dataType, what) };
 }
@@ -224,9 +221,23 @@ export function coerceInput(text: string, dataType: DataType, isArray: boolean, 
   } catch {
     items = text.split(',').map((s) => s.trim());
   }
-  return {
-    dataType: concrete,
-    arrayType: VariantArrayType.Array,
-    value: items.map((item, i) => coerceElement(typeof item === 'object' && item !== null ? JSON.stringify(item) : item, concrete, () => `${what()} item ${i}`)),
-  };
+  const coerced = items.map((item, i) => coerceElement(typeof item === 'object' && item !== null ? JSON.stringify(item) : item, concrete, () => `${what()} item ${i}`));
+  return { dataType: concrete, arrayType: VariantArrayType.Array, value: typedArray(concrete, coerced) };
+}
+
+const TYPED_ARRAYS: Partial<Record<DataType, new (items: number[]) => ArrayLike<number>>> = {
+  [DataType.SByte]: Int8Array,
+  [DataType.Byte]: Uint8Array,
+  [DataType.Int16]: Int16Array,
+  [DataType.UInt16]: Uint16Array,
+  [DataType.Int32]: Int32Array,
+  [DataType.UInt32]: Uint32Array,
+  [DataType.Float]: Float32Array,
+  [DataType.Double]: Float64Array,
+};
+
+/** node-opcua encodes arrays of these numeric types only from typed arrays. */
+export function typedArray(dataType: DataType, items: unknown[]): unknown {
+  const Typed = TYPED_ARRAYS[dataType];
+  return Typed ? new Typed(items as number[]) : items;
 }
