@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { ManagedMessageBus, newEnvelope } from '@gw/messaging';
+import { HandBack, ManagedMessageBus, newEnvelope } from '@gw/messaging';
 import { Collector, HeldHandler, pollUntil, quietPeriod, within } from './helpers';
 
 export interface BusHarness {
@@ -399,6 +399,34 @@ export function describeBusContract(title: string, harness: () => BusHarness): v
         await pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ n: 2 }));
         await back.count(1);
         expect(back.payloads()).toEqual([{ n: 2 }]);
+      });
+
+      it('leaves a message its handler hands back unacknowledged: the next session of the name gets it again', async () => {
+        const b = uniqueBase();
+        const name = uniqueName('handback');
+        const filter = `${b}/events/#`;
+        const [pub, sub] = [await bus(true), await bus(true)];
+        cleanups.push(() => sub.deleteDurable(name));
+        const first = new Collector();
+        const away = await sub.subscribe(
+          filter,
+          async (envelope, topic) => {
+            await first.handler(envelope, topic);
+            if ((envelope.payload as { n: number }).n === 1) throw new HandBack('stopping before the commit');
+          },
+          { durable: name, maxInFlight: 2 },
+        );
+        for (const n of [0, 1, 2]) await pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ n }));
+        await first.count(3);
+        await away.unsubscribe();
+        expect(sub.stats()).toMatchObject({ handedBack: 1, handlerErrors: 0 });
+
+        const back = new Collector();
+        await sub.subscribe(filter, back.handler, { durable: name, maxInFlight: 2 });
+        await pub.publish(`${b}/events/device/s/p/d/r`, newEnvelope({ n: 3 }));
+        await back.count(2);
+        // 0 and 2 were acknowledged; 1 comes again, before what was published since.
+        expect(back.payloads()).toEqual([{ n: 1 }, { n: 3 }]);
       });
 
       it('with maxInFlight 1, the default, hands out one message at a time, in order', async () => {

@@ -37,6 +37,13 @@ export const CoreDataConfigSchema = z.object({
   batchSize: int(1, 100_000).default(5_000),
   /** ...or once its oldest event has waited this long. */
   flushInterval: duration().default('50ms'),
+  /**
+   * How long a stop keeps retrying a database that fails (disk full, server
+   * gone) before it gives up: events from the bus not yet committed are then
+   * left unacknowledged, and the broker delivers them again at the next start.
+   * Keep it below the supervisor's grace period (compose: 10 s).
+   */
+  closeTimeout: duration().default('5s'),
   /** Readings accepted but not yet written; the bus handler waits (backpressure) beyond it. */
   queueLimit: int(1, 10_000_000).default(50_000),
   /**
@@ -115,6 +122,7 @@ const SETTING_KEYS = {
   maxInFlight: true,
   batchSize: true,
   flushInterval: true,
+  closeTimeout: true,
   queueLimit: true,
   maxReadingsPerEvent: true,
   retentionMaxAge: true,

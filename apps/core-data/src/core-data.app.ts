@@ -93,6 +93,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     {
       batchSize: settings.batchSize,
       flushIntervalMs: settings.flushInterval,
+      closeTimeoutMs: settings.closeTimeout,
       queueLimit: settings.queueLimit,
       onCommitted: (events, committedAtMs) => {
         lag.observe(events, committedAtMs);
@@ -195,6 +196,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
           await devices?.sync.close();
           // A subscription under way finishes first, so stop() ends it.
           if (!devices || devices.directory.loaded) await consuming.catch(() => undefined);
+          // Closes the writer too (REST adds get 503 from then on): a failing database gives up after its close timeout.
           await ingest.stop();
           await running.close();
           await writer.close();

@@ -2,7 +2,7 @@ import { BoundedQueue } from './bounded-queue';
 import { decodeEnvelope } from './envelope';
 import { InFlightWindow } from './in-flight';
 import { BusLogger, ThrottledLog } from './logger';
-import type { BusStats, MessageEnvelope, MessageHandler, MessageLimit } from './message-bus';
+import { BusStats, HandBack, MessageEnvelope, MessageHandler, MessageLimit } from './message-bus';
 
 /**
  * What every implementation shares on the receiving side: counters, throttled
@@ -10,16 +10,18 @@ import type { BusStats, MessageEnvelope, MessageHandler, MessageLimit } from './
  * may stop a subscriber.
  */
 export class DeliveryContext {
-  readonly stats: BusStats = { published: 0, delivered: 0, acknowledged: 0, malformed: 0, handlerErrors: 0, dropped: 0, reconnects: 0, inFlight: 0 };
+  readonly stats: BusStats = { published: 0, delivered: 0, acknowledged: 0, malformed: 0, handlerErrors: 0, handedBack: 0, dropped: 0, reconnects: 0, inFlight: 0 };
   private readonly malformedLog: ThrottledLog;
   private readonly handlerLog: ThrottledLog;
   private readonly dropLog: ThrottledLog;
+  private readonly handBackLog: ThrottledLog;
   private readonly reconnectListeners = new Set<() => void>();
 
   constructor(readonly logger: BusLogger) {
     this.malformedLog = new ThrottledLog((o, m) => logger.warn(o, m));
     this.handlerLog = new ThrottledLog((o, m) => logger.error(o, m));
     this.dropLog = new ThrottledLog((o, m) => logger.warn(o, m));
+    this.handBackLog = new ThrottledLog((o, m) => logger.warn(o, m));
   }
 
   /** Decodes a wire message; a malformed or oversized one is logged, counted and yields undefined. */
@@ -44,12 +46,25 @@ export class DeliveryContext {
     this.malformedLog.write({ topic, reason, malformedTotal: this.stats.malformed }, 'message bus: skipped a malformed message');
   }
 
-  /** Runs a handler; never rejects, so callers can acknowledge afterwards unconditionally. */
-  async invoke(handler: MessageHandler, envelope: MessageEnvelope, topic: string): Promise<void> {
+  /**
+   * Runs a handler and tells whether its message is to be acknowledged: always,
+   * unless the handler of a durable subscription handed it back (HandBack).
+   * Never rejects.
+   */
+  async invoke(handler: MessageHandler, envelope: MessageEnvelope, topic: string, durable = false): Promise<boolean> {
     try {
       await handler(envelope, topic);
       this.stats.delivered++;
+      return true;
     } catch (err) {
+      if (durable && err instanceof HandBack) {
+        this.stats.handedBack++;
+        this.handBackLog.write(
+          { topic, correlationID: envelope.correlationID, reason: err.message, handedBackTotal: this.stats.handedBack },
+          'message bus: a handler handed its message back; left unacknowledged for the next session',
+        );
+        return false;
+      }
       this.stats.handlerErrors++;
       this.handlerLog.write(
         {
@@ -60,6 +75,7 @@ export class DeliveryContext {
         },
         'message bus: a subscriber handler failed; the message counts as handled',
       );
+      return true;
     }
   }
 
@@ -117,6 +133,8 @@ export class DeliveryQueue {
   private readonly durable: boolean;
   /** Handed to the handler and not settled yet, in the order handed out. */
   private readonly held = new Set<Delivery>();
+  /** Durable messages their handler handed back: to the front of the queue once stopped, for the next subscriber. */
+  private readonly handedBack: Delivery[] = [];
 
   constructor(
     private readonly ctx: DeliveryContext,
@@ -142,7 +160,12 @@ export class DeliveryQueue {
     this.stopped = true;
     this.halt?.();
     await this.draining;
-    if (!this.abandoned) await this.window.idle();
+    if (this.abandoned) return;
+    await this.window.idle();
+    for (let i = this.handedBack.length - 1; i >= 0; i--) {
+      if (this.queue.unshift(this.handedBack[i]).dropped) this.ctx.dropped(this.name);
+    }
+    this.handedBack.length = 0;
   }
 
   /**
@@ -188,16 +211,18 @@ export class DeliveryQueue {
       }
       this.held.add(next);
       this.window.hand(
-        () => this.ctx.invoke(this.handler, envelope, next.topic),
-        () => this.settled(next),
+        () => this.ctx.invoke(this.handler, envelope, next.topic, this.durable),
+        (acknowledge) => this.settled(next, acknowledge),
       );
     }
   }
 
-  private settled(delivery: Delivery): void {
+  private settled(delivery: Delivery, acknowledge = true): void {
     if (this.abandoned) return;
     this.held.delete(delivery);
-    if (this.durable) this.ctx.stats.acknowledged++;
+    if (!this.durable) return;
+    if (acknowledge) this.ctx.stats.acknowledged++;
+    else this.handedBack.push(delivery);
   }
 }
 

@@ -55,21 +55,22 @@ export class InFlightWindow {
   }
 
   /**
-   * Starts `work` for one message and runs `ack` once it settled. The caller
-   * has made sure there is room; `work` must not reject (DeliveryContext.invoke
-   * never does).
+   * Starts `work` for one message and runs `settle` once it settled, telling
+   * whether to acknowledge it (what `work` resolved to; undefined counts as
+   * yes). The caller has made sure there is room; `work` must not reject
+   * (DeliveryContext.invoke never does).
    */
-  hand(work: () => Promise<void>, ack: () => void): void {
+  hand(work: () => Promise<boolean | void>, settle: (acknowledge: boolean) => void): void {
     if (this.count >= this.limit) throw new Error(`in-flight window of ${this.limit} is full`);
     this.count++;
     this.total.inFlight++;
-    const settled = () => {
+    const settled = (acknowledge: boolean | void) => {
       this.count--;
       this.total.inFlight--;
-      ack();
+      settle(acknowledge !== false);
       for (const wake of this.roomWaiters.splice(0)) wake();
       if (this.count === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     };
-    void work().then(settled, settled);
+    void work().then(settled, () => settled(true));
   }
 }

@@ -18,6 +18,21 @@ export interface MessageEnvelope<P = unknown> {
 
 export type MessageHandler = (envelope: MessageEnvelope, topic: string) => void | Promise<void>;
 
+/**
+ * What a handler of a durable subscription throws (or rejects with) to leave
+ * its message unacknowledged: the broker keeps it and hands it to the next
+ * session of the durable name (after a restart, or a reconnect), instead of
+ * it counting as handled. For a service that is stopping and could not
+ * finish the message (core-data whose database failed through its stop); in
+ * a plain subscription it is a handler error like any other.
+ */
+export class HandBack extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'HandBack';
+  }
+}
+
 export interface SubscribeOptions {
   /**
    * A durable subscriber name. Messages published while the subscriber is away
@@ -85,6 +100,8 @@ export interface BusStats {
   acknowledged: number;
   /** Handler invocations that threw or rejected: logged, counted, the message is considered handled. */
   handlerErrors: number;
+  /** Durable messages their handler handed back (HandBack): left unacknowledged for the next session. */
+  handedBack: number;
   /** Messages dropped because a bounded queue was full (oldest first). */
   dropped: number;
   /** Successful reconnections after a lost broker connection (each one told to onReconnect listeners). */

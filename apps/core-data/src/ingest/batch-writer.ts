@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, ErrorKind, Event, GatewayError } from '@gw/contracts';
-import { ThrottledLog } from '@gw/messaging';
+import { HandBack, ThrottledLog } from '@gw/messaging';
 import type { Logger } from '@gw/service-kit';
 import type { EventStore, InsertResult } from '../persistence/event-store';
 import type { IngestStats } from './ingest-stats';
@@ -49,9 +49,14 @@ export class Batch {
     this.done = new Promise((resolve) => (this.settle = resolve));
   }
 
-  /** `done` without the outcome: one promise per batch that every bus message of it can hand back (none per event). */
+  /**
+   * `done` without the outcome: one promise per batch that every bus message
+   * of it can return (none per event). Rejects with HandBack when nothing of
+   * the batch could be written (the database kept failing through close()):
+   * the bus then leaves those messages to the broker's next session.
+   */
   get committed(): Promise<void> {
-    return (this.committedOnce ??= this.done.then(noop));
+    return (this.committedOnce ??= this.done.then(handBackIfFailed));
   }
 
   /** The fate of one of its events: undefined when it was stored now. */
@@ -288,7 +293,7 @@ export class BatchWriter {
     const failed = new GatewayError(ErrorKind.Database, `core-data stopped before the database took the events: ${messageOf(err)}`);
     this.logger.error(
       { err: messageOf(err), lostEvents: events.length, lostReadings: events.reduce((n, e) => n + e.readings.length, 0) },
-      'core-data: the database kept failing while stopping; queued events were not stored',
+      'core-data: the database kept failing while stopping; queued events were not stored (those from the bus are left unacknowledged, for the next start)',
     );
     return { duplicates: [], failed };
   }
@@ -308,4 +313,6 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function noop(): void {}
+function handBackIfFailed(outcome: BatchOutcome): void {
+  if (outcome.failed) throw new HandBack(outcome.failed.message);
+}

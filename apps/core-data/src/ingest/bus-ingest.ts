@@ -1,4 +1,4 @@
-import { MessageBus, MessageEnvelope, Subscription, ThrottledLog } from '@gw/messaging';
+import { HandBack, MessageBus, MessageEnvelope, Subscription, ThrottledLog } from '@gw/messaging';
 import type { Logger } from '@gw/service-kit';
 import { AddEventRequest, Event, OversizedEventError, parseAddEventRequest, Topics } from '@gw/contracts';
 import type { DeviceCheck, Refusal } from '../devices/device-check';
@@ -87,19 +87,28 @@ export class BusIngest {
   }
 
   /**
-   * Stops taking messages after the one in hand; the broker keeps the rest for
-   * the next start. Parked events get one more check; those core-metadata
-   * still cannot vouch for are refused (unverified) and logged.
+   * Stops taking messages and closes the writer: what is queued is written,
+   * and the broker keeps the rest for the next start, including messages in
+   * hand that could not be committed (handed back). Parked events get one
+   * more check; those core-metadata still cannot vouch for are handed back
+   * (persisted) or refused and logged (queued).
    */
   async stop(): Promise<void> {
-    // The bus waits for every message in hand before it lets go, and cannot be told to keep one:
-    // parked events are decided first, and events needing core-metadata from now on are refused rather than parked.
+    // The bus waits for every message in hand before it lets go: parked events get one more
+    // check; those still undecided go back to the broker unacknowledged (ackMode persisted) or
+    // are refused (queued: acknowledged long ago). Events needing core-metadata from now on are not parked.
     this.stopping = true;
     await this.recheckParked();
     const left = this.parking.takeAll();
-    for (const item of left) this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: 'core-data stopped before core-metadata answered' });
-    if (left.length) this.logger.error({ events: left.length }, 'core-data: stopped with events core-metadata never vouched for; they were not stored');
-    await this.subscription?.unsubscribe();
+    const handedBack = left.filter((item) => item.settle);
+    for (const item of handedBack) item.settle!(new HandBack('core-data stopped before core-metadata vouched for the device'));
+    if (handedBack.length) this.logger.warn({ events: handedBack.length }, 'core-data: stopped with events core-metadata never vouched for; left to the broker for the next start');
+    const lost = left.filter((item) => !item.settle);
+    for (const item of lost) this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: 'core-data stopped before core-metadata answered' });
+    if (lost.length) this.logger.error({ events: lost.length }, 'core-data: stopped with events core-metadata never vouched for; they were not stored (ackMode queued)');
+    // The bus lets go once every message in hand is settled, and one waiting for a failing database
+    // settles only when the writer gives up (handed back then): so the writer closes alongside.
+    await Promise.all([this.subscription?.unsubscribe(), this.writer.close()]);
     this.subscription = undefined;
   }
 
@@ -150,7 +159,13 @@ export class BusIngest {
   };
 
   private store(event: Event, persisted: boolean): void | Promise<void> {
-    const queued = this.writer.add(event, persisted);
+    let queued: Batch | Promise<Batch>;
+    try {
+      queued = this.writer.add(event, persisted);
+    } catch (err) {
+      // The writer is closing (core-data stops): the broker keeps the event for the next start.
+      throw new HandBack((err as Error).message);
+    }
     // The common cases cost no promise per event: the batch's shared one, or none.
     if (persisted) return queued instanceof Promise ? queued.then((batch: Batch) => batch.committed) : queued.committed;
     return queued instanceof Promise ? queued.then(noop) : undefined;
@@ -172,7 +187,7 @@ export class BusIngest {
       if (this.persisted) {
         // Held unacknowledged until decided, in at most half the bus window: the other half keeps known devices flowing.
         if (this.parking.size < this.options.maxInFlight / 2) {
-          const decided = new Promise<void>((resolve) => (item.settle = resolve));
+          const decided = new Promise<void>((resolve, reject) => (item.settle = (handBack) => (handBack ? reject(handBack) : resolve())));
           if (this.parking.park(item)) return decided;
         }
       } else if (this.parking.park(item)) return;
@@ -188,9 +203,15 @@ export class BusIngest {
 
   /** A parked event core-metadata vouched for at last: stored, and acknowledged once committed (persisted) or queued. */
   private async storeParked(item: ParkedEvent): Promise<void> {
-    const stored = this.store(item.event, item.settle !== undefined);
-    if (item.settle) void Promise.resolve(stored).then(item.settle);
-    else await stored;
+    const settle = item.settle;
+    if (!settle) return this.store(item.event, false);
+    // Not waited for: the next parked event need not wait for this one's commit.
+    void Promise.resolve()
+      .then(() => this.store(item.event, true))
+      .then(
+        () => settle(),
+        (err: unknown) => settle(err instanceof HandBack ? err : new HandBack((err as Error).message)),
+      );
   }
 
   private refuse(item: ParkedEvent, refusal: Pick<Refusal, 'path' | 'message'> & { reason: Refusal['reason'] | 'unverified' }): void {

@@ -1,4 +1,5 @@
 import type { Event } from '@gw/contracts';
+import type { HandBack } from '@gw/messaging';
 import type { EventSource } from '../domain/events.service';
 import type { IngestStats } from './ingest-stats';
 
@@ -8,8 +9,12 @@ export interface ParkedEvent {
   source: EventSource;
   topic: string;
   correlationID: string;
-  /** Tells the bus the event is decided (stored and committed, or refused): it is acknowledged then, not before. */
-  settle?: () => void;
+  /**
+   * Tells the bus the event is decided (stored and committed, or refused): it
+   * is acknowledged then, not before; or, given a HandBack, that it is left
+   * for the broker's next session (core-data stopped first).
+   */
+  settle?: (handBack?: HandBack) => void;
 }
 
 /**

@@ -199,11 +199,10 @@ export class MqttDurableSubscriber {
     }
     const { handler } = this.settings;
     this.window.hand(
-      async () => {
-        if (await this.subscribed) await this.ctx.invoke(handler, envelope, topic);
-      },
-      () => {
-        ack();
+      // Not acknowledged (it comes again with the next session) when the start failed or the handler handed it back.
+      async () => (await this.subscribed) && this.ctx.invoke(handler, envelope, topic, true),
+      (acknowledge) => {
+        if (acknowledge) ack();
         this.next();
       },
     );

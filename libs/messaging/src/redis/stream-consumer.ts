@@ -158,8 +158,9 @@ export class RedisStreamConsumer {
         const envelope = this.ctx.decode(topic, data, limit);
         if (envelope) {
           this.window.hand(
-            () => this.ctx.invoke(handler, envelope, topic),
-            () => this.acknowledge(id),
+            () => this.ctx.invoke(handler, envelope, topic, true),
+            // Handed back: it stays pending in the group, read again by the next session (from 0).
+            (acknowledge) => (acknowledge ? this.acknowledge(id) : this.held.delete(id)),
           );
           continue;
         }

@@ -13,6 +13,7 @@ const COUNTERS: ReadonlyArray<[keyof BusStats, string, string]> = [
   ['malformed', 'gw_bus_malformed_total', 'Messages that were not a valid envelope (or too large): skipped'],
   ['acknowledged', 'gw_bus_acknowledged_total', 'Durable messages acknowledged to the broker'],
   ['handlerErrors', 'gw_bus_handler_errors_total', 'Messages whose handling threw (logged, considered handled)'],
+  ['handedBack', 'gw_bus_handed_back_total', 'Durable messages handed back unacknowledged, for the next session (a stop that could not finish them)'],
   ['dropped', 'gw_bus_dropped_total', 'Messages dropped because a bounded delivery queue was full'],
   ['reconnects', 'gw_bus_reconnects_total', 'Reconnections after the broker connection was lost'],
 ];
