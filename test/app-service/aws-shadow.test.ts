@@ -393,7 +393,7 @@ describe('desired state', () => {
     await sink.deliver([record('boiler', { setpoint: 55 })], DELIVERY);
 
     await emulator.waitForReported(thing('boiler'), (r) => r.setpoint === 60);
-    expect(actuators.calls).toEqual([{ deviceName: 'boiler', values: { setpoint: 60 }, origin: 'aws-delta', version: expect.any(Number) }]);
+    expect(actuators.calls).toEqual([{ deviceName: 'boiler', values: { setpoint: 60 }, origin: 'aws-delta', version: expect.any(Number), reconcile: true }]);
   });
 
   it('maps deltas back to gateway devices only through thingName and devices', async () => {

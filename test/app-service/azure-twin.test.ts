@@ -277,8 +277,10 @@ describe('Azure IoT Hub twin sink against the hub emulator', () => {
         return p?.mode?.av === offline && p;
       }, 5000, 'the ack of the offline change');
       expect(pump.mode).toEqual({ value: 'eco', ac: 200, av: offline, ad: 'completed' });
-      // Everything older than the current desired $version was applied again, at that version.
-      expect(actuators.changes.slice(seen)).toEqual([{ deviceName: 'pump', values: { setpoint: 42, speed: 3, mode: 'eco' }, origin: 'azure-desired', version: offline }]);
+      // Everything not acked at the current desired $version is reconciled against the device, at that version.
+      expect(actuators.changes.slice(seen)).toEqual([
+        { deviceName: 'pump', values: { setpoint: 42, speed: 3, mode: 'eco' }, origin: 'azure-desired', version: offline, reconcile: true },
+      ]);
       expect(pump.setpoint.av).toBe(offline);
 
       // Acked at the current version: the next reconnect applies nothing; only a new patch arrives.

@@ -81,7 +81,14 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
     await Promise.all(
       [...sinks]
         .filter(([name]) => usedSinks.has(name))
-        .map(([name, sink]) => sink.start({ logger: logger.child({ sink: name }), onDesired: (c) => desired.apply(c), onMethod: (c) => desired.call(c) })),
+        .map(([name, sink]) =>
+          sink.start({
+            logger: logger.child({ sink: name }),
+            onDesired: (c) => desired.apply(c),
+            onMethod: (c) => desired.call(c),
+            versions: store.ackedVersions(name),
+          }),
+        ),
     );
     for (const pipeline of file.pipelines) {
       const routes: string[] = [];

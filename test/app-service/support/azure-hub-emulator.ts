@@ -18,7 +18,8 @@
  * What a broker cannot emulate: IoT Hub knows the device of a connection from
  * its CONNECT (and checks its SAS password there); `$iothub/...` topics carry no
  * device id. So the emulator answers `$iothub` traffic as one device at a time
- * (`serve`), and tests check the password the client sent with verifySasToken.
+ * (`serve`), and the CONNECT is checked in front of the broker (HubGate in
+ * hub-gate.ts: CONNACK 5 for a bad SAS token) or by the test with verifySasToken.
  * Because `$iothub` topics are fixed, give each emulator a private broker
  * (startMosquitto) so parallel test files never answer each other's requests.
  */
@@ -146,6 +147,14 @@ export class AzureHubEmulator {
     }
     this.changed();
     return version;
+  }
+
+  /** Sets reported properties as if the device had reported them earlier (a twin a test starts from). */
+  setReported(deviceId: string, patch: Json): void {
+    const twin = this.doc(deviceId);
+    mergePatch(twin.reported, patch);
+    twin.reportedVersion++;
+    this.changed();
   }
 
   /** A direct method call; resolves with the device's answer, or 504 after `timeoutMs`. */

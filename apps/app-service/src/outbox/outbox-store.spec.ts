@@ -83,6 +83,22 @@ describe('OutboxStore', () => {
     store.close();
   });
 
+  it('keeps the desired versions twin sinks applied, per sink and twin, across a reopen', () => {
+    let store = open();
+    const aws = store.ackedVersions('aws');
+    expect(aws.get('thing-1')).toBeUndefined();
+    aws.set('thing-1', 3);
+    aws.set('thing-1', 5);
+    store.ackedVersions('azure').set('thing-1', 9);
+    store.close();
+
+    store = open();
+    expect(store.ackedVersions('aws').get('thing-1')).toBe(5);
+    expect(store.ackedVersions('azure').get('thing-1')).toBe(9);
+    expect(store.ackedVersions('aws').get('thing-2')).toBeUndefined();
+    store.close();
+  });
+
   it('refuses appends to a route that was not opened', () => {
     const store = open();
     expect(() => store.append('nope', rec('a'))).toThrow('outbox route "nope" is not open');

@@ -14,6 +14,9 @@
  * them: a record delivered just before a crash may be delivered again
  * (at-least-once), never lost or reordered.
  *
+ * The file also holds, per twin sink and twin, the newest desired version
+ * applied (ackedVersions), for the same reason the records are here.
+ *
  * One process owns a file: the per-route counters (records, bytes) are read
  * from SQL at open and then kept in memory, so a bounds check costs no query.
  * Space freed by drained records is reused, not returned to the file system.
@@ -21,7 +24,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Clock, systemClock } from '@gw/contracts';
-import type { ExportRecord, OutboxRecord, SinkLogger } from '../sinks/sink';
+import type { AckedVersions, ExportRecord, OutboxRecord, SinkLogger } from '../sinks/sink';
 import { DropCounts, DropLog, DropReason, noDrops } from './drop-log';
 import type { OutboxOptions } from './outbox-options';
 
@@ -79,6 +82,13 @@ const SCHEMA = `
     attempts INTEGER NOT NULL DEFAULT 0
   );
   CREATE INDEX IF NOT EXISTS outbox_route_id ON outbox (route, id);
+  CREATE TABLE IF NOT EXISTS twin_desired_acked (
+    sink TEXT NOT NULL,
+    twin TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    acked_at INTEGER NOT NULL,
+    PRIMARY KEY (sink, twin)
+  );
 `;
 /** The WAL is cut back to this after a checkpoint, so a drained backlog does not leave a huge -wal file. */
 const JOURNAL_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -91,7 +101,7 @@ export class OutboxStore {
   private readonly clock: Clock;
   private readonly dropLogIntervalMs: number;
   private readonly sql: Record<
-    'insert' | 'page' | 'oldestSizes' | 'oldestCreatedAt' | 'firstFresh' | 'sizeUpTo' | 'deleteUpTo' | 'markFailed',
+    'insert' | 'page' | 'oldestSizes' | 'oldestCreatedAt' | 'firstFresh' | 'sizeUpTo' | 'deleteUpTo' | 'markFailed' | 'ackedVersion' | 'setAckedVersion',
     SqliteStatement
   >;
   private readonly appendTx: (items: readonly RouteRecord[], states: ReadonlyMap<string, RouteState>) => (number | undefined)[];
@@ -124,6 +134,10 @@ export class OutboxStore {
         sizeUpTo: prepare('SELECT count(*) AS records, total(length(body)) AS bytes FROM outbox WHERE route = ? AND id <= ?'),
         deleteUpTo: prepare('DELETE FROM outbox WHERE route = ? AND id <= ?'),
         markFailed: prepare('UPDATE outbox SET attempts = attempts + 1 WHERE route = ? AND id <= ?'),
+        ackedVersion: prepare('SELECT version FROM twin_desired_acked WHERE sink = ? AND twin = ?').pluck(),
+        setAckedVersion: prepare(
+          'INSERT INTO twin_desired_acked (sink, twin, version, acked_at) VALUES (?, ?, ?, ?) ON CONFLICT (sink, twin) DO UPDATE SET version = excluded.version, acked_at = excluded.acked_at',
+        ),
       };
       const counts = this.db
         .prepare('SELECT route, count(*) AS records, total(length(body)) AS bytes FROM outbox GROUP BY route')
@@ -269,6 +283,18 @@ export class OutboxStore {
   /** Routes with records or bounds (records of a pipeline or sink since removed show up here). */
   routeNames(): string[] {
     return [...this.routes].filter(([, r]) => r.records > 0 || r.bounds).map(([name]) => name);
+  }
+
+  /**
+   * The desired versions a twin sink has applied, per twin, kept in this file
+   * beside the records (the same durability): a restart neither applies a
+   * version again nor forgets one it never applied.
+   */
+  ackedVersions(sink: string): AckedVersions {
+    return {
+      get: (twin) => (this.sql.ackedVersion.get(sink, twin) as number | undefined) ?? undefined,
+      set: (twin, version) => void this.sql.setAckedVersion.run(sink, twin, version, this.clock.now()),
+    };
   }
 
   close(): void {

@@ -159,7 +159,7 @@ describe('desired outcomes', () => {
   it('reports values and errors, and clears earlier errors of values now applied', () => {
     const { reported, refused } = outcomeState(true, [{ change, outcomes }]);
     expect(reported).toEqual({ setpoint: 21.5, gatewayErrors: { setpoint: null, bogus: { status: 404, message: 'no resource bogus', version: 7 } } });
-    expect(refused).toEqual([{ deviceName: 'heater', resource: 'bogus', value: 1 }]);
+    expect(refused).toEqual([{ deviceName: 'heater', resource: 'bogus', value: 1, status: 404 }]);
     expect(desiredRemovals(true, refused)).toEqual({ bogus: null });
     expect(desiredRemovals(true, [])).toBeUndefined();
   });

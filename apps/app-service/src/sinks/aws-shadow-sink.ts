@@ -42,15 +42,22 @@
  *    pending forever; a later success sets the error entry to null.
  * Desired values set while the gateway was offline: the first time a thing
  * is touched on a connection (and for every known thing after a reconnect),
- * the sink reads the shadow and applies its pending delta. Outcome reports
- * are best effort (logged when lost), not part of the durable outbox.
+ * the sink reads the shadow and, unless its version is one the sink has
+ * applied in full (`versions`, kept in the outbox database), reconciles the
+ * whole desired state against the device, not only the delta: the reported
+ * side may be stale (a value equal to stale reported state makes no delta),
+ * so each value is read from the device and written where it differs. The
+ * version counts as applied once every value is on the device or refused for
+ * good (a 5xx leaves it for the next connect); the sink's own updates that
+ * follow it directly keep it current. Outcome reports are best effort
+ * (logged when lost), not part of the durable outbox.
  */
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { awsShadowSettings, ThingMap, thingNameProblem } from './aws-shadow-settings';
 import { MqttConnection, warnAboutTransport } from './mqtt-connection';
-import type { ConnectionStatus, DeliveryOptions, DesiredChange, DesiredOutcome, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
-import { DeliveryError } from './sink';
+import type { AckedVersions, ConnectionStatus, DeliveryOptions, DesiredChange, DesiredOutcome, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
+import { DeliveryError, MemoryAckedVersions } from './sink';
 import type { AwsShadowSinkConfig } from './sink-config';
 import type { TlsOptions } from './tls';
 import { firstShortfall, sendMerged } from './twin-delivery';
@@ -135,6 +142,8 @@ export interface RefusedValue {
   deviceName: string;
   resource: string;
   value: unknown;
+  /** 4xx: the value will never be taken; 5xx: the device could not be reached (tried again on the next connect). */
+  status: number;
 }
 
 /** The reported section answering applied desired changes, and the desired values that were refused. */
@@ -153,7 +162,7 @@ export function outcomeState(
         errors[outcome.resource] = null;
       } else {
         errors[outcome.resource] = { status: outcome.status, message: outcome.message, ...(change.version !== undefined ? { version: change.version } : {}) };
-        refused.push({ deviceName: change.deviceName, resource: outcome.resource, value: change.values[outcome.resource] });
+        refused.push({ deviceName: change.deviceName, resource: outcome.resource, value: change.values[outcome.resource], status: outcome.status });
       }
     }
     if (Object.keys(errors).length > 0) section[GATEWAY_ERRORS] = errors;
@@ -186,9 +195,12 @@ interface Pending {
 
 interface DesiredQueue {
   running: boolean;
+  /** Settles when the queue is empty again (drain never rejects). */
+  drained: Promise<void>;
   /** Newest version handed to onDesired. */
   applied?: number;
-  next?: { version?: number; changes: DesiredChange[] };
+  /** `catchUp`: the whole desired state read on (re)connect, reconciled against the device. */
+  next?: { version?: number; changes: DesiredChange[]; catchUp: boolean };
 }
 
 export class AwsShadowSink implements Sink {
@@ -201,11 +213,12 @@ export class AwsShadowSink implements Sink {
   private seq = 0;
   private connection?: MqttConnection;
   private context?: SinkContext;
+  private versions: AckedVersions = new MemoryAckedVersions();
   private readonly pending = new Map<string, Pending>();
   private readonly slots = new Semaphore(MAX_IN_FLIGHT);
   private readonly desiredQueues = new Map<string, DesiredQueue>();
-  /** Things whose pending desired state was read on the current connection. */
-  private readonly synced = new Set<string>();
+  /** Things whose desired state was read (or is being read) on the current connection. */
+  private readonly synced = new Map<string, Promise<void>>();
   /** Things this sink has written to (read again after a reconnect). */
   private readonly known = new Set<string>();
 
@@ -235,6 +248,7 @@ export class AwsShadowSink implements Sink {
 
   async start(context: SinkContext): Promise<void> {
     this.context = context;
+    if (context.versions) this.versions = context.versions;
     const things = this.map.perDevice ? '+' : this.map.template;
     const base = this.topicBase(things);
     const subscriptions: Record<string, 1> = {
@@ -264,7 +278,7 @@ export class AwsShadowSink implements Sink {
       this.failPending('the MQTT connection was lost');
     });
     connection.onUp(() => {
-      for (const thing of this.known) this.resyncOnce(thing);
+      for (const thing of this.known) void this.resyncOnce(thing);
     });
     await connection.start();
   }
@@ -323,8 +337,20 @@ export class AwsShadowSink implements Sink {
       reply = await this.request(thing, 'update', { state: { reported } });
     }
     if (!reply.ok) throw this.rejection(thing, reply, bytes);
+    this.advance(thing, reply.doc.version);
     this.known.add(thing);
-    this.resyncOnce(thing);
+    void this.resyncOnce(thing);
+  }
+
+  /**
+   * Keeps the applied version in step with the sink's own updates: one
+   * accepted right after the kept version moved the shadow by itself alone,
+   * so nothing the cloud did is skipped. Anything else in between (a cloud
+   * update, or two of ours answered out of order) leaves the kept version
+   * behind, and the next connect reads the desired state again.
+   */
+  private advance(thing: string, accepted: number | undefined): void {
+    if (accepted !== undefined && this.versions.get(thing) === accepted - 1) this.versions.set(thing, accepted);
   }
 
   private rejection(thing: string, reply: { code: number; message: string }, bytes: number): DeliveryError {
@@ -405,37 +431,52 @@ export class AwsShadowSink implements Sink {
     }
   }
 
-  /** Reads a thing's pending desired state once per connection. */
-  private resyncOnce(thing: string): void {
-    if (!this.context?.onDesired || this.synced.has(thing) || !this.connected) return;
-    this.synced.add(thing);
-    this.fetch(thing)
+  /**
+   * Catches up on a thing's desired state once per connection, unless the
+   * shadow has not changed since its desired state was last applied in full
+   * (versions): every desired value, not only the delta, is reconciled
+   * against the device (read, written where it differs), since the reported
+   * side the delta is computed from may be stale.
+   */
+  private resyncOnce(thing: string): Promise<void> {
+    if (!this.context?.onDesired || !this.connected) return Promise.resolve();
+    const under = this.synced.get(thing);
+    if (under) return under;
+    const read = this.fetch(thing)
       .then((doc) => {
-        if (doc?.state?.delta) this.onDelta(thing, doc.state.delta, doc.version);
+        if (!doc || typeof doc.version !== 'number' || (this.versions.get(thing) ?? -1) >= doc.version) return;
+        const desired = doc.state?.desired;
+        if (isObject(desired) && Object.keys(desired).length > 0) return this.onDelta(thing, desired, doc.version, true);
+        this.versions.set(thing, doc.version);
       })
       .catch((err) => {
         this.synced.delete(thing);
         this.logger.warn({ sink: this.name, thing, error: (err as Error).message }, 'could not read pending desired state');
       });
+    this.synced.set(thing, read);
+    return read;
   }
 
-  private onDelta(thing: string, state: unknown, rawVersion: unknown): void {
-    if (!this.context?.onDesired || !isObject(state)) return;
+  /** Queues desired state for the thing; resolves when the queue has drained (a catch-up waits for it). */
+  private onDelta(thing: string, state: unknown, rawVersion: unknown, catchUp = false): Promise<void> {
+    if (!this.context?.onDesired || !isObject(state)) return Promise.resolve();
     const version = typeof rawVersion === 'number' ? rawVersion : undefined;
-    const changes = this.changesOf(thing, state, version);
-    if (changes.length === 0) return;
-    const queue = this.desiredQueues.get(thing) ?? { running: false };
+    const changes = this.changesOf(thing, state, version, catchUp);
+    if (changes.length === 0) return Promise.resolve();
+    const queue: DesiredQueue = this.desiredQueues.get(thing) ?? { running: false, drained: Promise.resolve() };
     this.desiredQueues.set(thing, queue);
     const newest = Math.max(queue.applied ?? -1, queue.next?.version ?? -1);
-    if (version !== undefined && version <= newest) return;
-    queue.next = { version, changes };
-    if (!queue.running) void this.drain(thing, queue);
+    if (version !== undefined && version <= newest) return queue.drained;
+    queue.next = { version, changes, catchUp };
+    if (!queue.running) queue.drained = this.drain(thing, queue);
+    return queue.drained;
   }
 
-  private changesOf(thing: string, state: Json, version: number | undefined): DesiredChange[] {
+  private changesOf(thing: string, state: Json, version: number | undefined, reconcile: boolean): DesiredChange[] {
     const change = (deviceName: string, values: Json): DesiredChange[] => {
       const { [GATEWAY_ERRORS]: _ignored, ...rest } = values;
-      return Object.keys(rest).length > 0 ? [{ deviceName, values: rest, origin: 'aws-delta', ...(version !== undefined ? { version } : {}) }] : [];
+      if (Object.keys(rest).length === 0) return [];
+      return [{ deviceName, values: rest, origin: 'aws-delta', ...(version !== undefined ? { version } : {}), ...(reconcile ? { reconcile } : {}) }];
     };
     if (this.map.perDevice) {
       const device = this.map.deviceOf(thing);
@@ -450,21 +491,31 @@ export class AwsShadowSink implements Sink {
     let previous: DesiredChange[] = [];
     try {
       while (queue.next) {
-        const { version, changes } = queue.next;
+        const { version, changes, catchUp } = queue.next;
         queue.next = undefined;
         if (version !== undefined) queue.applied = Math.max(queue.applied ?? -1, version);
         // A delta that arrived meanwhile repeats every still-differing key, including the ones just
         // applied (a refused value, or a device that rounds): apply only what changed since.
         const fresh = changes.map((c) => withoutRepeats(c, previous)).filter((c) => Object.keys(c.values).length > 0);
         previous = changes;
-        if (fresh.length > 0) await this.applyDesired(thing, fresh, version);
+        const outcome = fresh.length === 0 ? { complete: true } : await this.applyDesired(thing, fresh, version, catchUp);
+        // A catch-up read the whole desired state at `version`: applied in full, the next connect need not read it again
+        // (nor after the sink's own outcome report, when that came right after).
+        if (catchUp && outcome.complete && version !== undefined) {
+          this.versions.set(thing, Math.max(this.versions.get(thing) ?? -1, outcome.confirmed ?? version));
+        }
       }
     } finally {
       queue.running = false;
     }
   }
 
-  private async applyDesired(thing: string, changes: DesiredChange[], version: number | undefined): Promise<void> {
+  /**
+   * Applies and reports. `complete`: no value failed for a reason that may
+   * pass (5xx: the device was unreachable); `confirmed`: the shadow version
+   * after the outcome report, when nothing else changed it meanwhile.
+   */
+  private async applyDesired(thing: string, changes: DesiredChange[], version: number | undefined, catchUp: boolean): Promise<{ complete: boolean; confirmed?: number }> {
     const onDesired = this.context!.onDesired!;
     const results = await Promise.all(
       changes.map(async (change) => {
@@ -485,26 +536,32 @@ export class AwsShadowSink implements Sink {
       }),
     );
     const { reported, refused } = outcomeState(this.map.perDevice, results);
+    let confirmed: number | undefined;
     try {
-      await this.reportOutcomes(thing, reported, refused, version);
+      confirmed = await this.reportOutcomes(thing, reported, refused.filter((r) => r.status < 500), version, catchUp);
     } catch (err) {
       this.logger.error({ sink: this.name, thing, error: (err as Error).message }, 'could not report the outcome of desired changes');
+      return { complete: false };
     }
+    return { complete: refused.every((r) => r.status < 500), confirmed };
   }
 
   /**
    * Reports outcomes and removes refused desired values, under optimistic
    * locking at the version the delta was read at: if anything changed since
    * (even our own reported updates), read the shadow and remove only the
-   * values the cloud still wants as they were refused.
+   * values the cloud still wants as they were refused. A catch-up (`lock`)
+   * reports under that lock even with nothing to remove, so an accepted
+   * first attempt proves nothing changed in between: its new version is
+   * returned (the shadow as this sink left it), undefined otherwise.
    */
-  private async reportOutcomes(thing: string, reported: Json, refused: RefusedValue[], deltaVersion: number | undefined): Promise<void> {
+  private async reportOutcomes(thing: string, reported: Json, refused: RefusedValue[], deltaVersion: number | undefined, lock = false): Promise<number | undefined> {
     let stillRefused = refused;
     let version = deltaVersion;
-    for (let attempt = 0; attempt < 2 && stillRefused.length > 0; attempt++) {
+    for (let attempt = 0; attempt < 2 && (stillRefused.length > 0 || (lock && attempt === 0 && version !== undefined)); attempt++) {
       const desired = desiredRemovals(this.map.perDevice, stillRefused);
-      const reply = await this.request(thing, 'update', { state: { reported, desired }, ...(version !== undefined ? { version } : {}) });
-      if (reply.ok) return;
+      const reply = await this.request(thing, 'update', { state: { reported, ...(desired ? { desired } : {}) }, ...(version !== undefined ? { version } : {}) });
+      if (reply.ok) return attempt === 0 && version !== undefined ? reply.doc.version : undefined;
       if (reply.code !== 409) throw new Error(`shadow update answered ${reply.code} (${reply.message})`);
       const doc = await this.fetch(thing);
       version = doc?.version;
@@ -517,6 +574,8 @@ export class AwsShadowSink implements Sink {
     }
     const reply = await this.request(thing, 'update', { state: { reported } });
     if (!reply.ok) throw new Error(`shadow update answered ${reply.code} (${reply.message})`);
+    this.advance(thing, reply.doc.version);
+    return undefined;
   }
 }
 

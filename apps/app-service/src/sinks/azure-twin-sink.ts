@@ -17,6 +17,9 @@
  * desired value, the gateway reports it as `{ value, ac, av, ad }` (status,
  * acked desired `$version`, description), readings included, so `av` survives
  * and a reconnect can tell which desired values it has not applied yet.
+ * On every connect the desired `$version` not applied yet (`versions`, kept
+ * in the outbox database) is caught up: each value not acked at it is
+ * reconciled against the device (read, written where it differs) and acked.
  *
  * Property names may not contain `.`, `$` or spaces in a twin, so device and
  * resource names are %-escaped there (`%2E`, `%24`, `%20`, `%25`) and
@@ -32,7 +35,7 @@ import { createSasToken, deviceResourceUri, HubCredentials, mqttUserName } from 
 import { azureTwinSettings } from './azure-twin-settings';
 import { asDeliveryError, firstShortfall, sendMerged, Shortfall } from './twin-delivery';
 import { MqttConnection, warnAboutTransport } from './mqtt-connection';
-import { ConnectionStatus, DeliveryError, DeliveryOptions, DesiredOutcome, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
+import { AckedVersions, ConnectionStatus, DeliveryError, DeliveryOptions, DesiredOutcome, MemoryAckedVersions, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
 import type { AzureTwinSinkConfig } from './sink-config';
 import type { TlsOptions } from './tls';
 
@@ -92,12 +95,6 @@ class TwinConnection {
   readonly inflight = new Set<Promise<unknown>>();
   /** Writable properties: gateway device → resource → the last ack reported. */
   readonly acks = new Map<string, Map<string, Ack>>();
-  /**
-   * Desired values this process handed to the device and it took (or refused
-   * for good), as JSON: a reconnect (token renewal, network) then does not
-   * write them again just because another property raised the desired $version.
-   */
-  readonly applied = new Map<string, string>();
   /** Desired changes are applied one patch at a time, in the order the hub sent them. */
   work: Promise<void> = Promise.resolve();
 
@@ -137,6 +134,7 @@ export class AzureTwinSink implements Sink {
   private readonly ridPrefix = randomBytes(3).toString('hex');
   private ridCounter = 0;
   private context?: SinkContext;
+  private versions: AckedVersions = new MemoryAckedVersions();
   private single?: TwinConnection;
   private readonly perDevice = new Map<string, TwinConnection>();
   private everConnected = false;
@@ -182,6 +180,7 @@ export class AzureTwinSink implements Sink {
 
   async start(context: SinkContext): Promise<void> {
     this.context = context;
+    if (context.versions) this.versions = context.versions;
     warnAboutTransport({ name: this.name, url: this.url, tls: this.tls }, context.logger);
     if (this.plainText) {
       const { protocol, host } = new URL(this.url);
@@ -441,7 +440,7 @@ export class AzureTwinSink implements Sink {
     } else if (path === '$iothub/twin/PATCH/properties/desired/') {
       const patch = parseObject(payload);
       const version = Number(patch?.$version ?? params.get('$version'));
-      if (patch) this.enqueue(conn, () => this.applyDesired(conn, patch, version, false));
+      if (patch) this.enqueue(conn, () => this.applyDesired(conn, patch, version, 'patch'));
     } else if (path.startsWith('$iothub/methods/POST/')) {
       void this.answerMethod(conn, path.split('/')[3], params.get('$rid') ?? '', payload);
     }
@@ -508,7 +507,13 @@ export class AzureTwinSink implements Sink {
     conn.syncTimer = setTimeout(() => this.enqueue(conn, () => this.syncTwin(conn)), delayMs);
   }
 
-  /** On every connect: learn the acks already reported and apply desired values changed while we were away. */
+  /**
+   * On every connect: learn the acks already reported, and catch up on the
+   * desired $version unless it is acknowledged already (versions): every
+   * desired value not acked at that version is reconciled against the device
+   * (read, written where it differs) and acknowledged at it. The reported
+   * values are not trusted for this: they may be stale.
+   */
   private async syncTwin(conn: TwinConnection): Promise<void> {
     let twin: Json | undefined;
     try {
@@ -529,42 +534,55 @@ export class AzureTwinSink implements Sink {
         }
       }
     }
-    await this.applyDesired(conn, desired, Number(desired.$version), true);
+    const version = Number(desired.$version);
+    if (!Number.isFinite(version) || (this.versions.get(conn.twinId) ?? -1) >= version) return;
+    await this.applyDesired(conn, desired, version, 'catch-up');
   }
 
-  private async applyDesired(conn: TwinConnection, desired: Json, version: number, onlyUnacked: boolean): Promise<void> {
+  /**
+   * Applies desired values and acknowledges each at `version`. A live patch
+   * writes what it holds; a catch-up reconciles every value not acked at
+   * `version` yet. The version counts as applied (versions) when no value
+   * failed for a reason that may pass (5xx: the device was unreachable) and,
+   * for a live patch, the version before it was applied too; otherwise the
+   * next connect catches up again, and a 5xx schedules that sooner.
+   */
+  private async applyDesired(conn: TwinConnection, desired: Json, version: number, mode: 'patch' | 'catch-up'): Promise<void> {
     const onDesired = this.context?.onDesired;
     if (!onDesired) return;
     const ackPatch: Json = {};
+    let retry = false;
     for (const [device, all] of this.byDevice(conn, desired)) {
-      const values = Object.fromEntries(Object.entries(all).filter(([resource, value]) => value !== null && (!onlyUnacked || this.unapplied(conn, device, resource, value, version))));
+      const values = Object.fromEntries(
+        Object.entries(all).filter(([resource, value]) => value !== null && (mode === 'patch' || !ackedAt(conn.ackOf(device, resource), version))),
+      );
       if (Object.keys(values).length === 0) continue;
-      this.context?.logger.info({ sink: this.name, twin: conn.twinId, device, resources: Object.keys(values), version }, 'azure desired state received');
-      const outcomes = await onDesired({ deviceName: device, values, origin: 'azure-desired', version: Number.isFinite(version) ? version : undefined });
+      this.context?.logger.info({ sink: this.name, twin: conn.twinId, device, resources: Object.keys(values), version, mode }, 'azure desired state received');
+      const outcomes = await onDesired({
+        deviceName: device,
+        values,
+        origin: 'azure-desired',
+        version: Number.isFinite(version) ? version : undefined,
+        ...(mode === 'catch-up' ? { reconcile: true } : {}),
+      });
       const acks: Json = {};
       for (const outcome of outcomes) {
         const ack = this.ackFor(conn, device, outcome, version);
         conn.setAck(device, outcome.resource, ack);
         acks[twinKey(outcome.resource)] = ack;
-        // 5xx: the device was unreachable, so the next reconnect tries again.
-        if (outcome.ok || outcome.status < 500) conn.applied.set(`${device}\u0000${outcome.resource}`, JSON.stringify(values[outcome.resource]));
+        if (!outcome.ok && outcome.status >= 500) retry = true;
       }
       if (this.single) ackPatch[twinKey(device)] = { __t: 'c', ...acks };
       else Object.assign(ackPatch, acks);
     }
-    if (Object.keys(ackPatch).length === 0) return;
-    this.check(conn, await this.request(conn, REPORTED, JSON.stringify(ackPatch)), 'desired acknowledgement');
-  }
-
-  /**
-   * After a (re)connect: a desired value is applied unless its ack is at the
-   * current version or this process already applied that very value. The twin
-   * has one $version for all desired properties, so `av` alone cannot tell which
-   * changed; after a restart everything older than $version is applied once.
-   */
-  private unapplied(conn: TwinConnection, device: string, resource: string, value: unknown, version: number): boolean {
-    if ((conn.ackOf(device, resource)?.av ?? -1) >= version) return false;
-    return conn.applied.get(`${device}\u0000${resource}`) !== JSON.stringify(value);
+    if (Object.keys(ackPatch).length > 0) this.check(conn, await this.request(conn, REPORTED, JSON.stringify(ackPatch)), 'desired acknowledgement');
+    if (!Number.isFinite(version)) return;
+    if (retry) {
+      this.scheduleSync(conn, this.reconnectPeriodMs);
+      return;
+    }
+    const applied = this.versions.get(conn.twinId);
+    if (mode === 'catch-up' || (applied !== undefined && applied >= version - 1)) this.versions.set(conn.twinId, Math.max(applied ?? -1, version));
   }
 
   private ackFor(conn: TwinConnection, device: string, outcome: DesiredOutcome, version: number): Ack {
@@ -623,6 +641,11 @@ export class AzureTwinSink implements Sink {
       this.context?.logger.warn({ sink: this.name, twin: conn.twinId, method: name, err: err.message }, 'azure direct method answer not sent');
     });
   }
+}
+
+/** An ack that answers `version` for good (a 5xx said the device could not be reached: tried again). */
+function ackedAt(ack: Ack | undefined, version: number): boolean {
+  return ack !== undefined && ack.av >= version && ack.ac < 500;
 }
 
 function byConnection(entries: Planned[]): Map<TwinConnection, Planned[]> {

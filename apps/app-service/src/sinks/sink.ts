@@ -74,6 +74,35 @@ export interface DesiredChange {
   origin: 'aws-delta' | 'azure-desired' | 'azure-method';
   /** The twin/shadow version of the change, when the cloud gives one. */
   version?: number;
+  /**
+   * Reconcile against the device rather than write blindly: read each value
+   * first (where the resource can be read) and write only where the device
+   * differs. Set for desired state caught up on (re)connect, whose reported
+   * side may be stale.
+   */
+  reconcile?: boolean;
+}
+
+/**
+ * The newest desired version a twin sink has fully applied per twin (every
+ * value written, found already on the device, or refused for good), kept in
+ * the outbox database so a restart neither applies a version again nor
+ * forgets one it never applied.
+ */
+export interface AckedVersions {
+  get(twin: string): number | undefined;
+  set(twin: string, version: number): void;
+}
+
+/** AckedVersions for one process's life (a sink started without the outbox database, e.g. in tests). */
+export class MemoryAckedVersions implements AckedVersions {
+  private readonly versions = new Map<string, number>();
+  get(twin: string): number | undefined {
+    return this.versions.get(twin);
+  }
+  set(twin: string, version: number): void {
+    this.versions.set(twin, version);
+  }
 }
 
 /** The outcome of one desired value, reported back to the cloud. */
@@ -109,6 +138,8 @@ export interface SinkContext {
   onDesired?: DesiredHandler;
   /** Set for sinks with direct methods (Azure). */
   onMethod?: MethodHandler;
+  /** Desired versions applied, per twin of this sink (default: in memory). */
+  versions?: AckedVersions;
 }
 
 /** How a sink's connection to its destination is doing (MQTT-based sinks; HTTP sinks have none). */

@@ -49,6 +49,37 @@ describe('DesiredStateHandler', () => {
     ]);
   });
 
+  it('reconciles a catch-up against the device: reads first and writes only what differs', async () => {
+    const device = { Setpoint: '55', Burner: 'false' };
+    const p = ports(device);
+    const reads: string[] = [];
+    const get = p.get;
+    p.get = (d, command) => (reads.push(command), get(d, command));
+    const handler = new DesiredStateHandler(p, quiet);
+    const outcomes = await handler.apply({ deviceName: 'boiler-1', values: { Setpoint: 55, Burner: true, Reset: true }, origin: 'azure-desired', version: 3, reconcile: true });
+    // Setpoint already 55 (read as 5.5e+01): not written. Burner differs: written and read back. Reset cannot be read: written.
+    expect(p.sets).toEqual([
+      ['Burner', { Burner: 'true' }],
+      ['Reset', { Reset: 'true' }],
+    ]);
+    expect(reads).toEqual(['Setpoint', 'Burner', 'Burner']);
+    expect(outcomes).toEqual([
+      { resource: 'Setpoint', ok: true, value: 55 },
+      { resource: 'Burner', ok: true, value: true },
+      { resource: 'Reset', ok: true, value: true },
+    ]);
+
+    // A device that cannot be read is not written blindly: the value fails with the read's status, to be tried again.
+    const down = ports({});
+    down.get = async () => {
+      throw new GatewayError(ErrorKind.ServiceUnavailable, 'device boiler-1 is not answering');
+    };
+    expect(await new DesiredStateHandler(down, quiet).apply({ deviceName: 'boiler-1', values: { Burner: true }, origin: 'aws-delta', reconcile: true })).toEqual([
+      { resource: 'Burner', ok: false, status: 503, message: expect.stringMatching(/could not read Burner .*not answering/) },
+    ]);
+    expect(down.sets).toEqual([]);
+  });
+
   it('refuses unknown, read-only and ill-typed values before any device request, and applies the rest', async () => {
     const p = ports({});
     const outcomes = await new DesiredStateHandler(p, quiet).apply({

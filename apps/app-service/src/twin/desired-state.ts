@@ -3,8 +3,11 @@
  * against the device's profile (known resource, writable, a valid value of
  * its type) before it costs a device request, then written through
  * core-command and read back, so what the twin reports is what the device
- * says, not what was asked. Every value gets an outcome; nothing throws.
+ * says, not what was asked. A change caught up on (re)connect is reconciled
+ * against the device: read first, written only where the device differs
+ * (its reported side may be stale). Every value gets an outcome; nothing throws.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { canRead, canWrite, DeviceProfile, ErrorKind, Event, findResource, GatewayError, valueProblem } from '@gw/contracts';
 import { HTTP_STATUS_BY_KIND } from '@gw/service-kit';
 import { typedValue } from '../pipeline/transforms';
@@ -69,6 +72,12 @@ export class DesiredStateHandler {
     }
   }
 
+  private async readValue(deviceName: string, resource: string): Promise<{ found: boolean; value?: unknown }> {
+    const event = await this.ports.get(deviceName, resource);
+    const reading = event.readings.find((r) => r.resourceName === resource);
+    return reading ? { found: true, value: typedValue(reading) } : { found: false };
+  }
+
   private async applyOne(change: DesiredChange, profile: DeviceProfile, resource: string, desired: unknown): Promise<DesiredOutcome> {
     const refuse = (status: number, message: string): DesiredOutcome => {
       this.logger.warn({ device: change.deviceName, resource, origin: change.origin, status }, `desired value refused: ${message}`);
@@ -78,6 +87,17 @@ export class DesiredStateHandler {
     if (refused) return refuse(refused.status, refused.message);
     const found = findResource(profile, resource)!;
     const text = asText(desired);
+    if (change.reconcile && canRead(found.properties.readWrite)) {
+      const current = await this.readValue(change.deviceName, resource).catch((err: unknown) => err as Error);
+      if (current instanceof Error) {
+        const { status, message } = describe(current);
+        return refuse(status, `could not read ${resource} to compare it with the desired value: ${message}`);
+      }
+      if (current.found && sameValue(current.value, desired)) {
+        this.logger.info({ device: change.deviceName, resource, origin: change.origin, version: change.version }, 'desired value already on the device');
+        return { resource, ok: true, value: current.value };
+      }
+    }
     try {
       await this.ports.set(change.deviceName, resource, { [resource]: text });
     } catch (err) {
@@ -87,15 +107,19 @@ export class DesiredStateHandler {
     this.logger.info({ device: change.deviceName, resource, origin: change.origin, version: change.version }, 'desired value written');
     if (!canRead(found.properties.readWrite)) return { resource, ok: true, value: desired };
     try {
-      const event = await this.ports.get(change.deviceName, resource);
-      const reading = event.readings.find((r) => r.resourceName === resource);
-      return { resource, ok: true, value: reading ? typedValue(reading) : desired };
+      const read = await this.readValue(change.deviceName, resource);
+      return { resource, ok: true, value: read.found ? read.value : desired };
     } catch (err) {
       // Written, but not confirmed: report what was written and say so in the log.
       this.logger.warn({ device: change.deviceName, resource, err: (err as Error).message }, 'desired value written but not read back');
       return { resource, ok: true, value: desired };
     }
   }
+}
+
+/** A desired value and what the device holds are the same setting (JSON equal, or the same text: `1` and `"1"`, `true` and `"true"`). */
+function sameValue(device: unknown, desired: unknown): boolean {
+  return isDeepStrictEqual(device, desired) || (typeof device !== 'object' && typeof desired !== 'object' && asText(device) === asText(desired));
 }
 
 /** Why a value may not be written to a resource (unknown 404, read-only 405, not of its type 400), or undefined. */
