@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { AttributeIds, OPCUAClient, StatusCodes } from 'node-opcua-client';
-import { MessageSecurityMode, OPCUAServer, SecurityPolicy } from 'node-opcua';
+import { MessageSecurityMode, OPCUAServer, SecurityPolicy, setErrorLogger, setWarningLogger } from 'node-opcua';
 import { GatewayError } from '@gw/contracts';
 import { opcuaSettings, OpcuaSettings } from '../../libs/drivers/opcua/src/descriptor';
 import { clientSecurityOptions, createPki, describeConnectFailure, EndpointSecurityInput, Pki } from '../../libs/drivers/opcua/src/security';
@@ -20,6 +20,10 @@ import { RoutesHost, startRoutesHost } from './routes-host';
 
 const POLICIES = ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const;
 const MODES = ['Sign', 'SignAndEncrypt'] as const;
+
+// node-opcua's console output (certificate dumps, PKCS#1 notes) would bury the test output.
+setWarningLogger(() => undefined);
+setErrorLogger(() => undefined);
 
 let dir: string;
 let server: OPCUAServer;

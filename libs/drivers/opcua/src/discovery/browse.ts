@@ -4,7 +4,7 @@
  * them; `truncated` says there were more.
  */
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { BrowseDirection, BrowseResult, ClientSession, NodeClass, NodeId, ReferenceDescription } from 'node-opcua-client';
+import { BrowseDirection, BrowseResult, ClientSession, ExpandedNodeId, NodeClass, NodeId, ReferenceDescription } from 'node-opcua-client';
 
 export interface BrowsedNode {
   nodeId: string;
@@ -50,15 +50,20 @@ export async function browseChildren(session: ClientSession, nodes: NodeId[], ma
 }
 
 function describeReference(ref: ReferenceDescription): BrowsedNode {
-  const typeDefinition = ref.typeDefinition && !ref.typeDefinition.isEmpty() ? ref.typeDefinition.toString() : undefined;
+  const typeDefinition = ref.typeDefinition && !ref.typeDefinition.isEmpty() ? plainId(ref.typeDefinition) : undefined;
   return {
-    nodeId: ref.nodeId.toString(),
+    nodeId: plainId(ref.nodeId),
     browseName: ref.browseName.name ?? '',
     displayName: ref.displayName.text ?? ref.browseName.name ?? '',
     nodeClass: NodeClass[ref.nodeClass] ?? String(ref.nodeClass),
     ...(typeDefinition ? { typeDefinition } : {}),
     referenceType: referenceTypeName(ref.referenceTypeId),
   };
+}
+
+/** As node ids are written in profiles (`i=58`, `ns=2;s=Line1`): an ExpandedNodeId prints `ns=0;` and its server index. */
+function plainId(id: ExpandedNodeId): string {
+  return new NodeId(id.identifierType, id.value, id.namespace).toString().replace(/^ns=0;/, '');
 }
 
 const REFERENCE_TYPES: Record<number, string> = { 35: 'Organizes', 46: 'HasProperty', 47: 'HasComponent', 49: 'HasOrderedComponent', 48: 'HasNotifier' };
