@@ -5,6 +5,7 @@
  * OPC UA device is added, so `npm start` hosts device-opcua idle for free.
  * This module must stay free of node-opcua.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
 import { defineDriver, duration, field, int, oneOf, positiveDuration, text } from '@gw/device-sdk/driver';
 
@@ -39,6 +40,11 @@ export function parseEndpointList(value: string): string[] | undefined {
 
 const endpointList = () => field('opc.tcp:// URLs separated by spaces or commas', (v) => parseEndpointList(String(v)));
 
+/** opcua-pki in GW_DATA_DIR, the data folder of the gateway and the app service (default ./data). */
+export function defaultPkiDir(env: Record<string, string | undefined> = process.env): string {
+  return join(env.GW_DATA_DIR?.trim() || './data', 'opcua-pki');
+}
+
 export const opcuaSettings = z.object({
   // --- Security (service-wide, EdgeX's OPCUAServer section; a device's SecurityPolicy/SecurityMode override them) ---
   /** Security policy of the secure channel: EdgeX `OPCUAServer.Policy`. */
@@ -49,8 +55,11 @@ export const opcuaSettings = z.object({
   certFile: text().optional(),
   /** Its private key (PEM); set together with certFile. */
   keyFile: text().optional(),
-  /** PKI folder: own certificate and key, trusted/ and rejected/ server certificates (./data is the gateway's GW_DATA_DIR default). */
-  pkiDir: text().default('./data/opcua-pki'),
+  /**
+   * PKI folder: own certificate and key, trusted/ and rejected/ server certificates.
+   * Unset: opcua-pki in the data folder of the other services (GW_DATA_DIR, default ./data).
+   */
+  pkiDir: text().default(() => defaultPkiDir()),
   /** Application name in the gateway's certificate and session (its applicationUri is urn:<hostname>:<name>). */
   applicationName: text().default('edge-gateway'),
 
