@@ -24,12 +24,6 @@ export interface ClientSecurity {
   userIdentity?: UserIdentityInfo;
 }
 
-/** Checks a device's security properties without connecting (validateDevice): ContractInvalid naming the property. */
-export function checkEndpointSecurity(settings: SecuritySettings, endpoint: EndpointSecurityInput, device?: string): void {
-  channelSecurity(settings, endpoint, device);
-  userIdentity(endpoint, device);
-}
-
 export async function clientSecurityOptions(settings: SecuritySettings, pki: Pki, endpoint: EndpointSecurityInput, device?: string): Promise<ClientSecurity> {
   const { policy, mode } = channelSecurity(settings, endpoint, device);
   const identity = userIdentity(endpoint, device);

@@ -8,6 +8,7 @@ export * from './policy';
 export * from './identity';
 export * from './certificate-info';
 export * from './pki';
+export * from './check';
 export * from './client-options';
 export * from './connect-failure';
 export * from './trust-list';
