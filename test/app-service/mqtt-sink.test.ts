@@ -261,7 +261,7 @@ describe('MQTT sink', () => {
     expect(s.connected).toBe(false);
     const err = await failure(s.deliver([record('a', { v: 1 })], { batched: false, gzip: false }));
     expect(err.disposition).toBe('retry');
-    expect(err.message).toContain('ECONNREFUSED');
+    expect(err.message).toContain('connection refused by mqtt://127.0.0.1:');
   });
 
   /** What the outbox does: deliver again, with its backoff, until the sink is back. */
