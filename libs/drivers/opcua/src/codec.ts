@@ -201,6 +201,10 @@ export function coerceElement(value: RawValue, dataType: DataType, what: () => s
 export function encodeVariant(value: RawValue, valueType: ValueType, nodeDataType: DataType | undefined, what: () => string): VariantOptions {
   const dataType = isConcrete(nodeDataType) ? nodeDataType : dataTypeOf(valueType);
   const element = elementOf(valueType);
+  // Bytes into a ByteString node (EdgeX's Binary is read-only: a Uint8Array resource writes it).
+  if (dataType === DataType.ByteString && (value instanceof Uint8Array || Array.isArray(value))) {
+    return { dataType, arrayType: VariantArrayType.Scalar, value: coerceElement(value, dataType, what) };
+  }
   if (element) {
     const items = value instanceof Uint8Array ? [...value] : Array.isArray(value) ? (value as RawValue[]) : undefined;
     if (!items) throw new GatewayError(ErrorKind.ContractInvalid, `${what()}: ${valueType} needs a list of values`);
