@@ -158,6 +158,36 @@ describe('trusting a server certificate', () => {
   });
 });
 
+describe('a server that does not trust the gateway yet', () => {
+  let strict: OPCUAServer | undefined;
+  let strictManager: OPCUACertificateManager | undefined;
+  afterAll(async () => {
+    await strict?.shutdown();
+    await strictManager?.dispose();
+  });
+
+  it('is explained as our certificate refused, and connects once the downloaded certificate is imported into it', async () => {
+    strictManager = new OPCUACertificateManager({ rootFolder: join(dir, 'strict-pki'), automaticallyAcceptUnknownCertificate: false });
+    await strictManager.initialize();
+    strict = new OPCUAServer({ port: 0, serverCertificateManager: strictManager, securityPolicies: [SecurityPolicy.Basic256Sha256], securityModes: [MessageSecurityMode.SignAndEncrypt] });
+    await strict.initialize();
+    await strict.start();
+    const strictUrl = strict.getEndpointUrl().replace(/\/\/[^:/]+:/, '//127.0.0.1:');
+    const strictEndpoint: EndpointSecurityInput = { url: strictUrl, key: 'strict' };
+    // the gateway trusts the server (as above), so only the server's side is missing
+    await connectAndRead(strictEndpoint);
+    const thumbprint = new X509Certificate(strict.getCertificate()).fingerprint.replace(/:/g, '');
+    expect((await host.call('PUT', `/opcua/certificates/${thumbprint}/trust`)).status).toBe(200);
+
+    const explained = describeConnectFailure(await connectAndRead(strictEndpoint), strictEndpoint, pki);
+    expect(explained?.message).toMatch(new RegExp(`^OPC UA server ${strictUrl.replace(/\./g, '\\.')} refused the gateway's certificate \\(Bad\\w+\\): download it from GET /api/v3/opcua/certificates/own`));
+
+    const own = Buffer.from(await (await host.call('GET', '/opcua/certificates/own')).arrayBuffer());
+    await strictManager.trustCertificate(own);
+    expect(await connectAndRead(strictEndpoint)).toBeUndefined();
+  });
+});
+
 describe('policies, modes and identities', () => {
   const combinations = [['None', 'None'], ...POLICIES.flatMap((p) => MODES.map((m) => [p, m]))];
 
