@@ -1,0 +1,126 @@
+/**
+ * Sessions and subscriptions against apps/opcua-sim: two devices on one
+ * endpoint share one connection, one session and one subscription; autoEvents
+ * become monitored items (the server's own counts say so) whose values reach
+ * the push path; a server restart is followed by a reconnect (the project's
+ * backoff) after which every item exists once again and values resume with no
+ * notification pushed twice; an onChange autoEvent's threshold is the
+ * server's deadband.
+ */
+import { AsyncValues } from '@gw/device-sdk/driver';
+import { Device, DeviceProfile, parseDeviceProfile, validateDevice } from '@gw/contracts';
+import type { OpcuaDriver } from '@gw/drivers/opcua';
+import type { RunningOpcuaSim } from '../../apps/opcua-sim/src/simulator';
+import { RecordingContext, startedDriver, startSim } from './support';
+
+const PROFILE = parseDeviceProfile(`
+name: OPCUA-Sessions
+deviceResources:
+  - { name: Counter, properties: { valueType: Int32, readWrite: R }, attributes: { nodeId: "ns=3;i=1002" } }
+  - { name: Random, properties: { valueType: Float64, readWrite: R }, attributes: { nodeId: "ns=3;i=1003" } }
+  - { name: Level, properties: { valueType: Float64, readWrite: RW }, attributes: { nodeId: "ns=2;s=Scalar.Double" } }
+  - { name: Control, properties: { valueType: Float32, readWrite: RW }, attributes: { nodeId: "ns=2;s=Scalar.Float" } }
+deviceCommands:
+  - { name: Both, readWrite: R, resourceOperations: [{ deviceResource: Counter }, { deviceResource: Random }] }
+`);
+
+const pushesOf = (pushed: AsyncValues[], device: string, source: string) => pushed.filter((p) => p.deviceName === device && p.sourceName === source);
+
+describe('OPC UA sessions and subscriptions', () => {
+  let sim: RunningOpcuaSim;
+  let port: number;
+  let driver: OpcuaDriver;
+  let context: RecordingContext;
+  const profile: DeviceProfile = PROFILE;
+  const device = (name: string, autoEvents: Device['autoEvents']) =>
+    validateDevice({ name, profileName: profile.name, serviceName: 'device-opcua', protocols: { opcua: { Endpoint: sim.endpointUrl } }, autoEvents });
+  const serverSessions = () => sim.server.engine.getSessions().filter((s) => s.status === 'active');
+  const serverItems = () => serverSessions().reduce((n, s) => n + s.currentMonitoredItemCount, 0);
+
+  beforeAll(async () => {
+    sim = await startSim({ tickMs: 100 });
+    port = Number(new URL(sim.endpointUrl).port);
+    ({ driver, context } = await startedDriver());
+  });
+
+  afterAll(async () => {
+    await driver?.stop(false);
+    await sim?.close();
+  });
+
+  it('shares one session and one subscription between two devices on one endpoint', async () => {
+    const a = device('press-a', [{ sourceName: 'Both', interval: '100ms', onChange: false }]);
+    const b = device('press-b', [{ sourceName: 'Random', interval: '100ms', onChange: false }]);
+    await driver.addDevice(a, profile);
+    await driver.addDevice(b, profile);
+    expect(driver.monitorsAutoEvent(a, profile, a.autoEvents![0])).toBe(true);
+    const [ra, rb] = await Promise.all([
+      driver.read(a, profile, [{ resource: profile.deviceResources[0], attributes: profile.deviceResources[0].attributes!, valueType: 'Int32' }]),
+      driver.read(b, profile, [{ resource: profile.deviceResources[1], attributes: profile.deviceResources[1].attributes!, valueType: 'Float64' }]),
+    ]);
+    expect(typeof ra[0].value).toBe('number');
+    expect(typeof rb[0].value).toBe('number');
+    await driver.settled();
+    expect(driver.inspect()).toEqual([
+      expect.objectContaining({ endpoint: sim.endpointUrl, devices: ['press-a', 'press-b'], state: 'connected', generation: 1, items: 3, subscriptions: 1 }),
+    ]);
+    expect(serverSessions()).toHaveLength(1);
+    expect(serverItems()).toBe(3);
+
+    // A command source is one push per publish, with both resources.
+    const both = await context.until((p) => pushesOf(p, 'press-a', 'Both').find((x) => x.values.length === 2));
+    expect(both.values.map((v) => v.resourceName)).toEqual(['Counter', 'Random']);
+    await context.until((p) => (pushesOf(p, 'press-b', 'Random').length >= 2 ? true : undefined));
+  });
+
+  it('after a server restart reconnects, recreates every monitored item once and resumes without pushing anything twice', async () => {
+    const before = context.pushed.length;
+    await sim.close();
+    sim = await startSim({ port, tickMs: 100 });
+    // Values from the new server (its counter restarted from 0), on the same items.
+    await context.until((p) => (p.slice(before).some((x) => x.sourceName === 'Both' && (x.values[0].value as number) < 5) ? true : undefined));
+    await context.until((p) => (pushesOf(p.slice(before), 'press-b', 'Random').length >= 3 ? true : undefined));
+    await driver.settled();
+    expect(driver.inspect()).toEqual([expect.objectContaining({ devices: ['press-a', 'press-b'], state: 'connected', generation: 2, items: 3, subscriptions: 1 })]);
+    expect(serverSessions()).toHaveLength(1);
+    expect(serverItems()).toBe(3);
+
+    // No notification pushed twice: per device and source, every origin once.
+    for (const [dev, source] of [['press-a', 'Both'], ['press-b', 'Random']]) {
+      const origins = pushesOf(context.pushed, dev, source).map((p) => p.values.map((v) => v.origin).join('/'));
+      expect({ dev, duplicates: origins.length - new Set(origins).size }).toEqual({ dev, duplicates: 0 });
+    }
+    expect((await driver.notificationStats())?.bad).toBe(0);
+  });
+
+  it('removing a device removes its monitored items; the last device closes the session', async () => {
+    await driver.removeDevice(device('press-a', []));
+    await driver.settled();
+    expect(serverItems()).toBe(1);
+    expect(driver.inspect()).toEqual([expect.objectContaining({ devices: ['press-b'], items: 1 })]);
+    await driver.removeDevice(device('press-b', [])); // closes the session before it resolves
+    expect(driver.inspect()).toEqual([]);
+    expect(serverSessions()).toHaveLength(0);
+  });
+
+  it('uses an onChange autoEvent threshold as the server-side deadband', async () => {
+    sim.set('ns=2;s=Scalar.Double', { dataType: 'Double', value: 0 });
+    const d = device('tank', [
+      { sourceName: 'Level', interval: '50ms', onChange: true, onChangeThreshold: 1 },
+      // No deadband: proves the server sampled every step.
+      { sourceName: 'Control', interval: '50ms', onChange: true },
+    ]);
+    await driver.addDevice(d, profile);
+    await driver.settled();
+    await context.until((p) => (pushesOf(p, 'tank', 'Level').length >= 1 ? true : undefined));
+    const steps = [10, 10.5, 12, 12.9, 11.5, 14];
+    for (const [i, value] of steps.entries()) {
+      sim.set('ns=2;s=Scalar.Double', { dataType: 'Double', value });
+      sim.set('ns=2;s=Scalar.Float', { dataType: 'Float', value: i + 1 });
+      await context.until((p) => pushesOf(p, 'tank', 'Control').find((x) => x.values[0].value === i + 1));
+    }
+    await context.until((p) => pushesOf(p, 'tank', 'Level').find((x) => x.values[0].value === 14));
+    expect(pushesOf(context.pushed, 'tank', 'Level').map((p) => p.values[0].value)).toEqual([0, 10, 12, 14]);
+    await driver.removeDevice(d);
+  });
+});
