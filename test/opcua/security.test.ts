@@ -39,8 +39,8 @@ const pkiOnce = () => (pki ? Promise.resolve(pki) : createPki(settings).then((ma
 const endpoint = (extra: Partial<EndpointSecurityInput> = {}): EndpointSecurityInput => ({ url: endpointUrl, key: JSON.stringify(extra), ...extra });
 
 /** Connects as the session pool does, reads the server's state, disconnects; the error on failure. */
-async function connectAndRead(input: EndpointSecurityInput): Promise<Error | undefined> {
-  const { client: options, userIdentity } = await clientSecurityOptions(settings, await pkiOnce(), input);
+async function connectAndRead(input: EndpointSecurityInput, withPki?: Pki): Promise<Error | undefined> {
+  const { client: options, userIdentity } = await clientSecurityOptions(settings, withPki ?? (await pkiOnce()), input);
   const client = OPCUAClient.create({ ...options, endpointMustExist: false, connectionStrategy: { maxRetry: 0, initialDelay: 10 } });
   try {
     await client.connect(input.url);
@@ -103,6 +103,27 @@ describe('the gateway PKI', () => {
     } finally {
       await again.dispose();
     }
+  });
+
+  it("takes EdgeX's CertFile/KeyFile instead, and refuses a key that is not the certificate's", async () => {
+    const other = new OPCUACertificateManager({ rootFolder: join(dir, 'edgex-cert'), automaticallyAcceptUnknownCertificate: false });
+    await other.initialize();
+    const certFile = join(dir, 'edgex-cert', 'device-opcua.pem');
+    await other.createSelfSignedCertificate({ applicationUri: 'urn:edgex:device-opcua', subject: '/CN=device-opcua', dns: [], startDate: new Date(), validity: 30, outputFile: certFile });
+    await other.dispose();
+    const configured = await createPki({ ...settings, pkiDir: join(dir, 'edgex-pki'), certFile, keyFile: other.privateKey });
+    try {
+      expect(configured).toMatchObject({ certificateFile: certFile, privateKeyFile: other.privateKey, applicationUri: 'urn:edgex:device-opcua' });
+      await configured.certificateManager.trustCertificate(server.getCertificate());
+      // SignAndEncrypt: the handshake signs with this key and the server checks it against this certificate
+      expect(await connectAndRead(endpoint({ securityPolicy: 'Basic256Sha256', securityMode: 'SignAndEncrypt' }), configured)).toBeUndefined();
+    } finally {
+      await configured.dispose();
+    }
+    await expect(createPki({ ...settings, pkiDir: join(dir, 'edgex-pki'), certFile, keyFile: (await pkiOnce()).privateKeyFile })).rejects.toThrow(
+      `invalid configuration: GW_OPCUA_KEY_FILE: ${(await pkiOnce()).privateKeyFile} is not the key of ${certFile}`,
+    );
+    await expect(createPki({ ...settings, pkiDir: join(dir, 'edgex-pki'), certFile })).rejects.toThrow('GW_OPCUA_CERT_FILE and GW_OPCUA_KEY_FILE are set together');
   });
 
   it('serves its certificate for import into a server, DER and PEM', async () => {

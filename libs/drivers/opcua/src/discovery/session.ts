@@ -16,7 +16,23 @@ export interface BrowseDeps {
   pki(): Promise<Pki>;
 }
 
+/** Browse sessions open at once, over all servers; more is a 503 (a REST client cannot pile sessions onto a PLC). */
+export const MAX_BROWSE_SESSIONS = 4;
+let open = 0;
+
 export async function withBrowseSession<T>(deps: BrowseDeps, url: string, work: (session: ClientSession) => Promise<T>): Promise<T> {
+  if (open >= MAX_BROWSE_SESSIONS) {
+    throw new GatewayError(ErrorKind.ServiceUnavailable, `${MAX_BROWSE_SESSIONS} OPC UA browse sessions are open already: try again when they are done`);
+  }
+  open++;
+  try {
+    return await browse(deps, url, work);
+  } finally {
+    open--;
+  }
+}
+
+async function browse<T>(deps: BrowseDeps, url: string, work: (session: ClientSession) => Promise<T>): Promise<T> {
   const { settings } = deps;
   const pki = await deps.pki();
   const endpoint = { url, key: `browse ${url}` };
