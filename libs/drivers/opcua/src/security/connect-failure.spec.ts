@@ -1,0 +1,37 @@
+import { ErrorKind } from '@gw/contracts';
+import { describeConnectFailure } from './connect-failure';
+import type { Pki } from './types';
+
+const endpoint = { url: 'opc.tcp://plc:4840', key: 'k', username: 'op' };
+const pki = {
+  refused: new Map([['k', { thumbprint: 'ab'.repeat(20), subject: 'CN=plc', status: 'BadCertificateUntrusted' }]]),
+  certificateManager: { rejectedFolder: '/pki/rejected', trustedFolder: '/pki/trusted/certs' },
+} as unknown as Pki;
+
+describe('describeConnectFailure', () => {
+  it('names the refused server certificate, how to trust it and where it lies', () => {
+    const err = describeConnectFailure(new Error('server Certificate verification failed with err BadCertificateUntrusted (0x801a0000)'), endpoint, pki);
+    expect(err?.kind).toBe(ErrorKind.Communication);
+    expect(err?.message).toBe(
+      `OPC UA server opc.tcp://plc:4840: its certificate ${'ab'.repeat(20)} (CN=plc) is not trusted by the gateway (BadCertificateUntrusted); it is now in the rejected list. ` +
+        `If it is this server's, trust it: PUT /api/v3/opcua/certificates/${'ab'.repeat(20)}/trust (or move its file from /pki/rejected to /pki/trusted/certs)`,
+    );
+  });
+
+  it('still says what to do without the certificate at hand', () => {
+    expect(describeConnectFailure(new Error('BadCertificateUntrusted'), endpoint)?.message).toContain('find it in GET /api/v3/opcua/certificates (status rejected)');
+  });
+
+  it.each([
+    ['BadSecurityChecksFailed (0x80130000)', "refused the gateway's certificate (BadSecurityChecksFailed): download it from GET /api/v3/opcua/certificates/own"],
+    ['ActivateSession failed: BadUserAccessDenied', 'refused user "op" (BadUserAccessDenied): check the device\'s Username/Password'],
+    ['BadIdentityTokenRejected', 'refused user "op" (BadIdentityTokenRejected)'],
+    ['cannot find an endpoint matching security mode: SignAndEncrypt policy: Aes256_Sha256_RsaPss', 'offers no endpoint with the security policy and mode asked for'],
+  ])('%s', (message, expected) => {
+    expect(describeConnectFailure(new Error(message), endpoint)?.message).toContain(expected);
+  });
+
+  it('leaves other failures to the caller', () => {
+    expect(describeConnectFailure(new Error('connect ECONNREFUSED 127.0.0.1:4840'), endpoint)).toBeUndefined();
+  });
+});
