@@ -18,9 +18,11 @@ import { freePort } from '../support/brokers';
 // arrays made in the test realm (as node-opcua makes them to encode numeric arrays)
 // sit on the realm's ArrayBuffer, so node-opcua's `buffer instanceof ArrayBuffer`
 // check fails under Jest only (outside Jest there is one realm). Recognise both.
-Object.defineProperty(ArrayBuffer, Symbol.hasInstance, {
-  value: (v: unknown) => Object.prototype.toString.call(v) === '[object ArrayBuffer]',
-});
+if (!Object.prototype.hasOwnProperty.call(ArrayBuffer, Symbol.hasInstance)) {
+  Object.defineProperty(ArrayBuffer, Symbol.hasInstance, {
+    value: (v: unknown) => Object.prototype.toString.call(v) === '[object ArrayBuffer]',
+  });
+}
 
 // node-opcua's own console output (address space notes, PKCS#1 warnings) would bury the test output.
 setWarningLogger(() => undefined);

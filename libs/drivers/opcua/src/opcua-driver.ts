@@ -9,10 +9,14 @@
  * module imports it for types only.
  */
 import { AutoEvent, Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError, parseDuration } from '@gw/contracts';
-import type { CommandRequest, DriverContext, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
+import type { CommandRequest, DiscoveredDevice, DriverContext, DriverRoute, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
 import type { OpcuaSettings } from './descriptor';
 import { OpcuaEndpoint, parseEndpoint } from './endpoint';
 import { MethodPoint, OpcuaPoint, parsePoint, VariablePoint } from './attributes';
+import { discoveryRoutes } from './discovery/routes';
+import { checkEndpointSecurity } from './security/check';
+import { securityRoutes } from './security/routes';
+import type { Pki } from './security/types';
 import type * as Runtime from './runtime';
 import type { ConnectionMonitor, MonitorSpec, OpcuaConnection, SecurityHooks } from './runtime';
 
@@ -24,7 +28,7 @@ interface DeviceEntry {
 }
 
 export interface OpcuaDriverOptions {
-  /** Security hooks to use instead of src/security (tests); default: src/security, else None. */
+  /** Security hooks to use instead of src/security's (tests of the pool alone). */
   security?: (settings: OpcuaSettings, logger: DriverContext['logger']) => Promise<SecurityHooks>;
 }
 
@@ -37,6 +41,8 @@ export class OpcuaDriver implements ProtocolDriver {
   private readonly monitors = new Map<string, ConnectionMonitor>();
   private readonly points = new WeakMap<DeviceResource, { device: string; attributes: unknown; point: OpcuaPoint }>();
   private stopped = false;
+  /** The one PKI of the driver (own certificate, trust list), made on first use: by the first device or a REST call. */
+  private pkiOnce?: Promise<Pki>;
 
   constructor(
     readonly settings: OpcuaSettings,
@@ -58,6 +64,30 @@ export class OpcuaDriver implements ProtocolDriver {
     this.devices.clear();
     const runtime = this.runtimeOnce;
     if (runtime) await (await runtime.catch(() => undefined))?.pool.closeAll();
+    const pki = this.pkiOnce;
+    this.pkiOnce = undefined;
+    if (pki) await (await pki.catch(() => undefined))?.dispose();
+  }
+
+  /** The trust list and certificates (src/security) and browse/profile drafts (src/discovery), under /api/v3/opcua/. */
+  routes(): DriverRoute[] {
+    return [...securityRoutes({ pki: () => this.pki(), logger: this.logger }), ...discoveryRoutes({ settings: this.settings, pki: () => this.pki() })];
+  }
+
+  /** Objects with variables on the servers of GW_OPCUA_DISCOVERY_ENDPOINTS (src/discovery). */
+  async discover(): Promise<DiscoveredDevice[]> {
+    const { discoverDevices } = await import('./discovery/discover');
+    return discoverDevices({ settings: this.settings, pki: () => this.pki(), logger: this.logger });
+  }
+
+  private pki(): Promise<Pki> {
+    this.pkiOnce ??= import('./security').then((security) => security.createPki(this.settings, this.logger));
+    this.pkiOnce.catch(() => (this.pkiOnce = undefined));
+    return this.pkiOnce;
+  }
+
+  private get logger(): DriverContext['logger'] {
+    return this.context?.logger ?? SILENT;
   }
 
   /** Whether node-opcua has been loaded (it is at the first device). */
@@ -218,7 +248,7 @@ export class OpcuaDriver implements ProtocolDriver {
       const rt = await import('./runtime');
       const logger = this.context?.logger ?? SILENT;
       rt.routeLibraryLogs(logger);
-      const security = await (this.options.security ?? defaultSecurity)(this.settings, logger);
+      const security = await (this.options.security ?? ((settings) => this.securityHooks(settings)))(this.settings, logger);
       const pool = new rt.SessionPool({ settings: this.settings, logger, security });
       const coalescer = new rt.SourceCoalescer((values) => this.context?.pushValues(values), logger);
       this.loadedRt = { rt, pool, coalescer };
@@ -262,8 +292,19 @@ export class OpcuaDriver implements ProtocolDriver {
     return connection;
   }
 
+  /** src/security's client options per endpoint and readable connect failures, on the driver's PKI. */
+  private async securityHooks(settings: OpcuaSettings): Promise<SecurityHooks> {
+    const security = await import('./security');
+    const pki = await this.pki();
+    return {
+      clientOptions: (endpoint) => security.clientSecurityOptions(settings, pki, endpoint),
+      describeFailure: (err, endpoint) => security.describeConnectFailure(err, endpoint, pki),
+    };
+  }
+
   private check(device: Device, profile?: DeviceProfile): OpcuaEndpoint {
     const endpoint = parseEndpoint(device);
+    checkEndpointSecurity(this.settings, endpoint, device.name);
     for (const resource of profile?.deviceResources ?? []) this.pointOf(device, { resource, attributes: resource.attributes ?? {} });
     return endpoint;
   }
@@ -341,10 +382,4 @@ function decodeOrThrow(rt: RuntimeModule, variant: Runtime.Variant, valueType: C
   } catch (err) {
     throw new GatewayError(ErrorKind.ContractInvalid, `${where}: ${(err as Error).message}`, { cause: err });
   }
-}
-
-/** src/security's hooks when it is there; else security None with the PKI folder in GW_OPCUA_PKI_DIR. */
-async function defaultSecurity(settings: OpcuaSettings, logger: DriverContext['logger']): Promise<SecurityHooks> {
-  const rt = await import('./runtime');
-  return rt.noSecurity(settings, logger);
 }

@@ -3,11 +3,8 @@
  * with one dynamic import when the first device is added (or discovery and
  * the REST routes need it).
  */
-import { join } from 'node:path';
-import { toGatewayError } from '@gw/contracts';
-import { MessageSecurityMode, SecurityPolicy, setErrorLogger, setWarningLogger } from 'node-opcua-client';
-import type { OpcuaSettings } from './descriptor';
-import type { Logger, SecurityHooks } from './session-pool';
+import { setErrorLogger, setWarningLogger } from 'node-opcua-client';
+import type { Logger } from './session-pool';
 
 export * from './session-pool';
 export * from './monitor';
@@ -16,23 +13,6 @@ export * from './nodes';
 export * from './codec';
 export * from './status';
 export { AttributeIds, DataType, Variant } from 'node-opcua-client';
-
-/**
- * Security None with node-opcua's certificate manager in GW_OPCUA_PKI_DIR
- * (never ~/.config): what the driver uses until src/security provides the
- * real hooks (policies, trust list, user identities).
- */
-export async function noSecurity(settings: OpcuaSettings, _logger: Logger): Promise<SecurityHooks> {
-  const { OPCUACertificateManager } = await import('node-opcua-certificate-manager');
-  const certificateManager = new OPCUACertificateManager({ rootFolder: join(settings.pkiDir, 'client'), automaticallyAcceptUnknownCertificate: false });
-  await certificateManager.initialize();
-  return {
-    clientOptions: async () => ({
-      client: { securityMode: MessageSecurityMode.None, securityPolicy: SecurityPolicy.None, clientCertificateManager: certificateManager },
-    }),
-    describeFailure: (err) => (err instanceof Error && err.name === 'GatewayError' ? toGatewayError(err) : undefined),
-  };
-}
 
 /**
  * node-opcua writes its warnings and errors to the console, many lines each
