@@ -1,8 +1,8 @@
 /**
- * A device service (named device-opcua, driver "opcua") whose driver is only
- * the parts an OPC UA security or discovery test needs (routes, discover),
- * with a real core-metadata on temp SQLite: the SDK serves the routes as it
- * serves the real driver's, API key included.
+ * A device service (named device-opcua, driver "opcua") with a real
+ * core-metadata on temp SQLite, running either the real OPC UA driver or
+ * only the parts a security or discovery test needs (routes, discover): the
+ * SDK serves the routes as it serves the real driver's, API key included.
  */
 import { randomBytes } from 'node:crypto';
 import { MetadataClient } from '@gw/clients';
@@ -26,7 +26,23 @@ export interface RoutesHost {
   close(): Promise<void>;
 }
 
-export async function startRoutesHost(parts: Pick<ProtocolDriver, 'routes' | 'discover'>): Promise<RoutesHost> {
+/** A device service whose driver is only `parts` (the rest does nothing). */
+export function startRoutesHost(parts: Pick<ProtocolDriver, 'routes' | 'discover'>): Promise<RoutesHost> {
+  return startDeviceOpcua({
+    initialize: async () => undefined,
+    start: async () => undefined,
+    stop: async () => undefined,
+    read: async () => [],
+    write: async () => undefined,
+    validateDevice: async () => undefined,
+    addDevice: async () => undefined,
+    updateDevice: async () => undefined,
+    removeDevice: async () => undefined,
+    ...parts,
+  });
+}
+
+export async function startDeviceOpcua(driver: ProtocolDriver): Promise<RoutesHost> {
   const cleanup: Array<() => Promise<unknown>> = [];
   const close = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
@@ -43,18 +59,6 @@ export async function startRoutesHost(parts: Pick<ProtocolDriver, 'routes' | 'di
       { bus, logger: quietLogger('core-metadata') },
     );
     cleanup.push(() => metadata.close());
-    const driver: ProtocolDriver = {
-      initialize: async () => undefined,
-      start: async () => undefined,
-      stop: async () => undefined,
-      read: async () => [],
-      write: async () => undefined,
-      validateDevice: async () => undefined,
-      addDevice: async () => undefined,
-      updateDevice: async () => undefined,
-      removeDevice: async () => undefined,
-      ...parts,
-    };
     const service = await startDeviceService(
       { serviceName: 'device-opcua', driver: 'opcua', host: '127.0.0.1', port: 0, topicBase, apiKey: API_KEY, metadataRetry: { initialMs: 50, maxMs: 200 } },
       { bus, logger: quietLogger('device-opcua'), driver, metadata: new MetadataClient({ baseUrl: metadata.url }) },
