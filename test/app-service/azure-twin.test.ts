@@ -8,6 +8,7 @@ import { AzureTwinSinkSchema } from '../../apps/app-service/src/sinks/sink-confi
 import { BrokerProcess, startMosquitto } from '@gw/test-support/brokers';
 import { quietLogger } from '@gw/test-support/quiet-logger';
 import { AzureHubEmulator, verifySasToken } from './support/azure-hub-emulator';
+import { HubGate } from './support/hub-gate';
 import { throughOutbox } from './support/through-outbox';
 
 jest.setTimeout(30_000);
@@ -366,6 +367,66 @@ describe('Azure IoT Hub twin sink against the hub emulator', () => {
       expect(stats).toMatchObject({ exported: 1, dropped: { rejected: 1 }, lastError: { message: expect.stringMatching(/needs a device/) } });
       expect(hub.twin(twinId).reported).toMatchObject({ temperature: 21 });
       expect(hub.twin(twinId).reported).not.toHaveProperty('orphan');
+    });
+  });
+
+  describe('with IoT Plug and Play (modelId)', () => {
+    const gateway = `${run}-pnp`;
+    const modelId = 'dtmi:com:example:Gateway;2';
+    const connectionString = `HostName=${HOST};DeviceId=${gateway};SharedAccessKey=${KEY}`;
+    let hub: AzureHubEmulator;
+    let gate: HubGate;
+    let sink: AzureTwinSink;
+    const actuators = fakeActuators();
+
+    beforeAll(async () => {
+      hub = await AzureHubEmulator.start(broker.url, gateway);
+      gate = await HubGate.open(broker.port, HOST, KEY);
+      sink = newSink(connectionString, { url: gate.url, modelId, components: { 'pump-1': 'pump1' } });
+      await sink.start({ logger, onDesired: actuators.onDesired, onMethod: actuators.onMethod });
+      await hub.until(() => hub.requests.some((r) => r.op === 'GET' && r.status === 200), 5000, 'the twin GET on connect');
+    });
+
+    afterAll(async () => {
+      await sink.stop();
+      await gate.close();
+      await hub.stop();
+    });
+
+    it('announces the model in the CONNECT user name (model-id)', () => {
+      const connect = gate.connects.find((c) => c.clientId === gateway)!;
+      expect(connect).toMatchObject({ accepted: true, modelId });
+      expect(connect.username).toBe(`${HOST}/${gateway}/?api-version=2021-04-12&model-id=${encodeURIComponent(modelId)}`);
+    });
+
+    it('names components as configured, and sends component telemetry with $.sub (a batch per component)', async () => {
+      await sink.deliver([record('pump-1', 'reported', { speed: 3 }), record('valve', 'reported', { open: true })], { batched: false, gzip: false });
+      expect(hub.twin(gateway).reported).toMatchObject({ pump1: { __t: 'c', speed: 3 }, valve: { __t: 'c', open: true } });
+
+      const seen = hub.telemetry.length;
+      await sink.deliver(
+        [record('pump-1', 'telemetry', { t: 1 }), record('pump-1', 'telemetry', { t: 2 }), record('valve', 'telemetry', { t: 3 })],
+        { batched: true, gzip: false },
+      );
+      const messages = await hub.until(() => hub.telemetry.length >= seen + 2 && hub.telemetry.slice(seen), 5000, 'two batches');
+      expect(messages.map((m) => [m.properties['$.sub'], m.properties.device, JSON.parse(m.body.toString())])).toEqual([
+        ['pump1', undefined, [{ t: 1 }, { t: 2 }]],
+        ['valve', undefined, [{ t: 3 }]],
+      ]);
+    });
+
+    it('maps desired state and methods of a component back to its device', async () => {
+      const version = await hub.setDesired(gateway, { pump1: { __t: 'c', speed: 4 } });
+      await hub.until(() => (hub.twin(gateway).reported.pump1 as any)?.speed?.av === version, 5000, 'the ack');
+      expect(actuators.changes.at(-1)).toEqual({ deviceName: 'pump-1', values: { speed: 4 }, origin: 'azure-desired', version });
+      await expect(hub.invokeMethod(gateway, 'pump1*Start', {})).resolves.toMatchObject({ status: 200 });
+      expect(actuators.methods.at(-1)).toEqual({ deviceName: 'pump-1', method: 'Start', payload: {} });
+    });
+
+    it('refuses a record of a device whose name is no DTDL component name, naming the fix', async () => {
+      const { stats } = await throughOutbox(sink, [record('tank-2', 'telemetry', { t: 4 }), record('valve', 'reported', { open: false })]);
+      expect(stats).toMatchObject({ exported: 1, dropped: { rejected: 1 } });
+      expect(stats.lastError?.message).toMatch(/device tank-2: "tank-2" is not a DTDL component name .* give it one under components/);
     });
   });
 

@@ -1,13 +1,16 @@
 /**
  * The twin stays true through the one-process gateway (virtual Demo-Sensor-01,
  * whose Fan is not polled) and an Azure IoT Hub twin (the hub emulator on a
- * private Mosquitto, behind its CONNECT check):
+ * private Mosquitto, behind its CONNECT check), with IoT Plug and Play on
+ * (a modelId, the device a component of the gateway's twin):
  *  - every write reaches the reported state, whoever makes it: a direct
  *    method, a REST PUT through core-command;
  *  - a desired value set while the gateway was offline is applied against
  *    the device, not against the (stale) reported state, and acknowledged at
  *    its $version; a restart does not apply that version again (it is kept in
- *    the outbox database).
+ *    the outbox database);
+ *  - the CONNECT announces the model, and the app service gives its DTDL,
+ *    built from the device profile.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +29,9 @@ const HOST = 'writes-hub.azure-devices.net';
 const KEY = randomBytes(32).toString('base64');
 const GATEWAY = `gw-${randomBytes(3).toString('hex')}`;
 const DEVICE = 'Demo-Sensor-01';
+/** Its Plug and Play component: a DTDL name has no '-'. */
+const COMPONENT = 'demoSensor01';
+const MODEL_ID = 'dtmi:com:example:Gateway;1';
 
 type Ack = { value?: unknown; ac: number; av: number; ad?: string };
 
@@ -36,7 +42,7 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
   let hub: AzureHubEmulator;
   let gateway: RunningGateway | undefined;
 
-  const component = () => (hub.twin(GATEWAY).reported[DEVICE] ?? {}) as Record<string, unknown>;
+  const component = () => (hub.twin(GATEWAY).reported[COMPONENT] ?? {}) as Record<string, unknown>;
   const fanOnDevice = async () => {
     const read = await call('GET', `${gateway!.coreCommand.url}/api/v3/device/name/${DEVICE}/Fan`);
     return read.body.event.readings[0].value as string;
@@ -58,6 +64,8 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
         `    connectionString: "HostName=${HOST};DeviceId=${GATEWAY};SharedAccessKey=${KEY}"`,
         `    url: ${gate.url}`,
         `    devices: "^${DEVICE}$"`,
+        `    modelId: "${MODEL_ID}"`,
+        `    components: { ${DEVICE}: ${COMPONENT} }`,
         'pipelines:',
         '  - name: state',
         '    transform: twin',
@@ -85,19 +93,43 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
 
   it('applies desired Fan=true set at $version 3 while offline, though the stale reported Fan is true and the device is false', async () => {
     // The twin as the issue found it: desired Fan true at $version 3, reported Fan true (acked at 2), the device false.
-    await hub.setDesired(GATEWAY, { [DEVICE]: { __t: 'c', Fan: false } });
-    const version = await hub.setDesired(GATEWAY, { [DEVICE]: { Fan: true } });
+    await hub.setDesired(GATEWAY, { [COMPONENT]: { __t: 'c', Fan: false } });
+    const version = await hub.setDesired(GATEWAY, { [COMPONENT]: { Fan: true } });
     expect(version).toBe(3);
-    hub.setReported(GATEWAY, { [DEVICE]: { __t: 'c', Fan: { value: true, ac: 200, av: 2, ad: 'completed' } } });
+    hub.setReported(GATEWAY, { [COMPONENT]: { __t: 'c', Fan: { value: true, ac: 200, av: 2, ad: 'completed' } } });
 
     await start();
     const fan = await reportedFan((f) => f.av === 3, 'Fan acknowledged at $version 3');
     expect(fan).toEqual({ value: true, ac: 200, av: 3, ad: 'completed' });
     expect(await fanOnDevice()).toBe('true');
+    expect(gate.connects.at(-1)).toMatchObject({ clientId: GATEWAY, accepted: true, modelId: MODEL_ID });
+  });
+
+  it('gives the DTDL model it announces: a component of the device profile\'s interface', async () => {
+    const res = await call('GET', `${gateway!.appService!.url}/api/v3/twin/model/hub`);
+    expect(res.status).toBe(200);
+    const [main, profile, ...rest] = res.body.models;
+    expect(rest).toEqual([]);
+    expect(main).toEqual({
+      '@context': 'dtmi:dtdl:context;2',
+      '@id': MODEL_ID,
+      '@type': 'Interface',
+      displayName: 'Gateway',
+      contents: [{ '@type': 'Component', name: COMPONENT, schema: 'dtmi:com:example:Gateway:Demo_Sensor;1', displayName: DEVICE }],
+    });
+    expect(profile).toMatchObject({ '@id': 'dtmi:com:example:Gateway:Demo_Sensor;1', '@type': 'Interface', displayName: 'Demo-Sensor' });
+    expect(profile.contents).toEqual([
+      { '@type': 'Property', name: 'Temperature', schema: 'float', writable: false, description: 'Air temperature' },
+      { '@type': 'Property', name: 'Humidity', schema: 'float', writable: false, description: 'Relative humidity' },
+      { '@type': 'Property', name: 'Fan', schema: 'boolean', writable: true, description: 'Fan relay, true = running' },
+      { '@type': 'Command', name: 'Climate' },
+    ]);
+    expect(res.body.omitted).toEqual([]);
+    expect((await call('GET', `${gateway!.appService!.url}/api/v3/twin/model/nope`)).status).toBe(404);
   });
 
   it('reports a direct-method write of Fan, which nobody polls', async () => {
-    const answer = await hub.invokeMethod(GATEWAY, `${DEVICE}*Fan`, { Fan: false });
+    const answer = await hub.invokeMethod(GATEWAY, `${COMPONENT}*Fan`, { Fan: false });
     expect(answer.status).toBe(200);
     const fan = await reportedFan((f) => f.value === false, 'reported Fan false');
     // Still the ack of $version 3, now with the value the device has.
@@ -113,7 +145,7 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
 
   it('a restart does not apply an acknowledged version again', async () => {
     const refusedAt = async (value: number) => {
-      const version = await hub.setDesired(GATEWAY, { [DEVICE]: { NoSuchResource: value } });
+      const version = await hub.setDesired(GATEWAY, { [COMPONENT]: { NoSuchResource: value } });
       return hub.until(() => {
         const ack = component().NoSuchResource as Ack | undefined;
         return ack?.av === version ? ack : undefined;

@@ -15,6 +15,8 @@ import { loadPipelinesFile, PipelinesFile } from './pipeline/pipelines-file';
 import { createSink } from './sinks/create-sink';
 import type { Sink } from './sinks/sink';
 import { ActuatorPorts, DesiredStateHandler } from './twin/desired-state';
+import { twinModel, TwinModelPorts } from './twin/twin-model';
+import type { TwinModelSource } from './http/twin-model.controller';
 
 export const APP_SERVICE_VERSION = '0.1.0';
 /** How long close() lets deliveries in flight finish before abandoning them (Docker allows 10 s for a stop). */
@@ -31,6 +33,8 @@ export interface AppServiceDependencies {
   createSink?: (config: PipelinesFile['sinks'][number]) => Sink;
   /** Default: core-metadata and core-command over REST (metadataUrl, coreCommandUrl). */
   actuators?: ActuatorPorts;
+  /** Default: core-metadata over REST (metadataUrl): devices and profiles for the Plug and Play models. */
+  metadata?: TwinModelPorts;
 }
 
 export interface RunningAppService {
@@ -117,7 +121,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
     };
     const config = { serviceName: 'app-service', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     const app = await createServiceApp({
-      module: AppServiceModule.register({ figures }),
+      module: AppServiceModule.register({ figures, twinModels: twinModelsOf(file, deps.metadata ?? restMetadata(settings, options)) }),
       version: APP_SERVICE_VERSION,
       config,
       logger,
@@ -145,6 +149,19 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
     await closeAll().catch(() => undefined);
     throw err;
   }
+}
+
+function restMetadata(settings: typeof DEFAULT_APP_SERVICE_SETTINGS, options: AppServiceOptions): TwinModelPorts {
+  const metadata = new MetadataClient({ baseUrl: settings.metadataUrl, apiKey: options.clientApiKey ?? options.apiKey });
+  return { devices: () => metadata.allDevices(), profile: (name) => metadata.profile(name) };
+}
+
+/** The model of each azure-twin sink of the file, built when asked. */
+function twinModelsOf(file: PipelinesFile, ports: TwinModelPorts): TwinModelSource {
+  return (name) => {
+    const sink = file.sinks.find((s) => s.name === name);
+    return sink?.type === 'azure-twin' ? twinModel(sink, ports) : undefined;
+  };
 }
 
 function restActuators(settings: typeof DEFAULT_APP_SERVICE_SETTINGS, options: AppServiceOptions): ActuatorPorts {

@@ -5,6 +5,8 @@
  * it at load, and the sink builds itself from it.
  */
 import { parseDuration } from '@gw/contracts';
+import { DTMI, isDtdlName } from '../twin/dtdl';
+import { ComponentNames } from './azure-components';
 import { HubCredentials, parseConnectionString } from './azure-sas';
 import type { AzureTwinSinkConfig } from './sink-config';
 import { TlsOptions, tlsOptions } from './tls';
@@ -22,6 +24,10 @@ export interface AzureTwinSettings {
   ttlMs: number;
   /** Gateway devices the sink handles (all when unset). */
   devices?: RegExp;
+  /** IoT Plug and Play model announced at CONNECT. */
+  modelId?: string;
+  /** Device names as the twin holds them (components with Plug and Play). */
+  components: ComponentNames;
 }
 
 export function azureTwinSettings(config: AzureTwinSinkConfig): AzureTwinSettings {
@@ -36,9 +42,21 @@ export function azureTwinSettings(config: AzureTwinSinkConfig): AzureTwinSetting
   }
   const ttlMs = config.tokenTtl === undefined ? DEFAULT_TTL_MS : typeof config.tokenTtl === 'number' ? config.tokenTtl : parseDuration(config.tokenTtl);
   if (!(ttlMs >= 1000)) throw new Error(`sink ${config.name}: tokenTtl must be at least 1s`);
+  if (config.modelId !== undefined && !DTMI.test(config.modelId)) {
+    throw new Error(`sink ${config.name}: modelId "${config.modelId}" is not a DTMI (dtmi:<segment>[:<segment>...];<version>, e.g. dtmi:com:example:Gateway;1)`);
+  }
+  if (config.components && config.modelId === undefined) throw new Error(`sink ${config.name}: components needs a modelId (they name Plug and Play components)`);
+  const seen = new Set<string>();
+  for (const [device, component] of Object.entries(config.components ?? {})) {
+    if (!isDtdlName(component)) throw new Error(`sink ${config.name}: components.${device}: "${component}" is not a DTDL name (letters, digits, _; a letter first; at most 64)`);
+    if (seen.has(component)) throw new Error(`sink ${config.name}: components: "${component}" is given to two devices`);
+    seen.add(component);
+  }
   return {
     credentials,
     url,
+    modelId: config.modelId,
+    components: new ComponentNames(config.modelId !== undefined, config.components),
     plainText: protocol === 'mqtt:' || protocol === 'ws:',
     tls: tlsOptions(config.tls),
     ttlMs,

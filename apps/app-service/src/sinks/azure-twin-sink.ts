@@ -25,6 +25,14 @@
  * resource names are %-escaped there (`%2E`, `%24`, `%20`, `%25`) and
  * unescaped on the way back.
  *
+ * IoT Plug and Play, with a `modelId`: the CONNECT user name announces it
+ * (`&model-id=`), components are named as DTDL requires (the device name, or
+ * the one `components` gives it; a device with neither is refused per
+ * record), component telemetry carries `$.sub=<component>` (a batch holds one
+ * component's records), and GET /api/v3/twin/model/<sink> gives the DTDL
+ * model (twin/dtdl.ts). Without a modelId the twin still uses components and
+ * acks, and telemetry names its device in a `device` property.
+ *
  * The MQTT password is the SAS token: a `url` override without TLS (mqtt://,
  * ws://) sends it in clear text, which start() logs as a warning.
  */
@@ -32,7 +40,10 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { createSasToken, deviceResourceUri, HubCredentials, mqttUserName } from './azure-sas';
+import { ComponentNames, fromTwinKey, twinKey } from './azure-components';
 import { azureTwinSettings } from './azure-twin-settings';
+
+export { fromTwinKey, twinKey } from './azure-components';
 import { asDeliveryError, firstShortfall, sendMerged, Shortfall } from './twin-delivery';
 import { MqttConnection, warnAboutTransport } from './mqtt-connection';
 import { AckedVersions, ConnectionStatus, DeliveryError, DeliveryOptions, DesiredOutcome, MemoryAckedVersions, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
@@ -124,6 +135,8 @@ export class AzureTwinSink implements Sink {
   private readonly tls: TlsOptions;
   private readonly ttlMs: number;
   private readonly devices?: RegExp;
+  private readonly modelId?: string;
+  private readonly components: ComponentNames;
   private readonly now: () => number;
   private readonly connectFn?: (url: string, options: IClientOptions) => MqttClient;
   private readonly requestTimeoutMs: number;
@@ -152,6 +165,8 @@ export class AzureTwinSink implements Sink {
     this.tls = settings.tls;
     this.ttlMs = settings.ttlMs;
     this.devices = settings.devices;
+    this.modelId = settings.modelId;
+    this.components = settings.components;
     this.now = options.now ?? Date.now;
     this.connectFn = options.connect;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 20_000;
@@ -238,6 +253,8 @@ export class AzureTwinSink implements Sink {
   /** Why IoT Hub could never take this record, if so. */
   private problemOf(record: OutboxRecord, state: Json | undefined, options: DeliveryOptions): string | undefined {
     if (!this.single && !record.key) return 'with a hub policy each record needs a device (its key is empty)';
+    const component = this.single && record.key ? this.components.problem(record.key) : undefined;
+    if (component) return component;
     if (record.kind === 'reported') return state && record.key ? undefined : 'reported state must be a JSON object of a device';
     // A record too big to share a batch goes alone (jsonArrays): this is its message.
     const alone = options.batched ? Buffer.concat([Buffer.from('['), record.body, Buffer.from(']')]) : record.body;
@@ -294,7 +311,8 @@ export class AzureTwinSink implements Sink {
       logFields: { twin: conn.twinId },
       url: this.url,
       clientId: conn.twinId,
-      username: mqttUserName(this.credentials.hostName, conn.twinId),
+      // IoT Plug and Play: the model is announced in the user name (model-id).
+      username: mqttUserName(this.credentials.hostName, conn.twinId) + (this.modelId ? `&model-id=${encodeURIComponent(this.modelId)}` : ''),
       // Every attempt gets a fresh token: one minted for the first attempt may have expired since.
       password: () => this.token(conn),
       tls: this.tls,
@@ -465,13 +483,14 @@ export class AzureTwinSink implements Sink {
     // IoT Hub reads $.ce as the charset of a JSON body it may route on; a
     // gzipped body cannot be routed on anyway, so $.ce says `gzip` for the consumer.
     const base = `devices/${conn.twinId}/messages/events/$.ct=${encodeURIComponent('application/json')}&$.ce=${options.gzip ? 'gzip' : 'utf-8'}`;
+    // One twin for the gateway: the device of a message goes in a property, `$.sub` (its component) with Plug and Play.
+    const topicOf = (device: string) =>
+      !device || !this.single ? base : this.modelId ? `${base}&$.sub=${encodeURIComponent(this.components.toTwin(device))}` : `${base}&device=${encodeURIComponent(device)}`;
+    // With Plug and Play a batch holds one component's records (a message has one $.sub); in page order.
+    const batches = this.single && this.modelId ? runsByDevice(entries) : [entries];
     const messages = options.batched
-      ? jsonArrays(entries, batchLimit(options)).map(({ body, first }) => ({ body, topic: base, first }))
-      : entries.map(({ record, index }) => ({
-          body: record.body,
-          topic: record.key && this.single ? `${base}&device=${encodeURIComponent(record.key)}` : base,
-          first: index,
-        }));
+      ? batches.flatMap((run) => jsonArrays(run, batchLimit(options)).map(({ body, first }) => ({ body, topic: topicOf(this.modelId ? run[0].record.key : ''), first })))
+      : entries.map(({ record, index }) => ({ body: record.body, topic: topicOf(record.key), first: index }));
     const results = await Promise.allSettled(
       messages.map(({ body, topic }) =>
         this.track(conn, connection.publish(topic, options.gzip ? gzipSync(body) : body, { qos: 1 })),
@@ -494,7 +513,7 @@ export class AzureTwinSink implements Sink {
         if (ack) ack.value = value;
         properties[twinKey(resource)] = ack ? { ...ack } : value;
       }
-      if (this.single) patch[twinKey(device)] = { __t: 'c', ...properties };
+      if (this.single) patch[this.components.toTwin(device)] = { __t: 'c', ...properties };
       else Object.assign(patch, properties);
     }
     this.check(conn, await this.request(conn, REPORTED, JSON.stringify(patch)), 'reported patch');
@@ -572,7 +591,7 @@ export class AzureTwinSink implements Sink {
         acks[twinKey(outcome.resource)] = ack;
         if (!outcome.ok && outcome.status >= 500) retry = true;
       }
-      if (this.single) ackPatch[twinKey(device)] = { __t: 'c', ...acks };
+      if (this.single) ackPatch[this.components.toTwin(device)] = { __t: 'c', ...acks };
       else Object.assign(ackPatch, acks);
     }
     if (Object.keys(ackPatch).length > 0) this.check(conn, await this.request(conn, REPORTED, JSON.stringify(ackPatch)), 'desired acknowledgement');
@@ -606,7 +625,7 @@ export class AzureTwinSink implements Sink {
       return result;
     }
     for (const [key, value] of Object.entries(properties)) {
-      const device = fromTwinKey(key);
+      const device = this.components.fromTwin(key);
       const values = asObject(value);
       if (key.startsWith('$') || !values || (this.devices && !this.devices.test(device))) continue;
       collect(device, values);
@@ -617,7 +636,7 @@ export class AzureTwinSink implements Sink {
   private async answerMethod(conn: TwinConnection, name: string, rid: string, body: Buffer): Promise<void> {
     let result: MethodResult;
     const [component, command] = splitOnce(name, '*');
-    const target = conn.device ? { device: conn.device, method: name } : command ? { device: component, method: command } : undefined;
+    const target = conn.device ? { device: conn.device, method: name } : command ? { device: this.components.fromTwin(component), method: command } : undefined;
     let payload: unknown;
     try {
       payload = body.length ? JSON.parse(body.toString()) : null;
@@ -680,13 +699,15 @@ function parseObject(body: Buffer): Json | undefined {
   }
 }
 
-/** Twin property names may not contain `.`, `$` or spaces. */
-export function twinKey(name: string): string {
-  return name.replace(/[%.$ ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-}
-
-export function fromTwinKey(key: string): string {
-  return key.replace(/%(25|2E|24|20)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+/** The entries cut into runs of one device each, in page order (a run ends where the device changes). */
+function runsByDevice(entries: Planned[]): Planned[][] {
+  const runs: Planned[][] = [];
+  for (const entry of entries) {
+    const last = runs.at(-1);
+    if (last && last[0].record.key === entry.record.key) last.push(entry);
+    else runs.push([entry]);
+  }
+  return runs;
 }
 
 /** Records as JSON arrays of at most `limit` bytes (a bigger record goes alone), each with the page position of its first record. */

@@ -110,6 +110,13 @@ export const AzureTwinSinkSchema = z
     tokenTtl: durationText.optional(),
     tls: TlsSchema.optional(),
     devices: z.string().optional(),
+    /**
+     * IoT Plug and Play: the DTMI of the gateway's model (`dtmi:com:example:Gateway;1`), announced at
+     * CONNECT; component telemetry then carries `$.sub`. GET /api/v3/twin/model/<sink> gives the model.
+     */
+    modelId: z.string().optional(),
+    /** With modelId: gateway device → component name, for devices whose name is not a DTDL name (e.g. `Demo-Sensor-01: demoSensor01`). */
+    components: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 
