@@ -188,6 +188,13 @@ describe('GET /api/v3/opcua/profiledraft', () => {
     expect(byName.Reset.properties).toEqual({ valueType: 'Bool', readWrite: 'W' });
   });
 
+  it('writes node ids with namespace URIs when asked', async () => {
+    const res = await host.call('GET', `/opcua/profiledraft?${q({ endpoint: url, nodeId: `${NS}s=Plant.Press2`, format: 'json', nodeIds: 'uri' })}`);
+    const { profile, skipped } = await json(res);
+    expect(skipped).toEqual([]);
+    expect(profile.deviceResources.map((r: { attributes: unknown }) => r.attributes)).toEqual([{ nodeId: 'nsu=urn:test:plant;s=Plant.Press2.Temperature' }]);
+  });
+
   it('uploads to core-metadata as it is', async () => {
     const uploaded = await host.rest.upload('POST', yaml, 'press.yaml');
     expect(uploaded.body).toEqual({ apiVersion: 'v3', statusCode: 201, id: expect.any(String) });

@@ -31,6 +31,8 @@ export interface DraftOptions {
   objectText: string;
   name?: string;
   maxReferences: number;
+  /** Write node ids with their namespace URI (`nsu=urn:plant;s=...`), which survives a server renumbering its namespaces, instead of EdgeX's index form. */
+  namespaceUris?: boolean;
 }
 
 /** Attributes read per variable, in one Read call for all variables. */
@@ -66,6 +68,11 @@ export async function profileDraft(session: ClientSession, object: NodeId, optio
     return basicTypes.get(key)!;
   };
 
+  const namespaces = options.namespaceUris ? await session.readNamespaceArray() : undefined;
+  const written = (nodeId: string) => {
+    const index = /^ns=(\d+);/.exec(nodeId);
+    return namespaces && index && Number(index[1]) > 0 && namespaces[Number(index[1])] ? `nsu=${namespaces[Number(index[1])]};${nodeId.slice(index[0].length)}` : nodeId;
+  };
   const resources: DeviceResource[] = [];
   const skipped: SkippedVariable[] = [];
   const names = new Set<string>();
@@ -99,7 +106,7 @@ export async function profileDraft(session: ClientSession, object: NodeId, optio
         ...(units[i] ? { units: units[i] } : {}),
         ...(valueType.value === 'Binary' ? { mediaType: 'application/octet-stream' } : {}),
       },
-      attributes: { nodeId: variable.nodeId },
+      attributes: { nodeId: written(variable.nodeId) },
     });
   }
 

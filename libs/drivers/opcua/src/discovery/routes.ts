@@ -2,7 +2,7 @@
  * REST routes of browsing (served as /api/v3/opcua/...), on configured
  * servers only (GW_OPCUA_DISCOVERY_ENDPOINTS):
  *   GET browse?endpoint=...&nodeId=...        one level below a node (default: the Objects folder)
- *   GET profiledraft?endpoint=...&nodeId=...&name=...&format=yaml|json
+ *   GET profiledraft?endpoint=...&nodeId=...&name=...&format=yaml|json&nodeIds=index|uri
  *                                             an EdgeX device profile drafted from an object's variables,
  *                                             to edit and upload to core-metadata
  * Light: the OPC UA library loads on the first call.
@@ -67,6 +67,8 @@ export function discoveryRoutes(deps: DiscoveryRouteDeps): DriverRoute[] {
               if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
             }),
           format: z.enum(['yaml', 'json']).default('yaml'),
+          /** `uri` writes nodeId attributes as nsu=<namespace URI>; (default: EdgeX's ns=<index>;). */
+          nodeIds: z.enum(['index', 'uri']).default('index'),
         })
         .strict(),
       handle: async ({ query }) => {
@@ -79,7 +81,7 @@ export function discoveryRoutes(deps: DiscoveryRouteDeps): DriverRoute[] {
         ]);
         const draft = await withBrowseSession(deps, url, async (session) => {
           const [id] = await resolveNodes(session, [parseNodeAddress(query.nodeId)], () => 'query parameter nodeId');
-          return profileDraft(session, id, { endpoint: url, objectText: query.nodeId, name: query.name, maxReferences: deps.settings.browseMaxReferences });
+          return profileDraft(session, id, { endpoint: url, objectText: query.nodeId, name: query.name, maxReferences: deps.settings.browseMaxReferences, namespaceUris: query.nodeIds === 'uri' });
         });
         if (draft.profile.deviceResources.length === 0) {
           const why = draft.skipped.length ? ` (skipped: ${draft.skipped.map((s) => `${s.browseName}: ${s.reason}`).join('; ')})` : '';
