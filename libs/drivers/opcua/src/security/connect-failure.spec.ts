@@ -31,7 +31,8 @@ describe('describeConnectFailure', () => {
     expect(describeConnectFailure(new Error(message), endpoint)?.message).toContain(expected);
   });
 
-  it('leaves other failures to the caller', () => {
+  it('leaves other failures to the caller, even after a refused certificate', () => {
     expect(describeConnectFailure(new Error('connect ECONNREFUSED 127.0.0.1:4840'), endpoint)).toBeUndefined();
+    expect(describeConnectFailure(new Error('connect ECONNREFUSED 127.0.0.1:4840'), endpoint, pki)).toBeUndefined();
   });
 });

@@ -19,8 +19,9 @@ const NO_ENDPOINT = /cannot find an endpoint|BadSecurityPolicyRejected|BadSecuri
 export function describeConnectFailure(err: unknown, endpoint: EndpointSecurityInput, pki?: Pki): GatewayError | undefined {
   const text = err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : String(err);
   const at = `OPC UA server ${endpoint.url}`;
-  const refused = pki?.refused.get(endpoint.key);
-  if (refused?.thumbprint || UNTRUSTED.test(text)) {
+  if (UNTRUSTED.test(text)) {
+    // What the endpoint's certificate check refused last: the details of this failure (a later failure of another kind must not read as this one).
+    const refused = pki?.refused.get(endpoint.key);
     if (refused?.thumbprint) {
       return new GatewayError(
         ErrorKind.Communication,
