@@ -18,6 +18,14 @@ describe('describeConnectFailure', () => {
     );
   });
 
+  it('says to renew an expired certificate and to add an unknown CA, rather than to trust', () => {
+    const refusedFor = (status: string) =>
+      ({ ...pki, refused: new Map([['k', { thumbprint: 'cd'.repeat(20), subject: 'CN=plc', status }]]), certificateManager: { issuersCertFolder: '/pki/issuers/certs' } }) as unknown as Pki;
+    const failure = new Error('server Certificate verification failed with err X');
+    expect(describeConnectFailure(failure, endpoint, refusedFor('BadCertificateTimeInvalid'))?.message).toContain('has expired or is not valid yet (BadCertificateTimeInvalid): renew it on the server');
+    expect(describeConnectFailure(failure, endpoint, refusedFor('BadCertificateChainIncomplete'))?.message).toContain("copy the CA's certificate into /pki/issuers/certs");
+  });
+
   it('still says what to do without the certificate at hand', () => {
     expect(describeConnectFailure(new Error('BadCertificateUntrusted'), endpoint)?.message).toContain('find it in GET /api/v3/opcua/certificates (status rejected)');
   });

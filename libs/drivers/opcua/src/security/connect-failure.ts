@@ -22,6 +22,21 @@ export function describeConnectFailure(err: unknown, endpoint: EndpointSecurityI
   if (UNTRUSTED.test(text)) {
     // What the endpoint's certificate check refused last: the details of this failure (a later failure of another kind must not read as this one).
     const refused = pki?.refused.get(endpoint.key);
+    if (refused?.thumbprint && /TimeInvalid/.test(refused.status)) {
+      return new GatewayError(
+        ErrorKind.Communication,
+        `${at}: its certificate ${refused.thumbprint} (${refused.subject}) has expired or is not valid yet (${refused.status}): renew it on the server, or check the clocks`,
+        { cause: err },
+      );
+    }
+    if (refused?.thumbprint && /ChainIncomplete|Issuer/.test(refused.status)) {
+      return new GatewayError(
+        ErrorKind.Communication,
+        `${at}: its certificate ${refused.thumbprint} (${refused.subject}) comes from a certificate authority the gateway does not know (${refused.status}): ` +
+          `copy the CA's certificate into ${pki!.certificateManager.issuersCertFolder} (and trust the CA or this certificate)`,
+        { cause: err },
+      );
+    }
     if (refused?.thumbprint) {
       return new GatewayError(
         ErrorKind.Communication,
