@@ -151,6 +151,8 @@ export class AzureTwinSink implements Sink {
   private single?: TwinConnection;
   private readonly perDevice = new Map<string, TwinConnection>();
   private everConnected = false;
+  /** The last failure and connect of connections since closed. */
+  private readonly retired: Pick<ConnectionStatus, 'lastError' | 'lastConnectedAt'> = {};
   private readonly plainText: boolean;
 
   constructor(
@@ -184,13 +186,19 @@ export class AzureTwinSink implements Sink {
   /** All twin connections together: connected when all are; the latest failure and the latest connect of any. */
   connectionStatus(): ConnectionStatus {
     const all = [...(this.single ? [this.single] : []), ...this.perDevice.values()].flatMap((c) => (c.connection ? [c.connection.status()] : []));
-    let lastError: ConnectionStatus['lastError'];
-    let lastConnectedAt: number | undefined;
+    let { lastError, lastConnectedAt } = this.retired;
     for (const s of all) {
       if (s.lastError && (!lastError || s.lastError.at > lastError.at)) lastError = s.lastError;
       if (s.lastConnectedAt && (!lastConnectedAt || s.lastConnectedAt > lastConnectedAt)) lastConnectedAt = s.lastConnectedAt;
     }
     return { connected: this.connected, lastError, lastConnectedAt };
+  }
+
+  /** Keeps what a connection closed for good (token renewal, eviction) knew, for connectionStatus. */
+  private retire(connection: MqttConnection): void {
+    const { lastError, lastConnectedAt } = connection.status();
+    if (lastError && (!this.retired.lastError || lastError.at > this.retired.lastError.at)) this.retired.lastError = lastError;
+    if (lastConnectedAt && (!this.retired.lastConnectedAt || lastConnectedAt > this.retired.lastConnectedAt)) this.retired.lastConnectedAt = lastConnectedAt;
   }
 
   async start(context: SinkContext): Promise<void> {
@@ -364,6 +372,7 @@ export class AzureTwinSink implements Sink {
     if (conn.connection !== old) return;
     conn.connection = undefined;
     this.failPending(conn, 'reconnecting to renew the SAS token');
+    this.retire(old);
     await old.stop();
     if (!conn.closed) this.open(conn);
   }
@@ -378,6 +387,7 @@ export class AzureTwinSink implements Sink {
     const connection = conn.connection;
     conn.connection = undefined;
     // The outbox still holds whatever was not acknowledged.
+    if (connection) this.retire(connection);
     await connection?.stop();
   }
 
