@@ -23,6 +23,7 @@ import {
 } from 'node-opcua-client';
 import type { NodeAddress } from './attributes';
 import { resolveNodes } from './nodes';
+import { subscriptionTiming } from './subscription-timing';
 import type { Logger, OpcuaConnection, SessionListener } from './session-pool';
 import { isBad } from './status';
 
@@ -225,10 +226,11 @@ export class ConnectionMonitor implements SessionListener {
   private async slotWithRoom(session: ClientSession, intervalMs: number): Promise<Slot> {
     const found = this.slots.find((s) => s.intervalMs === intervalMs && s.items < this.options.subscriptionSize);
     if (found) return found;
+    const { publishingInterval, maxKeepAliveCount, lifetimeCount } = subscriptionTiming(intervalMs, session.timeout || 60_000, this.options);
     const subscription = await session.createSubscription2({
-      requestedPublishingInterval: intervalMs,
-      requestedLifetimeCount: this.options.lifetimeCount,
-      requestedMaxKeepAliveCount: this.options.maxKeepAliveCount,
+      requestedPublishingInterval: publishingInterval,
+      requestedLifetimeCount: lifetimeCount,
+      requestedMaxKeepAliveCount: maxKeepAliveCount,
       maxNotificationsPerPublish: this.options.maxNotificationsPerPublish,
       publishingEnabled: true,
       priority: 1,
@@ -263,3 +265,4 @@ export class ConnectionMonitor implements SessionListener {
 }
 
 const where = (s: MonitorSpec) => `device "${s.deviceName}" resource "${s.resourceName}" node ${s.node.text}`;
+

@@ -1,0 +1,4 @@
+import { runMain } from '@gw/service-kit';
+import { runOpcuaSimulator } from './run';
+
+runMain(runOpcuaSimulator);
