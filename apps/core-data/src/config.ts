@@ -1,6 +1,20 @@
 import { z } from 'zod';
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { bool, busConfigFields, commonServiceConfig, configVariables, databaseUrl, duration, int, loadConfig, oneOf, secret, text, url } from '@gw/service-kit/config';
+import {
+  bool,
+  busConfigFields,
+  commonServiceConfig,
+  configVariables,
+  databaseUrl,
+  duration,
+  int,
+  loadConfig,
+  oneOf,
+  queryAdmissionFields,
+  secret,
+  text,
+  url,
+} from '@gw/service-kit/config';
 import { DEFAULT_DEVICE_ASK_RATE } from './devices/ask-budget';
 
 /**
@@ -78,20 +92,6 @@ export const CoreDataConfigSchema = z.object({
   deviceAskRate: int(1, 100_000).default(DEFAULT_DEVICE_ASK_RATE),
 });
 export type CoreDataConfig = z.output<typeof CoreDataConfigSchema>;
-
-/** How many event and reading listings (and counts) run at once, and how many may wait (see service-kit's query-admission.ts). */
-export function queryAdmissionFields() {
-  return {
-    /**
-     * Listings that run their query and build their answer at the same time;
-     * the others wait their turn, one per turn of the event loop, so device
-     * polling, bus ingest and batch commits keep their schedule while clients read history.
-     */
-    maxConcurrentQueries: int(1, 1_000).default(1),
-    /** Listings that may wait for their turn; one more is answered 503 with Retry-After. */
-    queryQueueLimit: int(0, 100_000).default(500),
-  };
-}
 
 export function loadCoreDataConfig(env: Record<string, string | undefined> = process.env): CoreDataConfig {
   return checkCoreDataConfig(loadConfig(CoreDataConfigSchema, env, 'core-data'));

@@ -11,8 +11,6 @@ import {
   listenService,
   busMetrics,
   busReadiness,
-  QueryGate,
-  queryGateMetrics,
   ReadinessCheck,
 } from '@gw/service-kit';
 import { checkCoreDataConfig, CoreDataConfig, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
@@ -137,14 +135,6 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     const config = { serviceName: 'core-data', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     // The gateway hands over a spread copy of its config, which drops secret() marks: name them.
     const secretKeys = ['apiKey', 'busPassword', 'metadataApiKey'];
-    const queries = new QueryGate(
-      {
-        maxConcurrent: settings.maxConcurrentQueries,
-        queueLimit: settings.queryQueueLimit,
-        queueSetting: 'GW_CORE_DATA_QUERY_QUEUE_LIMIT',
-      },
-      logger,
-    );
     app = await createServiceApp({
       module,
       version: CORE_DATA_VERSION,
@@ -155,12 +145,15 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
       metrics: [
         busMetrics(deps.bus),
         coreDataMetrics({ ingest: () => stats.snapshot(), knownDevices: () => devices?.directory.size ?? 0 }),
-        queryGateMetrics(queries),
         lag.register,
       ],
+      queryAdmission: {
+        maxConcurrent: settings.maxConcurrentQueries,
+        queueLimit: settings.queryQueueLimit,
+        queueSetting: 'GW_CORE_DATA_QUERY_QUEUE_LIMIT',
+      },
       shutdownHooks: false,
     });
-    queries.install(app.getHttpAdapter().getInstance());
     await app.init();
     const url = await listenService(app, options);
     if (!devices) logger.warn({}, 'core-data: GW_CORE_DATA_DEVICE_CHECK is off: events of any device name are stored, whoever publishes them');

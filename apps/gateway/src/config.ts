@@ -23,6 +23,7 @@ import {
   oneOf,
   origins,
   port,
+  queryAdmissionFields,
   secret,
   settingsVariables,
   text,
@@ -105,8 +106,8 @@ export interface HostedDeviceService {
   driverSettings: DriverSettings;
 }
 
-/** core-metadata's profile limits (GW_METADATA_MAX_PROFILE_RESOURCES ...), as core-metadata alone reads them. */
-const MetadataSettingsSchema = z.object(profileLimitFields());
+/** core-metadata's profile limits and query admission (GW_METADATA_MAX_PROFILE_RESOURCES ...), as core-metadata alone reads them. */
+const MetadataSettingsSchema = z.object({ ...profileLimitFields(), ...queryAdmissionFields() });
 
 export type GatewayConfig = Omit<z.output<typeof GatewayConfigSchema>, 'deviceServices'> & {
   deviceServices: HostedDeviceService[];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, configVariables, databaseUrl, int, loadConfig, text } from '@gw/service-kit/config';
+import { busConfigFields, commonServiceConfig, configVariables, databaseUrl, int, loadConfig, queryAdmissionFields, text } from '@gw/service-kit/config';
 import { DEFAULT_PROFILE_LIMITS } from './domain/profile-limits';
 
 /**
@@ -13,6 +13,8 @@ export const MetadataConfigSchema = z.object({
   /** Upper bound of `limit` on listings (EdgeX's MaxResultCount). */
   maxResultCount: int(1, 100_000).default(1024),
   ...profileLimitFields(),
+  /** Listings (devices, profiles, services, watchers) wait their turn, as core-data's do. */
+  ...queryAdmissionFields(),
   /** Folders loaded at boot (YAML or JSON); unset folders are skipped. */
   profilesDir: text().optional(),
   devicesDir: text().optional(),

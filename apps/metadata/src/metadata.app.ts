@@ -4,6 +4,7 @@ import { Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
 import { createDataSource } from '@gw/persistence';
 import { Logger, createServiceApp, listenService, busMetrics, busReadiness } from '@gw/service-kit';
+import { DEFAULT_QUERY_ADMISSION } from '@gw/service-kit/config';
 import { ResourceLoader } from './boot/resource-loader';
 import { MetadataConfig } from './config';
 import { DeviceServicesService } from './domain/device-services.service';
@@ -90,6 +91,11 @@ export async function startMetadata(
       secretKeys,
       readiness: [busReadiness(deps.bus)],
       metrics: [busMetrics(deps.bus), metadataMetrics(repo.read, logger)],
+      queryAdmission: {
+        maxConcurrent: options.maxConcurrentQueries ?? DEFAULT_QUERY_ADMISSION.maxConcurrentQueries,
+        queueLimit: options.queryQueueLimit ?? DEFAULT_QUERY_ADMISSION.queryQueueLimit,
+        queueSetting: 'GW_METADATA_QUERY_QUEUE_LIMIT',
+      },
       shutdownHooks: false,
     });
     await app.init();

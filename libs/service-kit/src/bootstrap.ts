@@ -25,6 +25,7 @@ import { EdgeXExceptionFilter } from './error.filter';
 import { createLogger, Logger, NestPinoLogger } from './logger';
 import type { MetricSet } from './metrics/scraped';
 import { serviceMetrics } from './metrics/service-metrics';
+import { QueryGate, queryGateMetrics, QueryGateOptions } from './query-admission';
 import { redactConfig } from './redact';
 import { ServiceKitModule } from './service-kit.module';
 import type { ReadinessCheck } from './startup/readiness';
@@ -55,6 +56,12 @@ export interface ServiceAppOptions {
    */
   metrics?: readonly MetricSet[];
   /**
+   * Routes marked @AdmittedQuery() (listings whose cost grows with `limit`)
+   * wait their turn at the service's gate (query-admission.ts), with its
+   * gw_http_queries_* metrics; without this option the mark does nothing.
+   */
+  queryAdmission?: QueryGateOptions;
+  /**
    * Close the app on SIGTERM/SIGINT (default true). Nest re-raises the signal
    * after closing, which would kill the other services of a one-process gateway
    * mid-shutdown: the gateway passes false and closes its apps itself.
@@ -66,7 +73,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
   const { config } = options;
   const serviceName = config.serviceName || options.serviceName || 'service';
   const logger = options.logger ?? createLogger(serviceName, config.logLevel);
-  const metrics = serviceMetrics(serviceName, options.metrics ?? []);
+  const gate = options.queryAdmission && new QueryGate(options.queryAdmission, logger);
+  const metrics = serviceMetrics(serviceName, [...(options.metrics ?? []), ...(gate ? [queryGateMetrics(gate)] : [])]);
 
   @Module({
     imports: [
@@ -123,6 +131,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
     const ms = Math.round(reply.elapsedTime * 10) / 10;
     logger.debug({ reqId, method, url, statusCode: reply.statusCode, ms }, 'request');
   });
+
+  // After the key check: a request refused for its key never takes a turn.
+  gate?.install(fastify);
 
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new EdgeXExceptionFilter(logger, config.maxBody));

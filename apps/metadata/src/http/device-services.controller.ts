@@ -3,7 +3,7 @@ import { DeviceServicesService } from '../domain/device-services.service';
 import { PagingInput } from '../domain/paging';
 import { runBatch } from './batch';
 import { Paging } from './paging.pipe';
-import { okResponse, Logger, SERVICE_LOGGER } from '@gw/service-kit';
+import { okResponse, Logger, SERVICE_LOGGER, AdmittedQuery } from '@gw/service-kit';
 import { page } from './page-response';
 
 @Controller('deviceservice')
@@ -26,6 +26,7 @@ export class DeviceServicesController {
     return runBatch(body, 'service', 200, (service, path) => this.services.patch(service, path), this.log);
   }
 
+  @AdmittedQuery()
   @Get('all')
   async all(@Query() query: PagingInput) {
     return page('services', await this.services.page(this.paging.of(query)));

@@ -3,7 +3,7 @@ import { DevicesService } from '../domain/devices.service';
 import { PagingInput } from '../domain/paging';
 import { runBatch } from './batch';
 import { Paging } from './paging.pipe';
-import { okResponse, Logger, SERVICE_LOGGER } from '@gw/service-kit';
+import { okResponse, Logger, SERVICE_LOGGER, AdmittedQuery } from '@gw/service-kit';
 import { page } from './page-response';
 
 @Controller('device')
@@ -27,6 +27,7 @@ export class DevicesController {
     return runBatch(body, 'device', 200, (device, path) => this.devices.patch(device, path), this.log);
   }
 
+  @AdmittedQuery()
   @Get('all')
   async all(@Query() query: PagingInput) {
     return page('devices', await this.devices.page(this.paging.of(query)));
@@ -54,11 +55,13 @@ export class DevicesController {
     return okResponse({ device: await this.devices.getById(id) });
   }
 
+  @AdmittedQuery()
   @Get('profile/name/:name')
   async byProfile(@Param('name') profileName: string, @Query() query: PagingInput) {
     return page('devices', await this.devices.page(this.paging.of(query), { profileName }));
   }
 
+  @AdmittedQuery()
   @Get('service/name/:name')
   async byService(@Param('name') serviceName: string, @Query() query: PagingInput) {
     return page('devices', await this.devices.page(this.paging.of(query), { serviceName }));

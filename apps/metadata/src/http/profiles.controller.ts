@@ -6,7 +6,7 @@ import { PagingInput } from '../domain/paging';
 import { ProfilesService } from '../domain/profiles.service';
 import { runBatch } from './batch';
 import { Paging } from './paging.pipe';
-import { countResponse, idResponse, okResponse, Logger, SERVICE_LOGGER } from '@gw/service-kit';
+import { countResponse, idResponse, okResponse, Logger, SERVICE_LOGGER, AdmittedQuery } from '@gw/service-kit';
 import { page } from './page-response';
 
 @Controller('deviceprofile')
@@ -44,11 +44,13 @@ export class ProfilesController {
     return okResponse();
   }
 
+  @AdmittedQuery()
   @Get('all')
   async all(@Query() query: PagingInput) {
     return page('profiles', await this.profiles.page(this.paging.of(query)));
   }
 
+  @AdmittedQuery()
   @Get('basicinfo/all')
   async basicInfo(@Query() query: PagingInput) {
     const page = await this.profiles.page(this.paging.of(query));
@@ -79,16 +81,19 @@ export class ProfilesController {
     return okResponse();
   }
 
+  @AdmittedQuery()
   @Get('manufacturer/:manufacturer')
   async byManufacturer(@Param('manufacturer') manufacturer: string, @Query() query: PagingInput) {
     return page('profiles', await this.profiles.page(this.paging.of(query), { manufacturer }));
   }
 
+  @AdmittedQuery()
   @Get('model/:model')
   async byModel(@Param('model') model: string, @Query() query: PagingInput) {
     return page('profiles', await this.profiles.page(this.paging.of(query), { model }));
   }
 
+  @AdmittedQuery()
   @Get('manufacturer/:manufacturer/model/:model')
   async byManufacturerAndModel(@Param('manufacturer') manufacturer: string, @Param('model') model: string, @Query() query: PagingInput) {
     return page('profiles', await this.profiles.page(this.paging.of(query), { manufacturer, model }));

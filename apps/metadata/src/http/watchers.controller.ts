@@ -3,7 +3,7 @@ import { PagingInput } from '../domain/paging';
 import { WatchersService } from '../domain/watchers.service';
 import { runBatch } from './batch';
 import { Paging } from './paging.pipe';
-import { okResponse, Logger, SERVICE_LOGGER } from '@gw/service-kit';
+import { okResponse, Logger, SERVICE_LOGGER, AdmittedQuery } from '@gw/service-kit';
 import { page } from './page-response';
 
 @Controller('provisionwatcher')
@@ -26,6 +26,7 @@ export class WatchersController {
     return runBatch(body, 'provisionwatcher', 200, (watcher, path) => this.watchers.patch(watcher, path), this.log);
   }
 
+  @AdmittedQuery()
   @Get('all')
   async all(@Query() query: PagingInput) {
     return page('provisionWatchers', await this.watchers.page(this.paging.of(query)));
@@ -42,11 +43,13 @@ export class WatchersController {
     return okResponse();
   }
 
+  @AdmittedQuery()
   @Get('service/name/:name')
   async byService(@Param('name') serviceName: string, @Query() query: PagingInput) {
     return page('provisionWatchers', await this.watchers.page(this.paging.of(query), { serviceName }));
   }
 
+  @AdmittedQuery()
   @Get('profile/name/:name')
   async byProfile(@Param('name') profileName: string, @Query() query: PagingInput) {
     return page('provisionWatchers', await this.watchers.page(this.paging.of(query), { profileName }));

@@ -8,3 +8,4 @@ export * from './fields';
 export * from './infrastructure';
 export * from './unknown-variables';
 export * from './secret-reference';
+export * from './query-admission-fields';
