@@ -136,6 +136,17 @@ describe('the gateway PKI', () => {
     expect((await host.call('GET', '/opcua/certificates/own?format=p12')).status).toBe(400);
   });
 
+  it('shows the trust list and the own certificate from the folder without making the PKI (an idle gateway)', async () => {
+    const made = await pkiOnce();
+    const routes = securityRoutes({ settings, pki: () => Promise.reject(new Error('the PKI was made')), logger: { info: () => undefined, warn: () => undefined } });
+    const call = (path: string, query: object = {}) => routes.find((r) => r.method === 'GET' && r.path === path)!.handle({ params: {}, query, body: undefined });
+    const list = (await call('certificates')) as { json: { own: { thumbprint: string; applicationUri: string } } };
+    expect(list.json.own.thumbprint).toBe(new X509Certificate(readFileSync(made.certificateFile)).fingerprint.replace(/:/g, '').toLowerCase());
+    expect(list.json.own.applicationUri).toBe(made.applicationUri);
+    const der = (await call('certificates/own', { format: 'der' })) as { content: Buffer };
+    expect(Buffer.from(der.content)).toEqual(new X509Certificate(readFileSync(made.certificateFile)).raw);
+  });
+
   it('needs the API key for the trust list', async () => {
     const res = await fetch(`${host.service.url}/api/v3/opcua/certificates`);
     expect(res.status).toBe(401);

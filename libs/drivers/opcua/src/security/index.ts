@@ -7,6 +7,7 @@ export * from './types';
 export * from './policy';
 export * from './identity';
 export * from './certificate-info';
+export * from './layout';
 export * from './pki';
 export * from './check';
 export * from './client-options';

@@ -13,10 +13,9 @@ import { join, resolve } from 'node:path';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { describeCertificate } from './certificate-info';
+import { OWN_CERTIFICATE, pkiFolders } from './layout';
 import type { Pki, RefusedCertificate, SecurityLogger, SecuritySettings } from './types';
 
-/** Where the certificate made on first start lives, under own/certs. */
-export const OWN_CERTIFICATE = 'gateway_certificate.pem';
 const VALIDITY_DAYS = 10 * 365;
 
 export async function createPki(settings: SecuritySettings, logger?: SecurityLogger): Promise<Pki> {
@@ -25,6 +24,10 @@ export async function createPki(settings: SecuritySettings, logger?: SecurityLog
   const certificateManager = new OPCUACertificateManager({ rootFolder: rootDir, automaticallyAcceptUnknownCertificate: false, keySize: 2048 });
   try {
     await certificateManager.initialize();
+    const layout = pkiFolders(rootDir);
+    if (layout.trustedFolder !== certificateManager.trustedFolder || layout.rejectedFolder !== certificateManager.rejectedFolder) {
+      throw new GatewayError(ErrorKind.Unknown, `node-opcua's PKI layout changed (trusted ${certificateManager.trustedFolder}, rejected ${certificateManager.rejectedFolder}): update src/security/layout.ts`);
+    }
     const own = settings.certFile || settings.keyFile ? configuredCertificate(settings, rootDir) : await madeCertificate(certificateManager, settings, logger);
     const info = describeCertificate(readFileSync(own.certificateFile));
     const applicationUri = info.applicationUri ?? `urn:${hostname()}:${settings.applicationName}`;

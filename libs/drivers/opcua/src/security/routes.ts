@@ -5,41 +5,50 @@
  *   PUT    certificates/{thumbprint}/trust   moves a certificate to trusted/ (the next connection accepts it)
  *   PUT    certificates/{thumbprint}/reject  moves it to rejected/
  *   DELETE certificates/{thumbprint}         forgets it
- * Light: no OPC UA library at load; the PKI (and node-opcua's certificate
- * manager) is made on the first call if no device has made it yet.
+ * Light: no OPC UA library at load. Reading (the list, the own certificate)
+ * reads the PKI folder directly once the gateway's certificate exists; the
+ * PKI (node-opcua's certificate manager, about 55 MB) is made by the first
+ * change, or the first read before the certificate exists, if no device has
+ * made it yet.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
 import { driverRoute, DriverRoute } from '@gw/device-sdk/driver';
 import { describeCertificate } from './certificate-info';
+import { ownCertificateFile, PkiFolders, pkiFolders } from './layout';
 import { listCertificates, rejectCertificate, removeCertificate, trustCertificate } from './trust-list';
-import type { Pki, SecurityLogger } from './types';
+import type { Pki, SecurityLogger, SecuritySettings } from './types';
 
 export interface SecurityRouteDeps {
   /** The driver's one PKI, made on first use. */
   pki(): Promise<Pki>;
   logger: SecurityLogger;
+  /** GW_OPCUA_PKI_DIR and CERT_FILE: with them, reads need no PKI made. */
+  settings?: Pick<SecuritySettings, 'pkiDir' | 'certFile'>;
 }
 
 const thumbprintParam = (params: Record<string, string>) => params.thumbprint ?? '';
 
 export function securityRoutes(deps: SecurityRouteDeps): DriverRoute[] {
-  const own = async () => {
+  /** The folders and the gateway's certificate, from the files when they are there, else from the PKI made now. */
+  const own = async (): Promise<{ folders: PkiFolders; certificateFile: string }> => {
+    const { settings } = deps;
+    if (settings && existsSync(ownCertificateFile(settings))) return { folders: pkiFolders(settings.pkiDir), certificateFile: ownCertificateFile(settings) };
     const pki = await deps.pki();
-    const info = describeCertificate(readFileSync(pki.certificateFile));
-    return { pki, info };
+    return { folders: pki.certificateManager, certificateFile: pki.certificateFile };
   };
   return [
     driverRoute({
       method: 'GET',
       path: 'certificates',
       handle: async () => {
-        const { pki, info } = await own();
+        const { folders, certificateFile } = await own();
+        const info = describeCertificate(readFileSync(certificateFile));
         return {
           json: {
-            certificates: listCertificates(pki),
-            own: { thumbprint: info.thumbprint, subject: info.subject, applicationUri: pki.applicationUri, validFrom: info.validFrom, validTo: info.validTo },
+            certificates: listCertificates(folders),
+            own: { thumbprint: info.thumbprint, subject: info.subject, applicationUri: info.applicationUri, validFrom: info.validFrom, validTo: info.validTo },
           },
         };
       },
@@ -49,7 +58,7 @@ export function securityRoutes(deps: SecurityRouteDeps): DriverRoute[] {
       path: 'certificates/own',
       query: z.object({ format: z.enum(['der', 'pem']).default('der') }).strict(),
       handle: async ({ query }) => {
-        const { info } = await own();
+        const info = describeCertificate(readFileSync((await own()).certificateFile));
         return query.format === 'pem'
           ? { content: new X509Certificate(info.der).toString(), contentType: 'application/x-pem-file', fileName: 'edge-gateway-opcua.pem' }
           : { content: info.der, contentType: 'application/pkix-cert', fileName: 'edge-gateway-opcua.der' };

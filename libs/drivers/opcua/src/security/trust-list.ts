@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { CertificateInfo, describeCertificate } from './certificate-info';
+import type { PkiFolders } from './layout';
 import type { Pki } from './types';
 
 export type TrustStatus = 'trusted' | 'rejected';
@@ -35,8 +36,9 @@ interface Stored {
   file: string;
 }
 
-export function listCertificates(pki: Pki, now = new Date()): ListedCertificate[] {
-  return stored(pki)
+/** The trusted and rejected certificates; `folders` may be a Pki's certificate manager or pkiFolders(settings.pkiDir). */
+export function listCertificates(folders: PkiFolders, now = new Date()): ListedCertificate[] {
+  return stored(folders)
     .map(({ info, status }) => ({
       thumbprint: info.thumbprint,
       status,
@@ -67,20 +69,20 @@ export async function rejectCertificate(pki: Pki, thumbprint: string): Promise<L
 export async function removeCertificate(pki: Pki, thumbprint: string): Promise<void> {
   const found = find(pki, thumbprint);
   if (found.status === 'trusted') await pki.certificateManager.removeTrustedCertificate(found.info.thumbprint);
-  for (const copy of stored(pki).filter((s) => s.info.thumbprint === found.info.thumbprint)) unlinkSync(copy.file);
+  for (const copy of stored(pki.certificateManager).filter((s) => s.info.thumbprint === found.info.thumbprint)) unlinkSync(copy.file);
   await pki.certificateManager.reloadCertificates();
 }
 
 function listed(pki: Pki, thumbprint: string): ListedCertificate {
   const wanted = normalize(thumbprint);
-  const entry = listCertificates(pki).find((c) => c.thumbprint === wanted);
+  const entry = listCertificates(pki.certificateManager).find((c) => c.thumbprint === wanted);
   if (!entry) throw new GatewayError(ErrorKind.Unknown, `certificate ${wanted} vanished from the PKI folder`);
   return entry;
 }
 
 function find(pki: Pki, thumbprint: string): Stored {
   const wanted = normalize(thumbprint);
-  const found = stored(pki).filter((s) => s.info.thumbprint === wanted);
+  const found = stored(pki.certificateManager).filter((s) => s.info.thumbprint === wanted);
   // Both folders holding it (a copy by hand): trusted wins, as it does for node-opcua.
   const entry = found.find((s) => s.status === 'trusted') ?? found[0];
   if (!entry) throw new GatewayError(ErrorKind.EntityNotFound, `no certificate with thumbprint ${wanted} in the trusted or rejected list (GET /api/v3/opcua/certificates lists them)`);
@@ -93,12 +95,8 @@ function normalize(thumbprint: string): string {
   return hex;
 }
 
-function stored(pki: Pki): Stored[] {
-  const manager = pki.certificateManager;
-  return [
-    ...readFolder(manager.trustedFolder, 'trusted'),
-    ...readFolder(manager.rejectedFolder, 'rejected'),
-  ];
+function stored(folders: PkiFolders): Stored[] {
+  return [...readFolder(folders.trustedFolder, 'trusted'), ...readFolder(folders.rejectedFolder, 'rejected')];
 }
 
 function readFolder(folder: string, status: TrustStatus): Stored[] {
