@@ -38,6 +38,14 @@ export class GatewayError extends Error {
   }
 }
 
+/** Kinds that mean the peer could not be reached or did not answer in time, as opposed to refusing what it was asked. */
+const UNREACHABLE_KINDS: ReadonlySet<ErrorKind> = new Set([ErrorKind.Communication, ErrorKind.Timeout, ErrorKind.ServiceUnavailable]);
+
+/** Whether a failure says the peer was not reachable (retry quietly) rather than that it refused (worth an error). */
+export function isUnreachable(err: unknown): boolean {
+  return GatewayError.is(err) && UNREACHABLE_KINDS.has(err.kind);
+}
+
 /**
  * The kind an HTTP status (or a status carried in an EdgeX response payload)
  * stands for, so an answer from another service can be rethrown and mapped

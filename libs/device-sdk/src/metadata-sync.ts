@@ -11,11 +11,12 @@
 import {
   backoffDelay,
   Clock,
+  delay as delayFor,
   DeviceService,
   ErrorKind,
   GatewayError,
+  isUnreachable,
   SystemEvent,
-  Timer,
   Topics,
   validateDevice,
   validateDeviceProfile,
@@ -53,16 +54,15 @@ export interface Registration {
 
 /** More queued system events than this means something is badly wrong; further ones are dropped and logged. */
 const MAX_QUEUED_EVENTS = 10_000;
-const UNREACHABLE = new Set<string>([ErrorKind.Communication, ErrorKind.Timeout, ErrorKind.ServiceUnavailable]);
 
 export class MetadataSync {
   private readonly subscriptions: Subscription[] = [];
   private buffered: SystemEvent[] | undefined = [];
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
-  private retryTimer?: Timer;
   private closed = false;
-  private wake?: () => void;
+  /** Ends a back-off wait at once when closed. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly registration: Registration,
@@ -92,14 +92,14 @@ export class MetadataSync {
       } catch (err) {
         if (this.closed) return;
         const delay = backoffDelay(attempt, this.retry.initialMs, this.retry.maxMs);
-        const unreachable = GatewayError.is(err) && UNREACHABLE.has(err.kind);
+        const unreachable = isUnreachable(err);
         this.logger[unreachable ? 'warn' : 'error'](
           { attempt, retryInMs: delay, err: (err as Error).message },
           unreachable
             ? `core-metadata is not reachable yet; retrying in ${Math.round(delay / 100) / 10} s`
             : `core-metadata refused the registration or the load; retrying in ${Math.round(delay / 100) / 10} s`,
         );
-        await this.sleep(delay);
+        await delayFor(delay, this.clock, this.closing.signal);
       }
     }
     if (this.closed) return;
@@ -111,8 +111,7 @@ export class MetadataSync {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.retryTimer?.cancel();
-    this.wake?.();
+    this.closing.abort();
     await Promise.all(this.subscriptions.splice(0).map((s) => s.unsubscribe().catch(() => undefined)));
     await this.chain;
   }
@@ -293,11 +292,5 @@ export class MetadataSync {
     this.listener.serviceChanged();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve;
-      this.retryTimer = this.clock.setTimer(resolve, ms);
-    });
-  }
 }
 

@@ -1,4 +1,4 @@
-import { backoffDelay, Clock, ErrorKind, GatewayError, SystemEvent, systemClock, Timer, Topics } from '@gw/contracts';
+import { backoffDelay, Clock, delay, isUnreachable, SystemEvent, systemClock, Timer, Topics } from '@gw/contracts';
 import type { DeviceDirectory } from '@gw/clients';
 import { ManagedMessageBus, MessageBus, MessageEnvelope, Subscription } from '@gw/messaging';
 import type { Logger } from '@gw/service-kit';
@@ -12,7 +12,6 @@ export interface DeviceSyncOptions {
   clock?: Clock;
 }
 
-const UNREACHABLE = new Set<string>([ErrorKind.Communication, ErrorKind.Timeout, ErrorKind.ServiceUnavailable]);
 
 /**
  * Keeps core-data's device directory in step with core-metadata: subscribes
@@ -30,9 +29,9 @@ export class DeviceSync {
   private loading?: Promise<void>;
   private refreshTimer?: Timer;
   private stopWatchingReconnects?: () => void;
-  private sleepTimer?: Timer;
-  private wake?: () => void;
   private closed = false;
+  /** Ends a back-off wait at once when closed. */
+  private readonly closing = new AbortController();
   private markLoaded!: () => void;
   /** Resolves at the first successful load (never, if close() comes first). */
   readonly loaded: Promise<void> = new Promise((resolve) => (this.markLoaded = resolve));
@@ -72,8 +71,7 @@ export class DeviceSync {
     this.closed = true;
     this.refreshTimer?.cancel();
     this.stopWatchingReconnects?.();
-    this.sleepTimer?.cancel();
-    this.wake?.();
+    this.closing.abort();
     await this.subscription?.unsubscribe().catch(() => undefined);
     await this.recovering;
   }
@@ -107,7 +105,7 @@ export class DeviceSync {
     this.refreshTimer?.cancel();
     this.recovering = (async () => {
       for (let failures = failuresSoFar; !this.closed; ) {
-        if (failures > 0) await this.sleep(backoffDelay(failures, this.options.retryInitialMs ?? 1_000, this.options.retryMaxMs ?? 30_000));
+        if (failures > 0) await delay(backoffDelay(failures, this.options.retryInitialMs ?? 1_000, this.options.retryMaxMs ?? 30_000), this.clock, this.closing.signal);
         if (this.closed) return;
         try {
           await this.loadOnce();
@@ -124,7 +122,7 @@ export class DeviceSync {
   }
 
   private failed(err: unknown, attempt: number): void {
-    const unreachable = GatewayError.is(err) && UNREACHABLE.has(err.kind);
+    const unreachable = isUnreachable(err);
     this.logger[unreachable ? 'warn' : 'error'](
       { attempt, err: (err as Error).message },
       unreachable
@@ -156,12 +154,5 @@ export class DeviceSync {
       );
     }, this.options.refreshIntervalMs);
     this.refreshTimer.unref();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve;
-      this.sleepTimer = this.clock.setTimer(resolve, ms);
-    });
   }
 }

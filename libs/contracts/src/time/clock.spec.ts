@@ -1,4 +1,4 @@
-import { ManualClock, settle, systemClock } from './clock';
+import { delay, ManualClock, settle, systemClock } from './clock';
 
 describe('ManualClock', () => {
   it('fires the timers that fall due, in time order and in the order set for the same time', async () => {
@@ -84,5 +84,29 @@ describe('systemClock', () => {
     await new Promise<void>((resolve) => systemClock.setTimer(() => (fired.push('kept'), resolve()), 1));
     await settle();
     expect(fired).toEqual(['kept']);
+  });
+});
+
+describe('delay', () => {
+  it('resolves after the clock moved by `ms`', async () => {
+    const clock = new ManualClock();
+    let done = false;
+    void delay(1_000, clock).then(() => (done = true));
+    await clock.advance(999);
+    expect(done).toBe(false);
+    await clock.advance(1);
+    expect(done).toBe(true);
+  });
+
+  it('resolves at once when its signal aborts, and leaves no timer behind', async () => {
+    const clock = new ManualClock();
+    const closing = new AbortController();
+    const waited = delay(30_000, clock, closing.signal);
+    closing.abort();
+    await waited;
+    expect(clock.pending).toBe(0);
+    // Already aborted: no wait at all.
+    await delay(30_000, clock, closing.signal);
+    expect(clock.pending).toBe(0);
   });
 });

@@ -35,9 +35,22 @@ export const systemClock: Clock = {
   },
 };
 
-/** Resolves after `ms` of the clock's monotonic time (back-off waits that ManualClock can skip). */
-export function delay(ms: number, clock: Clock = systemClock): Promise<void> {
-  return new Promise<void>((resolve) => clock.setTimer(resolve, ms));
+/**
+ * Resolves after `ms` of the clock's monotonic time (back-off waits that
+ * ManualClock can skip), or at once when `signal` aborts: a retry loop that
+ * a close() must end without waiting out its back-off.
+ */
+export function delay(ms: number, clock: Clock = systemClock, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      timer.cancel();
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = clock.setTimer(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**
