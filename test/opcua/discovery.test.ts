@@ -37,7 +37,8 @@ const json = async (res: Response) => (await res.json()) as Record<string, any>;
 const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
 
 async function startPlantServer(port: number): Promise<OPCUAServer> {
-  const plantServer = new OPCUAServer({ port, serverCertificateManager: serverManager });
+  // its own user PKI too: node-opcua's default is ~/.config
+  const plantServer = new OPCUAServer({ port, serverCertificateManager: serverManager, userCertificateManager: serverManager });
   await plantServer.initialize();
   const addressSpace = plantServer.engine.addressSpace!;
   const ns = addressSpace.registerNamespace('urn:test:plant');

@@ -41,6 +41,8 @@ beforeAll(async () => {
   server = new OPCUAServer({
     port: 0,
     serverCertificateManager: serverManager,
+    // its own user PKI too: node-opcua's default is ~/.config
+    userCertificateManager: serverManager,
     securityPolicies: [SecurityPolicy.Basic256Sha256],
     securityModes: [MessageSecurityMode.SignAndEncrypt],
   });

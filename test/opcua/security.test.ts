@@ -201,7 +201,7 @@ describe('a server that does not trust the gateway yet', () => {
   it('is explained as our certificate refused, and connects once the downloaded certificate is imported into it', async () => {
     strictManager = new OPCUACertificateManager({ rootFolder: join(dir, 'strict-pki'), automaticallyAcceptUnknownCertificate: false });
     await strictManager.initialize();
-    strict = new OPCUAServer({ port: 0, serverCertificateManager: strictManager, securityPolicies: [SecurityPolicy.Basic256Sha256], securityModes: [MessageSecurityMode.SignAndEncrypt] });
+    strict = new OPCUAServer({ port: 0, serverCertificateManager: strictManager, userCertificateManager: strictManager, securityPolicies: [SecurityPolicy.Basic256Sha256], securityModes: [MessageSecurityMode.SignAndEncrypt] });
     await strict.initialize();
     await strict.start();
     const strictUrl = strict.getEndpointUrl().replace(/\/\/[^:/]+:/, '//127.0.0.1:');
