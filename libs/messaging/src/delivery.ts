@@ -128,7 +128,8 @@ export class DeliveryQueue {
   private draining?: Promise<void>;
   private stopped = false;
   private abandoned = false;
-  private halt?: () => void;
+  /** Aborted by stop() and abandon(): a drain waiting for room in the window stops waiting. */
+  private readonly halting = new AbortController();
   private readonly window: InFlightWindow;
   private readonly durable: boolean;
   /** Handed to the handler and not settled yet, in the order handed out. */
@@ -158,7 +159,7 @@ export class DeliveryQueue {
   /** Hands out nothing more and waits for the messages in hand; what is still queued stays in `queue`. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.halt?.();
+    this.halting.abort();
     await this.draining;
     if (this.abandoned) return;
     await this.window.idle();
@@ -176,7 +177,7 @@ export class DeliveryQueue {
   abandon(): Delivery[] {
     this.stopped = true;
     this.abandoned = true;
-    this.halt?.();
+    this.halting.abort();
     const inHand = [...this.held];
     this.held.clear();
     return inHand;
@@ -195,11 +196,7 @@ export class DeliveryQueue {
   private async drain(): Promise<void> {
     while (!this.stopped) {
       if (this.window.free === 0) {
-        await new Promise<void>((resolve) => {
-          this.halt = resolve;
-          void this.window.room().then(resolve);
-        });
-        this.halt = undefined;
+        await this.window.room(this.halting.signal);
         continue;
       }
       const next = this.queue.shift();

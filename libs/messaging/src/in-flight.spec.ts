@@ -40,6 +40,20 @@ describe('InFlightWindow', () => {
     expect(idle).toBe(true);
   });
 
+  it('stops waiting for room once the signal aborts (a subscriber stopping)', async () => {
+    const window = new InFlightWindow(1);
+    window.hand(held().work, () => undefined);
+    const stopping = new AbortController();
+    let woke = false;
+    void window.room(stopping.signal).then(() => (woke = true));
+    await turn();
+    expect(woke).toBe(false);
+    stopping.abort();
+    await turn();
+    expect(woke).toBe(true);
+    await window.room(stopping.signal); // already aborted: at once
+  });
+
   it('acknowledges work that rejects too', async () => {
     const window = new InFlightWindow(1);
     const acked: number[] = [];

@@ -42,10 +42,20 @@ export class InFlightWindow {
     return this.limit - this.count;
   }
 
-  /** Resolves once a message may be handed out (at once when there is room now). */
-  room(): Promise<void> {
-    if (this.free > 0) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  /**
+   * Resolves once a message may be handed out (at once when there is room
+   * now), or once `signal` aborts: a subscriber that stops waits no longer.
+   */
+  room(signal?: AbortSignal): Promise<void> {
+    if (this.free > 0 || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.roomWaiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Resolves once nothing is in hand. */

@@ -1,4 +1,4 @@
-import { ErrorKind, withTimeout } from '@gw/contracts';
+import { delay, ErrorKind, systemClock, withTimeout } from '@gw/contracts';
 import type { DeliveryContext } from '../delivery';
 import { InFlightWindow } from '../in-flight';
 import { ThrottledLog } from '../logger';
@@ -45,7 +45,8 @@ export class RedisStreamConsumer {
   /** XACKs sent and not yet answered. */
   private readonly acking = new Set<Promise<void>>();
   private loop?: Promise<void>;
-  private wake?: () => void;
+  /** Aborted by stop(): ends a wait for room in the window or a pause before retrying. */
+  private readonly halting = new AbortController();
   private readonly errorLog: ThrottledLog;
 
   constructor(
@@ -70,7 +71,7 @@ export class RedisStreamConsumer {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.halting.abort();
     await this.window.idle();
     // Unless Redis is away: then the entries stay pending and come again (at
     // least once), rather than close() waiting for Redis.
@@ -95,7 +96,7 @@ export class RedisStreamConsumer {
     let cursor = '0';
     while (!this.stopping) {
       try {
-        await this.roomOrStop();
+        await this.window.room(this.halting.signal);
         if (this.stopping) break;
         const reading = cursor === '>';
         const reply = (await this.read(cursor, reading)) as ReadReply;
@@ -119,7 +120,7 @@ export class RedisStreamConsumer {
           await this.ensureGroup('0').catch(() => undefined);
         } else {
           this.errorLog.write({ durable: this.settings.name, error: message }, 'Redis bus: durable read failed; retrying');
-          await this.pause(this.settings.retryDelayMs);
+          await delay(this.settings.retryDelayMs, systemClock, this.halting.signal);
         }
         // After any failure, start again from our pending entries: a read that was
         // answered but never reached us left its entries there.
@@ -143,7 +144,7 @@ export class RedisStreamConsumer {
     for (const [id, fields] of entries) {
       // Still in hand from before a failed read, or its XACK is on its way.
       if (this.held.has(id)) continue;
-      await this.roomOrStop();
+      await this.window.room(this.halting.signal);
       // The rest stays pending in the group.
       if (this.stopping) return;
       this.held.add(id);
@@ -217,13 +218,6 @@ export class RedisStreamConsumer {
   }
 
   /** Resolves once an entry may be handed out, or at once when stopping. */
-  private roomOrStop(): Promise<void> {
-    if (this.stopping || this.window.free > 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      this.wake = resolve;
-      void this.window.room().then(resolve);
-    });
-  }
 
   private async ensureGroup(start: '$' | '0'): Promise<void> {
     try {
@@ -233,15 +227,6 @@ export class RedisStreamConsumer {
     }
   }
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 }
 
 /** How long stop() waits for the XACK of the batch in hand while Redis is connected. */
