@@ -30,6 +30,8 @@ interface DeviceEntry {
 export interface OpcuaDriverOptions {
   /** Security hooks to use instead of src/security's (tests of the pool alone). */
   security?: (settings: OpcuaSettings, logger: DriverContext['logger']) => Promise<SecurityHooks>;
+  /** Hears of every data-change notification as it arrives, before coalescing (bench/opcua.ts times notification -> event). */
+  onNotification?: (deviceName: string, sourceName: string) => void;
 }
 
 export class OpcuaDriver implements ProtocolDriver {
@@ -263,7 +265,14 @@ export class OpcuaDriver implements ProtocolDriver {
     let monitor = this.monitors.get(connection.key);
     if (!monitor) {
       const { rt, coalescer } = this.loadedRt!;
-      monitor = new rt.ConnectionMonitor(connection, this.settings, coalescer.offer, this.context?.logger ?? SILENT);
+      const observe = this.options.onNotification;
+      const sink: Runtime.NotificationSink = observe
+        ? (spec, value) => {
+            observe(spec.deviceName, spec.sourceName);
+            coalescer.offer(spec, value);
+          }
+        : coalescer.offer;
+      monitor = new rt.ConnectionMonitor(connection, this.settings, sink, this.context?.logger ?? SILENT);
       this.monitors.set(connection.key, monitor);
     }
     return monitor;
