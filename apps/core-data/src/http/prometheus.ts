@@ -1,6 +1,6 @@
 /** core-data's ingest figures for Prometheus (GET /api/v3/metrics), read at each scrape. */
 import { MetricSet, scrapedCounter, scrapedGauge } from '@gw/service-kit';
-import type { IngestFigures, RefusalReason } from '../ingest/ingest-stats';
+import { IngestFigures, REFUSAL_REASONS, REFUSALS } from '../ingest/ingest-stats';
 
 /** What the metrics read at each scrape. */
 export interface CoreDataFigures {
@@ -8,15 +8,6 @@ export interface CoreDataFigures {
   /** Devices in core-data's view of core-metadata (0 while the check is off). */
   knownDevices(): number;
 }
-
-/** The Prometheus label of each refusal reason. */
-const REASON_LABELS: Record<RefusalReason, string> = {
-  unknownDevice: 'unknown_device',
-  wrongProfile: 'wrong_profile',
-  wrongService: 'wrong_service',
-  topicMismatch: 'topic_mismatch',
-  unverified: 'unverified',
-};
 
 export function coreDataMetrics(source: CoreDataFigures): MetricSet {
   return (registry) => {
@@ -38,7 +29,7 @@ export function coreDataMetrics(source: CoreDataFigures): MetricSet {
         emit(f.rejected - f.oversized - f.refusedByDatabase - refused, { reason: 'malformed' });
         emit(f.oversized, { reason: 'oversized' });
         emit(f.refusedByDatabase, { reason: 'database' });
-        for (const [reason, label] of Object.entries(REASON_LABELS)) emit(f.refused[reason as RefusalReason], { reason: label });
+        for (const reason of REFUSAL_REASONS) emit(f.refused[reason], { reason: REFUSALS[reason].label });
       },
     );
     counter('gw_core_data_events_persisted_total', 'Events written for the first time', (f) => f.eventsPersisted);

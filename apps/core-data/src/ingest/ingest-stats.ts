@@ -1,15 +1,22 @@
 /**
- * Why an event from a device was refused although it was well-formed:
- * - unknownDevice: core-metadata does not know its deviceName;
- * - wrongProfile: core-metadata knows the device with another profile;
- * - wrongService: the topic (or URL path) names another service than the device's;
- * - topicMismatch: the topic (or URL path) names another profile, device or
- *   source than the payload, or a reading names another device or profile than its event;
- * - unverified: core-metadata could not be asked (REST: 503), or too many
- *   events were already waiting for it.
+ * Why an event from a device was refused although it was well-formed, each
+ * with its Prometheus label (gw_core_data_events_rejected_total{reason}) and
+ * its log line. The one list of reasons: counters, metrics and logs follow it.
  */
-export const REFUSAL_REASONS = ['unknownDevice', 'wrongProfile', 'wrongService', 'topicMismatch', 'unverified'] as const;
-export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+export const REFUSALS = {
+  /** core-metadata does not know its deviceName. */
+  unknownDevice: { label: 'unknown_device', log: 'core-data: refused an event of a device core-metadata does not know' },
+  /** core-metadata knows the device with another profile. */
+  wrongProfile: { label: 'wrong_profile', log: 'core-data: refused an event whose profile is not its device’s' },
+  /** The topic (or URL path) names another service than the device's. */
+  wrongService: { label: 'wrong_service', log: 'core-data: refused an event sent for another service than its device’s' },
+  /** The topic (or URL path) names another profile, device or source than the payload, or a reading another device or profile than its event. */
+  topicMismatch: { label: 'topic_mismatch', log: 'core-data: refused an event whose topic or readings name another profile, device or source' },
+  /** core-metadata could not be asked (REST: 503), or too many events were already waiting for it. */
+  unverified: { label: 'unverified', log: 'core-data: refused an event core-metadata could not vouch for' },
+} as const;
+export type RefusalReason = keyof typeof REFUSALS;
+export const REFUSAL_REASONS = Object.keys(REFUSALS) as RefusalReason[];
 export type RefusalCounts = Record<RefusalReason, number>;
 
 /**
@@ -25,7 +32,7 @@ export class IngestStats {
   /** Events refused for their size (more readings than maxReadingsPerEvent, or a bus message over maxBody bytes); counted in `rejected` too. */
   oversized = 0;
   /** Events refused because they do not come from the device they name, by reason; counted in `rejected` too. */
-  readonly refused: RefusalCounts = { unknownDevice: 0, wrongProfile: 0, wrongService: 0, topicMismatch: 0, unverified: 0 };
+  readonly refused = Object.fromEntries(REFUSAL_REASONS.map((reason) => [reason, 0])) as RefusalCounts;
   /** Events waiting in memory for core-metadata to answer (acknowledged to the bus). */
   parkedEvents = 0;
   /** Events the database refused even alone (logged with the reason); counted in `rejected` too. */
