@@ -143,7 +143,7 @@ describe('the gateway PKI', () => {
     const list = (await call('certificates')) as { json: { own: { thumbprint: string; applicationUri: string } } };
     expect(list.json.own.thumbprint).toBe(new X509Certificate(readFileSync(made.certificateFile)).fingerprint.replace(/:/g, '').toLowerCase());
     expect(list.json.own.applicationUri).toBe(made.applicationUri);
-    const der = (await call('certificates/own', { format: 'der' })) as { content: Buffer };
+    const der = (await call('certificates/own', { format: 'der' })) as { content: Uint8Array };
     expect(Buffer.from(der.content)).toEqual(new X509Certificate(readFileSync(made.certificateFile)).raw);
   });
 
