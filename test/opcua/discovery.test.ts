@@ -9,12 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DataType, OPCUACertificateManager, OPCUAServer, setErrorLogger, setWarningLogger, standardUnits, VariantArrayType } from 'node-opcua';
+import { loadDriverSettings } from '@gw/device-sdk/driver-host';
+import { opcuaDriver } from '@gw/drivers/opcua';
 import { opcuaSettings, OpcuaSettings } from '../../libs/drivers/opcua/src/descriptor';
 import { discoverDevices } from '../../libs/drivers/opcua/src/discovery/discover';
 import { discoveryRoutes } from '../../libs/drivers/opcua/src/discovery/routes';
 import { createPki, Pki } from '../../libs/drivers/opcua/src/security';
 import { freePort } from '../support/brokers';
-import { RoutesHost, startRoutesHost } from './routes-host';
+import { pollUntil } from '../messaging/helpers';
+import { RoutesHost, startDeviceOpcua, startRoutesHost } from './routes-host';
 
 // node-opcua's console output (certificate dumps, PKCS#1 notes) would bury the test output.
 setWarningLogger(() => undefined);
@@ -234,5 +237,39 @@ describe('discovery', () => {
     const press1 = devices.body.devices.find((d: { name: string }) => d.name.endsWith('Press1'));
     expect(press1).toMatchObject({ profileName: 'Press-Draft', protocols: { opcua: { Endpoint: url, ObjectNodeId: `${NS}s=Plant.Press1`, BrowseName: 'Press1' } } });
     expect(warnings.some((w) => w.includes(deadUrl))).toBe(true);
+  });
+});
+
+describe('through device-opcua with the real driver', () => {
+  let real: RoutesHost | undefined;
+  afterAll(() => real?.close());
+
+  it('browse -> draft -> upload -> discovery -> watcher -> a device whose command reads', async () => {
+    const settings = loadDriverSettings(opcuaDriver, { GW_OPCUA_DISCOVERY_ENDPOINTS: url, GW_OPCUA_PKI_DIR: join(dir, 'real-pki') });
+    real = await startDeviceOpcua(await opcuaDriver.create(settings as never));
+    const draft = await real.call('GET', `/opcua/profiledraft?${q({ nodeId: `${NS}s=Plant.Press2`, name: 'Press2-Draft' })}`);
+    expect(draft.status).toBe(200);
+    expect((await real.rest.upload('POST', await draft.text())).body).toMatchObject({ statusCode: 201 });
+    const watcher = {
+      name: 'press2',
+      serviceName: 'device-opcua',
+      identifiers: { BrowseName: 'Press2' },
+      adminState: 'UNLOCKED',
+      discoveredDevice: { profileName: 'Press2-Draft', adminState: 'UNLOCKED' },
+    };
+    expect((await real.rest.batch('POST', '/provisionwatcher', 'provisionwatcher', [watcher])).body[0]).toMatchObject({ statusCode: 201 });
+
+    const triggered = await real.call('POST', '/discovery');
+    expect(triggered.status).toBe(202);
+    const name = `opcua-127.0.0.1-${new URL(url).port}-Press2`;
+    await pollUntil(() => real!.service.deviceNames().includes(name), 'the discovered device reaches device-opcua');
+    let reading: string | undefined;
+    await pollUntil(async () => {
+      const res = await real!.call('GET', `/device/name/${name}/Temperature`);
+      if (res.status !== 200) return false; // the driver loads node-opcua for its first device
+      reading = ((await res.json()) as { event: { readings: Array<{ value: string }> } }).event.readings[0].value;
+      return true;
+    }, 'the discovered device reads');
+    expect(reading).toBe('2e+01'); // EdgeX's Float64 text
   });
 });
