@@ -73,7 +73,7 @@ export class OpcuaDriver implements ProtocolDriver {
 
   /** The trust list and certificates (src/security) and browse/profile drafts (src/discovery), under /api/v3/opcua/. */
   routes(): DriverRoute[] {
-    return [...securityRoutes({ pki: () => this.pki(), logger: this.logger }), ...discoveryRoutes({ settings: this.settings, pki: () => this.pki() })];
+    return [...securityRoutes({ pki: () => this.pki(), logger: this.logger, settings: this.settings }), ...discoveryRoutes({ settings: this.settings, pki: () => this.pki() })];
   }
 
   /** Objects with variables on the servers of GW_OPCUA_DISCOVERY_ENDPOINTS (src/discovery). */
