@@ -83,7 +83,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     logger,
     applicationName: 'core-data',
   });
-  const store = openEventStore(dataSource);
+  const store = openEventStore(dataSource, logger);
   const stats = new IngestStats();
   const lag = new PersistLag();
   const writer = new BatchWriter(
@@ -196,6 +196,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
           await retention.stop();
           reporter.stop();
           logger.info(stats.snapshot(), 'core-data: stopped');
+          await store.close();
           await dataSource.destroy();
         })()),
     };
@@ -207,6 +208,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     await writer.close().catch(() => undefined);
     await retention.stop();
     reporter.stop();
+    await store.close();
     await dataSource.destroy().catch(() => undefined);
     throw err;
   }

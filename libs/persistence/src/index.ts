@@ -4,3 +4,4 @@ export * from './migration-columns';
 export * from './entity-columns';
 export * from './typeorm-logger';
 export * from './postgres-reachability';
+export * from './sqlite-checkpointer';

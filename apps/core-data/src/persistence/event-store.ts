@@ -37,6 +37,9 @@ export interface EventStore {
    * database locked or full) rather than being refused for its content.
    */
   isTransient(err: unknown): boolean;
+
+  /** Stops what the store runs beside the database (SQLite's checkpoint worker); the data source is closed by its owner. */
+  close(): Promise<void>;
 }
 
 export interface InsertResult {

@@ -75,6 +75,9 @@ export class PostgresEventStore extends SqlEventStore {
     return (await this.deleteWhere('SELECT seq FROM events WHERE id = ?', [id])) > 0;
   }
 
+  /** Nothing runs beside the pool, which its data source closes. */
+  async close(): Promise<void> {}
+
   isTransient(err: unknown): boolean {
     const code = (err as { code?: unknown }).code;
     return !(typeof code === 'string' && code.length === 5 && PERMANENT_CLASSES.has(code.slice(0, 2)));

@@ -26,6 +26,7 @@ export abstract class SqlEventStore implements EventStore {
   abstract deleteEvents(filter: DeleteFilter, limit: number): Promise<number>;
   abstract deleteEventById(id: string): Promise<boolean>;
   abstract isTransient(err: unknown): boolean;
+  abstract close(): Promise<void>;
 
   protected abstract all<T>(sql: string, params: unknown[]): Promise<T[]>;
   /** `column IN (<values>)` with the whole list as one parameter. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Event } from '@gw/contracts';
+import { CheckpointerLogger, SqliteCheckpointer } from '@gw/persistence';
 import type { DeleteFilter, InsertResult, ReadingFilter } from './event-store';
 import { readingColumns } from './rows';
 import { doomed, SqlEventStore, SqlFragment } from './sql-event-store';
@@ -51,10 +52,17 @@ export class SqliteEventStore extends SqlEventStore {
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly writeBatch: (events: readonly Event[]) => InsertResult;
   private readonly deleteSeqs: (seqs: number[]) => void;
+  private readonly checkpointer?: SqliteCheckpointer;
 
-  constructor(dataSource: DataSource) {
+  /**
+   * `logger`: while writes pour in, checkpoints run in a worker thread
+   * (SqliteCheckpointer; not for an in-memory database), so no commit carries one.
+   */
+  constructor(dataSource: DataSource, logger?: CheckpointerLogger) {
     super();
     this.db = (dataSource.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
+    const file = String(dataSource.options.database);
+    if (logger && file !== ':memory:') this.checkpointer = new SqliteCheckpointer(file, logger);
     this.db.pragma(`cache_size = -${CACHE_KIB}`);
     this.db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     this.db.pragma(`journal_size_limit = ${JOURNAL_LIMIT_BYTES}`);
@@ -101,7 +109,13 @@ export class SqliteEventStore extends SqlEventStore {
   }
 
   async insert(events: readonly Event[]): Promise<InsertResult> {
-    return this.writeBatch(events);
+    const result = this.writeBatch(events);
+    this.checkpointer?.committed(result.events + result.readings);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.checkpointer?.close();
   }
 
   async deleteEvents(filter: DeleteFilter, limit: number): Promise<number> {
