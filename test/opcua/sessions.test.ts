@@ -8,7 +8,7 @@
  * server's deadband.
  */
 import { AsyncValues } from '@gw/device-sdk/driver';
-import { Device, DeviceProfile, parseDeviceProfile, validateDevice } from '@gw/contracts';
+import { Device, DeviceProfile, parseDeviceProfile, validateDevice, validateDeviceProfile } from '@gw/contracts';
 import type { OpcuaDriver } from '@gw/drivers/opcua';
 import type { RunningOpcuaSim } from '../../apps/opcua-sim/src/simulator';
 import { RecordingContext, startedDriver, startSim } from './support';
@@ -76,9 +76,10 @@ describe('OPC UA sessions and subscriptions', () => {
   it('after a server restart reconnects, recreates every monitored item once and resumes without pushing anything twice', async () => {
     const before = context.pushed.length;
     await sim.close();
+    const restartedNs = Date.now() * 1e6;
     sim = await startSim({ port, tickMs: 100 });
-    // Values from the new server (its counter restarted from 0), on the same items.
-    await context.until((p) => (p.slice(before).some((x) => x.sourceName === 'Both' && (x.values[0].value as number) < 5) ? true : undefined));
+    // Values from the new server (stamped after the old one closed), on the same items.
+    await context.until((p) => (p.slice(before).some((x) => x.sourceName === 'Both' && x.values[0].origin! > restartedNs) ? true : undefined));
     await context.until((p) => (pushesOf(p.slice(before), 'press-b', 'Random').length >= 3 ? true : undefined));
     await driver.settled();
     expect(driver.inspect()).toEqual([expect.objectContaining({ devices: ['press-a', 'press-b'], state: 'connected', generation: 2, items: 3, subscriptions: 1 })]);
@@ -101,6 +102,34 @@ describe('OPC UA sessions and subscriptions', () => {
     await driver.removeDevice(device('press-b', [])); // closes the session before it resolves
     expect(driver.inspect()).toEqual([]);
     expect(serverSessions()).toHaveLength(0);
+  });
+
+  it('fills the subscriptions there are when the server allows no more in a session (BadTooManySubscriptions)', async () => {
+    // One item per subscription; node-opcua's server allows 10 subscriptions per session.
+    const { driver: small } = await startedDriver({ GW_OPCUA_SUBSCRIPTION_SIZE: '1' });
+    try {
+      const types = ['Boolean', 'SByte', 'Byte', 'Int16', 'UInt16', 'Int32', 'UInt32', 'Int64', 'UInt64', 'Float', 'Double', 'String'];
+      const many = validateDeviceProfile({
+        name: 'Many',
+        deviceResources: types.map((t) => ({ name: t, properties: { valueType: 'String', readWrite: 'R' }, attributes: { nodeId: `ns=2;s=Scalar.${t}` } })),
+      });
+      const d = validateDevice({
+        name: 'many',
+        profileName: 'Many',
+        serviceName: 'device-opcua',
+        protocols: { opcua: { Endpoint: sim.endpointUrl } },
+        autoEvents: types.map((t) => ({ sourceName: t, interval: '500ms', onChange: false })),
+      });
+      await small.addDevice(d, many);
+      const placed = async () => {
+        await small.settled();
+        return small.inspect()[0]?.items ?? 0;
+      };
+      while ((await placed()) < types.length) await new Promise((r) => setTimeout(r, 50));
+      expect(small.inspect()).toEqual([expect.objectContaining({ items: 12, subscriptions: 10 })]);
+    } finally {
+      await small.stop(false);
+    }
   });
 
   it('uses an onChange autoEvent threshold as the server-side deadband', async () => {

@@ -8,7 +8,7 @@
  * again, once (work runs one step at a time, and a step for an old session
  * stops). Notifications go to the sink with their resource's decoded value.
  */
-import { ValueType } from '@gw/contracts';
+import { backoffDelay, systemClock, Timer, ValueType } from '@gw/contracts';
 import {
   AttributeIds,
   ClientMonitoredItemGroup,
@@ -46,6 +46,9 @@ export type NotificationSink = (spec: MonitorSpec, value: DataValue) => void;
 
 export interface MonitorOptions {
   subscriptionSize: number;
+  /** Back-off before placing a device's items again after a failure. */
+  reconnectMin: number;
+  reconnectMax: number;
   queueSize: number;
   maxNotificationsPerPublish: number;
   maxKeepAliveCount: number;
@@ -78,6 +81,11 @@ export class ConnectionMonitor implements SessionListener {
   private readonly unlisten: () => void;
   /** Items the server refused, counted (logged once per device and resource). */
   refused = 0;
+  /** Devices whose items could not be placed in this session, and how often in a row. */
+  private readonly failed = new Map<string, number>();
+  private retry?: Timer;
+  /** Subscriptions the server allows this session, learnt from BadTooManySubscriptions. */
+  private maxSubscriptions = Infinity;
 
   constructor(
     private readonly connection: OpcuaConnection,
@@ -112,28 +120,74 @@ export class ConnectionMonitor implements SessionListener {
   setDevice(deviceName: string, specs: MonitorSpec[]): void {
     if (specs.length === 0) this.wanted.delete(deviceName);
     else this.wanted.set(deviceName, specs);
+    this.failed.delete(deviceName);
     this.enqueue(async (session, generation) => {
       await this.unplace(deviceName);
       const now = this.wanted.get(deviceName);
-      if (now && this.isCurrent(generation)) await this.place(session, generation, deviceName, now);
+      if (now && this.isCurrent(generation)) await this.placeOrRetry(session, generation, deviceName, now);
     });
   }
 
   up(session: ClientSession, generation: number): void {
     this.session = session;
     this.generation = generation;
+    this.maxSubscriptions = Infinity;
+    this.failed.clear();
     this.enqueue(async (s, g) => {
       for (const [deviceName, specs] of this.wanted) {
         if (!this.isCurrent(g)) return;
         // A device set while the session was coming up may be placed already: never twice.
-        if (!this.placed.has(deviceName)) await this.place(s, g, deviceName, specs);
+        if (!this.placed.has(deviceName)) await this.placeOrRetry(s, g, deviceName, specs);
       }
     });
+  }
+
+  /**
+   * Places a device's items; when that fails (the server refused a
+   * subscription or the call timed out) what was placed is taken back and the
+   * device is tried again after the back-off, the other devices going on.
+   */
+  private async placeOrRetry(session: ClientSession, generation: number, deviceName: string, specs: MonitorSpec[]): Promise<void> {
+    try {
+      await this.place(session, generation, deviceName, specs);
+      this.failed.delete(deviceName);
+    } catch (err) {
+      if (!this.isCurrent(generation)) return;
+      const failures = (this.failed.get(deviceName) ?? 0) + 1;
+      this.failed.set(deviceName, failures);
+      await this.unplace(deviceName).catch(() => undefined);
+      this.logger.warn(
+        { device: deviceName, endpoint: this.connection.endpoint.url, failures, err: (err as Error).message },
+        'opcua monitored items of a device not created; trying again after a back-off',
+      );
+      this.scheduleRetry();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retry || this.failed.size === 0) return;
+    const worst = Math.max(...this.failed.values());
+    this.retry = systemClock.setTimer(() => {
+      this.retry = undefined;
+      this.enqueue(async (s, g) => {
+        for (const deviceName of [...this.failed.keys()]) {
+          const specs = this.wanted.get(deviceName);
+          if (!specs || this.placed.has(deviceName)) {
+            this.failed.delete(deviceName);
+            continue;
+          }
+          if (!this.isCurrent(g)) return;
+          await this.placeOrRetry(s, g, deviceName, specs);
+        }
+      });
+    }, backoffDelay(worst, this.options.reconnectMin, this.options.reconnectMax));
   }
 
   down(): void {
     // The server side died with the session: forget it without calling it, and ignore late notifications.
     this.session = undefined;
+    this.retry?.cancel();
+    this.retry = undefined;
     for (const placed of this.placed.values()) for (const p of placed) p.group.removeAllListeners('changed');
     this.placed.clear();
     this.slots = [];
@@ -186,7 +240,8 @@ export class ConnectionMonitor implements SessionListener {
         if (!this.isCurrent(generation)) return;
         const slot = await this.slotWithRoom(session, batch[0].samplingMs);
         if (!this.isCurrent(generation)) return;
-        const take = Math.min(batch.length - offset, this.options.subscriptionSize - slot.items);
+        const room = this.options.subscriptionSize - slot.items;
+        const take = room > 0 ? Math.min(batch.length - offset, room) : Math.min(batch.length - offset, this.options.subscriptionSize);
         const part = batch.slice(offset, offset + take);
         const ids = nodeIds.slice(offset, offset + take);
         offset += take;
@@ -226,6 +281,28 @@ export class ConnectionMonitor implements SessionListener {
   private async slotWithRoom(session: ClientSession, intervalMs: number): Promise<Slot> {
     const found = this.slots.find((s) => s.intervalMs === intervalMs && s.items < this.options.subscriptionSize);
     if (found) return found;
+    if (this.slots.length >= this.maxSubscriptions) return this.overflowSlot(intervalMs);
+    try {
+      return await this.newSlot(session, intervalMs);
+    } catch (err) {
+      if (!/BadTooManySubscriptions/.test((err as Error).message) || this.slots.length === 0) throw err;
+      // The server allows no more subscriptions in a session: fill the ones there are beyond GW_OPCUA_SUBSCRIPTION_SIZE.
+      this.maxSubscriptions = this.slots.length;
+      this.logger.warn(
+        { endpoint: this.connection.endpoint.url, subscriptions: this.slots.length },
+        `the server allows ${this.slots.length} subscriptions per session (BadTooManySubscriptions): further monitored items join them`,
+      );
+      return this.overflowSlot(intervalMs);
+    }
+  }
+
+  /** The subscription to add to past its size: of the same interval, else the closest; the fewest items among those. */
+  private overflowSlot(intervalMs: number): Slot {
+    const distance = (s: Slot) => Math.abs(Math.log(s.intervalMs / intervalMs));
+    return [...this.slots].sort((a, b) => distance(a) - distance(b) || a.items - b.items)[0];
+  }
+
+  private async newSlot(session: ClientSession, intervalMs: number): Promise<Slot> {
     const { publishingInterval, maxKeepAliveCount, lifetimeCount } = subscriptionTiming(intervalMs, session.timeout || 60_000, this.options);
     const subscription = await session.createSubscription2({
       requestedPublishingInterval: publishingInterval,
