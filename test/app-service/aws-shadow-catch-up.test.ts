@@ -21,6 +21,7 @@ import { OutboxStore } from '../../apps/app-service/src/outbox';
 import { AwsShadowSink } from '../../apps/app-service/src/sinks/aws-shadow-sink';
 import type { OutboxRecord, SinkLogger } from '../../apps/app-service/src/sinks/sink';
 import { DesiredStateHandler } from '../../apps/app-service/src/twin/desired-state';
+import { pollFor } from '../support/poll';
 import { AwsShadowEmulator } from './support/aws-shadow-emulator';
 
 jest.setTimeout(30_000);
@@ -78,14 +79,8 @@ class FakeFan {
 }
 
 /** The version the sink keeps for `thing`, once it has one (set right after the outcome report's reply, which has no event of its own). */
-async function keptVersion(store: OutboxStore, thing: string): Promise<number> {
-  const until = Date.now() + 5_000;
-  while (Date.now() < until) {
-    const version = store.ackedVersions('shadow').get(thing);
-    if (version !== undefined) return version;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error(`no version kept for ${thing}`);
+function keptVersion(store: OutboxStore, thing: string): Promise<number> {
+  return pollFor(() => store.ackedVersions('shadow').get(thing), `a version kept for ${thing}`, 5_000);
 }
 
 let nextId = 1;

@@ -19,6 +19,7 @@ import type { RouteFigures } from '../../apps/app-service/src/http/figures';
 import { AwsShadowSink } from '../../apps/app-service/src/sinks/aws-shadow-sink';
 import type { ConnectionStatus } from '../../apps/app-service/src/sinks/sink';
 import type { AwsShadowSinkConfig } from '../../apps/app-service/src/sinks/sink-config';
+import { pollFor } from '../support/poll';
 import { AzureHubEmulator } from './support/azure-hub-emulator';
 import { HubGate } from './support/hub-gate';
 
@@ -33,17 +34,6 @@ const noActuators = {
   get: () => Promise.reject(new Error('not used')),
   set: () => Promise.reject(new Error('not used')),
 };
-
-/** Resolves once `probe` returns something, checking on every turn of a short poll (a connection attempt has no event to await here). */
-async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('connection status per route', () => {
   let broker: BrokerProcess;
@@ -105,7 +95,7 @@ describe('connection status per route', () => {
 
   it('a wrong Azure key shows as not authorized (CONNACK 5) on /api/v3/exports and in the metrics', async () => {
     const app = await appWith(WRONG_KEY);
-    const refused = await eventually(async () => {
+    const refused = await pollFor(async () => {
       const r = await route(app);
       return r.connectionError ? r : undefined;
     }, 'the connection error');
@@ -120,7 +110,7 @@ describe('connection status per route', () => {
 
   it('with the right key it connects, and the route says when', async () => {
     const app = await appWith(KEY);
-    const up = await eventually(async () => {
+    const up = await pollFor(async () => {
       const r = await route(app);
       return r.connected ? r : undefined;
     }, 'the connection');
@@ -155,7 +145,7 @@ describe('connection failures of an MQTT sink, by reason', () => {
     );
     sinks.push(sink);
     await sink.start({ logger });
-    return eventually(() => sink.connectionStatus().lastError, `a failure connecting to ${url}`);
+    return pollFor(() => sink.connectionStatus().lastError, `a failure connecting to ${url}`);
   }
 
   it('a client certificate the broker does not trust: certificate rejected', async () => {

@@ -132,15 +132,8 @@ export async function bootCoreData(db: TestDatabase, bus: MessageBus, options: P
   return { coreData, client: new RestClient(coreData.url), commits };
 }
 
-/** For conditions nothing announces (a count reached in the database): retry until true or the deadline. */
-export async function pollUntil(attempt: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await attempt()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** For conditions nothing announces (a count reached in the database). */
+export { pollUntil } from '../support/poll';
 
 const resource = (name: string) => ({ name, properties: { valueType: 'Float32', readWrite: 'R' } });
 

@@ -48,23 +48,8 @@ export class Collector {
   }
 }
 
-/**
- * For conditions nothing announces (e.g. a subscription re-established after a
- * broker restart): retry `attempt` until it returns true or the deadline passes.
- */
-export async function pollUntil(
-  attempt: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 15_000,
-  intervalMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await attempt()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+/** For conditions nothing announces (e.g. a subscription re-established after a broker restart). */
+export { pollUntil } from '../support/poll';
 
 /** Resolves when `promise` settles, rejecting if it takes longer than `timeoutMs`. */
 export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
