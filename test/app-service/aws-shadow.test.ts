@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import { connect, createServer, Server, Socket } from 'node:net';
 import { AwsShadowSink, AwsShadowSinkOptions } from '../../apps/app-service/src/sinks/aws-shadow-sink';
-import { DeliveryError, DesiredChange, DesiredHandler, DesiredOutcome, OutboxRecord, SinkLogger } from '../../apps/app-service/src/sinks/sink';
+import { AckedVersions, DeliveryError, DesiredChange, DesiredHandler, DesiredOutcome, MemoryAckedVersions, OutboxRecord, SinkLogger } from '../../apps/app-service/src/sinks/sink';
 import type { AwsShadowSinkConfig } from '../../apps/app-service/src/sinks/sink-config';
+import { pollUntil } from '../support/poll';
 import { AwsShadowEmulator } from './support/aws-shadow-emulator';
 import { throughOutbox } from './support/through-outbox';
 
@@ -39,7 +40,7 @@ function record(key: string, body: unknown, kind: 'reported' | 'telemetry' = 're
 /** A sink of its own per test: `tag` keeps the things of tests apart. */
 async function startSink(
   tag: string,
-  options: { onDesired?: DesiredHandler; config?: Partial<AwsShadowSinkConfig>; sink?: AwsShadowSinkOptions } = {},
+  options: { onDesired?: DesiredHandler; config?: Partial<AwsShadowSinkConfig>; sink?: AwsShadowSinkOptions; versions?: AckedVersions } = {},
 ): Promise<{ sink: AwsShadowSink; thing: (device: string) => string }> {
   const config: AwsShadowSinkConfig = {
     name: `aws-${tag}`,
@@ -52,7 +53,7 @@ async function startSink(
   };
   const sink = new AwsShadowSink(config, { responseTimeoutMs: 5_000, ...options.sink });
   sinks.push(sink);
-  await sink.start({ logger: quietLogger, onDesired: options.onDesired });
+  await sink.start({ logger: quietLogger, onDesired: options.onDesired, versions: options.versions });
   return { sink, thing: (device) => `${RUN}-${tag}-${device}` };
 }
 
@@ -396,6 +397,42 @@ describe('desired state', () => {
     expect(actuators.calls).toEqual([{ deviceName: 'boiler', values: { setpoint: 60 }, origin: 'aws-delta', version: expect.any(Number), reconcile: true }]);
   });
 
+  it('a value the device could not take (5xx) is tried again while connected, after the reconnect period', async () => {
+    const actuators = new FakeActuators();
+    actuators.refuse.set('speed', { status: 503, message: 'device fan is unreachable' });
+    const { sink, thing } = await startSink('retry', { onDesired: actuators.handler, sink: { reconnectPeriodMs: 100 } });
+    await sink.deliver([record('fan', { speed: 1 })], DELIVERY);
+    await emulator.waitForRequest((r) => r.thing === thing('fan') && r.op === 'get', 'the first-contact get');
+
+    await emulator.setDesired(thing('fan'), { speed: 6 });
+    await actuators.called(1);
+    actuators.refuse.clear();
+    const shadow = await emulator.waitForReported(thing('fan'), (r) => r.speed === 6);
+    expect(actuators.calls.map((c) => [c.values, c.reconcile ?? false])).toEqual([
+      [{ speed: 6 }, false],
+      // The retry reads the whole desired state again and reconciles it.
+      [{ speed: 6 }, true],
+    ]);
+    expect(shadow.state.delta).toBeUndefined();
+  });
+
+  it('a shadow at a lower version than the one kept (made again elsewhere) is caught up, and the lower version kept', async () => {
+    const actuators = new FakeActuators();
+    const versions = new MemoryAckedVersions();
+    const thing = `${RUN}-recreated-boiler`;
+    const version = await emulator.setDesired(thing, { setpoint: 40 });
+    // Kept from a shadow of the same name that had come much further.
+    versions.set(thing, version + 1000);
+    const { sink } = await startSink('recreated', { onDesired: actuators.handler, versions });
+    await sink.deliver([record('boiler', { setpoint: 35 })], DELIVERY);
+
+    await emulator.waitForReported(thing, (r) => r.setpoint === 40);
+    expect(actuators.calls.map((c) => c.values)).toEqual([{ setpoint: 40 }]);
+    // Kept right after the outcome report's reply, which has no event of its own.
+    await pollUntil(() => versions.get(thing)! < version + 1000, 'the lower version kept');
+    expect(versions.get(thing)).toBeGreaterThan(version);
+  });
+
   it('maps deltas back to gateway devices only through thingName and devices', async () => {
     const actuators = new FakeActuators();
     const { sink, thing } = await startSink('map', { onDesired: actuators.handler, config: { devices: '^pump' } });
@@ -503,6 +540,43 @@ describe('connection', () => {
     expect(sink.connected).toBe(true);
     await emulator.waitForReported(thing, (r) => r.speed === 7);
     expect(actuators.calls.map((c) => c.values)).toEqual([{ speed: 7 }]);
+  });
+
+  it('a delta whose outcome is lost with the connection is applied again by the catch-up after the reconnect', async () => {
+    const proxy = await BrokerProxy.start();
+    const logger = new RecordingLogger();
+    const actuators = new FakeActuators();
+    const thing = `${RUN}-lost-pump`;
+    const sink = new AwsShadowSink(
+      { name: 'aws-lost', type: 'aws-shadow', url: `mqtt://127.0.0.1:${proxy.port}`, clientId: `${RUN}-lost`, tls: { rejectUnauthorized: true }, thingName: `${RUN}-lost-{device}` },
+      { reconnectPeriodMs: 100, responseTimeoutMs: 5_000 },
+    );
+    sinks.push(sink);
+    await sink.start({ logger, onDesired: actuators.handler });
+    await sink.deliver([record('pump', { speed: 1 })], DELIVERY);
+    await emulator.waitForRequest((r) => r.thing === thing && r.op === 'get', 'the first-contact get');
+
+    // The device cannot take the value (5xx), and the outcome report goes nowhere: the connection is gone.
+    actuators.hold();
+    actuators.refuse.set('speed', { status: 503, message: 'device pump is unreachable' });
+    const version = await emulator.setDesired(thing, { speed: 5 });
+    await actuators.called(1);
+    const lost = logger.next('MQTT connection lost; reconnecting');
+    await proxy.cut();
+    await lost;
+    const reportFailed = logger.next('could not report the outcome of desired changes');
+    actuators.release();
+    await reportFailed;
+    actuators.refuse.clear();
+
+    // Back at the same version: the catch-up must not take it for one applied already.
+    expect(emulator.getShadow(thing)?.version).toBe(version);
+    await BrokerProxy.start(proxy.port);
+    await emulator.waitForReported(thing, (r) => r.speed === 5);
+    expect(actuators.calls.map((c) => [c.values, c.version])).toEqual([
+      [{ speed: 5 }, version],
+      [{ speed: 5 }, version],
+    ]);
   });
 
   it('with the broker unreachable, start() still resolves, connected is false and deliver asks for a retry', async () => {

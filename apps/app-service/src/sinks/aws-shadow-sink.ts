@@ -33,7 +33,10 @@
  * of one thing are applied one at a time; while one is applied, only the
  * newest that arrives is kept (a delta carries every differing desired key,
  * so it supersedes older ones), minus values identical to the ones just
- * applied. Outcomes are reported in the same shadow:
+ * applied and settled (a value that got a 5xx is not settled). A catch-up
+ * (below) is never skipped for a version seen before, and the versions seen
+ * live are forgotten when the connection drops (their outcome report may be
+ * lost with it). Outcomes are reported in the same shadow:
  *  - ok: `reported[resource] = value the device reports after the write`;
  *    the delta disappears when that equals the desired value (a device that
  *    rounds a value keeps a visible delta).
@@ -48,8 +51,12 @@
  * side may be stale (a value equal to stale reported state makes no delta),
  * so each value is read from the device and written where it differs. The
  * version counts as applied once every value is on the device or refused for
- * good (a 5xx leaves it for the next connect); the sink's own updates that
- * follow it directly keep it current. Outcome reports are best effort
+ * good; the sink's own updates that follow it directly keep it current. A
+ * 5xx, or an outcome report that was lost, makes the sink read the shadow
+ * and catch up again after the reconnect period (5 s by default) while
+ * connected, and on every reconnect. Only the very version kept counts as
+ * applied: a shadow at a lower one (a thing made again, another account) is
+ * caught up, and its version kept instead. Outcome reports are best effort
  * (logged when lost), not part of the durable outbox.
  */
 import { randomBytes } from 'node:crypto';
@@ -67,6 +74,8 @@ export const GATEWAY_ERRORS = 'gatewayErrors';
 /** Desired + reported bytes one shadow may hold (AWS IoT Device Shadow quota). */
 export const SHADOW_STATE_LIMIT_BYTES = 8 * 1024;
 const MAX_IN_FLIGHT = 8;
+/** How soon a desired value the device could not take (5xx) is tried again, unless reconnectPeriodMs says otherwise. */
+const RETRY_PERIOD_MS = 5_000;
 const REPLY_TOPIC = /^\$aws\/things\/([^/]+)\/shadow(?:\/name\/([^/]+))?\/(update|get)\/(accepted|rejected|delta)$/;
 
 export interface AwsShadowSinkOptions {
@@ -197,7 +206,7 @@ interface DesiredQueue {
   running: boolean;
   /** Settles when the queue is empty again (drain never rejects). */
   drained: Promise<void>;
-  /** Newest version handed to onDesired. */
+  /** Newest live delta version handed to onDesired on this connection (forgotten when it drops: its outcome may be lost). */
   applied?: number;
   /** `catchUp`: the whole desired state read on (re)connect, reconciled against the device. */
   next?: { version?: number; changes: DesiredChange[]; catchUp: boolean };
@@ -211,6 +220,7 @@ export class AwsShadowSink implements Sink {
   private readonly responseTimeoutMs: number;
   private readonly tokenPrefix = `${randomBytes(6).toString('hex')}-`;
   private seq = 0;
+  private stopped = false;
   private connection?: MqttConnection;
   private context?: SinkContext;
   private versions: AckedVersions = new MemoryAckedVersions();
@@ -221,6 +231,8 @@ export class AwsShadowSink implements Sink {
   private readonly synced = new Map<string, Promise<void>>();
   /** Things this sink has written to (read again after a reconnect). */
   private readonly known = new Set<string>();
+  /** Things whose desired state is read again after a 5xx or a lost outcome report, while connected. */
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly config: AwsShadowSinkConfig,
@@ -275,6 +287,9 @@ export class AwsShadowSink implements Sink {
     connection.onMessage((topic, payload) => this.onMessage(topic, payload));
     connection.onDown(() => {
       this.synced.clear();
+      this.clearRetries();
+      // An outcome report in flight is lost with the connection: the versions seen on it prove nothing now.
+      for (const queue of this.desiredQueues.values()) queue.applied = undefined;
       this.failPending('the MQTT connection was lost');
     });
     connection.onUp(() => {
@@ -284,6 +299,8 @@ export class AwsShadowSink implements Sink {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearRetries();
     this.failPending('the sink is stopping');
     await this.connection?.stop();
   }
@@ -444,7 +461,8 @@ export class AwsShadowSink implements Sink {
     if (under) return under;
     const read = this.fetch(thing)
       .then((doc) => {
-        if (!doc || typeof doc.version !== 'number' || (this.versions.get(thing) ?? -1) >= doc.version) return;
+        // Only the very version applied counts: a lower one is a shadow deleted and made again (versions restart at 1).
+        if (!doc || typeof doc.version !== 'number' || this.versions.get(thing) === doc.version) return;
         const desired = doc.state?.desired;
         if (isObject(desired) && Object.keys(desired).length > 0) return this.onDelta(thing, desired, doc.version, true);
         this.versions.set(thing, doc.version);
@@ -457,6 +475,28 @@ export class AwsShadowSink implements Sink {
     return read;
   }
 
+  /**
+   * A value the device could not take for now (5xx), or an outcome report
+   * that was lost: read the desired state again after the reconnect period,
+   * while connected (a drop clears this; the reconnect catches up anyway).
+   */
+  private retryLater(thing: string): void {
+    if (this.stopped || !this.connected || this.retryTimers.has(thing)) return;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(thing);
+      if (!this.connected) return;
+      this.synced.delete(thing);
+      void this.resyncOnce(thing);
+    }, this.options.reconnectPeriodMs ?? RETRY_PERIOD_MS);
+    timer.unref();
+    this.retryTimers.set(thing, timer);
+  }
+
+  private clearRetries(): void {
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+  }
+
   /** Queues desired state for the thing; resolves when the queue has drained (a catch-up waits for it). */
   private onDelta(thing: string, state: unknown, rawVersion: unknown, catchUp = false): Promise<void> {
     if (!this.context?.onDesired || !isObject(state)) return Promise.resolve();
@@ -465,7 +505,9 @@ export class AwsShadowSink implements Sink {
     if (changes.length === 0) return Promise.resolve();
     const queue: DesiredQueue = this.desiredQueues.get(thing) ?? { running: false, drained: Promise.resolve() };
     this.desiredQueues.set(thing, queue);
-    const newest = Math.max(queue.applied ?? -1, queue.next?.version ?? -1);
+    // A catch-up reads the whole desired state again (after a drop, a 5xx, a recreated shadow): a version
+    // seen before is no reason to skip it, only a newer one already waiting is.
+    const newest = Math.max(catchUp ? -1 : (queue.applied ?? -1), queue.next?.version ?? -1);
     if (version !== undefined && version <= newest) return queue.drained;
     queue.next = { version, changes, catchUp };
     if (!queue.running) queue.drained = this.drain(thing, queue);
@@ -493,17 +535,19 @@ export class AwsShadowSink implements Sink {
       while (queue.next) {
         const { version, changes, catchUp } = queue.next;
         queue.next = undefined;
-        if (version !== undefined) queue.applied = Math.max(queue.applied ?? -1, version);
+        if (version !== undefined && !catchUp) queue.applied = Math.max(queue.applied ?? -1, version);
         // A delta that arrived meanwhile repeats every still-differing key, including the ones just
-        // applied (a refused value, or a device that rounds): apply only what changed since.
-        const fresh = changes.map((c) => withoutRepeats(c, previous)).filter((c) => Object.keys(c.values).length > 0);
-        previous = changes;
-        const outcome = fresh.length === 0 ? { complete: true } : await this.applyDesired(thing, fresh, version, catchUp);
+        // applied (a refused value, or a device that rounds): apply only what changed since. A catch-up
+        // reconciles everything (it reads before it writes, so a repeat costs a read, never a write).
+        const fresh = catchUp ? changes : changes.map((c) => withoutRepeats(c, previous)).filter((c) => Object.keys(c.values).length > 0);
+        const outcome = fresh.length === 0 ? { complete: true, settled: [] } : await this.applyDesired(thing, fresh, version, catchUp);
+        // Only values that reached an end (on the device, or refused for good) count as applied; a 5xx is tried again.
+        previous = outcome.settled;
         // A catch-up read the whole desired state at `version`: applied in full, the next connect need not read it again
-        // (nor after the sink's own outcome report, when that came right after).
-        if (catchUp && outcome.complete && version !== undefined) {
-          this.versions.set(thing, Math.max(this.versions.get(thing) ?? -1, outcome.confirmed ?? version));
-        }
+        // (nor after the sink's own outcome report, when that came right after). Set, not raised: a recreated
+        // shadow starts again at a lower version.
+        if (catchUp && outcome.complete && version !== undefined) this.versions.set(thing, outcome.confirmed ?? version);
+        if (!outcome.complete) this.retryLater(thing);
       }
     } finally {
       queue.running = false;
@@ -515,7 +559,12 @@ export class AwsShadowSink implements Sink {
    * pass (5xx: the device was unreachable); `confirmed`: the shadow version
    * after the outcome report, when nothing else changed it meanwhile.
    */
-  private async applyDesired(thing: string, changes: DesiredChange[], version: number | undefined, catchUp: boolean): Promise<{ complete: boolean; confirmed?: number }> {
+  private async applyDesired(
+    thing: string,
+    changes: DesiredChange[],
+    version: number | undefined,
+    catchUp: boolean,
+  ): Promise<{ complete: boolean; confirmed?: number; settled: DesiredChange[] }> {
     const onDesired = this.context!.onDesired!;
     const results = await Promise.all(
       changes.map(async (change) => {
@@ -541,9 +590,13 @@ export class AwsShadowSink implements Sink {
       confirmed = await this.reportOutcomes(thing, reported, refused.filter((r) => r.status < 500), version, catchUp);
     } catch (err) {
       this.logger.error({ sink: this.name, thing, error: (err as Error).message }, 'could not report the outcome of desired changes');
-      return { complete: false };
+      return { complete: false, settled: [] };
     }
-    return { complete: refused.every((r) => r.status < 500), confirmed };
+    const settled = results.map(({ change, outcomes }) => {
+      const retried = new Set(outcomes.filter((o) => !o.ok && o.status >= 500).map((o) => o.resource));
+      return { ...change, values: Object.fromEntries(Object.entries(change.values).filter(([resource]) => !retried.has(resource))) };
+    });
+    return { complete: refused.every((r) => r.status < 500), confirmed, settled };
   }
 
   /**
