@@ -20,8 +20,7 @@
  * (20,000; 0 skips it) offered at a steady pace whatever core-data does, for
  * the latency a plant sees at a sustainable load: origin->commit p50, p99 and
  * max (saturation runs measure throughput; their latency is queueing).
- * core-data runs with its defaults (crash-safe: ackMode persisted) unless
- * BENCH_INGEST_ACK_MODE=queued.
+ * core-data runs with its defaults (crash-safe: each event acknowledged once committed).
  *
  * Env: BENCH_INGEST_SECONDS (12 per stack), BENCH_INGEST_DEVICES (200),
  * BENCH_INGEST_READINGS (5 per event), BENCH_INGEST_STACKS (embedded,mqtt-postgres),
@@ -53,7 +52,6 @@ const STACKS = (process.env.BENCH_INGEST_STACKS ?? 'embedded,mqtt-postgres').spl
 const MQTT_URL = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const PG_URL = process.env.GW_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const RATE = Number(process.env.BENCH_INGEST_RATE ?? 20_000);
-const ACK_MODE = process.env.BENCH_INGEST_ACK_MODE as 'queued' | 'persisted' | undefined;
 const RESOURCES = ['temperature', 'pressure', 'flow', 'level', 'power', 'speed', 'current', 'voltage'];
 
 interface PublisherOptions {
@@ -192,7 +190,6 @@ async function measure(stack: Stack, eventsPerSecond?: number): Promise<StackRes
       durableName: `bench-${runId}`,
       metadataUrl: metadata.url,
       retentionMaxAge: 0,
-      ...(ACK_MODE ? { ackMode: ACK_MODE } : {}),
       ...(process.env.BENCH_INGEST_BATCH ? { batchSize: Number(process.env.BENCH_INGEST_BATCH) } : {}),
       ...(process.env.BENCH_INGEST_FLUSH_MS ? { flushInterval: Number(process.env.BENCH_INGEST_FLUSH_MS) } : {}),
       ...(process.env.BENCH_INGEST_QUEUE ? { queueLimit: Number(process.env.BENCH_INGEST_QUEUE) } : {}),
@@ -341,7 +338,7 @@ async function main(): Promise<void> {
   console.log(
     `ingest benchmark: ${DEVICES} devices x ${READINGS} readings per event, ${SECONDS} s per stack, ` +
       `closed loop (bounded events in flight), then ${RATE} readings/s fixed rate, bus -> core-data -> database, ` +
-      `ackMode ${ACK_MODE ?? 'persisted (default)'}`,
+      'each event acknowledged once committed',
   );
   const figures: number[] = [];
   let lossless = true;

@@ -356,15 +356,22 @@ describe('core-data device check', () => {
       expect(await world.storedIds()).toEqual([good.id]);
     });
 
-    it('refuses (unverified) what core-metadata never vouched for when core-data stops', async () => {
+    it('leaves what core-metadata never vouched for to the broker when core-data stops: the next start stores it', async () => {
       const { coreData, commits } = await world.boot();
       await world.metadata.addDevices(['late-1']);
       await world.metadata.stop();
-      await world.publish(makeEvent({ device: 'late-1' }));
-      await world.publish(makeEvent({ device: 'boiler-1' }));
+      const late = makeEvent({ device: 'late-1' });
+      const known = makeEvent({ device: 'boiler-1' });
+      await world.publish(late);
+      await world.publish(known);
       await commits.waitFor(1);
       await coreData.close();
-      expect(coreData.stats()).toMatchObject({ eventsPersisted: 1, parkedEvents: 0, refused: { ...NO_REFUSALS, unverified: 1 } });
+      expect(coreData.stats()).toMatchObject({ eventsPersisted: 1, parkedEvents: 0, refused: NO_REFUSALS });
+
+      await world.metadata.restart();
+      const next = await world.boot();
+      await next.commits.waitFor(1);
+      expect(await world.storedIds()).toEqual([late.id, known.id].sort());
     });
   });
 });

@@ -8,7 +8,6 @@ describe('core-data configuration', () => {
       port: 59880,
       database: { type: 'sqlite', path: './data/core-data.db' },
       durableName: 'core-data',
-      ackMode: 'persisted',
       maxInFlight: 1000,
       retentionMaxAge: 7 * 24 * 3_600_000,
       retentionMaxEvents: 0,
@@ -23,9 +22,8 @@ describe('core-data configuration', () => {
       GW_BUS_TYPE: 'mqtt',
       GW_CORE_DATA_FLUSH_INTERVAL: '250ms',
       GW_CORE_DATA_RETENTION_MAX_AGE: '24h',
-      GW_CORE_DATA_ACK_MODE: 'queued',
     });
-    expect(config).toMatchObject({ port: 7000, busType: 'mqtt', flushInterval: 250, retentionMaxAge: 86_400_000, ackMode: 'queued' });
+    expect(config).toMatchObject({ port: 7000, busType: 'mqtt', flushInterval: 250, retentionMaxAge: 86_400_000 });
   });
 
   it('bounds readings per event: 10,000 by default, GW_CORE_DATA_MAX_READINGS_PER_EVENT to change it', () => {
@@ -55,7 +53,8 @@ describe('core-data configuration', () => {
       throw new Error('expected a configuration error');
     };
     expect(load({ GW_CORE_DATA_BATCH_SIZE: '0' })).toMatch(/GW_CORE_DATA_BATCH_SIZE/);
-    expect(load({ GW_CORE_DATA_ACK_MODE: 'never' })).toMatch(/GW_CORE_DATA_ACK_MODE: expected one of queued, persisted/);
+    // Retired: refused with the reason, not ignored.
+    expect(load({ GW_CORE_DATA_ACK_MODE: 'queued' })).toMatch(/GW_CORE_DATA_ACK_MODE is no longer read: core-data always acknowledges a bus event once it is committed/);
     expect(load({ GW_CORE_DATA_RETENTION_MAX_AGE: '7d' })).toMatch(/GW_CORE_DATA_RETENTION_MAX_AGE/);
     expect(load({ GW_CORE_DATA_BATCH_SIZE: '5000', GW_CORE_DATA_QUEUE_LIMIT: '100' })).toMatch(
       /GW_CORE_DATA_QUEUE_LIMIT: must be at least GW_CORE_DATA_BATCH_SIZE/,

@@ -8,8 +8,8 @@ import {
   databaseUrl,
   duration,
   int,
+  isSet,
   loadConfig,
-  oneOf,
   queryAdmissionFields,
   secret,
   text,
@@ -35,15 +35,10 @@ export const CoreDataConfigSchema = z.object({
    */
   durableName: text().default('core-data'),
   /**
-   * When the bus is told an event is handled: `persisted` (default) = once
-   * the batch holding it is committed: crash-safe, a kill -9 loses nothing
-   * (the broker redelivers what was in hand); `queued` = once it is in the
-   * bounded write queue: a crash loses what was queued but not yet written.
-   */
-  ackMode: oneOf(['queued', 'persisted'] as const).default('persisted'),
-  /**
-   * Bus events in hand and not yet acknowledged (in `persisted` mode: waiting
-   * for their commit). The batches fill from them, so it bounds the batch size
+   * Bus events in hand and not yet acknowledged: an event is acknowledged
+   * once the batch holding it is committed (crash-safe: a kill -9 loses
+   * nothing, the broker delivers again what was in hand). The batches fill
+   * from them, so it bounds the batch size
    * in events; the broker's own window caps it too (Mosquitto max_inflight_messages).
    */
   maxInFlight: int(1, 100_000).default(1_000),
@@ -93,13 +88,24 @@ export const CoreDataConfigSchema = z.object({
 });
 export type CoreDataConfig = z.output<typeof CoreDataConfigSchema>;
 
+/** Variables of earlier releases, refused with the reason rather than silently ignored (the gateway refuses them too). */
+export const RETIRED_CORE_DATA_VARIABLES: Record<string, string> = {
+  GW_CORE_DATA_ACK_MODE:
+    'core-data always acknowledges a bus event once it is committed (crash-safe); the lossy `queued` mode was no faster, so it is gone: remove the variable',
+};
+
 export function loadCoreDataConfig(env: Record<string, string | undefined> = process.env): CoreDataConfig {
+  const retired = Object.keys(RETIRED_CORE_DATA_VARIABLES).filter((name) => isSet(env, name));
+  if (retired.length) {
+    const problems = retired.map((name) => `${name} is no longer read: ${RETIRED_CORE_DATA_VARIABLES[name]}`);
+    throw new GatewayError(ErrorKind.Config, `invalid configuration: ${problems.join('; ')}`);
+  }
   return checkCoreDataConfig(loadConfig(CoreDataConfigSchema, env, 'core-data'));
 }
 
 /** Every variable loadCoreDataConfig reads, to warn at boot about near misses (GW_CORE_DATA_PROT). */
 export function coreDataConfigVariables(): string[] {
-  return configVariables(CoreDataConfigSchema, 'core-data');
+  return [...configVariables(CoreDataConfigSchema, 'core-data'), ...Object.keys(RETIRED_CORE_DATA_VARIABLES)];
 }
 
 /** Rules between settings, which the per-field schema cannot express; named by variable. */
@@ -118,7 +124,6 @@ export function checkCoreDataConfig<T extends CoreDataSettings>(config: T): T {
 
 const SETTING_KEYS = {
   durableName: true,
-  ackMode: true,
   maxInFlight: true,
   batchSize: true,
   flushInterval: true,

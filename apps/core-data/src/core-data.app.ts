@@ -162,7 +162,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     const startConsuming = async () => {
       if (closed) return;
       await ingest.start();
-      logger.info({ durableName: settings.durableName, ackMode: settings.ackMode, engine: store.engine }, 'core-data: consuming device events');
+      logger.info({ durableName: settings.durableName, maxInFlight: settings.maxInFlight, engine: store.engine }, 'core-data: consuming device events');
     };
     const consuming = devices ? devices.sync.loaded.then(startConsuming) : startConsuming();
     if (devices && !devices.directory.loaded) {

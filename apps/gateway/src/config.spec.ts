@@ -52,7 +52,6 @@ describe('gateway configuration', () => {
       GW_METADATA_MAX_PROFILE_RESOURCES: '200',
       GW_METADATA_MAX_PROFILE_OPERATIONS: '300',
       GW_CORE_DATA_MAX_CONCURRENT_QUERIES: '2',
-      GW_CORE_DATA_ACK_MODE: 'queued',
       GW_CORE_DATA_MAX_IN_FLIGHT: '250',
       GW_CORE_DATA_DEVICE_CHECK: 'false',
       GW_CORE_DATA_DEVICE_ASK_RATE: '5',
@@ -60,7 +59,7 @@ describe('gateway configuration', () => {
     expect(config).toMatchObject({
       corsOrigins: ['https://console.plant.local', 'http://localhost:4000'],
       metadata: { maxProfileResources: 200, maxProfileCommands: 5000, maxProfileOperations: 300 },
-      coreData: { maxConcurrentQueries: 2, queryQueueLimit: 500, ackMode: 'queued', maxInFlight: 250, deviceCheck: false, deviceAskRate: 5 },
+      coreData: { maxConcurrentQueries: 2, queryQueueLimit: 500, maxInFlight: 250, deviceCheck: false, deviceAskRate: 5 },
     });
   });
 
@@ -68,7 +67,7 @@ describe('gateway configuration', () => {
     expect(() => loadGatewayConfig({ GW_CORE_DATA_BATCH_SIZE: '100', GW_CORE_DATA_QUEUE_LIMIT: '10' })).toThrow(
       /GW_CORE_DATA_QUEUE_LIMIT: must be at least GW_CORE_DATA_BATCH_SIZE \(100\), got 10/,
     );
-    expect(() => loadGatewayConfig({ GW_CORE_DATA_ACK_MODE: 'sometimes' })).toThrow(/GW_CORE_DATA_ACK_MODE/);
+    expect(() => loadGatewayConfig({ GW_CORE_DATA_ACK_MODE: 'queued' })).toThrow(/GW_CORE_DATA_ACK_MODE is no longer read/);
   });
 
   it('does not read a disabled driver’s settings', () => {

@@ -4,7 +4,7 @@ import { DRIVERS } from '@gw/drivers';
 import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk/driver-host';
 import type { PersistenceConfig } from '@gw/persistence/config';
 import { profileLimitFields } from '../../metadata/src/config';
-import { checkCoreDataConfig, CoreDataSettings, CoreDataSettingsSchema } from '../../core-data/src/config';
+import { checkCoreDataConfig, CoreDataSettings, CoreDataSettingsSchema, RETIRED_CORE_DATA_VARIABLES } from '../../core-data/src/config';
 import {
   bool,
   busConfigFields,
@@ -119,8 +119,9 @@ export type GatewayConfig = Omit<z.output<typeof GatewayConfigSchema>, 'deviceSe
 
 /** Variables of earlier releases, refused with what replaced them rather than silently ignored. */
 const RETIRED: Record<string, string> = {
-  GW_DEVICE_VIRTUAL: 'GW_DEVICE_SERVICES (e.g. GW_DEVICE_SERVICES=modbus leaves device-virtual out)',
-  GW_DEVICE_MODBUS: 'GW_DEVICE_SERVICES (e.g. GW_DEVICE_SERVICES=virtual leaves device-modbus out)',
+  GW_DEVICE_VIRTUAL: 'use GW_DEVICE_SERVICES (e.g. GW_DEVICE_SERVICES=modbus leaves device-virtual out)',
+  GW_DEVICE_MODBUS: 'use GW_DEVICE_SERVICES (e.g. GW_DEVICE_SERVICES=virtual leaves device-modbus out)',
+  ...RETIRED_CORE_DATA_VARIABLES,
 };
 
 /**
@@ -133,7 +134,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   problems.add(
     ...Object.keys(RETIRED)
       .filter((name) => isSet(env, name))
-      .map((name) => `${name} is no longer read: use ${RETIRED[name]}`),
+      .map((name) => `${name} is no longer read: ${RETIRED[name]}`),
   );
   const config = problems.check(() => loadConfig(GatewayConfigSchema, env));
   const metadata = problems.check(() => loadSettings(MetadataSettingsSchema, env, 'metadata'));

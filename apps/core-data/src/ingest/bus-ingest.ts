@@ -7,11 +7,8 @@ import type { IngestStats } from './ingest-stats';
 import { ParkedEvent, ParkingLot } from './parking-lot';
 import type { Refusals } from './refusals';
 
-export type AckMode = 'queued' | 'persisted';
-
 export interface BusIngestOptions {
   durableName: string;
-  ackMode: AckMode;
   /** Bus events in hand, not yet acknowledged (GW_CORE_DATA_MAX_IN_FLIGHT). */
   maxInFlight: number;
   /** Events with more readings are refused and counted (GW_CORE_DATA_MAX_READINGS_PER_EVENT). */
@@ -35,17 +32,12 @@ export const MAX_READINGS_SETTING = 'GW_CORE_DATA_MAX_READINGS_PER_EVENT';
  * subscription (at least once: a message is acknowledged to the broker only
  * after the handler resolved).
  *
- * How acknowledgement composes with batching: the bus hands a durable
- * subscriber one message at a time and acknowledges it when the handler
- * resolves. Awaiting each event's commit would therefore write batches of one.
- * - `queued` (default): the handler resolves once the event is in the
- *   writer's bounded queue, awaiting room when it is full (backpressure: the
- *   broker keeps the rest). close() stops the subscription first, then
- *   flushes the queue, so a stop/restart loses nothing; a crash loses what
- *   was queued but not yet committed (at most queueLimit readings).
- * - `persisted`: the handler resolves on commit: crash-safe, one commit per
- *   event until the bus can keep several messages in flight per subscriber.
- * Redelivered events are stored once (the event id is unique).
+ * How acknowledgement composes with batching: the handler resolves once the
+ * batch holding its event is committed (crash-safe: a kill -9 loses nothing,
+ * the broker delivers again what was in hand), and the bus keeps up to
+ * maxInFlight messages in hand, so the batches still fill under load. What
+ * could not be committed when core-data stops is handed back (HandBack), not
+ * acknowledged. Redelivered events are stored once (the event id is unique).
  *
  * Each event must come from the device it names (DeviceCheck): the local
  * view of core-metadata vouches for it at the cost of a Map lookup, or the
@@ -90,22 +82,17 @@ export class BusIngest {
    * Stops taking messages and closes the writer: what is queued is written,
    * and the broker keeps the rest for the next start, including messages in
    * hand that could not be committed (handed back). Parked events get one
-   * more check; those core-metadata still cannot vouch for are handed back
-   * (persisted) or refused and logged (queued).
+   * more check; those core-metadata still cannot vouch for are handed back.
    */
   async stop(): Promise<void> {
     // The bus waits for every message in hand before it lets go: parked events get one more
-    // check; those still undecided go back to the broker unacknowledged (ackMode persisted) or
-    // are refused (queued: acknowledged long ago). Events needing core-metadata from now on are not parked.
+    // check; those still undecided go back to the broker unacknowledged. Events needing
+    // core-metadata from now on are not parked.
     this.stopping = true;
     await this.recheckParked();
     const left = this.parking.takeAll();
-    const handedBack = left.filter((item) => item.settle);
-    for (const item of handedBack) item.settle!(new HandBack('core-data stopped before core-metadata vouched for the device'));
-    if (handedBack.length) this.logger.warn({ events: handedBack.length }, 'core-data: stopped with events core-metadata never vouched for; left to the broker for the next start');
-    const lost = left.filter((item) => !item.settle);
-    for (const item of lost) this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: 'core-data stopped before core-metadata answered' });
-    if (lost.length) this.logger.error({ events: lost.length }, 'core-data: stopped with events core-metadata never vouched for; they were not stored (ackMode queued)');
+    for (const item of left) item.settle?.(new HandBack('core-data stopped before core-metadata vouched for the device'));
+    if (left.length) this.logger.warn({ events: left.length }, 'core-data: stopped with events core-metadata never vouched for; left to the broker for the next start');
     // The bus lets go once every message in hand is settled, and one waiting for a failing database
     // settles only when the writer gives up (handed back then): so the writer closes alongside.
     await Promise.all([this.subscription?.unsubscribe(), this.writer.close()]);
@@ -155,20 +142,20 @@ export class BusIngest {
     }
     const event = request.event;
     if (this.devices && !this.devices.check.vouches(event, topic)) return this.checkFully(event, topic, envelope.correlationID);
-    return this.store(event, this.persisted);
+    return this.store(event);
   };
 
-  private store(event: Event, persisted: boolean): void | Promise<void> {
+  /** Resolves once the event is committed (its message is acknowledged then); rejects with HandBack when core-data stops first. */
+  private store(event: Event): Promise<void> {
     let queued: Batch | Promise<Batch>;
     try {
-      queued = this.writer.add(event, persisted);
+      queued = this.writer.add(event, true);
     } catch (err) {
       // The writer is closing (core-data stops): the broker keeps the event for the next start.
       throw new HandBack((err as Error).message);
     }
-    // The common cases cost no promise per event: the batch's shared one, or none.
-    if (persisted) return queued instanceof Promise ? queued.then((batch: Batch) => batch.committed) : queued.committed;
-    return queued instanceof Promise ? queued.then(noop) : undefined;
+    // The common case costs no promise per event: the batch's shared one.
+    return queued instanceof Promise ? queued.then((batch: Batch) => batch.committed) : queued.committed;
   }
 
   /** The rare path: find why the view did not vouch for the event, asking core-metadata if need be. */
@@ -181,33 +168,26 @@ export class BusIngest {
     try {
       refusal = await check.check(event, source, 'topic');
     } catch (err) {
-      if (this.stopping) {
-        return this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: `${(err as Error).message}; core-data is stopping` });
+      // Stopping: the broker keeps it for the next start, when core-metadata may answer.
+      if (this.stopping) throw new HandBack(`${(err as Error).message}; core-data is stopping`);
+      // Held unacknowledged until decided, in at most half the bus window: the other half keeps known devices flowing.
+      if (this.parking.size < this.options.maxInFlight / 2) {
+        const decided = new Promise<void>((resolve, reject) => (item.settle = (handBack) => (handBack ? reject(handBack) : resolve())));
+        if (this.parking.park(item)) return decided;
       }
-      if (this.persisted) {
-        // Held unacknowledged until decided, in at most half the bus window: the other half keeps known devices flowing.
-        if (this.parking.size < this.options.maxInFlight / 2) {
-          const decided = new Promise<void>((resolve, reject) => (item.settle = (handBack) => (handBack ? reject(handBack) : resolve())));
-          if (this.parking.park(item)) return decided;
-        }
-      } else if (this.parking.park(item)) return;
       return this.refuse(item, { reason: 'unverified', path: 'event.deviceName', message: `${(err as Error).message}; too many events are waiting already` });
     }
     if (refusal) return this.refuse(item, refusal);
-    return this.store(event, this.persisted);
+    return this.store(event);
   }
 
-  private get persisted(): boolean {
-    return this.options.ackMode === 'persisted';
-  }
-
-  /** A parked event core-metadata vouched for at last: stored, and acknowledged once committed (persisted) or queued. */
+  /** A parked event core-metadata vouched for at last: stored, and acknowledged once committed. */
   private async storeParked(item: ParkedEvent): Promise<void> {
     const settle = item.settle;
-    if (!settle) return this.store(item.event, false);
+    if (!settle) return;
     // Not waited for: the next parked event need not wait for this one's commit.
     void Promise.resolve()
-      .then(() => this.store(item.event, true))
+      .then(() => this.store(item.event))
       .then(
         () => settle(),
         (err: unknown) => settle(err instanceof HandBack ? err : new HandBack((err as Error).message)),
@@ -228,4 +208,3 @@ export class BusIngest {
 
 const EMPTY_SOURCE = { serviceName: '', profileName: '', deviceName: '', sourceName: '' };
 
-function noop(): void {}

@@ -19,10 +19,9 @@ export interface ParkedEvent {
 
 /**
  * Events from the bus waiting for core-metadata to answer (it was unreachable
- * when they had to be checked), oldest first, bounded by their readings. In
- * ackMode persisted they stay unacknowledged until decided, so a crash loses
- * none (the broker delivers them again); in ackMode queued they are
- * acknowledged at once and a crash loses them, as it loses the write queue.
+ * when they had to be checked), oldest first, bounded by their readings.
+ * They stay unacknowledged until decided, so a crash loses none (the broker
+ * delivers them again).
  */
 export class ParkingLot {
   private parked: ParkedEvent[] = [];
