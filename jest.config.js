@@ -9,13 +9,16 @@ for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
 
 const { swcOptions } = require('./bin/swc-options');
 
-// node-opcua (2.182.2, the last CommonJS release) requires `hexy`, which ships
-// only as an ES module: Jest transforms that one package to CommonJS too.
+// Packages Jest must turn into CommonJS itself: node-opcua (2.182.2, the last
+// CommonJS release) requires the ESM-only `hexy`; zigbee-herdsman loads its
+// adapters with a dynamic import() Jest's CommonJS runtime cannot run, and
+// requires the ESM-only `debounce`.
+const TRANSFORMED_PACKAGES = ['hexy', 'zigbee-herdsman', 'debounce'];
 const transform = {
   '^.+\\.ts$': ['@swc/jest', swcOptions()],
-  '/node_modules/hexy/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  [`/node_modules/(${TRANSFORMED_PACKAGES.join('|')})/.+\\.js$`]: ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
 };
-const transformIgnorePatterns = ['/node_modules/(?!hexy/)'];
+const transformIgnorePatterns = [`/node_modules/(?!(${TRANSFORMED_PACKAGES.join('|')})/)`];
 
 const common = { rootDir: __dirname, transform, transformIgnorePatterns, moduleNameMapper, testEnvironment: 'node' };
 
