@@ -38,7 +38,7 @@ driverConformance('opcua (node-opcua server)', {
   tearDown: async () => {
     await sim?.close();
   },
-  newDriver: () => new OpcuaDriver(testSettings()),
+  newDriver: () => new OpcuaDriver(testSettings({ GW_OPCUA_DISCOVERY_ENDPOINTS: sim!.endpointUrl })),
   profile: () => parseDeviceProfile(PROFILE),
   device,
   // Another session (a user identity would be another; a label is not): the driver moves the device to it.
@@ -86,5 +86,12 @@ deviceResources:
       sim!.set('ns=2;s=Scalar.UInt16', { dataType: 'UInt16', value: 4242 });
     },
     values: [{ resourceName: 'Pushed', value: 4242 }],
+  },
+  // Objects holding variables, down to GW_OPCUA_DISCOVERY_DEPTH (2) below Objects, in the server's own namespaces.
+  discovery: {
+    names: () => {
+      const { hostname, port } = new URL(sim!.endpointUrl);
+      return ['Simulation', 'Scalar', 'Array', 'Oven'].map((browseName) => `opcua-${hostname}-${port}-${browseName}`);
+    },
   },
 });
