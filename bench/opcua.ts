@@ -195,7 +195,10 @@ async function main(): Promise<void> {
   );
   console.log(`opcua-scheduler-polls: ${stats.autoEvents.reads} (monitored autoEvents: ${stats.autoEvents.monitored}); pushes dropped: ${stats.push.dropped}; notifications ${notifications?.notifications}, duplicates dropped ${notifications?.duplicates}`);
   console.log(`opcua-server-cpu: ${(simCpu / wall).toFixed(2)} cores (node-opcua server, child process)`);
-  console.log(`opcua-peak-rss: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (this process: device service, driver, bus)`);
+  const heap = process.memoryUsage();
+  console.log(
+    `opcua-peak-rss: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (this process: device service, driver, bus; now: heap ${Math.round(heap.heapUsed / 2 ** 20)} MB used of ${Math.round(heap.heapTotal / 2 ** 20)} MB, RSS ${Math.round(heap.rss / 2 ** 20)} MB)`,
+  );
   console.log(`opcua-cpu: ${((cpu.user + cpu.system) / 1e6 / wall).toFixed(2)} cores for ${ITEMS} monitored items at 1 s (device service, driver and bus)`);
 
   await service.close();

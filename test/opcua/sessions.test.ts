@@ -94,6 +94,18 @@ describe('OPC UA sessions and subscriptions', () => {
     expect((await driver.notificationStats())?.bad).toBe(0);
   });
 
+  it('a LOCKED device has no monitored items; unlocked, they are back', async () => {
+    const b = device('press-b', [{ sourceName: 'Random', interval: '100ms', onChange: false }]);
+    await driver.updateDevice({ ...b, adminState: 'LOCKED' }, profile);
+    await driver.settled();
+    expect(serverItems()).toBe(2);
+    const before = pushesOf(context.pushed, 'press-b', 'Random').length;
+    await driver.updateDevice(b, profile);
+    await driver.settled();
+    expect(serverItems()).toBe(3);
+    await context.until((p) => (pushesOf(p, 'press-b', 'Random').length > before ? true : undefined));
+  });
+
   it('removing a device removes its monitored items; the last device closes the session', async () => {
     await driver.removeDevice(device('press-a', []));
     await driver.settled();
