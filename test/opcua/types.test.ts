@@ -93,7 +93,8 @@ describe('OPC UA types, methods and status codes', () => {
 
   beforeAll(async () => {
     sim = await startSim();
-    ({ driver } = await startedDriver());
+    // No keep-alive read during the tests: the server's Read counter then counts only ours.
+    ({ driver } = await startedDriver({ GW_OPCUA_KEEP_ALIVE_INTERVAL: '10m' }));
     device = validateDevice({ name: 'types', profileName: profile.name, serviceName: 'device-opcua', protocols: { opcua: { Endpoint: sim.endpointUrl } } });
     await driver.addDevice(device, profile);
   });
@@ -103,9 +104,19 @@ describe('OPC UA types, methods and status codes', () => {
     await sim?.close();
   });
 
+  /** Read service calls the server has served in the driver's session. */
+  const serverReads = () =>
+    sim.server.engine
+      .getSessions()
+      .map((session) => (session as unknown as { _sessionDiagnostics: { readCount: { totalCount: number } } })._sessionDiagnostics.readCount.totalCount)
+      .reduce((a, b) => a + b, 0);
+
   it('reads every scalar and array type in one Read, 64-bit integers exact past 2^53', async () => {
     const names = CASES.map(([node]) => nameOf(node));
+    await read(names.slice(0, 1)); // connected
+    const readsBefore = serverReads();
     const values = await read(names);
+    expect(serverReads() - readsBefore).toBe(1);
     expect(names.map((n, i) => [n, values[i]])).toEqual(CASES.map(([node, , held]) => [nameOf(node), held]));
     expect(await read(['DateTimeMs'])).toEqual([BigInt(Date.parse('2024-05-06T07:08:09.123Z'))]);
   });
