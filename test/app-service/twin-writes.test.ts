@@ -2,12 +2,17 @@
  * The twin stays true through the one-process gateway (virtual Demo-Sensor-01,
  * whose Fan is not polled) and an Azure IoT Hub twin (the hub emulator on a
  * private Mosquitto, behind its CONNECT check), with IoT Plug and Play on
- * (a modelId, the device a component of the gateway's twin):
+ * (a modelId, the device a component of the gateway's twin). Each test has a
+ * twin, a data folder and a gateway of its own:
+ *  - a desired value set while the connection was down is applied against the
+ *    device in the same running process, not against what the twin or the
+ *    gateway remembers; a value already on the device is read, not written;
+ *  - a twin made again (a re-registered device, $version from 1) is caught up;
+ *  - a desired value set while the gateway was offline is applied though the
+ *    stale reported state agrees with it;
  *  - every write reaches the reported state, whoever makes it: a direct
  *    method, a REST PUT through core-command;
- *  - a desired value set while the gateway was offline is applied against
- *    the device, not against the (stale) reported state, and acknowledged at
- *    its $version; a restart does not apply that version again (it is kept in
+ *  - a restart does not apply an acknowledged version again (it is kept in
  *    the outbox database);
  *  - the CONNECT announces the model, and the app service gives its DTDL,
  *    built from the device profile.
@@ -18,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrokerProcess, startMosquitto } from '@gw/test-support/brokers';
 import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
+import { EventRecorder } from '../support/event-recorder';
 import { call, testGatewayConfig } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
 import { AzureHubEmulator } from './support/azure-hub-emulator';
@@ -27,19 +33,22 @@ jest.setTimeout(60_000);
 
 const HOST = 'writes-hub.azure-devices.net';
 const KEY = randomBytes(32).toString('base64');
-const GATEWAY = `gw-${randomBytes(3).toString('hex')}`;
 const DEVICE = 'Demo-Sensor-01';
 /** Its Plug and Play component: a DTDL name has no '-'. */
 const COMPONENT = 'demoSensor01';
 const MODEL_ID = 'dtmi:com:example:Gateway;1';
 
 type Ack = { value?: unknown; ac: number; av: number; ad?: string };
+/** Where the virtual device service publishes Fan's events: every SET of it, read back (nobody polls Fan). */
+const FAN_EVENTS = `edgex/events/device/device-virtual/Demo-Sensor/${DEVICE}/Fan`;
 
 describe('twin writes and offline desired state through the gateway (Azure hub emulator)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-twin-writes-'));
   let broker: BrokerProcess;
   let gate: HubGate;
   let hub: AzureHubEmulator;
+  /** This test's twin (the gateway's IoT Hub device id), data folder, gateway and log. */
+  let GATEWAY: string;
+  let dir: string;
   let gateway: RunningGateway | undefined;
 
   const component = () => (hub.twin(GATEWAY).reported[COMPONENT] ?? {}) as Record<string, unknown>;
@@ -83,12 +92,67 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
     hub = await AzureHubEmulator.start(broker.url, GATEWAY);
   });
 
-  afterAll(async () => {
+  beforeEach(() => {
+    GATEWAY = `gw-${randomBytes(3).toString('hex')}`;
+    hub.serve(GATEWAY);
+    dir = mkdtempSync(join(tmpdir(), 'gw-twin-writes-'));
+  });
+
+  afterEach(async () => {
     await gateway?.close();
+    gateway = undefined;
+    gate.up();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterAll(async () => {
     await hub?.stop();
     await gate?.close();
     await broker?.dispose();
-    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('in one running process: desired Fan=true set while the connection was down is applied, though the gateway applied Fan=true before; a value already on the device is read, not written', async () => {
+    await start();
+    const writes = new EventRecorder();
+    await gateway!.bus.subscribe(FAN_EVENTS, writes.handler);
+    // Applied live, then changed on the device by a direct method: the twin's desired (true) and the device (false) now differ.
+    const first = await hub.setDesired(GATEWAY, { [COMPONENT]: { __t: 'c', Fan: true } });
+    await reportedFan((f) => f.av === first && f.value === true, `Fan acknowledged at $version ${first}`);
+    expect((await hub.invokeMethod(GATEWAY, `${COMPONENT}*Fan`, { Fan: false })).status).toBe(200);
+    await reportedFan((f) => f.value === false, 'reported Fan false');
+
+    // The connection drops; the cloud asks for Fan=true again (what it asked before) while it is down.
+    gate.down();
+    const offline = await hub.setDesired(GATEWAY, { [COMPONENT]: { Fan: true } });
+    gate.up();
+    const fan = await reportedFan((f) => f.av === offline, `Fan acknowledged at $version ${offline}`);
+    expect(fan).toEqual({ value: true, ac: 200, av: offline, ad: 'completed' });
+    expect(await fanOnDevice()).toBe('true');
+
+    // Once more, with the device already where desired says: read and acknowledged, not written.
+    gate.down();
+    const again = await hub.setDesired(GATEWAY, { [COMPONENT]: { Fan: true } });
+    gate.up();
+    const before = writes.received.length;
+    expect(await reportedFan((f) => f.av === again, `Fan acknowledged at $version ${again}`)).toEqual({ value: true, ac: 200, av: again, ad: 'completed' });
+    // A write of our own after the ack: its event comes after any the catch-up's write would have published.
+    expect((await call('PUT', `${gateway!.coreCommand.url}/api/v3/device/name/${DEVICE}/Fan`, { Fan: 'true' })).status).toBe(200);
+    await writes.waitFor(before + 1);
+    expect(writes.received).toHaveLength(before + 1);
+  });
+
+  it('a twin made again (the device registered again, $version from 1) is caught up, not taken for one applied already', async () => {
+    await start();
+    for (const value of [true, false, true]) await hub.setDesired(GATEWAY, { [COMPONENT]: { __t: 'c', Fan: value } });
+    await reportedFan((f) => f.av === 4 && f.value === true, 'Fan acknowledged at $version 4');
+
+    gate.down();
+    hub.deleteTwin(GATEWAY);
+    const version = await hub.setDesired(GATEWAY, { [COMPONENT]: { __t: 'c', Fan: false } });
+    expect(version).toBe(2);
+    gate.up();
+    expect(await reportedFan((f) => f.av === version, `Fan acknowledged at $version ${version} of the new twin`)).toEqual({ value: false, ac: 200, av: 2, ad: 'completed' });
+    expect(await fanOnDevice()).toBe('false');
   });
 
   it('applies desired Fan=true set at $version 3 while offline, though the stale reported Fan is true and the device is false', async () => {
@@ -106,6 +170,7 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
   });
 
   it('gives the DTDL model it announces: a component of the device profile\'s interface', async () => {
+    await start();
     const res = await call('GET', `${gateway!.appService!.url}/api/v3/twin/model/hub`);
     expect(res.status).toBe(200);
     const [main, profile, ...rest] = res.body.models;
@@ -129,21 +194,29 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
   });
 
   it('reports a direct-method write of Fan, which nobody polls', async () => {
+    await start();
+    const version = await hub.setDesired(GATEWAY, { [COMPONENT]: { __t: 'c', Fan: true } });
+    await reportedFan((f) => f.av === version && f.value === true, `Fan acknowledged at $version ${version}`);
     const answer = await hub.invokeMethod(GATEWAY, `${COMPONENT}*Fan`, { Fan: false });
     expect(answer.status).toBe(200);
     const fan = await reportedFan((f) => f.value === false, 'reported Fan false');
-    // Still the ack of $version 3, now with the value the device has.
-    expect(fan).toEqual({ value: false, ac: 200, av: 3, ad: 'completed' });
+    // Still the ack of the desired version, now with the value the device has.
+    expect(fan).toEqual({ value: false, ac: 200, av: version, ad: 'completed' });
   });
 
   it('reports a REST PUT through core-command by anyone', async () => {
-    const before = (component().Fan as Ack).value;
-    const put = await call('PUT', `${gateway!.coreCommand.url}/api/v3/device/name/${DEVICE}/Fan`, { Fan: String(!before) });
+    await start();
+    const version = await hub.setDesired(GATEWAY, { [COMPONENT]: { __t: 'c', Fan: true } });
+    await reportedFan((f) => f.av === version && f.value === true, `Fan acknowledged at $version ${version}`);
+    const put = await call('PUT', `${gateway!.coreCommand.url}/api/v3/device/name/${DEVICE}/Fan`, { Fan: 'false' });
     expect(put.status).toBe(200);
-    await reportedFan((f) => f.value === !before, `reported Fan ${!before}`);
+    await reportedFan((f) => f.value === false, 'reported Fan false');
   });
 
   it('a restart does not apply an acknowledged version again', async () => {
+    await start();
+    const acked = await hub.setDesired(GATEWAY, { [COMPONENT]: { __t: 'c', Fan: true } });
+    await reportedFan((f) => f.av === acked, `Fan acknowledged at $version ${acked}`);
     const refusedAt = async (value: number) => {
       const version = await hub.setDesired(GATEWAY, { [COMPONENT]: { NoSuchResource: value } });
       return hub.until(() => {
@@ -151,8 +224,8 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
         return ack?.av === version ? ack : undefined;
       }, 15_000, `the ack of $version ${version}`);
     };
-    // $version 4 raises the twin's version above Fan's ack (3): only the kept version tells a restart that 4 was applied.
-    expect(await refusedAt(1)).toMatchObject({ ac: 404, av: 4 });
+    // The next $version raises the twin's version above Fan's ack: only the kept version tells a restart that it was applied.
+    expect(await refusedAt(1)).toMatchObject({ ac: 404, av: acked + 1 });
     // A local change the twin is not told of (ds-pushevent=false): desired (true) and the device (false) now differ.
     const put = await call('PUT', `${gateway!.coreCommand.url}/api/v3/device/name/${DEVICE}/Fan?ds-pushevent=false`, { Fan: 'false' });
     expect(put.status).toBe(200);
@@ -163,8 +236,8 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
     await start();
     await hub.until(() => hub.requests.filter((r) => r.op === 'GET').length > getsBefore, 15_000, 'the twin GET after the restart');
     // Patches are handled after the catch-up of the connect: once this one is acked, the catch-up is done.
-    expect(await refusedAt(2)).toMatchObject({ ac: 404, av: 5 });
+    expect(await refusedAt(2)).toMatchObject({ ac: 404, av: acked + 2 });
     expect(await fanOnDevice()).toBe('false');
-    expect((component().Fan as Ack).av).toBe(3);
+    expect((component().Fan as Ack).av).toBe(acked);
   });
 });

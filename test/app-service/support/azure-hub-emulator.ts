@@ -132,6 +132,12 @@ export class AzureHubEmulator {
     return structuredClone(this.doc(deviceId));
   }
 
+  /** Deletes the device's twin, as deleting the device does: registered again, it starts empty at $version 1. */
+  deleteTwin(deviceId: string): void {
+    this.twins.delete(deviceId);
+    this.changed();
+  }
+
   /** The next `count` twin requests (of kind `op`) are answered with `status` instead. */
   failNext(status: number, count = 1, op: 'GET' | 'PATCH' | 'any' = 'PATCH'): void {
     for (let i = 0; i < count; i++) this.injected.push({ status, op });

@@ -24,6 +24,7 @@ export interface GateConnect {
 export class HubGate {
   readonly connects: GateConnect[] = [];
   private readonly sockets = new Set<Socket>();
+  private refusing = false;
 
   private constructor(
     private readonly server: Server,
@@ -39,6 +40,17 @@ export class HubGate {
     return gate;
   }
 
+  /** An outage: drops the connections open now, and every new one, until up(). */
+  down(): void {
+    this.refusing = true;
+    for (const socket of this.sockets) socket.destroy();
+  }
+
+  /** Lets connections through again. */
+  up(): void {
+    this.refusing = false;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise((resolve) => this.server.close(resolve));
@@ -51,6 +63,7 @@ export class HubGate {
   }
 
   private admit(client: Socket, brokerPort: number, host: string, key: string): void {
+    if (this.refusing) return void client.destroy();
     this.track(client);
     const chunks: Buffer[] = [];
     const parse = parser({ protocolVersion: 4 });

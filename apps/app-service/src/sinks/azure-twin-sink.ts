@@ -20,6 +20,8 @@
  * On every connect the desired `$version` not applied yet (`versions`, kept
  * in the outbox database) is caught up: each value not acked at it is
  * reconciled against the device (read, written where it differs) and acked.
+ * Only the very version kept counts as applied: a twin at a lower one (a
+ * device deleted and registered again starts at 1) is caught up in full.
  *
  * Property names may not contain `.`, `$` or spaces in a twin, so device and
  * resource names are %-escaped there (`%2E`, `%24`, `%20`, `%25`) and
@@ -555,6 +557,8 @@ export class AzureTwinSink implements Sink {
     }
     const desired = asObject(twin?.desired) ?? {};
     const reported = asObject(twin?.reported) ?? {};
+    // The twin's acks are the truth, not the ones remembered: a twin made again has none.
+    conn.acks.clear();
     for (const [device, values] of this.byDevice(conn, reported)) {
       for (const [resource, value] of Object.entries(values)) {
         const ack = asObject(value);
@@ -564,7 +568,8 @@ export class AzureTwinSink implements Sink {
       }
     }
     const version = Number(desired.$version);
-    if (!Number.isFinite(version) || (this.versions.get(conn.twinId) ?? -1) >= version) return;
+    // Only the very version applied counts: a lower one is a twin made again (a re-registered device starts at 1).
+    if (!Number.isFinite(version) || this.versions.get(conn.twinId) === version) return;
     await this.applyDesired(conn, desired, version, 'catch-up');
   }
 
@@ -611,7 +616,9 @@ export class AzureTwinSink implements Sink {
       return;
     }
     const applied = this.versions.get(conn.twinId);
-    if (mode === 'catch-up' || (applied !== undefined && applied >= version - 1)) this.versions.set(conn.twinId, Math.max(applied ?? -1, version));
+    // A catch-up sets the version (a twin made again goes back to a lower one); a patch only moves it on.
+    if (mode === 'catch-up') this.versions.set(conn.twinId, version);
+    else if (applied !== undefined && applied >= version - 1) this.versions.set(conn.twinId, Math.max(applied, version));
   }
 
   private ackFor(conn: TwinConnection, device: string, outcome: DesiredOutcome, version: number): Ack {
