@@ -156,6 +156,11 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
       expect(numeric.body.readings[0].value).toBe(20.5);
       const numericEvent = await api.get(`/event/id/${events[0].id}?numeric=true`);
       expect(numericEvent.body.event.readings.map((r: { value: unknown }) => r.value)).toEqual([20.5, 21.5, 22.5]);
+      // As EdgeX's Go services read the flag (cast.ToBool): 1, t, T, TRUE...
+      for (const flag of ['1', 't', 'TRUE']) {
+        expect((await api.get(`/reading/resourceName/temperature?limit=1&numeric=${flag}`)).body.readings[0].value).toBe(20.5);
+      }
+      expect((await api.get('/reading/resourceName/temperature?limit=1&numeric=0')).body.readings[0].value).toBe('20.5');
     });
 
     it('refuses bad query and path parameters with 400 naming them', async () => {

@@ -2,7 +2,7 @@
  * EdgeX's query and path parameters of the event and reading listings, each
  * checked with a 400 that names it.
  */
-import { ErrorKind, GatewayError, PageQuery } from '@gw/contracts';
+import { ErrorKind, GatewayError, PageQuery, readBoolFlag } from '@gw/contracts';
 import { parsePaging } from '@gw/service-kit';
 
 export interface ListingQuery {
@@ -26,10 +26,7 @@ export function toPageRequest(query: ListingQuery, maxResultCount: number): Page
 
 /** `numeric=true`: values of numeric readings as JSON numbers instead of strings. */
 export function wantsNumeric(query: ListingQuery): boolean {
-  const raw = query.numeric;
-  if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  throw new GatewayError(ErrorKind.ContractInvalid, `query parameter numeric: expected true or false, got "${raw}"`);
+  return readBoolFlag(query.numeric, 'numeric', false);
 }
 
 /** Path parameters `start` and `end`: nanosecond timestamps, end not before start. */

@@ -1,4 +1,5 @@
 import { Body, Controller, Inject, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { readBoolFlag } from '@gw/contracts';
 import { DevicesService } from '../domain/devices.service';
 import { PagingInput } from '../domain/paging';
 import { runBatch } from './batch';
@@ -18,7 +19,8 @@ export class DevicesController {
   @Post()
   @HttpCode(207)
   add(@Body() body: unknown, @Query('force') force?: string) {
-    return runBatch(body, 'device', 201, (device, path) => this.devices.add(device, { path, force: force === 'true' }), this.log);
+    const forced = readBoolFlag(force, 'force', false);
+    return runBatch(body, 'device', 201, (device, path) => this.devices.add(device, { path, force: forced }), this.log);
   }
 
   @Patch()
