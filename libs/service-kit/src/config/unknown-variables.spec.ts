@@ -33,8 +33,8 @@ describe('unknownVariables', () => {
 
   it('is silent about names another process of the deployment reads, and about compose, test and bench variables', () => {
     expect(unknownVariables({ GW_METADATA_PROT: 'x' }, known, { elsewhere: ['GW_METADATA_PROT'] })).toEqual([]);
-    const outside = { GW_POSTGRES_PORT: '5432', GW_TEST_PORT: '1', GW_BENCH_PORT: '1', GW_MODBUS_SIM_PORT: '1502' };
-    expect(unknownVariables(outside, [...known, 'GW_POSTGRES_PORTS', 'GW_TEST_PORTS', 'GW_BENCH_PORTS', 'GW_MODBUS_SIM_PORTS'])).toEqual([]);
+    const outside = { GW_POSTGRES_PORT: '5432', GW_TEST_PORT: '1', GW_BENCH_PORT: '1', GW_MODBUS_SIM_PORT: '1502', GW_OPCUA_SIM_PORT: '53530' };
+    expect(unknownVariables(outside, [...known, 'GW_POSTGRES_PORTS', 'GW_TEST_PORTS', 'GW_BENCH_PORTS', 'GW_MODBUS_SIM_PORTS', 'GW_OPCUA_SIM_PORTS'])).toEqual([]);
   });
 
   it('ignores unset variables', () => {

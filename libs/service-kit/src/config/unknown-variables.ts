@@ -9,8 +9,8 @@
  * process reads, and no other part of the deployment reads it.
  */
 
-/** Variables of the deployment that no service's schema lists: compose's, the simulator's, tests' and benches'. */
-export const OUTSIDE_PREFIXES = ['GW_POSTGRES_', 'GW_MODBUS_SIM_', 'GW_TEST_', 'GW_BENCH'] as const;
+/** Variables of the deployment that no service's schema lists: compose's, the simulators', tests' and benches'. */
+export const OUTSIDE_PREFIXES = ['GW_POSTGRES_', 'GW_MODBUS_SIM_', 'GW_OPCUA_SIM_', 'GW_TEST_', 'GW_BENCH'] as const;
 
 /** A name is a likely typo of a known one at most this many edits away (insert, delete, replace, swap). */
 export const MAX_TYPO_DISTANCE = 2;
