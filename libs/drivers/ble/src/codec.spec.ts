@@ -1,0 +1,97 @@
+import { ErrorKind } from '@gw/contracts';
+import { parseBlePoint, GattPoint, AdvertisementPoint } from './attributes';
+import { advertisedBytes, decodeValue, encodeValue } from './codec';
+
+const point = (valueType: string, attributes: Record<string, unknown>) => parseBlePoint('D', 'R', valueType as never, { characteristicUuid: 'fff1', ...attributes }) as GattPoint;
+const read = (valueType: string, attributes: Record<string, unknown>, bytes: number[]) =>
+  decodeValue(Uint8Array.from(bytes), point(valueType, attributes).decoding, valueType as never, 'device "D" resource "R"');
+
+describe('decodeValue', () => {
+  it('reads rawType at startByte, little endian by default (device-bluetooth-c)', () => {
+    expect(read('Uint16', { startByte: 1, rawType: 'Uint16' }, [9, 0x34, 0x12])).toBe(0x1234);
+    expect(read('Int16', { startByte: 0, rawType: 'Int16' }, [0xfe, 0xff])).toBe(-2);
+    expect(read('Float32', { rawType: 'Int16' }, [0x10, 0x27])).toBe(10000); // the SDK scales it afterwards
+    expect(read('Float32', {}, [0x00, 0x00, 0x20, 0x41])).toBe(10);
+    expect(read('Float64', { startByte: 2 }, [0, 0, ...new Uint8Array(new Float64Array([1.5]).buffer)])).toBe(1.5);
+  });
+
+  it('reads big endian when byteOrder says so', () => {
+    expect(read('Uint32', { byteOrder: 'big' }, [0x01, 0x02, 0x03, 0x04])).toBe(0x01020304);
+    expect(read('Uint32', { byteOrder: 'little' }, [0x01, 0x02, 0x03, 0x04])).toBe(0x04030201);
+  });
+
+  it('gives 64-bit integers as bigint, and a 64-bit raw value as a number for a narrower valueType', () => {
+    expect(read('Uint64', {}, [1, 0, 0, 0, 0, 0, 0, 0x80])).toBe(2n ** 63n + 1n);
+    expect(read('Int64', { rawType: 'Int8' }, [0xff])).toBe(-1n);
+    expect(read('Float64', { rawType: 'Uint64' }, [5, 0, 0, 0, 0, 0, 0, 0])).toBe(5);
+  });
+
+  it('reads Bool as a byte that is 0 or not, Strings as UTF-8 with length, bytes raw', () => {
+    expect(read('Bool', { startByte: 1 }, [0, 2])).toBe(true);
+    expect(read('Bool', {}, [0])).toBe(false);
+    expect(read('String', { startByte: 1, length: 3 }, [0x21, 0x61, 0x62, 0x63, 0x64])).toBe('abc');
+    expect(read('String', {}, [0x68, 0x69, 0])).toBe('hi');
+    expect(read('Binary', { startByte: 1 }, [1, 2, 3])).toEqual(Uint8Array.of(2, 3));
+    expect(read('Uint8Array', { length: 2 }, [1, 2, 3])).toEqual([1, 2]);
+  });
+
+  it('uses the standard decoder of a known characteristic when no rawType is given', () => {
+    expect(read('Uint8', { characteristicUuid: '2A19' }, [77])).toBe(77);
+    expect(read('Float32', { characteristicUuid: '0x2a6e' }, [0x2a, 0x08])).toBe(Math.fround(20.9));
+    expect(read('Float64', { characteristicUuid: '00002a1c-0000-1000-8000-00805f9b34fb' }, [0, 0x47, 0x0e, 0x00, 0xfe])).toBe(36.55);
+    expect(read('String', { characteristicUuid: '2a29' }, [0x41, 0x43, 0x4d, 0x45])).toBe('ACME');
+    // A byte map wins over the standard decoder.
+    expect(read('Uint16', { characteristicUuid: '2a6e', rawType: 'Uint16' }, [0x2a, 0x08])).toBe(2090);
+  });
+
+  it('says which bytes were missing when the device sent too few, as a Communication error', () => {
+    expect(() => read('Uint32', { startByte: 2 }, [1, 2, 3])).toThrow(
+      expect.objectContaining({ kind: ErrorKind.Communication, message: expect.stringMatching(/device "D" resource "R".*3 byte\(s\).*need 6/) }),
+    );
+  });
+});
+
+describe('encodeValue', () => {
+  const write = (valueType: string, attributes: Record<string, unknown>, value: unknown) =>
+    encodeValue(value as never, point(valueType, attributes).decoding, valueType as never, 'device "D" resource "R"');
+
+  it('writes what decodeValue reads back', () => {
+    for (const [valueType, attributes, value] of [
+      ['Int16', {}, -300],
+      ['Uint32', { byteOrder: 'big' }, 0xdeadbeef],
+      ['Float32', { rawType: 'Uint16' }, 513],
+      ['Float64', {}, 2.25],
+      ['Int64', {}, -(2n ** 40n)],
+      ['Bool', {}, true],
+      ['String', {}, 'on'],
+      ['Binary', {}, Uint8Array.of(1, 2)],
+    ] as const) {
+      const bytes = write(valueType, attributes, value);
+      expect([valueType, decodeValue(bytes, point(valueType, attributes).decoding, valueType as never, 'x')]).toEqual([valueType, value]);
+    }
+  });
+
+  it('refuses a value out of the rawType, a startByte other than 0 and a measurement, naming the attribute', () => {
+    expect(() => write('Int32', { rawType: 'Uint8' }, 256)).toThrow(expect.objectContaining({ kind: ErrorKind.ContractInvalid, message: expect.stringContaining('attribute rawType: 256 does not fit in Uint8') }));
+    expect(() => write('Uint8', { startByte: 1 }, 1)).toThrow(/attribute startByte: must be 0/);
+    expect(() => write('Float32', { characteristicUuid: '2a1c' }, 1)).toThrow(/attribute characteristicUuid: Temperature Measurement is a measurement/);
+    expect(() => write('String', { length: 2 }, 'abc')).toThrow(/attribute length: the value has 3 bytes/);
+  });
+});
+
+describe('advertisedBytes', () => {
+  const adv = (attributes: Record<string, unknown>) => parseBlePoint('D', 'R', 'Int16', { source: 'advertisement', ...attributes }) as AdvertisementPoint;
+  const advertisement = {
+    manufacturerData: Uint8Array.of(0x59, 0x00, 0xaa, 0x10, 0x00),
+    serviceData: [{ uuid: 'fcd2', data: Uint8Array.of(0x40, 0x02, 0xc4, 0x09) }],
+  };
+
+  it('finds manufacturer data by company id (bytes after it) and service data by UUID', () => {
+    const m = adv({ manufacturerId: '0x0059', offset: 1 });
+    expect(decodeValue(advertisedBytes(advertisement, m)!, m.decoding, 'Int16', 'x')).toBe(16);
+    const s = adv({ serviceDataUuid: 'FCD2', offset: 2 });
+    expect(decodeValue(advertisedBytes(advertisement, s)!, s.decoding, 'Int16', 'x')).toBe(2500);
+    expect(advertisedBytes(advertisement, adv({ manufacturerId: 0x004c }))).toBeUndefined();
+    expect(advertisedBytes({}, s)).toBeUndefined();
+  });
+});
