@@ -120,6 +120,30 @@ describe('connection status per route', () => {
     const metrics = await (await fetch(`${app.url}/api/v3/metrics`)).text();
     expect(metrics).not.toMatch(/^gw_export_connection_error\{/m);
   });
+
+  it('the error gauge names the reason only while the sink is down: after it reconnects the series is gone, the time of the failure stays', async () => {
+    const app = await appWith(KEY);
+    const metrics = async () => (await fetch(`${app.url}/api/v3/metrics`)).text();
+    await pollFor(async () => ((await route(app)).connected ? true : undefined), 'the connection');
+    gate.down();
+    try {
+      const down = await pollFor(async () => {
+        const r = await route(app);
+        return !r.connected && r.connectionError ? r : undefined;
+      }, 'a failed reconnect');
+      expect(await metrics()).toMatch(new RegExp(`^gw_export_connection_error\\{[^}]*route="state\\.hub"[^}]*reason="${down.connectionError!.reason}"[^}]*\\} 1$`, 'm'));
+    } finally {
+      gate.up();
+    }
+    const up = await pollFor(async () => {
+      const r = await route(app);
+      return r.connected ? r : undefined;
+    }, 'the reconnect');
+    expect(up.connectionError).toBeDefined();
+    const after = await metrics();
+    expect(after).not.toMatch(/^gw_export_connection_error\{/m);
+    expect(after).toMatch(/^gw_export_last_connection_error_timestamp_seconds\{[^}]*route="state\.hub"[^}]*\} [1-9]/m);
+  });
 });
 
 describe('connection failures of an MQTT sink, by reason', () => {

@@ -40,7 +40,7 @@ export class HubGate {
     return gate;
   }
 
-  /** An outage: drops the connections open now, and every new one, until up(). */
+  /** An outage: drops the connections open now, and answers every new CONNECT with CONNACK 3 (server unavailable) until up(). */
   down(): void {
     this.refusing = true;
     for (const socket of this.sockets) socket.destroy();
@@ -63,7 +63,6 @@ export class HubGate {
   }
 
   private admit(client: Socket, brokerPort: number, host: string, key: string): void {
-    if (this.refusing) return void client.destroy();
     this.track(client);
     const chunks: Buffer[] = [];
     const parse = parser({ protocolVersion: 4 });
@@ -74,6 +73,7 @@ export class HubGate {
     parse.once('packet', (packet) => {
       client.off('data', onData);
       if (packet.cmd !== 'connect') return client.destroy();
+      if (this.refusing) return void client.end(generate({ cmd: 'connack', returnCode: 3, sessionPresent: false }));
       const verdict = check(packet as IConnectPacket, host, key);
       this.connects.push(verdict);
       if (!verdict.accepted) {

@@ -37,11 +37,12 @@ export function exportMetrics(source: ExportFiguresSource): MetricSet {
       registry,
       {
         name: 'gw_export_connection_error',
-        help: 'Why the last connection attempt of the sink failed (1 on the reason of the last failure; 0 = no failure since start); the text is on /api/v3/exports',
+        help: 'While the sink is not connected: 1 on the reason its last connection attempt failed (no series while connected or before any failure); the text is on /api/v3/exports',
         labelNames: [...routeLabels, 'reason'],
       },
       (emit) => {
-        for (const r of source.routes()) if (r.connectionError) emit(1, { ...labelsOf(r), reason: r.connectionError.reason });
+        // Only while down: a series left at 1 after the sink recovered would keep an alert on it firing.
+        for (const r of source.routes()) if (r.connectionError && !r.connected) emit(1, { ...labelsOf(r), reason: r.connectionError.reason });
       },
     );
     perRoute(scrapedGauge, 'gw_export_last_connection_error_timestamp_seconds', 'When the sink last failed to connect (0 = never)', (r) =>
