@@ -152,6 +152,23 @@ describe.each(testDatabases())('metadata on $name', (db) => {
     expect(reply.body[2].message).toMatch(/device service 'device-nope' does not exist/);
     expect(reply.body[5].message).toMatch(/autoEvents\[0\]\.sourceName/);
 
+    // requestId as EdgeX validates it: empty or a UUID; anything else refuses the item and is not echoed.
+    const ids = await api().call(
+      'POST',
+      '/device',
+      [
+        { apiVersion: 'v3', requestId: 'not-a-uuid', device: { name: 'Id-Bad', serviceName: SERVICE.name, profileName: 'Demo-Actuator', protocols: {} } },
+        { apiVersion: 'v3', requestId: { an: 'object' }, device: { name: 'Id-Object', serviceName: SERVICE.name, profileName: 'Demo-Actuator', protocols: {} } },
+        { apiVersion: 'v3', requestId: '5b2f64c4-6b86-4a66-a1a6-7f1b1a7c3f01', device: { name: 'Id-Good', serviceName: SERVICE.name, profileName: 'Demo-Actuator', protocols: {} } },
+      ],
+    );
+    expect(ids.body.map((r: { statusCode: number }) => r.statusCode)).toEqual([400, 400, 201]);
+    expect(ids.body[0]).not.toHaveProperty('requestId');
+    expect(ids.body[0].message).toMatch(/^\[0\]\.requestId: must be empty or a UUID, got "not-a-uuid"/);
+    expect(ids.body[1].message).toMatch(/\[1\]\.requestId: must be empty or a UUID, got object/);
+    expect(ids.body[2].requestId).toBe('5b2f64c4-6b86-4a66-a1a6-7f1b1a7c3f01');
+    expect((await api().call('DELETE', '/device/name/Id-Good')).status).toBe(200);
+
     const notArray = await api().post('/device', { device: {} });
     expect(notArray.status).toBe(400);
     const malformed = await api().call('POST', '/device', '[{"apiVersion": "v3", "device": {', { 'content-type': 'application/json' });

@@ -27,3 +27,16 @@ describe('parseAddEventRequest limits', () => {
     expect(parseAddEventRequest(request(Array.from({ length: 20_000 }, reading))).event.readings).toHaveLength(20_000);
   });
 });
+
+describe('parseAddEventRequest requestId', () => {
+  it('takes none, an empty one or a UUID, as EdgeX does', () => {
+    const id = randomUUID();
+    expect(parseAddEventRequest({ ...request([reading()]), requestId: id }).requestId).toBe(id);
+    expect(() => parseAddEventRequest({ ...request([reading()]), requestId: '' })).not.toThrow();
+    expect(() => parseAddEventRequest(request([reading()]))).not.toThrow();
+  });
+
+  it.each([['not-a-uuid', '"not-a-uuid"'], [{ nested: true }, 'object'], [42, 'number']])('refuses %j, naming the field', (requestId, shown) => {
+    expect(() => parseAddEventRequest({ ...request([reading()]), requestId })).toThrow(`requestId: must be empty or a UUID, got ${shown}`);
+  });
+});

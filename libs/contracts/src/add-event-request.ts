@@ -2,6 +2,7 @@ import { FieldIssue, ValidationError } from './errors';
 import type { Event } from './models';
 import { validateEvent } from './parse';
 import { isPlainValidEvent } from './fast-event-check';
+import { requestIdIssue } from './request-id';
 
 /** EdgeX v3 AddEventRequest: what device services publish and what REST ingest takes. */
 export interface AddEventRequest {
@@ -36,9 +37,8 @@ export function parseAddEventRequest(payload: unknown, limits: AddEventRequestLi
   const request = payload as Record<string, unknown>;
   const issues: FieldIssue[] = [];
   if (typeof request.apiVersion !== 'string') issues.push({ path: 'apiVersion', message: expected('a string', request.apiVersion) });
-  if (request.requestId !== undefined && typeof request.requestId !== 'string') {
-    issues.push({ path: 'requestId', message: expected('a string', request.requestId) });
-  }
+  const badRequestId = requestIdIssue(request.requestId);
+  if (badRequestId) issues.push(badRequestId);
   if (request.event === undefined) issues.push({ path: 'event', message: 'is required' });
   if (issues.length) throw new ValidationError(issues);
 

@@ -8,6 +8,7 @@ export * from './device-checks';
 export * from './values';
 export * from './command-flags';
 export * from './add-event-request';
+export * from './request-id';
 export * from './page';
 export * from './redact-url';
 export * from './time';

@@ -19,7 +19,7 @@ describe('envelopes', () => {
     const seen: string[] = [];
     const failed: number[] = [];
     const out = await multiStatus(
-      [{ requestId: 'a', name: 'one' }, { requestId: 'b', name: 'one' }, { name: 'boom' }],
+      [{ requestId: '11111111-1111-4111-8111-111111111111', name: 'one' }, { requestId: '22222222-2222-4222-8222-222222222222', name: 'one' }, { name: 'boom' }],
       async (req) => {
         if (req.name === 'boom') throw new Error('db exploded');
         if (seen.includes(req.name)) throw new GatewayError(ErrorKind.DuplicateName, `device ${req.name} already exists`);
@@ -29,16 +29,16 @@ describe('envelopes', () => {
       { onError: (_err, status) => failed.push(status) },
     );
     expect(out).toEqual([
-      { apiVersion: 'v3', requestId: 'a', statusCode: 201, id: 'id-one' },
-      { apiVersion: 'v3', requestId: 'b', statusCode: 409, message: 'device one already exists' },
+      { apiVersion: 'v3', requestId: '11111111-1111-4111-8111-111111111111', statusCode: 201, id: 'id-one' },
+      { apiVersion: 'v3', requestId: '22222222-2222-4222-8222-222222222222', statusCode: 409, message: 'device one already exists' },
       { apiVersion: 'v3', statusCode: 500, message: 'Internal Server Error' },
     ]);
     expect(failed).toEqual([409, 500]);
   });
 
   it('multiStatus can report updates as 200', async () => {
-    expect(await multiStatus([{ requestId: 'u' }], async () => undefined, { successStatus: 200 })).toEqual([
-      { apiVersion: 'v3', requestId: 'u', statusCode: 200 },
+    expect(await multiStatus([{ requestId: '33333333-3333-4333-8333-333333333333' }], async () => undefined, { successStatus: 200 })).toEqual([
+      { apiVersion: 'v3', requestId: '33333333-3333-4333-8333-333333333333', statusCode: 200 },
     ]);
   });
 });

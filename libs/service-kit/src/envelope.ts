@@ -5,7 +5,7 @@
  * the request DTO when there was one. Batch adds answer 207 with one envelope
  * per item, each with its own statusCode.
  */
-import { API_VERSION } from '@gw/contracts';
+import { API_VERSION, isValidRequestId } from '@gw/contracts';
 import { describeError } from './errors';
 
 export interface BaseResponse {
@@ -102,7 +102,8 @@ export async function multiStatus<R extends { requestId?: string }>(
 ): Promise<ItemOutcome[]> {
   const outcomes: ItemOutcome[] = [];
   for (const [i, request] of requests.entries()) {
-    outcomes.push(await settleItem(request.requestId, () => handle(request, i), options));
+    // Only an id EdgeX would accept (empty or a UUID) is echoed; the handler refuses the others.
+    outcomes.push(await settleItem(isValidRequestId(request.requestId) ? request.requestId : undefined, () => handle(request, i), options));
   }
   return outcomes;
 }

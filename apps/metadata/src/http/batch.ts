@@ -1,4 +1,4 @@
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, requestIdIssue } from '@gw/contracts';
 import { ItemOutcome, Logger, multiStatus } from '@gw/service-kit';
 
 type BatchRequest = Record<string, unknown> & { requestId?: string };
@@ -24,6 +24,8 @@ export function runBatch(
   return multiStatus(
     requests,
     async (request, index) => {
+      const badRequestId = requestIdIssue(request.requestId, `[${index}].requestId`);
+      if (badRequestId) throw new GatewayError(ErrorKind.ContractInvalid, `${badRequestId.path}: ${badRequestId.message}`);
       if (request[key] === undefined) throw new GatewayError(ErrorKind.ContractInvalid, `[${index}].${key}: is required`);
       const result = await work(request[key], `[${index}].${key}`, request);
       return result?.id && successStatus === 201 ? { id: result.id } : undefined;

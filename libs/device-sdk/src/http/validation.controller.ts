@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { ErrorKind, GatewayError, requestIdIssue } from '@gw/contracts';
 import { okResponse } from '@gw/service-kit';
 import { DeviceValidator } from '../device-validator';
 
@@ -10,8 +11,10 @@ export class ValidationController {
   @Post()
   @HttpCode(200)
   async validate(@Body() body: unknown) {
+    const requestId = (body as { requestId?: unknown } | null)?.requestId;
+    const badRequestId = requestIdIssue(requestId);
+    if (badRequestId) throw new GatewayError(ErrorKind.ContractInvalid, `${badRequestId.path}: ${badRequestId.message}`);
     await this.validator.validate(body);
-    const requestId = (body as { requestId?: unknown }).requestId;
-    return okResponse({}, 200, typeof requestId === 'string' ? requestId : undefined);
+    return okResponse({}, 200, requestId as string | undefined);
   }
 }
