@@ -342,9 +342,9 @@ describe('device service (in-process bus, SQLite metadata)', () => {
   });
 
   it('validates devices with the driver (POST /validate/device)', async () => {
-    const good = await h.api.post('/validate/device', { apiVersion: 'v3', requestId: 'r-1', device: testDevice(h.serviceName, 'Candidate') });
+    const good = await h.api.post('/validate/device', { apiVersion: 'v3', requestId: 'b2b2b2b2-0000-4000-8000-000000000001', device: testDevice(h.serviceName, 'Candidate') });
     expect(good.status).toBe(200);
-    expect(good.body).toEqual({ apiVersion: 'v3', requestId: 'r-1', statusCode: 200 });
+    expect(good.body).toEqual({ apiVersion: 'v3', requestId: 'b2b2b2b2-0000-4000-8000-000000000001', statusCode: 200 });
     const bad = await h.api.post('/validate/device', { apiVersion: 'v3', device: { ...testDevice(h.serviceName, 'Candidate'), protocols: { other: {} } } });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toMatch(/protocols\.fake\.Address/);

@@ -221,12 +221,12 @@ describe('a service app without API key (the embedded default)', () => {
     const res = await call(`${url}/api/v3/dummy/batch`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ requestId: 'r1', name: 'a' }, { requestId: 'r2', name: 'a' }]),
+      body: JSON.stringify([{ requestId: 'a1a1a1a1-0000-4000-8000-000000000001', name: 'a' }, { requestId: 'a1a1a1a1-0000-4000-8000-000000000002', name: 'a' }]),
     });
     expect(res.status).toBe(207);
     expect(res.body).toEqual([
-      { apiVersion: 'v3', requestId: 'r1', statusCode: 201, id: 'id-a' },
-      { apiVersion: 'v3', requestId: 'r2', statusCode: 409, message: 'name a already exists' },
+      { apiVersion: 'v3', requestId: 'a1a1a1a1-0000-4000-8000-000000000001', statusCode: 201, id: 'id-a' },
+      { apiVersion: 'v3', requestId: 'a1a1a1a1-0000-4000-8000-000000000002', statusCode: 409, message: 'name a already exists' },
     ]);
   });
 });
