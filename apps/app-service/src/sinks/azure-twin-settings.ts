@@ -5,7 +5,7 @@
  * it at load, and the sink builds itself from it.
  */
 import { parseDuration } from '@gw/contracts';
-import { DTMI, isDtdlName } from '../twin/dtdl';
+import { DTMI, isDtdlName, MAX_INTERFACE_ID } from '../twin/dtdl';
 import { ComponentNames } from './azure-components';
 import { HubCredentials, parseConnectionString } from './azure-sas';
 import type { AzureTwinSinkConfig } from './sink-config';
@@ -42,6 +42,9 @@ export function azureTwinSettings(config: AzureTwinSinkConfig): AzureTwinSetting
   }
   const ttlMs = config.tokenTtl === undefined ? DEFAULT_TTL_MS : typeof config.tokenTtl === 'number' ? config.tokenTtl : parseDuration(config.tokenTtl);
   if (!(ttlMs >= 1000)) throw new Error(`sink ${config.name}: tokenTtl must be at least 1s`);
+  if (config.modelId !== undefined && config.modelId.length > MAX_INTERFACE_ID) {
+    throw new Error(`sink ${config.name}: modelId is ${config.modelId.length} characters; DTDL allows an Interface id at most ${MAX_INTERFACE_ID}`);
+  }
   if (config.modelId !== undefined && !DTMI.test(config.modelId)) {
     throw new Error(`sink ${config.name}: modelId "${config.modelId}" is not a DTMI (dtmi:<segment>[:<segment>...];<version>, e.g. dtmi:com:example:Gateway;1)`);
   }

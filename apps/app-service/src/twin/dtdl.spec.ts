@@ -68,10 +68,25 @@ describe('DTDL models from device profiles', () => {
     expect(omitted).toContain('profile Pump-Unit.2: resource Snapshot: Binary has no DTDL schema');
   });
 
+  it('gives Uint64 a schema that holds its whole range (DTDL long is signed), and leaves out an interface id over 128 characters', () => {
+    const wide = validateDeviceProfile({ name: 'Meter', deviceResources: [{ name: 'Count', properties: { valueType: 'Uint64', readWrite: 'R' } }, { name: 'Signed', properties: { valueType: 'Int64', readWrite: 'R' } }] });
+    expect(profileInterface(wide, 'dtmi:acme:gw:Meter;1').model.contents).toEqual([
+      { '@type': 'Property', name: 'Count', schema: 'double', writable: false },
+      { '@type': 'Property', name: 'Signed', schema: 'long', writable: false },
+    ]);
+    // A model id within the limit, and a profile segment (at most 64) that takes the interface id beyond it.
+    const modelId = `dtmi:acme:${'g'.repeat(60)};1`;
+    const longName = validateDeviceProfile({ name: `Meter${'x'.repeat(70)}`, deviceResources: wide.deviceResources });
+    const { models, omitted } = gatewayModel(modelId, [{ component: 'meter', device: 'meter-1', profile: longName.name }], [longName]);
+    expect(models).toHaveLength(1);
+    expect(omitted).toEqual([expect.stringMatching(/^device meter-1: the interface id of profile Meterx+ \(dtmi:acme:g+:Meterx+;1\) is longer than 128 characters/)]);
+  });
+
   it('refuses a modelId that is no DTMI, and component names that are no DTDL names or are given twice', () => {
     const sink = (extra: Record<string, unknown>) =>
       azureTwinSettings(AzureTwinSinkSchema.parse({ name: 'hub', type: 'azure-twin', connectionString: 'HostName=h.azure-devices.net;DeviceId=gw;SharedAccessKey=a2V5', ...extra }));
     expect(() => sink({ modelId: 'dtmi:acme:gw' })).toThrow(/modelId "dtmi:acme:gw" is not a DTMI/);
+    expect(() => sink({ modelId: `dtmi:acme:${'g'.repeat(120)};1` })).toThrow(/modelId is 132 characters; DTDL allows an Interface id at most 128/);
     expect(() => sink({ components: { a: 'b' } })).toThrow(/components needs a modelId/);
     expect(() => sink({ modelId: 'dtmi:acme:gw;1', components: { 'pump-1': 'pump-1' } })).toThrow(/components.pump-1: "pump-1" is not a DTDL name/);
     expect(() => sink({ modelId: 'dtmi:acme:gw;1', components: { a: 'x', b: 'x' } })).toThrow(/"x" is given to two devices/);

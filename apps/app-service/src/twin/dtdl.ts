@@ -21,6 +21,8 @@ import { canWrite, DeviceProfile, ValueType } from '@gw/contracts';
 export const DTMI = /^dtmi:[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?(?::[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?)*;[1-9][0-9]{0,8}$/;
 const NAME = /^[A-Za-z](?:[A-Za-z0-9_]*[A-Za-z0-9])?$/;
 const CONTEXT = 'dtmi:dtdl:context;2';
+/** DTDL v2: an Interface's @id is at most 128 characters (other DTMIs 2048). */
+export const MAX_INTERFACE_ID = 128;
 
 export function isDtdlName(name: string): boolean {
   return name.length <= 64 && NAME.test(name);
@@ -39,7 +41,8 @@ const SCALAR: Partial<Record<ValueType, string>> = {
   Int32: 'integer',
   Uint32: 'long',
   Int64: 'long',
-  Uint64: 'long',
+  // DTDL's long is signed 64-bit: values above 2^63 - 1 would overflow it; a double holds the whole range (not every digit).
+  Uint64: 'double',
   Float32: 'float',
   Float64: 'double',
 };
@@ -131,6 +134,10 @@ export function gatewayModel(modelId: string, components: ModelComponent[], prof
       continue;
     }
     const id = profileInterfaceId(modelId, profile);
+    if (id.length > MAX_INTERFACE_ID) {
+      omitted.push(`device ${device}: the interface id of profile ${profile} (${id}) is longer than ${MAX_INTERFACE_ID} characters: shorten modelId or the profile name`);
+      continue;
+    }
     if (!used.has(profile)) {
       const built = profileInterface(found, id);
       used.set(profile, built.model);
