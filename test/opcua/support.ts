@@ -29,12 +29,14 @@ setWarningLogger(() => undefined);
 setErrorLogger(() => undefined);
 
 /**
- * One folder for the run's certificates, shared by the suites (creating a
- * server certificate costs about a second); named per Jest run by the parent
- * process id, so runs do not share it. Suites remove nothing: the last one
- * to finish cannot know it is the last; the folder is small and in tmp.
+ * One folder for the certificates of every OPC UA suite (creating them costs
+ * about a second), in tmp under a fixed name: suites running side by side and
+ * later runs reuse it (node-opcua locks it while it writes), so it is one
+ * folder, not one per run. What it holds is test-only: the sim's server
+ * certificate and the driver's own, trusting nothing (the suites that test
+ * trust use a folder of their own and remove it).
  */
-export const PKI_DIR = join(tmpdir(), `gw-opcua-test-pki-${process.ppid}`);
+export const PKI_DIR = join(tmpdir(), 'gw-opcua-test-pki');
 mkdirSync(PKI_DIR, { recursive: true });
 
 export async function startSim(options: Partial<OpcuaSimOptions> = {}): Promise<RunningOpcuaSim> {
