@@ -92,11 +92,6 @@ export class OpcuaDriver implements ProtocolDriver {
     return this.context?.logger ?? SILENT;
   }
 
-  /** Whether node-opcua has been loaded (it is at the first device). */
-  get loaded(): boolean {
-    return this.runtimeOnce !== undefined;
-  }
-
   async validateDevice(device: Device, profile?: DeviceProfile): Promise<void> {
     this.check(device, profile);
   }
