@@ -383,7 +383,8 @@ describe('Azure IoT Hub twin sink against the hub emulator', () => {
       hub = await AzureHubEmulator.start(broker.url, gateway);
       gate = await HubGate.open(broker.port, HOST, KEY);
       sink = newSink(connectionString, { url: gate.url, modelId, components: { 'pump-1': 'pump1' } });
-      await sink.start({ logger, onDesired: actuators.onDesired, onMethod: actuators.onMethod });
+      // core-metadata's devices: how a cleaned component name of a device not seen yet maps back to it.
+      await sink.start({ logger, onDesired: actuators.onDesired, onMethod: actuators.onMethod, deviceNames: async () => ['pump-1', 'valve', 'mixer-3'] });
       await hub.until(() => hub.requests.some((r) => r.op === 'GET' && r.status === 200), 5000, 'the twin GET on connect');
     });
 
@@ -423,10 +424,24 @@ describe('Azure IoT Hub twin sink against the hub emulator', () => {
       expect(actuators.methods.at(-1)).toEqual({ deviceName: 'pump-1', method: 'Start', payload: {} });
     });
 
-    it('refuses a record of a device whose name is no DTDL component name, naming the fix', async () => {
-      const { stats } = await throughOutbox(sink, [record('tank-2', 'telemetry', { t: 4 }), record('valve', 'reported', { open: false })]);
-      expect(stats).toMatchObject({ exported: 1, dropped: { rejected: 1 } });
-      expect(stats.lastError?.message).toMatch(/device tank-2: "tank-2" is not a DTDL component name .* give it one under components/);
+    it('cleans a device name that is no DTDL name into its component name, and refuses a second device whose name cleans the same, naming the fix', async () => {
+      const seen = hub.telemetry.length;
+      const { stats } = await throughOutbox(sink, [
+        record('tank-2', 'reported', { level: 7 }),
+        record('tank-2', 'telemetry', { t: 4 }),
+        record('tank.2', 'telemetry', { t: 5 }),
+        record('valve', 'reported', { open: false }),
+      ]);
+      expect(stats).toMatchObject({ exported: 3, dropped: { rejected: 1 } });
+      expect(stats.lastError?.message).toMatch(/device tank\.2: its component name "tank_2" is taken by device tank-2: give it another under components/);
+      expect(hub.twin(gateway).reported).toMatchObject({ tank_2: { __t: 'c', level: 7 } });
+      expect(hub.telemetry.slice(seen).map((m) => [m.properties['$.sub'], JSON.parse(m.body.toString())])).toEqual([['tank_2', { t: 4 }]]);
+    });
+
+    it('maps a cleaned component name of a device not seen yet back to it, through the devices core-metadata knows', async () => {
+      const version = await hub.setDesired(gateway, { mixer_3: { __t: 'c', speed: 2 } });
+      await hub.until(() => (hub.twin(gateway).reported.mixer_3 as any)?.speed?.av === version, 5000, 'the ack');
+      expect(actuators.changes.at(-1)).toEqual({ deviceName: 'mixer-3', values: { speed: 2 }, origin: 'azure-desired', version });
     });
   });
 

@@ -81,6 +81,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
 
   try {
     const desired = new DesiredStateHandler(deps.actuators ?? restActuators(settings, options), logger);
+    const metadata = deps.metadata ?? restMetadata(settings, options);
     // In parallel: a sink whose destination is down must not hold up the others (nor boot) for its connect timeout.
     await Promise.all(
       [...sinks]
@@ -91,6 +92,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
             onDesired: (c) => desired.apply(c),
             onMethod: (c) => desired.call(c),
             versions: store.ackedVersions(name),
+            deviceNames: async () => (await metadata.devices()).map((d) => d.name),
           }),
         ),
     );
@@ -121,7 +123,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
     };
     const config = { serviceName: 'app-service', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     const app = await createServiceApp({
-      module: AppServiceModule.register({ figures, twinModels: twinModelsOf(file, deps.metadata ?? restMetadata(settings, options)) }),
+      module: AppServiceModule.register({ figures, twinModels: twinModelsOf(file, metadata) }),
       version: APP_SERVICE_VERSION,
       config,
       logger,

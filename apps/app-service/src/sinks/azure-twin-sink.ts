@@ -28,9 +28,9 @@
  * unescaped on the way back.
  *
  * IoT Plug and Play, with a `modelId`: the CONNECT user name announces it
- * (`&model-id=`), components are named as DTDL requires (the device name, or
- * the one `components` gives it; a device with neither is refused per
- * record), component telemetry carries `$.sub=<component>` (a batch holds one
+ * (`&model-id=`), components are named as DTDL requires (the one
+ * `components` gives a device, else its name, cleaned where it is no DTDL
+ * name; azure-components.ts), component telemetry carries `$.sub=<component>` (a batch holds one
  * component's records), and GET /api/v3/twin/model/<sink> gives the DTDL
  * model (twin/dtdl.ts). Without a modelId the twin still uses components and
  * acks, and telemetry names its device in a `device` property.
@@ -470,7 +470,12 @@ export class AzureTwinSink implements Sink {
     } else if (path === '$iothub/twin/PATCH/properties/desired/') {
       const patch = parseObject(payload);
       const version = Number(patch?.$version ?? params.get('$version'));
-      if (patch) this.enqueue(conn, () => this.applyDesired(conn, patch, version, 'patch'));
+      if (patch) {
+        this.enqueue(conn, async () => {
+          await this.learnDevices(conn, Object.keys(patch));
+          await this.applyDesired(conn, patch, version, 'patch');
+        });
+      }
     } else if (path.startsWith('$iothub/methods/POST/')) {
       void this.answerMethod(conn, path.split('/')[3], params.get('$rid') ?? '', payload);
     }
@@ -557,6 +562,7 @@ export class AzureTwinSink implements Sink {
     }
     const desired = asObject(twin?.desired) ?? {};
     const reported = asObject(twin?.reported) ?? {};
+    await this.learnDevices(conn, [...Object.keys(desired), ...Object.keys(reported)]);
     // The twin's acks are the truth, not the ones remembered: a twin made again has none.
     conn.acks.clear();
     for (const [device, values] of this.byDevice(conn, reported)) {
@@ -650,9 +656,25 @@ export class AzureTwinSink implements Sink {
     return result;
   }
 
+  /**
+   * Plug and Play: a component name the sink has not seen a device for yet (a
+   * cleaned device name, right after a start) is looked up among the
+   * gateway's devices (core-metadata), so it maps back to its device.
+   */
+  private async learnDevices(conn: TwinConnection, keys: string[]): Promise<void> {
+    const deviceNames = this.context?.deviceNames;
+    if (conn.device || !deviceNames || keys.every((key) => key.startsWith('$') || this.components.knows(key))) return;
+    try {
+      this.components.learn(await deviceNames());
+    } catch (err) {
+      this.context?.logger.warn({ sink: this.name, err: (err as Error).message }, 'could not read the device names from core-metadata: component names not seen yet map to themselves');
+    }
+  }
+
   private async answerMethod(conn: TwinConnection, name: string, rid: string, body: Buffer): Promise<void> {
     let result: MethodResult;
     const [component, command] = splitOnce(name, '*');
+    if (command) await this.learnDevices(conn, [component]);
     const target = conn.device ? { device: conn.device, method: name } : command ? { device: this.components.fromTwin(component), method: command } : undefined;
     let payload: unknown;
     try {

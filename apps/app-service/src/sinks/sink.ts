@@ -140,6 +140,8 @@ export interface SinkContext {
   onMethod?: MethodHandler;
   /** Desired versions applied, per twin of this sink (default: in memory). */
   versions?: AckedVersions;
+  /** The gateway's device names (core-metadata): a sink that names devices otherwise in the cloud maps names back with them. */
+  deviceNames?: () => Promise<string[]>;
 }
 
 /** How a sink's connection to its destination is doing (MQTT-based sinks; HTTP sinks have none). */

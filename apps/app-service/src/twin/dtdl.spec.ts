@@ -92,7 +92,12 @@ describe('DTDL models from device profiles', () => {
     expect(() => sink({ modelId: 'dtmi:acme:gw;1', components: { a: 'x', b: 'x' } })).toThrow(/"x" is given to two devices/);
     const names = sink({ modelId: 'dtmi:acme:gw;1', components: { 'pump-1': 'pump1' } }).components;
     expect([names.toTwin('pump-1'), names.fromTwin('pump1'), names.toTwin('valve')]).toEqual(['pump1', 'pump-1', 'valve']);
-    expect(names.problem('tank-2')).toMatch(/not a DTDL component name/);
+    // A device name that is no DTDL name is cleaned; a second device cleaning to a taken name is refused.
+    expect([names.toTwin('tank-2'), names.fromTwin('tank_2'), names.problem('tank-2')]).toEqual(['tank_2', 'tank-2', undefined]);
+    expect(names.problem('tank.2')).toMatch(/device tank\.2: its component name "tank_2" is taken by device tank-2/);
+    // Devices core-metadata knows map back before any record of them is seen.
+    names.learn(['7-Segment']);
+    expect(names.fromTwin('p7_Segment')).toBe('7-Segment');
     // Without Plug and Play the names are only %-escaped.
     const plain = sink({}).components;
     expect([plain.toTwin('tank.1'), plain.fromTwin('tank%2E1'), plain.problem('tank-2')]).toEqual(['tank%2E1', 'tank.1', undefined]);

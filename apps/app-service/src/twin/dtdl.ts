@@ -55,8 +55,8 @@ function schemaOf(valueType: ValueType): Schema | undefined {
   return SCALAR[valueType];
 }
 
-/** A DTMI path segment from any name: other characters become `_`, a leading digit gets a letter in front. */
-function segment(name: string): string {
+/** A DTDL name (or DTMI path segment) from any name: other characters become `_`, a leading digit gets a letter in front. */
+export function dtdlNameOf(name: string): string {
   const cleaned = name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
   const start = /^[A-Za-z]/.test(cleaned) ? cleaned : `p${cleaned}`;
   return start.slice(0, 64).replace(/_+$/, '');
@@ -65,7 +65,7 @@ function segment(name: string): string {
 /** The Interface id of a profile, under the gateway's model id: `dtmi:com:example:gw;1` + `Demo-Sensor` → `dtmi:com:example:gw:Demo_Sensor;1`. */
 export function profileInterfaceId(modelId: string, profileName: string): string {
   const [path, version] = modelId.split(';');
-  return `${path}:${segment(profileName)};${version}`;
+  return `${path}:${dtdlNameOf(profileName)};${version}`;
 }
 
 export interface ProfileInterface {
