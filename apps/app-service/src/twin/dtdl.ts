@@ -11,6 +11,9 @@
  *   per gateway device the sink handles, named as in the twin, of its
  *   profile's Interface.
  *
+ * No Telemetry: what the sink sends as telemetry is EdgeX event JSON, not
+ * the Plug and Play telemetry object the model would promise (twin-model.ts).
+ *
  * DTDL names are letters, digits and `_`, start with a letter, end with a
  * letter or digit, at most 64 characters; DTMI path segments the same. A
  * resource or command whose name is not a DTDL name, or whose value has no

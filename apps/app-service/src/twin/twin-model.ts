@@ -21,10 +21,19 @@ export interface TwinModelPorts {
 
 export interface TwinModel {
   modelId: string;
-  /** One DTDL document: import it as is (IoT Central device template, `az dt model create --models`). */
+  /** One DTDL document: import it as is (IoT Central device template, `az dt model create --models`). Properties and commands only. */
   models: Record<string, unknown>[];
+  /** What the model does not describe, and why: telemetry always (TELEMETRY_NOT_MODELED), and anything DTDL could not say. */
   omitted: string[];
 }
+
+/**
+ * The sink sends telemetry as EdgeX event JSON (an array when batched); a Plug
+ * and Play telemetry message is one object keyed by the model's Telemetry
+ * names. The model says nothing it could not keep, so it has no Telemetry.
+ */
+export const TELEMETRY_NOT_MODELED =
+  'telemetry: not modeled (the sink sends EdgeX event JSON, not Plug and Play telemetry objects); the model has the reported properties and the commands';
 
 export async function twinModel(config: AzureTwinSinkConfig, ports: TwinModelPorts): Promise<TwinModel> {
   const settings = azureTwinSettings(config);
@@ -43,7 +52,7 @@ export async function twinModel(config: AzureTwinSinkConfig, ports: TwinModelPor
       );
     }
     const built = profileInterface(profiles[0], modelId);
-    return { modelId, models: [built.model], omitted: built.omitted };
+    return { modelId, models: [built.model], omitted: [TELEMETRY_NOT_MODELED, ...built.omitted] };
   }
 
   const components: ModelComponent[] = [];
@@ -54,5 +63,5 @@ export async function twinModel(config: AzureTwinSinkConfig, ports: TwinModelPor
     else components.push({ component: settings.components.toTwin(device.name), device: device.name, profile: device.profileName });
   }
   const built = gatewayModel(modelId, components, profiles);
-  return { modelId, models: built.models, omitted: [...omitted, ...built.omitted] };
+  return { modelId, models: built.models, omitted: [TELEMETRY_NOT_MODELED, ...omitted, ...built.omitted] };
 }
