@@ -9,8 +9,9 @@ import type { DriverDescriptor } from '@gw/device-sdk/driver';
 import { modbusDriver } from './modbus/src/descriptor';
 import { opcuaDriver } from './opcua/src/descriptor';
 import { virtualDriver } from './virtual/src/descriptor';
+import { zigbeeDriver } from './zigbee/src/descriptor';
 
-export const DRIVERS: readonly DriverDescriptor[] = [virtualDriver, modbusDriver, opcuaDriver];
+export const DRIVERS: readonly DriverDescriptor[] = [virtualDriver, modbusDriver, opcuaDriver, zigbeeDriver];
 
 /** The driver a device service runs when GW_DEVICE_SERVICE_DRIVER is unset. */
 export const DEFAULT_DRIVER = virtualDriver.name;

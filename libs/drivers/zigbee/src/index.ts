@@ -1,0 +1,2 @@
+export * from './descriptor';
+export type { JoinedDevice, Provisioning, ZigbeeContext, ZigbeeStats } from './zigbee-driver';
