@@ -259,6 +259,13 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
       expect(again.status).toBe(409);
       expect(again.body.message).toContain(event.id);
       expect(await api.count('/event/count')).toBe(1);
+
+      // As a producer following EdgeX's core-data OpenAPI sends it: readings carry apiVersion (no field of ours,
+      // ignored as EdgeX ignores it) and the envelope's keys may be capitalised (Go's encoding/json matches them anyway).
+      const spec = makeEvent();
+      const specShaped = { ApiVersion: 'v3', Event: { ...spec, readings: spec.readings.map((r) => ({ apiVersion: 'v3', ...r })) } };
+      expect((await api.post(path(spec), specShaped)).status).toBe(201);
+      expect((await api.get(`/event/id/${spec.id}`)).body.event).toEqual(spec);
     });
 
     it('refuses a bad body with 400 naming the field, and an event that disagrees with the path', async () => {

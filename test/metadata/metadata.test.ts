@@ -81,7 +81,8 @@ describe.each(testDatabases())('metadata on $name', (db) => {
     }
 
     const watcher = parseProvisionWatcher(fixture('demo-actuator.provision-watcher.yaml'));
-    const addedWatcher = await api().batch('POST', '/provisionwatcher', 'provisionwatcher', [watcher]);
+    // The key as device-sdk-go sends it (go-mod-core-contracts: provisionWatcher); lower case works too.
+    const addedWatcher = await api().batch('POST', '/provisionwatcher', 'provisionWatcher', [watcher]);
     expect(addedWatcher.body.map((r) => r.statusCode)).toEqual([201]);
     const gotWatcher = await api().get(`/provisionwatcher/name/${watcher.name}`);
     expect(withoutServerFields(gotWatcher.body.provisionWatcher)).toEqual(watcher);
@@ -173,6 +174,34 @@ describe.each(testDatabases())('metadata on $name', (db) => {
     expect(notArray.status).toBe(400);
     const malformed = await api().call('POST', '/device', '[{"apiVersion": "v3", "device": {', { 'content-type': 'application/json' });
     expect(malformed.status).toBe(400);
+  });
+
+  it('reads JSON as EdgeX does (keys in any case, unknown fields ignored) and warns an uploader of ignored YAML keys', async () => {
+    // A watcher as device-sdk-go sends it: Go field names, capitalised, and a field we do not know.
+    const watcher = await api().call('POST', '/provisionwatcher', [
+      {
+        ApiVersion: 'v3',
+        ProvisionWatcher: {
+          Name: 'Go-Shaped-Watcher',
+          ServiceName: SERVICE.name,
+          Identifiers: { Address: '10\\.0\\..*' },
+          DiscoveredDevice: { ProfileName: 'Demo-Actuator', Properties: { Line: '2' } },
+          Owner: 'not an EdgeX field',
+        },
+      },
+    ]);
+    expect(watcher.body.map((r: { statusCode: number }) => r.statusCode)).toEqual([201]);
+    const stored = await api().get('/provisionwatcher/name/Go-Shaped-Watcher');
+    expect(stored.body.provisionWatcher).toMatchObject({ serviceName: SERVICE.name, discoveredDevice: { profileName: 'Demo-Actuator', properties: { Line: '2' } } });
+    expect(stored.body.provisionWatcher).not.toHaveProperty('Owner');
+    expect((await api().call('DELETE', '/provisionwatcher/name/Go-Shaped-Watcher')).status).toBe(200);
+
+    // YAML keys match exactly, as yaml.v3 does; one no profile has is ignored, and the answer says so.
+    const typo = fixture('demo-actuator.profile.yaml').replace('name: "Demo-Actuator"', 'name: "Typo-Actuator"').replace(/^(\s+)valueType: /m, '$1valueTyp: Bool\n$1valueType: ');
+    const uploaded = await api().upload('POST', typo, 'typo.profile.yaml');
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body.message).toMatch(/^ignored unknown field\(s\), as EdgeX does \(a typo\?\): deviceResources\[0\]\.properties\.valueTyp$/);
+    expect((await api().call('DELETE', '/deviceprofile/name/Typo-Actuator')).status).toBe(200);
   });
 
   it('refuses over-long names and names with control, bidi or lone-surrogate characters: 400 naming the field and why', async () => {

@@ -68,7 +68,7 @@ describe('profile parser worker (built code)', () => {
   it('parses a small profile in place, without starting the worker', async () => {
     const small = profileYaml('Small', 10);
     expect(parser.usesWorker(Buffer.byteLength(small))).toBe(false);
-    expect((await parser.parse(small, 'small.yaml', limits)).deviceResources).toHaveLength(10);
+    expect((await parser.parse(small, 'small.yaml', limits)).profile.deviceResources).toHaveLength(10);
     expect(parser.workerRunning).toBe(false);
   });
 
@@ -94,7 +94,7 @@ describe('profile parser worker (built code)', () => {
       kind: 'ServiceUnavailable',
       message: `${MAX_QUEUED} large profile uploads are being parsed already: try again shortly`,
     });
-    expect((await Promise.all(queued)).map((p) => p.deviceResources.length)).toEqual(Array(MAX_QUEUED).fill(1_000));
+    expect((await Promise.all(queued)).map((p) => p.profile.deviceResources.length)).toEqual(Array(MAX_QUEUED).fill(1_000));
   });
 
   it('fails what waits when closed, starts a new worker for the next upload, and stops it when idle', async () => {
@@ -105,7 +105,7 @@ describe('profile parser worker (built code)', () => {
     expect(await waiting).toMatchObject({ kind: 'ServiceUnavailable', message: 'core-metadata is stopping' });
     expect(parser.workerRunning).toBe(false);
 
-    expect((await parser.parse(large, 'again.yaml', limits)).name).toBe('Large');
+    expect((await parser.parse(large, 'again.yaml', limits)).profile.name).toBe('Large');
     expect(parser.workerRunning).toBe(true);
     await clock.advance(IDLE_MS - 1);
     expect(parser.workerRunning).toBe(true);

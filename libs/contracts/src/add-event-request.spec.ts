@@ -40,3 +40,15 @@ describe('parseAddEventRequest requestId', () => {
     expect(() => parseAddEventRequest({ ...request([reading()]), requestId })).toThrow(`requestId: must be empty or a UUID, got ${shown}`);
   });
 });
+
+describe('parseAddEventRequest as EdgeX reads JSON', () => {
+  it('takes keys in any case and ignores fields no DTO has, such as a reading’s apiVersion', () => {
+    const origin = 1_700_000_000_000_000_000;
+    const parsed = parseAddEventRequest({
+      APIVersion: 'v3',
+      Event: { id: randomUUID(), DeviceName: 'd', profileName: 'p', sourceName: 's', origin, readings: [{ ...reading(), apiVersion: 'v3', origin }] },
+    });
+    expect(parsed.event).toMatchObject({ deviceName: 'd', readings: [{ resourceName: 'r', value: '1' }] });
+    expect(parsed.event.readings[0]).not.toHaveProperty('apiVersion');
+  });
+});

@@ -3,6 +3,7 @@ import type { Event } from './models';
 import { validateEvent } from './parse';
 import { isPlainValidEvent } from './fast-event-check';
 import { requestIdIssue } from './request-id';
+import { edgexKey } from './edgex-keys';
 
 /** EdgeX v3 AddEventRequest: what device services publish and what REST ingest takes. */
 export interface AddEventRequest {
@@ -27,14 +28,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Checks an AddEventRequest (a bus payload or a REST body) and returns it with
  * a valid Event; throws a ValidationError naming every bad field
  * (`event.readings[2].valueType: ...`). Ids must be UUIDs, as EdgeX requires:
- * they are keys in storage. With `limits.maxReadings`, an event with more
+ * they are keys in storage. Keys are read as EdgeX reads JSON: matched
+ * case-insensitively, unknown ones ignored (edgex-keys.ts). With `limits.maxReadings`, an event with more
  * readings is refused (OversizedEventError) before any reading is looked at.
  */
 export function parseAddEventRequest(payload: unknown, limits: AddEventRequestLimits = {}): AddEventRequest {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new ValidationError([{ path: '', message: `expected an AddEventRequest object, got ${describe(payload)}` }]);
   }
-  const request = payload as Record<string, unknown>;
+  // The envelope's keys as EdgeX's encoding/json finds them (exactly, else case-insensitively).
+  const given = payload as Record<string, unknown>;
+  const request = { apiVersion: edgexKey(given, 'apiVersion'), requestId: edgexKey(given, 'requestId'), event: edgexKey(given, 'event') };
   const issues: FieldIssue[] = [];
   if (typeof request.apiVersion !== 'string') issues.push({ path: 'apiVersion', message: expected('a string', request.apiVersion) });
   const badRequestId = requestIdIssue(request.requestId);

@@ -12,3 +12,4 @@ export * from './request-id';
 export * from './page';
 export * from './redact-url';
 export * from './time';
+export * from './edgex-keys';

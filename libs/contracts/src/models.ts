@@ -1,9 +1,11 @@
 /**
  * EdgeX v3 data model as zod schemas; the TypeScript types are inferred from
  * them so the schema is the single source of truth. Field names and enums
- * follow ../shared/reference/edgex/openapi/core-metadata.yaml. Unknown keys are
- * refused (`strict`) so a typo such as `valuType` is reported, not ignored,
- * except in the free-form maps (attributes, protocols, properties, tags).
+ * follow ../shared/reference/edgex/openapi/core-metadata.yaml. The schemas are
+ * strict, but parse.ts first reads keys as EdgeX does (edgex-keys.ts: JSON
+ * keys case-insensitively, unknown keys dropped and reported, so a typo such
+ * as `valuType` is warned about, not refused); the free-form maps
+ * (attributes, protocols, properties, tags) keep their keys as given.
  */
 import { z } from 'zod';
 import { isDuration, parseDuration } from './duration';

@@ -112,11 +112,12 @@ describe('parseDeviceList', () => {
     ]);
   });
 
-  it('requires the deviceList key, and refuses a misspelt one', () => {
-    expect(issuesOf(() => parseDeviceList('devicelist: []\n'))).toEqual([
+  it('requires the deviceList key; a misspelt one is ignored, as EdgeX ignores it, and reported', () => {
+    const ignored: string[] = [];
+    expect(issuesOf(() => parseDeviceList('devicelist: []\n', { onIgnored: (paths) => ignored.push(...paths) }))).toEqual([
       expect.objectContaining({ path: 'deviceList', message: 'is required', line: 1 }),
-      expect.objectContaining({ path: 'devicelist', message: 'unknown field', line: 1 }),
     ]);
+    expect(ignored).toEqual(['devicelist']);
   });
 });
 
@@ -174,11 +175,18 @@ describe('schema errors in text', () => {
     ]);
   });
 
-  it('names a misspelt field at its own line', () => {
-    const issues = issuesOf(() =>
-      parseDeviceProfile(profile('      valueType: Int16', '      readWrite: RW', '      unit: rpm')),
-    );
-    expect(issues).toEqual([expect.objectContaining({ path: 'deviceResources[0].properties.unit', message: 'unknown field', line: 7 })]);
+  it('ignores a field no EdgeX profile has, as EdgeX does, and reports it so the uploader sees the likely typo', () => {
+    const ignored: string[] = [];
+    const parsed = parseDeviceProfile(profile('      valueType: Int16', '      readWrite: RW', '      unit: rpm'), { onIgnored: (paths) => ignored.push(...paths) });
+    expect(parsed.deviceResources[0].properties).not.toHaveProperty('unit');
+    expect(ignored).toEqual(['deviceResources[0].properties.unit']);
+  });
+
+  it('matches YAML keys exactly, as EdgeX’s yaml.v3 does: a key in the wrong case is ignored', () => {
+    const ignored: string[] = [];
+    const issues = issuesOf(() => parseDeviceProfile(profile('      ValueType: Int16', '      readWrite: RW'), { onIgnored: (paths) => ignored.push(...paths) }));
+    expect(issues).toEqual([expect.objectContaining({ path: 'deviceResources[0].properties.valueType', message: 'is required' })]);
+    expect(ignored).toEqual(['deviceResources[0].properties.ValueType']);
   });
 
   it('places a missing field at its parent', () => {

@@ -19,6 +19,7 @@ export interface KnownServices {
 /** The part of the service's (pino) logger this needs. */
 export interface LoaderLog {
   info(context: object, message?: string): void;
+  warn(context: object, message?: string): void;
   error(context: object, message?: string): void;
 }
 
@@ -61,7 +62,10 @@ export class ResourceLoader {
     if (this.folders.profilesDir) {
       for (const file of await yamlFiles(this.folders.profilesDir)) {
         await this.attempt(file.path, async () => {
-          await this.keepOrAdd(() => this.profiles.addYaml(file.text, file.path));
+          await this.keepOrAdd(async () => {
+            const { ignored } = await this.profiles.addYaml(file.text, file.path);
+            this.ignored(file.path, ignored);
+          });
         });
       }
     }
@@ -69,7 +73,7 @@ export class ResourceLoader {
       for (const file of await yamlFiles(this.folders.devicesDir)) {
         let devices: Device[] = [];
         await this.attempt(file.path, async () => {
-          devices = parseDeviceList(file.text, { source: file.path });
+          devices = parseDeviceList(file.text, { source: file.path, onIgnored: (paths) => this.ignored(file.path, paths) });
         });
         // One refused device (say, an unknown profile) must not hold back the others in its file.
         for (const device of devices) {
@@ -86,7 +90,7 @@ export class ResourceLoader {
     if (this.folders.provisionWatchersDir) {
       for (const file of await yamlFiles(this.folders.provisionWatchersDir)) {
         await this.attempt(file.path, async () => {
-          const watcher = parseProvisionWatcher(file.text, { source: file.path });
+          const watcher = parseProvisionWatcher(file.text, { source: file.path, onIgnored: (paths) => this.ignored(file.path, paths) });
           await this.addWatcher({ ...watcher, serviceName: watcher.serviceName ?? file.folder }, file.path);
         });
       }
@@ -124,6 +128,11 @@ export class ResourceLoader {
     push(this.waitingWatchers, watcher.serviceName, { watcher, source });
     this.report.waiting++;
     this.log.info({ source, watcher: watcher.name, deviceService: watcher.serviceName }, 'provision watcher waits for its device service to register');
+  }
+
+  /** Keys EdgeX would ignore too: loaded without them, but said once per file (a likely typo). */
+  private ignored(source: string, paths: string[]): void {
+    if (paths.length) this.log.warn({ file: source, ignored: paths.slice(0, 20), count: paths.length }, 'ignored unknown fields (as EdgeX does): a typo?');
   }
 
   private async keepOrAdd(add: () => Promise<unknown>): Promise<void> {

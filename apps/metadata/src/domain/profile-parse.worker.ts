@@ -7,7 +7,7 @@ const port = parentPort!;
 port.on('message', ({ id, text, source, limits }: ParseJob) => {
   let reply: ParseReply;
   try {
-    reply = { id, profile: parseProfileText(text, source, limits) };
+    reply = { id, parsed: parseProfileText(text, source, limits) };
   } catch (err) {
     reply = { id, error: sendableError(err) };
   }

@@ -17,9 +17,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Clock, DeviceProfile, ErrorKind, GatewayError, systemClock, Timer } from '@gw/contracts';
+import { Clock, ErrorKind, GatewayError, systemClock, Timer } from '@gw/contracts';
 import { ProfileLimits } from './profile-limits';
-import { parseProfileText, receivedError, SentError } from './profile-text';
+import { ParsedProfile, parseProfileText, receivedError, SentError } from './profile-text';
 
 export interface ParseJob {
   id: number;
@@ -28,7 +28,7 @@ export interface ParseJob {
   limits: ProfileLimits;
 }
 
-export type ParseReply = { id: number; profile: DeviceProfile } | { id: number; error: SentError };
+export type ParseReply = { id: number; parsed: ParsedProfile } | { id: number; error: SentError };
 
 /** Below this, parsing takes less than a round trip to the worker is worth (about 30 ms). */
 export const WORKER_MIN_BYTES = 64 * 1024;
@@ -38,7 +38,7 @@ export const IDLE_MS = 30_000;
 const WORKER_SCRIPT = join(__dirname, 'profile-parse.worker.js');
 
 interface Waiting {
-  resolve: (profile: DeviceProfile) => void;
+  resolve: (parsed: ParsedProfile) => void;
   reject: (err: Error) => void;
 }
 
@@ -68,7 +68,7 @@ export class ProfileParser {
     return this.available && bytes >= WORKER_MIN_BYTES;
   }
 
-  async parse(text: string, source: string, limits: ProfileLimits): Promise<DeviceProfile> {
+  async parse(text: string, source: string, limits: ProfileLimits): Promise<ParsedProfile> {
     if (!this.usesWorker(Buffer.byteLength(text))) return parseProfileText(text, source, limits);
     if (this.waiting.size >= MAX_QUEUED) {
       throw new GatewayError(ErrorKind.ServiceUnavailable, `${this.waiting.size} large profile uploads are being parsed already: try again shortly`);
@@ -77,7 +77,7 @@ export class ProfileParser {
     const worker = this.worker ?? this.start();
     const id = ++this.nextId;
     const job: ParseJob = { id, text, source, limits };
-    return new Promise<DeviceProfile>((resolve, reject) => {
+    return new Promise<ParsedProfile>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       worker.postMessage(job);
     });
@@ -106,7 +106,7 @@ export class ProfileParser {
     const waiting = this.waiting.get(reply.id);
     this.waiting.delete(reply.id);
     if ('error' in reply) waiting?.reject(receivedError(reply.error));
-    else waiting?.resolve(reply.profile);
+    else waiting?.resolve(reply.parsed);
     if (this.waiting.size === 0) {
       this.idle = this.clock.setTimer(() => void this.close(), IDLE_MS);
       this.idle.unref();

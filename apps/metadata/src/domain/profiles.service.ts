@@ -17,6 +17,7 @@ import { MetadataRepository, MetadataStores } from '../persistence/metadata-stor
 import { stripIdentity } from './patch';
 import { checkProfileSize, checkYamlProfileSize, DEFAULT_PROFILE_LIMITS, ProfileLimits } from './profile-limits';
 import { ProfileParser } from './profile-parser';
+import type { ParsedProfile } from './profile-text';
 import { SystemEventPublisher } from './system-events';
 
 const OWNER = 'core-metadata';
@@ -70,16 +71,19 @@ export class ProfilesService {
     return this.insert(this.validated(input, path, { stripIdentity: true }));
   }
 
-  async addYaml(text: string, source: string): Promise<DeviceProfile> {
-    return this.insert(await this.parsed(text, source));
+  /** Adds an uploaded profile; `ignored`: the keys EdgeX would ignore too, for the answer's message. */
+  async addYaml(text: string, source: string): Promise<{ profile: DeviceProfile; ignored: string[] }> {
+    const { profile, ignored } = await this.parsed(text, source);
+    return { profile: await this.insert(profile), ignored };
   }
 
   async update(input: unknown, path = 'profile'): Promise<DeviceProfile> {
     return this.replace(this.validated(input, path));
   }
 
-  async updateYaml(text: string, source: string): Promise<DeviceProfile> {
-    return this.replace(await this.parsed(text, source));
+  async updateYaml(text: string, source: string): Promise<{ profile: DeviceProfile; ignored: string[] }> {
+    const { profile, ignored } = await this.parsed(text, source);
+    return { profile: await this.replace(profile), ignored };
   }
 
   /** A request body as a profile: its size checked before the (costlier) validation. */
@@ -96,11 +100,12 @@ export class ProfilesService {
    * bounded in size), any other form once parsed, before validation. A large
    * YAML text is parsed in a worker thread (profile-parser.ts).
    */
-  private async parsed(text: string, source: string): Promise<DeviceProfile> {
+  private async parsed(text: string, source: string): Promise<ParsedProfile> {
     const json = jsonDocument(text);
     if (json !== undefined) {
       checkProfileSize(json, this.limits, source);
-      return validateDeviceProfile(json, { source });
+      const ignored: string[] = [];
+      return { profile: validateDeviceProfile(json, { source, onIgnored: (paths) => ignored.push(...paths) }), ignored };
     }
     checkYamlProfileSize(text, this.limits, source);
     return this.parser.parse(text, source, this.limits);

@@ -1,10 +1,12 @@
-import { ErrorKind, GatewayError, requestIdIssue } from '@gw/contracts';
+import { edgexKey, ErrorKind, GatewayError, requestIdIssue } from '@gw/contracts';
 import { ItemOutcome, Logger, multiStatus } from '@gw/service-kit';
 
 type BatchRequest = Record<string, unknown> & { requestId?: string };
 
 /**
- * EdgeX batch requests: an array of `{apiVersion, requestId?, <key>: {...}}`.
+ * EdgeX batch requests: an array of `{apiVersion, requestId?, <key>: {...}}`,
+ * their keys found as EdgeX finds them (exactly, else case-insensitively:
+ * `provisionwatcher` and `provisionWatcher` both name the watcher).
  * Each item succeeds or fails on its own (207 multi-status), so one bad device
  * never refuses its neighbours. `work` gets the item, the path that names it in
  * error messages (`[2].device`) and the whole request (for siblings such as
@@ -20,7 +22,7 @@ export function runBatch(
   if (!Array.isArray(body)) {
     throw new GatewayError(ErrorKind.ContractInvalid, `request body: expected an array of {apiVersion, ${key}} requests`);
   }
-  const requests = body.map((request) => (isObject(request) ? request : {})) as BatchRequest[];
+  const requests = body.map((request) => (isObject(request) ? { ...request, requestId: edgexKey(request, 'requestId'), [key]: edgexKey(request, key) } : {})) as BatchRequest[];
   return multiStatus(
     requests,
     async (request, index) => {

@@ -1,11 +1,12 @@
 import { Body, Controller, Inject, Delete, Get, HttpCode, Param, Patch, Post, Put, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart'; // adds request.file() to FastifyRequest
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { edgexKey, ErrorKind, GatewayError } from '@gw/contracts';
 import { PagingInput } from '../domain/paging';
 import { ProfilesService } from '../domain/profiles.service';
 import { runBatch } from './batch';
 import { Paging } from './paging.pipe';
+import { ignoredKeysMessage } from '../domain/profile-text';
 import { countResponse, idResponse, okResponse, Logger, SERVICE_LOGGER, AdmittedQuery } from '@gw/service-kit';
 import { page } from './page-response';
 
@@ -33,15 +34,15 @@ export class ProfilesController {
   @HttpCode(201)
   async upload(@Req() request: FastifyRequest) {
     const file = await uploadedYaml(request);
-    const profile = await this.profiles.addYaml(file.text, file.name);
-    return idResponse(profile.id!);
+    const { profile, ignored } = await this.profiles.addYaml(file.text, file.name);
+    return withMessage(idResponse(profile.id!), ignoredKeysMessage(ignored));
   }
 
   @Put('uploadfile')
   async reupload(@Req() request: FastifyRequest) {
     const file = await uploadedYaml(request);
-    await this.profiles.updateYaml(file.text, file.name);
-    return okResponse();
+    const { ignored } = await this.profiles.updateYaml(file.text, file.name);
+    return withMessage(okResponse(), ignoredKeysMessage(ignored));
   }
 
   @AdmittedQuery()
@@ -143,8 +144,13 @@ export class ProfilesController {
 }
 
 /** Resource and command requests name their profile beside the item: `{profileName, resource}`. */
+/** EdgeX's BaseResponse carries an optional message: the upload's warnings go there. */
+function withMessage<T extends object>(response: T, message: string | undefined): T & { message?: string } {
+  return message ? { ...response, message } : response;
+}
+
 function profileNameOf(request: Record<string, unknown>): string {
-  const name = request.profileName;
+  const name = edgexKey(request, 'profileName');
   if (typeof name !== 'string' || !name) throw new GatewayError(ErrorKind.ContractInvalid, 'profileName: is required');
   return name;
 }

@@ -17,13 +17,13 @@ export class WatchersController {
   @Post()
   @HttpCode(207)
   add(@Body() body: unknown) {
-    return runBatch(body, 'provisionwatcher', 201, (watcher, path) => this.watchers.add(watcher, path), this.log);
+    return runBatch(body, 'provisionWatcher', 201, (watcher, path) => this.watchers.add(watcher, path), this.log);
   }
 
   @Patch()
   @HttpCode(207)
   patch(@Body() body: unknown) {
-    return runBatch(body, 'provisionwatcher', 200, (watcher, path) => this.watchers.patch(watcher, path), this.log);
+    return runBatch(body, 'provisionWatcher', 200, (watcher, path) => this.watchers.patch(watcher, path), this.log);
   }
 
   @AdmittedQuery()
