@@ -701,9 +701,14 @@ export class AzureTwinSink implements Sink {
   }
 }
 
-/** An ack that answers `version` for good (a 5xx said the device could not be reached: tried again). */
+/**
+ * An ack that answers `version` for good (a 5xx said the device could not be
+ * reached: tried again). Exactly that version: a twin's acks are never above
+ * its desired $version, so a higher one was meant for an earlier twin of the
+ * same id (deleted and made again; a reported patch can carry the old ack over).
+ */
 function ackedAt(ack: Ack | undefined, version: number): boolean {
-  return ack !== undefined && ack.av >= version && ack.ac < 500;
+  return ack !== undefined && ack.av === version && ack.ac < 500;
 }
 
 function byConnection(entries: Planned[]): Map<TwinConnection, Planned[]> {
