@@ -176,8 +176,8 @@ function restActuators(settings: typeof DEFAULT_APP_SERVICE_SETTINGS, options: A
       if (!device.profileName) throw new GatewayError(ErrorKind.ServiceLocked, `device ${deviceName} has no profile`);
       return metadata.profile(device.profileName);
     },
-    get: (deviceName, name) => command.get(deviceName, name),
-    set: (deviceName, name, values) => command.set(deviceName, name, values),
+    get: (deviceName, name, flags) => command.get(deviceName, name, flags),
+    set: (deviceName, name, values, flags) => command.set(deviceName, name, values, flags),
   };
 }
 

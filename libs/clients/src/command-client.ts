@@ -14,18 +14,24 @@ export class CommandClient {
     this.http = new EdgeXHttpClient(options);
   }
 
-  /** Reads a command (or resource) of a device: the event the device service returned. */
-  async get(deviceName: string, command: string): Promise<Event> {
-    const reply = await this.http.request<{ event: Event }>('GET', path(deviceName, command));
+  /** Reads a command (or resource) of a device: the event the device service returned (published too with `pushEvent`). */
+  async get(deviceName: string, command: string, options: CommandFlags = {}): Promise<Event> {
+    const reply = await this.http.request<{ event: Event }>('GET', path(deviceName, command, options));
     return reply.event;
   }
 
-  /** Writes `values` (EdgeX SET parameters: resource name → text) to a command (or resource). */
-  async set(deviceName: string, command: string, values: Record<string, string>): Promise<void> {
-    await this.http.request('PUT', path(deviceName, command), values);
+  /** Writes `values` (EdgeX SET parameters: resource name → text) to a command (or resource); `pushEvent: false` publishes no event of the write. */
+  async set(deviceName: string, command: string, values: Record<string, string>, options: CommandFlags = {}): Promise<void> {
+    await this.http.request('PUT', path(deviceName, command, options), values);
   }
 }
 
-function path(deviceName: string, command: string): string {
-  return `/device/name/${encodeURIComponent(deviceName)}/${encodeURIComponent(command)}`;
+/** EdgeX's `ds-pushevent` (unset: the device service's default). */
+export interface CommandFlags {
+  pushEvent?: boolean;
+}
+
+function path(deviceName: string, command: string, options: CommandFlags): string {
+  const query = options.pushEvent === undefined ? '' : `?ds-pushevent=${options.pushEvent}`;
+  return `/device/name/${encodeURIComponent(deviceName)}/${encodeURIComponent(command)}${query}`;
 }

@@ -14,7 +14,7 @@
  * turned into readings exactly as a read of them would be (transforms,
  * mappings).
  */
-import { canRead, Device, Event, Reading } from '@gw/contracts';
+import { canRead, Device, DeviceResource, Event, Reading } from '@gw/contracts';
 import type { RawValue } from './driver/protocol-driver';
 import { buildEvent } from './event-publisher';
 import type { ProfileView, Source } from './profile-view';
@@ -28,7 +28,16 @@ export interface SetOptions {
 /** True when every resource of the source can be read and none opts out of the read-back. */
 export function wantsReadBack(source: Source): boolean {
   if (source.readProblem) return false;
-  return source.operations.every((op) => canRead(op.resource.properties.readWrite) && !optedOut(op.resource.properties.optional?.readBack));
+  return source.operations.every((op) => readBackAllowed(op.resource));
+}
+
+/**
+ * A write of the resource may be read back: it can be read, and its profile
+ * does not opt out (`properties.optional.readBack: false`). Also for a
+ * caller that reads back itself (the app service's desired-state handler).
+ */
+export function readBackAllowed(resource: DeviceResource): boolean {
+  return canRead(resource.properties.readWrite) && !optedOut(resource.properties.optional?.readBack);
 }
 
 function optedOut(flag: unknown): boolean {

@@ -1,5 +1,5 @@
 import { DeviceProfile, ErrorKind, Event, GatewayError } from '@gw/contracts';
-import { ActuatorPorts, DesiredStateHandler } from './desired-state';
+import { ActuatorPorts, DesiredStateHandler, PushEvent } from './desired-state';
 
 const profile = {
   name: 'Boiler',
@@ -8,29 +8,38 @@ const profile = {
     { name: 'Burner', properties: { valueType: 'Bool', readWrite: 'RW' } },
     { name: 'Temperature', properties: { valueType: 'Float32', readWrite: 'R' } },
     { name: 'Reset', properties: { valueType: 'Bool', readWrite: 'W' } },
+    // A read with side effects: the profile opts out of reading it back after a write.
+    { name: 'Valve', properties: { valueType: 'Bool', readWrite: 'RW', optional: { readBack: 'false' } } },
   ],
   deviceCommands: [],
 } as unknown as DeviceProfile;
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function ports(device: Record<string, string>, failSet?: GatewayError): ActuatorPorts & { sets: Array<[string, Record<string, string>]> } {
+type Call = [string, PushEvent | undefined];
+
+function ports(device: Record<string, string>, failSet?: GatewayError): ActuatorPorts & { sets: Array<[string, Record<string, string>]>; calls: Call[] } {
   const sets: Array<[string, Record<string, string>]> = [];
+  const calls: Call[] = [];
   return {
     sets,
+    calls,
     profileOf: async (name) => {
       if (name !== 'boiler-1') throw new GatewayError(ErrorKind.EntityNotFound, `device ${name} not found`);
       return profile;
     },
-    set: async (_d, command, values) => {
+    set: async (_d, command, values, flags) => {
+      calls.push([`PUT ${command}`, flags]);
       if (failSet) throw failSet;
       sets.push([command, values]);
       Object.assign(device, values);
     },
-    get: async (_d, command) =>
-      ({
+    get: async (_d, command, flags) => (
+      calls.push([`GET ${command}`, flags]),
+      {
         readings: [{ resourceName: command, value: device[command] === '55' ? '5.5e+01' : device[command], valueType: command === 'Burner' ? 'Bool' : 'Float32' }],
-      }) as unknown as Event,
+      } as unknown as Event
+    ),
   };
 }
 
@@ -104,6 +113,18 @@ describe('DesiredStateHandler', () => {
     expect(await new DesiredStateHandler(ports({}), quiet).apply({ deviceName: 'ghost', values: { A: 1, B: 2 }, origin: 'aws-delta' })).toEqual([
       { resource: 'A', ok: false, status: 404, message: 'device ghost not found' },
       { resource: 'B', ok: false, status: 404, message: 'device ghost not found' },
+    ]);
+  });
+
+  it('reads a write back once: the PUT asks the device service for no read-back or event, the read back publishes it', async () => {
+    const p = ports({});
+    await new DesiredStateHandler(p, quiet).apply({ deviceName: 'boiler-1', values: { Setpoint: 40, Reset: true, Valve: true }, origin: 'aws-delta' });
+    expect(p.calls).toEqual([
+      ['PUT Setpoint', { pushEvent: false }],
+      ['GET Setpoint', { pushEvent: true }],
+      // Not readable, or opted out of the read-back: written plainly, the device service publishes what was written.
+      ['PUT Reset', {}],
+      ['PUT Valve', {}],
     ]);
   });
 

@@ -3,21 +3,32 @@
  * against the device's profile (known resource, writable, a valid value of
  * its type) before it costs a device request, then written through
  * core-command and read back, so what the twin reports is what the device
- * says, not what was asked. A change caught up on (re)connect is reconciled
+ * says, not what was asked. One read back, not two: the PUT goes with
+ * `ds-pushevent=false` (the device service neither reads back nor
+ * publishes) and the read back with `ds-pushevent=true`, so its event is the
+ * write's event everyone else hears of. A resource that cannot be read back
+ * (write-only, `readBack: false`) is written plainly: the device service
+ * publishes the values written. A change caught up on (re)connect is reconciled
  * against the device: read first, written only where the device differs
  * (its reported side may be stale). Every value gets an outcome; nothing throws.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { canRead, canWrite, DeviceProfile, ErrorKind, Event, findResource, GatewayError, valueProblem } from '@gw/contracts';
+import { readBackAllowed } from '@gw/device-sdk/write-report';
 import { HTTP_STATUS_BY_KIND } from '@gw/service-kit';
 import { typedValue } from '../pipeline/transforms';
 import type { DesiredChange, DesiredOutcome, MethodCall, MethodResult, SinkLogger } from '../sinks/sink';
 
+/** EdgeX's `ds-pushevent`: whether the device service publishes the event of the call (unset: its default). */
+export interface PushEvent {
+  pushEvent?: boolean;
+}
+
 /** What the handler needs from core-metadata and core-command (the REST clients, or fakes in tests). */
 export interface ActuatorPorts {
   profileOf(deviceName: string): Promise<DeviceProfile>;
-  get(deviceName: string, command: string): Promise<Event>;
-  set(deviceName: string, command: string, values: Record<string, string>): Promise<void>;
+  get(deviceName: string, command: string, options?: PushEvent): Promise<Event>;
+  set(deviceName: string, command: string, values: Record<string, string>, options?: PushEvent): Promise<void>;
 }
 
 export class DesiredStateHandler {
@@ -72,8 +83,8 @@ export class DesiredStateHandler {
     }
   }
 
-  private async readValue(deviceName: string, resource: string): Promise<{ found: boolean; value?: unknown }> {
-    const event = await this.ports.get(deviceName, resource);
+  private async readValue(deviceName: string, resource: string, options?: PushEvent): Promise<{ found: boolean; value?: unknown }> {
+    const event = await this.ports.get(deviceName, resource, options);
     const reading = event.readings.find((r) => r.resourceName === resource);
     return reading ? { found: true, value: typedValue(reading) } : { found: false };
   }
@@ -98,19 +109,20 @@ export class DesiredStateHandler {
         return { resource, ok: true, value: current.value };
       }
     }
+    const readBack = readBackAllowed(found);
     try {
-      await this.ports.set(change.deviceName, resource, { [resource]: text });
+      await this.ports.set(change.deviceName, resource, { [resource]: text }, readBack ? { pushEvent: false } : {});
     } catch (err) {
       const { status, message } = describe(err);
       return refuse(status, message);
     }
     this.logger.info({ device: change.deviceName, resource, origin: change.origin, version: change.version }, 'desired value written');
-    if (!canRead(found.properties.readWrite)) return { resource, ok: true, value: desired };
+    if (!readBack) return { resource, ok: true, value: desired };
     try {
-      const read = await this.readValue(change.deviceName, resource);
+      const read = await this.readValue(change.deviceName, resource, { pushEvent: true });
       return { resource, ok: true, value: read.found ? read.value : desired };
     } catch (err) {
-      // Written, but not confirmed: report what was written and say so in the log.
+      // Written, but not confirmed (nor published): report what was written and say so in the log.
       this.logger.warn({ device: change.deviceName, resource, err: (err as Error).message }, 'desired value written but not read back');
       return { resource, ok: true, value: desired };
     }
