@@ -28,6 +28,13 @@ import { call, testGatewayConfig } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
 import { AzureHubEmulator } from './support/azure-hub-emulator';
 import { HubGate } from './support/hub-gate';
+import { pollUntil } from '../support/poll';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped module, as in the outbox store
+const Database = require('better-sqlite3') as new (file: string, options: { readonly: boolean }) => {
+  prepare(sql: string): { pluck(): { get(...params: unknown[]): unknown } };
+  close(): void;
+};
 
 jest.setTimeout(60_000);
 
@@ -51,6 +58,15 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
   let dir: string;
   let gateway: RunningGateway | undefined;
 
+  /** The desired $version the sink keeps for this twin, read from the outbox database as a restart reads it. */
+  const keptVersion = (): number | undefined => {
+    const db = new Database(join(dir, 'app-service-outbox.db'), { readonly: true });
+    try {
+      return db.prepare('SELECT version FROM twin_desired_acked WHERE sink = ? AND twin = ?').pluck().get('hub', GATEWAY) as number | undefined;
+    } finally {
+      db.close();
+    }
+  };
   const component = () => (hub.twin(GATEWAY).reported[COMPONENT] ?? {}) as Record<string, unknown>;
   const fanOnDevice = async () => {
     const read = await call('GET', `${gateway!.coreCommand.url}/api/v3/device/name/${DEVICE}/Fan`);
@@ -228,6 +244,8 @@ describe('twin writes and offline desired state through the gateway (Azure hub e
     };
     // The next $version raises the twin's version above Fan's ack: only the kept version tells a restart that it was applied.
     expect(await refusedAt(1)).toMatchObject({ ac: 404, av: acked + 1 });
+    // Kept once the hub's answer to the ack is back (the twin shows the ack a moment before): stopping earlier would rightly apply it again.
+    await pollUntil(() => keptVersion() === acked + 1, `$version ${acked + 1} kept in the outbox database`);
     // A local change the twin is not told of (ds-pushevent=false): desired (true) and the device (false) now differ.
     const put = await call('PUT', `${gateway!.coreCommand.url}/api/v3/device/name/${DEVICE}/Fan?ds-pushevent=false`, { Fan: 'false' });
     expect(put.status).toBe(200);
