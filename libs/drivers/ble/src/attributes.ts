@@ -159,9 +159,7 @@ function parseDecoding(
     if (encoding !== 'utf8' && encoding !== 'raw') fail('encoding', `"${String(attrs.encoding)}" is not utf8 or raw`);
     if (encoding === 'utf8' && valueType !== 'String') fail('encoding', `utf8 gives a String, not ${valueType}`);
     if (encoding === 'raw' && valueType === 'String') fail('encoding', 'raw gives bytes: use valueType Binary or Uint8Array');
-    const decoding: BleDecoding = { kind: encoding === 'utf8' ? 'utf8' : 'raw', startByte };
-    if (length !== undefined) decoding.length = length;
-    return decoding;
+    return { kind: encoding === 'utf8' ? 'utf8' : 'raw', startByte, ...(length === undefined ? {} : { length }) };
   }
   if (given(attrs.encoding)) fail('encoding', `applies to String, Binary and Uint8Array, not ${valueType}`);
   if (length !== undefined) fail('length', `applies to String, Binary and Uint8Array (a ${valueType} has the size of its rawType)`);

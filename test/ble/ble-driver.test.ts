@@ -1,0 +1,195 @@
+/**
+ * The BLE driver on real noble over fake bindings: reads (byte maps and the
+ * standard GATT decoders, in request order), writes, notifications pushed
+ * and resumed after a reconnect, advertised values, RSSI and connection
+ * state, the connection limit, the connect timeout, and the adapter powering
+ * off and on without a restart.
+ */
+import { Device, ErrorKind, GatewayError } from '@gw/contracts';
+import { requestsFor, writesFor } from '../drivers/driver-conformance';
+import { CUSTOM_SERVICE, Rig, SENSOR_MAC, SENSOR_PROFILE, sensorPeripheral, startRig } from './support';
+
+const device = (name: string, mac = SENSOR_MAC, extra: Partial<Device> = {}): Device =>
+  ({ name, adminState: 'UNLOCKED', operatingState: 'UP', serviceName: 'device-ble', profileName: SENSOR_PROFILE.name, protocols: { BLE: { MAC: mac } }, ...extra }) as Device;
+
+const rejection = async (work: Promise<unknown>): Promise<GatewayError> => {
+  const err = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(err)}`);
+  return err;
+};
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.stop();
+  rig = undefined;
+});
+
+describe('BLE driver over fake bindings', () => {
+  it('reads byte maps and standard characteristics in request order, one connection for the lot', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    const d = device('thermo');
+    await rig.driver.addDevice(d, SENSOR_PROFILE);
+    const names = ['Level', 'Battery', 'Humidity', 'Status', 'Counter', 'Temperature'];
+    const results = await rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, names));
+    expect(results.map((r, i) => [names[i], r.value])).toEqual([
+      ['Level', 10],
+      ['Battery', 87],
+      ['Humidity', 50.04],
+      ['Status', 1],
+      ['Counter', 0x1234],
+      ['Temperature', Math.fround(20.9)],
+    ]);
+    expect(rig.bindings.connects).toBe(1);
+    // Still connected: the next read needs no new connection.
+    await rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery']));
+    expect(rig.bindings.connects).toBe(1);
+  });
+
+  it('writes big endian Int16 with a response and a write-without-response characteristic without one, and reads back', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    const d = device('writer');
+    await rig.driver.addDevice(d, SENSOR_PROFILE);
+    await rig.driver.write(d, SENSOR_PROFILE, writesFor(SENSOR_PROFILE, { Setpoint: -2, Trigger: 7 }));
+    expect(rig.bindings.writes.map((w) => [w.characteristic, [...w.data], w.withoutResponse])).toEqual([
+      ['fff2', [0xff, 0xfe], false],
+      ['fff4', [7], true],
+    ]);
+    expect((await rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Setpoint'])))[0].value).toBe(-2);
+  });
+
+  it('subscribes notify resources when the device is added and pushes notifications under the autoEvent source', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    const d = device('notifier', SENSOR_MAC, { autoEvents: [{ sourceName: 'Pulses', interval: '1s', onChange: false }] });
+    expect(rig.driver.monitorsAutoEvent(d, SENSOR_PROFILE, { sourceName: 'Pulses', interval: '1s', onChange: false })).toBe(true);
+    expect(rig.driver.monitorsAutoEvent(d, SENSOR_PROFILE, { sourceName: 'Battery', interval: '1s', onChange: false })).toBe(false);
+    expect(rig.driver.monitorsAutoEvent(d, SENSOR_PROFILE, { sourceName: 'Climate', interval: '1s', onChange: false })).toBe(false); // Humidity is polled
+    await rig.driver.addDevice(d, SENSOR_PROFILE);
+    const bindings = rig.bindings;
+    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    const pushed = rig.context.next((v) => v.sourceName === 'Pulses', 'Pulses');
+    expect(bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([0x10, 0x27, 0, 0]))).toBe(true);
+    expect(await pushed).toEqual({ deviceName: 'notifier', sourceName: 'Pulses', values: [{ resourceName: 'Pulses', value: 10_000 }] });
+    // Temperature notifies too (no autoEvent: pushed under its own name), decoded by the standard decoder.
+    const temperature = rig.context.next((v) => v.sourceName === 'Temperature', 'Temperature');
+    bindings.sendNotification(SENSOR_MAC, '181a', '2a6e', Buffer.from([0xc4, 0x09]));
+    expect((await temperature).values).toEqual([{ resourceName: 'Temperature', value: 25 }]);
+  });
+
+  it('reconnects with backoff after the device drops and resumes notifications', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    const bindings = rig.bindings;
+    await rig.driver.addDevice(device('dropper'), SENSOR_PROFILE);
+    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the first subscription');
+    const states: string[] = [];
+    const lost = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'disconnected', 'disconnected');
+    bindings.dropConnection(SENSOR_MAC);
+    await lost;
+    expect(bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3')).toBe(false);
+    await rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'connected', 'reconnected');
+    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription after the reconnect');
+    const pushed = rig.context.next((v) => v.sourceName === 'Pulses', 'Pulses after the reconnect');
+    bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([5, 0, 0, 0]));
+    expect((await pushed).values).toEqual([{ resourceName: 'Pulses', value: 5 }]);
+    expect(bindings.connects).toBe(2);
+    states.push(...rig.context.pushed.filter((v) => v.sourceName === 'Connection').map((v) => String(v.values[0].value)));
+    expect(states).toEqual(['connecting', 'connected', 'disconnected', 'connecting', 'connected']);
+  });
+
+  it('reads advertised values without connecting, pushes them as heard, and reports RSSI and connection state', async () => {
+    // Pushes at most every 50 ms; the last value heard in an interval is pushed at its end.
+    rig = await startRig([sensorPeripheral()], { advertisementInterval: '50ms' });
+    const d = device('beacon');
+    const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => ['BeaconTemp', 'RSSI', 'Connection'].includes(r.name)) };
+    const pushed = rig.context.next((v) => v.deviceName === 'beacon' && v.sourceName === 'BeaconTemp', 'an advertised value');
+    await rig.driver.addDevice(d, profile);
+    expect(rig.driver.adapter.status().scanning).toBe(true);
+    expect((await pushed).values).toEqual([{ resourceName: 'BeaconTemp', value: 1000 }]);
+    const values = await rig.driver.read(d, profile, requestsFor(profile, ['BeaconTemp', 'RSSI', 'Connection']));
+    expect(values.map((v) => v.value)).toEqual([1000, -58, 'disconnected']);
+    expect(rig.bindings.connects).toBe(0);
+    // A new advertisement carries a new value.
+    const next = rig.context.next((v) => v.sourceName === 'BeaconTemp' && v.values[0].value === 1500, 'the new value');
+    rig.bindings.advertise(SENSOR_MAC, { manufacturerData: Buffer.from([0x59, 0x00, 0x01, 0xdc, 0x05]), rssi: -70 });
+    await next;
+    expect((await rig.driver.read(d, profile, requestsFor(profile, ['RSSI'])))[0].value).toBe(-70);
+    // Without advertised resources the scan stops.
+    await rig.driver.removeDevice(d);
+    expect(rig.driver.adapter.status().scanning).toBe(false);
+  });
+
+  it('keeps at most maxConnections devices connected, handing idle connections to waiting devices', async () => {
+    const macs = ['C0:FF:EE:00:00:11', 'C0:FF:EE:00:00:12', 'C0:FF:EE:00:00:13', 'C0:FF:EE:00:00:14', 'C0:FF:EE:00:00:15'];
+    rig = await startRig(macs.map((m, i) => sensorPeripheral(m, `T${i}`)), { maxConnections: 2 });
+    const devices = macs.map((m, i) => device(`pooled-${i}`, m));
+    const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => r.name === 'Battery') };
+    for (const d of devices) await rig.driver.addDevice(d, profile);
+    const rounds = await Promise.all([0, 1].flatMap(() => devices.map((d) => rig!.driver.read(d, profile, requestsFor(profile, ['Battery'])))));
+    expect(rounds.map((r) => r[0].value)).toEqual(new Array(10).fill(87));
+    expect(rig.bindings.maxConcurrent).toBe(2);
+    expect(rig.driver.slots.peak).toBe(2);
+    expect(rig.driver.slots.inUse).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses a connection that does not come up within the connect timeout, and frees its slot', async () => {
+    rig = await startRig([{ ...sensorPeripheral(), connectHangs: true }, sensorPeripheral('C0:FF:EE:00:00:02')], { connectTimeout: '200ms', maxConnections: 1 });
+    // Polled resources only: an idle connection gives its slot away.
+    const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => r.name === 'Battery') };
+    const d = device('hanging');
+    await rig.driver.addDevice(d, profile);
+    const err = await rejection(rig.driver.read(d, profile, requestsFor(profile, ['Battery'])));
+    expect(err.kind).toBe(ErrorKind.Timeout);
+    expect(err.message).toMatch(/connecting to C0:FF:EE:00:00:01: no answer within \d+ ms/);
+    expect(rig.driver.slots.inUse).toBe(0);
+    const other = device('other', 'C0:FF:EE:00:00:02');
+    await rig.driver.addDevice(other, profile);
+    expect((await rig.driver.read(other, profile, requestsFor(profile, ['Battery'])))[0].value).toBe(87);
+    // A device never heard advertising times out naming its address.
+    const ghost = device('ghost', 'C0:FF:EE:00:00:99');
+    await rig.driver.addDevice(ghost, profile);
+    expect((await rejection(rig.driver.read(ghost, profile, requestsFor(profile, ['Battery'])))).message).toContain('C0:FF:EE:00:00:99 was not heard advertising');
+  });
+
+  it('survives the adapter powering off and on: 503 naming the adapter meanwhile, then reconnected and notifying', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    const bindings = rig.bindings;
+    const d = device('powered');
+    await rig.driver.addDevice(d, SENSOR_PROFILE);
+    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    const lost = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'disconnected', 'disconnected');
+    bindings.powerOff();
+    await lost;
+    expect(rig.driver.adapter.status()).toMatchObject({ adapter: 'hci0', state: 'poweredOff', powered: false });
+    const err = await rejection(rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])));
+    expect(err.kind).toBe(ErrorKind.ServiceUnavailable);
+    expect(err.message).toContain('BLE adapter hci0 is poweredOff');
+    const back = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'connected', 'reconnected');
+    bindings.powerOn();
+    await back;
+    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription after power on');
+    const pushed = rig.context.next((v) => v.sourceName === 'Pulses', 'Pulses after power on');
+    bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([9, 0, 0, 0]));
+    expect((await pushed).values[0].value).toBe(9);
+    expect((await rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])))[0].value).toBe(87);
+  });
+
+  it('names a characteristic the device does not have', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    const d = device('missing');
+    await rig.driver.addDevice(d, SENSOR_PROFILE);
+    const resource = { name: 'Nope', isHidden: false, properties: { valueType: 'Uint8' as const, readWrite: 'R' as const }, attributes: { characteristicUuid: 'beef' } };
+    const err = await rejection(rig.driver.read(d, SENSOR_PROFILE, [{ resource, attributes: resource.attributes, valueType: 'Uint8' }]));
+    expect(err.kind).toBe(ErrorKind.ContractInvalid);
+    expect(err.message).toMatch(/device "missing" resource "Nope": attribute characteristicUuid: the device has no characteristic beef/);
+  });
+});
+
+async function waitFor(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

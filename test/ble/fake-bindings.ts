@@ -1,0 +1,237 @@
+/**
+ * Fake noble bindings: the lowest layer that runs here (no Bluetooth in the
+ * kernel, no /dev/vhci). An EventEmitter with the methods noble calls
+ * (init, startScanning, connect, discoverServices, read, write, notify, ...)
+ * answering with the events noble listens to, over simulated peripherals.
+ * Everything above (noble itself, the driver, the SDK) is real.
+ * Controls let a test notify, drop a connection, power the adapter off and
+ * on, hold reads, and count concurrent connections.
+ */
+import { EventEmitter } from 'node:events';
+
+export interface FakeCharacteristic {
+  properties: string[];
+  value: Buffer;
+}
+
+export interface FakePeripheral {
+  address: string;
+  name?: string;
+  rssi?: number;
+  connectable?: boolean;
+  manufacturerData?: Buffer;
+  serviceData?: Array<{ uuid: string; data: Buffer }>;
+  serviceUuids?: string[];
+  /** service uuid -> characteristic uuid -> characteristic */
+  services: Record<string, Record<string, FakeCharacteristic>>;
+  /** Never answers a connect (out of range while advertising). */
+  connectHangs?: boolean;
+  /** Not heard advertising at all. */
+  silent?: boolean;
+}
+
+const idOf = (address: string) => address.toLowerCase().replace(/:/g, '');
+
+export class FakeBindings extends EventEmitter {
+  state: 'poweredOn' | 'poweredOff' = 'poweredOn';
+  scanning = false;
+  readonly peripherals = new Map<string, FakePeripheral>();
+  readonly connected = new Set<string>();
+  readonly subscribed = new Set<string>();
+  /** Most connections open at once. */
+  maxConcurrent = 0;
+  connects = 0;
+  /** Reads wait here while holding (holdReads). */
+  private held: Array<() => void> = [];
+  holding = false;
+  readonly writes: Array<{ address: string; characteristic: string; data: Buffer; withoutResponse: boolean }> = [];
+
+  constructor(peripherals: FakePeripheral[] = []) {
+    super();
+    for (const p of peripherals) this.add(p);
+  }
+
+  add(peripheral: FakePeripheral): void {
+    this.peripherals.set(idOf(peripheral.address), peripheral);
+    if (this.scanning) setImmediate(() => this.advertise(peripheral.address));
+  }
+
+  // --- what noble calls ---
+
+  init(): void {
+    setImmediate(() => {
+      this.emit('addressChange', '00:1a:7d:da:71:13');
+      this.emit('stateChange', this.state);
+    });
+  }
+
+  setScanParameters(): void {
+    setImmediate(() => this.emit('scanParametersSet'));
+  }
+
+  startScanning(): void {
+    this.scanning = true;
+    setImmediate(() => {
+      this.emit('scanStart', false);
+      for (const p of this.peripherals.values()) this.advertise(p.address);
+    });
+  }
+
+  stopScanning(): void {
+    this.scanning = false;
+    setImmediate(() => this.emit('scanStop'));
+  }
+
+  connect(id: string): void {
+    const p = this.peripherals.get(id);
+    if (!p || p.connectHangs || this.state !== 'poweredOn') return;
+    this.connects++;
+    setImmediate(() => {
+      this.connected.add(id);
+      this.maxConcurrent = Math.max(this.maxConcurrent, this.connected.size);
+      this.emit('connect', id, null);
+    });
+  }
+
+  cancelConnect(): void {}
+
+  disconnect(id: string): void {
+    setImmediate(() => {
+      if (!this.connected.delete(id)) return;
+      this.unsubscribeAll(id);
+      this.emit('disconnect', id, 0x16);
+    });
+  }
+
+  updateRssi(id: string): void {
+    setImmediate(() => this.emit('rssiUpdate', id, this.peripherals.get(id)?.rssi ?? -60));
+  }
+
+  discoverServices(id: string, uuids: string[]): void {
+    const p = this.peripherals.get(id);
+    if (!p || !this.connected.has(id)) return;
+    const all = Object.keys(p.services);
+    setImmediate(() => this.emit('servicesDiscover', id, uuids?.length ? all.filter((u) => uuids.includes(u)) : all));
+  }
+
+  discoverIncludedServices(id: string, serviceUuid: string): void {
+    setImmediate(() => this.emit('includedServicesDiscover', id, serviceUuid, []));
+  }
+
+  discoverCharacteristics(id: string, serviceUuid: string, uuids: string[]): void {
+    const p = this.peripherals.get(id);
+    if (!p || !this.connected.has(id)) return;
+    const chars = Object.entries(p.services[serviceUuid] ?? {})
+      .filter(([uuid]) => !uuids?.length || uuids.includes(uuid))
+      .map(([uuid, c]) => ({ uuid, properties: c.properties }));
+    setImmediate(() => this.emit('characteristicsDiscover', id, serviceUuid, chars));
+  }
+
+  read(id: string, serviceUuid: string, uuid: string): void {
+    const answer = () => {
+      if (!this.connected.has(id)) return; // a read on a lost connection is never answered
+      const c = this.peripherals.get(id)?.services[serviceUuid]?.[uuid];
+      if (c) this.emit('read', id, serviceUuid, uuid, Buffer.from(c.value), false);
+    };
+    if (this.holding) this.held.push(answer);
+    else setImmediate(answer);
+  }
+
+  write(id: string, serviceUuid: string, uuid: string, data: Buffer, withoutResponse: boolean): void {
+    setImmediate(() => {
+      if (!this.connected.has(id)) return;
+      const p = this.peripherals.get(id)!;
+      const c = p.services[serviceUuid]?.[uuid];
+      if (!c) return;
+      c.value = Buffer.from(data);
+      this.writes.push({ address: p.address, characteristic: uuid, data: Buffer.from(data), withoutResponse });
+      this.emit('write', id, serviceUuid, uuid);
+    });
+  }
+
+  notify(id: string, serviceUuid: string, uuid: string, on: boolean): void {
+    setImmediate(() => {
+      if (!this.connected.has(id)) return;
+      const key = `${id}/${serviceUuid}/${uuid}`;
+      if (on) this.subscribed.add(key);
+      else this.subscribed.delete(key);
+      this.emit('notify', id, serviceUuid, uuid, on);
+    });
+  }
+
+  discoverDescriptors(id: string, serviceUuid: string, uuid: string): void {
+    setImmediate(() => this.emit('descriptorsDiscover', id, serviceUuid, uuid, []));
+  }
+
+  // --- test controls ---
+
+  /** Emits one advertisement of `address` (when scanning), after applying `change`. */
+  advertise(address: string, change: Partial<FakePeripheral> = {}): void {
+    const id = idOf(address);
+    const p = this.peripherals.get(id);
+    if (!p) return;
+    Object.assign(p, change);
+    if (!this.scanning || p.silent || this.state !== 'poweredOn') return;
+    const advertisement = {
+      localName: p.name,
+      txPowerLevel: undefined,
+      manufacturerData: p.manufacturerData,
+      serviceData: p.serviceData ?? [],
+      serviceUuids: p.serviceUuids ?? [],
+      solicitationServiceUuids: [],
+      serviceSolicitationUuids: [],
+    };
+    this.emit('discover', id, p.address.toLowerCase(), 'public', p.connectable !== false, advertisement, p.rssi ?? -60, true);
+  }
+
+  /** Sets a characteristic's value and notifies it when subscribed; false when nobody subscribed. */
+  sendNotification(address: string, serviceUuid: string, uuid: string, value: Buffer): boolean {
+    const id = idOf(address);
+    const c = this.peripherals.get(id)?.services[serviceUuid]?.[uuid];
+    if (c) c.value = value;
+    if (!this.subscribed.has(`${id}/${serviceUuid}/${uuid}`) || !this.connected.has(id)) return false;
+    this.emit('read', id, serviceUuid, uuid, value, true);
+    return true;
+  }
+
+  isSubscribed(address: string, serviceUuid: string, uuid: string): boolean {
+    return this.subscribed.has(`${idOf(address)}/${serviceUuid}/${uuid}`);
+  }
+
+  /** The device goes away (out of range, reset): the link drops. */
+  dropConnection(address: string): void {
+    const id = idOf(address);
+    if (!this.connected.delete(id)) return;
+    this.unsubscribeAll(id);
+    this.emit('disconnect', id, 0x08);
+  }
+
+  powerOff(): void {
+    this.state = 'poweredOff';
+    this.scanning = false;
+    for (const id of this.connected) this.unsubscribeAll(id);
+    this.connected.clear(); // the HCI reports no disconnects when the radio goes
+    this.emit('stateChange', 'poweredOff');
+  }
+
+  powerOn(): void {
+    this.state = 'poweredOn';
+    this.emit('stateChange', 'poweredOn');
+  }
+
+  holdReads(): () => void {
+    this.holding = true;
+    return () => {
+      this.holding = false;
+      for (const answer of this.held.splice(0)) answer();
+    };
+  }
+
+  isConnected(address: string): boolean {
+    return this.connected.has(idOf(address));
+  }
+
+  private unsubscribeAll(id: string): void {
+    for (const key of [...this.subscribed]) if (key.startsWith(`${id}/`)) this.subscribed.delete(key);
+  }
+}
