@@ -6,12 +6,13 @@
  * Adding a driver: its folder under libs/drivers, one line here, its tests.
  */
 import type { DriverDescriptor } from '@gw/device-sdk/driver';
+import { bleDriver } from './ble/src/descriptor';
 import { modbusDriver } from './modbus/src/descriptor';
 import { opcuaDriver } from './opcua/src/descriptor';
 import { virtualDriver } from './virtual/src/descriptor';
 import { zigbeeDriver } from './zigbee/src/descriptor';
 
-export const DRIVERS: readonly DriverDescriptor[] = [virtualDriver, modbusDriver, opcuaDriver, zigbeeDriver];
+export const DRIVERS: readonly DriverDescriptor[] = [virtualDriver, modbusDriver, opcuaDriver, bleDriver, zigbeeDriver];
 
 /** The driver a device service runs when GW_DEVICE_SERVICE_DRIVER is unset. */
 export const DEFAULT_DRIVER = virtualDriver.name;

@@ -1,0 +1,5 @@
+export * from './descriptor';
+export * from './attributes';
+export * from './codec';
+export * from './gatt';
+export * from './ble-driver';
