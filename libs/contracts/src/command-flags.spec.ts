@@ -14,6 +14,10 @@ describe('readBoolFlag', () => {
 
   it('refuses anything else with a 400 naming the parameter, where EdgeX would silently read false', () => {
     expect(() => readBoolFlag('yes', 'numeric', false)).toThrow(expect.objectContaining({ kind: ErrorKind.ContractInvalid, message: expect.stringMatching(/^query parameter numeric must be true or false/) }));
-    expect(() => readEventFlag({ 'ds-pushevent': 'maybe' }, 'ds-pushevent', false)).toThrow(/ds-pushevent/);
+  });
+
+  it('is stricter for ds-pushevent and ds-returnevent, as EdgeX core-command is: true or false only', () => {
+    expect(readEventFlag({ 'ds-pushevent': 'TRUE' }, 'ds-pushevent', false)).toBe(true);
+    for (const raw of ['1', 't', 'yes']) expect(() => readEventFlag({ 'ds-pushevent': raw }, 'ds-pushevent', false)).toThrow(/ds-pushevent must be "true" or "false"/);
   });
 });

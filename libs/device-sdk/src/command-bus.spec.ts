@@ -16,6 +16,6 @@ describe('commandFlags', () => {
   });
 
   it('refuses anything but true or false', () => {
-    expect(() => commandFlags({ 'ds-pushevent': 'yes' })).toThrow(/ds-pushevent must be true or false/);
+    expect(() => commandFlags({ 'ds-pushevent': 'yes' })).toThrow(/ds-pushevent must be "true" or "false"/);
   });
 });

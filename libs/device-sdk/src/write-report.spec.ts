@@ -86,6 +86,6 @@ describe('the event of a SET', () => {
     await expect(executor.set('D', 'Setpoint', { Setpoint: 'x' })).rejects.toThrow();
     expect(published).toEqual([]);
     expect(setFlags(undefined)).toEqual({ pushEvent: true });
-    expect(() => setFlags({ 'ds-pushevent': 'maybe' })).toThrow(/ds-pushevent must be true or false/);
+    expect(() => setFlags({ 'ds-pushevent': 'maybe' })).toThrow(/ds-pushevent must be "true" or "false"/);
   });
 });
