@@ -11,7 +11,8 @@ const ROOT = join(__dirname, '../..');
 export function requireFreshBuild(...sourceDirs: string[]): void {
   for (const dir of sourceDirs) {
     for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })) {
-      if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.spec.ts')) continue;
+      // Specs and declaration files (.d.ts) compile to nothing.
+      if (!entry.isFile() || !entry.name.endsWith('.ts') || /\.(spec|d)\.ts$/.test(entry.name)) continue;
       const source = join(entry.parentPath, entry.name);
       const built = join(ROOT, 'dist', relative(ROOT, source)).replace(/\.ts$/, '.js');
       let stale: boolean;
