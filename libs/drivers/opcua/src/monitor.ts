@@ -42,7 +42,13 @@ export interface MonitorSpec {
   sourceResources: readonly string[];
 }
 
-export type NotificationSink = (spec: MonitorSpec, value: DataValue) => void;
+/** Where notifications go (the SourceCoalescer). */
+export interface NotificationSink {
+  /** A data change; `first` for the first notification of an item just created (its initial value). */
+  offer(spec: MonitorSpec, value: DataValue, first: boolean): void;
+  /** The server refused the item (or its node could not be resolved): it will have no values. */
+  unavailable(spec: MonitorSpec): void;
+}
 
 export interface MonitorOptions {
   subscriptionSize: number;
@@ -233,6 +239,7 @@ export class ConnectionMonitor implements SessionListener {
         nodeIds = await resolveNodes(session, batch.map((s) => s.node), (i) => where(batch[i]));
       } catch (err) {
         this.refuse(deviceName, (err as Error).message);
+        for (const spec of batch) this.sink.unavailable(spec);
         continue;
       }
       let offset = 0;
@@ -254,10 +261,16 @@ export class ConnectionMonitor implements SessionListener {
         slot.items += take;
         placed.push({ slot, group, size: take });
         group.monitoredItems.forEach((item, i) => {
-          if (isBad(item.statusCode)) this.refuse(deviceName, `${where(part[i])}: the server refused the monitored item: ${item.statusCode.name}`);
+          if (!isBad(item.statusCode)) return;
+          this.refuse(deviceName, `${where(part[i])}: the server refused the monitored item: ${item.statusCode.name}`);
+          this.sink.unavailable(part[i]);
         });
+        const heard = new Uint8Array(part.length);
         group.on('changed', (_item, dataValue, index) => {
-          if (this.generation === generation) this.sink(part[index], dataValue);
+          if (this.generation !== generation) return;
+          const first = heard[index] === 0;
+          heard[index] = 1;
+          this.sink.offer(part[index], dataValue, first);
         });
       }
     }

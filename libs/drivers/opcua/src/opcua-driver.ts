@@ -262,11 +262,14 @@ export class OpcuaDriver implements ProtocolDriver {
       const { rt, coalescer } = this.loadedRt!;
       const observe = this.options.onNotification;
       const sink: Runtime.NotificationSink = observe
-        ? (spec, value) => {
-            observe(spec.deviceName, spec.sourceName);
-            coalescer.offer(spec, value);
+        ? {
+            offer: (spec, value, first) => {
+              observe(spec.deviceName, spec.sourceName);
+              coalescer.offer(spec, value, first);
+            },
+            unavailable: coalescer.unavailable,
           }
-        : coalescer.offer;
+        : coalescer;
       monitor = new rt.ConnectionMonitor(connection, this.settings, sink, this.context?.logger ?? SILENT);
       this.monitors.set(connection.key, monitor);
     }
