@@ -9,9 +9,10 @@
  */
 import { AsyncValues } from '@gw/device-sdk/driver';
 import { Device, DeviceProfile, parseDeviceProfile, validateDevice, validateDeviceProfile } from '@gw/contracts';
-import type { OpcuaDriver } from '@gw/drivers/opcua';
+import { once } from 'node:events';
+import { OpcuaDriver } from '@gw/drivers/opcua';
 import type { RunningOpcuaSim } from '../../apps/opcua-sim/src/simulator';
-import { RecordingContext, startedDriver, startSim } from './support';
+import { RecordingContext, startedDriver, startSim, testSettings } from './support';
 
 const PROFILE = parseDeviceProfile(`
 name: OPCUA-Sessions
@@ -34,7 +35,8 @@ describe('OPC UA sessions and subscriptions', () => {
   const profile: DeviceProfile = PROFILE;
   const device = (name: string, autoEvents: Device['autoEvents']) =>
     validateDevice({ name, profileName: profile.name, serviceName: 'device-opcua', protocols: { opcua: { Endpoint: sim.endpointUrl } }, autoEvents });
-  const serverSessions = () => sim.server.engine.getSessions().filter((s) => s.status === 'active');
+  // Sessions with a connection (one whose connection was cut stays on the server until it times out).
+  const serverSessions = () => sim.server.engine.getSessions().filter((s) => s.status === 'active' && !s.aborted);
   const serverItems = () => serverSessions().reduce((n, s) => n + s.currentMonitoredItemCount, 0);
 
   beforeAll(async () => {
@@ -162,6 +164,60 @@ describe('OPC UA sessions and subscriptions', () => {
     }
     await context.until((p) => pushesOf(p, 'tank', 'Level').find((x) => x.values[0].value === 14));
     expect(pushesOf(context.pushed, 'tank', 'Level').map((p) => p.values[0].value)).toEqual([0, 10, 12, 14]);
+    await driver.removeDevice(d);
+  });
+
+  it('a connection lost while the server keeps its values: the items come back once and the unchanged value is not pushed again', async () => {
+    // A driver of its own that also hears every notification before the duplicate check.
+    const heard = new RecordingContext();
+    const own = new OpcuaDriver(testSettings(), { onNotification: (deviceName, sourceName) => heard.pushValues({ deviceName, sourceName, values: [] }) });
+    const pushed = new RecordingContext();
+    await own.initialize(pushed);
+    await own.start();
+    try {
+      sim.set('ns=2;s=Scalar.Double', { dataType: 'Double', value: 41 }); // not touched by the sim's ticks
+      const d = device('steady', [{ sourceName: 'Level', interval: '100ms', onChange: false }]);
+      await own.addDevice(d, profile);
+      await pushed.until((p) => pushesOf(p, 'steady', 'Level').find((x) => x.values[0].value === 41));
+      const levels = () => pushesOf(pushed.pushed, 'steady', 'Level').map((x) => x.values[0].value);
+      const before = heard.pushed.length;
+
+      // The server drops the connection; its session, subscription and values stay as they were.
+      const [session] = serverSessions();
+      session.channel!.abruptlyInterrupt();
+      // The first notification after that is the new item's initial value: same stamp, status and value.
+      await heard.until((p) => (p.length > before ? true : undefined));
+      await new Promise((r) => setImmediate(r)); // the coalescer's flush
+      expect(own.inspect()).toEqual([expect.objectContaining({ devices: ['steady'], generation: 2, items: 1 })]);
+      expect(levels()).toEqual([41]);
+      expect((await own.notificationStats())?.duplicates).toBe(1);
+
+      // A real change afterwards is pushed.
+      sim.set('ns=2;s=Scalar.Double', { dataType: 'Double', value: 42 });
+      await pushed.until((p) => pushesOf(p, 'steady', 'Level').find((x) => x.values[0].value === 42));
+      expect(levels()).toEqual([41, 42]);
+    } finally {
+      await own.stop(false);
+    }
+  });
+
+  it('a subscription the server ends (its lifetime ran out: BadTimeout) is created again with its items', async () => {
+    const d = device('lapsed', [{ sourceName: 'Random', interval: '100ms', onChange: false }]);
+    await driver.addDevice(d, profile);
+    await driver.settled();
+    await context.until((p) => pushesOf(p, 'lapsed', 'Random')[0]);
+    const [session] = serverSessions();
+    const [subscription] = session.publishEngine.subscriptions;
+    const recreated = once(session, 'new_subscription', { signal: AbortSignal.timeout(10_000) });
+    // The server's own path for a subscription nobody published for: BadTimeout to the client, items deleted.
+    Object.defineProperty(subscription, 'lifeTimeHasExpired', { get: () => true });
+    await recreated;
+    await driver.settled();
+    expect(session.publishEngine.subscriptions.map((s) => s.id)).not.toContain(subscription.id);
+    expect(serverItems()).toBe(1);
+    expect(driver.inspect()).toEqual([expect.objectContaining({ devices: ['lapsed'], generation: 1, items: 1, subscriptions: 1, subscriptionsEnded: 1 })]);
+    const after = pushesOf(context.pushed, 'lapsed', 'Random').length;
+    await context.until((p) => (pushesOf(p, 'lapsed', 'Random').length > after ? true : undefined));
     await driver.removeDevice(d);
   });
 });

@@ -6,7 +6,10 @@
  * items are kept here; when the session goes everything on the server side is
  * forgotten, and when a new session is up every device's items are created
  * again, once (work runs one step at a time, and a step for an old session
- * stops). Notifications go to the sink with their resource's decoded value.
+ * stops). A subscription the server ends (its lifetime ran out: BadTimeout)
+ * is dropped and the items it held are placed again. Notifications go to the
+ * sink, the first of each item just created flagged as such; items the
+ * server refused are told to the sink too.
  */
 import { backoffDelay, systemClock, Timer, ValueType } from '@gw/contracts';
 import {
@@ -87,6 +90,8 @@ export class ConnectionMonitor implements SessionListener {
   private readonly unlisten: () => void;
   /** Items the server refused, counted (logged once per device and resource). */
   refused = 0;
+  /** Subscriptions the server ended on its own (their items were placed again). */
+  subscriptionsEnded = 0;
   /** Devices whose items could not be placed in this session, and how often in a row. */
   private readonly failed = new Map<string, number>();
   private retry?: Timer;
@@ -282,13 +287,37 @@ export class ConnectionMonitor implements SessionListener {
     this.placed.delete(deviceName);
     for (const p of placed) {
       p.group.removeAllListeners('changed');
-      await p.group.terminate().catch(() => undefined);
+      await quietly(() => p.group.terminate());
       p.slot.items -= p.size;
       if (p.slot.items === 0) {
         this.slots = this.slots.filter((s) => s !== p.slot);
-        await p.slot.subscription.terminate().catch(() => undefined);
+        await quietly(() => p.slot.subscription.terminate());
       }
     }
+  }
+
+  /**
+   * A subscription of the session ended without being asked (the server let
+   * its lifetime run out, BadTimeout): forget it, and place the items of the
+   * devices that had some in it again.
+   */
+  private slotEnded(slot: Slot, why: string): void {
+    if (!this.slots.includes(slot)) return; // ours: taken back, or the session went
+    this.slots = this.slots.filter((s) => s !== slot);
+    this.subscriptionsEnded++;
+    const devices = [...this.placed].filter(([, list]) => list.some((p) => p.slot === slot)).map(([deviceName]) => deviceName);
+    this.logger.warn(
+      { endpoint: this.connection.endpoint.url, subscriptionId: slot.subscription.subscriptionId, why, devices: devices.length },
+      'opcua subscription ended by the server; its monitored items are created again',
+    );
+    this.enqueue(async (session, generation) => {
+      for (const deviceName of devices) {
+        if (!this.isCurrent(generation)) return;
+        await this.unplace(deviceName);
+        const specs = this.wanted.get(deviceName);
+        if (specs && !this.placed.has(deviceName)) await this.placeOrRetry(session, generation, deviceName, specs);
+      }
+    });
   }
 
   private async slotWithRoom(session: ClientSession, intervalMs: number): Promise<Slot> {
@@ -327,6 +356,10 @@ export class ConnectionMonitor implements SessionListener {
     });
     const slot: Slot = { intervalMs, subscription, items: 0 };
     this.slots.push(slot);
+    subscription.on('terminated', () => this.slotEnded(slot, 'terminated'));
+    subscription.on('status_changed', (status) => {
+      if (isBad(status)) this.slotEnded(slot, status.name);
+    });
     return slot;
   }
 
@@ -351,6 +384,15 @@ export class ConnectionMonitor implements SessionListener {
     if (this.refusedSeen.size > 1000) this.refusedSeen.clear();
     this.refusedSeen.add(message);
     this.logger.warn({ device: deviceName, endpoint: this.connection.endpoint.url }, message);
+  }
+}
+
+/** Runs a clean-up call whose failure (sync or async) does not matter: the thing is gone either way. */
+async function quietly(run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch {
+    /* already gone */
   }
 }
 

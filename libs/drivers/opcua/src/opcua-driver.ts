@@ -211,7 +211,7 @@ export class OpcuaDriver implements ProtocolDriver {
   }
 
   /** The connections and their monitors (tests, metrics). */
-  inspect(): Array<{ endpoint: string; devices: string[]; state: string; generation: number; items: number; subscriptions: number }> {
+  inspect(): Array<{ endpoint: string; devices: string[]; state: string; generation: number; items: number; subscriptions: number; subscriptionsEnded: number }> {
     return [...this.monitors.entries()].map(([key, monitor]) => {
       const connection = this.connectionByKey(key);
       return {
@@ -221,6 +221,7 @@ export class OpcuaDriver implements ProtocolDriver {
         generation: connection?.generation ?? 0,
         items: monitor.itemCount,
         subscriptions: monitor.subscriptionCount,
+        subscriptionsEnded: monitor.subscriptionsEnded,
       };
     });
   }
