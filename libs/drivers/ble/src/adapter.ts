@@ -251,7 +251,8 @@ export class BleAdapter {
 /** Why noble could not be opened, in words an operator can act on. */
 export function describeLoadFailure(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  const message = e instanceof Error ? e.message : String(err);
+  // Not `instanceof Error`: errors of native modules may come from another realm (Jest's sandbox).
+  const message = typeof e?.message === 'string' ? e.message : String(err);
   switch (e?.code) {
     case 'EAFNOSUPPORT':
       return `${message} (the kernel has no Bluetooth socket support; in a container use network_mode: host)`;

@@ -34,7 +34,8 @@ export function profileDraft(services: ServiceShape[], options: { name: string; 
       const standard = standardCharacteristic(c.uuid);
       const attributes: Record<string, unknown> = { serviceUuid: service.uuid, characteristicUuid: c.uuid };
       if (notifies && !readable) attributes.notify = true;
-      const valueType = !standard ? 'Binary' : standard.kind === 'text' ? 'String' : standard.kind === 'integer' ? 'Uint8' : 'Float32';
+      // EdgeX reads Binary only: bytes to write are a Uint8Array.
+      const valueType = !standard ? (writable ? 'Uint8Array' : 'Binary') : standard.kind === 'text' ? 'String' : standard.kind === 'integer' ? 'Uint8' : 'Float32';
       if (!standard) attributes.encoding = 'raw';
       const properties: Record<string, unknown> = { valueType, readWrite: readable || notifies ? (writable ? 'RW' : 'R') : 'W' };
       if (standard?.units) properties.units = standard.units;
