@@ -1,10 +1,10 @@
 /**
  * What the OPC UA suites share: the simulated server (apps/opcua-sim) started
- * in-process on a free port, one PKI folder for every suite of the run (the
- * server's and the driver's certificates, never ~/.config), and a driver with
- * fast reconnects and a recording context.
+ * in-process on a free port, a PKI folder per suite (the server's and the
+ * driver's certificates, never ~/.config; removed after the suite), and a
+ * driver with fast reconnects and a recording context.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AsyncValues, DriverContext } from '@gw/device-sdk/driver';
@@ -29,15 +29,13 @@ setWarningLogger(() => undefined);
 setErrorLogger(() => undefined);
 
 /**
- * One folder for the certificates of every OPC UA suite (creating them costs
- * about a second), in tmp under a fixed name: suites running side by side and
- * later runs reuse it (node-opcua locks it while it writes), so it is one
- * folder, not one per run. What it holds is test-only: the sim's server
- * certificate and the driver's own, trusting nothing (the suites that test
- * trust use a folder of their own and remove it).
+ * The certificates of the suite that imports this module (each suite has its
+ * own module registry): the sim's server certificate and the driver's own,
+ * trusting nothing. Made once per suite (about a second) and removed when the
+ * suite ends, so no run leaves anything in tmp.
  */
-export const PKI_DIR = join(tmpdir(), 'gw-opcua-test-pki');
-mkdirSync(PKI_DIR, { recursive: true });
+export const PKI_DIR = mkdtempSync(join(tmpdir(), 'gw-opcua-test-pki-'));
+afterAll(() => rmSync(PKI_DIR, { recursive: true, force: true }));
 
 export async function startSim(options: Partial<OpcuaSimOptions> = {}): Promise<RunningOpcuaSim> {
   return startOpcuaSimulator({ host: '127.0.0.1', port: options.port ?? (await freePort()), pkiDir: PKI_DIR, tickMs: 200, ...options });
