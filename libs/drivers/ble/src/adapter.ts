@@ -61,6 +61,7 @@ export class BleAdapter {
   private scanning = false;
   private readonly advertisementListeners = new Set<AdvertisementListener>();
   private readonly stateListeners = new Set<StateListener>();
+  private readonly settleWaiters = new Set<() => void>();
   private readonly clock: Clock;
   readonly name: string;
 
@@ -115,6 +116,7 @@ export class BleAdapter {
     this.noble?.off('warning', this.onWarning);
     this.noble = undefined;
     this.known.clear();
+    for (const done of [...this.settleWaiters]) done();
   }
 
   get powered(): boolean {
@@ -134,6 +136,23 @@ export class BleAdapter {
     if (this.retryAtMs !== undefined) status.retryInMs = Math.max(0, Math.round(this.retryAtMs - this.clock.monotonicMs()));
     if (this.failures > 0) status.failures = this.failures;
     return status;
+  }
+
+  /**
+   * Resolves once noble has told the adapter's state (it says `unknown` while
+   * it opens the adapter, `resetting` while it resets it), or after `timeoutMs`.
+   */
+  async settled(timeoutMs: number): Promise<void> {
+    if (!this.noble || (this.nobleState !== 'unknown' && this.nobleState !== 'resetting')) return;
+    await new Promise<void>((resolve) => {
+      const timer = this.clock.setTimer(() => done(), timeoutMs);
+      const done = () => {
+        timer.cancel();
+        this.settleWaiters.delete(done);
+        resolve();
+      };
+      this.settleWaiters.add(done);
+    });
   }
 
   /** Throws ServiceUnavailable naming the adapter and why, unless it is powered on. */
@@ -177,6 +196,7 @@ export class BleAdapter {
    * devices it has seen.
    */
   async find(address: string, timeoutMs: number, what: string, signal?: AbortSignal): Promise<NoblePeripheral> {
+    await this.settled(timeoutMs);
     this.requirePowered(what);
     const known = this.known.get(address);
     if (known) return known.peripheral;
@@ -230,6 +250,7 @@ export class BleAdapter {
     if (!this.powered) this.scanning = false; // the radio stopped scanning with it
     this.options.logger.info({ adapter: this.name, state }, 'BLE adapter state');
     this.applyScan();
+    if (state !== 'unknown' && state !== 'resetting') for (const done of [...this.settleWaiters]) done();
     if (was !== this.powered) for (const listener of [...this.stateListeners]) listener(this.powered);
   };
 

@@ -278,14 +278,15 @@ export class BleDriver implements ProtocolDriver {
       });
     }
     for (const [i, p] of points.entries()) {
-      if (p.source === 'advertisement') results[i] = { value: this.advertisedValue(entry, p, what) };
+      if (p.source === 'advertisement') results[i] = { value: await this.advertisedValue(entry, p, what) };
       else if (p.source === 'rssi') results[i] = { value: rssiValue(await entry.link.rssi(what), p.valueType) };
       else if (p.source === 'connection') results[i] = { value: connectionValue(entry.link.state, p.valueType) };
     }
     return results;
   }
 
-  private advertisedValue(entry: DeviceEntry, point: AdvertisementPoint, what: string): RawValue {
+  private async advertisedValue(entry: DeviceEntry, point: AdvertisementPoint, what: string): Promise<RawValue> {
+    await this.adapter.settled(this.settings.connectTimeout);
     this.adapter.requirePowered(what);
     const heard = this.adapter.heard(entry.address);
     if (!heard) throw new GatewayError(ErrorKind.Communication, `${where(point)}: ${entry.address.toUpperCase()} has not been heard advertising`);

@@ -40,6 +40,7 @@ export interface FoundDevice {
 /** Listens to the shared scan for `durationMs` and reports the devices that pass the filters. */
 export async function scan(driver: BleDriver, filters: ScanFilters, signal?: AbortSignal): Promise<FoundDevice[]> {
   const adapter = driver.adapter;
+  await adapter.settled(driver.settings.connectTimeout);
   adapter.requirePowered('scanning');
   const max = filters.maxDevices ?? driver.settings.scanMaxDevices;
   const nameRegex = filters.nameRegex === undefined ? undefined : new RegExp(`^(?:${filters.nameRegex})$`, 'u');

@@ -130,12 +130,14 @@ export class DeviceLink implements SlotHolder {
     if (this.state === 'connected') return this.run(what, (c) => c.peripheral.updateRssiAsync());
     const heard = this.adapter.heard(this.address);
     if (heard && typeof heard.peripheral.rssi === 'number') return heard.peripheral.rssi;
+    await this.adapter.settled(this.options.connectTimeoutMs);
     this.adapter.requirePowered(what);
     throw new GatewayError(ErrorKind.Communication, `${what}: device "${this.name}" is not connected and has not been heard advertising`);
   }
 
   private async connect(what: string): Promise<Connected> {
     if (this.state === 'connected' && this.connected) return this.connected;
+    await this.adapter.settled(this.options.connectTimeoutMs);
     this.adapter.requirePowered(what);
     const deadline = this.clock.monotonicMs() + this.options.connectTimeoutMs;
     const left = () => Math.max(1, Math.round(deadline - this.clock.monotonicMs()));
