@@ -1,7 +1,9 @@
 import type { AsyncValues } from '@gw/device-sdk/driver';
-import { DataType, DataValue, StatusCodes, Variant, VariantArrayType } from 'node-opcua-client';
+import { DataType, DataValue, setWarningLogger, StatusCodes, Variant, VariantArrayType } from 'node-opcua-client';
 import { SourceCoalescer } from './coalescer';
 import type { MonitorSpec } from './monitor';
+
+setWarningLogger(() => undefined); // node-opcua's notes on loading (PKCS#1 check) would land after the tests
 
 const silent = { debug: () => undefined, info: () => undefined, warn: jest.fn(), error: () => undefined };
 const RESOURCES = ['Speed', 'Temp'] as const;

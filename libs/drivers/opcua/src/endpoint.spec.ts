@@ -29,6 +29,31 @@ describe('parseEndpoint', () => {
     expect(c).toMatchObject({ userCertFile: '/c.pem', userKeyFile: '/k.pem' });
   });
 
+  it('never puts the password in the key, yet tells two passwords apart', () => {
+    const a = parseEndpoint(device({ Endpoint: 'opc.tcp://plc:4840', Username: 'op', Password: 'hunter2-secret' }));
+    const b = parseEndpoint(device({ Endpoint: 'opc.tcp://plc:4840', Username: 'op', Password: 'other' }));
+    const again = parseEndpoint(device({ Endpoint: 'opc.tcp://plc:4840', Username: 'op', Password: 'hunter2-secret' }));
+    expect(a.key).not.toContain('hunter2-secret');
+    expect(a.key).toContain('user:op:');
+    expect(a.key).not.toBe(b.key);
+    expect(a.key).toBe(again.key);
+  });
+
+  it('gives equivalent endpoints one key: host case, a trailing /, the default policy and mode said or not', () => {
+    const defaults = { policy: 'Basic256Sha256', mode: 'SignAndEncrypt' } as const;
+    const keys = [
+      { Endpoint: 'opc.tcp://plc.local:4840/UA' },
+      { Endpoint: 'opc.tcp://PLC.Local:4840/UA/' },
+      { Endpoint: 'opc.tcp://plc.local:4840/UA', SecurityPolicy: 'Basic256Sha256' },
+      { Endpoint: 'opc.tcp://plc.local:4840/UA', SecurityPolicy: 'basic256sha256', SecurityMode: 'SignAndEncrypt' },
+    ].map((p) => parseEndpoint(device(p), defaults).key);
+    expect(new Set(keys)).toEqual(new Set(['opc.tcp://plc.local:4840/UA|Basic256Sha256|SignAndEncrypt|anonymous']));
+    // Different servers, paths or channels stay apart; the URL connected to is the one given.
+    expect(parseEndpoint(device({ Endpoint: 'opc.tcp://plc.local:4840/Other' }), defaults).key).not.toBe(keys[0]);
+    expect(parseEndpoint(device({ Endpoint: 'opc.tcp://plc.local:4840/UA', SecurityMode: 'Sign' }), defaults).key).not.toBe(keys[0]);
+    expect(parseEndpoint(device({ Endpoint: 'opc.tcp://PLC.Local:4840/UA/' }), defaults).url).toBe('opc.tcp://PLC.Local:4840/UA/');
+  });
+
   it('refuses what cannot be an OPC UA endpoint, naming the device and property', () => {
     expect(refusal(device(undefined, { 'modbus-tcp': { Address: 'x' } }))).toBe(
       'device "plc": protocol properties "opcua" are missing (it has modbus-tcp); an OPC UA device needs opcua.Endpoint',

@@ -2,18 +2,25 @@
  * A device's `opcua` protocol properties, read once per device: EdgeX's
  * `Endpoint`, and beyond EdgeX the per-device security (SecurityPolicy,
  * SecurityMode) and user identity (Username/Password, X.509 user
- * certificate). Devices share a session only when all of it matches.
+ * certificate). Devices share a session only when all of it matches, as
+ * it takes effect: the same server however the URL is spelt (host case, a
+ * trailing /), the policy and mode the channel will use (given per device or
+ * by GW_OPCUA_POLICY/MODE), the same identity. The key never holds a
+ * password: only a keyed hash of it, with a key made per process.
  * No node-opcua here: validation runs before the library is loaded.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { Device, ErrorKind, GatewayError } from '@gw/contracts';
 import { SECURITY_MODES, SECURITY_POLICIES, SecurityModeName, SecurityPolicyName } from './descriptor';
+import { channelSecurity } from './security/policy';
+import type { SecuritySettings } from './security/types';
 
 export const PROTOCOL = 'opcua';
 
 export interface OpcuaEndpoint {
   /** `opc.tcp://host:4840/path` as given. */
   url: string;
-  /** What decides session sharing: url, security and identity. */
+  /** What decides session sharing: the server, the channel's security and the identity (no password in it). */
   key: string;
   /** Per-device overrides of GW_OPCUA_POLICY / GW_OPCUA_MODE. */
   securityPolicy?: SecurityPolicyName;
@@ -44,8 +51,22 @@ function oneOfNames<T extends string>(device: string, props: Record<string, unkn
   return found;
 }
 
-/** Reads and checks a device's `opcua` protocol properties; errors name the device and the property. */
-export function parseEndpoint(device: Device): OpcuaEndpoint {
+const KEY_SECRET = randomBytes(32);
+const secretHash = (text: string) => createHmac('sha256', KEY_SECRET).update(text).digest('base64url').slice(0, 22);
+
+/** The server a URL names, spelt one way: host in lower case, no trailing `/`. */
+export function serverOf(url: URL): string {
+  const path = url.pathname.replace(/\/+$/, '');
+  return `opc.tcp://${url.hostname.toLowerCase()}${url.port ? `:${url.port}` : ''}${path}`;
+}
+
+/**
+ * Reads and checks a device's `opcua` protocol properties; errors name the
+ * device and the property. With the service's defaults (GW_OPCUA_POLICY/MODE)
+ * the key holds the policy and mode the channel will use, so a device naming
+ * the default shares the session of one that leaves it out.
+ */
+export function parseEndpoint(device: Device, defaults?: Pick<SecuritySettings, 'policy' | 'mode'>): OpcuaEndpoint {
   const props = device.protocols?.[PROTOCOL] as Record<string, unknown> | undefined;
   if (!props) {
     const has = Object.keys(device.protocols ?? {});
@@ -76,7 +97,8 @@ export function parseEndpoint(device: Device): OpcuaEndpoint {
   if (username !== undefined && userCertFile !== undefined) {
     throw invalid(device.name, 'protocol properties opcua.Username and opcua.UserCertificate are two identities: give one');
   }
-  const identity = username !== undefined ? `user:${username}:${password ?? ''}` : userCertFile !== undefined ? `x509:${userCertFile}` : 'anonymous';
-  const key = [url, securityPolicy ?? '', securityMode ?? '', identity].join('|');
+  const identity = username !== undefined ? `user:${username}:${secretHash(password ?? '')}` : userCertFile !== undefined ? `x509:${userCertFile}` : 'anonymous';
+  const channel = defaults ? channelSecurity(defaults, { securityPolicy, securityMode }, device.name) : { policy: securityPolicy ?? '', mode: securityMode ?? '' };
+  const key = [serverOf(parsed), channel.policy, channel.mode, identity].join('|');
   return { url, key, securityPolicy, securityMode, username, password, userCertFile, userKeyFile, properties: { ...props } };
 }

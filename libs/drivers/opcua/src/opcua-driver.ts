@@ -215,7 +215,7 @@ export class OpcuaDriver implements ProtocolDriver {
     return [...this.monitors.entries()].map(([key, monitor]) => {
       const connection = this.connectionByKey(key);
       return {
-        endpoint: key.split('|')[0],
+        endpoint: connection?.endpoint.url ?? key.split('|')[0],
         devices: [...(connection?.users ?? [])],
         state: connection?.stats().state ?? 'closed',
         generation: connection?.generation ?? 0,
@@ -311,7 +311,7 @@ export class OpcuaDriver implements ProtocolDriver {
   }
 
   private check(device: Device, profile?: DeviceProfile): OpcuaEndpoint {
-    const endpoint = parseEndpoint(device);
+    const endpoint = parseEndpoint(device, this.settings);
     checkEndpointSecurity(this.settings, endpoint, device.name);
     for (const resource of profile?.deviceResources ?? []) this.pointOf(device, { resource, attributes: resource.attributes ?? {} });
     return endpoint;

@@ -15,7 +15,11 @@ export interface ChannelSecurity {
 }
 
 /** The policy and mode of `endpoint`; ContractInvalid naming the property (or setting) at fault. */
-export function channelSecurity(settings: Pick<SecuritySettings, 'policy' | 'mode'>, endpoint: EndpointSecurityInput, device?: string): ChannelSecurity {
+export function channelSecurity(
+  settings: Pick<SecuritySettings, 'policy' | 'mode'>,
+  endpoint: Partial<EndpointSecurityInput>,
+  device?: string,
+): ChannelSecurity {
   const who = device ? `device "${device}": ` : '';
   const policy = endpoint.securityPolicy !== undefined ? pick(SECURITY_POLICIES, endpoint.securityPolicy, `${who}protocol property SecurityPolicy`) : undefined;
   const mode = endpoint.securityMode !== undefined ? pick(SECURITY_MODES, endpoint.securityMode, `${who}protocol property SecurityMode`) : undefined;
