@@ -22,6 +22,7 @@ interface Service {
   environment?: Record<string, string>;
   volumes?: string[];
   ports?: string[];
+  network_mode?: string;
   group_add?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test?: string[] };
@@ -80,7 +81,7 @@ describe('docker-compose.yml', () => {
   it('makes every service that reads the secrets volume wait until secrets-init has completed', () => {
     const readers = services.filter(([name, s]) => name !== 'secrets-init' && mountsSecrets(s));
     expect(readers.map(([name]) => name).sort()).toEqual(
-      ['app-service', 'core-command', 'core-data', 'device-modbus', 'device-opcua', 'device-virtual', 'metadata', 'mosquitto', 'postgres', 'redis'].sort(),
+      ['app-service', 'core-command', 'core-data', 'device-ble', 'device-modbus', 'device-opcua', 'device-virtual', 'metadata', 'mosquitto', 'postgres', 'redis'].sort(),
     );
     for (const [name, service] of readers) {
       expect([name, service.depends_on?.['secrets-init']]).toEqual([name, { condition: 'service_completed_successfully' }]);
@@ -106,7 +107,8 @@ describe('docker-compose.yml', () => {
   describe('service healthchecks (bin/healthcheck.js)', () => {
     it('check each gateway service on its own port', () => {
       for (const [name, service] of gatewayServices) {
-        const port = (service.ports ?? [])[0]?.split(':').pop();
+        // A service on the host network (device-ble) publishes nothing: its own port is the one it listens on.
+        const port = (service.ports ?? [])[0]?.split(':').pop() ?? (service.network_mode === 'host' ? service.environment?.GW_DEVICE_SERVICE_PORT : undefined);
         expect([name, service.healthcheck?.test]).toEqual([name, ['CMD', 'node', 'bin/healthcheck.js', port]]);
       }
     });
