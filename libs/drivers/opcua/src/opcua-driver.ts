@@ -78,6 +78,8 @@ export class OpcuaDriver implements ProtocolDriver {
 
   /** Objects with variables on the servers of GW_OPCUA_DISCOVERY_ENDPOINTS (src/discovery). */
   async discover(): Promise<DiscoveredDevice[]> {
+    // No servers to browse: nothing to load (node-opcua costs tens of MB) and nothing to find.
+    if (!this.settings.discoveryEndpoints?.length) return [];
     const { discoverDevices } = await import('./discovery/discover');
     return discoverDevices({ settings: this.settings, pki: () => this.pki(), logger: this.logger });
   }
