@@ -3,7 +3,7 @@ import type { Event } from '@gw/contracts';
 import { createMessageBus, ManagedMessageBus, MemoryBroker, newEnvelope } from '@gw/messaging';
 import type { CoreDataOptions } from '../../apps/core-data/src/core-data.app';
 import { TestDatabase, testPostgres, testPostgresUrl, testSqlite } from '../support/database';
-import { addEventRequest, bootCoreData, Booted, eventTopic, makeEvent, MS, pollUntil, publishEvent, SERVICE, TestMetadata } from './support';
+import { addEventRequest, bootCoreData, Booted, eventTopic, makeEvent, MS, pollUntil, PROFILE, publishEvent, SERVICE, TestMetadata } from './support';
 
 const ENGINES = testPostgresUrl() ? ['sqlite', 'postgres'] : ['sqlite'];
 const HOUR = 3_600_000;
@@ -163,13 +163,50 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
       expect((await api.get('/reading/resourceName/temperature?limit=1&numeric=0')).body.readings[0].value).toBe('20.5');
     });
 
+    it('aggregates readings per device, resource and profile with aggregateFunc (EdgeX 4): numeric ones only', async () => {
+      const h = await start();
+      const events = dataset();
+      const text = makeEvent({ device: 'boiler-1', atMs: t0 + 5000, resources: ['status'] });
+      (text.readings[0] as { valueType: string; value: string }).valueType = 'String';
+      (text.readings[0] as { value: string }).value = 'running';
+      const ints = makeEvent({ device: 'boiler-2', atMs: t0 + 6000, resources: ['count'] });
+      (ints.readings[0] as { valueType: string; value: string }).valueType = 'Int64';
+      (ints.readings[0] as { value: string }).value = '9007199254740993';
+      await ingest(h, [...events, text, ints]);
+      const api = h.client;
+
+      // boiler-1 has three events (temperature 20.5 each), boiler-2 two; aggregateFunc in any case.
+      const sum = await api.get('/reading/resourceName/temperature?aggregateFunc=sum');
+      expect(sum.body).toEqual({
+        apiVersion: 'v3',
+        statusCode: 200,
+        aggregateFunc: 'SUM',
+        readings: [
+          { deviceName: 'boiler-1', resourceName: 'temperature', profileName: PROFILE, valueType: 'Float64', value: 61.5 },
+          { deviceName: 'boiler-2', resourceName: 'temperature', profileName: PROFILE, valueType: 'Float64', value: 41 },
+        ],
+      });
+      const count = await api.get('/reading/device/name/boiler-1?aggregateFunc=COUNT');
+      expect(count.body.readings).toEqual([
+        { deviceName: 'boiler-1', resourceName: 'flow', profileName: PROFILE, valueType: 'Int64', value: 3 },
+        { deviceName: 'boiler-1', resourceName: 'pressure', profileName: PROFILE, valueType: 'Int64', value: 3 },
+        // Not numeric: an empty value, as EdgeX answers.
+        { deviceName: 'boiler-1', resourceName: 'status', profileName: PROFILE, valueType: 'String', value: '' },
+        { deviceName: 'boiler-1', resourceName: 'temperature', profileName: PROFILE, valueType: 'Int64', value: 3 },
+      ]);
+      const avg = await api.get(`/reading/device/name/boiler-2/resourceName/pressure/start/${ns(0)}/end/${ns(1000)}?aggregateFunc=AVG`);
+      expect(avg.body.readings).toEqual([{ deviceName: 'boiler-2', resourceName: 'pressure', profileName: PROFILE, valueType: 'Float64', value: 21.5 }]);
+      const max = await api.get('/reading/resourceName/count?aggregateFunc=MAX');
+      expect(max.body.readings).toEqual([{ deviceName: 'boiler-2', resourceName: 'count', profileName: PROFILE, valueType: 'Int64', value: 9007199254740992 }]);
+    });
+
     it('refuses bad query and path parameters with 400 naming them', async () => {
       const { client: api } = await start();
       const cases: Array<[string, RegExp]> = [
         ['/event/all?limit=abc', /limit/],
         ['/event/all?offset=-2', /offset/],
         ['/reading/all?numeric=maybe', /numeric/],
-        ['/reading/all?aggregateFunc=SUM', /aggregateFunc/],
+        ['/reading/all?aggregateFunc=MEDIAN', /aggregateFunc: expected one of MIN, MAX, COUNT, SUM, AVG/],
         ['/event/start/20/end/10', /end .* before start/],
         ['/reading/start/x/end/10', /start/],
       ];

@@ -18,9 +18,6 @@ export interface ListingQuery {
  * every larger limit).
  */
 export function toPageRequest(query: ListingQuery, maxResultCount: number): PageQuery {
-  if (query.aggregateFunc !== undefined) {
-    throw new GatewayError(ErrorKind.ContractInvalid, 'query parameter aggregateFunc: aggregation is not supported by this core-data');
-  }
   return parsePaging(query, maxResultCount, { uncountedOffset: true });
 }
 

@@ -1,5 +1,6 @@
 import type { Page, PageQuery, Reading } from '@gw/contracts';
 import type { EventStore, ReadingFilter } from '../persistence/event-store';
+import { AggregatedReading, AggregateFunc, toAggregated } from './aggregate';
 
 const NUMERIC_TYPES = new Set([
   'Uint8', 'Uint16', 'Uint32', 'Uint64', 'Int8', 'Int16', 'Int32', 'Int64', 'Float32', 'Float64',
@@ -16,6 +17,10 @@ export class ReadingsService {
 
   count(filter: ReadingFilter): Promise<number> {
     return this.store.countReadings(filter);
+  }
+
+  async aggregate(filter: ReadingFilter, fn: AggregateFunc): Promise<AggregatedReading[]> {
+    return (await this.store.aggregateReadings(filter, fn)).map((row) => toAggregated(fn, row));
   }
 }
 

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { AdmittedQuery, countResponse, MAX_RESULT_COUNT, okResponse } from '@gw/service-kit';
 import { ListingQuery, toPageRequest, toTimeRange, wantsNumeric } from '../domain/query-params';
 import { ReadingsService } from '../domain/readings.service';
+import { toAggregateFunc } from '../domain/aggregate';
 import type { ReadingFilter } from '../persistence/event-store';
 
 /** The reading endpoints of EdgeX core-data.yaml (v3). Listings and counts scan the tables: they wait their turn (@AdmittedQuery). */
@@ -93,7 +94,10 @@ export class ReadingsController {
     return this.list({ deviceName, ...toTimeRange(start, end) }, query);
   }
 
+  /** A page of readings, or with `aggregateFunc` (EdgeX 4) one aggregate per device, resource and profile instead. */
   private async list(filter: ReadingFilter, query: ListingQuery) {
+    const fn = toAggregateFunc(query.aggregateFunc);
+    if (fn) return okResponse({ aggregateFunc: fn, readings: await this.readings.aggregate(filter, fn) });
     const page = await this.readings.page(filter, toPageRequest(query, this.maxResultCount), wantsNumeric(query));
     return countResponse(page.totalCount, { readings: page.items });
   }

@@ -1,4 +1,5 @@
 import type { Event, Page, PageQuery, Reading } from '@gw/contracts';
+import type { AggregateFunc, AggregateRow } from '../domain/aggregate';
 
 /**
  * Where events and readings live. Two implementations over the same schema
@@ -20,6 +21,8 @@ export interface EventStore {
   eventById(id: string): Promise<Event | undefined>;
   readings(filter: ReadingFilter, page: PageQuery): Promise<Page<Reading>>;
   countReadings(filter: ReadingFilter): Promise<number>;
+  /** `fn` over the numeric values of the matching readings, one row per device, resource and profile. */
+  aggregateReadings(filter: ReadingFilter, fn: AggregateFunc): Promise<AggregateRow[]>;
 
   /** Deletes one event and its readings; false when there was none. */
   deleteEventById(id: string): Promise<boolean>;

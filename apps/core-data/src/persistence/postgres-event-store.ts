@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Event } from '@gw/contracts';
 import type { DeleteFilter, InsertResult } from './event-store';
+import { FLOAT_TYPES, INTEGER_TYPES, sqlList } from '../domain/aggregate';
 import { readingColumns } from './rows';
 import { doomed, SqlEventStore, SqlFragment } from './sql-event-store';
 
@@ -86,6 +87,11 @@ export class PostgresEventStore extends SqlEventStore {
   protected async all<T>(sql: string, params: unknown[]): Promise<T[]> {
     const result = await this.pool.query(this.dollars(sql), params);
     return result.rows as T[];
+  }
+
+  /** NUMERIC: exact for every integer and float reading. */
+  protected numericValue(): string {
+    return `CASE WHEN "valueType" IN (${sqlList([...INTEGER_TYPES, ...FLOAT_TYPES])}) THEN CAST(value AS NUMERIC) END`;
   }
 
   protected inList(column: string, values: number[]): SqlFragment {

@@ -7,6 +7,7 @@ import type {
   InsertResult,
   ReadingFilter,
 } from './event-store';
+import type { AggregateFunc, AggregateRow } from '../domain/aggregate';
 import { EVENT_COLUMNS, EventRow, JsonDecoder, READING_COLUMNS, ReadingRow, readingsByEvent, toEvent, toReading } from './rows';
 
 export interface SqlFragment {
@@ -75,6 +76,21 @@ export abstract class SqlEventStore implements EventStore {
     );
     return { items: rows.map((row) => toReading(row, this.json)), totalCount };
   }
+
+  async aggregateReadings(filter: ReadingFilter, fn: AggregateFunc): Promise<AggregateRow[]> {
+    const where = matching(filter);
+    // Only numeric readings count (the others give NULL, which aggregates skip); fn comes from a closed list.
+    const rows = await this.all<AggregateRow>(
+      `SELECT "deviceName", "resourceName", "profileName", MIN("valueType") AS "valueType", ${fn}(${this.numericValue()}) AS value ` +
+        `FROM readings${this.readingsIndexHint(filter)}${where.sql} GROUP BY "deviceName", "resourceName", "profileName" ` +
+        'ORDER BY "deviceName", "resourceName", "profileName"',
+      where.params,
+    );
+    return rows;
+  }
+
+  /** The reading's value as a number when its valueType is numeric, else NULL (SQL, per engine). */
+  protected abstract numericValue(): string;
 
   async countReadings(filter: ReadingFilter): Promise<number> {
     const where = matching(filter);

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Event } from '@gw/contracts';
 import { CheckpointerLogger, SqliteCheckpointer } from '@gw/persistence';
 import type { DeleteFilter, InsertResult, ReadingFilter } from './event-store';
+import { FLOAT_TYPES, INTEGER_TYPES, sqlList } from '../domain/aggregate';
 import { readingColumns } from './rows';
 import { doomed, SqlEventStore, SqlFragment } from './sql-event-store';
 
@@ -155,6 +156,11 @@ export class SqliteEventStore extends SqlEventStore {
    */
   protected override readingsIndexHint(filter: ReadingFilter): string {
     return filter.deviceName !== undefined && filter.resourceName !== undefined ? ' INDEXED BY "IDX_readings_deviceName_origin"' : '';
+  }
+
+  /** Integers as INTEGER (exact to 2^63), floats as REAL. */
+  protected numericValue(): string {
+    return `CASE WHEN "valueType" IN (${sqlList(INTEGER_TYPES)}) THEN CAST(value AS INTEGER) WHEN "valueType" IN (${sqlList(FLOAT_TYPES)}) THEN CAST(value AS REAL) END`;
   }
 
   protected inList(column: string, values: number[]): SqlFragment {
