@@ -175,6 +175,52 @@ describe('BLE driver over fake bindings', () => {
     expect((await rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])))[0].value).toBe(87);
   });
 
+  it('pushes advertised values at most once per interval, the last one heard at its end', async () => {
+    rig = await startRig([sensorPeripheral()], { advertisementInterval: '300ms' });
+    const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => r.name === 'BeaconTemp') };
+    const first = rig.context.next((v) => v.sourceName === 'BeaconTemp', 'the first advertised value');
+    await rig.driver.addDevice(device('throttled'), profile);
+    await first;
+    const last = rig.context.next((v) => v.sourceName === 'BeaconTemp' && v.values[0].value === 5, 'the last value of the burst');
+    for (let i = 1; i <= 5; i++) rig.bindings.advertise(SENSOR_MAC, { manufacturerData: Buffer.from([0x59, 0x00, 0x01, i, 0]) });
+    await last;
+    expect(rig.context.pushed.map((v) => v.values[0].value)).toEqual([1000, 5]);
+  });
+
+  it('drops a connection whose GATT exchange times out; the next read connects again', async () => {
+    rig = await startRig([sensorPeripheral()], { gattTimeout: '100ms' });
+    const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => r.name === 'Battery') };
+    const d = device('stuck');
+    await rig.driver.addDevice(d, profile);
+    await rig.driver.read(d, profile, requestsFor(profile, ['Battery']));
+    const release = rig.bindings.holdReads();
+    const err = await rejection(rig.driver.read(d, profile, requestsFor(profile, ['Battery'])));
+    release();
+    expect(err.kind).toBe(ErrorKind.Timeout);
+    expect(err.message).toMatch(/reading 1 resource\(s\) of device "stuck" \(device "stuck"\): no answer within 100 ms/);
+    await waitFor(() => !rig!.bindings.isConnected(SENSOR_MAC), 'the dropped connection');
+    expect((await rig.driver.read(d, profile, requestsFor(profile, ['Battery'])))[0].value).toBe(87);
+    expect(rig.bindings.connects).toBe(2);
+  });
+
+  it('bounds the operations waiting for one device and refuses writes to what is only read', async () => {
+    rig = await startRig([sensorPeripheral()], { maxQueue: 2 });
+    const d = device('queued');
+    await rig.driver.addDevice(d, SENSOR_PROFILE);
+    await rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery']));
+    const release = rig.bindings.holdReads();
+    const inFlight = rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery']));
+    await waitFor(() => rig!.bindings.heldReads === 1, 'the read in flight');
+    const reads = [inFlight, ...[1, 2].map(() => rig!.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])))];
+    const refused = await rejection(rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])));
+    expect(refused.kind).toBe(ErrorKind.ServiceUnavailable);
+    expect(refused.message).toContain('2 operations already wait for device "queued" (GW_BLE_MAX_QUEUE)');
+    release();
+    expect((await Promise.all(reads)).map((r) => r[0].value)).toEqual([87, 87, 87]);
+    const notAllowed = await rejection(rig.driver.write(d, SENSOR_PROFILE, writesFor(SENSOR_PROFILE, { BeaconTemp: 1 })));
+    expect([notAllowed.kind, notAllowed.message]).toEqual([ErrorKind.NotAllowed, 'device "queued" resource "BeaconTemp": source advertisement is read only']);
+  });
+
   it('names a characteristic the device does not have', async () => {
     rig = await startRig([sensorPeripheral()]);
     const d = device('missing');

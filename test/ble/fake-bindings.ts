@@ -219,6 +219,11 @@ export class FakeBindings extends EventEmitter {
     this.emit('stateChange', 'poweredOn');
   }
 
+  /** Reads waiting in holdReads. */
+  get heldReads(): number {
+    return this.held.length;
+  }
+
   holdReads(): () => void {
     this.holding = true;
     return () => {
