@@ -218,13 +218,19 @@ describe('GET /api/v3/opcua/profiledraft', () => {
 });
 
 describe('discovery', () => {
-  it('proposes objects with variables down to GW_OPCUA_DISCOVERY_DEPTH; a watcher adds them with the drafted profile', async () => {
+  it('proposes objects with variables down to GW_OPCUA_DISCOVERY_DEPTH; a watcher adds them with a profile drafted by browse path', async () => {
+    // One profile for every press: its resources are browse paths from each device's own object (ObjectNodeId).
+    const draft = await host.call('GET', `/opcua/profiledraft?${q({ endpoint: url, nodeId: `${NS}s=Plant.Press1`, name: 'Press-Type', addressing: 'browsePath' })}`);
+    expect(draft.status).toBe(200);
+    const typeYaml = await draft.text();
+    expect(parse(typeYaml).deviceResources.find((r: { name: string }) => r.name === 'Temperature').attributes).toEqual({ browsePath: `${NS.slice(3, -1)}:Temperature` });
+    expect((await host.rest.upload('POST', typeYaml, 'press-type.yaml')).body).toMatchObject({ statusCode: 201 });
     const watcher = {
       name: 'presses',
       serviceName: 'device-opcua',
       identifiers: { Endpoint: url.replace(/\./g, '\\.'), BrowseName: 'Press[0-9]+' },
       adminState: 'UNLOCKED',
-      discoveredDevice: { profileName: 'Press-Draft', adminState: 'UNLOCKED' },
+      discoveredDevice: { profileName: 'Press-Type', adminState: 'UNLOCKED' },
     };
     const added = await host.rest.batch('POST', '/provisionwatcher', 'provisionwatcher', [watcher]);
     expect(added.body[0]).toEqual({ apiVersion: 'v3', statusCode: 201, id: expect.any(String) });
@@ -235,7 +241,7 @@ describe('discovery', () => {
     const port = new URL(url).port;
     expect(names).toEqual([`opcua-127.0.0.1-${port}-Press1`, `opcua-127.0.0.1-${port}-Press2`]);
     const press1 = devices.body.devices.find((d: { name: string }) => d.name.endsWith('Press1'));
-    expect(press1).toMatchObject({ profileName: 'Press-Draft', protocols: { opcua: { Endpoint: url, ObjectNodeId: `${NS}s=Plant.Press1`, BrowseName: 'Press1' } } });
+    expect(press1).toMatchObject({ profileName: 'Press-Type', protocols: { opcua: { Endpoint: url, ObjectNodeId: `${NS}s=Plant.Press1`, BrowseName: 'Press1' } } });
     expect(warnings.some((w) => w.includes(deadUrl))).toBe(true);
   });
 });
@@ -244,32 +250,37 @@ describe('through device-opcua with the real driver', () => {
   let real: RoutesHost | undefined;
   afterAll(() => real?.close());
 
-  it('browse -> draft -> upload -> discovery -> watcher -> a device whose command reads', async () => {
+  it('browse -> draft by browse path -> upload -> discovery -> watcher -> each press reads its own values with the one profile', async () => {
     const settings = loadDriverSettings(opcuaDriver, { GW_OPCUA_DISCOVERY_ENDPOINTS: url, GW_OPCUA_PKI_DIR: join(dir, 'real-pki') });
     real = await startDeviceOpcua(await opcuaDriver.create(settings as never));
-    const draft = await real.call('GET', `/opcua/profiledraft?${q({ nodeId: `${NS}s=Plant.Press2`, name: 'Press2-Draft' })}`);
+    const draft = await real.call('GET', `/opcua/profiledraft?${q({ nodeId: `${NS}s=Plant.Press1`, name: 'Press', addressing: 'browsePath' })}`);
     expect(draft.status).toBe(200);
     expect((await real.rest.upload('POST', await draft.text())).body).toMatchObject({ statusCode: 201 });
     const watcher = {
-      name: 'press2',
+      name: 'presses',
       serviceName: 'device-opcua',
-      identifiers: { BrowseName: 'Press2' },
+      identifiers: { BrowseName: 'Press[0-9]+' },
       adminState: 'UNLOCKED',
-      discoveredDevice: { profileName: 'Press2-Draft', adminState: 'UNLOCKED' },
+      discoveredDevice: { profileName: 'Press', adminState: 'UNLOCKED' },
     };
     expect((await real.rest.batch('POST', '/provisionwatcher', 'provisionwatcher', [watcher])).body[0]).toMatchObject({ statusCode: 201 });
 
     const triggered = await real.call('POST', '/discovery');
     expect(triggered.status).toBe(202);
-    const name = `opcua-127.0.0.1-${new URL(url).port}-Press2`;
-    await pollUntil(() => real!.service.deviceNames().includes(name), 'the discovered device reaches device-opcua');
-    let reading: string | undefined;
-    await pollUntil(async () => {
-      const res = await real!.call('GET', `/device/name/${name}/Temperature`);
-      if (res.status !== 200) return false; // the driver loads node-opcua for its first device
-      reading = ((await res.json()) as { event: { readings: Array<{ value: string }> } }).event.readings[0].value;
-      return true;
-    }, 'the discovered device reads');
-    expect(reading).toBe('2e+01'); // EdgeX's Float64 text
+    const prefix = `opcua-127.0.0.1-${new URL(url).port}`;
+    const readTemperature = async (name: string) => {
+      await pollUntil(() => real!.service.deviceNames().includes(name), `${name} reaches device-opcua`);
+      let reading: string | undefined;
+      await pollUntil(async () => {
+        const res = await real!.call('GET', `/device/name/${name}/Temperature`);
+        if (res.status !== 200) return false; // the driver loads node-opcua for its first device
+        reading = ((await res.json()) as { event: { readings: Array<{ value: string }> } }).event.readings[0].value;
+        return true;
+      }, `${name} reads`);
+      return reading;
+    };
+    // EdgeX's Float64 text: Press1's own 21.5, Press2's own 20 (not Press1's, whose profile it was drafted from).
+    expect(await readTemperature(`${prefix}-Press1`)).toBe('2.15e+01');
+    expect(await readTemperature(`${prefix}-Press2`)).toBe('2e+01');
   });
 });

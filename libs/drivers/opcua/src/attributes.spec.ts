@@ -55,7 +55,7 @@ describe('parsePoint', () => {
   });
 
   it('refuses bad attributes naming device, resource and attribute', () => {
-    expect(refusal({}).message).toBe('device "plc" resource "Speed": attribute nodeId is missing: give nodeId (e.g. ns=3;i=1001), or objectId and methodId for a method');
+    expect(refusal({}).message).toBe('device "plc" resource "Speed": attribute nodeId is missing: give nodeId (e.g. ns=3;i=1001), browsePath from the device\'s object (e.g. 2:Temperature), or objectId and methodId for a method');
     expect(refusal({ nodeId: 5 }).message).toMatch(/^device "plc" resource "Speed": attribute nodeId must be a node id text/);
     expect(refusal({ nodeId: 'ns=2;q=1' }).message).toMatch(/attribute nodeId "ns=2;q=1" is not a node id/);
     expect(refusal({ methodId: 'ns=2;s=M.Add' }).message).toMatch(/attribute objectId is missing/);
@@ -64,5 +64,38 @@ describe('parsePoint', () => {
     expect(refusal({ nodeId: 'i=1', deadband: -1 }).message).toMatch(/attribute deadband must be a number/);
     expect(refusal({ nodeId: 'i=1', deadbandPercent: 101 }).message).toMatch(/attribute deadbandPercent must be a number 0-100/);
     expect(refusal({ nodeId: 'i=1', deadband: 1, deadbandPercent: 1 }).message).toMatch(/deadbandPercent and deadband are both set/);
+  });
+});
+
+describe('browsePath attributes (relative to the device object)', () => {
+  const OBJECT = 'ns=2;s=Plant.Press2';
+
+  it("resolves from the device's ObjectNodeId, so one profile serves every object of a type", () => {
+    const p1 = parsePoint('press1', 'Temperature', { browsePath: '2:Temperature' }, 'ns=2;s=Plant.Press1');
+    const p2 = parsePoint('press2', 'Temperature', { browsePath: '/2:Temperature' }, OBJECT);
+    expect(p1).toEqual({ kind: 'variable', node: { text: 'ns=2;s=Plant.Press1/2:Temperature', relative: { from: { text: 'ns=2;s=Plant.Press1' }, path: '2:Temperature' } } });
+    expect(p2).toMatchObject({ node: { relative: { from: { text: OBJECT }, path: '2:Temperature' } } });
+    expect(parsePoint('p', 'Wear', { browsePath: '2:Tool/2:Wear', deadband: 1 }, 'nsu=urn:plant;s=P')).toMatchObject({
+      node: { relative: { from: { namespaceUri: 'urn:plant', identifier: 's=P' }, path: '2:Tool/2:Wear' } },
+      deadband: { type: 'Absolute', value: 1 },
+    });
+  });
+
+  it('refuses a browsePath without the device object, with nodeId, or malformed, naming what is wrong', () => {
+    const refusal = (attrs: Record<string, unknown>, object?: string) => {
+      try {
+        parsePoint('press', 'T', attrs, object);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refusal({ browsePath: '2:Temperature' })).toBe(
+      'device "press" resource "T": attribute browsePath starts from the device\'s object: the device needs protocol property opcua.ObjectNodeId (discovery sets it)',
+    );
+    expect(refusal({ browsePath: '2:Temperature', nodeId: 'ns=2;s=X' }, OBJECT)).toMatch(/browsePath and nodeId are both set/);
+    expect(refusal({ browsePath: '2:Tool//2:Wear' }, OBJECT)).toMatch(/is not a browse path: segment ""/);
+    expect(refusal({ browsePath: '2:' }, OBJECT)).toMatch(/is not a browse path/);
+    expect(refusal({ browsePath: '2:T' }, 'Plant.Press2')).toMatch(/opcua.ObjectNodeId "Plant.Press2", which is not a node id/);
   });
 });

@@ -3,9 +3,13 @@
  * vocabulary: `nodeId` (a variable read, written and monitored), or
  * `objectId` + `methodId` + `inputMap` (a method called by a read, its first
  * output argument being the reading). Beyond EdgeX: `nsu=` namespace URIs in
- * node ids, and a data-change deadband for monitored items (`deadband`,
- * absolute, or `deadbandPercent` of the variable's EURange). Checked without
- * node-opcua, so a wrong attribute is refused when the device is added.
+ * node ids, a data-change deadband for monitored items (`deadband`,
+ * absolute, or `deadbandPercent` of the variable's EURange), and `browsePath`
+ * instead of `nodeId`: the variable found by browse names from the device's
+ * own object (protocol property opcua.ObjectNodeId), so one profile serves
+ * every object of a type (a discovered Press1 and Press2 each read their
+ * own). Checked without node-opcua, so a wrong attribute is refused when the
+ * device is added.
  */
 import { ErrorKind, GatewayError } from '@gw/contracts';
 
@@ -16,6 +20,8 @@ export interface NodeAddress {
   namespaceUri?: string;
   /** The id without its namespace part (`i=1001`), when namespaceUri is set. */
   identifier?: string;
+  /** A node found from another by browse names (`browsePath` attribute): resolved per session. */
+  relative?: { from: NodeAddress; path: string };
 }
 
 export interface VariablePoint {
@@ -67,11 +73,41 @@ export function parseNodeAddress(text: string): NodeAddress {
   return nsu ? { text: trimmed, namespaceUri: nsu[1], identifier: nsu[2] } : { text: trimmed };
 }
 
-/** Reads a resource's attributes; errors are ContractInvalid naming device, resource and attribute. */
-export function parsePoint(deviceName: string, resourceName: string, attributes: Record<string, unknown> | undefined): OpcuaPoint {
+/** Why `text` is not a browse path (`2:Temperature`, `2:Tool/2:Wear`), or undefined when it is one. */
+export function browsePathProblem(text: string): string | undefined {
+  const segments = text.replace(/^\//, '').split('/');
+  const bad = segments.find((s) => s.trim() === '' || /^\d+:$/.test(s.trim()));
+  return bad === undefined ? undefined : `segment ${JSON.stringify(bad)}: expected [<namespace index>:]<browse name>, segments separated by /`;
+}
+
+/** The device's own object (protocol property opcua.ObjectNodeId, as discovery sets it), if it has one. */
+export function objectNodeIdOf(protocols: Record<string, Record<string, unknown>> | undefined): string | undefined {
+  const value = protocols?.opcua?.ObjectNodeId;
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/**
+ * Reads a resource's attributes; errors are ContractInvalid naming device,
+ * resource and attribute. `objectNodeId` is the device's own object, the
+ * start of `browsePath` attributes.
+ */
+export function parsePoint(deviceName: string, resourceName: string, attributes: Record<string, unknown> | undefined, objectNodeId?: string): OpcuaPoint {
   const attrs = attributes ?? {};
   const invalid = (attribute: string, message: string) =>
     new GatewayError(ErrorKind.ContractInvalid, `device "${deviceName}" resource "${resourceName}": attribute ${attribute} ${message}`);
+  const relativeNode = (): NodeAddress => {
+    const path = attrs.browsePath;
+    if (typeof path !== 'string' || path.trim() === '') throw invalid('browsePath', `must be browse names from the device's object such as 2:Temperature, got ${JSON.stringify(path)}`);
+    const problem = browsePathProblem(path.trim());
+    if (problem) throw invalid('browsePath', `${JSON.stringify(path)} is not a browse path: ${problem}`);
+    if (objectNodeId === undefined) {
+      throw invalid('browsePath', 'starts from the device\'s object: the device needs protocol property opcua.ObjectNodeId (discovery sets it)');
+    }
+    const objectProblem = nodeIdProblem(objectNodeId);
+    if (objectProblem) throw invalid('browsePath', `starts from protocol property opcua.ObjectNodeId ${JSON.stringify(objectNodeId)}, which is not a node id: ${objectProblem}`);
+    const clean = path.trim().replace(/^\//, '');
+    return { text: `${objectNodeId}/${clean}`, relative: { from: parseNodeAddress(objectNodeId), path: clean } };
+  };
   const nodeAttr = (name: string): NodeAddress => {
     const value = attrs[name];
     if (typeof value !== 'string' || value.trim() === '') throw invalid(name, `must be a node id text such as ns=3;i=1001, got ${JSON.stringify(value)}`);
@@ -88,8 +124,11 @@ export function parsePoint(deviceName: string, resourceName: string, attributes:
     }
     return { kind: 'method', object: nodeAttr('objectId'), method: nodeAttr('methodId'), inputs: raw.map((v) => String(v)) };
   }
-  if (attrs.nodeId === undefined) throw invalid('nodeId', 'is missing: give nodeId (e.g. ns=3;i=1001), or objectId and methodId for a method');
-  const point: VariablePoint = { kind: 'variable', node: nodeAttr('nodeId') };
+  if (attrs.browsePath !== undefined && attrs.nodeId !== undefined) throw invalid('browsePath', 'and nodeId are both set: give one');
+  if (attrs.nodeId === undefined && attrs.browsePath === undefined) {
+    throw invalid('nodeId', "is missing: give nodeId (e.g. ns=3;i=1001), browsePath from the device's object (e.g. 2:Temperature), or objectId and methodId for a method");
+  }
+  const point: VariablePoint = { kind: 'variable', node: attrs.browsePath !== undefined ? relativeNode() : nodeAttr('nodeId') };
   const number = (name: string, max: number): number | undefined => {
     const v = attrs[name];
     if (v === undefined || v === null || v === '') return undefined;

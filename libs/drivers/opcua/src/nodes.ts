@@ -1,17 +1,20 @@
 /**
  * Per-session knowledge: node ids resolved against the server's namespace
- * array (for `nsu=`), nodes' DataTypes (writes) and methods' argument
+ * array (for `nsu=`), browse paths from a device's object resolved to node
+ * ids (one TranslateBrowsePathsToNodeIds for all not known yet), nodes' DataTypes (writes) and methods' argument
  * definitions (calls). Kept per session object, so a reconnect (whose server
  * may have restarted with other namespaces) starts afresh.
  */
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { Argument, AttributeIds, ClientSession, DataType, NodeId, resolveNodeId } from 'node-opcua-client';
+import { Argument, AttributeIds, ClientSession, DataType, makeBrowsePath, NodeId, resolveNodeId } from 'node-opcua-client';
 import type { NodeAddress } from './attributes';
 import { isBad } from './status';
 
 interface SessionCache {
   namespaces?: Promise<string[]>;
   dataTypes: Map<string, DataType | undefined>;
+  /** `<object node id>/<browse path>` -> the node found (bounded by the profiles in use). */
+  paths: Map<string, NodeId>;
   methods: Map<string, Promise<{ inputs: Argument[] }>>;
 }
 
@@ -19,15 +22,58 @@ const caches = new WeakMap<ClientSession, SessionCache>();
 
 function cacheOf(session: ClientSession): SessionCache {
   let cache = caches.get(session);
-  if (!cache) caches.set(session, (cache = { dataTypes: new Map(), methods: new Map() }));
+  if (!cache) caches.set(session, (cache = { dataTypes: new Map(), methods: new Map(), paths: new Map() }));
   return cache;
 }
 
 /** Whether resolving `address` needs the namespace array (nsu=). */
-export const needsNamespaces = (address: NodeAddress): boolean => address.namespaceUri !== undefined;
+export const needsNamespaces = (address: NodeAddress): boolean => address.namespaceUri !== undefined || (address.relative !== undefined && needsNamespaces(address.relative.from));
 
-/** The node ids of `addresses`, reading the namespace array once per session when one says nsu=. */
+/**
+ * The node ids of `addresses`, reading the namespace array once per session
+ * when one says nsu=, and translating the browse paths not known yet in this
+ * session in one call.
+ */
 export async function resolveNodes(session: ClientSession, addresses: NodeAddress[], where: (i: number) => string): Promise<NodeId[]> {
+  if (!addresses.some((a) => a.relative)) return resolveAbsolute(session, addresses, where);
+  const cache = cacheOf(session).paths;
+  const starts = await resolveAbsolute(
+    session,
+    addresses.map((a) => a.relative?.from ?? a),
+    (i) => (addresses[i].relative ? `${where(i)}: protocol property opcua.ObjectNodeId` : where(i)),
+  );
+  const unknown = addresses.map((a, i) => i).filter((i) => addresses[i].relative && !cache.has(pathKey(starts[i], addresses[i])));
+  if (unknown.length > 0) {
+    const results = await session.translateBrowsePath(unknown.map((i) => makeBrowsePath(starts[i], relativePathText(addresses[i].relative!.path))));
+    results.forEach((result, n) => {
+      const i = unknown[n];
+      const target = result.statusCode.isGood() ? result.targets?.[0]?.targetId : undefined;
+      if (!target) {
+        throw new GatewayError(
+          ErrorKind.ContractInvalid,
+          `${where(i)}: browsePath ${JSON.stringify(addresses[i].relative!.path)} finds no node under the device's object ${addresses[i].relative!.from.text} (${result.statusCode.name})`,
+        );
+      }
+      cache.set(pathKey(starts[i], addresses[i]), new NodeId(target.identifierType, target.value, target.namespace));
+    });
+  }
+  return addresses.map((a, i) => (a.relative ? cache.get(pathKey(starts[i], a))! : starts[i]));
+}
+
+/** `2:Tool/2:Wear` in node-opcua's relative path syntax: `/` (hierarchical references) before each name, its reserved characters escaped with `&`. */
+export function relativePathText(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => {
+      const [, ns, name] = /^(\d+:)?(.*)$/s.exec(segment.trim())!;
+      return `/${ns ?? ''}${name.replace(/[/.<>:#!&]/g, '&$&')}`;
+    })
+    .join('');
+}
+
+const pathKey = (start: NodeId, address: NodeAddress) => `${start.toString()}/${address.relative!.path}`;
+
+async function resolveAbsolute(session: ClientSession, addresses: NodeAddress[], where: (i: number) => string): Promise<NodeId[]> {
   let namespaces: string[] | undefined;
   if (addresses.some(needsNamespaces)) {
     const cache = cacheOf(session);

@@ -12,7 +12,7 @@ import { AutoEvent, Device, DeviceProfile, DeviceResource, ErrorKind, GatewayErr
 import type { CommandRequest, DiscoveredDevice, DriverContext, DriverRoute, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
 import type { OpcuaSettings } from './descriptor';
 import { OpcuaEndpoint, parseEndpoint } from './endpoint';
-import { MethodPoint, OpcuaPoint, parsePoint, VariablePoint } from './attributes';
+import { MethodPoint, objectNodeIdOf, OpcuaPoint, parsePoint, VariablePoint } from './attributes';
 import { discoveryRoutes } from './discovery/routes';
 import { checkEndpointSecurity } from './security/check';
 import { securityRoutes } from './security/routes';
@@ -41,7 +41,7 @@ export class OpcuaDriver implements ProtocolDriver {
   private loadedRt?: Loaded;
   private readonly devices = new Map<string, DeviceEntry>();
   private readonly monitors = new Map<string, ConnectionMonitor>();
-  private readonly points = new WeakMap<DeviceResource, { device: string; attributes: unknown; point: OpcuaPoint }>();
+  private readonly points = new WeakMap<DeviceResource, { device: string; attributes: unknown; object?: string; point: OpcuaPoint }>();
   private stopped = false;
   /** The one PKI of the driver (own certificate, trust list), made on first use: by the first device or a REST call. */
   private pkiOnce?: Promise<Pki>;
@@ -322,10 +322,11 @@ export class OpcuaDriver implements ProtocolDriver {
   private pointOf(device: Device, request: Pick<CommandRequest, 'resource' | 'attributes'>): OpcuaPoint {
     const { resource } = request;
     const attributes = request.attributes ?? resource.attributes;
+    const object = objectNodeIdOf(device.protocols as Record<string, Record<string, unknown>> | undefined);
     const cached = this.points.get(resource);
-    if (cached && cached.device === device.name && cached.attributes === attributes) return cached.point;
-    const point = parsePoint(device.name, resource.name, attributes);
-    this.points.set(resource, { device: device.name, attributes, point });
+    if (cached && cached.device === device.name && cached.attributes === attributes && cached.object === object) return cached.point;
+    const point = parsePoint(device.name, resource.name, attributes, object);
+    this.points.set(resource, { device: device.name, attributes, object, point });
     return point;
   }
 

@@ -2,7 +2,9 @@
  * An EdgeX device profile drafted from one OPC UA object: a resource per
  * variable it has (components and properties), named by browse name, with
  * valueType from DataType and ValueRank, readWrite from AccessLevel, units
- * from the EngineeringUnits property and a `nodeId` attribute. Variables
+ * from the EngineeringUnits property and a `nodeId` attribute (or, asked
+ * for, a `browsePath` from the object: one draft then serves every object of
+ * the type, each device reading its own through its ObjectNodeId). Variables
  * EdgeX cannot carry are listed as skipped, with why. What comes out loads
  * in core-metadata as is; the user edits it and uploads it.
  */
@@ -33,10 +35,12 @@ export interface DraftOptions {
   maxReferences: number;
   /** Write node ids with their namespace URI (`nsu=urn:plant;s=...`), which survives a server renumbering its namespaces, instead of EdgeX's index form. */
   namespaceUris?: boolean;
+  /** Address variables by browse name from the device's object (`browsePath`) instead of by absolute `nodeId`. */
+  relative?: boolean;
 }
 
 /** Attributes read per variable, in one Read call for all variables. */
-const VARIABLE_ATTRIBUTES = [AttributeIds.DataType, AttributeIds.ValueRank, AttributeIds.AccessLevel, AttributeIds.Description] as const;
+const VARIABLE_ATTRIBUTES = [AttributeIds.DataType, AttributeIds.ValueRank, AttributeIds.AccessLevel, AttributeIds.Description, AttributeIds.BrowseName] as const;
 const HAS_PROPERTY = 'i=46';
 const READ_CHUNK = 500;
 
@@ -77,7 +81,7 @@ export async function profileDraft(session: ClientSession, object: NodeId, optio
   const skipped: SkippedVariable[] = [];
   const names = new Set<string>();
   for (const [i, variable] of variables.entries()) {
-    const [dataType, valueRank, accessLevel, about] = attributes.slice(i * VARIABLE_ATTRIBUTES.length, (i + 1) * VARIABLE_ATTRIBUTES.length);
+    const [dataType, valueRank, accessLevel, about, qualified] = attributes.slice(i * VARIABLE_ATTRIBUTES.length, (i + 1) * VARIABLE_ATTRIBUTES.length);
     const skip = (reason: string) => skipped.push({ nodeId: variable.nodeId, browseName: variable.browseName, reason });
     if (!dataType.statusCode.isGood()) {
       skip(`its DataType cannot be read (${dataType.statusCode.name})`);
@@ -106,7 +110,7 @@ export async function profileDraft(session: ClientSession, object: NodeId, optio
         ...(units[i] ? { units: units[i] } : {}),
         ...(valueType.value === 'Binary' ? { mediaType: 'application/octet-stream' } : {}),
       },
-      attributes: { nodeId: written(variable.nodeId) },
+      attributes: options.relative ? { browsePath: pathSegment(qualified, variable.browseName) } : { nodeId: written(variable.nodeId) },
     });
   }
 
@@ -152,6 +156,13 @@ async function readChunked(session: ClientSession, items: Array<{ nodeId: string
 
 function textOf(value: DataValue): string | undefined {
   return value.statusCode.isGood() ? ((value.value.value as LocalizedText | null)?.text ?? undefined) || undefined : undefined;
+}
+
+/** A variable's browse name as a browsePath segment: `<namespace index>:<name>` (just the name in namespace 0). */
+function pathSegment(browseName: DataValue, fallback: string): string {
+  const q = browseName.statusCode.isGood() ? (browseName.value.value as { namespaceIndex?: number; name?: string | null } | null) : null;
+  const name = q?.name ?? fallback;
+  return q?.namespaceIndex ? `${q.namespaceIndex}:${name}` : name;
 }
 
 function uniqueName(base: string, taken: Set<string>): string {

@@ -2,9 +2,10 @@
  * REST routes of browsing (served as /api/v3/opcua/...), on configured
  * servers only (GW_OPCUA_DISCOVERY_ENDPOINTS):
  *   GET browse?endpoint=...&nodeId=...        one level below a node (default: the Objects folder)
- *   GET profiledraft?endpoint=...&nodeId=...&name=...&format=yaml|json&nodeIds=index|uri
+ *   GET profiledraft?endpoint=...&nodeId=...&name=...&format=yaml|json&nodeIds=index|uri&addressing=nodeId|browsePath
  *                                             an EdgeX device profile drafted from an object's variables,
- *                                             to edit and upload to core-metadata
+ *                                             to edit and upload to core-metadata (browsePath: one profile
+ *                                             for every object of the type, each device reading its own)
  * Light: the OPC UA library loads on the first call.
  */
 import { stringify } from 'yaml';
@@ -69,6 +70,8 @@ export function discoveryRoutes(deps: DiscoveryRouteDeps): DriverRoute[] {
           format: z.enum(['yaml', 'json']).default('yaml'),
           /** `uri` writes nodeId attributes as nsu=<namespace URI>; (default: EdgeX's ns=<index>;). */
           nodeIds: z.enum(['index', 'uri']).default('index'),
+          /** `browsePath` addresses variables by browse name from the device's object (opcua.ObjectNodeId), so one profile serves every object of the type. */
+          addressing: z.enum(['nodeId', 'browsePath']).default('nodeId'),
         })
         .strict(),
       handle: async ({ query }) => {
@@ -81,7 +84,7 @@ export function discoveryRoutes(deps: DiscoveryRouteDeps): DriverRoute[] {
         ]);
         const draft = await withBrowseSession(deps, url, async (session) => {
           const [id] = await resolveNodes(session, [parseNodeAddress(query.nodeId)], () => 'query parameter nodeId');
-          return profileDraft(session, id, { endpoint: url, objectText: query.nodeId, name: query.name, maxReferences: deps.settings.browseMaxReferences, namespaceUris: query.nodeIds === 'uri' });
+          return profileDraft(session, id, { endpoint: url, objectText: query.nodeId, name: query.name, maxReferences: deps.settings.browseMaxReferences, namespaceUris: query.nodeIds === 'uri', relative: query.addressing === 'browsePath' });
         });
         if (draft.profile.deviceResources.length === 0) {
           const why = draft.skipped.length ? ` (skipped: ${draft.skipped.map((s) => `${s.browseName}: ${s.reason}`).join('; ')})` : '';
