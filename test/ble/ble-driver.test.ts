@@ -221,6 +221,20 @@ describe('BLE driver over fake bindings', () => {
     expect([notAllowed.kind, notAllowed.message]).toEqual([ErrorKind.NotAllowed, 'device "queued" resource "BeaconTemp": source advertisement is read only']);
   });
 
+  it('remembers a bounded number of advertising devices, in noble\'s own tables too', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({ address: `C0:FF:EE:00:01:${i.toString(16).padStart(2, '0')}`, name: `Tag${i}`, services: {} }));
+    rig = await startRig([sensorPeripheral(), ...many], {}, { maxKnownDevices: 10 });
+    const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => r.name === 'BeaconTemp') };
+    const pushed = rig.context.next((v) => v.sourceName === 'BeaconTemp', 'the beacon');
+    await rig.driver.addDevice(device('tags'), profile); // keeps the scan running
+    await pushed;
+    for (const p of many) rig.bindings.advertise(p.address);
+    await waitFor(() => rig!.driver.adapter.status().knownDevices === 10, 'ten devices remembered');
+    const noble = (rig.driver.adapter as unknown as { noble: Record<string, Record<string, unknown>> }).noble;
+    expect(Object.keys(noble._peripherals).length).toBeLessThanOrEqual(11);
+    expect(Object.keys(noble._discoveredPeripheralUUids).length).toBeLessThanOrEqual(11);
+  });
+
   it('names a characteristic the device does not have', async () => {
     rig = await startRig([sensorPeripheral()]);
     const d = device('missing');

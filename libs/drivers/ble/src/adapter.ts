@@ -22,6 +22,8 @@ export interface AdapterOptions {
   retryMaxMs: number;
   logger: DriverContext['logger'];
   clock?: Clock;
+  /** Devices remembered (default MAX_KNOWN_DEVICES). */
+  maxKnown?: number;
 }
 
 export interface AdapterStatus {
@@ -63,10 +65,12 @@ export class BleAdapter {
   private readonly stateListeners = new Set<StateListener>();
   private readonly settleWaiters = new Set<() => void>();
   private readonly clock: Clock;
+  private readonly maxKnown: number;
   readonly name: string;
 
   constructor(private readonly options: AdapterOptions) {
     this.clock = options.clock ?? systemClock;
+    this.maxKnown = options.maxKnown ?? MAX_KNOWN_DEVICES;
     this.name = `hci${options.hciDevice ?? 0}`;
   }
 
@@ -260,7 +264,11 @@ export class BleAdapter {
     const heard = { peripheral, lastSeenMs: this.clock.monotonicMs() };
     this.known.delete(address);
     this.known.set(address, heard);
-    if (this.known.size > MAX_KNOWN_DEVICES) this.known.delete(this.known.keys().next().value!);
+    if (this.known.size > this.maxKnown) {
+      const [oldest, { peripheral: forgotten }] = this.known.entries().next().value!;
+      this.known.delete(oldest);
+      if (forgotten.state === 'disconnected' && this.noble) forgetInNoble(this.noble, forgotten.id);
+    }
     for (const listener of [...this.advertisementListeners]) listener(address, heard);
   };
 
@@ -285,4 +293,19 @@ export function describeLoadFailure(err: unknown): string {
     default:
       return message;
   }
+}
+
+/**
+ * noble (and its HCI bindings) keep every device ever heard, by id, with no
+ * way to forget one: among phones rotating private addresses that grows
+ * without bound while the driver scans. The adapter forgets the devices it
+ * stopped remembering in noble's tables too (only disconnected ones; a device
+ * heard again is simply added again).
+ */
+export function forgetInNoble(noble: Noble, id: string): void {
+  const internals = noble as unknown as Record<string, unknown>;
+  const tables = ['_peripherals', '_services', '_characteristics', '_descriptors', '_discoveredPeripheralUUids'].map((k) => internals[k]);
+  const bindings = internals._bindings as Record<string, unknown> | undefined;
+  if (bindings) tables.push(bindings._addresses, bindings._addresseTypes, bindings._connectable, bindings.scannable);
+  for (const table of tables) if (table && typeof table === 'object') delete (table as Record<string, unknown>)[id];
 }

@@ -25,6 +25,8 @@ export interface BleDriverOptions {
   /** Makes noble: default the kernel's HCI socket for GW_BLE_HCI_DEVICE; tests pass noble on fake bindings. */
   loadNoble?: () => Promise<Noble>;
   clock?: Clock;
+  /** Devices the adapter remembers (tests of the bound). */
+  maxKnownDevices?: number;
 }
 
 interface DeviceEntry {
@@ -78,6 +80,7 @@ export class BleDriver implements ProtocolDriver {
       retryMaxMs: this.settings.adapterRetryMax,
       logger: this.logger,
       clock: this.clock,
+      maxKnown: this.options.maxKnownDevices,
     });
     return this.adapterInstance;
   }
