@@ -107,7 +107,13 @@ export interface HostedDeviceService {
 }
 
 /** core-metadata's profile limits and query admission (GW_METADATA_MAX_PROFILE_RESOURCES ...), as core-metadata alone reads them. */
-const MetadataSettingsSchema = z.object({ ...profileLimitFields(), ...queryAdmissionFields() });
+const MetadataSettingsSchema = z.object({
+  ...profileLimitFields(),
+  ...queryAdmissionFields(),
+  /** The units of measure served at /api/v3/uom: the shipped list unless set. */
+  unitsFile: text().default('./resources/uom.yaml'),
+  unitsValidation: bool().default(false),
+});
 
 export type GatewayConfig = Omit<z.output<typeof GatewayConfigSchema>, 'deviceServices'> & {
   deviceServices: HostedDeviceService[];

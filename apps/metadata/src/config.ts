@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, configVariables, databaseUrl, int, loadConfig, queryAdmissionFields, text } from '@gw/service-kit/config';
+import { bool, busConfigFields, commonServiceConfig, configVariables, databaseUrl, int, loadConfig, queryAdmissionFields, text } from '@gw/service-kit/config';
 import { DEFAULT_PROFILE_LIMITS } from './domain/profile-limits';
 
 /**
@@ -15,6 +15,10 @@ export const MetadataConfigSchema = z.object({
   ...profileLimitFields(),
   /** Listings (devices, profiles, services, watchers) wait their turn, as core-data's do. */
   ...queryAdmissionFields(),
+  /** Units of measure served at GET /api/v3/uom (YAML: `source`, `units: {family: {source, values: [...]}}`); unset: none. */
+  unitsFile: text().optional(),
+  /** Refuse a profile whose resources name units the file does not list (EdgeX's UoM.Validation). */
+  unitsValidation: bool().default(false),
   /** Folders loaded at boot (YAML or JSON); unset folders are skipped. */
   profilesDir: text().optional(),
   devicesDir: text().optional(),

@@ -12,6 +12,7 @@ import { DevicesService } from './domain/devices.service';
 import { DEFAULT_PROFILE_LIMITS } from './domain/profile-limits';
 import { ProfileParser } from './domain/profile-parser';
 import { ProfilesService } from './domain/profiles.service';
+import { loadUnitsOfMeasure } from './domain/units-of-measure';
 import { SystemEventPublisher } from './domain/system-events';
 import { WatchersService } from './domain/watchers.service';
 import { metadataMetrics } from './metadata-metrics';
@@ -63,7 +64,8 @@ export async function startMetadata(
       maxCommands: options.maxProfileCommands ?? DEFAULT_PROFILE_LIMITS.maxCommands,
       maxOperations: options.maxProfileOperations ?? DEFAULT_PROFILE_LIMITS.maxOperations,
     };
-    const profiles = new ProfilesService(repo, events, limits, parser);
+    const units = await loadUnitsOfMeasure(options.unitsFile, options.unitsValidation ?? false);
+    const profiles = new ProfilesService(repo, events, limits, parser, units);
     const devices = new DevicesService(repo, events);
     const watchers = new WatchersService(repo, events);
     const folders = options.folders ?? {
@@ -74,7 +76,7 @@ export async function startMetadata(
     // Devices and watchers of the folders that wait for their device service follow it when it registers.
     const loader = new ResourceLoader(folders, profiles, devices, watchers, repo.read.services, logger);
     const deviceServices = new DeviceServicesService(repo, events, (service) => loader.serviceAdded(service.name));
-    const module = MetadataModule.register({ profiles, devices, deviceServices, watchers, maxResultCount: options.maxResultCount });
+    const module = MetadataModule.register({ profiles, devices, deviceServices, watchers, units, maxResultCount: options.maxResultCount });
     const config = {
       serviceName: 'core-metadata',
       logLevel: 'info' as const,

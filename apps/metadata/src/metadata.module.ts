@@ -10,6 +10,8 @@ import { DevicesController } from './http/devices.controller';
 import { Paging } from './http/paging.pipe';
 import { ProfilesController } from './http/profiles.controller';
 import { WatchersController } from './http/watchers.controller';
+import { UomController } from './http/uom.controller';
+import { UnitsOfMeasure } from './domain/units-of-measure';
 
 /** What metadata's HTTP side needs; startMetadata builds it. */
 export interface MetadataDeps {
@@ -17,6 +19,7 @@ export interface MetadataDeps {
   devices: DevicesService;
   deviceServices: DeviceServicesService;
   watchers: WatchersService;
+  units: UnitsOfMeasure;
   maxResultCount: number;
 }
 
@@ -25,7 +28,7 @@ export class MetadataModule {
   static register(deps: MetadataDeps): DynamicModule {
     return {
       module: MetadataModule,
-      controllers: [ProfilesController, DeviceResourcesController, DevicesController, DeviceServicesController, WatchersController],
+      controllers: [ProfilesController, DeviceResourcesController, DevicesController, DeviceServicesController, WatchersController, UomController],
       providers: [
         { provide: MAX_RESULT_COUNT, useValue: deps.maxResultCount },
         Paging,
@@ -33,6 +36,7 @@ export class MetadataModule {
         { provide: DevicesService, useValue: deps.devices },
         { provide: DeviceServicesService, useValue: deps.deviceServices },
         { provide: WatchersService, useValue: deps.watchers },
+        { provide: UnitsOfMeasure, useValue: deps.units },
       ],
     };
   }

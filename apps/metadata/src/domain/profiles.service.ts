@@ -17,6 +17,7 @@ import { MetadataRepository, MetadataStores } from '../persistence/metadata-stor
 import { stripIdentity } from './patch';
 import { checkProfileSize, checkYamlProfileSize, DEFAULT_PROFILE_LIMITS, ProfileLimits } from './profile-limits';
 import { ProfileParser } from './profile-parser';
+import { UnitsOfMeasure } from './units-of-measure';
 import type { ParsedProfile } from './profile-text';
 import { SystemEventPublisher } from './system-events';
 
@@ -65,6 +66,7 @@ export class ProfilesService {
     private readonly events: SystemEventPublisher,
     private readonly limits: ProfileLimits = DEFAULT_PROFILE_LIMITS,
     private readonly parser = new ProfileParser(),
+    private readonly units = new UnitsOfMeasure(),
   ) {}
 
   async add(input: unknown, path = 'profile'): Promise<DeviceProfile> {
@@ -213,6 +215,7 @@ export class ProfilesService {
   }
 
   private async insert(profile: DeviceProfile): Promise<DeviceProfile> {
+    this.units.check(profile);
     const stored = await this.repo.transaction((stores) => stores.profiles.insert(profile));
     this.events.publish(SystemEventType.DeviceProfile, 'add', OWNER, stored.name, stored);
     return stored;
@@ -220,6 +223,7 @@ export class ProfilesService {
 
   /** Full replacement, found by id when given (a rename), else by name. */
   private async replace(profile: DeviceProfile): Promise<DeviceProfile> {
+    this.units.check(profile);
     const stored = await this.repo.transaction(async (stores) => {
       const current = profile.id
         ? await stores.profiles.getById(profile.id)
@@ -245,6 +249,7 @@ export class ProfilesService {
       edit(edited);
       const { id, created: _c, modified: _m, ...body } = edited;
       const profile = this.validated(body, 'profile');
+      this.units.check(profile);
       await this.refuseIfDevicesBreak(stores, profile);
       return stores.profiles.replace({ ...profile, id: id! });
     });
