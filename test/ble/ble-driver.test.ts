@@ -235,6 +235,27 @@ describe('BLE driver over fake bindings', () => {
     expect(Object.keys(noble._discoveredPeripheralUUids).length).toBeLessThanOrEqual(11);
   });
 
+  it('counts and logs a notification that does not fit its attributes, and pushes nothing for it', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    await rig.driver.addDevice(device('garbled'), SENSOR_PROFILE);
+    const bindings = rig.bindings;
+    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    const before = rig.context.pushed.length;
+    bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([1]));
+    await waitFor(() => rig!.driver.decodeFailures === 1, 'the failure counted');
+    expect(rig.context.pushed.length).toBe(before);
+    expect(rig.context.warnings.join('\n')).toMatch(/BLE value not decoded .*"resource":"Pulses".*sent 1 byte\(s\), the attributes need 4/);
+  });
+
+  it('discovery reads Device Information of at most GW_BLE_SCAN_DEVICE_INFO_MAX devices', async () => {
+    rig = await startRig([sensorPeripheral(), sensorPeripheral('C0:FF:EE:00:00:02', 'Thermo-2')], { scanDeviceInfoMax: 1, scanDuration: '100ms' });
+    const found = await rig.driver.discover();
+    expect(found.map((d) => d.name).sort()).toEqual(['Thermo-1-C0FFEE000001', 'Thermo-2-C0FFEE000002']);
+    expect(found.filter((d) => d.labels?.includes('ACME Sensors'))).toHaveLength(1);
+    expect(rig.bindings.connects).toBe(1);
+    await waitFor(() => rig!.bindings.connected.size === 0, 'the connection closed after reading');
+  });
+
   it('names a characteristic the device does not have', async () => {
     rig = await startRig([sensorPeripheral()]);
     const d = device('missing');

@@ -68,6 +68,8 @@ export const bleSettings = z.object({
   scanMaxDevices: int(1, 10_000).default(200),
   /** Connect to each device found to read Device Information (manufacturer 0x2A29, model 0x2A24) for its labels. */
   scanReadDeviceInfo: bool().default(true),
+  /** Most devices of one discovery whose Device Information is read (GW_BLE_MAX_CONNECTIONS at a time). */
+  scanDeviceInfoMax: int(0, 1_000).default(20),
   /** Name prefix of discovered devices: <prefix><advertised name>-<MAC>. */
   discoveryNamePrefix: text().optional(),
 });

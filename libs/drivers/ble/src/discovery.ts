@@ -101,7 +101,12 @@ export async function readDeviceInformation(driver: BleDriver, device: FoundDevi
 export async function discoverDevices(driver: BleDriver, filters: ScanFilters): Promise<DiscoveredDevice[]> {
   const found = await scan(driver, filters);
   if (driver.settings.scanReadDeviceInfo) {
-    for (const device of found) if (device.connectable) await readDeviceInformation(driver, device);
+    // A few at a time (the connection slots allow no more), and a bounded number in all.
+    const targets = found.filter((d) => d.connectable).slice(0, driver.settings.scanDeviceInfoMax);
+    const worker = async () => {
+      for (let next = targets.shift(); next; next = targets.shift()) await readDeviceInformation(driver, next);
+    };
+    await Promise.all(Array.from({ length: Math.min(driver.settings.maxConnections, targets.length) }, worker));
   }
   return found.map((d) => toDiscovered(d, driver.settings.discoveryNamePrefix ?? ''));
 }

@@ -89,7 +89,9 @@ export function bleRoutes(deps: BleRouteDeps): DriverRoute[] {
       path: 'adapter',
       handle: async () => {
         const slots = driver.slots;
-        return { json: { ...driver.adapter.status(), connections: { inUse: slots.inUse, max: slots.max, waiting: slots.waiting } } };
+        return {
+          json: { ...driver.adapter.status(), connections: { inUse: slots.inUse, max: slots.max, waiting: slots.waiting }, decodeFailures: driver.decodeFailures },
+        };
       },
     }),
     driverRoute({
