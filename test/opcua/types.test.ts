@@ -32,6 +32,8 @@ const CASES: Array<[string, ValueType, RawValue, RawValue | undefined]> = [
   ['Scalar.DateTime', 'String', '2024-05-06T07:08:09.123Z', '2031-01-02T03:04:05.678Z'],
   ['Scalar.ByteString', 'Binary', new Uint8Array([1, 2, 3, 254, 255]), undefined],
   ['Scalar.LocalizedText', 'String', 'Ofen', 'Furnace'],
+  // DataType UtcTime, a subtype of DateTime: written as a DateTime (the server's DataType resolved to its builtin type).
+  ['Scalar.UtcTime', 'String', '2024-01-01T00:00:00.000Z', '2032-02-03T04:05:06.789Z'],
   ['Array.Boolean', 'BoolArray', [true, false, true], [false]],
   ['Array.SByte', 'Int8Array', [-128, 0, 127], [1, -1]],
   ['Array.Byte', 'Uint8Array', [0, 128, 255], [9, 8, 7]],
@@ -67,6 +69,8 @@ const PROFILE = validateDeviceProfile({
     },
     { name: 'Echo', properties: { valueType: 'String', readWrite: 'R' }, attributes: { objectId: 'ns=2;s=Methods', methodId: 'ns=2;s=Methods.Echo', inputMap: ['hi'] } },
     { name: 'Scale', properties: { valueType: 'Float64', readWrite: 'R' }, attributes: { objectId: 'ns=2;s=Methods', methodId: 'ns=2;s=Methods.Scale', inputMap: ['1.5', '4'] } },
+    // An input declared as the abstract Number: sent as a Double, not as text.
+    { name: 'Twice', properties: { valueType: 'Float64', readWrite: 'R' }, attributes: { objectId: 'ns=2;s=Methods', methodId: 'ns=2;s=Methods.Twice', inputMap: ['2.5'] } },
     { name: 'AddWrong', properties: { valueType: 'Int32', readWrite: 'R' }, attributes: { objectId: 'ns=2;s=Methods', methodId: 'ns=2;s=Methods.Add', inputMap: ['x', '2'] } },
     { name: 'AddShort', properties: { valueType: 'Int32', readWrite: 'R' }, attributes: { objectId: 'ns=2;s=Methods', methodId: 'ns=2;s=Methods.Add', inputMap: ['1'] } },
     { name: 'Missing', properties: { valueType: 'Float64', readWrite: 'RW' }, attributes: { nodeId: 'ns=2;s=No.Such.Node' } },
@@ -140,7 +144,7 @@ describe('OPC UA types, methods and status codes', () => {
   });
 
   it('calls methods by objectId/methodId with inputMap coerced to the declared argument types; the first output is the reading', async () => {
-    expect(await read(['Add', 'AddBig', 'Echo', 'Scale'])).toEqual([42, TWO_53 - 1n, 'echo: hi', 6]);
+    expect(await read(['Add', 'AddBig', 'Echo', 'Scale', 'Twice'])).toEqual([42, TWO_53 - 1n, 'echo: hi', 6, 5]);
     const wrong = await failure(() => read(['AddWrong']));
     expect(wrong.kind).toBe(ErrorKind.ContractInvalid);
     expect(wrong.message).toMatch(/device "types" resource "AddWrong" method ns=2;s=Methods.Add on ns=2;s=Methods inputMap\[0\] \(a\).*not a whole number/);

@@ -138,7 +138,8 @@ export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<Run
   const byId = new Map<string, UAVariable>();
   const calls: Record<string, number> = {};
 
-  const variable = (ns: Namespace, parent: UAObject, nodeId: string, browseName: string, dataType: DataType, value: VariantLike, writable = true) => {
+  /** dataType: a builtin type, or a DataType's name (`UtcTime`: a subtype of DateTime). */
+  const variable = (ns: Namespace, parent: UAObject, nodeId: string, browseName: string, dataType: DataType | string, value: VariantLike, writable = true) => {
     const isArray = (value as { arrayType?: VariantArrayType }).arrayType === VariantArrayType.Array;
     const v = ns.addVariable({
       componentOf: parent,
@@ -170,6 +171,8 @@ export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<Run
     variable(sim, scalars, `s=Scalar.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Scalar, value: scalar });
     variable(sim, arrays, `s=Array.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Array, value: typed(dataType, array) });
   }
+  // A subtype of DateTime, as many servers declare timestamps: written as a DateTime.
+  variable(sim, scalars, 's=Scalar.UtcTime', 'UtcTime', 'UtcTime', { dataType: DataType.DateTime, value: new Date('2024-01-01T00:00:00Z') });
   variable(sim, scalars, 's=Scalar.LocalizedText', 'LocalizedText', DataType.LocalizedText, {
     dataType: DataType.LocalizedText,
     value: new LocalizedText({ text: 'Ofen', locale: 'de' }),
@@ -185,7 +188,10 @@ export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<Run
 
   // --- ns=2: methods ---
   const methods = sim.addObject({ organizedBy: objects, browseName: 'Methods', nodeId: 's=Methods' });
-  const method = (name: string, inputs: Array<[string, DataType]>, output: DataType, run: (args: Variant[]) => unknown) => {
+  /** An input declared `Number` (abstract) takes any numeric type; the others exactly theirs. */
+  const accepts = (declared: DataType | 'Number', given: DataType) =>
+    declared === 'Number' ? [DataType.SByte, DataType.Byte, DataType.Int16, DataType.UInt16, DataType.Int32, DataType.UInt32, DataType.Int64, DataType.UInt64, DataType.Float, DataType.Double].includes(given) : given === declared;
+  const method = (name: string, inputs: Array<[string, DataType | 'Number']>, output: DataType, run: (args: Variant[]) => unknown) => {
     const m = sim.addMethod(methods, {
       browseName: name,
       nodeId: `s=Methods.${name}`,
@@ -194,7 +200,7 @@ export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<Run
     });
     m.bindMethod(async (args: Variant[], _context: unknown) => {
       calls[name] = (calls[name] ?? 0) + 1;
-      if (args.some((a, i) => a.dataType !== inputs[i][1])) return { statusCode: StatusCodes.BadTypeMismatch };
+      if (args.some((a, i) => !accepts(inputs[i][1], a.dataType))) return { statusCode: StatusCodes.BadTypeMismatch };
       return { statusCode: StatusCodes.Good, outputArguments: [{ dataType: output, arrayType: VariantArrayType.Scalar, value: run(args) }] };
     });
   };
@@ -206,6 +212,7 @@ export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<Run
   });
   method('Echo', [['text', DataType.String]], DataType.String, ([t]) => `echo: ${t.value as string}`);
   method('Scale', [['x', DataType.Double], ['factor', DataType.Double]], DataType.Double, ([x, f]) => (x.value as number) * (f.value as number));
+  method('Twice', [['x', 'Number']], DataType.Double, ([x]) => Number(x.value) * 2);
 
   // --- ns=2: bench variables ---
   const bench: UAVariable[] = [];

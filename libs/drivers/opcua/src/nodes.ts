@@ -6,13 +6,15 @@
  * may have restarted with other namespaces) starts afresh.
  */
 import { ErrorKind, GatewayError } from '@gw/contracts';
-import { Argument, AttributeIds, ClientSession, DataType, makeBrowsePath, NodeId, resolveNodeId } from 'node-opcua-client';
+import { Argument, AttributeIds, ClientSession, DataType, findBasicDataType, makeBrowsePath, NodeId, resolveNodeId } from 'node-opcua-client';
 import type { NodeAddress } from './attributes';
 import { isBad } from './status';
 
 interface SessionCache {
   namespaces?: Promise<string[]>;
   dataTypes: Map<string, DataType | undefined>;
+  /** DataType node -> the builtin type it encodes as (subtypes such as UtcTime, abstract Number, enumerations). */
+  basicTypes: Map<string, Promise<DataType | undefined>>;
   /** `<object node id>/<browse path>` -> the node found (bounded by the profiles in use). */
   paths: Map<string, NodeId>;
   methods: Map<string, Promise<{ inputs: Argument[] }>>;
@@ -22,7 +24,7 @@ const caches = new WeakMap<ClientSession, SessionCache>();
 
 function cacheOf(session: ClientSession): SessionCache {
   let cache = caches.get(session);
-  if (!cache) caches.set(session, (cache = { dataTypes: new Map(), methods: new Map(), paths: new Map() }));
+  if (!cache) caches.set(session, (cache = { dataTypes: new Map(), basicTypes: new Map(), methods: new Map(), paths: new Map() }));
   return cache;
 }
 
@@ -100,18 +102,47 @@ async function resolveAbsolute(session: ClientSession, addresses: NodeAddress[],
   });
 }
 
-/** The DataType of each node (one Read for the ones not known yet in this session); undefined when unreadable or not builtin. */
+/**
+ * The builtin type values of DataType `dataType` are encoded as: itself for
+ * the builtin ones (ns=0 numbers 1..25), Double / Int64 / UInt64 for the
+ * abstract Number / Integer / UInteger, Int32 for enumerations, else the
+ * builtin type it derives from (UtcTime: DateTime; asked of the server once
+ * per session). Undefined for structures and what cannot be found: left to
+ * the resource's valueType.
+ */
+export function basicTypeOf(session: ClientSession, dataType: NodeId): Promise<DataType | undefined> {
+  const direct = directType(dataType);
+  if (direct !== null) return Promise.resolve(direct);
+  const cache = cacheOf(session).basicTypes;
+  const key = dataType.toString();
+  let found = cache.get(key);
+  if (!found) {
+    found = findBasicDataType(session, dataType).then(
+      (t) => (t >= DataType.Boolean && t <= DataType.DiagnosticInfo && t !== DataType.ExtensionObject && t !== DataType.Variant && t !== DataType.DataValue ? t : undefined),
+      () => undefined,
+    );
+    cache.set(key, found);
+  }
+  return found;
+}
+
+const ABSTRACT: Record<number, DataType> = { 26: DataType.Double, 27: DataType.Int64, 28: DataType.UInt64, 29: DataType.Int32 };
+
+/** The type known without asking the server, null when it must be asked. */
+function directType(dataType: NodeId): DataType | undefined | null {
+  if (dataType.namespace !== 0 || typeof dataType.value !== 'number') return null;
+  if (dataType.value >= 1 && dataType.value <= 25) return dataType.value === DataType.ExtensionObject || dataType.value === DataType.Variant ? undefined : (dataType.value as DataType);
+  return ABSTRACT[dataType.value] ?? null;
+}
+
+/** The builtin type to write each node's value as (one Read of the DataTypes not known yet in this session); undefined: left to the valueType. */
 export async function dataTypesOf(session: ClientSession, nodes: NodeId[]): Promise<Array<DataType | undefined>> {
   const cache = cacheOf(session).dataTypes;
   const missing = [...new Set(nodes.map((n) => n.toString()).filter((k) => !cache.has(k)))];
   if (missing.length > 0) {
     const values = await session.read(missing.map((nodeId) => ({ nodeId, attributeId: AttributeIds.DataType })));
-    values.forEach((dv, i) => {
-      const id = dv.value?.value as NodeId | undefined;
-      // Builtin DataTypes are ns=0 numbers 1..25; others (structures, enumerations, abstract types) are left to the valueType.
-      const builtin = !isBad(dv.statusCode) && id && id.namespace === 0 && typeof id.value === 'number' && id.value <= 25 ? (id.value as DataType) : undefined;
-      cache.set(missing[i], builtin);
-    });
+    const types = await Promise.all(values.map((dv) => (isBad(dv.statusCode) || !dv.value?.value ? undefined : basicTypeOf(session, dv.value.value as NodeId))));
+    types.forEach((t, i) => cache.set(missing[i], t));
   }
   return nodes.map((n) => cache.get(n.toString()));
 }
@@ -127,12 +158,4 @@ export function methodInputs(session: ClientSession, methodId: NodeId): Promise<
     cache.set(key, found);
   }
   return found;
-}
-
-/** The builtin DataType of an argument (ns=0 numbers 1..25), else undefined (structures, enumerations as Int32). */
-export function builtinOf(dataType: NodeId): DataType | undefined {
-  if (dataType.namespace !== 0 || typeof dataType.value !== 'number') return undefined;
-  if (dataType.value <= 25) return dataType.value as DataType;
-  if (dataType.value === 29) return DataType.Int32; // Enumeration
-  return undefined;
 }

@@ -168,8 +168,9 @@ export class OpcuaDriver implements ProtocolDriver {
           if (p.inputs.length !== inputs.length) {
             throw new GatewayError(ErrorKind.ContractInvalid, `${where(i)}: attribute inputMap has ${p.inputs.length} value(s), the method takes ${inputs.length}`);
           }
+          const types = await Promise.all(inputs.map((input) => rt.basicTypeOf(session, input.dataType)));
           const inputArguments = p.inputs.map((text, k) =>
-            rt.coerceInput(text, rt.builtinOf(inputs[k].dataType) ?? rt.DataType.String, (inputs[k].valueRank ?? -1) >= 1, () => `${where(i)} inputMap[${k}] (${inputs[k].name})`),
+            rt.coerceInput(text, types[k] ?? rt.DataType.String, (inputs[k].valueRank ?? -1) >= 1, () => `${where(i)} inputMap[${k}] (${inputs[k].name})`),
           );
           calls.push({ objectId, methodId, inputArguments });
         }
