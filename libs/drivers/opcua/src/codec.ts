@@ -219,6 +219,14 @@ export function coerceInput(text: string, dataType: DataType, isArray: boolean, 
   const concrete = isConcrete(dataType) ? dataType : DataType.String;
   if (!isArray) return { dataType: concrete, arrayType: VariantArrayType.Scalar, value: coerceElement(text, concrete, what) };
   let items: RawValue[];
+  const wide = concrete === DataType.Int64 || concrete === DataType.UInt64;
+  // 64-bit integers: split the text, since JSON.parse would round past 2^53 before they become bigints.
+  const list = wide ? /^\s*\[([^[\]{}]*)\]\s*$/.exec(text) : null;
+  if (list) {
+    items = list[1].trim() === '' ? [] : list[1].split(',').map((s) => s.trim().replace(/^"(.*)"$/, '$1'));
+    const coerced64 = items.map((item, i) => coerceElement(item, concrete, () => `${what()} item ${i}`));
+    return { dataType: concrete, arrayType: VariantArrayType.Array, value: coerced64 };
+  }
   try {
     const parsed: unknown = JSON.parse(text);
     items = Array.isArray(parsed) ? (parsed as RawValue[]) : [parsed as RawValue];
