@@ -6,6 +6,7 @@
  * pool's backoff, no restart) connects and the command answers.
  */
 import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,13 +75,11 @@ describe('SignAndEncrypt with an untrusted server, trusted over REST', () => {
     expect(refused.body.message).toContain(`PUT /api/v3/opcua/certificates/${thumbprint}/trust`);
 
     const opcua = gateway.deviceServices['device-opcua'].url;
+    // The pool retries on its backoff (200-400 ms here): the server sees the session once the certificate is trusted.
+    const activated = once(sim.server, 'session_activated', { signal: AbortSignal.timeout(15_000) });
     expect((await call('PUT', `${opcua}/api/v3/opcua/certificates/${thumbprint}/trust`)).status).toBe(200);
-    // The pool retries on its backoff (200-400 ms here); the command answers once it has connected.
-    let answer = await call('GET', command);
-    for (let i = 0; i < 50 && answer.status !== 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      answer = await call('GET', command);
-    }
+    await activated;
+    const answer = await call('GET', command);
     expect(answer.status).toBe(200);
     expect(answer.body.event.readings[0]).toMatchObject({ resourceName: 'Counter', valueType: 'Int32' });
   });

@@ -135,11 +135,9 @@ describe('OPC UA sessions and subscriptions', () => {
         autoEvents: types.map((t) => ({ sourceName: t, interval: '500ms', onChange: false })),
       });
       await small.addDevice(d, many);
-      const placed = async () => {
-        await small.settled();
-        return small.inspect()[0]?.items ?? 0;
-      };
-      while ((await placed()) < types.length) await new Promise((r) => setTimeout(r, 50));
+      // Once a read has the session, its monitored items are being placed: settled() waits for that.
+      await small.read(d, many, [{ resource: many.deviceResources[0], attributes: many.deviceResources[0].attributes!, valueType: 'String' }]);
+      await small.settled();
       expect(small.inspect()).toEqual([expect.objectContaining({ items: 12, subscriptions: 10 })]);
     } finally {
       await small.stop(false);
