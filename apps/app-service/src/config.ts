@@ -7,12 +7,11 @@ import { busConfigFields, commonServiceConfig, configVariables, duration, int, l
  * validated at boot as strictly as these variables.
  */
 export const AppServiceConfigSchema = z.object({
+  // commonServiceConfig's dataDir is also where the outbox (SQLite) lives.
   ...commonServiceConfig({ serviceName: 'app-service', port: 59700 }),
   ...busConfigFields(),
   /** The pipelines and sinks (YAML; see README "App service"). */
   pipelinesFile: text().default('./resources/app-service/pipelines.yaml'),
-  /** Where the outbox (SQLite) lives. */
-  dataDir: text().default('./data'),
   /**
    * Durable subscriber name prefix on the bus: events published while the app
    * service is down wait under `<name>.<pipeline>` and are exported when it returns.

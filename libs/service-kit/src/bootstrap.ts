@@ -26,6 +26,7 @@ import { createLogger, Logger, NestPinoLogger } from './logger';
 import type { MetricSet } from './metrics/scraped';
 import { serviceMetrics } from './metrics/service-metrics';
 import { QueryGate, queryGateMetrics, QueryGateOptions } from './query-admission';
+import { FileSecretStore } from './secrets/secret-store';
 import { redactConfig } from './redact';
 import { ServiceKitModule } from './service-kit.module';
 import type { ReadinessCheck } from './startup/readiness';
@@ -86,6 +87,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
         readiness: options.readiness,
         logger,
         metrics: metrics.registry,
+        secrets: new FileSecretStore(config.dataDir ?? './data', serviceName),
       }),
       options.module,
     ],

@@ -15,3 +15,4 @@ export * from './paging';
 export * from './query-admission';
 export * from './startup';
 export * from './metrics';
+export * from './secrets/secret-store';

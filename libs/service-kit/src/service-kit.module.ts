@@ -8,23 +8,26 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { MetricsController } from './metrics/metrics.controller';
 import { ServiceInfoController } from './service-info.controller';
-import { SERVICE_CONFIG, SERVICE_INFO, SERVICE_LOGGER, SERVICE_METRICS, ServiceInfo } from './tokens';
+import { SecretController } from './secrets/secret.controller';
+import type { FileSecretStore } from './secrets/secret-store';
+import { SECRET_STORE, SERVICE_CONFIG, SERVICE_INFO, SERVICE_LOGGER, SERVICE_METRICS, ServiceInfo } from './tokens';
 
 @Module({})
 export class ServiceKitModule {
-  static forRoot(info: ServiceInfo & { logger: Logger; metrics?: Registry }): DynamicModule {
-    const { logger, metrics, ...serviceInfo } = info;
+  static forRoot(info: ServiceInfo & { logger: Logger; metrics?: Registry; secrets?: FileSecretStore }): DynamicModule {
+    const { logger, metrics, secrets, ...serviceInfo } = info;
     return {
       module: ServiceKitModule,
       global: true, // per Nest container, i.e. per service app
-      controllers: metrics ? [ServiceInfoController, MetricsController] : [ServiceInfoController],
+      controllers: [ServiceInfoController, ...(metrics ? [MetricsController] : []), ...(secrets ? [SecretController] : [])],
       providers: [
         { provide: SERVICE_INFO, useValue: serviceInfo },
         { provide: SERVICE_CONFIG, useValue: info.config },
         { provide: SERVICE_LOGGER, useValue: logger },
         ...(metrics ? [{ provide: SERVICE_METRICS, useValue: metrics }] : []),
+        ...(secrets ? [{ provide: SECRET_STORE, useValue: secrets }] : []),
       ],
-      exports: [SERVICE_INFO, SERVICE_CONFIG, SERVICE_LOGGER],
+      exports: [SERVICE_INFO, SERVICE_CONFIG, SERVICE_LOGGER, ...(secrets ? [SECRET_STORE] : [])],
     };
   }
 }

@@ -10,6 +10,8 @@ export const SERVICE_LOGGER = Symbol('gw.serviceLogger');
 export const SERVICE_INFO = Symbol('gw.serviceInfo');
 /** The service's prom-client Registry, served by GET /api/v3/metrics. */
 export const SERVICE_METRICS = Symbol('gw.serviceMetrics');
+/** The service's own secret store (POST /api/v3/secret), for drivers and sinks that read credentials by name. */
+export const SECRET_STORE = Symbol('gw.secretStore');
 
 export interface ServiceInfo {
   serviceName: string;

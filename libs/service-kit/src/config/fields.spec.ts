@@ -49,6 +49,7 @@ describe('loadConfig', () => {
       port: 59881,
       logLevel: 'info',
       maxBody: 4 * 1024 * 1024,
+      dataDir: './data',
       requestTimeout: 5000,
       strict: false,
       poolSize: 10,

@@ -251,6 +251,8 @@ export function commonServiceConfig(defaults: { serviceName: string; port: numbe
     apiKey: secret(text()).optional(),
     /** Browser origins allowed to call the API (CORS); none when unset. */
     corsOrigins: origins().optional(),
+    /** Where the service keeps files of its own (the POST /api/v3/secret store in secrets/); must be writable. */
+    dataDir: text().default('./data'),
   };
 }
 
@@ -262,6 +264,8 @@ export interface CommonServiceConfig {
   maxBody: number;
   apiKey?: string;
   corsOrigins?: string[];
+  /** Files of the service's own (secrets/); default ./data. */
+  dataDir?: string;
 }
 
 // ---------------------------------------------------------------------------
