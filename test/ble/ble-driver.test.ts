@@ -5,7 +5,7 @@
  * state, the connection limit, the connect timeout, and the adapter powering
  * off and on without a restart.
  */
-import { Device, ErrorKind, GatewayError } from '@gw/contracts';
+import { Device, ErrorKind, GatewayError, parseDeviceProfile } from '@gw/contracts';
 import { requestsFor, writesFor } from '../drivers/driver-conformance';
 import { CUSTOM_SERVICE, Rig, SENSOR_MAC, SENSOR_PROFILE, sensorPeripheral, startRig } from './support';
 
@@ -58,6 +58,27 @@ describe('BLE driver over fake bindings', () => {
       ['fff4', [7], true],
     ]);
     expect((await rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Setpoint'])))[0].value).toBe(-2);
+  });
+
+  it('writes configuration bits and bytes past byte 0 by reading, patching and writing back, several in one write', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    const profile = parseDeviceProfile(`
+name: Bits
+deviceResources:
+  - { name: Enable, properties: { valueType: Bool, readWrite: RW }, attributes: { characteristicUuid: "FFF2", rawType: Uint16, bitShift: 0 } }
+  - { name: Fast, properties: { valueType: Bool, readWrite: RW }, attributes: { characteristicUuid: "FFF2", rawType: Uint16, bitShift: 9 } }
+  - { name: Tail, properties: { valueType: Uint8, readWrite: RW }, attributes: { characteristicUuid: "FFF1", startByte: 6 } }
+`);
+    const d = device('bits');
+    await rig.driver.addDevice(d, profile);
+    await rig.driver.write(d, profile, writesFor(profile, { Enable: true, Fast: true, Tail: 0x99 }));
+    expect(rig.bindings.writes.map((w) => [w.characteristic, [...w.data]])).toEqual([
+      ['fff2', [0x01, 0x02]],
+      ['fff1', [0x01, 0x34, 0x12, 0x00, 0x00, 0x20, 0x99]],
+    ]);
+    await rig.driver.write(d, profile, writesFor(profile, { Enable: false }));
+    expect([...rig.bindings.writes[2].data]).toEqual([0x00, 0x02]);
+    expect((await rig.driver.read(d, profile, requestsFor(profile, ['Enable', 'Fast', 'Tail']))).map((r) => r.value)).toEqual([false, true, 0x99]);
   });
 
   it('subscribes notify resources when the device is added and pushes notifications under the autoEvent source', async () => {

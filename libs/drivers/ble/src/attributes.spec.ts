@@ -65,6 +65,16 @@ describe('parseBlePoint', () => {
     refused('Int8', { source: 'rssi', startByte: 1 }, 'startByte', /does not apply to source rssi/);
   });
 
+  it("takes device-bluetooth-c's bitShift: a Bool as one bit of rawType", () => {
+    expect(parse('Bool', { characteristicUuid: 'f000aa82-0451-4000-b000-000000000000', bitShift: '2', rawType: 'Uint16' })).toMatchObject({
+      characteristicUuid: 'f000aa8204514000b000000000000000',
+      decoding: { kind: 'bool', rawType: 'Uint16', bitShift: 2, startByte: 0, littleEndian: true },
+    });
+    refused('Bool', { characteristicUuid: 'fff1', bitShift: 16, rawType: 'Uint16' }, 'bitShift', /16 is outside 0..15 \(bits of a Uint16\)/);
+    refused('Bool', { characteristicUuid: 'fff1', rawType: 'Float32' }, 'rawType', /a Bool is a bit of an integer/);
+    refused('Uint16', { characteristicUuid: 'fff1', bitShift: 1 }, 'bitShift', /applies to Bool resources/);
+  });
+
   it('names the attribute at fault', () => {
     refused('Int16', {}, 'characteristicUuid', /is required/);
     refused('Int16', { characteristicUuid: 'nope' }, 'characteristicUuid', /is not a UUID/);

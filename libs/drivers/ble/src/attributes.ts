@@ -15,6 +15,8 @@ import { normalizeUuid, standardCharacteristic, StandardCharacteristic } from '.
 export const RAW_TYPES = ['Uint8', 'Int8', 'Uint16', 'Int16', 'Uint32', 'Int32', 'Uint64', 'Int64', 'Float32', 'Float64'] as const;
 export type RawType = (typeof RAW_TYPES)[number];
 
+export type IntegerRawType = Exclude<RawType, 'Float32' | 'Float64'>;
+
 export const BYTES_OF: Record<RawType, number> = {
   Uint8: 1, Int8: 1, Uint16: 2, Int16: 2, Uint32: 4, Int32: 4, Uint64: 8, Int64: 8, Float32: 4, Float64: 8,
 };
@@ -25,7 +27,8 @@ export type BleSource = (typeof SOURCES)[number];
 /** How the bytes become a value. */
 export type BleDecoding =
   | { kind: 'number'; rawType: RawType; startByte: number; littleEndian: boolean }
-  | { kind: 'bool'; startByte: number }
+  /** A byte that is 0 or not; or, with `bitShift`, bit N of the rawType integer at startByte (device-bluetooth-c). */
+  | { kind: 'bool'; startByte: number; bitShift?: number; rawType?: IntegerRawType; littleEndian: boolean }
   | { kind: 'utf8'; startByte: number; length?: number }
   | { kind: 'raw'; startByte: number; length?: number }
   | { kind: 'standard'; characteristic: StandardCharacteristic };
@@ -71,7 +74,7 @@ export type BlePoint = GattPoint | AdvertisementPoint | RssiPoint | ConnectionPo
 const NUMERIC_VALUE_TYPES = new Set<string>(['Uint8', 'Int8', 'Uint16', 'Int16', 'Uint32', 'Int32', 'Uint64', 'Int64', 'Float32', 'Float64']);
 const ATTRIBUTES = new Set([
   'characteristicUuid', 'serviceUuid', 'startByte', 'rawType', 'notify', 'byteOrder', 'length', 'encoding', 'source',
-  'manufacturerId', 'serviceDataUuid', 'offset',
+  'manufacturerId', 'serviceDataUuid', 'offset', 'bitShift',
 ]);
 
 /** strconv.ParseBool's spellings. */
@@ -164,9 +167,23 @@ function parseDecoding(
   if (given(attrs.encoding)) fail('encoding', `applies to String, Binary and Uint8Array, not ${valueType}`);
   if (length !== undefined) fail('length', `applies to String, Binary and Uint8Array (a ${valueType} has the size of its rawType)`);
   if (valueType === 'Bool') {
-    if (given(attrs.rawType)) fail('rawType', 'does not apply to Bool (a Bool is one byte, 0 or not)');
-    return { kind: 'bool', startByte };
+    let rawType: IntegerRawType | undefined;
+    if (given(attrs.rawType)) {
+      const text = String(attrs.rawType).trim();
+      const found = RAW_TYPES.find((t) => t.toLowerCase() === text.toLowerCase());
+      if (!found || found === 'Float32' || found === 'Float64') fail('rawType', `a Bool is a bit of an integer: "${text}" is not one of ${RAW_TYPES.filter((t) => !t.startsWith('Float')).join(', ')}`);
+      rawType = found as IntegerRawType;
+    }
+    const decoding: BleDecoding = { kind: 'bool', startByte, littleEndian: byteOrder === 'little' };
+    if (given(attrs.bitShift)) {
+      rawType ??= 'Uint8';
+      const bits = BYTES_OF[rawType] * 8;
+      decoding.bitShift = parseInteger(attrs.bitShift, 0, bits - 1, (why) => fail('bitShift', `${why} (bits of a ${rawType})`));
+    }
+    if (rawType) decoding.rawType = rawType;
+    return decoding;
   }
+  if (given(attrs.bitShift)) fail('bitShift', `applies to Bool resources (a bit of rawType), not ${valueType}`);
   if (!NUMERIC_VALUE_TYPES.has(valueType)) fail('rawType', `valueType ${valueType} is not supported by BLE (Bool, String, Binary, Uint8Array, Int8..Int64, Uint8..Uint64, Float32, Float64)`);
   let rawType = valueType as RawType;
   if (given(attrs.rawType)) {

@@ -13,10 +13,10 @@ import { AutoEvent, Clock, Device, DeviceProfile, ErrorKind, GatewayError, syste
 import type { AsyncValues, CommandRequest, DiscoveredDevice, DriverContext, DriverRoute, ProtocolDriver, RawValue, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
 import { BleAdapter } from './adapter';
 import { AdvertisementPoint, BlePoint, GattPoint, parseBleAddress, parseBlePoint } from './attributes';
-import { advertisedBytes, decodeValue, encodeValue } from './codec';
+import { advertisedBytes, decodeValue, encodeValue, needsCurrentValue } from './codec';
 import type { BleSettings } from './descriptor';
 import { DeviceLink, LinkState } from './link';
-import { loadNoble, Noble } from './noble-types';
+import { loadNoble, Noble, NobleCharacteristic } from './noble-types';
 import { bleRoutes } from './routes';
 import { ConnectionSlots } from './slots';
 import { resourcesOfSource } from './sources';
@@ -311,14 +311,24 @@ export class BleDriver implements ProtocolDriver {
     const writes = requests.map((r) => {
       const p = parseBlePoint(device.name, r.resource.name, r.valueType, r.attributes);
       if (p.source !== 'gatt') throw new GatewayError(ErrorKind.NotAllowed, `${where(p)}: source ${p.source} is read only`);
-      return { p, bytes: encodeValue(r.value, p.decoding, p.valueType, where(p)) };
+      // Checked before any I/O; a partial write is checked against zeros of the right length here, then made on the value read.
+      const partial = needsCurrentValue(p.decoding);
+      encodeValue(r.value, p.decoding, p.valueType, where(p), partial ? new Uint8Array(512) : undefined);
+      return { p, value: r.value, partial };
     });
     const entry = this.entryOf(device, what);
     await entry.link.run(what, async (connection) => {
-      for (const { p, bytes } of writes) {
-        const characteristic = connection.characteristic(p);
+      // One write per characteristic: several resources in one (bits of a configuration byte) are combined.
+      const byCharacteristic = new Map<NobleCharacteristic, typeof writes>();
+      for (const w of writes) {
+        const characteristic = connection.characteristic(w.p);
+        byCharacteristic.set(characteristic, [...(byCharacteristic.get(characteristic) ?? []), w]);
+      }
+      for (const [characteristic, list] of byCharacteristic) {
+        let bytes: Uint8Array | undefined = list.some((w) => w.partial) ? await characteristic.readAsync() : undefined;
+        for (const w of list) bytes = encodeValue(w.value, w.p.decoding, w.p.valueType, where(w.p), bytes);
         const withoutResponse = !characteristic.properties.includes('write') && characteristic.properties.includes('writeWithoutResponse');
-        await characteristic.writeAsync(Buffer.from(bytes), withoutResponse);
+        await characteristic.writeAsync(Buffer.from(bytes!), withoutResponse);
       }
     });
   }

@@ -1,6 +1,6 @@
 import { ErrorKind } from '@gw/contracts';
 import { parseBlePoint, GattPoint, AdvertisementPoint } from './attributes';
-import { advertisedBytes, decodeValue, encodeValue } from './codec';
+import { advertisedBytes, decodeValue, encodeValue, needsCurrentValue } from './codec';
 
 const point = (valueType: string, attributes: Record<string, unknown>) => parseBlePoint('D', 'R', valueType as never, { characteristicUuid: 'fff1', ...attributes }) as GattPoint;
 const read = (valueType: string, attributes: Record<string, unknown>, bytes: number[]) =>
@@ -71,9 +71,29 @@ describe('encodeValue', () => {
     }
   });
 
-  it('refuses a value out of the rawType, a startByte other than 0 and a measurement, naming the attribute', () => {
+  it('writes part of a value (past byte 0, or one bit) over the current value, as device-bluetooth-c configuration bits', () => {
+    const partial = (valueType: string, attributes: Record<string, unknown>, value: unknown, current: number[]) =>
+      [...encodeValue(value as never, point(valueType, attributes).decoding, valueType as never, 'x', Uint8Array.from(current))];
+    expect(needsCurrentValue(point('Uint16', { startByte: 1 }).decoding)).toBe(true);
+    expect(needsCurrentValue(point('Uint16', {}).decoding)).toBe(false);
+    expect(partial('Uint16', { startByte: 1 }, 0x1234, [9, 0, 0, 7])).toEqual([9, 0x34, 0x12, 7]);
+    expect(partial('Bool', { rawType: 'Uint16', bitShift: 9 }, true, [0x01, 0x00])).toEqual([0x01, 0x02]);
+    expect(partial('Bool', { rawType: 'Uint16', bitShift: 0 }, false, [0xff, 0xff])).toEqual([0xfe, 0xff]);
+    expect(partial('String', { startByte: 2 }, 'ab', [1, 2, 3, 4, 5])).toEqual([1, 2, 0x61, 0x62]);
+    expect(() => partial('Uint32', { startByte: 2 }, 1, [0, 0, 0])).toThrow(/sent 3 byte\(s\), the attributes need 6/);
+    expect(() => write('Uint8', { startByte: 1 }, 1)).toThrow(/the current value is needed/);
+  });
+
+  it('reads a Bool as a bit of an integer with bitShift, or an integer that is 0 or not', () => {
+    expect(read('Bool', { rawType: 'Uint16', bitShift: 9 }, [0x00, 0x02])).toBe(true);
+    expect(read('Bool', { rawType: 'Uint16', bitShift: 9, byteOrder: 'big' }, [0x00, 0x02])).toBe(false);
+    expect(read('Bool', { bitShift: 7 }, [0x80])).toBe(true);
+    expect(read('Bool', { rawType: 'Uint32' }, [0, 0, 1, 0])).toBe(true);
+    expect(write('Bool', { rawType: 'Uint16' }, true)).toEqual(Uint8Array.of(1, 0));
+  });
+
+  it('refuses a value out of the rawType and a measurement, naming the attribute', () => {
     expect(() => write('Int32', { rawType: 'Uint8' }, 256)).toThrow(expect.objectContaining({ kind: ErrorKind.ContractInvalid, message: expect.stringContaining('attribute rawType: 256 does not fit in Uint8') }));
-    expect(() => write('Uint8', { startByte: 1 }, 1)).toThrow(/attribute startByte: must be 0/);
     expect(() => write('Float32', { characteristicUuid: '2a1c' }, 1)).toThrow(/attribute characteristicUuid: Temperature Measurement is a measurement/);
     expect(() => write('String', { length: 2 }, 'abc')).toThrow(/attribute length: the value has 3 bytes/);
   });

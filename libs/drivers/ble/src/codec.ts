@@ -27,9 +27,14 @@ export function decodeValue(data: Uint8Array, decoding: BleDecoding, valueType: 
       const value = decoding.characteristic.decode(data);
       return typeof value === 'number' ? asValueType(value, valueType) : value;
     }
-    case 'bool':
-      if (data.length < decoding.startByte + 1) throw tooShort(what, data, decoding.startByte + 1);
-      return data[decoding.startByte] !== 0;
+    case 'bool': {
+      if (!decoding.rawType) {
+        if (data.length < decoding.startByte + 1) throw tooShort(what, data, decoding.startByte + 1);
+        return data[decoding.startByte] !== 0;
+      }
+      const word = readInteger(data, decoding.rawType, decoding.startByte, decoding.littleEndian, what);
+      return decoding.bitShift === undefined ? word !== 0n : ((word >> BigInt(decoding.bitShift)) & 1n) === 1n;
+    }
     case 'utf8':
     case 'raw': {
       const end = decoding.length === undefined ? data.length : decoding.startByte + decoding.length;
@@ -70,11 +75,67 @@ function asValueType(raw: number | bigint, valueType: ValueType): number | bigin
 }
 
 /**
- * The bytes to write for `value` (already reverse-transformed by the SDK).
- * A write replaces the whole characteristic value, so a byte map must start
- * at byte 0.
+ * The bytes to write for `value` (already reverse-transformed by the SDK):
+ * the whole characteristic value, or, for a byte map past byte 0 or a bit,
+ * `current` (the value read just before) patched.
  */
-export function encodeValue(value: RawValue, decoding: BleDecoding, valueType: ValueType, what: string): Uint8Array {
+export function encodeValue(value: RawValue, decoding: BleDecoding, valueType: ValueType, what: string, current?: Uint8Array): Uint8Array {
+  if (needsCurrentValue(decoding)) {
+    if (!current) throw new GatewayError(ErrorKind.Unknown, `${what}: the current value is needed to write part of it`);
+    return patchValue(value, decoding, valueType, what, current);
+  }
+  return wholeValue(value, decoding, valueType, what);
+}
+
+/**
+ * Whether writing `decoding` changes only part of the characteristic's value
+ * (a byte map past byte 0, a bit): the driver then reads the value, patches
+ * it and writes it back in the same operation.
+ */
+export function needsCurrentValue(decoding: BleDecoding): boolean {
+  if (decoding.kind === 'standard') return false;
+  if (decoding.kind === 'bool' && decoding.bitShift !== undefined) return true;
+  return decoding.startByte > 0;
+}
+
+/** `current` with the value written over its bytes at startByte (or its bit set or cleared). */
+function patchValue(value: RawValue, decoding: BleDecoding, valueType: ValueType, what: string, current: Uint8Array): Uint8Array {
+  if (decoding.kind === 'standard') return wholeValue(value, decoding, valueType, what);
+  const at = decoding.startByte;
+  if (decoding.kind === 'bool' && decoding.bitShift !== undefined && decoding.rawType) {
+    const word = readInteger(current, decoding.rawType, at, decoding.littleEndian, what);
+    const bit = 1n << BigInt(decoding.bitShift);
+    const on = value === true || value === 1;
+    const next = on ? word | bit : word & ~bit;
+    const out = Uint8Array.from(current);
+    writeInteger(out, decoding.rawType, at, decoding.littleEndian, next);
+    return out;
+  }
+  const bytes = wholeValue(value, { ...decoding, startByte: 0 } as BleDecoding, valueType, what);
+  if (decoding.kind === 'utf8' || decoding.kind === 'raw') {
+    if (current.length < at) throw tooShort(what, current, at);
+    return Uint8Array.from([...current.subarray(0, at), ...bytes]);
+  }
+  if (current.length < at + bytes.length) throw tooShort(what, current, at + bytes.length);
+  const out = Uint8Array.from(current);
+  out.set(bytes, at);
+  return out;
+}
+
+function readInteger(data: Uint8Array, rawType: RawType, at: number, littleEndian: boolean, what: string): bigint {
+  const size = BYTES_OF[rawType];
+  if (data.length < at + size) throw tooShort(what, data, at + size);
+  let word = 0n;
+  for (let i = 0; i < size; i++) word |= BigInt(data[at + (littleEndian ? i : size - 1 - i)]) << BigInt(8 * i);
+  return word; // the bits as stored: a bit test needs no sign
+}
+
+function writeInteger(out: Uint8Array, rawType: RawType, at: number, littleEndian: boolean, word: bigint): void {
+  const size = BYTES_OF[rawType];
+  for (let i = 0; i < size; i++) out[at + (littleEndian ? i : size - 1 - i)] = Number((word >> BigInt(8 * i)) & 0xffn);
+}
+
+function wholeValue(value: RawValue, decoding: BleDecoding, valueType: ValueType, what: string): Uint8Array {
   const refuse = (attribute: string, why: string): never => {
     throw new GatewayError(ErrorKind.ContractInvalid, `${what}: attribute ${attribute}: ${why}`);
   };
@@ -84,12 +145,15 @@ export function encodeValue(value: RawValue, decoding: BleDecoding, valueType: V
       if (!characteristic.encode) return refuse('characteristicUuid', `${characteristic.name} is a measurement; it cannot be written`);
       return characteristic.encode(typeof value === 'bigint' ? Number(value) : (value as number | string));
     }
-    case 'bool':
-      if (decoding.startByte !== 0) return refuse('startByte', 'must be 0 to write (a write replaces the whole value)');
-      return Uint8Array.of(value === true || value === 1 ? 1 : 0);
+    case 'bool': {
+      const on = value === true || value === 1;
+      if (!decoding.rawType) return Uint8Array.of(on ? 1 : 0);
+      const out = new Uint8Array(BYTES_OF[decoding.rawType]);
+      writeInteger(out, decoding.rawType, 0, decoding.littleEndian, on ? 1n : 0n);
+      return out;
+    }
     case 'utf8':
     case 'raw': {
-      if (decoding.startByte !== 0) return refuse('startByte', 'must be 0 to write (a write replaces the whole value)');
       const bytes =
         decoding.kind === 'utf8'
           ? new TextEncoder().encode(String(value))
@@ -102,7 +166,6 @@ export function encodeValue(value: RawValue, decoding: BleDecoding, valueType: V
       return bytes;
     }
     case 'number': {
-      if (decoding.startByte !== 0) return refuse('startByte', 'must be 0 to write (a write replaces the whole value)');
       const out = new Uint8Array(BYTES_OF[decoding.rawType]);
       const v = viewOf(out);
       const le = decoding.littleEndian;
