@@ -20,6 +20,7 @@
  * its certificates in `pkiDir` (never ~/.config).
  */
 import { join } from 'node:path';
+import { typedArray } from '../../../libs/drivers/opcua/src/codec';
 import {
   DataType,
   LocalizedText,
@@ -89,23 +90,6 @@ export const SIM_TYPES: Array<{ type: keyof typeof DataType; scalar: unknown; ar
   { type: 'ByteString', scalar: Buffer.from([1, 2, 3, 254, 255]), array: [Buffer.from([0]), Buffer.from([9, 8])] },
 ];
 
-const TYPED: Partial<Record<DataType, new (items: number[]) => unknown>> = {
-  [DataType.SByte]: Int8Array,
-  [DataType.Byte]: Uint8Array,
-  [DataType.Int16]: Int16Array,
-  [DataType.UInt16]: Uint16Array,
-  [DataType.Int32]: Int32Array,
-  [DataType.UInt32]: Uint32Array,
-  [DataType.Float]: Float32Array,
-  [DataType.Double]: Float64Array,
-};
-
-/** node-opcua keeps numeric arrays as typed arrays (a plain array would not encode). */
-const typed = (dataType: DataType, items: unknown[]): unknown => {
-  const T = TYPED[dataType];
-  return T ? new T(items as number[]) : items;
-};
-
 export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<RunningOpcuaSim> {
   const tickMs = options.tickMs ?? 1000;
   const serverCertificateManager = new OPCUACertificateManager({
@@ -169,7 +153,7 @@ export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<Run
   for (const { type, scalar, array } of SIM_TYPES) {
     const dataType = DataType[type];
     variable(sim, scalars, `s=Scalar.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Scalar, value: scalar });
-    variable(sim, arrays, `s=Array.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Array, value: typed(dataType, array) });
+    variable(sim, arrays, `s=Array.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Array, value: typedArray(dataType, array) });
   }
   // A subtype of DateTime, as many servers declare timestamps: written as a DateTime.
   variable(sim, scalars, 's=Scalar.UtcTime', 'UtcTime', 'UtcTime', { dataType: DataType.DateTime, value: new Date('2024-01-01T00:00:00Z') });
