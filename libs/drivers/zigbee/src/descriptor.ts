@@ -64,8 +64,8 @@ export const zigbeeSettings = z.object({
   rtscts: bool().default(false),
   /** PAN ID of the network formed on first start. */
   panId: int(1, 0xfffe).default(0x1a62),
-  /** Extended PAN ID, 16 hex digits (unset: herdsman's default DD:DD:DD:DD:DD:DD:DD:DD). */
-  extendedPanId: field('16 hex digits, such as 00124b0012345678', parseExtendedPanId).optional(),
+  /** Extended PAN ID, 16 hex digits (Zigbee2MQTT's default dddddddddddddddd). */
+  extendedPanId: field('16 hex digits, such as 00124b0012345678', parseExtendedPanId).default('dddddddddddddddd'),
   /** 2.4 GHz channel 11-26; 11, 15, 20 and 25 stay clear of most Wi-Fi. */
   channel: int(11, 26).default(11),
   /**
@@ -79,6 +79,9 @@ export const zigbeeSettings = z.object({
   reconnectMin: positiveDuration().default('2s'),
   /** Longest wait between attempts. */
   reconnectMax: positiveDuration().default('60s'),
+
+  /** Longest wait for a device's answer to a read (GET of a resource the converter can ask for). */
+  readTimeout: positiveDuration().default('10s'),
 
   // --- Joining ---
   /** Longest permit-join window a request may open, in seconds (herdsman's limit is 254). */

@@ -8,7 +8,7 @@
  * state. herdsman loads only when a coordinator is configured and the service
  * starts: this module imports it for types only.
  */
-import { AutoEvent, Device, DeviceProfile, ErrorKind, GatewayError, OperatingState } from '@gw/contracts';
+import { AutoEvent, Device, DeviceProfile, ErrorKind, GatewayError, OperatingState, withTimeout } from '@gw/contracts';
 import type { CommandRequest, DiscoveredDevice, DriverContext, DriverRoute, ProtocolDriver, RawValue, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
 import type { Events, Models } from 'zigbee-herdsman';
 import type { Definition } from 'zigbee-herdsman-converters';
@@ -82,6 +82,8 @@ export class ZigbeeDriver implements ProtocolDriver {
   private readonly joined = new Map<string, JoinedDevice>();
   private readonly provisionedProfiles = new Set<string>();
   private readonly availability = new Map<string, OperatingState>();
+  /** Reads waiting for a property's answer, by `<ieee>|<property>`. */
+  private readonly waiters = new Map<string, Array<() => void>>();
   private sweepTimer?: NodeJS.Timeout;
   private readonly counters: ZigbeeStats = { messages: 0, readings: 0, unknown: 0, convertErrors: 0, joined: 0, interviewed: 0, provisioned: 0 };
 
@@ -222,11 +224,21 @@ export class ZigbeeDriver implements ProtocolDriver {
     const { entry, zdevice, definition } = await this.target(device, profile);
     const state = this.stateOf(entry.ieee);
     const asked = new Set<string>();
-    for (const [i, point] of points.entries()) {
-      if ((point.access & 4) === 0 || asked.has(point.property)) continue;
-      asked.add(point.property);
-      const where = `device "${device.name}" resource "${requests[i].resource.name}"`;
-      await this.call(where, () => this.rt!.convertGet({ definition, device: zdevice, property: point.property, endpointName: point.endpoint, state, where }));
+    const answers: Array<Promise<void>> = [];
+    try {
+      for (const [i, point] of points.entries()) {
+        if ((point.access & 4) === 0 || asked.has(point.property)) continue;
+        asked.add(point.property);
+        const where = `device "${device.name}" resource "${requests[i].resource.name}"`;
+        // The answer comes back as a message (through fromZigbee), often after convertGet resolves.
+        const answer = this.nextValue(entry.ieee, point.property);
+        answers.push(answer);
+        await this.call(where, () => this.rt!.convertGet({ definition, device: zdevice, property: point.property, endpointName: point.endpoint, state, where }));
+      }
+      // A converter whose answer carries another property would wait in vain: bounded, then what is known is answered.
+      await withTimeout(Promise.all(answers), this.settings.readTimeout, 'zigbee read answers').catch(() => undefined);
+    } finally {
+      this.dropWaiters(entry.ieee, asked);
     }
     this.stillThere(device);
     return points.map((point, i) => {
@@ -325,6 +337,7 @@ export class ZigbeeDriver implements ProtocolDriver {
       this.logger.warn({ ieeeAddress: ieee, modelID: zdevice.modelID, manufacturer: zdevice.manufacturerName }, 'zigbee device interviewed, but zigbee-herdsman-converters does not know its model: not registered');
       return;
     }
+    await this.configure(zdevice, definition);
     const { profile } = generateProfile(definition, this.rt!.exposesOf(definition, zdevice));
     Object.assign(record, { model: definition.model, vendor: definition.vendor, profileName: profile.name });
     this.logger.info({ ieeeAddress: ieee, model: definition.model, vendor: definition.vendor, profile: profile.name }, 'zigbee interview successful');
@@ -336,6 +349,23 @@ export class ZigbeeDriver implements ProtocolDriver {
       this.counters.provisioned++;
     } catch (err) {
       this.logger.warn({ ieeeAddress: ieee, profile: profile.name, err: (err as Error).message }, 'zigbee device not registered in metadata');
+    }
+  }
+
+  /**
+   * What Zigbee2MQTT does after an interview: the definition's configure
+   * (binds to the coordinator, reporting intervals, reads of divisors and
+   * multipliers the converters need). A failure is logged; the device is
+   * registered anyway (it may report with its defaults).
+   */
+  private async configure(zdevice: Models.Device, definition: Definition): Promise<void> {
+    const coordinator = this.coordinator?.controller?.getDevicesByType('Coordinator')[0]?.endpoints[0];
+    if (!definition.configure || !coordinator) return;
+    try {
+      await definition.configure(zdevice, coordinator, definition);
+      this.logger.info({ ieeeAddress: zdevice.ieeeAddr, model: definition.model }, 'zigbee device configured (binds, reporting)');
+    } catch (err) {
+      this.logger.warn({ ieeeAddress: zdevice.ieeeAddr, model: definition.model, err: (err as Error).message }, 'zigbee device configure failed; it may not report until configured again');
     }
   }
 
@@ -362,8 +392,15 @@ export class ZigbeeDriver implements ProtocolDriver {
       this.logger.warn({ device: name, cluster: message.cluster, type: message.type, err: (err as Error).message }, 'zigbee converter failed on a message');
       return;
     }
+    if (Object.keys(values).length === 0) {
+      // A converter took the message but found nothing it knows in it (an attribute it does not convert).
+      this.counters.unknown++;
+      this.logger.debug({ device: name, cluster: message.cluster, type: message.type }, 'zigbee message with no attribute the converters know (counted)');
+      return;
+    }
     values.linkquality = message.linkquality;
     Object.assign(state, values);
+    this.dropWaiters(ieee, Object.keys(values));
     for (const [property, raw] of Object.entries(values)) {
       const targets = entry.byProperty.get(property);
       if (!targets) {
@@ -404,6 +441,24 @@ export class ZigbeeDriver implements ProtocolDriver {
     const key = `${zdevice.ieeeAddr}|${zdevice.modelID}`;
     if (!this.definitions.has(key)) this.definitions.set(key, (await this.rt!.definitionOfDevice(zdevice)) ?? null);
     return this.definitions.get(key) ?? undefined;
+  }
+
+  /** Resolves when a message next gives `property` of the device. */
+  private nextValue(ieee: string, property: string): Promise<void> {
+    const key = `${ieee}|${property}`;
+    return new Promise<void>((resolve) => {
+      const list = this.waiters.get(key) ?? [];
+      list.push(resolve);
+      this.waiters.set(key, list);
+    });
+  }
+
+  private dropWaiters(ieee: string, properties: Iterable<string>): void {
+    for (const property of properties) {
+      const key = `${ieee}|${property}`;
+      for (const wake of this.waiters.get(key) ?? []) wake();
+      this.waiters.delete(key);
+    }
   }
 
   private stateOf(ieee: string): Record<string, unknown> {
