@@ -97,13 +97,32 @@ async function main(): Promise<void> {
       `(node-opcua 2.182.2 server in a child process, every value changing each second), ${SECONDS} s measured`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'opcua-bench-'));
+  const opened: Array<() => Promise<unknown>> = [];
+  try {
+    await measure(dir, opened);
+  } finally {
+    // Whatever was started is stopped and the temp folder removed, on failure too.
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The measurement; `opened` gets what to close, as it is started. */
+async function measure(dir: string, opened: Array<() => Promise<unknown>>): Promise<void> {
   const logger = createLogger('bench-opcua', 'warn');
   const bus = createMessageBus({ type: 'memory' } as never, logger);
   await bus.connect();
+  opened.push(() => bus.close());
 
   const started = await startSim(await freePort(), join(dir, 'pki'));
   const sim = started.child;
   process.once('exit', () => sim.kill('SIGKILL')); // a crash must not leave the server behind
+  opened.push(async () => {
+    if (sim.exitCode !== null || sim.signalCode !== null) return;
+    const exited = new Promise((r) => sim.once('exit', r));
+    sim.kill('SIGTERM');
+    await exited;
+  });
   const profile: DeviceProfile = validateDeviceProfile({
     name: 'Bench-OPCUA',
     deviceResources: Array.from({ length: PER_DEVICE }, (_, i) => ({ name: `V${i}`, properties: { valueType: 'Float64', readWrite: 'R' }, attributes: { nodeId: '' } })),
@@ -168,6 +187,7 @@ async function main(): Promise<void> {
     { serviceName: 'device-opcua', host: '127.0.0.1', port: 0, logLevel: 'warn', maxEventsInFlight: 50_000 },
     { bus, logger, driver, metadata },
   );
+  opened.push(() => service.close());
   await service.ready;
   const placedCount = () => driver.inspect().reduce((n, c) => n + c.items, 0);
   while (placedCount() < ITEMS && performance.now() - t0 < 300_000) await sleep(100);
@@ -200,12 +220,6 @@ async function main(): Promise<void> {
     `opcua-peak-rss: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB (this process: device service, driver, bus; now: heap ${Math.round(heap.heapUsed / 2 ** 20)} MB used of ${Math.round(heap.heapTotal / 2 ** 20)} MB, RSS ${Math.round(heap.rss / 2 ** 20)} MB)`,
   );
   console.log(`opcua-cpu: ${((cpu.user + cpu.system) / 1e6 / wall).toFixed(2)} cores for ${ITEMS} monitored items at 1 s (device service, driver and bus)`);
-
-  await service.close();
-  await bus.close();
-  sim.kill('SIGTERM');
-  await new Promise((r) => sim.once('exit', r));
-  rmSync(dir, { recursive: true, force: true });
 }
 
 main().catch((err) => {
