@@ -51,7 +51,7 @@ export const opcuaSettings = z.object({
   policy: oneOf(SECURITY_POLICIES).default('None'),
   /** Message security mode: EdgeX `OPCUAServer.Mode`. */
   mode: oneOf(SECURITY_MODES).default('None'),
-  /** The gateway's application certificate (PEM or DER); unset: the one created in pkiDir on first start. */
+  /** The gateway's application certificate (PEM or DER); unset: the one made in pkiDir on first use (the first OPC UA device or certificate call). */
   certFile: text().optional(),
   /** Its private key (PEM); set together with certFile. */
   keyFile: text().optional(),

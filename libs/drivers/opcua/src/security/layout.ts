@@ -7,7 +7,7 @@
 import { join, resolve } from 'node:path';
 import type { SecuritySettings } from './types';
 
-/** The certificate made on first start, under own/certs. */
+/** The certificate made on first use, under own/certs. */
 export const OWN_CERTIFICATE = 'gateway_certificate.pem';
 
 export interface PkiFolders {
@@ -20,7 +20,7 @@ export function pkiFolders(pkiDir: string): PkiFolders {
   return { trustedFolder: join(root, 'trusted', 'certs'), rejectedFolder: join(root, 'rejected') };
 }
 
-/** The gateway's certificate file: EdgeX's CertFile when set, else the one made on first start. */
+/** The gateway's certificate file: EdgeX's CertFile when set, else the one made on first use. */
 export function ownCertificateFile(settings: Pick<SecuritySettings, 'pkiDir' | 'certFile'>): string {
   return settings.certFile ? resolve(settings.certFile) : join(resolve(settings.pkiDir), 'own', 'certs', OWN_CERTIFICATE);
 }

@@ -1,7 +1,7 @@
 /**
  * The gateway's PKI folder (GW_OPCUA_PKI_DIR): node-opcua's certificate
  * manager rooted there (own/, trusted/, rejected/, issuers/), and the
- * gateway's application certificate, made on first start in pure JS (no
+ * gateway's application certificate, made on first use (the first device or trust-list call) in pure JS (no
  * openssl) or taken from GW_OPCUA_CERT_FILE / GW_OPCUA_KEY_FILE (EdgeX's
  * OPCUAServer CertFile / KeyFile). A server certificate the gateway has not
  * been told to trust lands in rejected/ and the connection fails.
