@@ -21,8 +21,9 @@
 const ROLES = {
   // Publishes system events (device, profile, service, watcher changes).
   'core-metadata': { publish: ['system-events/core-metadata/#'], subscribe: [], ownClientId: true },
-  // Stores every device event; keeps its view of the devices from their system events.
-  'core-data': { publish: [], subscribe: ['events/device/#', 'system-events/core-metadata/device/#'], durable: true },
+  // Stores every device event; keeps its view of the devices from their system events;
+  // publishes the events it takes over REST, once stored, as EdgeX's core-data does.
+  'core-data': { publish: ['events/core/#'], subscribe: ['events/device/#', 'system-events/core-metadata/device/#'], durable: true },
   // Sends command requests to device services and answers its own bus API
   // (core/command/request/...: nobody but the operator sends there).
   'core-command': {

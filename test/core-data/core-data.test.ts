@@ -257,8 +257,11 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
   describe('REST ingest', () => {
     const path = (e: Event) => `/event/${SERVICE}/${e.profileName}/${e.deviceName}/${e.sourceName}`;
 
-    it('stores a POSTed event (201 with its id) with binary, object and tagged readings; a repeat is 409', async () => {
+    it('stores a POSTed event (201 with its id) with binary, object and tagged readings, and publishes it on events/core; a repeat is 409', async () => {
       const { client: api } = await start();
+      let republish!: (message: { topic: string; payload: unknown }) => void;
+      const republishedOn = new Promise<{ topic: string; payload: unknown }>((resolve) => (republish = resolve));
+      const coreEvents = await bus.subscribe('edgex/events/core/#', (envelope, topic) => republish({ topic, payload: envelope.payload }));
       const base = makeEvent({ device: 'camera-1', resources: ['status'] });
       const event: Event = {
         ...base,
@@ -296,6 +299,12 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
       expect(again.status).toBe(409);
       expect(again.body.message).toContain(event.id);
       expect(await api.count('/event/count')).toBe(1);
+
+      // Stored, it is published on events/core/... as EdgeX's core-data does, for app services.
+      const republished = await republishedOn;
+      expect(republished.topic).toBe(`edgex/events/core/${SERVICE}/${event.profileName}/${event.deviceName}/${event.sourceName}`);
+      expect(republished.payload).toMatchObject({ apiVersion: 'v3', requestId: expect.any(String), event });
+      await coreEvents.unsubscribe();
 
       // As a producer following EdgeX's core-data OpenAPI sends it: readings carry apiVersion (no field of ours,
       // ignored as EdgeX ignores it) and the envelope's keys may be capitalised (Go's encoding/json matches them anyway).

@@ -5,6 +5,7 @@
  * docker compose runs them.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -198,6 +199,34 @@ export function servicesWorkUnderTheirOwnUsers(type: 'mqtt' | 'redis', url: () =
       // Nothing announces a stored reading: ask core-data until it has one.
       const readings = `${services.coreData}/reading/device/name/Demo-Sensor-01`;
       await pollUntil(async () => ((await call('GET', readings)).body.totalCount ?? 0) > 0, 'a stored reading of Demo-Sensor-01');
+    });
+
+    it('an event POSTed to core-data is published on events/core, where the app service reads it', async () => {
+      const appService = createMessageBus({ type, url: url(), username: 'app-service', password: secrets().password('app-service'), clientId: 'app-service' });
+      await appService.connect();
+      const durable = `acl-core-${randomUUID().slice(0, 8)}`;
+      try {
+        let got!: (payload: unknown) => void;
+        const received = new Promise<unknown>((resolve) => (got = resolve));
+        await appService.subscribe('edgex/events/core/#', (envelope) => got(envelope.payload), { durable });
+        const device = (await call('GET', `${services.metadata}/device/name/Demo-Sensor-01`)).body.device;
+        const origin = Date.now() * 1_000_000;
+        const event = {
+          apiVersion: 'v3',
+          id: randomUUID(),
+          deviceName: device.name,
+          profileName: device.profileName,
+          sourceName: 'Manual',
+          origin,
+          readings: [{ id: randomUUID(), origin, deviceName: device.name, profileName: device.profileName, resourceName: 'Temperature', valueType: 'Float64', value: '21.5' }],
+        };
+        const posted = await call('POST', `${services.coreData}/event/${device.serviceName}/${device.profileName}/${device.name}/Manual`, { apiVersion: 'v3', event });
+        expect(posted.status).toBe(201);
+        expect(await received).toMatchObject({ event: { id: event.id } });
+      } finally {
+        await appService.deleteDurable(durable).catch(() => undefined);
+        await appService.close();
+      }
     });
 
     it('a command goes from core-command to the device service and its answer comes back', async () => {

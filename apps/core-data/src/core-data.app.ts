@@ -28,6 +28,7 @@ import { Refusals } from './ingest/refusals';
 import { StatsReporter } from './ingest/stats-reporter';
 import { coreDataMetrics } from './http/prometheus';
 import { PersistLag } from './ingest/persist-lag';
+import { RestEventRepublisher } from './ingest/rest-republish';
 import { openEventStore } from './persistence/open-event-store';
 import { CORE_DATA_MIGRATIONS } from './persistence/migrations/1733900000000-initial-core-data';
 
@@ -118,6 +119,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
   const reporter = new StatsReporter(stats, logger, settings.statsInterval);
   let app: NestFastifyApplication | undefined;
   let closed = false;
+  const republisher = new RestEventRepublisher(deps.bus, topics, logger);
   try {
     const module = CoreDataModule.register({
       events: new EventsService(
@@ -128,6 +130,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
         Date.now,
         { maxReadings: settings.maxReadingsPerEvent, maxReadingsSetting: MAX_READINGS_SETTING },
         devices,
+        (event, source) => republisher.stored(event, source),
       ),
       readings: new ReadingsService(store),
       maxResultCount: options.maxResultCount,

@@ -22,6 +22,16 @@ export class Topics {
     return this.join('events', 'device', service, profile, device, source);
   }
 
+  /** `events/core/{service}/{profile}/{device}/{source}`: an event core-data took over REST, published once stored (as EdgeX does). */
+  coreEvent(service: string, profile: string, device: string, source: string): string {
+    return this.join('events', 'core', service, profile, device, source);
+  }
+
+  /** Every event: device services' own and those core-data took over REST (the app service's default). */
+  allEvents(): string {
+    return this.join('events', '#');
+  }
+
   /** Every device event, for core-data and the app service. */
   allDeviceEvents(): string {
     return this.join('events', 'device', '#');

@@ -42,16 +42,16 @@ describe('parsePipelinesFile', () => {
     const file = parsePipelinesFile(yaml(...MQTT_SINK, 'pipelines:', '  - { name: all, sinks: [out] }'), 'p.yaml', { env: {} });
     expect(file.sinks).toEqual([expect.objectContaining({ name: 'out', type: 'mqtt', qos: 1, retain: false })]);
     expect(file.pipelines).toEqual([
-      { name: 'all', topics: ['edgex/events/device/#'], filters: [], transform: 'edgex', gzip: false, sinks: ['out'] },
+      { name: 'all', topics: ['edgex/events/#'], filters: [], transform: 'edgex', gzip: false, sinks: ['out'] },
     ]);
   });
 
-  it('subscribes by default to the device events under the configured topic base', () => {
+  it('subscribes by default to every event under the configured topic base (device services’ and those ingested over REST)', () => {
     const file = parsePipelinesFile(yaml(...MQTT_SINK, 'pipelines:', '  - { name: all, sinks: [out] }'), 'p.yaml', {
       env: {},
       topicBase: 'plant1/edgex',
     });
-    expect(file.pipelines[0].topics).toEqual(['plant1/edgex/events/device/#']);
+    expect(file.pipelines[0].topics).toEqual(['plant1/edgex/events/#']);
   });
 
   it('parses batch settings: count and an interval in ms', () => {
@@ -263,8 +263,8 @@ describe('parsePipelinesFile', () => {
         '    sinks: [out]',
       );
       expect(issuesOf(text)).toEqual([
-        '7: pipelines[0].topics[1]: must be a device event topic under edgex/events/device/, e.g. edgex/events/device/#',
-        '8: pipelines[0].topics[2]: must be a device event topic under edgex/events/device/, e.g. edgex/events/device/#',
+        '7: pipelines[0].topics[1]: must be an event topic: edgex/events/#, or under edgex/events/device/ or edgex/events/core/, e.g. edgex/events/device/#',
+        '8: pipelines[0].topics[2]: must be an event topic: edgex/events/#, or under edgex/events/device/ or edgex/events/core/, e.g. edgex/events/device/#',
         '9: pipelines[0].topics[3]: # may only stand alone as the last level',
         '10: pipelines[0].topics[4]: # may only stand alone as the last level',
         '11: pipelines[0].topics[5]: + must stand alone as a level',
@@ -275,7 +275,7 @@ describe('parsePipelinesFile', () => {
     it('follows a configured topic base', () => {
       const text = yaml(...MQTT_SINK, 'pipelines:', '  - { name: p, topics: [edgex/events/device/#], sinks: [out] }');
       expect(issuesOf(text, { topicBase: 'site7' })).toEqual([
-        '4: pipelines[0].topics[0]: must be a device event topic under site7/events/device/, e.g. site7/events/device/#',
+        '4: pipelines[0].topics[0]: must be an event topic: site7/events/#, or under site7/events/device/ or site7/events/core/, e.g. site7/events/device/#',
       ]);
     });
   });

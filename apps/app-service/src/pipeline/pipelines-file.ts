@@ -55,7 +55,7 @@ export interface BatchConfig {
 
 export interface PipelineConfig {
   name: string;
-  /** Bus topic filters, all under `<base>/events/device/`. */
+  /** Bus topic filters, `<base>/events/#` or under `<base>/events/device/` or `<base>/events/core/`. */
   topics: string[];
   filters: FilterConfig[];
   transform: TransformName;
@@ -321,7 +321,7 @@ function pipelineSchema(base: string) {
   return z
     .object({
       name: z.string().regex(PIPELINE_NAME, 'letters, digits, _ and - only, starting with a letter or digit (it names routes <pipeline>.<sink>)'),
-      topics: z.array(Topic).min(1, 'name at least one topic, or leave topics out').default([new Topics(base).allDeviceEvents()]),
+      topics: z.array(Topic).min(1, 'name at least one topic, or leave topics out').default([new Topics(base).allEvents()]),
       filters: z.array(FilterSchema).default([]),
       transform: z.enum(TRANSFORMS).default('edgex'),
       batch: BatchSchema.optional(),
@@ -331,10 +331,15 @@ function pipelineSchema(base: string) {
     .strict();
 }
 
-/** Device events only: the pipeline reads every message as an EdgeX Event. */
+/**
+ * Event topics only (the pipeline reads every message as an EdgeX Event):
+ * `<base>/events/#`, or under `<base>/events/device/` (what device services
+ * publish) or `<base>/events/core/` (what core-data took over REST).
+ */
 function topicProblem(topic: string, base: string): string | undefined {
-  const prefix = `${base}/events/device/`;
-  if (!topic.startsWith(prefix) || topic === prefix) return `must be a device event topic under ${prefix}, e.g. ${prefix}#`;
+  if (topic === `${base}/events/#`) return undefined;
+  const prefix = [`${base}/events/device/`, `${base}/events/core/`].find((p) => topic.startsWith(p) && topic !== p);
+  if (!prefix) return `must be an event topic: ${base}/events/#, or under ${base}/events/device/ or ${base}/events/core/, e.g. ${base}/events/device/#`;
   const levels = topic.slice(prefix.length).split('/');
   for (const [i, level] of levels.entries()) {
     if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) return '# may only stand alone as the last level';

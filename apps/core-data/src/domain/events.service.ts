@@ -25,6 +25,8 @@ export class EventsService {
     private readonly clock: () => number = Date.now,
     private readonly limits: AddEventRequestLimits = {},
     private readonly devices?: DeviceChecking,
+    /** Told of every event stored through REST (core-data publishes them on the bus, as EdgeX does). */
+    private readonly onStored?: (event: Event, source: EventSource) => void,
   ) {}
 
   /**
@@ -55,6 +57,7 @@ export class EventsService {
     const batch = await this.writer.add(event, true);
     const problem = batch.problemWith(event.id, await batch.done);
     if (problem) throw problem;
+    this.onStored?.(event, source);
     return { id: event.id, requestId };
   }
 
