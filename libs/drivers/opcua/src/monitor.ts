@@ -11,7 +11,7 @@
  * sink, the first of each item just created flagged as such; items the
  * server refused are told to the sink too.
  */
-import { backoffDelay, systemClock, Timer, ValueType } from '@gw/contracts';
+import { backoffDelay, Timer, ValueType } from '@gw/contracts';
 import {
   AttributeIds,
   ClientMonitoredItemGroup,
@@ -178,7 +178,7 @@ export class ConnectionMonitor implements SessionListener {
   private scheduleRetry(): void {
     if (this.retry || this.failed.size === 0) return;
     const worst = Math.max(...this.failed.values());
-    this.retry = systemClock.setTimer(() => {
+    this.retry = this.connection.clock.setTimer(() => {
       this.retry = undefined;
       this.enqueue(async (s, g) => {
         for (const deviceName of [...this.failed.keys()]) {

@@ -55,7 +55,8 @@ export class OpcuaConnection {
   private readonly listeners = new Set<SessionListener>();
   /** Rejecters of requests in flight: close() settles them instead of leaving them to time out. */
   private readonly inFlight = new Set<(err: Error) => void>();
-  private readonly clock: Clock;
+  /** The pool's clock (reconnect and re-placement back-offs). */
+  readonly clock: Clock;
 
   constructor(
     readonly endpoint: OpcuaEndpoint,
