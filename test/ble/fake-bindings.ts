@@ -127,7 +127,11 @@ export class FakeBindings extends EventEmitter {
     setImmediate(() => this.emit('characteristicsDiscover', id, serviceUuid, chars));
   }
 
+  /** GATT reads asked, by characteristic uuid. */
+  readonly readsOf = new Map<string, number>();
+
   read(id: string, serviceUuid: string, uuid: string): void {
+    this.readsOf.set(uuid, (this.readsOf.get(uuid) ?? 0) + 1);
     const answer = () => {
       if (!this.connected.has(id)) return; // a read on a lost connection is never answered
       const c = this.peripherals.get(id)?.services[serviceUuid]?.[uuid];

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { MetadataClient } from '@gw/clients';
 import { RunningDeviceService, startDeviceService } from '@gw/device-sdk';
 import type { ProtocolDriver } from '@gw/device-sdk/driver';
-import { createMessageBus, MemoryBroker } from '@gw/messaging';
+import { createMessageBus, MemoryBroker, MessageBus } from '@gw/messaging';
 import { RunningMetadata, startMetadata } from '../../apps/metadata/src/metadata.app';
 import { testSqlite } from '../support/database';
 import { quietLogger } from '../support/quiet-logger';
@@ -19,6 +19,8 @@ export interface BleHost {
   metadata: RunningMetadata;
   rest: RestClient;
   service: RunningDeviceService;
+  bus: MessageBus;
+  topicBase: string;
   /** `fetch` on the device service under /api/v3, with the API key. */
   call(method: string, path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
@@ -46,7 +48,7 @@ export async function startDeviceBle(driver: ProtocolDriver): Promise<BleHost> {
     await service.ready;
     const call = (method: string, path: string, init: RequestInit = {}) =>
       fetch(`${service.url}/api/v3${path}`, { ...init, method, headers: { 'x-api-key': API_KEY, ...(init.headers as Record<string, string>) } });
-    return { metadata, rest: new RestClient(metadata.url), service, call, close };
+    return { metadata, rest: new RestClient(metadata.url), service, bus, topicBase, call, close };
   } catch (err) {
     await close();
     throw err;

@@ -15,7 +15,7 @@ import { nobleOnBindings } from '../../libs/drivers/ble/src/noble-types';
 import { pollUntil } from '../support/poll';
 import { FakeBindings } from './fake-bindings';
 import { BleHost, startDeviceBle } from './host';
-import { SENSOR_MAC, SENSOR_PROFILE, sensorPeripheral, settings } from './support';
+import { CUSTOM_SERVICE, SENSOR_MAC, SENSOR_PROFILE, sensorPeripheral, settings } from './support';
 
 const json = async (res: Response) => (await res.json()) as Record<string, any>;
 
@@ -72,6 +72,44 @@ describe('device-ble without a Bluetooth adapter', () => {
     const read = await host.call('GET', '/device/name/thermo/Battery');
     expect(read.status).toBe(200);
     expect((await json(read)).event.readings[0]).toMatchObject({ resourceName: 'Battery', value: '87', valueType: 'Uint8' });
+  });
+});
+
+describe('device-ble notifications', () => {
+  it('publishes notifications as events through the SDK (transforms applied) and does not poll the autoEvent on them', async () => {
+    const bindings = new FakeBindings([sensorPeripheral()]);
+    const driver = new BleDriver(settings(), { loadNoble: () => nobleOnBindings(bindings) });
+    host = await startDeviceBle(driver);
+    const events: Array<{ topic: string; readings: Array<{ resourceName: string; value: string }> }> = [];
+    await host.bus.subscribe(`${host.topicBase}/events/device/device-ble/#`, (envelope, topic) => {
+      events.push({ topic, readings: (envelope.payload as any).event.readings });
+    });
+    const profile = {
+      ...SENSOR_PROFILE,
+      name: 'BLE-Counter',
+      deviceResources: SENSOR_PROFILE.deviceResources
+        .filter((r) => r.name === 'Pulses')
+        .map(({ isHidden: _h, ...r }) => ({ ...r, properties: { ...r.properties, valueType: 'Float64', scale: 0.5 }, attributes: { ...r.attributes, rawType: 'Uint32' } })),
+      deviceCommands: [],
+    };
+    expect((await host.rest.upload('POST', stringify(profile))).body).toMatchObject({ statusCode: 201 });
+    const device = {
+      name: 'counter',
+      serviceName: 'device-ble',
+      profileName: 'BLE-Counter',
+      adminState: 'UNLOCKED',
+      operatingState: 'UP',
+      protocols: { BLE: { MAC: SENSOR_MAC } },
+      autoEvents: [{ sourceName: 'Pulses', interval: '50ms', onChange: false }],
+    };
+    expect((await host.rest.batch('POST', '/device', 'device', [device])).body[0]).toMatchObject({ statusCode: 201 });
+    await pollUntil(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([10, 0, 0, 0]));
+    bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([11, 0, 0, 0]));
+    await pollUntil(() => events.length >= 2, 'two events');
+    expect(events.map((e) => e.topic)).toEqual(new Array(2).fill(`${host.topicBase}/events/device/device-ble/BLE-Counter/counter/Pulses`));
+    expect(events.map((e) => Number(e.readings[0].value))).toEqual([5, 5.5]);
+    expect(bindings.readsOf.get('fff3') ?? 0).toBe(0); // pushed, never polled
   });
 });
 
