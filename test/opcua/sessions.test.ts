@@ -21,6 +21,7 @@ deviceResources:
   - { name: Random, properties: { valueType: Float64, readWrite: R }, attributes: { nodeId: "ns=3;i=1003" } }
   - { name: Level, properties: { valueType: Float64, readWrite: RW }, attributes: { nodeId: "ns=2;s=Scalar.Double" } }
   - { name: Control, properties: { valueType: Float32, readWrite: RW }, attributes: { nodeId: "ns=2;s=Scalar.Float" } }
+  - { name: Analog, properties: { valueType: Float64, readWrite: RW }, attributes: { nodeId: "ns=2;s=Scalar.Analog", deadbandPercent: 10 } }
 deviceCommands:
   - { name: Both, readWrite: R, resourceOperations: [{ deviceResource: Counter }, { deviceResource: Random }] }
 `);
@@ -162,6 +163,27 @@ describe('OPC UA sessions and subscriptions', () => {
     }
     await context.until((p) => pushesOf(p, 'tank', 'Level').find((x) => x.values[0].value === 14));
     expect(pushesOf(context.pushed, 'tank', 'Level').map((p) => p.values[0].value)).toEqual([0, 10, 12, 14]);
+    await driver.removeDevice(d);
+  });
+
+  it("uses a resource's deadbandPercent as the server-side percent deadband (of the variable's EURange)", async () => {
+    sim.set('ns=2;s=Scalar.Analog', { dataType: 'Double', value: 0 });
+    const d = device('gauge', [
+      { sourceName: 'Analog', interval: '50ms', onChange: true },
+      { sourceName: 'Control', interval: '50ms', onChange: true },
+    ]);
+    await driver.addDevice(d, profile);
+    await driver.settled();
+    await context.until((p) => (pushesOf(p, 'gauge', 'Analog').length >= 1 ? true : undefined));
+    // EURange 0..200, 10 %: a change must exceed 20 from the last value reported.
+    const steps = [10, 25, 40, 46, 70];
+    for (const [i, value] of steps.entries()) {
+      sim.set('ns=2;s=Scalar.Analog', { dataType: 'Double', value });
+      sim.set('ns=2;s=Scalar.Float', { dataType: 'Float', value: 100 + i });
+      await context.until((p) => pushesOf(p, 'gauge', 'Control').find((x) => x.values[0].value === 100 + i));
+    }
+    await context.until((p) => pushesOf(p, 'gauge', 'Analog').find((x) => x.values[0].value === 70));
+    expect(pushesOf(context.pushed, 'gauge', 'Analog').map((p) => p.values[0].value)).toEqual([0, 25, 46, 70]);
     await driver.removeDevice(d);
   });
 

@@ -155,6 +155,18 @@ export async function startOpcuaSimulator(options: OpcuaSimOptions): Promise<Run
     variable(sim, scalars, `s=Scalar.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Scalar, value: scalar });
     variable(sim, arrays, `s=Array.${type}`, type, dataType, { dataType, arrayType: VariantArrayType.Array, value: typedArray(dataType, array) });
   }
+  // An AnalogItem with an EURange (0..200): what a percent deadband is taken of.
+  const analog = sim.addAnalogDataItem({
+    componentOf: scalars,
+    browseName: 'Analog',
+    nodeId: 's=Scalar.Analog',
+    dataType: 'Double',
+    engineeringUnitsRange: { low: 0, high: 200 },
+    accessLevel: 'CurrentRead | CurrentWrite',
+    userAccessLevel: 'CurrentRead | CurrentWrite',
+    minimumSamplingInterval: 0,
+  } as never);
+  analog.setValueFromSource({ dataType: DataType.Double, value: 0 });
   // A subtype of DateTime, as many servers declare timestamps: written as a DateTime.
   variable(sim, scalars, 's=Scalar.UtcTime', 'UtcTime', 'UtcTime', { dataType: DataType.DateTime, value: new Date('2024-01-01T00:00:00Z') });
   variable(sim, scalars, 's=Scalar.LocalizedText', 'LocalizedText', DataType.LocalizedText, {
