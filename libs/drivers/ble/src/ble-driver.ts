@@ -44,6 +44,8 @@ interface DeviceEntry {
   advertisementTimer?: Timer;
 }
 
+const DECODE_LOG_INTERVAL_MS = 60_000;
+
 const SILENT: DriverContext['logger'] = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export class BleDriver implements ProtocolDriver {
@@ -55,6 +57,8 @@ export class BleDriver implements ProtocolDriver {
   private unsubscribe: Array<() => void> = [];
   /** Values that could not be decoded (a notification or advertisement that does not fit its attributes). */
   decodeFailures = 0;
+  /** When each resource's decode failure was last logged, and how many since were not (bounded). */
+  private readonly decodeLogs = new Map<string, { atMs: number; suppressed: number }>();
 
   constructor(
     readonly settings: BleSettings,
@@ -403,7 +407,18 @@ export class BleDriver implements ProtocolDriver {
       return decodeValue(data, point.decoding, point.valueType, where(point));
     } catch (err) {
       this.decodeFailures++;
-      this.logger.warn({ device: point.deviceName, resource: point.resourceName, err: (err as Error).message }, 'BLE value not decoded');
+      // Once per resource per minute, with how many were not logged: a device may notify many times a second.
+      const key = `${point.deviceName}\u0000${point.resourceName}`;
+      const now = this.clock.monotonicMs();
+      const last = this.decodeLogs.get(key);
+      if (last && now - last.atMs < DECODE_LOG_INTERVAL_MS) {
+        last.suppressed++;
+        return undefined;
+      }
+      this.decodeLogs.delete(key);
+      if (this.decodeLogs.size >= 1_000) this.decodeLogs.delete(this.decodeLogs.keys().next().value!);
+      this.decodeLogs.set(key, { atMs: now, suppressed: 0 });
+      this.logger.warn({ device: point.deviceName, resource: point.resourceName, err: (err as Error).message, notLoggedBefore: last?.suppressed ?? 0 }, 'BLE value not decoded');
       return undefined;
     }
   }
