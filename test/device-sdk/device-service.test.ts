@@ -396,6 +396,26 @@ describe('device service (in-process bus, SQLite metadata)', () => {
     expect(again).toEqual({ found: 5, added: [], existing: 2, unmatched: 3, failed: 0 });
     const post = await h.api.post('/discovery', undefined);
     expect(post.status).toBe(202);
-    expect(post.body).toMatchObject({ apiVersion: 'v3', statusCode: 202 });
+    expect(post.body).toMatchObject({ apiVersion: 'v3', statusCode: 202, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    await h.service.discover(); // joins that run: it is over before the next test
+  });
+
+  it('stops a discovery under way on DELETE /discovery/requestId/{id} (404 for another id) and adds nothing it finds', async () => {
+    h.driver.holdDiscovery = true;
+    h.driver.discoverySignal = undefined;
+    h.driver.discovered = [{ name: 'Sim-2', protocols: { fake: { Address: 'sim-2' } } }];
+    const post = await h.api.post('/discovery', undefined);
+    expect(post.status).toBe(202);
+    await pollUntil(() => h.driver.discoverySignal !== undefined, 'the driver searching');
+
+    const other = await h.api.delete('/discovery/requestId/00000000-0000-4000-8000-000000000000');
+    expect(other.status).toBe(404);
+    expect(other.body.message).toMatch(/no discovery with request id 00000000-0000-4000-8000-000000000000 is running/);
+    expect((await h.api.delete(`/discovery/requestId/${post.body.requestId}`)).status).toBe(200);
+    expect(h.driver.discoverySignal!.aborted).toBe(true);
+    expect((await h.rest.get('/device/name/Sim-2')).status).toBe(404);
+    // Nothing runs now: DELETE /discovery has nothing to stop, and says so with a 200 as EdgeX does.
+    expect((await h.api.delete('/discovery')).status).toBe(200);
+    h.driver.holdDiscovery = false;
   });
 });

@@ -34,6 +34,11 @@ export class FakeDriver implements ProtocolDriver {
   /** The devices the driver holds, by name. */
   readonly devices = new Map<string, Device>();
   discovered: DiscoveredDevice[] = [];
+  /** discover() waits until its signal aborts or releaseDiscovery() is called. */
+  holdDiscovery = false;
+  releaseDiscovery?: () => void;
+  /** The signal the last discover() was given. */
+  discoverySignal?: AbortSignal;
   /** Per device: the next this many reads reject with a CommunicationError. */
   readonly failures = new Map<string, number>();
   /** When set, reads wait for it before answering. */
@@ -120,7 +125,15 @@ export class FakeDriver implements ProtocolDriver {
     this.devices.delete(device.name);
   }
 
-  async discover(): Promise<DiscoveredDevice[]> {
+  async discover(signal?: AbortSignal): Promise<DiscoveredDevice[]> {
+    this.discoverySignal = signal;
+    // Held: a long search that ends only when told to stop (or released).
+    if (this.holdDiscovery) {
+      await new Promise<void>((resolve) => {
+        this.releaseDiscovery = resolve;
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
     return this.discovered;
   }
 

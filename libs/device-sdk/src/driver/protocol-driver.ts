@@ -93,8 +93,12 @@ export interface ProtocolDriver {
    */
   monitorsAutoEvent?(device: Device, profile: DeviceProfile, autoEvent: AutoEvent): boolean;
 
-  /** Optional: finds devices on the configured networks. */
-  discover?(): Promise<DiscoveredDevice[]>;
+  /**
+   * Optional: finds devices on the configured networks. `signal` aborts when
+   * the discovery is stopped (DELETE /discovery) or the service stops: end the
+   * search early if it takes long (what is returned then is discarded).
+   */
+  discover?(signal?: AbortSignal): Promise<DiscoveredDevice[]>;
   /** Optional: a watcher changed (drivers rarely care). */
   provisionWatcherChanged?(watcher: ProvisionWatcher): void;
   /** Optional: REST routes of this driver, served under /api/v3/<driver name>/ (see ./routes). Called once, after initialize. */
