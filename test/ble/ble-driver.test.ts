@@ -279,6 +279,17 @@ deviceResources:
     await waitFor(() => rig!.bindings.connected.size === 0, 'the connection closed after reading');
   });
 
+  it('runs at most four scans at once, refusing more with a 503', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    const { scan, MAX_CONCURRENT_SCANS } = await import('../../libs/drivers/ble/src/discovery');
+    const scans = Array.from({ length: MAX_CONCURRENT_SCANS }, () => scan(rig!.driver, { durationMs: 100 }));
+    const refused = await rejection(scan(rig.driver, { durationMs: 100 }));
+    expect([refused.kind, refused.message]).toEqual([ErrorKind.ServiceUnavailable, 'scanning: 4 scans are already running; try again when one has ended']);
+    expect((await Promise.all(scans)).map((found) => found.map((d) => d.mac))).toEqual(new Array(4).fill([SENSOR_MAC]));
+    expect((await scan(rig.driver, { durationMs: 10 })).length).toBeLessThanOrEqual(1); // room again
+    expect(rig.driver.adapter.status().scanning).toBe(false);
+  });
+
   it('names a characteristic the device does not have', async () => {
     rig = await startRig([sensorPeripheral()]);
     const d = device('missing');

@@ -37,8 +37,23 @@ export interface FoundDevice {
   model?: string;
 }
 
+/** Scans listening at once (REST callers and discovery); more are refused. */
+export const MAX_CONCURRENT_SCANS = 4;
+const running = new WeakMap<BleDriver, number>();
+
 /** Listens to the shared scan for `durationMs` and reports the devices that pass the filters. */
 export async function scan(driver: BleDriver, filters: ScanFilters, signal?: AbortSignal): Promise<FoundDevice[]> {
+  const active = running.get(driver) ?? 0;
+  if (active >= MAX_CONCURRENT_SCANS) throw new GatewayError(ErrorKind.ServiceUnavailable, `scanning: ${active} scans are already running; try again when one has ended`);
+  running.set(driver, active + 1);
+  try {
+    return await scanOnce(driver, filters, signal);
+  } finally {
+    running.set(driver, (running.get(driver) ?? 1) - 1);
+  }
+}
+
+async function scanOnce(driver: BleDriver, filters: ScanFilters, signal?: AbortSignal): Promise<FoundDevice[]> {
   const adapter = driver.adapter;
   await adapter.settled(driver.settings.connectTimeout);
   adapter.requirePowered('scanning');
