@@ -240,4 +240,24 @@ describe('OPC UA sessions and subscriptions', () => {
     await context.until((p) => (pushesOf(p, 'lapsed', 'Random').length > after ? true : undefined));
     await driver.removeDevice(d);
   });
+
+  it('a device whose subscription the server refuses is tried again after the back-off, and placed once the server allows it', async () => {
+    const capabilities = sim.server.engine.serverCapabilities;
+    const allowed = capabilities.maxSubscriptionsPerSession;
+    capabilities.maxSubscriptionsPerSession = 0; // every CreateSubscription: BadTooManySubscriptions
+    const d = device('refused', [{ sourceName: 'Random', interval: '100ms', onChange: false }]);
+    try {
+      await driver.addDevice(d, profile);
+      await driver.read(d, profile, [{ resource: profile.deviceResources[1], attributes: profile.deviceResources[1].attributes!, valueType: 'Float64' }]);
+      await driver.settled(); // the first placement, refused
+      expect(driver.inspect()).toEqual([expect.objectContaining({ devices: ['refused'], state: 'connected', items: 0, subscriptions: 0 })]);
+    } finally {
+      capabilities.maxSubscriptionsPerSession = allowed;
+    }
+    // Nothing else changes: the monitor's own retry (GW_OPCUA_RECONNECT_MIN..MAX here 100-500 ms) places it.
+    await context.until((p) => pushesOf(p, 'refused', 'Random')[0]);
+    await driver.settled();
+    expect(driver.inspect()).toEqual([expect.objectContaining({ devices: ['refused'], items: 1, subscriptions: 1 })]);
+    await driver.removeDevice(d);
+  });
 });
