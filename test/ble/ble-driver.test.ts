@@ -7,7 +7,8 @@
  */
 import { Device, ErrorKind, GatewayError, parseDeviceProfile } from '@gw/contracts';
 import { requestsFor, writesFor } from '../drivers/driver-conformance';
-import { CUSTOM_SERVICE, Rig, SENSOR_MAC, SENSOR_PROFILE, sensorPeripheral, startRig } from './support';
+import { BleDriver } from '../../libs/drivers/ble/src/ble-driver';
+import { CUSTOM_SERVICE, RecordingContext, Rig, SENSOR_MAC, SENSOR_PROFILE, sensorPeripheral, settings, startRig } from './support';
 
 const device = (name: string, mac = SENSOR_MAC, extra: Partial<Device> = {}): Device =>
   ({ name, adminState: 'UNLOCKED', operatingState: 'UP', serviceName: 'device-ble', profileName: SENSOR_PROFILE.name, protocols: { BLE: { MAC: mac } }, ...extra }) as Device;
@@ -288,6 +289,22 @@ deviceResources:
     expect((await Promise.all(scans)).map((found) => found.map((d) => d.mac))).toEqual(new Array(4).fill([SENSOR_MAC]));
     expect((await scan(rig.driver, { durationMs: 10 })).length).toBeLessThanOrEqual(1); // room again
     expect(rig.driver.adapter.status().scanning).toBe(false);
+  });
+
+  it('opens the adapter GW_BLE_HCI_DEVICE names, and names it when it cannot (the real HCI load here: no Bluetooth)', async () => {
+    const driver = new BleDriver(settings({ hciDevice: '1' }));
+    await driver.initialize(new RecordingContext());
+    await driver.start();
+    try {
+      expect(driver.adapter.status()).toMatchObject({ adapter: 'hci1', powered: false, failures: 1 });
+      expect(driver.adapter.status().state).toMatch(/^unavailable: EAFNOSUPPORT/);
+      const d = device('nowhere');
+      await driver.addDevice(d, SENSOR_PROFILE);
+      const err = await rejection(driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])));
+      expect([err.kind, err.message]).toEqual([ErrorKind.ServiceUnavailable, expect.stringContaining('BLE adapter hci1 is unavailable: EAFNOSUPPORT')]);
+    } finally {
+      await driver.stop(true);
+    }
   });
 
   it('names a characteristic the device does not have', async () => {
