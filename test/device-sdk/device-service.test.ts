@@ -341,6 +341,27 @@ describe('device service (in-process bus, SQLite metadata)', () => {
     expect(h.service.stats().push.dropped).toBe(dropped + 1);
   });
 
+  it('scans a device for a profile (POST /profilescan, EdgeX 4): the draft is added to metadata and the device moved to it', async () => {
+    await addDevice('Scanned');
+    const started = await h.api.post('/profilescan', { apiVersion: 'v3', deviceName: 'Scanned', profileName: 'Scanned-Profile', options: { resources: ['Level', 'Flow'] } });
+    expect(started).toMatchObject({ status: 202, body: { statusCode: 202, message: 'Device ProfileScan is triggered' } });
+    await pollUntil(async () => (await h.rest.get('/device/name/Scanned')).body.device.profileName === 'Scanned-Profile', 'the device moved to its scanned profile');
+    const profile = (await h.rest.get('/deviceprofile/name/Scanned-Profile')).body.profile;
+    expect(profile.deviceResources.map((r: { name: string }) => r.name)).toEqual(['Level', 'Flow']);
+
+    expect((await h.api.post('/profilescan', { apiVersion: 'v3', deviceName: 'Nobody' })).status).toBe(404);
+    expect((await h.api.post('/profilescan', { apiVersion: 'v3' })).body.message).toBe('deviceName: is required');
+    expect((await h.api.delete('/profilescan/device/name/Scanned')).status).toBe(404); // none running now
+    const scan = h.driver.scanProfile;
+    h.driver.scanProfile = undefined;
+    try {
+      const refused = await h.api.post('/profilescan', { apiVersion: 'v3', deviceName: 'Scanned' });
+      expect(refused).toMatchObject({ status: 501, body: { message: expect.stringMatching(/cannot scan a device for a profile/) } });
+    } finally {
+      h.driver.scanProfile = scan;
+    }
+  });
+
   it('validates devices with the driver (POST /validate/device)', async () => {
     const good = await h.api.post('/validate/device', { apiVersion: 'v3', requestId: 'b2b2b2b2-0000-4000-8000-000000000001', device: testDevice(h.serviceName, 'Candidate') });
     expect(good.status).toBe(200);

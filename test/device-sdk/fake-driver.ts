@@ -39,6 +39,15 @@ export class FakeDriver implements ProtocolDriver {
   releaseDiscovery?: () => void;
   /** The signal the last discover() was given. */
   discoverySignal?: AbortSignal;
+  /** The profile scan (EdgeX 4): a draft of one Float64 resource per option `resources`; unset, the driver cannot scan. */
+  scanProfile?: (device: Device, options: Record<string, unknown>, signal: AbortSignal) => Promise<Omit<DeviceProfile, 'name'>> = async (_device, options) => ({
+    deviceResources: (Array.isArray(options.resources) ? options.resources : ['Level']).map((name) => ({
+      name: String(name),
+      isHidden: false,
+      properties: { valueType: 'Float64', readWrite: 'R' },
+    })),
+    deviceCommands: [],
+  });
   /** Per device: the next this many reads reject with a CommunicationError. */
   readonly failures = new Map<string, number>();
   /** When set, reads wait for it before answering. */

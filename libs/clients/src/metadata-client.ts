@@ -67,6 +67,11 @@ export class MetadataClient {
     return outcome.id ?? '';
   }
 
+  async addProfile(profile: DeviceProfile): Promise<string> {
+    const [outcome] = this.expectOk(await this.batch('POST', '/deviceprofile', 'profile', [profile]));
+    return outcome.id ?? '';
+  }
+
   async patchDevice(patch: Partial<Device> & { name: string }): Promise<void> {
     this.expectOk(await this.batch('PATCH', '/device', 'device', [patch]));
   }

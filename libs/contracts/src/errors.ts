@@ -15,6 +15,7 @@ export const ErrorKind = {
   PayloadTooLarge: 'PayloadTooLarge', // 413
   Unauthorized: 'Unauthorized', // 401
   ServiceUnavailable: 'ServiceUnavailable', // 503
+  NotImplemented: 'NotImplemented', // 501: this service cannot do that at all (e.g. a driver that cannot scan a profile)
   Timeout: 'Timeout', // 504
   Communication: 'CommunicationError', // 502/503: a peer (broker, device) failed
   Database: 'DatabaseError', // 500
@@ -67,6 +68,7 @@ const KIND_BY_STATUS: Record<number, ErrorKind> = {
   416: ErrorKind.RangeNotSatisfiable,
   423: ErrorKind.ServiceLocked,
   500: ErrorKind.Unknown,
+  501: ErrorKind.NotImplemented,
   503: ErrorKind.ServiceUnavailable,
   504: ErrorKind.Timeout,
 };

@@ -15,6 +15,7 @@ import { DeviceMetrics, deviceServiceMetrics } from './device-metrics';
 import { DeviceRegistry } from './device-registry';
 import { DeviceValidator } from './device-validator';
 import { Discovery, DiscoveryResult } from './discovery';
+import { ProfileScan } from './profile-scan';
 import type { DriverContext, ProtocolDriver } from './driver/protocol-driver';
 import { DEFAULT_MAX_IN_FLIGHT, EventPublisher, PublisherStats } from './event-publisher';
 import { DeviceServiceModule } from './http/device-service.module';
@@ -118,6 +119,7 @@ export async function startDeviceService(
   const push = new PushHandler(registry, tracker, onChange, publisher, clock, logger);
   const lifecycle = new DeviceLifecycle(registry, driver, tracker, onChange, scheduler, logger, metrics);
   const discovery = new Discovery(registry, driver, metadata, clock, logger);
+  const profileScan = new ProfileScan(registry, driver, metadata, clock, logger);
   const validator = new DeviceValidator(registry, driver, metadata);
   const commandBus = new CommandBus(bus, topics, serviceName, executor, logger, options.maxConcurrentCommands ?? DEFAULT_MAX_CONCURRENT_COMMANDS);
 
@@ -129,7 +131,7 @@ export async function startDeviceService(
   let driverStarted = false;
   try {
     app = await createServiceApp({
-      module: DeviceServiceModule.register({ executor, discovery, validator }),
+      module: DeviceServiceModule.register({ executor, discovery, validator, profileScan }),
       version: DEVICE_SDK_VERSION,
       config,
       logger,
@@ -185,6 +187,7 @@ export async function startDeviceService(
         if (closed) return;
         closed = true;
         discovery.stop();
+        profileScan.stop();
         scheduler.stop();
         const steps: Array<[string, () => Promise<unknown>]> = [
           ['command bus', () => commandBus.close()],

@@ -32,7 +32,7 @@ import { ProfileView } from './profile-view';
 
 export type MetadataPort = Pick<
   MetadataClient,
-  'deviceService' | 'registerDeviceService' | 'devicesOfService' | 'profile' | 'watchersOfService' | 'device' | 'addDevice' | 'patchDevice'
+  'deviceService' | 'registerDeviceService' | 'devicesOfService' | 'profile' | 'watchersOfService' | 'device' | 'addDevice' | 'patchDevice' | 'addProfile'
 >;
 
 export interface RetryPolicy {

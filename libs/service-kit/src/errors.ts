@@ -18,6 +18,7 @@ export const HTTP_STATUS_BY_KIND: Record<ErrorKind, number> = {
   [ErrorKind.Database]: 500,
   [ErrorKind.Unknown]: 500,
   [ErrorKind.Config]: 500, // a boot-time kind; if it escapes into a request, it is our fault
+  [ErrorKind.NotImplemented]: 501,
   [ErrorKind.ServiceUnavailable]: 503,
   [ErrorKind.Communication]: 503,
   [ErrorKind.Timeout]: 504,

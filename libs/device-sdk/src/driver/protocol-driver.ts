@@ -99,6 +99,13 @@ export interface ProtocolDriver {
    * search early if it takes long (what is returned then is discarded).
    */
   discover?(signal?: AbortSignal): Promise<DiscoveredDevice[]>;
+  /**
+   * Optional (EdgeX 4's profile scan): reads what `device` offers and drafts a
+   * profile for it (the SDK names it, adds it to core-metadata and moves the
+   * device to it). `options` are the request's, driver-specific; `signal`
+   * aborts on DELETE /profilescan/device/name/{name} or at stop.
+   */
+  scanProfile?(device: Device, options: Record<string, unknown>, signal: AbortSignal): Promise<Omit<DeviceProfile, 'name'>>;
   /** Optional: a watcher changed (drivers rarely care). */
   provisionWatcherChanged?(watcher: ProvisionWatcher): void;
   /** Optional: REST routes of this driver, served under /api/v3/<driver name>/ (see ./routes). Called once, after initialize. */

@@ -16,7 +16,7 @@ import { DEFAULT_DRIVER_ROUTE_BODY, DriverReply, DriverRoute } from '../driver/r
 const PREFIX = /^[a-z][a-z0-9-]{0,31}$/;
 const SEGMENT = /^:?[A-Za-z0-9_.-]+$/;
 /** First path segments the device service's own API uses: a driver may not shadow them. */
-const RESERVED = new Set(['device', 'discovery', 'validate', 'ping', 'version', 'config', 'metrics', 'ready', 'secret', 'callback']);
+const RESERVED = new Set(['device', 'discovery', 'validate', 'ping', 'version', 'config', 'metrics', 'ready', 'secret', 'callback', 'profilescan']);
 
 /** The prefix a driver's routes get: its name (`opcua`), else the service name without `device-`. */
 export function driverRoutePrefix(driverName: string | undefined, serviceName: string): string {
