@@ -46,7 +46,7 @@ function sourceOf(profile: DeviceProfile, name: string) {
 describe('sample resources', () => {
   it('holds the Demo-Sensor and the virtual samples of every kind', () => {
     // Energy-Meter-Modbus is device-modbus's sample (tested with it in test/modbus).
-    expect([...profiles.keys()].sort()).toEqual(['Demo-Sensor', 'Energy-Meter-Modbus', 'Virtual-Arrays', 'Virtual-Floats', 'Virtual-Integers', 'Virtual-Switches']);
+    expect([...profiles.keys()].sort()).toEqual(['Demo-Sensor', 'Energy-Meter-Modbus', 'Oven-OPCUA', 'Virtual-Arrays', 'Virtual-Floats', 'Virtual-Integers', 'Virtual-Switches']);
     expect(devices.map((d) => d.name).sort()).toEqual([
       'Demo-Sensor-01',
       'Virtual-Arrays-01',
