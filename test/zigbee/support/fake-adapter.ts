@@ -253,7 +253,6 @@ export class FakeAdapter extends Adapter {
     this.net.permitJoinSeconds = seconds;
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async sendZdo(ieeeAddress: string, networkAddress: number, clusterId: Zdo.ClusterId, _payload: Buffer, disableResponse: boolean): Promise<any> {
     if (disableResponse) return undefined;
     if (networkAddress === 0) {
@@ -354,7 +353,6 @@ export class FakeAdapter extends Adapter {
   async sendZclFrameToAll(): Promise<void> {}
   async setChannelInterPAN(): Promise<void> {}
   async sendZclFrameInterPANToIeeeAddr(): Promise<void> {}
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async sendZclFrameInterPANBroadcast(): Promise<any> {
     return undefined;
   }

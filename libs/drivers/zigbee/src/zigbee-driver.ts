@@ -211,6 +211,8 @@ export class ZigbeeDriver implements ProtocolDriver {
     this.devices.delete(device.name);
     if (this.byIeee.get(entry.ieee) === device.name) this.byIeee.delete(entry.ieee);
     this.availability.delete(device.name);
+    // Reads waiting for this device's answers end now (they then fail as removed).
+    for (const key of [...this.waiters.keys()]) if (key.startsWith(`${entry.ieee}|`)) this.dropWaiters(entry.ieee, [key.slice(entry.ieee.length + 1)]);
   }
 
   /** Devices report on their own (attribute reports): the scheduler never polls them. */
@@ -234,6 +236,7 @@ export class ZigbeeDriver implements ProtocolDriver {
         const answer = this.nextValue(entry.ieee, point.property);
         answers.push(answer);
         await this.call(where, () => this.rt!.convertGet({ definition, device: zdevice, property: point.property, endpointName: point.endpoint, state, where }));
+        this.stillThere(device);
       }
       // A converter whose answer carries another property would wait in vain: bounded, then what is known is answered.
       await withTimeout(Promise.all(answers), this.settings.readTimeout, 'zigbee read answers').catch(() => undefined);
@@ -502,8 +505,10 @@ export class ZigbeeDriver implements ProtocolDriver {
     } catch (err) {
       if (err instanceof GatewayError) throw err;
       const message = (err as Error).message ?? String(err);
-      const kind = /timeout|timed out/i.test(message) ? ErrorKind.Timeout : ErrorKind.Communication;
-      throw new GatewayError(kind, `${where}: ${message}`, { cause: err });
+      // herdsman says `<cluster>.<command>(<payload>, <options with "timeout":10000>) failed (<reason>)`: the reason decides.
+      const reason = /\bfailed \((.*)\)\s*$/s.exec(message)?.[1] ?? message;
+      const kind = /timeout|timed out/i.test(reason) ? ErrorKind.Timeout : ErrorKind.Communication;
+      throw new GatewayError(kind, `${where}: ${reason.slice(0, 500)}`, { cause: err });
     }
   }
 
