@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pollUntil } from '../support/poll';
 import { fakeNetwork, installFakeAdapters } from './support/fake-adapter';
-import { ProvisionedZigbee } from './support/provisioning';
+import { fakeZigbee } from './support/driver';
 
 let uninstall: () => void;
 const dataDir = mkdtempSync(join(tmpdir(), 'zigbee-coordinator-'));
@@ -22,9 +22,7 @@ afterAll(() => {
 function started(id: string) {
   const lines: string[] = [];
   const log = (level: string) => (obj: object, msg?: string) => void lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
-  const driver = new ProvisionedZigbee({ serialPort: `fake://${id}`, dataDir, reconnectMin: '20ms', reconnectMax: '100ms' }, () => {
-    throw new Error('no metadata here');
-  });
+  const driver = fakeZigbee(id, { dataDir, reconnectMin: '20ms', reconnectMax: '100ms' });
   return { driver, lines, init: () => driver.initialize({ serviceName: 'device-zigbee', logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, pushValues: () => undefined }) };
 }
 

@@ -14,9 +14,20 @@ import { MetadataClient as RestClient } from '../metadata/metadata-client';
 
 export const API_KEY = 'zigbee-test-key';
 
+/** The SDK's metadata client, noting the profiles it adds (device-zigbee adds one per model). */
+export class CountingMetadataClient extends MetadataClient {
+  readonly profilesAdded: string[] = [];
+  override async addProfile(profile: Parameters<MetadataClient['addProfile']>[0]): Promise<string> {
+    this.profilesAdded.push(profile.name);
+    return super.addProfile(profile);
+  }
+}
+
 export interface ZigbeeHost {
   metadata: RunningMetadata;
   rest: RestClient;
+  /** What the device service talks to metadata with. */
+  client: CountingMetadataClient;
   service: RunningDeviceService;
   bus: MessageBus;
   topicBase: string;
@@ -38,15 +49,16 @@ export async function startDeviceZigbee(driver: ProtocolDriver): Promise<ZigbeeH
     cleanup.push(() => db.cleanup());
     const metadata = await startMetadata({ host: '127.0.0.1', port: 0, database: db.config, maxResultCount: 1000, topicBase }, { bus, logger: quietLogger('core-metadata') });
     cleanup.push(() => metadata.close());
+    const client = new CountingMetadataClient({ baseUrl: metadata.url });
     const service = await startDeviceService(
       { serviceName: 'device-zigbee', driver: 'zigbee', host: '127.0.0.1', port: 0, topicBase, apiKey: API_KEY, metadataRetry: { initialMs: 50, maxMs: 200 } },
-      { bus, logger: quietLogger('device-zigbee'), driver, metadata: new MetadataClient({ baseUrl: metadata.url }) },
+      { bus, logger: quietLogger('device-zigbee'), driver, metadata: client },
     );
     cleanup.push(() => service.close());
     await service.ready;
     const call = (method: string, path: string, init: RequestInit = {}) =>
       fetch(`${service.url}/api/v3${path}`, { ...init, method, headers: { 'x-api-key': API_KEY, ...(init.headers as Record<string, string>) } });
-    return { metadata, rest: new RestClient(metadata.url), service, bus, topicBase, call, close };
+    return { metadata, rest: new RestClient(metadata.url), client, service, bus, topicBase, call, close };
   } catch (err) {
     await close();
     throw err;

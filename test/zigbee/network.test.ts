@@ -15,7 +15,8 @@ import { pollFor, pollUntil } from '../support/poll';
 import { EventRecorder } from '../support/event-recorder';
 import { startDeviceZigbee, ZigbeeHost } from './host';
 import { fakeNetwork, FakeNetwork, installFakeAdapters, MODELS } from './support/fake-adapter';
-import { ProvisionedZigbee } from './support/provisioning';
+import { fakeZigbee } from './support/driver';
+import type { ZigbeeDriver } from '../../libs/drivers/zigbee/src/zigbee-driver';
 
 const WEATHER = '0x00158d00012345ab';
 const WEATHER2 = '0x00158d00012345ac';
@@ -23,7 +24,7 @@ const BULB = '0x000b57fffe123456';
 const PLUG = '0x00158d0009876543';
 
 let host: ZigbeeHost;
-let driver: ProvisionedZigbee;
+let driver: ZigbeeDriver;
 let network: FakeNetwork;
 let uninstall: () => void;
 const events = new EventRecorder();
@@ -36,7 +37,7 @@ beforeAll(async () => {
   uninstall = installFakeAdapters();
   const id = randomBytes(4).toString('hex');
   network = fakeNetwork(id);
-  driver = new ProvisionedZigbee({ serialPort: `fake://${id}`, dataDir, reconnectMin: '50ms', reconnectMax: '200ms', channel: 15 }, () => host.rest);
+  driver = fakeZigbee(id, { dataDir, reconnectMin: '50ms', reconnectMax: '200ms', channel: 15 });
   host = await startDeviceZigbee(driver);
   await host.bus.subscribe(`${host.topicBase}/events/#`, events.handler);
 });
@@ -106,14 +107,14 @@ describe('permit join, interview, registration', () => {
   it('a second device of the same model adds a device, not a profile', async () => {
     network.join(MODELS.weather(WEATHER2, 0x1002));
     await pollUntil(async () => (await host.rest.get(`/device/name/${WEATHER2}`)).status === 200, 'second sensor in metadata');
-    expect(driver.profilesAdded.filter((p) => p === 'zigbee-Aqara-WSDCGQ11LM')).toHaveLength(1);
+    expect(host.client.profilesAdded.filter((p) => p === 'zigbee-Aqara-WSDCGQ11LM')).toHaveLength(1);
   });
 
   it('the bulb and the metering plug join with their own profiles', async () => {
     network.join(MODELS.bulb(BULB, 0x2001));
     network.join(MODELS.plug(PLUG, 0x3001));
     await pollUntil(async () => (await host.rest.get(`/device/name/${BULB}`)).status === 200 && (await host.rest.get(`/device/name/${PLUG}`)).status === 200, 'bulb and plug in metadata');
-    expect(driver.profilesAdded).toEqual(expect.arrayContaining(['zigbee-IKEA-LED1545G12', 'zigbee-Innr-SP_120']));
+    expect(host.client.profilesAdded).toEqual(expect.arrayContaining(['zigbee-IKEA-LED1545G12', 'zigbee-Innr-SP_120']));
     // The definition's configure ran, as Zigbee2MQTT runs it: reporting set up on the plug.
     expect(network.sent).toContainEqual(expect.objectContaining({ ieee: PLUG, cluster: 'haElectricalMeasurement', command: 'configReport' }));
   });
@@ -178,9 +179,10 @@ describe('availability and reconnection', () => {
   it('an end device silent past GW_ZIGBEE_END_DEVICE_TIMEOUT goes DOWN, and UP when it reports again', async () => {
     await driver.checkAvailability(Date.now() + 26 * 3600_000);
     expect(driver.availabilityOf(WEATHER)).toBe('DOWN');
-    expect(driver.operatingStates).toContainEqual(expect.objectContaining({ device: WEATHER, state: 'DOWN' }));
+    await pollUntil(async () => (await host.rest.get(`/device/name/${WEATHER}`)).body.device.operatingState === 'DOWN', 'DOWN in metadata');
     network.report(WEATHER, 1, 'msTemperatureMeasurement', { measuredValue: 2000 });
     await pollUntil(() => driver.availabilityOf(WEATHER) === 'UP', 'UP again');
+    await pollUntil(async () => (await host.rest.get(`/device/name/${WEATHER}`)).body.device.operatingState === 'UP', 'UP in metadata');
   });
 
   it('a silent router is pinged: no answer → DOWN, an answer → UP', async () => {

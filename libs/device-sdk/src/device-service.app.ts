@@ -15,6 +15,7 @@ import { DeviceMetrics, deviceServiceMetrics } from './device-metrics';
 import { DeviceRegistry } from './device-registry';
 import { DeviceValidator } from './device-validator';
 import { Discovery, DiscoveryResult } from './discovery';
+import { driverRegistration } from './driver-registration';
 import { ProfileScan } from './profile-scan';
 import type { DriverContext, ProtocolDriver } from './driver/protocol-driver';
 import { DEFAULT_MAX_IN_FLIGHT, EventPublisher, PublisherStats } from './event-publisher';
@@ -123,7 +124,7 @@ export async function startDeviceService(
   const validator = new DeviceValidator(registry, driver, metadata);
   const commandBus = new CommandBus(bus, topics, serviceName, executor, logger, options.maxConcurrentCommands ?? DEFAULT_MAX_CONCURRENT_COMMANDS);
 
-  const context: DriverContext = { serviceName, logger: logger.child({ component: 'driver' }), pushValues: push.push };
+  const context: DriverContext = { serviceName, logger: logger.child({ component: 'driver' }), pushValues: push.push, ...driverRegistration(metadata, serviceName, logger) };
   await driver.initialize(context);
 
   const config = { logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };

@@ -4,7 +4,7 @@
  * onChange filtering and publishing; a driver only talks to its devices.
  * (EdgeX's ProtocolDriver, reshaped for async TypeScript.)
  */
-import { AutoEvent, Device, DeviceProfile, DeviceResource, ProvisionWatcher, ValueType } from '@gw/contracts';
+import { AutoEvent, Device, DeviceProfile, DeviceResource, OperatingState, ProvisionWatcher, ValueType } from '@gw/contracts';
 import type { DriverRoute } from './routes';
 
 /** A value as the driver reads or writes it, before (read) or after (write) the SDK's transforms. */
@@ -57,6 +57,15 @@ export interface DriverContext {
   };
   /** Push path: the SDK transforms, filters and publishes these like polled values. */
   pushValues(values: AsyncValues): void;
+  /**
+   * Registers what the driver found on its own (a ZigBee device that joined and
+   * was interviewed): `profile` is added to core-metadata when it has none of
+   * that name, then the device under this service (one that exists is fine).
+   * Absent when the host cannot register.
+   */
+  provision?(entry: { profile: DeviceProfile; device: DiscoveredDevice & { profileName: string } }): Promise<void>;
+  /** Records an operating state the protocol observed (ZigBee availability) in core-metadata; failures are logged by the SDK. */
+  setOperatingState?(deviceName: string, state: OperatingState, reason: string): void;
 }
 
 export interface ProtocolDriver {

@@ -1,2 +1,2 @@
 export * from './descriptor';
-export type { JoinedDevice, Provisioning, ZigbeeContext, ZigbeeStats } from './zigbee-driver';
+export type { JoinedDevice, Provisioning, ZigbeeStats } from './zigbee-driver';

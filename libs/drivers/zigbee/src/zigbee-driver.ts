@@ -21,22 +21,8 @@ import { toConverterValue, toResourceValue } from './values';
 
 type RuntimeModule = typeof Runtime;
 
-/** A device joined, interviewed and given a profile: what the SDK is asked to register. */
-export interface Provisioning {
-  profile: DeviceProfile;
-  device: DiscoveredDevice & { profileName: string };
-}
-
-/**
- * What this driver can use of its host beyond DriverContext, when the host offers it:
- * registering generated profiles and joined devices in core-metadata, and
- * reporting availability as operating state.
- */
-export interface ZigbeeContext extends DriverContext {
-  /** Adds the profile when metadata has none of that name, then the device (a DuplicateName is fine). */
-  provision?(entry: Provisioning): Promise<void>;
-  setOperatingState?(deviceName: string, state: OperatingState, reason: string): void;
-}
+/** A device joined, interviewed and given a profile: what the SDK is asked to register (DriverContext.provision). */
+export type Provisioning = Parameters<NonNullable<DriverContext['provision']>>[0];
 
 export interface ZigbeeStats {
   messages: number;
@@ -71,7 +57,7 @@ export interface JoinedDevice {
 const SILENT: DriverContext['logger'] = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export class ZigbeeDriver implements ProtocolDriver {
-  private context?: ZigbeeContext;
+  private context?: DriverContext;
   private runtimeOnce?: Promise<RuntimeModule>;
   private rt?: RuntimeModule;
   private coordinator?: Runtime.Coordinator;
@@ -80,7 +66,6 @@ export class ZigbeeDriver implements ProtocolDriver {
   private readonly states = new Map<string, Record<string, unknown>>();
   private readonly definitions = new Map<string, Definition | null>();
   private readonly joined = new Map<string, JoinedDevice>();
-  private readonly provisionedProfiles = new Set<string>();
   private readonly availability = new Map<string, OperatingState>();
   /** Reads waiting for a property's answer, by `<ieee>|<property>`. */
   private readonly waiters = new Map<string, Array<() => void>>();
@@ -348,7 +333,6 @@ export class ZigbeeDriver implements ProtocolDriver {
     if (!provision) return;
     try {
       await provision.call(this.context, { profile, device: this.discovered(record) });
-      this.provisionedProfiles.add(profile.name);
       this.counters.provisioned++;
     } catch (err) {
       this.logger.warn({ ieeeAddress: ieee, profile: profile.name, err: (err as Error).message }, 'zigbee device not registered in metadata');
