@@ -5,9 +5,11 @@
  * state, the connection limit, the connect timeout, and the adapter powering
  * off and on without a restart.
  */
-import { Device, ErrorKind, GatewayError, parseDeviceProfile } from '@gw/contracts';
+import { Device, ErrorKind, GatewayError, ManualClock, parseDeviceProfile } from '@gw/contracts';
 import { requestsFor, writesFor } from '../drivers/driver-conformance';
 import { BleDriver } from '../../libs/drivers/ble/src/ble-driver';
+import { nobleOnBindings } from '../../libs/drivers/ble/src/noble-types';
+import { FakeBindings } from './fake-bindings';
 import { CUSTOM_SERVICE, RecordingContext, Rig, SENSOR_MAC, SENSOR_PROFILE, sensorPeripheral, settings, startRig } from './support';
 
 const device = (name: string, mac = SENSOR_MAC, extra: Partial<Device> = {}): Device =>
@@ -302,6 +304,33 @@ deviceResources:
       await driver.addDevice(d, SENSOR_PROFILE);
       const err = await rejection(driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])));
       expect([err.kind, err.message]).toEqual([ErrorKind.ServiceUnavailable, expect.stringContaining('BLE adapter hci1 is unavailable: EAFNOSUPPORT')]);
+    } finally {
+      await driver.stop(true);
+    }
+  });
+
+  it('names why noble could not start its bindings (bindRaw ENODEV on a wrong hciN), answers 503 with it and tries a new noble', async () => {
+    const clock = new ManualClock();
+    const bindings = new FakeBindings([sensorPeripheral()]);
+    const enodev = () => Object.assign(new Error('bind ENODEV, No such device'), { code: 'ENODEV', errno: -19, syscall: 'bind' });
+    bindings.initFailures.push(enodev(), enodev());
+    let loads = 0;
+    const driver = new BleDriver(settings({ hciDevice: '3' }), { clock, loadNoble: () => (loads++, nobleOnBindings(bindings)) });
+    await driver.initialize(new RecordingContext());
+    await driver.start();
+    try {
+      expect(driver.adapter.status()).toMatchObject({ adapter: 'hci3', powered: false, failures: 1, state: expect.stringMatching(/^unavailable: bind ENODEV.*no such adapter: check GW_BLE_HCI_DEVICE/) });
+      const d = device('elsewhere');
+      await driver.addDevice(d, SENSOR_PROFILE);
+      const err = await rejection(driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])));
+      expect([err.kind, err.message]).toEqual([ErrorKind.ServiceUnavailable, expect.stringContaining('BLE adapter hci3 is unavailable: bind ENODEV')]);
+      // Each try is a new noble (a noble starts its bindings once): the third opens the adapter.
+      await clock.advance(60); // adapterRetryMin 50 ms, +20% jitter at most
+      expect(driver.adapter.status()).toMatchObject({ failures: 2, state: expect.stringMatching(/^unavailable: bind ENODEV/) });
+      await clock.advance(120);
+      expect(loads).toBe(3);
+      expect(driver.adapter.status()).toMatchObject({ state: 'poweredOn', powered: true });
+      expect((await driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])))[0].value).toBe(87);
     } finally {
       await driver.stop(true);
     }

@@ -58,7 +58,12 @@ export class FakeBindings extends EventEmitter {
 
   // --- what noble calls ---
 
+  /** Errors the next init()s throw, as the HCI bindings' bindRaw(hciN) does (ENODEV, EPERM). */
+  readonly initFailures: Error[] = [];
+
   init(): void {
+    const failure = this.initFailures.shift();
+    if (failure) throw failure;
     setImmediate(() => {
       this.emit('addressChange', '00:1a:7d:da:71:13');
       this.emit('stateChange', this.state);

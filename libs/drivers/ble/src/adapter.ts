@@ -85,13 +85,18 @@ export class BleAdapter {
     try {
       const noble = await this.options.load();
       if (this.closed) return;
+      // Read before listening: the getter starts the bindings here (the HCI's bindRaw(hciN)), so a
+      // wrong adapter (ENODEV) or a refused bind throws into the catch. A 'stateChange' listener
+      // first would start them on the next tick instead, noble turning the error into a 'warning'
+      // and leaving the adapter `unknown` for good.
+      const state = noble.state;
       noble.on('stateChange', this.onStateChange);
       noble.on('discover', this.onDiscover);
       noble.on('warning', this.onWarning);
       this.noble = noble;
       this.unavailable = undefined;
       this.failures = 0;
-      this.onStateChange(noble.state); // reading it initializes the bindings
+      this.onStateChange(state);
     } catch (err) {
       this.failures++;
       this.unavailable = describeLoadFailure(err);

@@ -55,12 +55,16 @@ export interface Noble extends EventEmitter {
 
 /** Noble on the kernel's HCI socket for adapter hci`deviceId`; throws (EAFNOSUPPORT) where the kernel has no Bluetooth. */
 export async function loadNoble(deviceId: number | undefined): Promise<Noble> {
-  // noble's HCI bindings cannot be closed (they hold the socket and SIGINT/exit hooks): one per adapter per process.
+  // noble's HCI bindings cannot be closed once open (they hold the socket and SIGINT/exit hooks): one per adapter per process.
   const key = deviceId ?? -1;
   let noble = opened.get(key);
   if (!noble) {
     const { default: withCustomBinding } = await import('@abandonware/noble/with-custom-binding');
     noble = withCustomBinding(deviceId === undefined ? {} : { deviceId }) as Noble;
+    // Opens hciN now (bindRaw): ENODEV or a refused bind throws here. Such an instance is never kept: noble
+    // starts its bindings once, so only a new one can try again (a failed start added no process hooks, and
+    // its socket closes when it is collected).
+    void noble.state;
     opened.set(key, noble);
   }
   return noble;
