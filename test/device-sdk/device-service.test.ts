@@ -362,6 +362,12 @@ describe('device service (in-process bus, SQLite metadata)', () => {
     }
   });
 
+  it('gives the driver the secrets stored with POST /api/v3/secret (for ${secret:NAME/KEY} references)', async () => {
+    const stored = await h.api.post('/secret', { apiVersion: 'v3', secretName: 'plc-login', secretData: [{ key: 'password', value: 'hunter2' }] });
+    expect(stored.status).toBe(201);
+    expect(h.driver.context!.secrets!.read('plc-login')).toEqual({ password: 'hunter2' });
+  });
+
   it('validates devices with the driver (POST /validate/device)', async () => {
     const good = await h.api.post('/validate/device', { apiVersion: 'v3', requestId: 'b2b2b2b2-0000-4000-8000-000000000001', device: testDevice(h.serviceName, 'Candidate') });
     expect(good.status).toBe(200);

@@ -4,6 +4,9 @@
  * suites need them. `close()` stops everything, also after a failed boot.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseDeviceProfile, Topics } from '@gw/contracts';
 import { MetadataClient } from '@gw/clients';
 import { DeviceServiceOptions, RunningDeviceService, startDeviceService } from '@gw/device-sdk';
@@ -70,8 +73,11 @@ export async function bootHarness(options: HarnessOptions = {}): Promise<Harness
     }
 
     const driver = new FakeDriver();
+    // The service's own files (its secret store) in a temp folder, never the checkout's ./data.
+    const dataDir = mkdtempSync(join(tmpdir(), 'gw-device-test-'));
+    cleanup.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const service = await startDeviceService(
-      { serviceName, host: '127.0.0.1', port: 0, topicBase, metadataRetry: { initialMs: 50, maxMs: 200 }, ...options.service },
+      { serviceName, host: '127.0.0.1', port: 0, topicBase, dataDir, metadataRetry: { initialMs: 50, maxMs: 200 }, ...options.service },
       { bus, logger: quietLogger(serviceName), driver, metadata: new MetadataClient({ baseUrl: metadata.url }) },
     );
     cleanup.push(() => service.close());

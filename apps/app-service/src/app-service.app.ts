@@ -4,7 +4,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CommandClient, MetadataClient } from '@gw/clients';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
-import { createServiceApp, definedOnly, listenService, Logger, busMetrics, busReadiness } from '@gw/service-kit';
+import { createServiceApp, definedOnly, FileSecretStore, listenService, Logger, busMetrics, busReadiness } from '@gw/service-kit';
 import { AppServiceModule } from './app-service.module';
 import { AppServiceConfig, DEFAULT_APP_SERVICE_SETTINGS } from './config';
 import { ExportFiguresSource, RouteFigures } from './http/figures';
@@ -55,7 +55,9 @@ export interface RunningAppService {
 export async function startAppService(options: AppServiceOptions, deps: AppServiceDependencies): Promise<RunningAppService> {
   const { bus, logger } = deps;
   const settings = { ...DEFAULT_APP_SERVICE_SETTINGS, ...definedOnly(options) };
-  const file = deps.pipelines ?? loadPipelinesFile(settings.pipelinesFile, { topicBase: options.topicBase });
+  // The store POST /api/v3/secret writes: the pipelines file's `${secret:NAME/KEY}` read it (at start).
+  const secrets = new FileSecretStore(options.dataDir ?? './data', options.serviceName ?? 'app-service');
+  const file = deps.pipelines ?? loadPipelinesFile(settings.pipelinesFile, { topicBase: options.topicBase, store: secrets });
   const sinkTypes = new Map(file.sinks.map((s) => [s.name, s.type]));
   const sinks = new Map(file.sinks.map((s) => [s.name, (deps.createSink ?? createSink)(s)]));
   const usedSinks = new Set(file.pipelines.flatMap((p) => p.sinks));
@@ -126,6 +128,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
       module: AppServiceModule.register({ figures, twinModels: twinModelsOf(file, metadata) }),
       version: APP_SERVICE_VERSION,
       config,
+      secrets,
       logger,
       secretKeys: ['apiKey', 'busPassword', 'clientApiKey'],
       readiness: [busReadiness(bus)],

@@ -7,7 +7,7 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Clock, systemClock, Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
-import { createServiceApp, listenService, Logger, secretKeysOf, busMetrics, busReadiness } from '@gw/service-kit';
+import { createServiceApp, FileSecretStore, listenService, Logger, secretKeysOf, busMetrics, busReadiness } from '@gw/service-kit';
 import { CommandBus, DEFAULT_MAX_CONCURRENT_COMMANDS } from './command-bus';
 import { CommandExecutor, DEFAULT_DRIVER_TIMEOUT_MS } from './command-executor';
 import { DeviceLifecycle } from './device-lifecycle';
@@ -41,6 +41,8 @@ export interface DeviceServiceOptions {
   description?: string;
   labels?: string[];
   topicBase?: string;
+  /** Files of the service's own (its POST /api/v3/secret store in secrets/); default ./data. */
+  dataDir?: string;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   maxBody?: number;
   apiKey?: string;
@@ -124,7 +126,15 @@ export async function startDeviceService(
   const validator = new DeviceValidator(registry, driver, metadata);
   const commandBus = new CommandBus(bus, topics, serviceName, executor, logger, options.maxConcurrentCommands ?? DEFAULT_MAX_CONCURRENT_COMMANDS);
 
-  const context: DriverContext = { serviceName, logger: logger.child({ component: 'driver' }), pushValues: push.push, ...driverRegistration(metadata, serviceName, logger) };
+  // The store POST /api/v3/secret writes; the driver reads `${secret:NAME/KEY}` references from it.
+  const secrets = new FileSecretStore(options.dataDir ?? './data', serviceName);
+  const context: DriverContext = {
+    serviceName,
+    logger: logger.child({ component: 'driver' }),
+    pushValues: push.push,
+    secrets,
+    ...driverRegistration(metadata, serviceName, logger),
+  };
   await driver.initialize(context);
 
   const config = { logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
@@ -135,6 +145,7 @@ export async function startDeviceService(
       module: DeviceServiceModule.register({ executor, discovery, validator, profileScan }),
       version: DEVICE_SDK_VERSION,
       config,
+      secrets,
       logger,
       // The spread above (and the gateway's copies of its config) drop top-level secret() marks: name them,
       // with any `options` itself still carries. Nested settings (driverSettings) keep their own marks.

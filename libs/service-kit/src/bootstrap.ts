@@ -62,6 +62,8 @@ export interface ServiceAppOptions {
    * gw_http_queries_* metrics; without this option the mark does nothing.
    */
   queryAdmission?: QueryGateOptions;
+  /** The store POST /api/v3/secret writes (default: a FileSecretStore in config.dataDir); pass yours to read from it too. */
+  secrets?: FileSecretStore;
   /**
    * Close the app on SIGTERM/SIGINT (default true). Nest re-raises the signal
    * after closing, which would kill the other services of a one-process gateway
@@ -87,7 +89,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
         readiness: options.readiness,
         logger,
         metrics: metrics.registry,
-        secrets: new FileSecretStore(config.dataDir ?? './data', serviceName),
+        secrets: options.secrets ?? new FileSecretStore(config.dataDir ?? './data', serviceName),
       }),
       options.module,
     ],

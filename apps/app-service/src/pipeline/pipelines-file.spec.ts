@@ -326,7 +326,7 @@ describe('parsePipelinesFile', () => {
         '4: sinks[0].url: environment variable CLOUD_URL is not set (or is empty)',
         '6: sinks[0].headers.Authorization: environment variable CLOUD_TOKEN is not set (or is empty)',
         '7: sinks[1].password: secret file /nonexistent/pw cannot be read (ENOENT)',
-        '8: sinks[2].password: unknown reference: write ${env:NAME} or ${file:/path} (or $${ for a literal ${)',
+        '8: sinks[2].password: unknown reference: write ${env:NAME}, ${file:/path} or ${secret:NAME/KEY} (or $${ for a literal ${)',
       ]);
     });
 
@@ -439,5 +439,20 @@ describe('parsePipelinesFile', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  });
+});
+
+describe('secret references in the pipelines file', () => {
+  it('resolves ${secret:NAME/KEY} from the app service’s own store (POST /api/v3/secret)', () => {
+    const store = { read: (name: string) => (name === 'cloud' ? { password: 'stored-pw' } : undefined) };
+    const text = yaml(
+      'sinks:',
+      '  - { name: out, type: mqtt, url: "mqtt://broker:1883", topic: t, username: u, password: "${secret:cloud/password}" }',
+      'pipelines:',
+      '  - { name: p, sinks: [out] }',
+    );
+    const file = parsePipelinesFile(text, 'p.yaml', { env: {}, store });
+    expect(file.sinks[0]).toMatchObject({ password: 'stored-pw' });
+    expect(() => parsePipelinesFile(text.replace('cloud/password', 'cloud/pin'), 'p.yaml', { env: {}, store })).toThrow(/secret cloud has no key pin/);
   });
 });

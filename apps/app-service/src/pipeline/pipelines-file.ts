@@ -12,6 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { z, ZodError } from 'zod';
 import { DEFAULT_TOPIC_BASE, ErrorKind, FieldIssue, formatIssues, GatewayError, parseDuration, Topics, ValidationError } from '@gw/contracts';
 import { formatPath, PathSegment, Problem, toFieldIssues, zodProblems } from '@gw/contracts/problems';
+import type { SecretReader } from '@gw/service-kit/config';
 import { readYaml } from '@gw/contracts/yaml-text';
 import { resolveOutboxOptions } from '../outbox/outbox-options';
 import { checkSinkConfig } from '../sinks/check-sink-config';
@@ -77,6 +78,8 @@ export interface PipelinesFileOptions {
   topicBase?: string;
   /** Relative paths (TLS files, `${file:...}`) are read from here (default: the current directory). */
   baseDir?: string;
+  /** The app service's own secrets (POST /api/v3/secret), for `${secret:NAME/KEY}`. */
+  store?: SecretReader;
 }
 
 /** Every problem of a pipelines file, with its line; a Config error, so the service exits 78. */
@@ -110,7 +113,7 @@ export function parsePipelinesFile(text: string, source?: string, options: Pipel
     throw err;
   }
   const baseDir = options.baseDir ?? process.cwd();
-  const secrets = resolveSecrets(yaml.value ?? {}, { env: options.env ?? process.env, baseDir });
+  const secrets = resolveSecrets(yaml.value ?? {}, { env: options.env ?? process.env, baseDir, store: options.store });
   const problems: Problem[] = [];
   const top = TopLevel.safeParse(secrets.value);
   if (!top.success) problems.push(...within([], top.error));

@@ -10,4 +10,4 @@ export * from './routes';
 export { parseValue, toWriteValue } from '../values';
 export { LogThrottle } from '../log';
 export { bool, duration, field, int, lookUpSecret, oneOf, positiveDuration, secret, text, url } from '@gw/service-kit/config';
-export type { SecretSources } from '@gw/service-kit/config';
+export type { SecretReader, SecretSources } from '@gw/service-kit/config';

@@ -6,6 +6,7 @@
  */
 import { AutoEvent, Device, DeviceProfile, DeviceResource, OperatingState, ProvisionWatcher, ValueType } from '@gw/contracts';
 import type { DriverRoute } from './routes';
+import type { SecretReader } from '@gw/service-kit/config';
 
 /** A value as the driver reads or writes it, before (read) or after (write) the SDK's transforms. */
 export type RawValue = boolean | number | bigint | string | Uint8Array | unknown[] | Record<string, unknown>;
@@ -57,6 +58,8 @@ export interface DriverContext {
   };
   /** Push path: the SDK transforms, filters and publishes these like polled values. */
   pushValues(values: AsyncValues): void;
+  /** The service's own secrets (POST /api/v3/secret): pass as SecretSources.store so `${secret:NAME/KEY}` resolves. */
+  secrets?: SecretReader;
   /**
    * Registers what the driver found on its own (a ZigBee device that joined and
    * was interviewed): `profile` is added to core-metadata when it has none of

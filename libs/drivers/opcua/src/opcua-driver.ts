@@ -9,7 +9,7 @@
  * module imports it for types only.
  */
 import { AutoEvent, Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError, parseDuration } from '@gw/contracts';
-import type { CommandRequest, DiscoveredDevice, DriverContext, DriverRoute, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
+import type { CommandRequest, DiscoveredDevice, DriverContext, DriverRoute, ProtocolDriver, ReadResult, SecretSources, WriteRequest } from '@gw/device-sdk/driver';
 import type { OpcuaSettings } from './descriptor';
 import { OpcuaEndpoint, parseEndpoint } from './endpoint';
 import { MethodPoint, objectNodeIdOf, OpcuaPoint, parsePoint, VariablePoint } from './attributes';
@@ -303,19 +303,24 @@ export class OpcuaDriver implements ProtocolDriver {
     return connection;
   }
 
+  /** Where `${env:...}`, `${file:...}` and `${secret:NAME/KEY}` (the service's POST /api/v3/secret store) in a Password resolve. */
+  private secretSources(): SecretSources {
+    return { env: process.env, baseDir: process.cwd(), store: this.context?.secrets };
+  }
+
   /** src/security's client options per endpoint and readable connect failures, on the driver's PKI. */
   private async securityHooks(settings: OpcuaSettings): Promise<SecurityHooks> {
     const security = await import('./security');
     const pki = await this.pki();
     return {
-      clientOptions: (endpoint) => security.clientSecurityOptions(settings, pki, endpoint),
+      clientOptions: (endpoint) => security.clientSecurityOptions(settings, pki, endpoint, undefined, this.secretSources()),
       describeFailure: (err, endpoint) => security.describeConnectFailure(err, endpoint, pki),
     };
   }
 
   private check(device: Device, profile?: DeviceProfile): OpcuaEndpoint {
     const endpoint = parseEndpoint(device, this.settings);
-    checkEndpointSecurity(this.settings, endpoint, device.name);
+    checkEndpointSecurity(this.settings, endpoint, device.name, this.secretSources());
     for (const resource of profile?.deviceResources ?? []) this.pointOf(device, { resource, attributes: resource.attributes ?? {} });
     return endpoint;
   }

@@ -7,16 +7,18 @@
  * aside, then renamed), bounded in count and size. A local stand-in for
  * EdgeX's Vault/OpenBao secret store on a gateway that has none.
  */
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ErrorKind, GatewayError } from '@gw/contracts';
+import type { SecretReader } from '../config/secret-reference';
 
 /** At most this many named secrets per service: enough for every device and sink credential, bounded against abuse. */
 export const MAX_SECRETS = 1_000;
 
 type SecretFile = Record<string, Record<string, string>>;
 
-export class FileSecretStore {
+export class FileSecretStore implements SecretReader {
   readonly file: string;
   private secrets?: SecretFile;
   private writing: Promise<void> = Promise.resolve();
@@ -46,6 +48,19 @@ export class FileSecretStore {
     await this.writing;
     const secrets = await this.load();
     return Object.hasOwn(secrets, name) ? { ...secrets[name] } : undefined;
+  }
+
+  /** The secret `name` as stored now, read at once (for `${secret:NAME/KEY}` references, resolved where they are used). */
+  read(name: string): Record<string, string> | undefined {
+    if (!this.secrets) {
+      try {
+        this.secrets = JSON.parse(readFileSync(this.file, 'utf8')) as SecretFile;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new GatewayError(ErrorKind.Unknown, `the secret store ${this.file} cannot be read: ${(err as Error).message}`);
+      }
+    }
+    return Object.hasOwn(this.secrets, name) ? { ...this.secrets[name] } : undefined;
   }
 
   private async load(): Promise<SecretFile> {

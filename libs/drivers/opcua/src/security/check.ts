@@ -4,11 +4,17 @@
  * property (SecurityPolicy, SecurityMode, Username, Password, UserCertificate,
  * UserPrivateKey) or GW_OPCUA_POLICY/GW_OPCUA_MODE.
  */
+import type { SecretSources } from '@gw/device-sdk/driver';
 import { userIdentity } from './identity';
 import { channelSecurity } from './policy';
 import type { EndpointSecurityInput, SecuritySettings } from './types';
 
-export function checkEndpointSecurity(settings: Pick<SecuritySettings, 'policy' | 'mode'>, endpoint: EndpointSecurityInput, device?: string): void {
+export function checkEndpointSecurity(
+  settings: Pick<SecuritySettings, 'policy' | 'mode'>,
+  endpoint: EndpointSecurityInput,
+  device?: string,
+  sources?: SecretSources,
+): void {
   channelSecurity(settings, endpoint, device);
-  userIdentity(endpoint, device);
+  userIdentity(endpoint, device, sources);
 }

@@ -17,6 +17,7 @@ import {
 import { describeCertificate } from './certificate-info';
 import { userIdentity } from './identity';
 import { channelSecurity } from './policy';
+import type { SecretSources } from '@gw/device-sdk/driver';
 import type { EndpointSecurityInput, Pki, SecuritySettings } from './types';
 
 export interface ClientSecurity {
@@ -24,9 +25,15 @@ export interface ClientSecurity {
   userIdentity?: UserIdentityInfo;
 }
 
-export async function clientSecurityOptions(settings: SecuritySettings, pki: Pki, endpoint: EndpointSecurityInput, device?: string): Promise<ClientSecurity> {
+export async function clientSecurityOptions(
+  settings: SecuritySettings,
+  pki: Pki,
+  endpoint: EndpointSecurityInput,
+  device?: string,
+  sources?: SecretSources,
+): Promise<ClientSecurity> {
   const { policy, mode } = channelSecurity(settings, endpoint, device);
-  const identity = userIdentity(endpoint, device);
+  const identity = userIdentity(endpoint, device, sources);
   const client: Partial<OPCUAClientOptions> = {
     securityPolicy: SecurityPolicy[policy],
     securityMode: MessageSecurityMode[mode],

@@ -24,6 +24,15 @@ describe('userIdentity', () => {
     expect(id('$${env:X}')).toMatchObject({ password: '${env:X}' });
   });
 
+  it('takes a ${secret:NAME/KEY} stored with POST /api/v3/secret', () => {
+    const store = { read: (name: string) => (name === 'plc1' ? { password: 'stored' } : undefined) };
+    const id = (password: string) => () => userIdentity({ url, key: 'k', username: 'op', password }, 'press-1', { ...sources(), store });
+    expect(id('${secret:plc1/password}')()).toMatchObject({ password: 'stored' });
+    expect(id('${secret:plc2/password}')).toThrow('device "press-1": protocol property Password: secret plc2 is not stored (POST /api/v3/secret to this service)');
+    expect(id('${secret:plc1/pin}')).toThrow('protocol property Password: secret plc1 has no key pin');
+    expect(() => userIdentity({ url, key: 'k', username: 'op', password: '${secret:plc1/password}' }, 'd', sources())).toThrow('no secret store here');
+  });
+
   it('names the device and property of a bad credential, never the password', () => {
     const id = (input: object) => () => userIdentity({ url, key: 'k', ...input }, 'press-1', sources());
     expect(id({ username: 'op', password: '${env:MISSING}' })).toThrow('device "press-1": protocol property Password: environment variable MISSING is not set (or is empty)');
