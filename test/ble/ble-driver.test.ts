@@ -7,6 +7,7 @@
  */
 import { Device, ErrorKind, GatewayError, ManualClock, parseDeviceProfile } from '@gw/contracts';
 import { requestsFor, writesFor } from '../drivers/driver-conformance';
+import { pollUntil } from '../support/poll';
 import { BleDriver } from '../../libs/drivers/ble/src/ble-driver';
 import { nobleOnBindings } from '../../libs/drivers/ble/src/noble-types';
 import { FakeBindings } from './fake-bindings';
@@ -82,6 +83,36 @@ deviceResources:
     await rig.driver.write(d, profile, writesFor(profile, { Enable: false }));
     expect([...rig.bindings.writes[2].data]).toEqual([0x00, 0x02]);
     expect((await rig.driver.read(d, profile, requestsFor(profile, ['Enable', 'Fast', 'Tail']))).map((r) => r.value)).toEqual([false, true, 0x99]);
+  });
+
+  it('refuses reading what only notifies and writing what is only read (405 naming the characteristic), keeping the connection', async () => {
+    rig = await startRig([sensorPeripheral()]);
+    const profile = parseDeviceProfile(`
+name: Refused
+deviceResources:
+  - { name: Pulses, properties: { valueType: Uint32, readWrite: R }, attributes: { characteristicUuid: "FFF3", notify: true } }
+  - { name: Humidity, properties: { valueType: Uint16, readWrite: RW }, attributes: { characteristicUuid: "2A6F", rawType: Uint16 } }
+  - { name: Armed, properties: { valueType: Bool, readWrite: RW }, attributes: { characteristicUuid: "FFF4", bitShift: 1 } }
+`);
+    const d = device('refusing');
+    await rig.driver.addDevice(d, profile);
+    await pollUntil(() => rig!.bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    const read = await rejection(rig.driver.read(d, profile, requestsFor(profile, ['Pulses'])));
+    expect([read.kind, read.message]).toEqual([
+      ErrorKind.NotAllowed,
+      'device "refusing" resource "Pulses": attribute characteristicUuid: characteristic fff3 cannot be read (its values come only as notifications: with notify: true they are pushed); it offers notify',
+    ]);
+    const write = await rejection(rig.driver.write(d, profile, writesFor(profile, { Humidity: 1 })));
+    expect([write.kind, write.message]).toEqual([ErrorKind.NotAllowed, 'device "refusing" resource "Humidity": attribute characteristicUuid: characteristic 2a6f cannot be written; it offers read']);
+    const patch = await rejection(rig.driver.write(d, profile, writesFor(profile, { Armed: true })));
+    expect([patch.kind, patch.message]).toEqual([
+      ErrorKind.NotAllowed,
+      'device "refusing" resource "Armed": attribute characteristicUuid: characteristic fff4 cannot be read, and writing part of it (startByte past 0, bitShift) reads it first; it offers writeWithoutResponse',
+    ]);
+    expect(rig.bindings.writes).toEqual([]);
+    expect(rig.bindings.readsOf.get('fff3') ?? 0).toBe(0);
+    // Nothing was asked of the device: still the first connection, still subscribed.
+    expect([rig.bindings.connects, rig.bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3')]).toEqual([1, true]);
   });
 
   it('subscribes notify resources when the device is added and pushes notifications under the autoEvent source', async () => {

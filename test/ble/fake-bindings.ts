@@ -4,8 +4,9 @@
  * (init, startScanning, connect, discoverServices, read, write, notify, ...)
  * answering with the events noble listens to, over simulated peripherals.
  * Everything above (noble itself, the driver, the SDK) is real.
- * Controls let a test notify, drop a connection, power the adapter off and
- * on, hold reads, and count concurrent connections.
+ * Characteristics do only what their properties allow (as a device and noble
+ * answer otherwise). Controls let a test notify, drop a connection, power
+ * the adapter off and on, hold reads, and count concurrent connections.
  */
 import { EventEmitter } from 'node:events';
 
@@ -140,7 +141,8 @@ export class FakeBindings extends EventEmitter {
     const answer = () => {
       if (!this.connected.has(id)) return; // a read on a lost connection is never answered
       const c = this.peripherals.get(id)?.services[serviceUuid]?.[uuid];
-      if (c) this.emit('read', id, serviceUuid, uuid, Buffer.from(c.value), false);
+      // A device refuses to read what is not readable; noble answers that ATT error with no bytes.
+      if (c) this.emit('read', id, serviceUuid, uuid, c.properties.includes('read') ? Buffer.from(c.value) : Buffer.alloc(0), false);
     };
     if (this.holding) this.held.push(answer);
     else setImmediate(answer);
@@ -152,6 +154,12 @@ export class FakeBindings extends EventEmitter {
       const p = this.peripherals.get(id)!;
       const c = p.services[serviceUuid]?.[uuid];
       if (!c) return;
+      // A refused write request gets an ATT error, on which noble emits nothing (the write never ends);
+      // a write command (without response) the characteristic does not take is dropped unanswered.
+      if (!c.properties.includes(withoutResponse ? 'writeWithoutResponse' : 'write')) {
+        if (withoutResponse) this.emit('write', id, serviceUuid, uuid);
+        return;
+      }
       c.value = Buffer.from(data);
       this.writes.push({ address: p.address, characteristic: uuid, data: Buffer.from(data), withoutResponse });
       this.emit('write', id, serviceUuid, uuid);
@@ -161,6 +169,9 @@ export class FakeBindings extends EventEmitter {
   notify(id: string, serviceUuid: string, uuid: string, on: boolean): void {
     setImmediate(() => {
       if (!this.connected.has(id)) return;
+      // Without notify or indicate there is no configuration descriptor: noble's request finds none and emits nothing.
+      const properties = this.peripherals.get(id)?.services[serviceUuid]?.[uuid]?.properties ?? [];
+      if (!properties.includes('notify') && !properties.includes('indicate')) return;
       const key = `${id}/${serviceUuid}/${uuid}`;
       if (on) this.subscribed.add(key);
       else this.subscribed.delete(key);

@@ -108,7 +108,7 @@ export function sensorPeripheral(address = SENSOR_MAC, name = 'Thermo-1'): FakeP
       },
       '1809': { '2a1c': { properties: ['indicate'], value: Buffer.from([0x00, 0x47, 0x0e, 0x00, 0xfe]) } },
       [CUSTOM_SERVICE]: {
-        fff1: { properties: ['read'], value: Buffer.from([0x01, 0x34, 0x12, 0x00, 0x00, 0x20, 0x41]) }, // status, uint16 0x1234, float32 10
+        fff1: { properties: ['read', 'write'], value: Buffer.from([0x01, 0x34, 0x12, 0x00, 0x00, 0x20, 0x41]) }, // status, uint16 0x1234, float32 10
         fff2: { properties: ['read', 'write'], value: Buffer.from([0x00, 0x00]) },
         fff3: { properties: ['notify'], value: Buffer.from([0, 0, 0, 0]) },
         fff4: { properties: ['writeWithoutResponse'], value: Buffer.from([0]) },

@@ -272,8 +272,9 @@ export class BleDriver implements ProtocolDriver {
     if (gatt.length > 0) {
       await entry.link.run(what, async (connection) => {
         const bytes = new Map<string, Uint8Array>();
-        for (const { p, i } of gatt) {
-          const characteristic = connection.characteristic(p);
+        // Every characteristic checked before any is read: a refused one fails the lot, as one operation.
+        const targets = gatt.map(({ p, i }) => ({ p, i, characteristic: offering(connection.characteristic(p), p, 'read') }));
+        for (const { p, i, characteristic } of targets) {
           const key = `${p.serviceUuid ?? ''}/${p.characteristicUuid}`;
           let data = bytes.get(key);
           if (!data) {
@@ -325,7 +326,7 @@ export class BleDriver implements ProtocolDriver {
       // One write per characteristic: several resources in one (bits of a configuration byte) are combined.
       const byCharacteristic = new Map<NobleCharacteristic, typeof writes>();
       for (const w of writes) {
-        const characteristic = connection.characteristic(w.p);
+        const characteristic = offering(connection.characteristic(w.p), w.p, w.partial ? 'patch' : 'write');
         byCharacteristic.set(characteristic, [...(byCharacteristic.get(characteristic) ?? []), w]);
       }
       for (const [characteristic, list] of byCharacteristic) {
@@ -430,6 +431,28 @@ export class BleDriver implements ProtocolDriver {
 }
 
 const where = (p: BlePoint) => `device "${p.deviceName}" resource "${p.resourceName}"`;
+
+/**
+ * The characteristic, when it offers `operation` (`patch`: a write of part of
+ * it, which reads it first); else NotAllowed naming it. Checked before asking:
+ * noble answers a refused read with no bytes (an empty value, no error) and
+ * never finishes a refused write (the GATT timeout would then drop the
+ * connection and its subscriptions).
+ */
+function offering(characteristic: NobleCharacteristic, point: GattPoint, operation: 'read' | 'write' | 'patch'): NobleCharacteristic {
+  const properties = characteristic.properties ?? [];
+  const readable = properties.includes('read');
+  const writable = properties.includes('write') || properties.includes('writeWithoutResponse');
+  if (operation === 'read' ? readable : operation === 'write' ? writable : readable && writable) return characteristic;
+  const notifies = properties.includes('notify') || properties.includes('indicate');
+  const why =
+    operation === 'read'
+      ? `cannot be read${notifies ? ' (its values come only as notifications: with notify: true they are pushed)' : ''}`
+      : !writable
+        ? 'cannot be written'
+        : 'cannot be read, and writing part of it (startByte past 0, bitShift) reads it first';
+  throw new GatewayError(ErrorKind.NotAllowed, `${where(point)}: attribute characteristicUuid: characteristic ${point.characteristicUuid} ${why}; it offers ${properties.join(', ') || 'nothing'}`);
+}
 
 function pushes(point: BlePoint): boolean {
   return (point.source === 'gatt' && point.notify) || point.source === 'advertisement' || point.source === 'connection';
