@@ -276,7 +276,7 @@ deviceResources:
     expect([notAllowed.kind, notAllowed.message]).toEqual([ErrorKind.NotAllowed, 'device "queued" resource "BeaconTemp": source advertisement is read only']);
   });
 
-  it('remembers a bounded number of advertising devices, in noble\'s own tables too', async () => {
+  it('remembers a bounded number of advertising devices, in noble\'s and its bindings\' tables too', async () => {
     const many = Array.from({ length: 30 }, (_, i) => ({ address: `C0:FF:EE:00:01:${i.toString(16).padStart(2, '0')}`, name: `Tag${i}`, services: {} }));
     rig = await startRig([sensorPeripheral(), ...many], {}, { maxKnownDevices: 10 });
     const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => r.name === 'BeaconTemp') };
@@ -288,6 +288,7 @@ deviceResources:
     const noble = (rig.driver.adapter as unknown as { noble: Record<string, Record<string, unknown>> }).noble;
     expect(Object.keys(noble._peripherals).length).toBeLessThanOrEqual(11);
     expect(Object.keys(noble._discoveredPeripheralUUids).length).toBeLessThanOrEqual(11);
+    expect(Object.keys(rig.bindings._gap._discoveries).length).toBeLessThanOrEqual(11);
   });
 
   it('counts notifications that do not fit their attributes, logs them at most once a minute, and pushes nothing for them', async () => {

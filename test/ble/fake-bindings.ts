@@ -183,6 +183,9 @@ export class FakeBindings extends EventEmitter {
     setImmediate(() => this.emit('descriptorsDiscover', id, serviceUuid, uuid, []));
   }
 
+  /** The HCI bindings' GAP table of advertisers, by address, that noble keeps (and the adapter must prune). */
+  readonly _gap = { _discoveries: {} as Record<string, { count: number }> };
+
   // --- test controls ---
 
   /** Emits one advertisement of `address` (when scanning), after applying `change`. */
@@ -192,6 +195,8 @@ export class FakeBindings extends EventEmitter {
     if (!p) return;
     Object.assign(p, change);
     if (!this.scanning || p.silent || this.state !== 'poweredOn') return;
+    const heardAt = p.address.toLowerCase();
+    this._gap._discoveries[heardAt] = { count: (this._gap._discoveries[heardAt]?.count ?? 0) + 1 };
     const advertisement = {
       localName: p.name,
       txPowerLevel: undefined,

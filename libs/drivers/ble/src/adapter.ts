@@ -272,7 +272,7 @@ export class BleAdapter {
     if (this.known.size > this.maxKnown) {
       const [oldest, { peripheral: forgotten }] = this.known.entries().next().value!;
       this.known.delete(oldest);
-      if (forgotten.state === 'disconnected' && this.noble) forgetInNoble(this.noble, forgotten.id);
+      if (forgotten.state === 'disconnected' && this.noble) forgetInNoble(this.noble, forgotten);
     }
     for (const listener of [...this.advertisementListeners]) listener(address, heard);
   };
@@ -307,10 +307,14 @@ export function describeLoadFailure(err: unknown): string {
  * stopped remembering in noble's tables too (only disconnected ones; a device
  * heard again is simply added again).
  */
-export function forgetInNoble(noble: Noble, id: string): void {
-  const internals = noble as unknown as Record<string, unknown>;
-  const tables = ['_peripherals', '_services', '_characteristics', '_descriptors', '_discoveredPeripheralUUids'].map((k) => internals[k]);
-  const bindings = internals._bindings as Record<string, unknown> | undefined;
-  if (bindings) tables.push(bindings._addresses, bindings._addresseTypes, bindings._connectable, bindings.scannable);
-  for (const table of tables) if (table && typeof table === 'object') delete (table as Record<string, unknown>)[id];
+export function forgetInNoble(noble: Noble, peripheral: Pick<NoblePeripheral, 'id' | 'address'>): void {
+  type Table = Record<string, unknown> | undefined;
+  const internals = noble as unknown as Record<string, Table>;
+  const byId = ['_peripherals', '_services', '_characteristics', '_descriptors', '_discoveredPeripheralUUids'].map((k) => internals[k]);
+  const bindings = internals._bindings as Record<string, Table> | undefined;
+  if (bindings) byId.push(bindings._addresses, bindings._addresseTypes, bindings._connectable, bindings.scannable);
+  for (const table of byId) if (table && typeof table === 'object') delete table[peripheral.id];
+  // The HCI bindings' GAP keeps each advertiser by address (merging its advertisement and scan response).
+  const discoveries = (bindings?._gap as Record<string, Table> | undefined)?._discoveries;
+  if (discoveries && typeof discoveries === 'object') delete discoveries[peripheral.address];
 }
