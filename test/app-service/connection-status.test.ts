@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMessageBus, ManagedMessageBus, MemoryBroker } from '@gw/messaging';
 import { BrokerProcess, freePort, startMosquitto } from '@gw/test-support/brokers';
-import { quietLogger } from '@gw/test-support/quiet-logger';
+import { createLogger } from '@gw/service-kit';
 import { makeTestPki, TestPki } from '@gw/test-support/tls';
 import { RunningAppService, startAppService } from '../../apps/app-service/src/app-service.app';
 import { parsePipelinesFile } from '../../apps/app-service/src/pipeline/pipelines-file';
@@ -28,7 +28,26 @@ jest.setTimeout(30_000);
 const HOST = 'status-hub.azure-devices.net';
 const KEY = randomBytes(32).toString('base64');
 const WRONG_KEY = randomBytes(32).toString('base64');
-const logger = quietLogger('connection-status-test');
+/** Every line the app service logs, as written (JSON), to check their keys. */
+const logLines: string[] = [];
+const logger = createLogger('app-service', 'debug', { write: (line: string) => void logLines.push(line) });
+
+/** The keys of a JSON line's top-level object, repeats included (JSON.parse would keep only the last of a repeated key). */
+function topLevelKeys(line: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      if (depth === 1 && line[j + 1] === ':') keys.push(line.slice(i + 1, j));
+      i = j;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return keys;
+}
 const noActuators = {
   profileOf: () => Promise.reject(new Error('not used')),
   get: () => Promise.reject(new Error('not used')),
@@ -106,6 +125,14 @@ describe('connection status per route', () => {
     const metrics = await (await fetch(`${app.url}/api/v3/metrics`)).text();
     expect(metrics).toMatch(/^gw_export_connection_error\{[^}]*route="state\.hub"[^}]*reason="not-authorized"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^gw_export_last_connect_timestamp_seconds\{[^}]*route="state\.hub"[^}]*\} 0$/m);
+
+    // What it logged meanwhile names each thing once per line: the sink's logger carries `sink`, a route's `route`.
+    const sinkLines = logLines.filter((line) => line.includes('"sink":'));
+    expect(sinkLines.length).toBeGreaterThan(0);
+    for (const line of logLines) {
+      const keys = topLevelKeys(line);
+      expect({ line, repeated: keys.filter((key, i) => keys.indexOf(key) !== i) }).toEqual({ line, repeated: [] });
+    }
   });
 
   it('with the right key it connects, and the route says when', async () => {

@@ -147,7 +147,7 @@ export class RouteWorker {
       } catch (err) {
         // The store failed (disk full, I/O error): nothing was lost; try again later.
         this.failures++;
-        this.logger.error({ route: this.route, err: messageOf(err) }, 'outbox failed');
+        this.logger.error({ err: messageOf(err) }, 'outbox failed');
         await this.wait(backoffDelay(this.failures, this.retryMinMs, this.retryMaxMs, this.random), () => false);
       }
     }
@@ -201,7 +201,7 @@ export class RouteWorker {
       const delay = backoffDelay(this.failures, this.retryMinMs, this.retryMaxMs, this.random);
       const wasConnected = this.sink.connected;
       this.logger.warn(
-        { route: this.route, sink: this.sink.name, err: message, records: page.length, failures: this.failures, retryInMs: delay },
+        { sink: this.sink.name, err: message, records: page.length, failures: this.failures, retryInMs: delay },
         'delivery failed; retrying',
       );
       return this.wait(delay, () => false, !wasConnected);
@@ -210,7 +210,7 @@ export class RouteWorker {
     this.store.remove(this.route, upTo);
     this.exported += page.length;
     this.lastDeliveredAt = this.clock.now();
-    if (this.failures > 0) this.logger.info({ route: this.route, sink: this.sink.name, failures: this.failures }, 'delivery resumed');
+    if (this.failures > 0) this.logger.info({ sink: this.sink.name, failures: this.failures }, 'delivery resumed');
     this.failures = 0;
     // A sink that resolves without I/O (or a backlog that never ends) must not starve the event loop.
     await new Promise<void>((resolve) => setImmediate(resolve));

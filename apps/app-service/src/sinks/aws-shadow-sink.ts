@@ -323,7 +323,7 @@ export class AwsShadowSink implements Sink {
   async deliver(records: OutboxRecord[], _options: DeliveryOptions): Promise<void> {
     // gzip does not apply: the shadow service takes UTF-8 JSON only (415 otherwise).
     const plan = planReported(records, this.map);
-    if (plan.skipped > 0) this.logger.debug({ sink: this.name, skipped: plan.skipped }, 'records of devices this sink does not handle were skipped');
+    if (plan.skipped > 0) this.logger.debug({ skipped: plan.skipped }, 'records of devices this sink does not handle were skipped');
     if (plan.things.size > 0 && !this.connection?.connected) {
       throw new DeliveryError(`${this.name}: not connected to ${this.connection?.endpoint ?? 'the broker (not started)'}`, 'retry');
     }
@@ -349,7 +349,7 @@ export class AwsShadowSink implements Sink {
     if (!reply.ok && reply.code === 409) {
       // Without a version the service does not compare versions, so this comes from something
       // in between (or a service change); read the shadow once, as AWS advises, and try again.
-      this.logger.warn({ sink: this.name, thing, message: reply.message }, 'shadow update answered 409 without a version; reading the shadow and retrying once');
+      this.logger.warn({ thing, message: reply.message }, 'shadow update answered 409 without a version; reading the shadow and retrying once');
       await this.fetch(thing).catch(() => undefined);
       reply = await this.request(thing, 'update', { state: { reported } });
     }
@@ -431,7 +431,7 @@ export class AwsShadowSink implements Sink {
     const [, thing, , op, kind] = match;
     const body = parseObject(payload);
     if (!body) {
-      this.logger.warn({ sink: this.name, topic }, 'shadow message is not a JSON object; ignored');
+      this.logger.warn({ topic }, 'shadow message is not a JSON object; ignored');
       return;
     }
     if (op === 'update' && kind === 'delta') {
@@ -469,7 +469,7 @@ export class AwsShadowSink implements Sink {
       })
       .catch((err) => {
         this.synced.delete(thing);
-        this.logger.warn({ sink: this.name, thing, error: (err as Error).message }, 'could not read pending desired state');
+        this.logger.warn({ thing, error: (err as Error).message }, 'could not read pending desired state');
       });
     this.synced.set(thing, read);
     return read;
@@ -578,7 +578,7 @@ export class AwsShadowSink implements Sink {
         }
         const failed = outcomes.filter((o) => !o.ok).length;
         this.logger.info(
-          { sink: this.name, thing, device: change.deviceName, version: change.version, ok: outcomes.length - failed, failed },
+          { thing, device: change.deviceName, version: change.version, ok: outcomes.length - failed, failed },
           'shadow delta applied',
         );
         return { change, outcomes };
@@ -589,7 +589,7 @@ export class AwsShadowSink implements Sink {
     try {
       confirmed = await this.reportOutcomes(thing, reported, refused.filter((r) => r.status < 500), version, catchUp);
     } catch (err) {
-      this.logger.error({ sink: this.name, thing, error: (err as Error).message }, 'could not report the outcome of desired changes');
+      this.logger.error({ thing, error: (err as Error).message }, 'could not report the outcome of desired changes');
       return { complete: false, settled: [] };
     }
     const settled = results.map(({ change, outcomes }) => {
@@ -620,10 +620,10 @@ export class AwsShadowSink implements Sink {
       version = doc?.version;
       const current = doc?.state?.desired ?? {};
       stillRefused = stillRefused.filter((r) => isDeepStrictEqual(this.map.perDevice ? current[r.resource] : (current[r.deviceName] as Json | undefined)?.[r.resource], r.value));
-      this.logger.info({ sink: this.name, thing, version, removing: stillRefused.length }, 'shadow changed meanwhile (409); retrying the outcome report');
+      this.logger.info({ thing, version, removing: stillRefused.length }, 'shadow changed meanwhile (409); retrying the outcome report');
     }
     if (stillRefused.length > 0) {
-      this.logger.warn({ sink: this.name, thing }, 'refused desired values stay in the shadow: it kept changing (409)');
+      this.logger.warn({ thing }, 'refused desired values stay in the shadow: it kept changing (409)');
     }
     const reply = await this.request(thing, 'update', { state: { reported } });
     if (!reply.ok) throw new Error(`shadow update answered ${reply.code} (${reply.message})`);

@@ -209,7 +209,7 @@ export class AzureTwinSink implements Sink {
     warnAboutTransport({ name: this.name, url: this.url, tls: this.tls }, context.logger);
     if (this.plainText) {
       const { protocol, host } = new URL(this.url);
-      context.logger.warn({ sink: this.name, url: `${protocol}//${host}` }, 'azure-twin url without TLS: the SAS token goes over the network in clear text (use only for a local test hub)');
+      context.logger.warn({ url: `${protocol}//${host}` }, 'azure-twin url without TLS: the SAS token goes over the network in clear text (use only for a local test hub)');
     }
     if (this.credentials.deviceId) {
       this.single = new TwinConnection(this.credentials.deviceId);
@@ -367,7 +367,7 @@ export class AzureTwinSink implements Sink {
   private async renew(conn: TwinConnection): Promise<void> {
     const old = conn.connection;
     if (conn.closed || !old) return;
-    this.context?.logger.info({ sink: this.name, twin: conn.twinId }, 'renewing the SAS token: reconnecting');
+    this.context?.logger.info({ twin: conn.twinId }, 'renewing the SAS token: reconnecting');
     // New work waits for the new connection; work under way ends first (each is bounded by requestTimeoutMs).
     conn.ready = false;
     await Promise.allSettled([...conn.inflight]);
@@ -483,7 +483,7 @@ export class AzureTwinSink implements Sink {
 
   private enqueue(conn: TwinConnection, job: () => Promise<void>): void {
     conn.work = conn.work.then(job).catch((err: Error) => {
-      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, err: err.message }, 'azure desired state not fully applied');
+      this.context?.logger.warn({ twin: conn.twinId, err: err.message }, 'azure desired state not fully applied');
     });
   }
 
@@ -597,7 +597,7 @@ export class AzureTwinSink implements Sink {
         Object.entries(all).filter(([resource, value]) => value !== null && (mode === 'patch' || !ackedAt(conn.ackOf(device, resource), version))),
       );
       if (Object.keys(values).length === 0) continue;
-      this.context?.logger.info({ sink: this.name, twin: conn.twinId, device, resources: Object.keys(values), version, mode }, 'azure desired state received');
+      this.context?.logger.info({ twin: conn.twinId, device, resources: Object.keys(values), version, mode }, 'azure desired state received');
       const outcomes = await onDesired({
         deviceName: device,
         values,
@@ -667,7 +667,7 @@ export class AzureTwinSink implements Sink {
     try {
       this.components.learn(await deviceNames());
     } catch (err) {
-      this.context?.logger.warn({ sink: this.name, err: (err as Error).message }, 'could not read the device names from core-metadata: component names not seen yet map to themselves');
+      this.context?.logger.warn({ err: (err as Error).message }, 'could not read the device names from core-metadata: component names not seen yet map to themselves');
     }
   }
 
@@ -694,9 +694,9 @@ export class AzureTwinSink implements Sink {
         result = { status: 500, payload: { message: (err as Error).message } };
       }
     }
-    this.context?.logger.info({ sink: this.name, twin: conn.twinId, method: name, status: result.status }, 'azure direct method answered');
+    this.context?.logger.info({ twin: conn.twinId, method: name, status: result.status }, 'azure direct method answered');
     conn.connection?.publish(`$iothub/methods/res/${result.status}/?$rid=${rid}`, JSON.stringify(result.payload ?? null), { qos: 0 }).catch((err: Error) => {
-      this.context?.logger.warn({ sink: this.name, twin: conn.twinId, method: name, err: err.message }, 'azure direct method answer not sent');
+      this.context?.logger.warn({ twin: conn.twinId, method: name, err: err.message }, 'azure direct method answer not sent');
     });
   }
 }

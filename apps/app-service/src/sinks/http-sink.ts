@@ -115,7 +115,7 @@ export class HttpSink implements Sink {
 
   async start(context: SinkContext): Promise<void> {
     this.logger = context.logger;
-    warnIfInsecure(this.config.tls, this.name, this.logger);
+    warnIfInsecure(this.config.tls, this.logger);
   }
 
   async deliver(records: OutboxRecord[], options: DeliveryOptions): Promise<void> {
@@ -171,7 +171,7 @@ export class HttpSink implements Sink {
       response.body ? `: ${response.body}` : '',
     ].join('');
     if (disposition === 'reject' && to - from === 1) {
-      this.logger.warn({ sink: this.name, record: records[from].id, status: response.status }, 'HTTP sink: destination refused a record');
+      this.logger.warn({ record: records[from].id, status: response.status }, 'HTTP sink: destination refused a record');
     }
     throw new HttpStatusError(detail, disposition, response.status, { delivered: from });
   }
@@ -217,8 +217,8 @@ export class HttpSink implements Sink {
     const was = this.reachable;
     this.reachable = reachable;
     if (was === reachable) return;
-    if (!reachable) this.logger.warn({ sink: this.name, destination: this.origin, error: reason }, 'HTTP sink: destination unreachable');
-    else if (was === false) this.logger.info({ sink: this.name, destination: this.origin }, 'HTTP sink: destination reachable again');
+    if (!reachable) this.logger.warn({ destination: this.origin, error: reason }, 'HTTP sink: destination unreachable');
+    else if (was === false) this.logger.info({ destination: this.origin }, 'HTTP sink: destination reachable again');
   }
 }
 

@@ -68,7 +68,7 @@ export class MqttConnection {
 
   constructor(private readonly options: MqttConnectionOptions) {
     this.clientOptions = clientOptionsOf(options);
-    this.where = { sink: options.name, ...options.logFields, endpoint: this.endpoint };
+    this.where = { ...options.logFields, endpoint: this.endpoint };
   }
 
   /** Connected and subscribed, as far as this client knows. */
@@ -233,9 +233,9 @@ export function warnAboutTransport(
   logger: SinkLogger,
 ): void {
   const protocol = URL.canParse(sink.url) ? new URL(sink.url).protocol : '';
-  if (isSecure(protocol)) warnIfInsecure(sink.tls, sink.name, logger);
+  if (isSecure(protocol)) warnIfInsecure(sink.tls, logger);
   else if (sink.expectTls || sink.tls?.cert || sink.tls?.key) {
-    logger.warn({ sink: sink.name, protocol }, 'MQTT without TLS: the TLS settings are not used (fine for a local test endpoint only)');
+    logger.warn({ protocol }, 'MQTT without TLS: the TLS settings are not used (fine for a local test endpoint only)');
   }
 }
 

@@ -30,9 +30,10 @@ export function tlsOptions(config: TlsConfig | undefined, read: (path: string) =
 }
 
 /** rejectUnauthorized: false is for test endpoints only; say so whenever a sink uses it. */
-export function warnIfInsecure(config: Pick<TlsOptions, 'rejectUnauthorized'> | undefined, sink: string, logger: SinkLogger): void {
+/** `logger` is the sink's own (it names the sink on every line). */
+export function warnIfInsecure(config: Pick<TlsOptions, 'rejectUnauthorized'> | undefined, logger: SinkLogger): void {
   if (config?.rejectUnauthorized === false) {
-    logger.warn({ sink }, 'TLS certificate verification is off (tls.rejectUnauthorized: false): use only for a test endpoint');
+    logger.warn({}, 'TLS certificate verification is off (tls.rejectUnauthorized: false): use only for a test endpoint');
   }
 }
 
