@@ -175,7 +175,7 @@ describe('HTTP sink', () => {
     expect(err.message).toContain('HTTP 400');
     expect(err.message).toContain('bad v');
     expect(endpoint.seen.map((r) => r.json)).toEqual([{ v: 1 }, { v: 2 }]);
-    expect(log.warn).toHaveBeenCalledWith({ sink: 'cloud', record: page[1].id, status: 400 }, expect.any(String));
+    expect(log.warn).toHaveBeenCalledWith({ record: page[1].id, status: 400 }, expect.any(String));
   });
 
   it('batched: a batch over the server limit (413) is split, and every record arrives once, in order', async () => {
