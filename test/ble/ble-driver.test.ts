@@ -5,7 +5,7 @@
  * state, the connection limit, the connect timeout, and the adapter powering
  * off and on without a restart.
  */
-import { Device, ErrorKind, GatewayError, ManualClock, parseDeviceProfile } from '@gw/contracts';
+import { Device, ErrorKind, GatewayError, ManualClock, parseDeviceProfile, settle } from '@gw/contracts';
 import { requestsFor, writesFor } from '../drivers/driver-conformance';
 import { pollUntil } from '../support/poll';
 import { BleDriver } from '../../libs/drivers/ble/src/ble-driver';
@@ -186,6 +186,23 @@ deviceResources:
     expect(rig.bindings.maxConcurrent).toBe(2);
     expect(rig.driver.slots.peak).toBe(2);
     expect(rig.driver.slots.inUse).toBeLessThanOrEqual(2);
+  });
+
+  it('hands an idle connection\'s slot to a waiting device only once it has disconnected', async () => {
+    rig = await startRig([sensorPeripheral('C0:FF:EE:00:00:21', 'A'), sensorPeripheral('C0:FF:EE:00:00:22', 'B')], { maxConnections: 1 });
+    const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => r.name === 'Battery') };
+    const [a, b] = [device('idle-a', 'C0:FF:EE:00:00:21'), device('needs-b', 'C0:FF:EE:00:00:22')];
+    for (const d of [a, b]) await rig.driver.addDevice(d, profile);
+    await rig.driver.read(a, profile, requestsFor(profile, ['Battery']));
+    const release = rig.bindings.holdDisconnects();
+    const readB = rig.driver.read(b, profile, requestsFor(profile, ['Battery']));
+    await pollUntil(() => rig!.bindings.disconnectsAsked === 1, 'idle-a asked to disconnect');
+    await settle();
+    // idle-a is still connected: needs-b waits for its slot rather than making a second connection.
+    expect([rig.bindings.connects, rig.bindings.isConnected('C0:FF:EE:00:00:21'), rig.driver.slots.inUse]).toEqual([1, true, 1]);
+    release();
+    expect((await readB)[0].value).toBe(87);
+    expect([rig.bindings.connects, rig.bindings.maxConcurrent]).toEqual([2, 1]);
   });
 
   it('refuses a connection that does not come up within the connect timeout, and frees its slot', async () => {

@@ -101,12 +101,20 @@ export class FakeBindings extends EventEmitter {
 
   cancelConnect(): void {}
 
+  /** Disconnects asked by noble. */
+  disconnectsAsked = 0;
+  private heldDisconnects: Array<() => void> = [];
+  private holdingDisconnects = false;
+
   disconnect(id: string): void {
-    setImmediate(() => {
+    this.disconnectsAsked++;
+    const answer = () => {
       if (!this.connected.delete(id)) return;
       this.unsubscribeAll(id);
       this.emit('disconnect', id, 0x16);
-    });
+    };
+    if (this.holdingDisconnects) this.heldDisconnects.push(answer);
+    else setImmediate(answer);
   }
 
   updateRssi(id: string): void {
@@ -254,6 +262,15 @@ export class FakeBindings extends EventEmitter {
     return () => {
       this.holding = false;
       for (const answer of this.held.splice(0)) answer();
+    };
+  }
+
+  /** Disconnects asked from now on take until the returned release (the link stays up meanwhile, as a radio's does). */
+  holdDisconnects(): () => void {
+    this.holdingDisconnects = true;
+    return () => {
+      this.holdingDisconnects = false;
+      for (const answer of this.heldDisconnects.splice(0)) answer();
     };
   }
 

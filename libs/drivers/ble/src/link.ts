@@ -53,6 +53,8 @@ export class DeviceLink implements SlotHolder {
   private subscribed: Array<{ characteristic: NobleCharacteristic; listener: (data: Buffer, isNotification: boolean) => void }> = [];
   private reconnectFailures = 0;
   private reconnectTimer?: Timer;
+  /** Ends (and frees the slot) once the device we asked to disconnect has disconnected. */
+  private disconnecting?: Promise<void>;
   private closed = false;
   private readonly clock: Clock;
 
@@ -137,6 +139,7 @@ export class DeviceLink implements SlotHolder {
 
   private async connect(what: string): Promise<Connected> {
     if (this.state === 'connected' && this.connected) return this.connected;
+    if (this.disconnecting) await this.disconnecting; // the last connection's slot, freed first
     await this.adapter.settled(this.options.connectTimeoutMs);
     this.adapter.requirePowered(what);
     const deadline = this.clock.monotonicMs() + this.options.connectTimeoutMs;
@@ -212,7 +215,9 @@ export class DeviceLink implements SlotHolder {
    * Ends the current connection (or attempt): pending operations settle with
    * `reason`, the slot is freed, and a device with notifications is
    * reconnected after a backoff. `disconnect`: ask the device to disconnect
-   * too (not when it already went away).
+   * too (not when it already went away); the slot is then freed when it has
+   * (the adapter counts the connection until then), at the latest after the
+   * GATT timeout.
    */
   private drop(reason: Error, disconnect = true): void {
     const peripheral = this.peripheral;
@@ -222,14 +227,24 @@ export class DeviceLink implements SlotHolder {
     this.peripheral = undefined;
     for (const { characteristic, listener } of this.subscribed) characteristic.off('data', listener);
     this.subscribed = [];
+    let disconnected: Promise<void> | undefined;
     if (peripheral) {
       peripheral.off('disconnect', this.onDisconnect);
       if (disconnect && (peripheral.state === 'connected' || peripheral.state === 'connecting') && this.adapter.powered) {
         if (peripheral.state === 'connecting') peripheral.cancelConnect();
-        else peripheral.disconnectAsync().catch(() => undefined);
+        else disconnected = withTimeout(peripheral.disconnectAsync(), this.options.gattTimeoutMs, `disconnecting device "${this.name}"`, { clock: this.clock });
       }
     }
-    this.slots.release(this);
+    if (disconnected) {
+      this.disconnecting = disconnected
+        .catch(() => undefined)
+        .then(() => {
+          this.disconnecting = undefined;
+          this.slots.release(this);
+        });
+    } else if (!this.disconnecting) {
+      this.slots.release(this);
+    }
     this.setState('disconnected');
     if (!this.closed && this.pinned) this.scheduleReconnect(backoffDelay(++this.reconnectFailures, this.options.reconnectMinMs, this.options.reconnectMaxMs));
   }

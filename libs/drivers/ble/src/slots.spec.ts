@@ -11,7 +11,7 @@ class Holder implements SlotHolder {
 }
 
 describe('ConnectionSlots', () => {
-  it('gives free slots, then the least recently used idle holder’s, never a busy one’s', async () => {
+  it('gives free slots, then the least recently used idle holder’s once it has disconnected, never a busy one’s', async () => {
     const clock = new ManualClock();
     const slots = new ConnectionSlots(2, 10, clock);
     const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => new Holder(n));
@@ -20,18 +20,40 @@ describe('ConnectionSlots', () => {
     await slots.acquire(a, 1_000, 'a');
     await slots.acquire(b, 1_000, 'b');
     expect(slots.inUse).toBe(2);
-    await slots.acquire(c, 1_000, 'c'); // takes b's: idle and used longest ago
-    expect([a.evicted, b.evicted, slots.holds(b), slots.holds(c)]).toEqual([0, 1, false, true]);
+    let cGot = false;
+    const cWaits = slots.acquire(c, 1_000, 'c').then(() => (cGot = true)); // b is asked: idle and used longest ago
+    await clock.advance(10);
+    // b disconnects: until it has, it holds its slot.
+    expect([a.evicted, b.evicted, slots.holds(b), cGot, slots.inUse]).toEqual([0, 1, true, false, 2]);
+    slots.release(b);
+    await cWaits;
+    expect([slots.holds(b), slots.holds(c), b.evicted]).toEqual([false, true, 1]);
     a.idle = false;
     c.idle = false;
     let got = false;
     const waiting = slots.acquire(d, 1_000, 'd').then(() => (got = true));
     await clock.advance(10);
-    expect([got, slots.waiting, a.evicted]).toEqual([false, 1, 0]);
+    expect([got, slots.waiting, a.evicted, c.evicted]).toEqual([false, 1, 0, 0]);
     c.idle = true;
-    slots.idle(); // c finished an operation
+    slots.idle(); // c finished an operation: asked to give its slot away
+    expect(c.evicted).toBe(1);
+    slots.release(c);
     await waiting;
-    expect([got, c.evicted, slots.holds(d), slots.peak]).toEqual([true, 1, true, 2]);
+    expect([got, slots.holds(d), slots.peak]).toEqual([true, true, 2]);
+  });
+
+  it('asks one idle holder per waiter, not more', async () => {
+    const clock = new ManualClock();
+    const slots = new ConnectionSlots(3, 10, clock);
+    const held = ['a', 'b', 'c'].map((n) => new Holder(n));
+    for (const h of held) await slots.acquire(h, 1_000, h.name);
+    const waiting = [slots.acquire(new Holder('x'), 1_000, 'x'), slots.acquire(new Holder('y'), 1_000, 'y')];
+    await clock.advance(10);
+    expect(held.map((h) => h.evicted)).toEqual([1, 1, 0]);
+    slots.release(held[0]);
+    slots.release(held[1]);
+    await Promise.all(waiting);
+    expect([slots.inUse, held[2].evicted]).toEqual([3, 0]);
   });
 
   it('serves waiters in order when a slot is released, gives up after the timeout, and bounds the queue', async () => {

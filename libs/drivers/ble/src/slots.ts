@@ -1,8 +1,10 @@
 /**
  * Connection slots: adapters hold few connections at once (GW_BLE_MAX_CONNECTIONS,
- * default 5). A device that needs one takes a free slot, or the slot of the
- * least recently used idle connection that keeps no notifications, or waits
- * in a bounded queue until one frees (or gives up after the connect timeout).
+ * default 5). A device that needs one takes a free slot, or waits in a
+ * bounded queue (giving up after the connect timeout) while the least
+ * recently used idle connection that keeps no notifications is asked to
+ * disconnect: its slot passes on when it has disconnected (release), not
+ * when it starts to, so the adapter never holds more than the limit.
  */
 import { Clock, ErrorKind, GatewayError, systemClock, Timer } from '@gw/contracts';
 
@@ -12,7 +14,7 @@ export interface SlotHolder {
   readonly lastUsedMs: number;
   /** Idle and without notifications: may give its slot away. */
   evictable(): boolean;
-  /** Gives its slot away: disconnects (the slots have already forgotten it). */
+  /** Gives its slot away: disconnects, and calls release() once it has disconnected. */
   evict(): void;
 }
 
@@ -25,6 +27,8 @@ interface Waiter {
 
 export class ConnectionSlots {
   private readonly holders = new Set<SlotHolder>();
+  /** Holders asked to give their slot away and not yet disconnected (they still hold it). */
+  private readonly evicting = new Set<SlotHolder>();
   private waiters: Waiter[] = [];
   /** Most slots held at once since start (tests and the adapter status read it). */
   peak = 0;
@@ -48,7 +52,7 @@ export class ConnectionSlots {
   }
 
   async acquire(holder: SlotHolder, timeoutMs: number, what: string): Promise<void> {
-    if (this.holders.has(holder) || this.take(holder)) return;
+    if (this.holders.has(holder) || (this.waiters.length === 0 && this.take(holder))) return;
     if (this.waiters.length >= this.maxWaiting) {
       throw new GatewayError(ErrorKind.ServiceUnavailable, `${what}: all ${this.max} BLE connections are in use and ${this.waiters.length} devices wait for one (GW_BLE_MAX_CONNECTIONS, GW_BLE_MAX_QUEUE)`);
     }
@@ -63,6 +67,7 @@ export class ConnectionSlots {
         }, timeoutMs),
       };
       this.waiters.push(waiter);
+      this.evictForWaiters();
     });
   }
 
@@ -75,36 +80,42 @@ export class ConnectionSlots {
     this.waiters = this.waiters.filter((w) => w.holder !== holder);
   }
 
+  /** `holder` disconnected (or will not connect): its slot goes to the first waiter. */
   release(holder: SlotHolder): void {
+    this.evicting.delete(holder);
     if (this.holders.delete(holder)) this.serveWaiters();
   }
 
-  /** A holder became idle: a waiter may now take its slot. */
+  /** A holder became idle: its slot may now be asked for. */
   idle(): void {
     this.serveWaiters();
   }
 
   private serveWaiters(): void {
-    while (this.waiters.length > 0) {
-      const next = this.waiters[0];
-      if (!this.take(next.holder)) return;
-      this.waiters.shift();
+    while (this.waiters.length > 0 && this.take(this.waiters[0].holder)) {
+      const next = this.waiters.shift()!;
       next.timer.cancel();
       next.resolve();
     }
+    this.evictForWaiters();
   }
 
-  /** A free slot, or an idle holder's: true when `holder` now holds one. */
+  /** A free slot: true when `holder` now holds one. */
   private take(holder: SlotHolder): boolean {
-    if (this.holders.size >= this.max) {
-      let victim: SlotHolder | undefined;
-      for (const h of this.holders) if (h.evictable() && (!victim || h.lastUsedMs < victim.lastUsedMs)) victim = h;
-      if (!victim) return false;
-      this.holders.delete(victim);
-      victim.evict();
-    }
+    if (this.holders.size >= this.max) return false;
     this.holders.add(holder);
     this.peak = Math.max(this.peak, this.holders.size);
     return true;
+  }
+
+  /** Asks idle holders (least recently used first) to disconnect, one for each waiter no slot is already coming back for. */
+  private evictForWaiters(): void {
+    while (this.evicting.size < this.waiters.length) {
+      let victim: SlotHolder | undefined;
+      for (const h of this.holders) if (!this.evicting.has(h) && h.evictable() && (!victim || h.lastUsedMs < victim.lastUsedMs)) victim = h;
+      if (!victim) return;
+      this.evicting.add(victim);
+      victim.evict(); // may release() at once (nothing to disconnect), serving a waiter
+    }
   }
 }
