@@ -133,6 +133,30 @@ deviceResources:
     expect((await temperature).values).toEqual([{ resourceName: 'Temperature', value: 25 }]);
   });
 
+  it('warns once about a notify resource the device cannot notify, subscribes the others and keeps the connection', async () => {
+    const clock = new ManualClock();
+    rig = await startRig([sensorPeripheral()], {}, { clock });
+    const profile = parseDeviceProfile(`
+name: PartlyNotifying
+deviceResources:
+  - { name: Pulses, properties: { valueType: Uint32, readWrite: R }, attributes: { characteristicUuid: "FFF3", notify: true } }
+  - { name: Missing, properties: { valueType: Uint8, readWrite: R }, attributes: { characteristicUuid: "BEEF", notify: true } }
+  - { name: Humidity, properties: { valueType: Uint16, readWrite: R }, attributes: { characteristicUuid: "2A6F", rawType: Uint16, notify: true } }
+`);
+    await rig.driver.addDevice(device('partly'), profile);
+    await clock.advance(0);
+    await pollUntil(() => rig!.bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription of Pulses');
+    const pushed = rig.context.next((v) => v.sourceName === 'Pulses', 'Pulses');
+    rig.bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([3, 0, 0, 0]));
+    expect((await pushed).values).toEqual([{ resourceName: 'Pulses', value: 3 }]);
+    await clock.advance(60_000); // GW_BLE_RECONNECT_MAX many times over: nothing to reconnect
+    expect([rig.bindings.connects, rig.driver.linkOf('partly')!.state]).toEqual([1, 'connected']);
+    const warned = rig.context.warnings.filter((w) => w.startsWith('BLE resource not subscribed'));
+    expect(warned).toHaveLength(2);
+    expect(warned[0]).toContain('resource \\"Missing\\": attribute characteristicUuid: the device has no characteristic beef');
+    expect(warned[1]).toContain('resource \\"Humidity\\": attribute notify: characteristic 2a6f neither notifies nor indicates (it offers read)');
+  });
+
   it('reconnects with backoff after the device drops and resumes notifications', async () => {
     rig = await startRig([sensorPeripheral()]);
     const bindings = rig.bindings;

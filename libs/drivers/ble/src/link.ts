@@ -50,6 +50,8 @@ export class DeviceLink implements SlotHolder {
   private queued = 0;
   private busy = false;
   private notifyPoints: GattPoint[] = [];
+  /** Why notify points could not be subscribed, each logged once. */
+  private readonly notifyProblems = new Set<string>();
   private subscribed: Array<{ characteristic: NobleCharacteristic; listener: (data: Buffer, isNotification: boolean) => void }> = [];
   private reconnectFailures = 0;
   private reconnectTimer?: Timer;
@@ -168,8 +170,8 @@ export class DeviceLink implements SlotHolder {
       const connected: Connected = { peripheral, services, characteristic: (point) => findCharacteristic(services, point, this.name) };
       const byCharacteristic = new Map<NobleCharacteristic, GattPoint[]>();
       for (const point of this.notifyPoints) {
-        const characteristic = connected.characteristic(point);
-        byCharacteristic.set(characteristic, [...(byCharacteristic.get(characteristic) ?? []), point]);
+        const characteristic = this.notifying(connected, point);
+        if (characteristic) byCharacteristic.set(characteristic, [...(byCharacteristic.get(characteristic) ?? []), point]);
       }
       for (const [characteristic, points] of byCharacteristic) await this.subscribe(characteristic, points, race);
       this.connected = connected;
@@ -181,6 +183,30 @@ export class DeviceLink implements SlotHolder {
       this.drop(err as Error);
       throw err;
     }
+  }
+
+  /**
+   * The characteristic to subscribe for `point`, or undefined (a warning,
+   * once for each problem) when the device has no such characteristic or it
+   * neither notifies nor indicates: reconnecting would not change that, so
+   * the other points keep their subscriptions and the connection stays.
+   */
+  private notifying(connected: Connected, point: GattPoint): NobleCharacteristic | undefined {
+    let problem: string;
+    try {
+      const characteristic = connected.characteristic(point);
+      const properties = characteristic.properties ?? [];
+      if (properties.includes('notify') || properties.includes('indicate')) return characteristic;
+      problem = `device "${this.name}" resource "${point.resourceName}": attribute notify: characteristic ${point.characteristicUuid} neither notifies nor indicates (it offers ${properties.join(', ') || 'nothing'})`;
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    if (!this.notifyProblems.has(problem)) {
+      if (this.notifyProblems.size >= 100) this.notifyProblems.clear();
+      this.notifyProblems.add(problem);
+      this.options.logger.warn({ device: this.name, resource: point.resourceName, err: problem }, 'BLE resource not subscribed');
+    }
+    return undefined;
   }
 
   private async subscribe(characteristic: NobleCharacteristic, points: GattPoint[], race: <T>(work: Promise<T>) => Promise<T>): Promise<void> {
