@@ -65,6 +65,9 @@ describe('the one-process gateway passes the services their settings', () => {
 
   it('runs core-data with its GW_CORE_DATA_* settings (query admission, bus window)', async () => {
     const response = await fetch(`${gateway.coreData.url}/api/v3/config`);
-    expect(await response.json()).toMatchObject({ config: { maxConcurrentQueries: 3, queryQueueLimit: 7, maxInFlight: 250 } });
+    const { config } = (await response.json()) as { config: Record<string, unknown> };
+    expect(config).toMatchObject({ maxConcurrentQueries: 3, queryQueueLimit: 7, maxInFlight: 250 });
+    // Its own settings only, not the rest of the gateway's (metadata's folders, the app service's pipelines...).
+    for (const other of ['profilesDir', 'pipelinesFile', 'appServicePort', 'metadataPort', 'deviceServices']) expect(config).not.toHaveProperty(other);
   });
 });

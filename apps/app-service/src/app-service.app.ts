@@ -6,7 +6,7 @@ import { ErrorKind, GatewayError } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
 import { createServiceApp, definedOnly, FileSecretStore, listenService, Logger, busMetrics, busReadiness } from '@gw/service-kit';
 import { AppServiceModule } from './app-service.module';
-import { AppServiceConfig, DEFAULT_APP_SERVICE_SETTINGS } from './config';
+import { AppServiceConfig, AppServiceConfigSchema, DEFAULT_APP_SERVICE_SETTINGS } from './config';
 import { ExportFiguresSource, RouteFigures } from './http/figures';
 import { exportMetrics } from './http/prometheus';
 import { GroupCommitter, OutboxStore, resolveOutboxOptions, RouteStats, RouteWorker } from './outbox';
@@ -128,6 +128,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
       module: AppServiceModule.register({ figures, twinModels: twinModelsOf(file, metadata) }),
       version: APP_SERVICE_VERSION,
       config,
+      configKeys: Object.keys(AppServiceConfigSchema.shape),
       secrets,
       logger,
       secretKeys: ['apiKey', 'busPassword', 'clientApiKey'],

@@ -3,7 +3,7 @@ import { Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
 import { Logger, createServiceApp, listenService, busMetrics, busReadiness } from '@gw/service-kit';
 import { BusCommandApi } from './bus/bus-command-api';
-import { CoreCommandConfig } from './config';
+import { CoreCommandConfig, CoreCommandConfigSchema } from './config';
 import { CoreCommandModule } from './core-command.module';
 import { CommandForwarder } from './domain/command-forwarder';
 import { CommandMetrics } from './domain/command-metrics';
@@ -56,6 +56,7 @@ export async function startCoreCommand(options: CoreCommandOptions, deps: CoreCo
     module,
     version: CORE_COMMAND_VERSION,
     config,
+      configKeys: Object.keys(CoreCommandConfigSchema.shape),
     logger,
     secretKeys,
     readiness: [busReadiness(bus)],

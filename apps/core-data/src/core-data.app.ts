@@ -13,7 +13,7 @@ import {
   busReadiness,
   ReadinessCheck,
 } from '@gw/service-kit';
-import { checkCoreDataConfig, CoreDataConfig, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
+import { checkCoreDataConfig, CoreDataConfig, CoreDataConfigSchema, CoreDataSettings, DEFAULT_CORE_DATA_SETTINGS } from './config';
 import { CoreDataModule } from './core-data.module';
 import { AskBudget } from './devices/ask-budget';
 import { DeviceCheck } from './devices/device-check';
@@ -142,6 +142,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
       module,
       version: CORE_DATA_VERSION,
       config,
+      configKeys: Object.keys(CoreDataConfigSchema.shape),
       logger,
       secretKeys,
       readiness: devices ? [busReadiness(deps.bus), metadataReadiness(devices)] : [busReadiness(deps.bus)],

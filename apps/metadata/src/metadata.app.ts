@@ -6,7 +6,7 @@ import { createDataSource } from '@gw/persistence';
 import { Logger, createServiceApp, listenService, busMetrics, busReadiness } from '@gw/service-kit';
 import { DEFAULT_QUERY_ADMISSION } from '@gw/service-kit/config';
 import { ResourceLoader } from './boot/resource-loader';
-import { MetadataConfig } from './config';
+import { MetadataConfig, MetadataConfigSchema } from './config';
 import { DeviceServicesService } from './domain/device-services.service';
 import { DevicesService } from './domain/devices.service';
 import { DEFAULT_PROFILE_LIMITS } from './domain/profile-limits';
@@ -89,6 +89,7 @@ export async function startMetadata(
       module,
       version: METADATA_VERSION,
       config,
+      configKeys: Object.keys(MetadataConfigSchema.shape),
       logger,
       secretKeys,
       readiness: [busReadiness(deps.bus)],

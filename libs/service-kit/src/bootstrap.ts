@@ -65,6 +65,12 @@ export interface ServiceAppOptions {
   /** The store POST /api/v3/secret writes (default: a FileSecretStore in config.dataDir); pass yours to read from it too. */
   secrets?: FileSecretStore;
   /**
+   * The service's own settings (its config schema's keys): the start log and
+   * GET /api/v3/config show only these, not what a shared config (the
+   * one-process gateway's) also carries. Default: everything in `config`.
+   */
+  configKeys?: readonly string[];
+  /**
    * Close the app on SIGTERM/SIGINT (default true). Nest re-raises the signal
    * after closing, which would kill the other services of a one-process gateway
    * mid-shutdown: the gateway passes false and closes its apps itself.
@@ -86,6 +92,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
         version: options.version,
         config,
         secretKeys: options.secretKeys,
+        configKeys: options.configKeys,
         readiness: options.readiness,
         logger,
         metrics: metrics.registry,
@@ -144,7 +151,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
   if (options.shutdownHooks ?? true) app.enableShutdownHooks();
 
   logger.info(
-    { version: options.version, config: redactConfig(config, options.secretKeys), auth: Boolean(config.apiKey) },
+    { version: options.version, config: redactConfig(config, options.secretKeys, options.configKeys), auth: Boolean(config.apiKey) },
     'starting',
   );
   return app;

@@ -16,9 +16,15 @@ const SECRET_KEY = /password|passwd|secret|token|key|credential/i;
 /** URL passwords and `password=`-style pairs inside a text replaced by `***`. */
 export const redactString: (value: string) => string = redactCredentials;
 
-/** A JSON-safe deep copy of `config` with secrets replaced. `secretKeys` adds keys to hide. */
-export function redactConfig(config: object, secretKeys: Iterable<string> = []): Record<string, unknown> {
-  return redactValue(config, new Set(secretKeys)) as Record<string, unknown>;
+/**
+ * A JSON-safe deep copy of `config` with secrets replaced. `secretKeys` adds
+ * keys to hide; `only`, when given, keeps just those top-level keys (a
+ * service's own settings out of a shared config), picked after redaction.
+ */
+export function redactConfig(config: object, secretKeys: Iterable<string> = [], only?: readonly string[]): Record<string, unknown> {
+  const redacted = redactValue(config, new Set(secretKeys)) as Record<string, unknown>;
+  if (!only) return redacted;
+  return Object.fromEntries(only.filter((key) => Object.hasOwn(redacted, key)).map((key) => [key, redacted[key]]));
 }
 
 /**

@@ -38,7 +38,7 @@ export class ServiceInfoController {
   config() {
     return {
       apiVersion: API_VERSION,
-      config: redactConfig(this.info.config, this.info.secretKeys),
+      config: redactConfig(this.info.config, this.info.secretKeys, this.info.configKeys),
       serviceName: this.info.serviceName,
     };
   }

@@ -20,6 +20,8 @@ export interface ServiceInfo {
   config: object;
   /** Extra keys to hide in GET /api/v3/config, besides those marked secret(). */
   secretKeys?: string[];
+  /** The service's own settings: GET /api/v3/config shows only these keys (all when unset). */
+  configKeys?: readonly string[];
   /** What GET /api/v3/ready checks (the message bus...); ready when empty. */
   readiness?: readonly ReadinessCheck[];
 }
