@@ -17,6 +17,7 @@ import {
   field,
   int,
   isSet,
+  LOG_FORMATS,
   LOG_LEVELS,
   loadConfig,
   loadSettings,
@@ -63,6 +64,8 @@ function sharedDatabaseRule(value: PersistenceConfig): string | undefined {
 export const GatewayConfigSchema = z.object({
   host: text().default('0.0.0.0'),
   logLevel: oneOf(LOG_LEVELS).default('info'),
+  /** GW_LOG_FORMAT: `auto` (readable on a terminal, JSON otherwise), `json` or `pretty`. */
+  logFormat: oneOf(LOG_FORMATS).default('auto'),
   maxBody: byteSize().default('4mb'),
   apiKey: secret(text()).optional(),
   /** Origins a browser may call the APIs from (GW_CORS_ORIGINS); none by default. */

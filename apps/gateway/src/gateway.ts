@@ -7,6 +7,7 @@ import {
   createLogger,
   databaseDependency,
   Logger,
+  setLogFormat,
   toBusConfig,
   warnUnknownVariables,
 } from '@gw/service-kit';
@@ -170,6 +171,7 @@ async function unwind(stack: Array<() => Promise<void>>): Promise<void> {
 /** `npm start`: configuration from the environment, Ctrl-C / SIGTERM stop it cleanly. */
 export async function runGateway(): Promise<void> {
   const config = loadGatewayConfig();
+  setLogFormat(config.logFormat);
   const logger = createLogger('gateway', config.logLevel);
   // What the services read in their own processes is someone's setting in a shared compose environment, not a typo.
   const elsewhere = [

@@ -1,11 +1,14 @@
 /**
- * Structured JSON logs (one object per line) with the service name on every
- * line, so the one-process gateway's interleaved output can still be filtered
- * per service. Nest's own messages go through the same pino logger.
+ * Structured logs with the service name on every line, so the one-process
+ * gateway's interleaved output can still be filtered per service: JSON lines
+ * for docker logs, files and pipes; on a terminal (GW_LOG_FORMAT=auto, the
+ * default) one readable, coloured line per event (pino-pretty, loaded only
+ * then, writing synchronously: no transport thread). Nest's own messages go
+ * through the same pino logger.
  */
 import { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Level, Logger } from 'pino';
-import type { LogLevel } from './config';
+import type { LogFormat, LogLevel } from './config';
 
 export type { Logger } from 'pino';
 
@@ -30,10 +33,35 @@ export const LOG_REDACT_PATHS = [
   '*.token',
 ];
 
+let processFormat: LogFormat = 'auto';
+let prettyOutput: DestinationStream | undefined;
+
+/** The process's log format (GW_LOG_FORMAT), set once at boot before the loggers are made; output is the process's. */
+export function setLogFormat(format: LogFormat): void {
+  processFormat = format;
+}
+
+/** Where loggers without a destination write: a readable stream on a terminal (or when asked), else stdout as JSON. */
+function defaultDestination(): DestinationStream | undefined {
+  const pretty = processFormat === 'pretty' || (processFormat === 'auto' && process.stdout.isTTY === true);
+  if (!pretty) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pinoPretty = require('pino-pretty') as (options: object) => DestinationStream;
+  prettyOutput ??= pinoPretty({
+    colorize: process.stdout.isTTY === true,
+    sync: true,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+    messageFormat: '{service}: {msg}',
+  });
+  return prettyOutput;
+}
+
 export function createLogger(
   service: string,
   level: LogLevel | Level = 'info',
-  destination?: DestinationStream,
+  destination: DestinationStream | undefined = defaultDestination(),
 ): Logger {
   const options: pino.LoggerOptions = {
     level,

@@ -1,15 +1,16 @@
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import { createMessageBus, MessageBus } from '@gw/messaging';
 import { toBusConfig, unknownVariableMessage, unknownVariables } from './config';
-import { createLogger, Logger } from './logger';
+import { createLogger, Logger, setLogFormat } from './logger';
 import { awaitDependencies, busDependency, Dependency } from './startup';
-import type { BusSettings, LogLevel } from './config';
+import type { BusSettings, LogFormat, LogLevel } from './config';
 
 export interface StandaloneSettings extends BusSettings {
   serviceName: string;
   host: string;
   port: number;
   logLevel: LogLevel;
+  logFormat?: LogFormat;
 }
 
 export interface StandaloneOptions {
@@ -36,6 +37,7 @@ export async function runStandalone(
   options: StandaloneOptions = {},
 ): Promise<void> {
   refuseMemoryBus(settings);
+  setLogFormat(settings.logFormat ?? 'auto');
   const logger = createLogger(settings.serviceName, settings.logLevel);
   if (options.variables) warnUnknownVariables(logger, settings.serviceName, options.variables, options.env ?? process.env);
   const bus = createMessageBus(toBusConfig(settings, settings.serviceName), logger);

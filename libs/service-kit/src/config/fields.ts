@@ -226,6 +226,9 @@ export function secretKeysOf(config: object): string[] {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** `auto`: one readable, coloured line per event on a terminal, JSON lines otherwise (docker logs, files, pipes). */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** EdgeX core-metadata accepts device profiles of several MB; 4 MiB leaves room without inviting abuse. */
 export const DEFAULT_MAX_BODY = '4mb';
@@ -245,6 +248,8 @@ export function commonServiceConfig(defaults: { serviceName: string; port: numbe
     host: text().default('0.0.0.0'),
     port: port().default(defaults.port),
     logLevel: oneOf(LOG_LEVELS).default('info'),
+    /** GW_LOG_FORMAT: `auto` (readable on a terminal, JSON otherwise), `json` or `pretty`. */
+    logFormat: oneOf(LOG_FORMATS).default('auto'),
     /** Largest accepted request body and uploaded file, in bytes. */
     maxBody: byteSize().default(DEFAULT_MAX_BODY),
     /** When set, every route except GET /api/v3/ping needs it (Bearer or X-API-Key). */
@@ -261,6 +266,7 @@ export interface CommonServiceConfig {
   host: string;
   port: number;
   logLevel: LogLevel;
+  logFormat?: LogFormat;
   maxBody: number;
   apiKey?: string;
   corsOrigins?: string[];
