@@ -10,6 +10,12 @@ export function runMain(start: () => Promise<void>): void {
   Promise.resolve()
     .then(start)
     .catch((err: unknown) => {
+      const taken = addressInUse(err);
+      if (taken) {
+        // A second instance, or another program on the port: a fact to state, not a crash to trace.
+        process.stderr.write(`startup failed: ${taken} is already in use (another instance running?); choose another port with its _PORT variable\n`);
+        process.exit(1);
+      }
       const config = GatewayError.is(err, ErrorKind.Config);
       const message = err instanceof Error ? err.message : String(err);
       process.stderr.write(`${config ? 'configuration error' : 'startup failed'}: ${message}\n`);
@@ -17,4 +23,11 @@ export function runMain(start: () => Promise<void>): void {
       if (!config && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
       process.exit(config ? 78 : 1); // 78: EX_CONFIG, so supervisors can tell a bad setting from a crash
     });
+}
+
+/** `host:port` when `err` says the address is taken (EADDRINUSE), else undefined. */
+function addressInUse(err: unknown): string | undefined {
+  const e = err as { code?: unknown; address?: unknown; port?: unknown } | null;
+  if (!e || e.code !== 'EADDRINUSE') return undefined;
+  return e.port !== undefined ? `${String(e.address ?? '')}:${String(e.port)}` : 'the address';
 }
