@@ -7,7 +7,6 @@
  */
 import { Device, ErrorKind, GatewayError, ManualClock, parseDeviceProfile, settle } from '@gw/contracts';
 import { requestsFor, writesFor } from '../drivers/driver-conformance';
-import { pollUntil } from '../support/poll';
 import { BleDriver } from '../../libs/drivers/ble/src/ble-driver';
 import { nobleOnBindings } from '../../libs/drivers/ble/src/noble-types';
 import { FakeBindings } from './fake-bindings';
@@ -96,7 +95,7 @@ deviceResources:
 `);
     const d = device('refusing');
     await rig.driver.addDevice(d, profile);
-    await pollUntil(() => rig!.bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    await rig.bindings.whenSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3');
     const read = await rejection(rig.driver.read(d, profile, requestsFor(profile, ['Pulses'])));
     expect([read.kind, read.message]).toEqual([
       ErrorKind.NotAllowed,
@@ -123,7 +122,7 @@ deviceResources:
     expect(rig.driver.monitorsAutoEvent(d, SENSOR_PROFILE, { sourceName: 'Climate', interval: '1s', onChange: false })).toBe(false); // Humidity is polled
     await rig.driver.addDevice(d, SENSOR_PROFILE);
     const bindings = rig.bindings;
-    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    await bindings.whenSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3');
     const pushed = rig.context.next((v) => v.sourceName === 'Pulses', 'Pulses');
     expect(bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([0x10, 0x27, 0, 0]))).toBe(true);
     expect(await pushed).toEqual({ deviceName: 'notifier', sourceName: 'Pulses', values: [{ resourceName: 'Pulses', value: 10_000 }] });
@@ -145,7 +144,7 @@ deviceResources:
 `);
     await rig.driver.addDevice(device('partly'), profile);
     await clock.advance(0);
-    await pollUntil(() => rig!.bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription of Pulses');
+    await rig.bindings.whenSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3');
     const pushed = rig.context.next((v) => v.sourceName === 'Pulses', 'Pulses');
     rig.bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([3, 0, 0, 0]));
     expect((await pushed).values).toEqual([{ resourceName: 'Pulses', value: 3 }]);
@@ -160,21 +159,56 @@ deviceResources:
   it('reconnects with backoff after the device drops and resumes notifications', async () => {
     rig = await startRig([sensorPeripheral()]);
     const bindings = rig.bindings;
+    const connected = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'connected', 'connected');
     await rig.driver.addDevice(device('dropper'), SENSOR_PROFILE);
-    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the first subscription');
+    await connected; // subscribed, then connected
+    expect(bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3')).toBe(true);
     const states: string[] = [];
     const lost = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'disconnected', 'disconnected');
     bindings.dropConnection(SENSOR_MAC);
     await lost;
     expect(bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3')).toBe(false);
     await rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'connected', 'reconnected');
-    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription after the reconnect');
+    await bindings.whenSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3');
     const pushed = rig.context.next((v) => v.sourceName === 'Pulses', 'Pulses after the reconnect');
     bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([5, 0, 0, 0]));
     expect((await pushed).values).toEqual([{ resourceName: 'Pulses', value: 5 }]);
     expect(bindings.connects).toBe(2);
     states.push(...rig.context.pushed.filter((v) => v.sourceName === 'Connection').map((v) => String(v.values[0].value)));
     expect(states).toEqual(['connecting', 'connected', 'disconnected', 'connecting', 'connected']);
+  });
+
+  it('never calls connected a connection lost as its last subscription is confirmed, and connects again', async () => {
+    // The device goes away just after confirming the last subscription (Pulses): at once, or a few
+    // promise hops later (while the driver is still taking the answer in), one device per timing.
+    const macs = Array.from({ length: 8 }, (_, hops) => `C0:FF:EE:00:00:3${hops}`);
+    const ids = macs.map((m) => m.replace(/:/g, '').toLowerCase());
+    rig = await startRig(macs.map((m) => sensorPeripheral(m)), { maxConnections: macs.length });
+    const bindings = rig.bindings;
+    const dropped = new Set<string>();
+    bindings.on('notify', (id: string, _service: string, uuid: string, on: boolean) => {
+      const hops = ids.indexOf(id);
+      if (hops < 0 || dropped.has(id) || uuid !== 'fff3' || !on) return;
+      void (async () => {
+        for (let i = 0; i < hops; i++) await null;
+        bindings.dropConnection(macs[hops]);
+        dropped.add(id);
+      })();
+    });
+    const untrue: string[] = []; // "connected" reported while the device was not
+    for (const [hops, mac] of macs.entries()) {
+      const name = `flaky-${hops}`;
+      const again = rig.context.next((v) => {
+        if (v.deviceName !== name || v.sourceName !== 'Connection' || v.values[0].value !== 'connected') return false;
+        if (!bindings.isConnected(mac)) untrue.push(name);
+        return !bindings.isConnected(mac) || dropped.has(ids[hops]);
+      }, `${name} connected after the drop`);
+      await rig.driver.addDevice(device(name, mac), SENSOR_PROFILE);
+      await again;
+      expect([name, bindings.isConnected(mac), bindings.isSubscribed(mac, CUSTOM_SERVICE, 'fff3')]).toEqual([name, true, true]);
+    }
+    expect(untrue).toEqual([]);
+    expect(bindings.connects).toBe(2 * macs.length);
   });
 
   it('reads advertised values without connecting, pushes them as heard, and reports RSSI and connection state', async () => {
@@ -219,8 +253,9 @@ deviceResources:
     for (const d of [a, b]) await rig.driver.addDevice(d, profile);
     await rig.driver.read(a, profile, requestsFor(profile, ['Battery']));
     const release = rig.bindings.holdDisconnects();
+    const asked = rig.bindings.next('disconnectAsked', () => true, 'idle-a asked to disconnect');
     const readB = rig.driver.read(b, profile, requestsFor(profile, ['Battery']));
-    await pollUntil(() => rig!.bindings.disconnectsAsked === 1, 'idle-a asked to disconnect');
+    await asked;
     await settle();
     // idle-a is still connected: needs-b waits for its slot rather than making a second connection.
     expect([rig.bindings.connects, rig.bindings.isConnected('C0:FF:EE:00:00:21'), rig.driver.slots.inUse]).toEqual([1, true, 1]);
@@ -253,7 +288,7 @@ deviceResources:
     const bindings = rig.bindings;
     const d = device('powered');
     await rig.driver.addDevice(d, SENSOR_PROFILE);
-    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    await bindings.whenSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3');
     const lost = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'disconnected', 'disconnected');
     bindings.powerOff();
     await lost;
@@ -264,7 +299,7 @@ deviceResources:
     const back = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'connected', 'reconnected');
     bindings.powerOn();
     await back;
-    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription after power on');
+    await bindings.whenSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3');
     const pushed = rig.context.next((v) => v.sourceName === 'Pulses', 'Pulses after power on');
     bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([9, 0, 0, 0]));
     expect((await pushed).values[0].value).toBe(9);
@@ -272,15 +307,22 @@ deviceResources:
   });
 
   it('pushes advertised values at most once per interval, the last one heard at its end', async () => {
-    rig = await startRig([sensorPeripheral()], { advertisementInterval: '300ms' });
+    const clock = new ManualClock();
+    rig = await startRig([sensorPeripheral()], { advertisementInterval: '300ms' }, { clock });
     const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => r.name === 'BeaconTemp') };
     const first = rig.context.next((v) => v.sourceName === 'BeaconTemp', 'the first advertised value');
     await rig.driver.addDevice(device('throttled'), profile);
     await first;
-    const last = rig.context.next((v) => v.sourceName === 'BeaconTemp' && v.values[0].value === 5, 'the last value of the burst');
+    const pushedValues = () => rig!.context.pushed.map((v) => v.values[0].value);
+    await clock.advance(100);
     for (let i = 1; i <= 5; i++) rig.bindings.advertise(SENSOR_MAC, { manufacturerData: Buffer.from([0x59, 0x00, 0x01, i, 0]) });
-    await last;
-    expect(rig.context.pushed.map((v) => v.values[0].value)).toEqual([1000, 5]);
+    await clock.advance(199); // 1 ms before the interval ends: nothing more pushed
+    expect(pushedValues()).toEqual([1000]);
+    await clock.advance(1);
+    expect(pushedValues()).toEqual([1000, 5]); // the last one heard, at the end of the interval
+    await clock.advance(300);
+    rig.bindings.advertise(SENSOR_MAC, { manufacturerData: Buffer.from([0x59, 0x00, 0x01, 6, 0]) });
+    expect(pushedValues()).toEqual([1000, 5, 6]); // a whole interval later: at once
   });
 
   it('drops a connection whose GATT exchange times out; the next read connects again', async () => {
@@ -294,7 +336,7 @@ deviceResources:
     release();
     expect(err.kind).toBe(ErrorKind.Timeout);
     expect(err.message).toMatch(/reading 1 resource\(s\) of device "stuck" \(device "stuck"\): no answer within 100 ms/);
-    await waitFor(() => !rig!.bindings.isConnected(SENSOR_MAC), 'the dropped connection');
+    await rig.bindings.whenDisconnected(SENSOR_MAC);
     expect((await rig.driver.read(d, profile, requestsFor(profile, ['Battery'])))[0].value).toBe(87);
     expect(rig.bindings.connects).toBe(2);
   });
@@ -305,8 +347,9 @@ deviceResources:
     await rig.driver.addDevice(d, SENSOR_PROFILE);
     await rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery']));
     const release = rig.bindings.holdReads();
+    const held = rig.bindings.next('readHeld', () => true, 'the read in flight');
     const inFlight = rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery']));
-    await waitFor(() => rig!.bindings.heldReads === 1, 'the read in flight');
+    await held;
     const reads = [inFlight, ...[1, 2].map(() => rig!.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])))];
     const refused = await rejection(rig.driver.read(d, SENSOR_PROFILE, requestsFor(SENSOR_PROFILE, ['Battery'])));
     expect(refused.kind).toBe(ErrorKind.ServiceUnavailable);
@@ -325,7 +368,7 @@ deviceResources:
     await rig.driver.addDevice(device('tags'), profile); // keeps the scan running
     await pushed;
     for (const p of many) rig.bindings.advertise(p.address);
-    await waitFor(() => rig!.driver.adapter.status().knownDevices === 10, 'ten devices remembered');
+    expect(rig.driver.adapter.status().knownDevices).toBe(10); // heard synchronously
     const noble = (rig.driver.adapter as unknown as { noble: Record<string, Record<string, unknown>> }).noble;
     expect(Object.keys(noble._peripherals).length).toBeLessThanOrEqual(11);
     expect(Object.keys(noble._discoveredPeripheralUUids).length).toBeLessThanOrEqual(11);
@@ -336,10 +379,10 @@ deviceResources:
     rig = await startRig([sensorPeripheral()]);
     await rig.driver.addDevice(device('garbled'), SENSOR_PROFILE);
     const bindings = rig.bindings;
-    await waitFor(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    await bindings.whenSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3');
     const before = rig.context.pushed.length;
     for (let i = 0; i < 3; i++) bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([1]));
-    await waitFor(() => rig!.driver.decodeFailures === 3, 'the failures counted');
+    expect(rig.driver.decodeFailures).toBe(3); // notifications reach the driver synchronously
     expect(rig.context.pushed.length).toBe(before);
     const logged = rig.context.warnings.filter((w) => w.startsWith('BLE value not decoded'));
     expect(logged).toHaveLength(1); // once a minute per resource, however often the device sends
@@ -352,7 +395,7 @@ deviceResources:
     expect(found.map((d) => d.name).sort()).toEqual(['Thermo-1-C0FFEE000001', 'Thermo-2-C0FFEE000002']);
     expect(found.filter((d) => d.labels?.includes('ACME Sensors'))).toHaveLength(1);
     expect(rig.bindings.connects).toBe(1);
-    await waitFor(() => rig!.bindings.connected.size === 0, 'the connection closed after reading');
+    await Promise.all([...rig.bindings.peripherals.values()].map((p) => rig!.bindings.whenDisconnected(p.address))); // closed after reading
   });
 
   it('runs at most four scans at once, refusing more with a 503', async () => {
@@ -419,11 +462,3 @@ deviceResources:
     expect(err.message).toMatch(/device "missing" resource "Nope": attribute characteristicUuid: the device has no characteristic beef/);
   });
 });
-
-async function waitFor(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

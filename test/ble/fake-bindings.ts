@@ -101,18 +101,16 @@ export class FakeBindings extends EventEmitter {
 
   cancelConnect(): void {}
 
-  /** Disconnects asked by noble. */
-  disconnectsAsked = 0;
   private heldDisconnects: Array<() => void> = [];
   private holdingDisconnects = false;
 
   disconnect(id: string): void {
-    this.disconnectsAsked++;
     const answer = () => {
       if (!this.connected.delete(id)) return;
       this.unsubscribeAll(id);
       this.emit('disconnect', id, 0x16);
     };
+    this.emit('disconnectAsked', id);
     if (this.holdingDisconnects) this.heldDisconnects.push(answer);
     else setImmediate(answer);
   }
@@ -152,8 +150,10 @@ export class FakeBindings extends EventEmitter {
       // A device refuses to read what is not readable; noble answers that ATT error with no bytes.
       if (c) this.emit('read', id, serviceUuid, uuid, c.properties.includes('read') ? Buffer.from(c.value) : Buffer.alloc(0), false);
     };
-    if (this.holding) this.held.push(answer);
-    else setImmediate(answer);
+    if (this.holding) {
+      this.held.push(answer);
+      this.emit('readHeld', uuid);
+    } else setImmediate(answer);
   }
 
   write(id: string, serviceUuid: string, uuid: string, data: Buffer, withoutResponse: boolean): void {
@@ -231,6 +231,41 @@ export class FakeBindings extends EventEmitter {
     return this.subscribed.has(`${idOf(address)}/${serviceUuid}/${uuid}`);
   }
 
+  /**
+   * The next `event` the bindings emit (to noble: 'notify', 'disconnect', ...;
+   * or the fake's own 'readHeld', 'disconnectAsked') whose arguments match,
+   * within `ms`.
+   */
+  next(event: string, match: (...args: any[]) => boolean, what: string, ms = 5_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const listener = (...args: unknown[]) => {
+        if (!match(...args)) return;
+        clearTimeout(timer);
+        this.off(event, listener);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.off(event, listener);
+        reject(new Error(`the fake bindings saw no ${what} within ${ms} ms`));
+      }, ms);
+      this.on(event, listener);
+    });
+  }
+
+  /** Resolves once noble has subscribed to the characteristic (at once when it is). */
+  async whenSubscribed(address: string, serviceUuid: string, uuid: string): Promise<void> {
+    if (this.isSubscribed(address, serviceUuid, uuid)) return;
+    const id = idOf(address);
+    await this.next('notify', (i: string, s: string, u: string, on: boolean) => i === id && s === serviceUuid && u === uuid && on, `subscription to ${uuid} of ${address}`);
+  }
+
+  /** Resolves once `address` is disconnected (at once when it is). */
+  async whenDisconnected(address: string): Promise<void> {
+    if (!this.isConnected(address)) return;
+    const id = idOf(address);
+    await this.next('disconnect', (i: string) => i === id, `disconnect of ${address}`);
+  }
+
   /** The device goes away (out of range, reset): the link drops. */
   dropConnection(address: string): void {
     const id = idOf(address);
@@ -250,11 +285,6 @@ export class FakeBindings extends EventEmitter {
   powerOn(): void {
     this.state = 'poweredOn';
     this.emit('stateChange', 'poweredOn');
-  }
-
-  /** Reads waiting in holdReads. */
-  get heldReads(): number {
-    return this.held.length;
   }
 
   holdReads(): () => void {

@@ -15,7 +15,7 @@ import { nobleOnBindings } from '../../libs/drivers/ble/src/noble-types';
 import { pollUntil } from '../support/poll';
 import { FakeBindings } from './fake-bindings';
 import { BleHost, startDeviceBle } from './host';
-import { CUSTOM_SERVICE, SENSOR_MAC, SENSOR_PROFILE, sensorPeripheral, settings } from './support';
+import { CUSTOM_SERVICE, SENSOR_MAC, SENSOR_PROFILE, sensorPeripheral, settings, waitPowered } from './support';
 
 const json = async (res: Response) => (await res.json()) as Record<string, any>;
 
@@ -103,7 +103,7 @@ describe('device-ble notifications', () => {
       autoEvents: [{ sourceName: 'Pulses', interval: '50ms', onChange: false }],
     };
     expect((await host.rest.batch('POST', '/device', 'device', [device])).body[0]).toMatchObject({ statusCode: 201 });
-    await pollUntil(() => bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3'), 'the subscription');
+    await bindings.whenSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3');
     bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([10, 0, 0, 0]));
     bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([11, 0, 0, 0]));
     await pollUntil(() => events.length >= 2, 'two events');
@@ -122,7 +122,7 @@ describe('device-ble discovery', () => {
     ]);
     const driver = new BleDriver(settings({ scanDuration: '200ms', scanMinRssi: -90 }), { loadNoble: () => nobleOnBindings(bindings) });
     host = await startDeviceBle(driver);
-    await pollUntil(() => driver.adapter.powered, 'the adapter');
+    await waitPowered(driver);
 
     const scanned = await json(await host.call('POST', '/ble/scan', { body: JSON.stringify({ duration: '150ms', nameRegex: 'Thermo-.*', minRssi: -100 }), headers: { 'content-type': 'application/json' } }));
     expect(scanned.devices.map((d: { mac: string }) => d.mac).sort()).toEqual(['C0:FF:EE:00:00:01', 'C0:FF:EE:00:00:03']);

@@ -77,12 +77,22 @@ export async function startRig(peripherals: FakePeripheral[], overrides: Record<
   return { driver, bindings, context, stop: () => driver.stop(true) };
 }
 
-export async function waitPowered(driver: BleDriver, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!driver.adapter.powered) {
-    if (Date.now() > deadline) throw new Error(`adapter not powered: ${JSON.stringify(driver.adapter.status())}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+/** Resolves once the driver's adapter is powered on (at once when it is). */
+export function waitPowered(driver: BleDriver, ms = 5_000): Promise<void> {
+  const adapter = driver.adapter;
+  if (adapter.powered) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`adapter not powered within ${ms} ms: ${JSON.stringify(adapter.status())}`));
+    }, ms);
+    const off = adapter.onPowerChange((powered) => {
+      if (!powered) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
 }
 
 export const SENSOR_MAC = 'C0:FF:EE:00:00:01';

@@ -61,11 +61,7 @@ deviceResources:
   push: {
     trigger: async (driver) => {
       const bindings = bindingsOf.get(driver)!;
-      const deadline = Date.now() + 5_000;
-      while (!bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3')) {
-        if (Date.now() > deadline) throw new Error('the driver never subscribed to Pulses');
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await bindings.whenSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3');
       bindings.sendNotification(SENSOR_MAC, CUSTOM_SERVICE, 'fff3', Buffer.from([0x2a, 0, 0, 0]));
     },
     values: [{ resourceName: 'Pulses', value: 42 }],

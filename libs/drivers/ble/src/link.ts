@@ -174,13 +174,17 @@ export class DeviceLink implements SlotHolder {
         if (characteristic) byCharacteristic.set(characteristic, [...(byCharacteristic.get(characteristic) ?? []), point]);
       }
       for (const [characteristic, points] of byCharacteristic) await this.subscribe(characteristic, points, race);
+      // The connection may have ended while the last answer was on its way (race() lets an answer already
+      // given win): settle with that loss instead of calling a dropped connection connected.
+      if (this.lost !== lost) await lost.promise;
       this.connected = connected;
       this.setState('connected');
       this.reconnectFailures = 0;
       this.options.logger.info({ device: this.name, address: this.address }, 'BLE device connected');
       return connected;
     } catch (err) {
-      this.drop(err as Error);
+      // Dropped already (lost, removed, powered off): that drop settled everything and scheduled the reconnect.
+      if (this.lost === lost) this.drop(err as Error);
       throw err;
     }
   }
