@@ -97,6 +97,20 @@ describe('encodeValue', () => {
     expect(() => write('Float32', { characteristicUuid: '2a1c' }, 1)).toThrow(/attribute characteristicUuid: Temperature Measurement is a measurement/);
     expect(() => write('String', { length: 2 }, 'abc')).toThrow(/attribute length: the value has 3 bytes/);
   });
+
+  it('refuses what a standard characteristic cannot hold and floats that are no number, naming the attribute (never wrapped)', () => {
+    const refused = (valueType: string, attributes: Record<string, unknown>, value: unknown, message: string) =>
+      expect(() => write(valueType, attributes, value)).toThrow(expect.objectContaining({ kind: ErrorKind.ContractInvalid, message: `device "D" resource "R": attribute ${message}` }));
+    refused('Uint8', { characteristicUuid: '2a19' }, 300, 'characteristicUuid: Battery Level takes 0..100, not 300');
+    refused('Float32', { characteristicUuid: '2a6e' }, 400, 'characteristicUuid: Temperature takes -273.15..327.67, not 400');
+    refused('Float32', { characteristicUuid: '2a6f' }, -1, 'characteristicUuid: Humidity takes 0..100, not -1');
+    refused('Float32', { characteristicUuid: '2a6f' }, Number.NaN, 'characteristicUuid: Humidity takes 0..100, not NaN');
+    refused('Float32', {}, Number.NaN, 'rawType: NaN is not a finite Float32');
+    refused('Float64', {}, Number.POSITIVE_INFINITY, 'rawType: Infinity is not a finite Float64');
+    refused('Float64', { rawType: 'Float32' }, 1e39, 'rawType: 1e+39 is not a finite Float32');
+    expect([...write('Float32', { characteristicUuid: '2a6e' }, -273.15)]).toEqual([0x4d, 0x95]); // -27315, the lowest
+    expect([...write('Uint8', { characteristicUuid: '2a19' }, 100)]).toEqual([100]);
+  });
 });
 
 describe('advertisedBytes', () => {

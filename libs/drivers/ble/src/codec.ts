@@ -143,7 +143,11 @@ function wholeValue(value: RawValue, decoding: BleDecoding, valueType: ValueType
     case 'standard': {
       const { characteristic } = decoding;
       if (!characteristic.encode) return refuse('characteristicUuid', `${characteristic.name} is a measurement; it cannot be written`);
-      return characteristic.encode(typeof value === 'bigint' ? Number(value) : (value as number | string));
+      try {
+        return characteristic.encode(typeof value === 'bigint' ? Number(value) : (value as number | string));
+      } catch (err) {
+        return refuse('characteristicUuid', (err as Error).message); // out of the characteristic's range
+      }
     }
     case 'bool': {
       const on = value === true || value === 1;
@@ -172,6 +176,8 @@ function wholeValue(value: RawValue, decoding: BleDecoding, valueType: ValueType
       const { rawType } = decoding;
       if (rawType === 'Float32' || rawType === 'Float64') {
         const n = Number(value);
+        // NaN and infinities are no value to send; a Float32 past ±3.4e38 would become one.
+        if (!Number.isFinite(rawType === 'Float32' ? Math.fround(n) : n)) return refuse('rawType', `${String(value)} is not a finite ${rawType}`);
         if (rawType === 'Float32') v.setFloat32(0, n, le);
         else v.setFloat64(0, n, le);
         return out;

@@ -44,8 +44,15 @@ function need(data: Uint8Array, bytes: number, name: string): void {
   }
 }
 
-/** 16-bit value scaled by 0.01 (Temperature 0x2A6E, Humidity 0x2A6F), NaN for the "unknown" code. */
-function hundredths(name: string, signed: boolean, unknown: number, units: string, uuid: string): StandardCharacteristic {
+/** `value` as a number within min..max (the characteristic's definition), else ContractInvalid saying so (the codec names the attribute). */
+function within(value: number | string, min: number, max: number, name: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new GatewayError(ErrorKind.ContractInvalid, `${name} takes ${min}..${max}, not ${String(value)}`);
+  return n;
+}
+
+/** 16-bit value scaled by 0.01 (Temperature 0x2A6E, Humidity 0x2A6F); the "unknown" code is an error. */
+function hundredths(name: string, signed: boolean, unknown: number, range: [number, number], units: string, uuid: string): StandardCharacteristic {
   return {
     uuid,
     name,
@@ -59,7 +66,7 @@ function hundredths(name: string, signed: boolean, unknown: number, units: strin
     },
     encode(value) {
       const out = new Uint8Array(2);
-      const raw = Math.round(Number(value) * 100);
+      const raw = Math.round(within(value, range[0], range[1], name) * 100);
       if (signed) view(out).setInt16(0, raw, true);
       else view(out).setUint16(0, raw, true);
       return out;
@@ -124,10 +131,10 @@ const STANDARD: StandardCharacteristic[] = [
       need(data, 1, 'Battery Level');
       return data[0];
     },
-    encode: (value) => Uint8Array.of(Number(value)),
+    encode: (value) => Uint8Array.of(Math.round(within(value, 0, 100, 'Battery Level'))),
   },
-  hundredths('Temperature', true, -0x8000, '°C', '2a6e'),
-  hundredths('Humidity', false, 0xffff, '%', '2a6f'),
+  hundredths('Temperature', true, -0x8000, [-273.15, 327.67], '°C', '2a6e'),
+  hundredths('Humidity', false, 0xffff, [0, 100], '%', '2a6f'),
   {
     uuid: '2a1c',
     name: 'Temperature Measurement',
