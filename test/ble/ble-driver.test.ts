@@ -398,6 +398,22 @@ deviceResources:
     await Promise.all([...rig.bindings.peripherals.values()].map((p) => rig!.bindings.whenDisconnected(p.address))); // closed after reading
   });
 
+  it('discovery goes on when reading one device\'s Device Information fails in noble (a plain Error)', async () => {
+    const broken = sensorPeripheral('C0:FF:EE:00:00:02', 'Thermo-2');
+    broken.services['180a']['2a29'].readThrows = "Cannot read properties of undefined (reading '2a29')";
+    rig = await startRig([sensorPeripheral(), broken], { scanDuration: '100ms' });
+    const found = await rig.driver.discover();
+    expect(found.map((d) => [d.name, d.labels])).toEqual(
+      expect.arrayContaining([
+        ['Thermo-1-C0FFEE000001', ['ble', 'ACME Sensors', 'TH-100']],
+        ['Thermo-2-C0FFEE000002', ['ble']],
+      ]),
+    );
+    expect(rig.context.warnings.filter((w) => w.startsWith('BLE Device Information not read'))).toEqual([
+      expect.stringContaining('"device":"C0:FF:EE:00:00:02","err":"Cannot read properties of undefined'),
+    ]);
+  });
+
   it('runs at most four scans at once, refusing more with a 503', async () => {
     rig = await startRig([sensorPeripheral()]);
     const { scan, MAX_CONCURRENT_SCANS } = await import('../../libs/drivers/ble/src/discovery');

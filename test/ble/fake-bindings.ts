@@ -13,6 +13,8 @@ import { EventEmitter } from 'node:events';
 export interface FakeCharacteristic {
   properties: string[];
   value: Buffer;
+  /** A read throws this (as the HCI bindings throw on a handle they lost), instead of answering. */
+  readThrows?: string;
 }
 
 export interface FakePeripheral {
@@ -144,6 +146,8 @@ export class FakeBindings extends EventEmitter {
 
   read(id: string, serviceUuid: string, uuid: string): void {
     this.readsOf.set(uuid, (this.readsOf.get(uuid) ?? 0) + 1);
+    const throws = this.peripherals.get(id)?.services[serviceUuid]?.[uuid]?.readThrows;
+    if (throws) throw new TypeError(throws);
     const answer = () => {
       if (!this.connected.has(id)) return; // a read on a lost connection is never answered
       const c = this.peripherals.get(id)?.services[serviceUuid]?.[uuid];

@@ -71,7 +71,8 @@ export class BleDriver implements ProtocolDriver {
     this.context = context;
   }
 
-  private get logger(): DriverContext['logger'] {
+  /** The SDK's logger (silent before initialize), for the driver's parts. */
+  get logger(): DriverContext['logger'] {
     return this.context?.logger ?? SILENT;
   }
 

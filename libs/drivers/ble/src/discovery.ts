@@ -89,7 +89,7 @@ async function scanOnce(driver: BleDriver, filters: ScanFilters, signal?: AbortS
   );
 }
 
-/** Reads manufacturer (0x2A29) and model (0x2A24) of a device over a short connection of its own; leaves them unset when it cannot. */
+/** Reads manufacturer (0x2A29) and model (0x2A24) of a device over a short connection of its own; leaves them unset when it cannot (never throws). */
 export async function readDeviceInformation(driver: BleDriver, device: FoundDevice): Promise<void> {
   const { link, done } = driver.linkAt(device.address, `discovery-${device.address}`);
   try {
@@ -105,8 +105,9 @@ export async function readDeviceInformation(driver: BleDriver, device: FoundDevi
       }
     });
   } catch (err) {
-    if (!GatewayError.is(err) || err.kind === ErrorKind.Unknown) throw err;
-    // Out of range, busy, refusing: discovery goes on without its labels.
+    // Out of range, busy, refusing, or noble failing on this one device: discovery goes on without its labels.
+    const unexpected = !GatewayError.is(err) || err.kind === ErrorKind.Unknown;
+    driver.logger[unexpected ? 'warn' : 'debug']({ device: device.mac, err: (err as Error)?.message ?? String(err) }, 'BLE Device Information not read');
   } finally {
     done();
   }
