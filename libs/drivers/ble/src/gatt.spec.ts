@@ -39,6 +39,11 @@ describe('standard GATT decoders', () => {
     const fahrenheit = Uint8Array.of(0x03, 0xda, 0x03, 0x00, 0xff, 0xe8, 0x07, 1, 2, 3, 4, 5);
     expect(std('2a1c').decode(fahrenheit)).toBeCloseTo(37, 10);
     expect(() => std('2a1c').decode(Uint8Array.of(0, 1, 2))).toThrow(/needs at least 5/);
+    // Reserved values are errors, as 0x2A6E's "unknown" code is (not NaN readings).
+    for (const [bytes, what] of [[[0x00, 0xff, 0xff, 0x7f, 0x00], 'NaN'], [[0x00, 0x00, 0x00, 0x80, 0x00], 'NaN'], [[0x00, 0xfe, 0xff, 0x7f, 0x00], 'Infinity']] as const) {
+      expect(() => std('2a1c').decode(Uint8Array.from(bytes))).toThrow(expect.objectContaining({ kind: ErrorKind.Communication, message: `Temperature Measurement: the device reports the value as unknown (${what})` }));
+    }
+    expect(() => std('2a6e').decode(Uint8Array.of(0x00, 0x80))).toThrow(expect.objectContaining({ kind: ErrorKind.Communication, message: 'Temperature: the device reports the value as unknown' }));
   });
 
   it('IEEE-11073 FLOAT and SFLOAT special values and signs', () => {

@@ -143,6 +143,8 @@ const STANDARD: StandardCharacteristic[] = [
     decode(data) {
       need(data, 5, 'Temperature Measurement');
       const value = decodeIeee11073Float(data, 1);
+      // NaN, NRes and the infinities are no temperature: an error, as the "unknown" code of 0x2A6E.
+      if (!Number.isFinite(value)) throw new GatewayError(ErrorKind.Communication, `Temperature Measurement: the device reports the value as unknown (${value})`);
       // Flags bit 0: the value is in Fahrenheit; readings are in Celsius either way.
       return (data[0] & 0x01) === 0 ? value : ((value - 32) * 5) / 9;
     },
