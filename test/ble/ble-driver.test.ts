@@ -156,6 +156,23 @@ deviceResources:
     expect(warned[1]).toContain('resource \\"Humidity\\": attribute notify: characteristic 2a6f neither notifies nor indicates (it offers read)');
   });
 
+  it('applies a changed notify list by reconnecting at once, not after a backoff (nothing failed)', async () => {
+    const clock = new ManualClock();
+    rig = await startRig([sensorPeripheral()], { reconnectMin: '30s', reconnectMax: '60s' }, { clock });
+    const only = (names: string[]) => ({ ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => names.includes(r.name)) });
+    const d = device('changing');
+    const connected = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'connected', 'connected');
+    await rig.driver.addDevice(d, only(['Pulses', 'Connection']));
+    await clock.advance(0);
+    await connected;
+    const again = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'connected', 'connected with the new list');
+    await rig.driver.updateDevice(d, only(['Pulses', 'Temperature', 'Connection']));
+    await rig.bindings.whenDisconnected(SENSOR_MAC);
+    await clock.advance(0); // no time passes: GW_BLE_RECONNECT_MIN (30 s) is not waited
+    await again;
+    expect([rig.bindings.connects, rig.bindings.isSubscribed(SENSOR_MAC, '181a', '2a6e'), rig.bindings.isSubscribed(SENSOR_MAC, CUSTOM_SERVICE, 'fff3')]).toEqual([2, true, true]);
+  });
+
   it('reconnects with backoff after the device drops and resumes notifications', async () => {
     rig = await startRig([sensorPeripheral()]);
     const bindings = rig.bindings;
@@ -211,6 +228,31 @@ deviceResources:
     expect(bindings.connects).toBe(2 * macs.length);
   });
 
+  it('waits GW_BLE_RECONNECT_MIN (±20%) before reconnecting a lost device, doubling while it stays away', async () => {
+    const clock = new ManualClock();
+    rig = await startRig([sensorPeripheral()], { reconnectMin: '1s', reconnectMax: '8s', connectTimeout: '500ms' }, { clock });
+    const bindings = rig.bindings;
+    const states: Array<[string, number]> = [];
+    const push = rig.context.pushValues.bind(rig.context);
+    rig.context.pushValues = (v) => {
+      if (v.sourceName === 'Connection') states.push([String(v.values[0].value), clock.monotonicMs()]);
+      push(v);
+    };
+    const only = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => ['Pulses', 'Connection'].includes(r.name)) };
+    const first = rig.context.next((v) => v.sourceName === 'Connection' && v.values[0].value === 'connected', 'connected');
+    await rig.driver.addDevice(device('away'), only);
+    await clock.advance(0);
+    await first;
+    // Lost, and out of range (its connects hang until the 500 ms connect timeout).
+    bindings.peripherals.get('c0ffee000001')!.connectHangs = true;
+    bindings.dropConnection(SENSOR_MAC);
+    await clock.advance(12_000); // three tries and their timeouts, even at +20%
+    // From each disconnect to the next try: 1 s, 2 s, 4 s, each ±20%.
+    const waits = states.flatMap(([state, at], i) => (state === 'disconnected' && states[i + 1]?.[0] === 'connecting' ? [states[i + 1][1] - at] : []));
+    expect(waits.length).toBeGreaterThanOrEqual(3);
+    for (const [i, base] of [1_000, 2_000, 4_000].entries()) expect([i, waits[i] >= base * 0.8 && waits[i] <= base * 1.2]).toEqual([i, true]);
+  });
+
   it('reads advertised values without connecting, pushes them as heard, and reports RSSI and connection state', async () => {
     // Pushes at most every 50 ms; the last value heard in an interval is pushed at its end.
     rig = await startRig([sensorPeripheral()], { advertisementInterval: '50ms' });
@@ -231,6 +273,27 @@ deviceResources:
     // Without advertised resources the scan stops.
     await rig.driver.removeDevice(d);
     expect(rig.driver.adapter.status().scanning).toBe(false);
+  });
+
+  it('runs one GATT exchange at a time per device, devices side by side, in request order', async () => {
+    const other = 'C0:FF:EE:00:00:02';
+    rig = await startRig([sensorPeripheral(), sensorPeripheral(other)]);
+    const profile = { ...SENSOR_PROFILE, deviceResources: SENSOR_PROFILE.deviceResources.filter((r) => ['Battery', 'Humidity', 'Setpoint'].includes(r.name)) };
+    const [a, b] = [device('serial-a'), device('serial-b', other)];
+    for (const d of [a, b]) await rig.driver.addDevice(d, profile);
+    const release = rig.bindings.holdReads(); // every read waits: a second exchange on one device would show
+    const both = rig.bindings.next('readHeld', () => rig!.bindings.maxInFlight === 2, 'a read of each device in flight');
+    const work = [a, b].flatMap((d) => [
+      rig!.driver.read(d, profile, requestsFor(profile, ['Battery', 'Humidity'])),
+      rig!.driver.write(d, profile, writesFor(profile, { Setpoint: 7 })),
+      rig!.driver.read(d, profile, requestsFor(profile, ['Setpoint'])),
+    ]);
+    await both;
+    release();
+    const results = await Promise.all(work);
+    expect([rig.bindings.maxInFlightPerDevice, rig.bindings.maxInFlight]).toEqual([1, 2]);
+    // The read queued after the write sees it.
+    expect([results[2], results[5]].map((r) => (r as Array<{ value: unknown }>)[0].value)).toEqual([7, 7]);
   });
 
   it('keeps at most maxConnections devices connected, handing idle connections to waiting devices', async () => {

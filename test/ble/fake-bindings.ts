@@ -143,12 +143,30 @@ export class FakeBindings extends EventEmitter {
 
   /** GATT reads asked, by characteristic uuid. */
   readonly readsOf = new Map<string, number>();
+  /** Reads and writes asked and not yet answered, by device id; the most at once for one device, and in all. */
+  private readonly inFlight = new Map<string, number>();
+  maxInFlightPerDevice = 0;
+  maxInFlight = 0;
+
+  private started(id: string): () => void {
+    this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
+    this.maxInFlightPerDevice = Math.max(this.maxInFlightPerDevice, this.inFlight.get(id)!);
+    this.maxInFlight = Math.max(this.maxInFlight, [...this.inFlight.values()].reduce((a, b) => a + b, 0));
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.inFlight.set(id, this.inFlight.get(id)! - 1);
+    };
+  }
 
   read(id: string, serviceUuid: string, uuid: string): void {
     this.readsOf.set(uuid, (this.readsOf.get(uuid) ?? 0) + 1);
     const throws = this.peripherals.get(id)?.services[serviceUuid]?.[uuid]?.readThrows;
     if (throws) throw new TypeError(throws);
+    const end = this.started(id);
     const answer = () => {
+      end();
       if (!this.connected.has(id)) return; // a read on a lost connection is never answered
       const c = this.peripherals.get(id)?.services[serviceUuid]?.[uuid];
       // A device refuses to read what is not readable; noble answers that ATT error with no bytes.
@@ -161,7 +179,9 @@ export class FakeBindings extends EventEmitter {
   }
 
   write(id: string, serviceUuid: string, uuid: string, data: Buffer, withoutResponse: boolean): void {
+    const end = this.started(id);
     setImmediate(() => {
+      end();
       if (!this.connected.has(id)) return;
       const p = this.peripherals.get(id)!;
       const c = p.services[serviceUuid]?.[uuid];

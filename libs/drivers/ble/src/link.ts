@@ -76,8 +76,8 @@ export class DeviceLink implements SlotHolder {
     this.notifyPoints = points;
     if (points.map(key).sort().join() === before) return;
     if (this.state === 'connected') {
-      // Subscriptions follow the new list on the next connection; reconnecting now applies it at once.
-      this.drop(new GatewayError(ErrorKind.ServiceUnavailable, `device "${this.name}": reconnecting to change its notifications`));
+      // Subscriptions follow the new list on the next connection; reconnecting now (no backoff: nothing failed) applies it at once.
+      this.drop(new GatewayError(ErrorKind.ServiceUnavailable, `device "${this.name}": reconnecting to change its notifications`), true, 'now');
     }
     if (points.length > 0) this.scheduleReconnect(0);
   }
@@ -247,9 +247,10 @@ export class DeviceLink implements SlotHolder {
    * reconnected after a backoff. `disconnect`: ask the device to disconnect
    * too (not when it already went away); the slot is then freed when it has
    * (the adapter counts the connection until then), at the latest after the
-   * GATT timeout.
+   * GATT timeout. `reconnect: 'now'`: nothing failed (the notify list
+   * changed), so no backoff.
    */
-  private drop(reason: Error, disconnect = true): void {
+  private drop(reason: Error, disconnect = true, reconnect: 'backoff' | 'now' = 'backoff'): void {
     const peripheral = this.peripheral;
     this.lost?.reject(reason);
     this.lost = undefined;
@@ -276,7 +277,8 @@ export class DeviceLink implements SlotHolder {
       this.slots.release(this);
     }
     this.setState('disconnected');
-    if (!this.closed && this.pinned) this.scheduleReconnect(backoffDelay(++this.reconnectFailures, this.options.reconnectMinMs, this.options.reconnectMaxMs));
+    if (this.closed || !this.pinned) return;
+    this.scheduleReconnect(reconnect === 'now' ? 0 : backoffDelay(++this.reconnectFailures, this.options.reconnectMinMs, this.options.reconnectMaxMs));
   }
 
   private scheduleReconnect(delayMs: number): void {
