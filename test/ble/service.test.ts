@@ -134,8 +134,10 @@ describe('device-ble discovery', () => {
     const services = await json(await host.call('GET', `/ble/services?mac=${SENSOR_MAC}`));
     expect(services.services.map((s: { uuid: string }) => s.uuid)).toContain('180f');
 
+    const connectsBefore = bindings.connects;
     const draft = await host.call('GET', `/ble/profiledraft?mac=${SENSOR_MAC}&name=Thermo-Draft`);
     expect(draft.status).toBe(200);
+    expect(bindings.connects - connectsBefore).toBe(1); // services and Device Information over one connection
     const yaml = await draft.text();
     expect(yaml).toContain('characteristicUuid: 2a19');
     const uploaded = await host.rest.upload('POST', yaml, 'draft.yaml');

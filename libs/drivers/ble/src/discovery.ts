@@ -10,6 +10,7 @@ import type { DiscoveredDevice } from '@gw/device-sdk/driver';
 import type { BleDriver } from './ble-driver';
 import { decodeValue } from './codec';
 import { DEVICE_INFORMATION, standardCharacteristic } from './gatt';
+import type { Connected } from './link';
 
 export interface ScanFilters {
   durationMs: number;
@@ -93,17 +94,7 @@ async function scanOnce(driver: BleDriver, filters: ScanFilters, signal?: AbortS
 export async function readDeviceInformation(driver: BleDriver, device: FoundDevice): Promise<void> {
   const { link, done } = driver.linkAt(device.address, `discovery-${device.address}`);
   try {
-    await link.run(`reading Device Information of ${device.mac}`, async (connection) => {
-      const service = connection.services.find((s) => s.uuid === DEVICE_INFORMATION.service);
-      for (const c of service?.characteristics ?? []) {
-        const standard = standardCharacteristic(c.uuid);
-        if (!standard || (c.uuid !== DEVICE_INFORMATION.manufacturer && c.uuid !== DEVICE_INFORMATION.model)) continue;
-        const text = String(decodeValue(await c.readAsync(), { kind: 'standard', characteristic: standard }, 'String', `device ${device.mac}`)).trim();
-        if (!text) continue;
-        if (c.uuid === DEVICE_INFORMATION.manufacturer) device.manufacturer = text;
-        else device.model = text;
-      }
-    });
+    Object.assign(device, await link.run(`reading Device Information of ${device.mac}`, (connection) => deviceInformationOn(connection, device.mac)));
   } catch (err) {
     // Out of range, busy, refusing, or noble failing on this one device: discovery goes on without its labels.
     const unexpected = !GatewayError.is(err) || err.kind === ErrorKind.Unknown;
@@ -111,6 +102,21 @@ export async function readDeviceInformation(driver: BleDriver, device: FoundDevi
   } finally {
     done();
   }
+}
+
+/** Manufacturer (0x2A29) and model (0x2A24) from the Device Information service of a connected device (what it has of them). */
+export async function deviceInformationOn(connection: Connected, mac: string): Promise<{ manufacturer?: string; model?: string }> {
+  const info: { manufacturer?: string; model?: string } = {};
+  const service = connection.services.find((s) => s.uuid === DEVICE_INFORMATION.service);
+  for (const c of service?.characteristics ?? []) {
+    const standard = standardCharacteristic(c.uuid);
+    if (!standard || (c.uuid !== DEVICE_INFORMATION.manufacturer && c.uuid !== DEVICE_INFORMATION.model) || !c.properties.includes('read')) continue;
+    const text = String(decodeValue(await c.readAsync(), { kind: 'standard', characteristic: standard }, 'String', `device ${mac}`)).trim();
+    if (!text) continue;
+    if (c.uuid === DEVICE_INFORMATION.manufacturer) info.manufacturer = text;
+    else info.model = text;
+  }
+  return info;
 }
 
 /** Scan (GW_BLE_SCAN_* filters), Device Information, and the devices as provision watchers see them. */

@@ -115,7 +115,7 @@ export function bleRoutes(deps: BleRouteDeps): DriverRoute[] {
       query: z.object({ mac }).strict(),
       handle: async ({ query }) => {
         const address = addressOf(query.mac);
-        const services = await withServices(driver, address, (c) => c.services.map((s) => ({ uuid: s.uuid, characteristics: s.characteristics.map((ch) => ({ uuid: ch.uuid, properties: ch.properties })) })));
+        const services = await withServices(driver, address, shapes);
         return { json: { mac: address.toUpperCase(), services } };
       },
     }),
@@ -125,10 +125,15 @@ export function bleRoutes(deps: BleRouteDeps): DriverRoute[] {
       query: z.object({ mac, name, format: z.enum(['yaml', 'json']).default('yaml') }).strict(),
       handle: async ({ query }) => {
         const address = addressOf(query.mac);
-        const [{ profileDraft }, { readDeviceInformation }] = await Promise.all([import('./profile-draft'), import('./discovery')]);
-        const services = await withServices(driver, address, (c) => c.services.map((s) => ({ uuid: s.uuid, characteristics: s.characteristics.map((ch) => ({ uuid: ch.uuid, properties: ch.properties })) })));
-        const info = { mac: address.toUpperCase(), address, rssi: 0, connectable: true, serviceUuids: [] as string[] } as { manufacturer?: string; model?: string } & Parameters<typeof readDeviceInformation>[1];
-        await readDeviceInformation(driver, info);
+        const [{ profileDraft }, { deviceInformationOn }] = await Promise.all([import('./profile-draft'), import('./discovery')]);
+        // One connection for both: the services, then manufacturer and model (a draft without them when they cannot be read).
+        const { services, info } = await withServices(driver, address, async (c) => ({
+          services: shapes(c),
+          info: await deviceInformationOn(c, address.toUpperCase()).catch((err: unknown) => {
+            driver.logger.debug({ device: address.toUpperCase(), err: (err as Error)?.message }, 'BLE Device Information not read');
+            return {} as { manufacturer?: string; model?: string };
+          }),
+        }));
         const profile = profileDraft(services, { name: query.name ?? `BLE-${address.replace(/:/gu, '').toUpperCase()}`, mac: address.toUpperCase(), manufacturer: info.manufacturer, model: info.model });
         if (query.format === 'json') return { json: { profile } };
         const notes = '# Device profile drafted by the gateway from a BLE device\'s services: check names, types and readWrite,\n# then upload it: POST /api/v3/deviceprofile/uploadfile (core-metadata).\n';
@@ -146,8 +151,13 @@ function addressOf(text: string): string {
   }
 }
 
+/** The services of a connection, with their characteristics' UUIDs and properties. */
+function shapes(c: Connected): Array<{ uuid: string; characteristics: Array<{ uuid: string; properties: string[] }> }> {
+  return c.services.map((s) => ({ uuid: s.uuid, characteristics: s.characteristics.map((ch) => ({ uuid: ch.uuid, properties: ch.properties })) }));
+}
+
 /** Runs `read` on a connection to `address`: an added device's own, or one made for the call. */
-async function withServices<T>(driver: BleDriver, address: string, read: (c: Connected) => T): Promise<T> {
+async function withServices<T>(driver: BleDriver, address: string, read: (c: Connected) => T | Promise<T>): Promise<T> {
   const { link, done } = driver.linkAt(address, `browse-${address}`);
   try {
     return await link.run(`browsing ${address.toUpperCase()}`, async (c) => read(c));
