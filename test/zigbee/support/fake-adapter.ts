@@ -87,8 +87,13 @@ export const MODELS = {
   }),
 } satisfies Record<string, (ieee: string, nwk: number) => SimDevice>;
 
-let tsn = 0;
-const nextTsn = () => (tsn = (tsn + 1) & 0xff);
+/** A device numbers its own frames (8-bit, wrapping), as a real one does. */
+const sequences = new Map<string, number>();
+const nextTsn = (ieee: string) => {
+  const next = ((sequences.get(ieee) ?? 0) + 1) & 0xff;
+  sequences.set(ieee, next);
+  return next;
+};
 
 /** The simulated network one or more FakeAdapters (one per connection) serve. */
 export class FakeNetwork extends EventEmitter {
@@ -128,7 +133,7 @@ export class FakeNetwork extends EventEmitter {
       const attribute = Zcl.Utils.getClusterAttribute(c, key, device.manufacturerCode)!;
       return { attrId: attribute.ID, dataType: attribute.type, attrData: value };
     });
-    const frame = Zcl.Frame.create(Zcl.FrameType.GLOBAL, Zcl.Direction.SERVER_TO_CLIENT, true, undefined, nextTsn(), 'report', c.ID, payload, {});
+    const frame = Zcl.Frame.create(Zcl.FrameType.GLOBAL, Zcl.Direction.SERVER_TO_CLIENT, true, undefined, nextTsn(ieee), 'report', c.ID, payload, {});
     this.emitFrame(device, endpoint, frame, linkquality);
   }
 
@@ -245,8 +250,16 @@ export class FakeAdapter extends Adapter {
 
   async addInstallCode(): Promise<void> {}
 
-  waitFor(): { promise: Promise<ZclPayload>; cancel: () => void } {
-    return { promise: new Promise<ZclPayload>(() => undefined), cancel: () => undefined };
+  /** Nothing the simulated devices send unasked is awaited: a wait ends with its timeout, as on a quiet network. */
+  waitFor(...args: Parameters<Adapter['waitFor']>): { promise: Promise<ZclPayload>; cancel: () => void } {
+    const timeout = args[8];
+    let timer: NodeJS.Timeout | undefined;
+    const promise = new Promise<ZclPayload>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Timeout - no frame within ${timeout} ms (fake)`)), timeout);
+      timer.unref();
+    });
+    promise.catch(() => undefined);
+    return { promise, cancel: () => clearTimeout(timer) };
   }
 
   async permitJoin(seconds: number): Promise<void> {

@@ -325,7 +325,8 @@ export class ZigbeeDriver implements ProtocolDriver {
       this.logger.warn({ ieeeAddress: ieee, modelID: zdevice.modelID, manufacturer: zdevice.manufacturerName }, 'zigbee device interviewed, but zigbee-herdsman-converters does not know its model: not registered');
       return;
     }
-    await this.configure(zdevice, definition);
+    // Configure (binds, reporting) may wait on a sleepy device for long: it runs alongside registration.
+    void this.configure(zdevice, definition);
     const { profile } = generateProfile(definition, this.rt!.exposesOf(definition, zdevice));
     Object.assign(record, { model: definition.model, vendor: definition.vendor, profileName: profile.name });
     this.logger.info({ ieeeAddress: ieee, model: definition.model, vendor: definition.vendor, profile: profile.name }, 'zigbee interview successful');
@@ -389,12 +390,12 @@ export class ZigbeeDriver implements ProtocolDriver {
     Object.assign(state, values);
     this.dropWaiters(ieee, Object.keys(values));
     for (const [property, raw] of Object.entries(values)) {
+      // Link quality rides along every message: kept for reads, not an event of its own each time.
+      if (property === 'linkquality') continue;
       const targets = entry.byProperty.get(property);
       if (!targets) {
-        if (property !== 'linkquality') {
-          this.counters.unknown++;
-          this.logger.debug({ device: name, property }, 'zigbee property the profile has no resource for (counted)');
-        }
+        this.counters.unknown++;
+        this.logger.debug({ device: name, property }, 'zigbee property the profile has no resource for (counted)');
         continue;
       }
       for (const target of targets) {
