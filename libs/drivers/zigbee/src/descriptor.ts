@@ -69,8 +69,8 @@ export const zigbeeSettings = z.object({
   /** 2.4 GHz channel 11-26; 11, 15, 20 and 25 stay clear of most Wi-Fi. */
   channel: int(11, 26).default(11),
   /**
-   * Network key, 32 hex digits (`${file:/run/secrets/zigbee_key}` or `${env:NAME}` references resolve as
-   * elsewhere). Unset: one is generated on first start and kept in <dataDir>/network-key (mode 0600); never logged.
+   * Network key, 32 hex digits (or GW_ZIGBEE_NETWORK_KEY_FILE naming a secret file, as for every setting).
+   * Unset: one is generated on first start and kept in <dataDir>/network-key (mode 0600); never logged.
    */
   networkKey: secret(field('a 128-bit key: 32 hex digits or 16 numbers 0-255', parseNetworkKey)).optional(),
   /** herdsman's database, network backup and the generated key. Unset: GW_DATA_DIR/zigbee (./data/zigbee). */
