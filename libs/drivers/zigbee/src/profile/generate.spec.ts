@@ -1,7 +1,11 @@
 import { stringify } from 'yaml';
 import { parseDeviceProfile, validateDeviceProfile } from '@gw/contracts';
+import { setLogger } from 'zigbee-herdsman-converters';
 import { exposesOf, resolveDefinition } from './definitions';
 import { generateProfile } from './generate';
+
+const quiet = () => undefined;
+setLogger({ debug: quiet, info: quiet, warning: quiet, error: quiet });
 
 async function profileFor(name: string) {
   const definition = await resolveDefinition(name);
