@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       port: 59881,
       logLevel: 'info',
+      logFormat: 'auto',
       maxBody: 4 * 1024 * 1024,
       dataDir: './data',
       requestTimeout: 5000,
