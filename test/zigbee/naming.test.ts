@@ -109,3 +109,29 @@ describe('provision watchers', () => {
     }, 'the bulb added by the ikea-bulbs watcher');
   });
 });
+
+describe('the name is the user\'s', () => {
+  it('renamed in metadata (PATCH by id): reports reach the device under its new name', async () => {
+    const { device } = (await host.rest.get(`/device/name/${WEATHER}`)).body;
+    const patched = await host.rest.batch('PATCH', '/device', 'device', [{ id: device.id, name: 'greenhouse-sensor', description: 'greenhouse, north wall', labels: ['greenhouse'] }]);
+    expect(patched.body[0]).toMatchObject({ statusCode: 200 });
+    await pollUntil(() => host.service.deviceNames().includes('greenhouse-sensor') && !host.service.deviceNames().includes(WEATHER), 'renamed in device-zigbee');
+    await reportReaches('greenhouse-sensor', 2456);
+    const read = await host.call('GET', '/device/name/greenhouse-sensor/temperature');
+    expect(read.status).toBe(200);
+    const reading = ((await read.json()) as any).event.readings[0];
+    expect(reading.deviceName).toBe('greenhouse-sensor');
+    expect(Number(reading.value)).toBe(24.56);
+  });
+
+  it('deleted and added again under another name with the same IEEEAddress: reports reach the new device', async () => {
+    const { device } = (await host.rest.get('/device/name/greenhouse-sensor')).body;
+    await deleteFromMetadata('greenhouse-sensor');
+    const { id: _id, created: _c, modified: _m, ...rest } = device;
+    const added = await host.rest.batch('POST', '/device', 'device', [{ ...rest, name: 'cellar-sensor' }]);
+    expect(added.body[0]).toMatchObject({ statusCode: 201 });
+    await pollUntil(() => host.service.deviceNames().includes('cellar-sensor'), 'cellar-sensor in device-zigbee');
+    await reportReaches('cellar-sensor', 1234);
+    expect(temperaturesOf('greenhouse-sensor')).not.toContain(12.34);
+  });
+});
