@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorKind } from '@gw/contracts';
 import { createMessageBus, MemoryBroker } from '@gw/messaging';
-import { RunningMetadata, startMetadata } from '../../apps/metadata/src/metadata.app';
+import { startMetadata } from '../../apps/metadata/src/metadata.app';
 import type { MetadataConfig } from '../../apps/metadata/src/config';
 import { testSqlite } from '../support/database';
 import { quietLogger } from '../support/quiet-logger';
@@ -17,17 +17,20 @@ const ROOT = join(__dirname, '../..');
 
 describe('units of measure', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-uom-'));
-  const running: Array<{ metadata: RunningMetadata; cleanup: () => Promise<void> }> = [];
+  const running: Array<{ cleanup: () => Promise<void> }> = [];
 
   async function start(options: Partial<MetadataConfig> & { folders?: { profilesDir?: string } }) {
     const db = testSqlite();
     const bus = createMessageBus({ type: 'memory', broker: new MemoryBroker() });
     await bus.connect();
+    // Cleaned up whether or not metadata starts (some cases expect it to refuse).
+    const cleanups: Array<() => Promise<unknown>> = [() => db.cleanup(), () => bus.close()];
+    running.push({ cleanup: async () => { for (const step of cleanups.reverse()) await step(); } });
     const metadata = await startMetadata(
       { host: '127.0.0.1', port: 0, database: db.config, maxResultCount: 100, topicBase: 'edgex', ...options },
       { bus, logger: quietLogger('core-metadata') },
     );
-    running.push({ metadata, cleanup: async () => (await metadata.close(), await bus.close(), await db.cleanup()) });
+    cleanups.push(() => metadata.close());
     return { metadata, api: new MetadataClient(metadata.url) };
   }
 
