@@ -78,5 +78,7 @@ driverConformance('zigbee (herdsman on a simulated coordinator)', {
     trigger: () => network.report(BULB, 1, 'genLevelCtrl', { currentLevel: 99 }),
     values: [{ resourceName: 'brightness', value: 99 }],
   },
+  // The bulb interviewed in setUp, found again in herdsman's database by each new driver.
+  discovery: { names: () => [BULB] },
   holdReads: () => network.holdReads(),
 });

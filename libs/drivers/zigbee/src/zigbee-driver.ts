@@ -158,10 +158,26 @@ export class ZigbeeDriver implements ProtocolDriver {
     return { seconds, ...(router ? { via: router.ieeeAddr } : {}) };
   }
 
+  /**
+   * Interviewed devices of a known model: those in herdsman's database (also
+   * from before a restart) and those interviewed since start. The SDK skips
+   * the ones metadata has.
+   */
   async discover(): Promise<DiscoveredDevice[]> {
-    return [...this.joined.values()]
-      .filter((j) => j.interview === 'successful' && j.model)
-      .map((j) => this.discovered(j));
+    const found = new Map<string, JoinedDevice>();
+    for (const j of this.joined.values()) if (j.interview === 'successful' && j.model) found.set(j.ieeeAddress, j);
+    const controller = this.coordinator?.controller;
+    if (controller) {
+      for (const zdevice of controller.getDevicesIterator((d) => d.type !== 'Coordinator' && d.interviewState === 'SUCCESSFUL')) {
+        if (found.has(zdevice.ieeeAddr)) continue;
+        const definition = await this.definitionOf(zdevice);
+        if (!definition) continue;
+        const { profile } = generateProfile(definition, this.rt!.exposesOf(definition, zdevice));
+        const at = new Date(zdevice.lastSeen ?? Date.now()).toISOString();
+        found.set(zdevice.ieeeAddr, { ieeeAddress: zdevice.ieeeAddr, interview: 'successful', modelID: zdevice.modelID, model: definition.model, vendor: definition.vendor, profileName: profile.name, at });
+      }
+    }
+    return [...found.values()].map((j) => this.discovered(j));
   }
 
   private discovered(j: JoinedDevice): DiscoveredDevice & { profileName: string } {
