@@ -622,14 +622,19 @@ describe('the emulator answers as the AWS IoT docs describe', () => {
       (m.topic === `${base}/${op}/accepted` || m.topic === `${base}/${op}/rejected`) && (typeof body === 'string' || m.body.clientToken === clientToken);
     const seen = received.length;
     await client.publishAsync(`${base}/${op}`, payload, { qos: 1 });
+    return arrival(matches, `a reply to ${op}`, seen);
+  }
+
+  /** The first message from `from` on that matches, now or when it arrives. */
+  function arrival(matches: (m: { topic: string; body: any }) => boolean, what: string, from = 0): Promise<{ topic: string; body: any }> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no reply to ${op}`)), 5_000);
+      const timer = setTimeout(() => reject(new Error(`no ${what}`)), 5_000);
       const poll = () => {
-        const reply = received.slice(seen).find(matches);
-        if (reply) {
+        const found = received.slice(from).find(matches);
+        if (found) {
           clearTimeout(timer);
           client.off('message', poll);
-          resolve(reply);
+          resolve(found);
         }
       };
       client.on('message', poll);
@@ -640,7 +645,8 @@ describe('the emulator answers as the AWS IoT docs describe', () => {
   it('versions every update, locks optimistically, and computes the delta', async () => {
     const created = await ask('update', { state: { desired: { color: 'RED', lights: { r: 255, g: 255 }, seq: [1, 2] } } });
     expect(created).toMatchObject({ topic: `${base}/update/accepted`, body: { version: 1, metadata: { desired: { color: { timestamp: expect.any(Number) } } } } });
-    const delta = received.find((m) => m.topic === `${base}/update/delta` && m.body.version === 1);
+    // The delta is published after the accepted answer: wait for it rather than look once.
+    const delta = await arrival((m) => m.topic === `${base}/update/delta` && m.body.version === 1, 'delta of version 1');
     expect(delta?.body.state).toEqual({ color: 'RED', lights: { r: 255, g: 255 }, seq: [1, 2] });
 
     await ask('update', { state: { reported: { color: 'GREEN', lights: { r: 255, g: 0 }, seq: [1, 2], engine: 'ON' } } });
