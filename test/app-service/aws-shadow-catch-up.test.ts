@@ -126,7 +126,7 @@ describe('AWS shadow desired state reconciled against the device', () => {
     running.store.close();
   }
 
-  it('switches on a fan the stale shadow says is on, after desired Fan=true was set while offline; a restart with nothing new reads nothing', async () => {
+  it('switches on a fan the stale shadow says is on, after desired Fan=true was set while offline; a restart with nothing new applies nothing again', async () => {
     const thing = `${RUN}-offline-unit1`;
     const fan = new FakeFan();
     fan.state.Fan = 'true';
@@ -164,8 +164,10 @@ describe('AWS shadow desired state reconciled against the device', () => {
     await emulator.waitForRequest((r) => r.thing === thing && r.op === 'get' && emulator.count('get', thing) === gets + 2, 'the first-contact get after the restart');
     // A reply on the same connection after the get's: once it is in, anything the get started has started.
     await gateway.sink.deliver([record('unit1', { Temperature: 21.8 })], DELIVERY);
-    expect(fan.reads).toEqual(['Fan', 'Fan']);
+    // Nothing is applied again. (The device may be read once more: when the gateway's own report and the get
+    // cross, the shadow's version is past the kept one and AWS cannot tell whose change it was — README says so.)
     expect(fan.writes).toEqual([{ Fan: 'true' }]);
+    expect(fan.state.Fan).toBe('true');
   });
 
   it('a cloud update between the gateway reading the shadow and writing the outcome: 409, read again, retry accepted', async () => {
