@@ -39,7 +39,6 @@
 import { ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -51,6 +50,7 @@ import { createLogger } from '@gw/service-kit';
 import { RunningAppService, startAppService } from '../apps/app-service/src/app-service.app';
 import { parsePipelinesFile } from '../apps/app-service/src/pipeline/pipelines-file';
 import type { ActuatorPorts } from '../apps/app-service/src/twin/desired-state';
+import { freePort } from './support/free-port';
 
 const SECONDS = Number(process.env.BENCH_EXPORT_SECONDS ?? 10);
 const READINGS = Number(process.env.BENCH_EXPORT_READINGS ?? 5);
@@ -131,16 +131,6 @@ async function publish(bus: MessageBus, plan: PublishPlan): Promise<{ published:
 
 // ---- Mosquitto -------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
 
 /** Starts Mosquitto on 127.0.0.1:port; resolves with the process once it logs that it is running. */
 function startMosquitto(dir: string, port: number): Promise<ChildProcess> {

@@ -23,7 +23,6 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +30,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Device, DeviceProfile, DeviceResource } from '@gw/contracts';
 import type { CommandRequest, DriverContext, WriteRequest } from '@gw/device-sdk/driver';
 import { ModbusDriver } from '@gw/drivers/modbus';
+import { freePort } from './support/free-port';
 
 const SECONDS = Number(process.env.BENCH_MODBUS_SECONDS ?? 5);
 const WRITE_EVERY_MS = Number(process.env.BENCH_MODBUS_WRITE_EVERY_MS ?? 20);
@@ -70,16 +70,6 @@ function deviceResources(): DeviceResource[] {
 const requestsOf = (resources: DeviceResource[]): CommandRequest[] =>
   resources.map((r) => ({ resource: r, attributes: r.attributes ?? {}, valueType: r.properties.valueType }) as CommandRequest);
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
 
 function startServer(port: number, log: string): Promise<ChildProcess> {
   return new Promise((done, fail) => {

@@ -18,7 +18,6 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,12 +25,13 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Device, DeviceProfile, Event, validateDevice, validateDeviceProfile } from '@gw/contracts';
 import { startDeviceService } from '@gw/device-sdk';
-import type { MetadataPort } from '@gw/device-sdk';
+import { staticMetadata } from './support/static-metadata';
 import { loadDriverSettings } from '@gw/device-sdk/driver-host';
 // A relative path: tsc-alias does not rewrite @gw/drivers/<name> (a wildcard inside the path) in the build.
 import { OpcuaDriver, opcuaDriver, OpcuaSettings } from '../libs/drivers/opcua/src';
 import { createMessageBus, MessageEnvelope } from '@gw/messaging';
 import { createLogger } from '@gw/service-kit';
+import { freePort } from './support/free-port';
 
 const ITEMS = Number(process.env.BENCH_OPCUA_ITEMS ?? 20_000);
 const PER_DEVICE = Number(process.env.BENCH_OPCUA_PER_DEVICE ?? 100);
@@ -39,16 +39,6 @@ const SECONDS = Number(process.env.BENCH_OPCUA_SECONDS ?? 20);
 const DEVICES = Math.ceil(ITEMS / PER_DEVICE);
 const SIM = resolve(__dirname, '..', 'apps', 'opcua-sim', 'src', 'main.js');
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => done(port));
-    });
-  });
-}
 
 function startSim(port: number, pkiDir: string): Promise<{ child: ChildProcess; endpoint: string }> {
   return new Promise((done, fail) => {
@@ -148,16 +138,7 @@ async function measure(dir: string, opened: Array<() => Promise<unknown>>): Prom
       }),
     );
   }
-  const metadata = {
-    deviceService: async () => ({ name: 'device-opcua', baseAddress: 'http://localhost', adminState: 'UNLOCKED' }),
-    registerDeviceService: async () => undefined,
-    devicesOfService: async () => devices,
-    profile: async (name: string) => profiles.get(name)!,
-    watchersOfService: async () => [],
-    device: async (name: string) => devices.find((d) => d.name === name)!,
-    addDevice: async () => '',
-    patchDevice: async () => undefined,
-  } as unknown as MetadataPort;
+  const metadata = staticMetadata('device-opcua', devices, profiles);
 
   /** Per device, when the first notification since its last event arrived. */
   const heard = new Map<string, number>();

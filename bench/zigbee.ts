@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Device, DeviceProfile, Event, validateDevice } from '@gw/contracts';
 import { startDeviceService } from '@gw/device-sdk';
-import type { MetadataPort } from '@gw/device-sdk';
+import { staticMetadata } from './support/static-metadata';
 import type { DriverContext } from '@gw/device-sdk/driver';
 import { createMessageBus, MemoryBroker, MessageEnvelope } from '@gw/messaging';
 import { createLogger } from '@gw/service-kit';
@@ -91,16 +91,7 @@ async function reportsPerSecond(): Promise<void> {
     sims.push(KINDS[kind].make(ieeeOf(i), 0x100 + i));
     devices.push(validateDevice({ name: ieeeOf(i), profileName: profileOfKind[kind], serviceName: 'device-zigbee', protocols: { zigbee: { IEEEAddress: ieeeOf(i) } } }));
   }
-  const metadata = {
-    deviceService: async () => ({ name: 'device-zigbee', baseAddress: 'http://localhost', adminState: 'UNLOCKED' }),
-    registerDeviceService: async () => undefined,
-    devicesOfService: async () => devices,
-    profile: async (name: string) => profiles.get(name)!,
-    watchersOfService: async () => [],
-    device: async (name: string) => devices.find((d) => d.name === name)!,
-    addDevice: async () => '',
-    patchDevice: async () => undefined,
-  } as unknown as MetadataPort;
+  const metadata = staticMetadata('device-zigbee', devices, profiles);
 
   const bus = createMessageBus({ type: 'memory', broker: new MemoryBroker() });
   await bus.connect();
