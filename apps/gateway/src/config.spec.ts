@@ -21,6 +21,21 @@ describe('gateway configuration', () => {
     expect(loadGatewayConfig({ GW_DEVICE_SERVICES: ' Virtual , virtual' }).deviceServices.map((s) => s.serviceName)).toEqual(['device-virtual']);
   });
 
+  it('reads the user’s profiles, devices, watchers, pipelines and units from GW_RESOURCES_DIR, one variable overriding one place', () => {
+    const underData = loadGatewayConfig({ GW_DATA_DIR: '/var/lib/gw' });
+    expect(underData).toMatchObject({
+      resourcesDir: '/var/lib/gw/resources',
+      profilesDir: '/var/lib/gw/resources/profiles',
+      devicesDir: '/var/lib/gw/resources/devices',
+      provisionWatchersDir: '/var/lib/gw/resources/provision-watchers',
+      pipelinesFile: '/var/lib/gw/resources/app-service/pipelines.yaml',
+      metadata: expect.objectContaining({ unitsFile: '/var/lib/gw/resources/uom.yaml' }),
+    });
+    expect(loadGatewayConfig({}).profilesDir).toBe('data/resources/profiles');
+    const own = loadGatewayConfig({ GW_RESOURCES_DIR: '/srv/plant', GW_PROFILES_DIR: '/srv/profiles', GW_METADATA_UNITS_FILE: '/srv/units.yaml' });
+    expect(own).toMatchObject({ resourcesDir: '/srv/plant', profilesDir: '/srv/profiles', devicesDir: '/srv/plant/devices', metadata: expect.objectContaining({ unitsFile: '/srv/units.yaml' }) });
+  });
+
   it('refuses an unknown driver, a bad port and a bad driver setting by their variables', () => {
     expect(() => loadGatewayConfig({ GW_DEVICE_SERVICES: 'virtual,canbus' })).toThrow(/GW_DEVICE_SERVICES: expected a comma-separated list of drivers \(known: virtual, modbus/);
     expect(() => loadGatewayConfig({ GW_DEVICE_VIRTUAL_PORT: 'x' })).toThrow(/GW_DEVICE_VIRTUAL_PORT: expected an integer 0-65535/);

@@ -81,9 +81,16 @@ export const GatewayConfigSchema = z.object({
   database: checkedAgainst(databaseUrl(), sharedDatabaseRule).optional(),
   metadataDatabase: databaseUrl().optional(),
   maxResultCount: int(1, 100_000).default(1024),
-  profilesDir: text().default('./resources/profiles'),
-  devicesDir: text().default('./resources/devices'),
-  provisionWatchersDir: text().default('./resources/provision-watchers'),
+  /**
+   * The user's profiles, devices, provision watchers, pipelines and units
+   * (GW_RESOURCES_DIR), seeded from the bundled ./resources on first start;
+   * default `<GW_DATA_DIR>/resources`. The folder and file variables below
+   * point elsewhere one at a time.
+   */
+  resourcesDir: text().optional(),
+  profilesDir: text().optional(),
+  devicesDir: text().optional(),
+  provisionWatchersDir: text().optional(),
   coreDataPort: port().default(59880),
   coreDataDatabase: databaseUrl().optional(),
   coreCommandPort: port().default(59882),
@@ -98,7 +105,7 @@ export const GatewayConfigSchema = z.object({
   /** The app service (exports and cloud twins); `false` leaves it out. */
   appService: bool().default(true),
   appServicePort: port().default(59700),
-  pipelinesFile: text().default('./resources/app-service/pipelines.yaml'),
+  pipelinesFile: text().optional(),
 });
 
 /** One device service the gateway hosts. */
@@ -113,15 +120,19 @@ export interface HostedDeviceService {
 const MetadataSettingsSchema = z.object({
   ...profileLimitFields(),
   ...queryAdmissionFields(),
-  /** The units of measure served at /api/v3/uom: the shipped list unless set. */
-  unitsFile: text().default('./resources/uom.yaml'),
+  /** The units of measure served at /api/v3/uom: `<GW_RESOURCES_DIR>/uom.yaml` unless set. */
+  unitsFile: text().optional(),
   unitsValidation: bool().default(false),
 });
 
-export type GatewayConfig = Omit<z.output<typeof GatewayConfigSchema>, 'deviceServices'> & {
+/** The settings that default to a place in GW_RESOURCES_DIR, resolved. */
+type ResourcePaths = Record<'resourcesDir' | 'profilesDir' | 'devicesDir' | 'provisionWatchersDir' | 'pipelinesFile', string>;
+
+export type GatewayConfig = Omit<z.output<typeof GatewayConfigSchema>, 'deviceServices' | keyof ResourcePaths> &
+  ResourcePaths & {
   deviceServices: HostedDeviceService[];
   /** GW_METADATA_<KEY> settings of core-metadata's own. */
-  metadata: z.output<typeof MetadataSettingsSchema>;
+  metadata: z.output<typeof MetadataSettingsSchema> & { unitsFile: string };
   /** GW_CORE_DATA_<KEY> settings of core-data's own: ingest, device check, retention, query admission. */
   coreData: CoreDataSettings;
 };
@@ -162,8 +173,17 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     return { driver: descriptor.name, serviceName: descriptor.serviceName, port: servicePort!, driverSettings: driverSettings! };
   });
   problems.throwIfAny();
+  const resourcesDir = config!.resourcesDir ?? join(config!.dataDir, 'resources');
+  const paths: ResourcePaths = {
+    resourcesDir,
+    profilesDir: config!.profilesDir ?? join(resourcesDir, 'profiles'),
+    devicesDir: config!.devicesDir ?? join(resourcesDir, 'devices'),
+    provisionWatchersDir: config!.provisionWatchersDir ?? join(resourcesDir, 'provision-watchers'),
+    pipelinesFile: config!.pipelinesFile ?? join(resourcesDir, 'app-service', 'pipelines.yaml'),
+  };
+  const metadataSettings = { ...metadata!, unitsFile: metadata!.unitsFile ?? join(resourcesDir, 'uom.yaml') };
   // Object.assign keeps config's secret() marks (a spread would drop them).
-  return Object.assign(config!, { deviceServices: deviceServices satisfies HostedDeviceService[], metadata: metadata!, coreData: coreData! });
+  return Object.assign(config!, paths, { deviceServices: deviceServices satisfies HostedDeviceService[], metadata: metadataSettings, coreData: coreData! });
 }
 
 /**

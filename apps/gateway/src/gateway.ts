@@ -24,6 +24,7 @@ import { coreCommandConfigVariables } from '../../core-command/src/config';
 import { deviceServiceConfigVariables } from '../../device-service/src/config';
 import { appServiceConfigVariables } from '../../app-service/src/config';
 import { GatewayConfig, gatewayConfigVariables, loadGatewayConfig, serviceDatabase } from './config';
+import { seedResources } from './seed-resources';
 
 export interface RunningGateway {
   bus: ManagedMessageBus;
@@ -47,6 +48,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   // drivers' settings) go to those services only, not onto everyone's /config.
   const { deviceServices: hosted, metadata: metadataSettings, coreData: coreDataSettings, ...shared } = config;
   try {
+    await seedResources(config.resourcesDir, logger);
     await connectDependencies(config, bus, logger);
     const metadata = await startMetadata(
       {
