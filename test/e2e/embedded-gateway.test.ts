@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
 import { call, testGatewayConfig } from '../support/gateway';
+import { pollFor } from '../support/poll';
 import { quietLogger } from '../support/quiet-logger';
 
 describe('one-process gateway (npm start)', () => {
@@ -15,14 +16,10 @@ describe('one-process gateway (npm start)', () => {
   let gateway: RunningGateway;
   let command: string;
   let metadata: string;
-  let startedAt: number;
-  let readyAt: number;
 
   beforeAll(async () => {
-    startedAt = Date.now();
     const config = testGatewayConfig(dataDir);
     gateway = await startGateway(config, quietLogger('gateway'));
-    readyAt = Date.now();
     command = gateway.coreCommand.url + '/api/v3/device/name/Demo-Sensor-01';
     metadata = gateway.metadata.url + '/api/v3';
   });
@@ -32,16 +29,15 @@ describe('one-process gateway (npm start)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('stores live virtual readings in core-data within 2 s of start', async () => {
+  // How fast is a benchmark's question (`npm run bench start`), not this test's.
+  it('stores live virtual readings in core-data from the start', async () => {
     // Nothing to await here but the REST answer a user would poll for.
     const url = gateway.coreData.url + '/api/v3/reading/device/name/Demo-Sensor-01';
-    let readings: Array<{ resourceName: string; value: string }> = [];
-    while (readings.length === 0 && Date.now() - startedAt < 2000) {
-      readings = (await call('GET', url)).body.readings ?? [];
-      if (readings.length === 0) await new Promise((r) => setTimeout(r, 50));
-    }
+    const readings = await pollFor(async () => {
+      const found: Array<{ resourceName: string }> = (await call('GET', url)).body.readings ?? [];
+      return found.length > 0 ? found : undefined;
+    }, 'the first stored readings of Demo-Sensor-01');
     expect(readings.map((r) => r.resourceName)).toEqual(expect.arrayContaining(['Temperature', 'Humidity']));
-    expect(readyAt - startedAt).toBeLessThan(2000);
   });
 
   it('writes an actuator through core-command and reads the written value back', async () => {
