@@ -29,11 +29,13 @@ export function testGatewayConfig(dataDir: string, overrides: Record<string, str
   return loadGatewayConfig(testGatewayEnv(dataDir, overrides));
 }
 
-/** A JSON REST call as a user makes it; `body` of the answer parsed. */
-export async function call(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+/** A JSON REST call as a user makes it (with the gateway's API key when it has one); `body` of the answer parsed. */
+export async function call(method: string, url: string, body?: unknown, apiKey?: string): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   const res = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };

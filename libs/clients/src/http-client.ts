@@ -9,9 +9,27 @@ export interface HttpClientOptions {
 }
 
 /**
+ * A failed call to one of our services: `statusCode` is the peer's answer
+ * (4xx/5xx), or undefined when no answer came (connection refused, DNS,
+ * timeout); `url` is what was called, so a caller can name it.
+ */
+export class HttpCallError extends GatewayError {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    readonly method: string,
+    readonly url: string,
+    readonly statusCode?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(kind, message, options);
+  }
+}
+
+/**
  * A small JSON client for the EdgeX REST APIs of our own services. Errors come
- * back as GatewayError with the kind the peer's status code means and the
- * peer's message, so a caller can pass a 404 through as a 404.
+ * back as GatewayError (an HttpCallError) with the kind the peer's status code
+ * means and the peer's message, so a caller can pass a 404 through as a 404.
  */
 export class EdgeXHttpClient {
   private readonly timeoutMs: number;
@@ -20,24 +38,36 @@ export class EdgeXHttpClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return this.send<T>(method, path, body === undefined ? undefined : { body: JSON.stringify(body), contentType: 'application/json' });
+  }
+
+  /** A multipart/form-data POST or PUT (EdgeX's `uploadfile` routes): `file` sent as the form's `file` field. */
+  upload<T>(method: string, path: string, file: { name: string; text: string; type?: string }): Promise<T> {
+    const form = new FormData();
+    form.append('file', new Blob([file.text], { type: file.type ?? 'application/x-yaml' }), file.name);
+    return this.send<T>(method, path, { body: form });
+  }
+
+  private async send<T>(method: string, path: string, payload?: { body: string | FormData; contentType?: string }): Promise<T> {
     const url = this.options.baseUrl.replace(/\/$/, '') + '/api/v3' + path;
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (payload?.contentType) headers['content-type'] = payload.contentType;
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     let response: Response;
     try {
-      response = await fetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      response = await fetch(url, { method, headers, body: payload?.body, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
-      throw new GatewayError(
+      // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND ...) is in its cause.
+      const reason = (err as { cause?: { code?: string; message?: string } }).cause;
+      const detail = reason?.code ?? reason?.message;
+      throw new HttpCallError(
         timedOut ? ErrorKind.Timeout : ErrorKind.Communication,
-        `${method} ${url}: ${timedOut ? `no answer within ${this.timeoutMs} ms` : (err as Error).message}`,
+        `${method} ${url}: ${timedOut ? `no answer within ${this.timeoutMs} ms` : (err as Error).message}${!timedOut && detail ? ` (${detail})` : ''}`,
+        method,
+        url,
+        undefined,
         { cause: err },
       );
     }
@@ -45,7 +75,7 @@ export class EdgeXHttpClient {
     const json = text ? safeJson(text) : undefined;
     if (!response.ok && response.status !== 207) {
       const message = (json as { message?: string } | undefined)?.message ?? (text || response.statusText);
-      throw new GatewayError(errorKindForStatus(response.status), message);
+      throw new HttpCallError(errorKindForStatus(response.status), message, method, url, response.status);
     }
     return json as T;
   }

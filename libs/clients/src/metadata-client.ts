@@ -1,7 +1,8 @@
 import { API_VERSION, Device, DeviceProfile, DeviceService, ErrorKind, GatewayError, ProvisionWatcher, errorKindForStatus } from '@gw/contracts';
 import { EdgeXHttpClient, HttpClientOptions } from './http-client';
 
-interface ItemOutcome {
+/** One item's answer in a batch (207 multi-status) request. */
+export interface ItemOutcome {
   statusCode: number;
   message?: string;
   id?: string;
@@ -48,6 +49,14 @@ export class MetadataClient {
     return this.all<Device>('/device/all', 'devices');
   }
 
+  allProfiles(): Promise<DeviceProfile[]> {
+    return this.all<DeviceProfile>('/deviceprofile/all', 'profiles');
+  }
+
+  allWatchers(): Promise<ProvisionWatcher[]> {
+    return this.all<ProvisionWatcher>('/provisionwatcher/all', 'provisionWatchers');
+  }
+
   watchersOfService(serviceName: string): Promise<ProvisionWatcher[]> {
     return this.all<ProvisionWatcher>(`/provisionwatcher/service/name/${encodeURIComponent(serviceName)}`, 'provisionWatchers');
   }
@@ -67,6 +76,33 @@ export class MetadataClient {
     return outcome.id ?? '';
   }
 
+  /** Adds several devices in one request; each one's outcome in order (a refused device does not stop the others). */
+  addDevices(devices: Device[]): Promise<ItemOutcome[]> {
+    return this.batch('POST', '/device', 'device', devices);
+  }
+
+  async addWatcher(watcher: ProvisionWatcher): Promise<string> {
+    const [outcome] = this.expectOk(await this.batch('POST', '/provisionwatcher', 'provisionWatcher', [watcher]));
+    return outcome.id ?? '';
+  }
+
+  /** Uploads a profile file as `POST /deviceprofile/uploadfile` does (metadata parses it, messages name file:line); metadata's message (warnings) with the id. */
+  async uploadProfile(file: { name: string; text: string }): Promise<{ id?: string; message?: string }> {
+    return this.http.upload<{ id?: string; message?: string }>('POST', '/deviceprofile/uploadfile', file);
+  }
+
+  async deleteDevice(name: string): Promise<void> {
+    await this.http.request('DELETE', `/device/name/${encodeURIComponent(name)}`);
+  }
+
+  async deleteProfile(name: string): Promise<void> {
+    await this.http.request('DELETE', `/deviceprofile/name/${encodeURIComponent(name)}`);
+  }
+
+  async deleteWatcher(name: string): Promise<void> {
+    await this.http.request('DELETE', `/provisionwatcher/name/${encodeURIComponent(name)}`);
+  }
+
   async addProfile(profile: DeviceProfile): Promise<string> {
     const [outcome] = this.expectOk(await this.batch('POST', '/deviceprofile', 'profile', [profile]));
     return outcome.id ?? '';
@@ -74,6 +110,20 @@ export class MetadataClient {
 
   async patchDevice(patch: Partial<Device> & { name: string }): Promise<void> {
     this.expectOk(await this.batch('PATCH', '/device', 'device', [patch]));
+  }
+
+  /** Replaces a profile (PUT /deviceprofile): metadata refuses a change that breaks a device using it. */
+  async updateProfile(profile: DeviceProfile): Promise<void> {
+    this.expectOk(await this.batch('PUT', '/deviceprofile', 'profile', [profile]));
+  }
+
+  async deleteDevice(name: string): Promise<void> {
+    await this.http.request('DELETE', `/device/name/${encodeURIComponent(name)}`);
+  }
+
+  /** Refused (StatusConflict) while a device or provision watcher uses it. */
+  async deleteProfile(name: string): Promise<void> {
+    await this.http.request('DELETE', `/deviceprofile/name/${encodeURIComponent(name)}`);
   }
 
   private async all<T>(path: string, key: string): Promise<T[]> {

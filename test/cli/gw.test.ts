@@ -1,0 +1,228 @@
+/**
+ * The `gw` command line as a user runs it: the real binary (bin/gw.js → the
+ * built dist/), a process of its own, against a running gateway on free ports
+ * (MQTT bus on a private Mosquitto, an API key required), only through the
+ * GW_* variables a user sets. Each case checks what the user sees: tables,
+ * JSON that parses, the server's message and the exit code.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
+import { BrokerProcess, freePort, startMosquitto } from '../support/brokers';
+import { call, testGatewayConfig } from '../support/gateway';
+import { quietLogger } from '../support/quiet-logger';
+import { gw, requireFreshCliBuild } from './run-gw';
+
+const API_KEY = 'cli-test-key-0123456789';
+
+describe('gw, the command line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+  let broker: BrokerProcess;
+  let gateway: RunningGateway;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    requireFreshCliBuild();
+    broker = await startMosquitto();
+    const config = testGatewayConfig(join(dir, 'data'), { GW_BUS_TYPE: 'mqtt', GW_BUS_URL: broker.url, GW_API_KEY: API_KEY });
+    gateway = await startGateway(config, quietLogger('gateway'));
+    writeFileSync(join(dir, 'api-key'), API_KEY + '\n');
+    env = {
+      GW_METADATA_URL: gateway.metadata.url,
+      GW_CORE_COMMAND_URL: gateway.coreCommand.url,
+      GW_CORE_DATA_URL: gateway.coreData.url,
+      GW_APP_SERVICE_URL: gateway.appService!.url,
+      // The file form, as docker secrets give it.
+      GW_API_KEY_FILE: join(dir, 'api-key'),
+    };
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await broker?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists devices as a table, and as JSON with --json', async () => {
+    const table = await gw(['device', 'list'], env);
+    expect(table).toMatchObject({ code: 0, stderr: '' });
+    const [header, ...rows] = table.stdout.trimEnd().split('\n');
+    expect(header.split(/\s{2,}/)).toEqual(['NAME', 'PROFILE', 'SERVICE', 'ADMIN', 'OPERATING', 'LABELS']);
+    expect(rows.map((r) => r.split(/\s{2,}/))).toContainEqual(['Demo-Sensor-01', 'Demo-Sensor', 'device-virtual', 'UNLOCKED', 'UP', 'demo,hall-1']);
+
+    const json = await gw(['device', 'list', '--json'], env);
+    expect(json.code).toBe(0);
+    const devices = JSON.parse(json.stdout);
+    expect(devices.map((d: { name: string }) => d.name)).toEqual(expect.arrayContaining(['Demo-Sensor-01', 'Virtual-Integers-01']));
+  });
+
+  it("shows one device with its protocol and the commands of its profile", async () => {
+    const shown = await gw(['device', 'show', 'Demo-Sensor-01'], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^profile:\s+Demo-Sensor$/m);
+    expect(shown.stdout).toMatch(/^Address\s+simulated-01$/m);
+    expect(shown.stdout).toMatch(/^Fan\s+yes\s+yes\s+Fan$/m);
+    expect(shown.stdout).toMatch(/^Climate\s+yes\s+no\s+Temperature, Humidity$/m);
+
+    const missing = await gw(['device', 'show', 'No-Such-Device'], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^gw: .*No-Such-Device.* \(404 from GET http:\/\/.*\/api\/v3\/device\/name\/No-Such-Device\)\n$/);
+  });
+
+  it('adds the devices of a YAML device file, and reports a refused one with the server\'s message', async () => {
+    const file = join(dir, 'more-sensors.yaml');
+    writeFileSync(
+      file,
+      ['deviceList:', '  - name: Cli-Sensor-01', '    profileName: Demo-Sensor', '    serviceName: device-virtual', '    protocols:', '      other: { Address: cli-01 }', ''].join('\n'),
+    );
+    const added = await gw(['device', 'add', '-f', file], env);
+    expect(added).toMatchObject({ code: 0, stdout: 'added Cli-Sensor-01\n' });
+    expect((await call('GET', `${gateway.metadata.url}/api/v3/device/name/Cli-Sensor-01`, undefined, API_KEY)).body.device).toMatchObject({
+      profileName: 'Demo-Sensor',
+      protocols: { other: { Address: 'cli-01' } },
+    });
+
+    const again = await gw(['device', 'add', '-f', file], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^gw: Cli-Sensor-01: .*exist.* \(409\)\n$/i);
+
+    const removed = await gw(['device', 'rm', 'Cli-Sensor-01'], env);
+    expect(removed).toMatchObject({ code: 0, stdout: 'deleted Cli-Sensor-01\n' });
+    expect((await call('GET', `${gateway.metadata.url}/api/v3/device/name/Cli-Sensor-01`, undefined, API_KEY)).status).toBe(404);
+  });
+
+  it('refuses a device file with a mistake before sending it, naming file and line (exit 2)', async () => {
+    const file = join(dir, 'typo.yaml');
+    writeFileSync(file, ['deviceList:', '  - name: Typo-01', '    profileName: Demo-Sensor', '    adminState: OPEN', ''].join('\n'));
+    const refused = await gw(['device', 'add', '-f', file], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^gw: typo\.yaml:4: deviceList\[0\]\.adminState: /);
+  });
+
+  it('writes a command and reads the written value back', async () => {
+    for (const value of ['true', 'false']) {
+      const set = await gw(['set', 'Demo-Sensor-01', 'Fan', `Fan=${value}`], env);
+      expect(set).toMatchObject({ code: 0, stdout: `set Demo-Sensor-01 Fan: Fan=${value}\n` });
+      const read = await gw(['read', 'Demo-Sensor-01', 'Fan', '--json'], env);
+      expect(read.code).toBe(0);
+      expect(JSON.parse(read.stdout)).toMatchObject({ deviceName: 'Demo-Sensor-01', readings: [{ resourceName: 'Fan', valueType: 'Bool', value }] });
+    }
+    const table = await gw(['read', 'Demo-Sensor-01', 'Fan'], env);
+    expect(table.stdout.split('\n')[1]).toMatch(/^Fan\s+false\s+Bool\s+-\s+\d{4}-\d\d-\d\dT/);
+  });
+
+  it('locks a device: a write is refused with 423 and a non-zero exit, and works again once unlocked', async () => {
+    expect(await gw(['device', 'lock', 'Demo-Sensor-01'], env)).toMatchObject({ code: 0, stdout: 'Demo-Sensor-01 locked\n' });
+    const refused = await gw(['set', 'Demo-Sensor-01', 'Fan', 'Fan=true'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/^gw: .*Demo-Sensor-01.*locked.* \(423 from PUT http:\/\/.*\/api\/v3\/device\/name\/Demo-Sensor-01\/Fan\)\n$/i);
+
+    expect(await gw(['device', 'unlock', 'Demo-Sensor-01'], env)).toMatchObject({ code: 0, stdout: 'Demo-Sensor-01 unlocked\n' });
+    expect((await gw(['set', 'Demo-Sensor-01', 'Fan', 'Fan=true'], env)).code).toBe(0);
+  });
+
+  it('refuses a value that is not resource=value without calling anyone (exit 2)', async () => {
+    const refused = await gw(['set', 'Demo-Sensor-01', 'Fan', 'true'], env);
+    expect(refused).toMatchObject({ code: 2, stderr: 'gw: "true" is not resource=value (e.g. Fan=true)\n' });
+  });
+
+  it("uploads a profile; a broken one exits 1 with metadata's message naming file and line", async () => {
+    const good = join(dir, 'Cli-Profile.yaml');
+    writeFileSync(
+      good,
+      ['name: Cli-Profile', 'manufacturer: Acme', 'deviceResources:', '  - name: Level', '    properties: { valueType: Float32, readWrite: R, units: m }', ''].join('\n'),
+    );
+    const uploaded = await gw(['profile', 'upload', good], env);
+    expect(uploaded.code).toBe(0);
+    expect(uploaded.stdout).toMatch(/^uploaded Cli-Profile\.yaml \(id [0-9a-f-]+\)\n$/);
+    const listed = await gw(['profile', 'list'], env);
+    expect(listed.stdout).toMatch(/^Cli-Profile\s+Acme\s+-\s+1\s+0$/m);
+
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, ['name: Broken-Profile', 'deviceResources:', '  - name: Level', '    properties: { valueType: Float99, readWrite: R }', ''].join('\n'));
+    const refused = await gw(['profile', 'upload', broken], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^gw: broken\.yaml:4: deviceResources\[0\]\.properties\.valueType: .* \(400 from POST http:\/\/.*\/api\/v3\/deviceprofile\/uploadfile\)\n$/);
+
+    expect(await gw(['profile', 'rm', 'Cli-Profile'], env)).toMatchObject({ code: 0, stdout: 'deleted Cli-Profile\n' });
+    expect((await gw(['profile', 'list', '--json'], env)).stdout).not.toMatch(/Cli-Profile/);
+  });
+
+  it('adds, lists and removes a provision watcher', async () => {
+    const file = join(dir, 'watcher.yaml');
+    writeFileSync(
+      file,
+      ['name: Cli-Watcher', 'serviceName: device-virtual', 'identifiers: { Address: "cli-.*" }', 'discoveredDevice:', '  profileName: Demo-Sensor', ''].join('\n'),
+    );
+    expect(await gw(['watcher', 'add', '-f', file], env)).toMatchObject({ code: 0, stdout: 'added Cli-Watcher\n' });
+    const listed = await gw(['watcher', 'list'], env);
+    expect(listed.stdout).toMatch(/^Cli-Watcher\s+device-virtual\s+Demo-Sensor\s+UNLOCKED\s+Address=cli-\.\*$/m);
+    expect(await gw(['watcher', 'rm', 'Cli-Watcher'], env)).toMatchObject({ code: 0, stdout: 'deleted Cli-Watcher\n' });
+    expect(JSON.parse((await gw(['watcher', 'list', '--json'], env)).stdout)).toEqual([]);
+  });
+
+  it("shows the app service's routes as it reports them", async () => {
+    const { body } = await call('GET', `${gateway.appService!.url}/api/v3/exports`, undefined, API_KEY);
+    const status = await gw(['export', 'status'], env);
+    expect(status.code).toBe(0);
+    for (const route of body.routes) expect(status.stdout).toMatch(new RegExp(`^${route.route.replace('.', '\\.')}\\s+${route.sinkType}\\s+(yes|no)\\s+\\d+`, 'm'));
+    const json = JSON.parse((await gw(['export', 'status', '--json'], env)).stdout);
+    expect(json.routes.map((r: { route: string }) => r.route).sort()).toEqual(body.routes.map((r: { route: string }) => r.route).sort());
+  });
+
+  it('follows live readings from the bus', async () => {
+    const started = Date.now();
+    const busEnv = { ...env, GW_BUS_TYPE: 'mqtt', GW_BUS_URL: broker.url };
+    const tail = await gw(['readings', 'tail', '--device', 'Demo-Sensor-01', '--count', '2'], busEnv);
+    expect(tail).toMatchObject({ code: 0, stderr: '' });
+    const lines = tail.stdout.trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
+    expect(lines).toHaveLength(2);
+    for (const [time, device, resource, value] of lines) {
+      expect(Date.parse(time)).toBeGreaterThanOrEqual(started - 1000);
+      expect(device).toBe('Demo-Sensor-01');
+      expect(['Temperature', 'Humidity']).toContain(resource);
+      expect(Number.isFinite(Number(value))).toBe(true);
+    }
+
+    const json = await gw(['readings', 'tail', '--count', '1', '--json'], busEnv);
+    expect(JSON.parse(json.stdout.split('\n')[0])).toMatchObject({ deviceName: expect.any(String), readings: expect.any(Array) });
+  });
+
+  it('says how to reach the bus when none is configured (exit 2)', async () => {
+    const refused = await gw(['readings', 'tail'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^gw: gw readings tail listens on the message bus: set GW_BUS_TYPE=mqtt or redis/);
+  });
+
+  it("passes the server's 401 on without the API key", async () => {
+    const { GW_API_KEY_FILE: _key, ...withoutKey } = env;
+    const refused = await gw(['device', 'list'], withoutKey);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^gw: missing API key.* \(401 from GET http:\/\/.*\)\n$/);
+  });
+
+  it('names the address it cannot reach in one line, exit 3', async () => {
+    const port = await freePort();
+    const refused = await gw(['device', 'list'], { ...env, GW_METADATA_URL: `http://127.0.0.1:${port}` });
+    expect(refused).toMatchObject({
+      code: 3,
+      stdout: '',
+      stderr: `gw: cannot reach core-metadata at http://127.0.0.1:${port} (connection refused): is the gateway running? (GW_METADATA_URL sets the address)\n`,
+    });
+  });
+
+  it('names a wrong variable with exit 78', async () => {
+    const refused = await gw(['device', 'list'], { ...env, GW_METADATA_URL: 'localhost:59881' });
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toMatch(/^gw: configuration error: .*GW_METADATA_URL: expected a URL/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses an unknown command with exit 2', async () => {
+    const refused = await gw(['device', 'explode'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/unknown command 'explode'/);
+  });
+});
