@@ -282,5 +282,18 @@ describe('through device-opcua with the real driver', () => {
     // EdgeX's Float64 text: Press1's own 21.5, Press2's own 20 (not Press1's, whose profile it was drafted from).
     expect(await readTemperature(`${prefix}-Press1`)).toBe('2.15e+01');
     expect(await readTemperature(`${prefix}-Press2`)).toBe('2e+01');
+
+    // EdgeX 4's profile scan: Press2's own object, on its own session, becomes a profile of its own.
+    const scan = await real.call('POST', '/profilescan', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v3', deviceName: `${prefix}-Press2`, profileName: 'Press2-Scanned' }),
+    });
+    expect(scan.status).toBe(202);
+    await pollUntil(async () => (await real!.rest.get(`/device/name/${prefix}-Press2`)).body.device.profileName === 'Press2-Scanned', 'Press2 moved to its scanned profile');
+    const scanned = (await real.rest.get('/deviceprofile/name/Press2-Scanned')).body.profile;
+    expect(scanned.deviceResources).toEqual([
+      expect.objectContaining({ name: 'Temperature', attributes: { browsePath: `${NS.slice(3, -1)}:Temperature` }, properties: { valueType: 'Float64', readWrite: 'RW' } }), // Press2's own variable (Press1's is read-only, in °C)
+    ]);
+    await pollUntil(async () => (await readTemperature(`${prefix}-Press2`)) === '2e+01', 'Press2 reads with its scanned profile');
   });
 });

@@ -12,7 +12,7 @@ import { AutoEvent, Device, DeviceProfile, DeviceResource, ErrorKind, GatewayErr
 import type { CommandRequest, DiscoveredDevice, DriverContext, DriverRoute, ProtocolDriver, ReadResult, SecretSources, WriteRequest } from '@gw/device-sdk/driver';
 import type { OpcuaSettings } from './descriptor';
 import { OpcuaEndpoint, parseEndpoint } from './endpoint';
-import { MethodPoint, objectNodeIdOf, OpcuaPoint, parsePoint, VariablePoint } from './attributes';
+import { MethodPoint, objectNodeIdOf, OpcuaPoint, parseNodeAddress, parsePoint, VariablePoint } from './attributes';
 import { discoveryRoutes } from './discovery/routes';
 import { checkEndpointSecurity } from './security/check';
 import { securityRoutes } from './security/routes';
@@ -82,6 +82,40 @@ export class OpcuaDriver implements ProtocolDriver {
     if (!this.settings.discoveryEndpoints?.length) return [];
     const { discoverDevices } = await import('./discovery/discover');
     return discoverDevices({ settings: this.settings, pki: () => this.pki(), logger: this.logger });
+  }
+
+  /**
+   * POST /profilescan (EdgeX 4): drafts a profile from the device's object on
+   * its own session (its endpoint and security), as GET /opcua/profiledraft
+   * does for any object. `options`: `nodeId` (default: the device's
+   * opcua.ObjectNodeId), `addressing` (`browsePath` from the device's object,
+   * the default when it has one, or `nodeId`), `nodeIds` (`index` or `uri`).
+   */
+  async scanProfile(device: Device, options: Record<string, unknown>, signal: AbortSignal): Promise<Omit<DeviceProfile, 'name'>> {
+    const scan = scanOptions(device, options);
+    const entry = this.devices.get(device.name);
+    if (!entry) throw new GatewayError(ErrorKind.EntityNotFound, `device "${device.name}" is not a device of the opcua driver`);
+    const [{ rt, pool }, { profileDraft }] = await Promise.all([this.runtime(), import('./discovery/profile-draft')]);
+    const connection = pool.get(entry.endpoint.key);
+    if (!connection) throw new GatewayError(ErrorKind.EntityNotFound, `device "${device.name}" is not a device of the opcua driver (removed)`);
+    const draft = await connection.request(`scanning device "${device.name}" for a profile`, async (session) => {
+      const [id] = await rt.resolveNodes(session, [parseNodeAddress(scan.nodeId)], () => 'options.nodeId');
+      return profileDraft(session, id, {
+        endpoint: entry.endpoint.url,
+        objectText: scan.nodeId,
+        maxReferences: this.settings.browseMaxReferences,
+        namespaceUris: scan.nodeIds === 'uri',
+        relative: scan.addressing === 'browsePath',
+      });
+    });
+    signal.throwIfAborted();
+    for (const skipped of draft.skipped) this.logger.info({ device: device.name, variable: skipped.browseName, nodeId: skipped.nodeId }, `profile scan skipped a variable: ${skipped.reason}`);
+    if (draft.profile.deviceResources.length === 0) {
+      throw new GatewayError(ErrorKind.ContractInvalid, `options.nodeId: ${scan.nodeId} has no variable EdgeX can carry`);
+    }
+    if (draft.truncated) this.logger.warn({ device: device.name }, 'profile scan: the object has more variables than GW_OPCUA_BROWSE_MAX_REFERENCES; some are missing');
+    const { name: _drafted, ...profile } = draft.profile;
+    return profile;
   }
 
   private pki(): Promise<Pki> {
@@ -399,4 +433,18 @@ function decodeOrThrow(rt: RuntimeModule, variant: Runtime.Variant, valueType: C
   } catch (err) {
     throw new GatewayError(ErrorKind.ContractInvalid, `${where}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The profile scan's options, checked: which object, and how the draft addresses its variables. */
+function scanOptions(device: Device, options: Record<string, unknown>): { nodeId: string; addressing: 'nodeId' | 'browsePath'; nodeIds: 'index' | 'uri' } {
+  const own = objectNodeIdOf(device.protocols);
+  const nodeId = options.nodeId ?? own;
+  if (typeof nodeId !== 'string' || nodeId === '') {
+    throw new GatewayError(ErrorKind.ContractInvalid, `options.nodeId: give the OPC UA object whose variables become the profile's resources (device "${device.name}" has no opcua.ObjectNodeId)`);
+  }
+  const addressing = options.addressing ?? (own !== undefined && nodeId === own ? 'browsePath' : 'nodeId');
+  if (addressing !== 'nodeId' && addressing !== 'browsePath') throw new GatewayError(ErrorKind.ContractInvalid, 'options.addressing: expected nodeId or browsePath');
+  const nodeIds = options.nodeIds ?? 'index';
+  if (nodeIds !== 'index' && nodeIds !== 'uri') throw new GatewayError(ErrorKind.ContractInvalid, 'options.nodeIds: expected index or uri');
+  return { nodeId, addressing, nodeIds };
 }
