@@ -14,10 +14,13 @@
  * `--missing-only` compiles only outputs that do not exist and deletes
  * nothing: `npm run modbus-sim` runs beside a gateway and must not change the
  * files it runs from.
+ * The web console's single-page app is built too when its sources changed
+ * (bin/build-console.js, Vite into dist/console).
  * GW_BUILD_ROOT points it at another tree (its tests).
  */
 const fs = require('node:fs');
 const path = require('node:path');
+const { buildConsole } = require('./build-console');
 
 const root = path.resolve(process.env.GW_BUILD_ROOT || path.join(__dirname, '..'));
 const SOURCE_DIRS = ['apps', 'libs'];
@@ -99,9 +102,12 @@ async function main() {
   if (pruned.length) process.stderr.write(`build: removed ${pruned.length} output(s) whose source is gone\n`);
   if (process.argv.includes('--prune-only')) return;
   const files = stale(missingOnly);
-  if (files.length === 0) return;
-  await compile(files);
-  process.stderr.write(`build: compiled ${files.length} changed file(s) in ${Date.now() - started} ms (type-check: npm test)\n`);
+  if (files.length) {
+    await compile(files);
+    process.stderr.write(`build: compiled ${files.length} changed file(s) in ${Date.now() - started} ms (type-check: npm test)\n`);
+  }
+  // The web console (apps/console/web) when its sources changed: bin/build-console.js.
+  await buildConsole(root, { missingOnly });
 }
 
 main().catch((err) => {
