@@ -117,15 +117,6 @@ export class MetadataClient {
     this.expectOk(await this.batch('PUT', '/deviceprofile', 'profile', [profile]));
   }
 
-  async deleteDevice(name: string): Promise<void> {
-    await this.http.request('DELETE', `/device/name/${encodeURIComponent(name)}`);
-  }
-
-  /** Refused (StatusConflict) while a device or provision watcher uses it. */
-  async deleteProfile(name: string): Promise<void> {
-    await this.http.request('DELETE', `/deviceprofile/name/${encodeURIComponent(name)}`);
-  }
-
   private async all<T>(path: string, key: string): Promise<T[]> {
     const items: T[] = [];
     for (let offset = 0; ; offset += this.pageSize) {
