@@ -1,5 +1,6 @@
 // Layers, enforced here rather than by habit (test/lint/layers.test.ts feeds a probe file per rule):
 //   contracts <- messaging, persistence <- service-kit <- clients, device-sdk <- drivers <- apps
+//   (kubeedge-dmi, the KubeEdge mapper, sits beside device-sdk: contracts, messaging and clients only)
 // - contracts imports nothing of ours; messaging and persistence only contracts;
 // - device-sdk never imports a driver; a driver imports only @gw/contracts and the
 //   device SDK's driver-facing entry (@gw/device-sdk/driver), never another driver;
@@ -102,6 +103,7 @@ export default tseslint.config(
   restrict(['libs/service-kit/**/*.ts'], noApps, only(['contracts', 'messaging', 'persistence'], 'service-kit')),
   restrict(['libs/clients/**/*.ts'], noApps, only(['contracts'], 'clients')),
   restrict(['libs/device-sdk/**/*.ts'], noApps, only(['contracts', 'messaging', 'persistence', 'service-kit', 'clients'], 'device-sdk')),
+  restrict(['libs/kubeedge-dmi/**/*.ts'], noApps, only(['contracts', 'messaging', 'clients'], 'kubeedge-dmi')),
   ...driverRules,
   ...DRIVERS.map((driver) => specsOf(`libs/drivers/${driver}`)),
   ...APPS.filter((app) => app !== 'gateway').map(appBoundary),

@@ -1,0 +1,153 @@
+/**
+ * The mapper's client of edgecore's DeviceManagerService on its DMI socket.
+ * It registers (MapperRegister with withData, so edgecore answers with the
+ * devices and models of our protocol), retrying with the project's backoff
+ * while edgecore is not there; when the connection drops (edgecore
+ * restarted) or a report finds it gone, it registers again. Each attempt
+ * uses a fresh channel: a channel's own reconnect backoff (up to 2 minutes)
+ * would otherwise hold the re-registration back after edgecore is back.
+ */
+import { backoffDelay, Clock, delay } from '@gw/contracts';
+import type { grpc as Grpc } from './dmi-proto';
+import { loadDmi, unixTarget } from './dmi-proto';
+import type { MapperInfo, MapperRegisterResponse, ReportDeviceStatesRequest, ReportDeviceStatusRequest } from './dmi-types';
+import type { MapperLogger } from './log';
+
+export interface EdgecoreLinkOptions {
+  /** edgecore's DMI socket (/etc/kubeedge/dmi.sock). */
+  dmiSocket: string;
+  mapper: MapperInfo;
+  /** Backoff between registration attempts. */
+  retry: { initialMs: number; maxMs: number };
+  /** Deadline of one call. */
+  callTimeoutMs: number;
+}
+
+type UnaryCall = (request: unknown, options: { deadline: number }, callback: (err: Grpc.ServiceError | null, response: unknown) => void) => void;
+type ManagerClient = Grpc.Client & Record<'MapperRegister' | 'ReportDeviceStatus' | 'ReportDeviceStates', UnaryCall>;
+
+export class EdgecoreLink {
+  private client: ManagerClient | undefined;
+  private registering: Promise<void> | undefined;
+  private closed = false;
+  private readonly closing = new AbortController();
+  private registrations = 0;
+
+  constructor(
+    private readonly grpc: typeof Grpc,
+    private readonly options: EdgecoreLinkOptions,
+    /** Applies edgecore's answer (its devices and models); a throw is logged, the registration stands. */
+    private readonly onRegistered: (response: MapperRegisterResponse) => Promise<void>,
+    private readonly logger: MapperLogger,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Starts registering (in the background; `registered()` waits for it). */
+  start(): void {
+    this.register();
+  }
+
+  /** Resolves once the current registration attempt succeeded (or close() ended it). */
+  registered(): Promise<void> {
+    return this.registering ?? Promise.resolve();
+  }
+
+  get registrationCount(): number {
+    return this.registrations;
+  }
+
+  reportStatus(request: ReportDeviceStatusRequest): Promise<void> {
+    return this.call('ReportDeviceStatus', request);
+  }
+
+  reportStates(request: ReportDeviceStatesRequest): Promise<void> {
+    return this.call('ReportDeviceStates', request);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.closing.abort();
+    await this.registering?.catch(() => undefined);
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  private register(): void {
+    if (this.registering || this.closed) return;
+    this.registering = this.registerLoop().finally(() => (this.registering = undefined));
+  }
+
+  private async registerLoop(): Promise<void> {
+    const { dmiSocket, mapper, retry } = this.options;
+    for (let attempt = 1; !this.closed; attempt++) {
+      this.client?.close();
+      this.client = this.newClient();
+      try {
+        const response = (await this.unary(this.client, 'MapperRegister', { withData: true, mapper })) as MapperRegisterResponse;
+        if (this.closed) return;
+        this.registrations++;
+        this.logger.info(
+          { dmiSocket, mapper: mapper.name, protocol: mapper.protocol, devices: response.deviceList?.length ?? 0, models: response.modelList?.length ?? 0 },
+          this.registrations === 1 ? 'registered with edgecore as a KubeEdge mapper' : 'registered with edgecore again',
+        );
+        this.watch(this.client);
+        await this.onRegistered(response).catch((err: unknown) =>
+          this.logger.error({ err: (err as Error).message }, "edgecore's devices and models could not all be applied"),
+        );
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        const wait = backoffDelay(attempt, retry.initialMs, retry.maxMs);
+        const { code, details } = err as Grpc.ServiceError;
+        const unavailable = code === this.grpc.status.UNAVAILABLE || code === this.grpc.status.DEADLINE_EXCEEDED;
+        this.logger[unavailable ? 'warn' : 'error'](
+          { dmiSocket, attempt, retryInMs: wait, err: details ?? (err as Error).message },
+          unavailable
+            ? `edgecore is not answering on ${dmiSocket} yet; registering again in ${Math.round(wait / 100) / 10} s`
+            : `edgecore refused the mapper registration; trying again in ${Math.round(wait / 100) / 10} s`,
+        );
+        await delay(wait, this.clock, this.closing.signal);
+      }
+    }
+  }
+
+  /** Registers again once the channel leaves READY: edgecore went away (and its registry with it). */
+  private watch(client: ManagerClient): void {
+    const channel = client.getChannel();
+    const { READY, SHUTDOWN } = this.grpc.connectivityState;
+    const onChange = () => {
+      if (this.closed || client !== this.client) return;
+      const state = channel.getConnectivityState(false);
+      if (state === READY) {
+        channel.watchConnectivityState(state, Infinity, onChange);
+        return;
+      }
+      if (state === SHUTDOWN) return;
+      this.logger.warn({ dmiSocket: this.options.dmiSocket, state: this.grpc.connectivityState[state] }, 'the connection to edgecore dropped; registering again');
+      this.register();
+    };
+    channel.watchConnectivityState(channel.getConnectivityState(false), Infinity, onChange);
+  }
+
+  private async call(method: 'ReportDeviceStatus' | 'ReportDeviceStates', request: unknown): Promise<void> {
+    const client = this.client;
+    if (!client || this.registering) throw new Error('not registered with edgecore');
+    try {
+      await this.unary(client, method, request);
+    } catch (err) {
+      if ((err as Grpc.ServiceError).code === this.grpc.status.UNAVAILABLE) this.register();
+      throw err;
+    }
+  }
+
+  private newClient(): ManagerClient {
+    const { DeviceManagerService } = loadDmi();
+    return new DeviceManagerService(unixTarget(this.options.dmiSocket), this.grpc.credentials.createInsecure()) as unknown as ManagerClient;
+  }
+
+  private unary(client: ManagerClient, method: 'MapperRegister' | 'ReportDeviceStatus' | 'ReportDeviceStates', request: unknown): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      client[method](request, { deadline: Date.now() + this.options.callTimeoutMs }, (err, response) => (err ? reject(err) : resolve(response)));
+    });
+  }
+}

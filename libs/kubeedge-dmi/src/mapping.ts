@@ -1,0 +1,214 @@
+/**
+ * KubeEdge v1beta1 device objects, as edgecore sends them over DMI, turned
+ * into EdgeX ones and back. Pure: no I/O.
+ *
+ * - A DeviceModel becomes a DeviceProfile: each model property a
+ *   deviceResource (type INT/FLOAT/DOUBLE/STRING/BOOLEAN/BYTES as Int64,
+ *   Float32, Float64, String, Bool, Binary; accessMode ReadOnly as R,
+ *   ReadWrite (or none) as RW; minimum, maximum, unit kept).
+ * - A Device becomes a Device of this service with that profile: its
+ *   protocol's configData as protocols[protocolName], one autoEvent per
+ *   property with a collectCycle (else reportCycle) in ms, and its identity
+ *   in KubeEdge in properties.kubeedge. Visitors' configData are per device
+ *   in KubeEdge and per profile resource in EdgeX: they become the
+ *   attributes of the profile's resources (see withVisitors).
+ * - Names: KubeEdge's are namespaced, EdgeX's are not: `name` in the
+ *   `default` namespace, `namespace~name` in others (`~` cannot occur in a
+ *   Kubernetes name, so two objects never share an EdgeX name).
+ */
+import { Device as EdgeXDevice, DeviceProfile, DeviceResource, ErrorKind, GatewayError, ReadWrite, ValueType } from '@gw/contracts';
+import { decodeConfigData } from './any-value';
+import type { Device, DeviceModel, ModelProperty } from './dmi-types';
+
+export const DEFAULT_NAMESPACE = 'default';
+
+/** A KubeEdge object's identity. */
+export interface KubeEdgeRef {
+  namespace: string;
+  name: string;
+}
+
+/** What properties.kubeedge of an EdgeX device holds. */
+export interface KubeEdgeDeviceTag extends KubeEdgeRef {
+  deviceModel: string;
+}
+
+/** The EdgeX name of a namespaced KubeEdge object. */
+export function edgexName(ref: KubeEdgeRef): string {
+  return ref.namespace === DEFAULT_NAMESPACE || ref.namespace === '' ? ref.name : `${ref.namespace}~${ref.name}`;
+}
+
+export function refOf(object: { name?: string; namespace?: string }, what: string): KubeEdgeRef {
+  if (!object.name) throw new GatewayError(ErrorKind.ContractInvalid, `${what}: name is empty`);
+  return { namespace: object.namespace || DEFAULT_NAMESPACE, name: object.name };
+}
+
+export const refId = (ref: KubeEdgeRef): string => `${ref.namespace}/${ref.name}`;
+
+const VALUE_TYPE: Record<string, ValueType> = {
+  int: 'Int64',
+  integer: 'Int64',
+  float: 'Float32',
+  double: 'Float64',
+  string: 'String',
+  boolean: 'Bool',
+  bool: 'Bool',
+  bytes: 'Binary',
+};
+
+const KUBEEDGE_TYPE: Partial<Record<ValueType, string>> = {
+  Int8: 'int', Int16: 'int', Int32: 'int', Int64: 'int', Uint8: 'int', Uint16: 'int', Uint32: 'int', Uint64: 'int',
+  Float32: 'float', Float64: 'double', String: 'string', Bool: 'boolean', Binary: 'bytes',
+};
+
+/** The KubeEdge twin type of an EdgeX value type (`int`, `float`, ...; `string` for the rest). */
+export function kubeedgeType(valueType: string): string {
+  return KUBEEDGE_TYPE[valueType as ValueType] ?? 'string';
+}
+
+/** The profile of a device model. Throws ContractInvalid naming the model and property of a bad field. */
+export function profileFromModel(model: DeviceModel): DeviceProfile {
+  const ref = refOf(model, 'device model');
+  const where = `device model ${refId(ref)}`;
+  const properties = model.spec?.properties ?? [];
+  return {
+    name: edgexName(ref),
+    description: `KubeEdge device model ${refId(ref)}`,
+    labels: ['kubeedge'],
+    deviceResources: properties.map((property, i) => resourceOf(property, `${where}: spec.properties[${i}]`)),
+    deviceCommands: [],
+  };
+}
+
+function resourceOf(property: ModelProperty, where: string): DeviceResource {
+  if (!property.name) throw new GatewayError(ErrorKind.ContractInvalid, `${where}.name is empty`);
+  const at = `${where} (${property.name})`;
+  const valueType = VALUE_TYPE[(property.type ?? '').toLowerCase()];
+  if (!valueType) {
+    throw new GatewayError(ErrorKind.ContractInvalid, `${at}.type: expected one of INT, FLOAT, DOUBLE, STRING, BOOLEAN, BYTES, got "${property.type ?? ''}"`);
+  }
+  const readWrite = accessModeOf(property.accessMode, at);
+  const resource: DeviceResource = { name: property.name, isHidden: false, properties: { valueType, readWrite } };
+  if (property.description) resource.description = property.description;
+  if (property.unit) resource.properties.units = property.unit;
+  for (const key of ['minimum', 'maximum'] as const) {
+    const text = property[key];
+    if (!text) continue;
+    const value = Number(text);
+    if (!Number.isFinite(value)) throw new GatewayError(ErrorKind.ContractInvalid, `${at}.${key}: expected a number, got "${text}"`);
+    resource.properties[key] = value;
+  }
+  return resource;
+}
+
+function accessModeOf(accessMode: string | undefined, where: string): ReadWrite {
+  switch ((accessMode ?? '').toLowerCase()) {
+    case '':
+    case 'readwrite':
+      return 'RW';
+    case 'readonly':
+      return 'R';
+    case 'writeonly':
+      return 'W';
+    default:
+      throw new GatewayError(ErrorKind.ContractInvalid, `${where}.accessMode: expected ReadWrite or ReadOnly, got "${accessMode}"`);
+  }
+}
+
+export interface MappedDevice {
+  device: EdgeXDevice;
+  /** Each property's visitor configData (its resource's attributes). */
+  visitors: Record<string, Record<string, unknown>>;
+  /** Each property's desired value, when one is set. */
+  desired: Record<string, string>;
+  /** Properties whose values go to the cloud (reportToCloud). */
+  reported: string[];
+  /** Values of configData the mapper could not read (left out). */
+  problems: string[];
+}
+
+/** The EdgeX device of a KubeEdge device, owned by `serviceName`. Throws ContractInvalid naming the field. */
+export function deviceFromDmi(device: Device, serviceName: string): MappedDevice {
+  const ref = refOf(device, 'device');
+  const where = `device ${refId(ref)}`;
+  const spec = device.spec ?? {};
+  if (!spec.deviceModelReference) throw new GatewayError(ErrorKind.ContractInvalid, `${where}: spec.deviceModelReference is empty`);
+  const problems: string[] = [];
+  const protocolName = spec.protocol?.protocolName || 'kubeedge';
+  const protocol = decodeConfigData(spec.protocol?.configData, `${where}: spec.protocol.configData`, problems);
+  const visitors: MappedDevice['visitors'] = {};
+  const desired: MappedDevice['desired'] = {};
+  const reported: string[] = [];
+  const autoEvents: NonNullable<EdgeXDevice['autoEvents']> = [];
+  (spec.properties ?? []).forEach((property, i) => {
+    if (!property.name) throw new GatewayError(ErrorKind.ContractInvalid, `${where}: spec.properties[${i}].name is empty`);
+    const config = decodeConfigData(property.visitors?.configData, `${where}: spec.properties[${i}].visitors.configData`, problems);
+    if (Object.keys(config).length > 0) visitors[property.name] = config;
+    if (property.desired?.value) desired[property.name] = property.desired.value;
+    if (property.reportToCloud) reported.push(property.name);
+    const cycle = Number(property.collectCycle) || Number(property.reportCycle) || 0;
+    if (cycle > 0) autoEvents.push({ sourceName: property.name, interval: `${cycle}ms`, onChange: false });
+  });
+  const modelRef = { namespace: ref.namespace, name: spec.deviceModelReference };
+  const tag: KubeEdgeDeviceTag = { ...ref, deviceModel: spec.deviceModelReference };
+  return {
+    device: {
+      name: edgexName(ref),
+      description: `KubeEdge device ${refId(ref)}`,
+      adminState: 'UNLOCKED',
+      operatingState: 'UP',
+      serviceName,
+      profileName: edgexName(modelRef),
+      labels: ['kubeedge'],
+      protocols: { [protocolName]: protocol },
+      autoEvents,
+      properties: { kubeedge: tag },
+    },
+    visitors,
+    desired,
+    reported,
+    problems,
+  };
+}
+
+/** Where an EdgeX device came from in KubeEdge, when the mapper made it. */
+export function kubeedgeTagOf(device: EdgeXDevice): KubeEdgeDeviceTag | undefined {
+  const tag = (device.properties as { kubeedge?: Partial<KubeEdgeDeviceTag> } | undefined)?.kubeedge;
+  return tag && typeof tag.name === 'string' && typeof tag.namespace === 'string' && typeof tag.deviceModel === 'string'
+    ? { namespace: tag.namespace, name: tag.name, deviceModel: tag.deviceModel }
+    : undefined;
+}
+
+export interface VisitorMerge {
+  profile: DeviceProfile;
+  /** Whether a resource got attributes it did not have. */
+  changed: boolean;
+  /** Properties whose visitors differ from the attributes the profile already has (the profile's are kept). */
+  conflicts: string[];
+}
+
+/**
+ * The profile with a device's visitors as the attributes of resources that
+ * have none yet. EdgeX keeps attributes per profile: every device of a model
+ * shares them, so a device whose visitors differ from the ones already there
+ * is reported in `conflicts` (and runs with the profile's).
+ */
+export function withVisitors(profile: DeviceProfile, visitors: Record<string, Record<string, unknown>>): VisitorMerge {
+  let changed = false;
+  const conflicts: string[] = [];
+  const deviceResources = profile.deviceResources.map((resource) => {
+    const wanted = visitors[resource.name];
+    if (!wanted) return resource;
+    if (!resource.attributes || Object.keys(resource.attributes).length === 0) {
+      changed = true;
+      return { ...resource, attributes: wanted };
+    }
+    if (JSON.stringify(sorted(resource.attributes)) !== JSON.stringify(sorted(wanted))) conflicts.push(resource.name);
+    return resource;
+  });
+  return { profile: { ...profile, deviceResources }, changed, conflicts };
+}
+
+function sorted(values: Record<string, unknown>): Array<[string, unknown]> {
+  return Object.entries(values).sort(([a], [b]) => a.localeCompare(b));
+}
