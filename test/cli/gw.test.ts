@@ -5,14 +5,15 @@
  * GW_* variables a user sets. Each case checks what the user sees: tables,
  * JSON that parses, the server's message and the exit code.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
 import { BrokerProcess, freePort, startMosquitto } from '../support/brokers';
 import { call, testGatewayConfig } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
-import { gw, requireFreshCliBuild } from './run-gw';
+import { GW, gw, requireFreshCliBuild } from './run-gw';
 
 const API_KEY = 'cli-test-key-0123456789';
 
@@ -218,6 +219,19 @@ describe('gw, the command line', () => {
     expect(refused.code).toBe(78);
     expect(refused.stderr).toMatch(/^gw: configuration error: .*GW_METADATA_URL: expected a URL/);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('answers without loading Nest, TypeORM, a bus client or a driver', async () => {
+    const loaded = join(dir, 'loaded-modules.txt');
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ['-r', join(__dirname, '../support/loaded-modules.js'), GW, 'device', 'list'], { env: { ...env, GW_TEST_LOADED_MODULES: loaded } }, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+    const modules = readFileSync(loaded, 'utf8').split('\n');
+    expect(modules).toContainEqual(expect.stringMatching(/dist\/apps\/cli\/src\/main\.js$/));
+    const heavy = /node_modules\/(@nestjs|fastify|typeorm|pg|better-sqlite3|mqtt|redis|pino|modbus-serial|node-opcua[^/]*|zigbee-herdsman[^/]*|@abandonware)\/|dist\/libs\/(drivers|device-sdk|persistence\/src\/data-source|messaging)\//;
+    expect(modules.filter((m) => heavy.test(m))).toEqual([]);
   });
 
   it('refuses an unknown command with exit 2', async () => {
