@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { CommandClient, MetadataClient } from '@gw/clients';
-import { ErrorKind, GatewayError } from '@gw/contracts';
+import { ErrorKind, GatewayError, Topics } from '@gw/contracts';
 import { MessageBus } from '@gw/messaging';
 import { createServiceApp, definedOnly, FileSecretStore, listenService, Logger, busMetrics, busReadiness } from '@gw/service-kit';
 import { AppServiceModule } from './app-service.module';
@@ -15,8 +15,10 @@ import { loadPipelinesFile, PipelinesFile } from './pipeline/pipelines-file';
 import { createSink } from './sinks/create-sink';
 import type { Sink } from './sinks/sink';
 import { ActuatorPorts, DesiredStateHandler } from './twin/desired-state';
+import { deviceStatesOf } from './twin/device-states';
 import { twinModel, TwinModelPorts } from './twin/twin-model';
 import type { TwinModelSource } from './http/twin-model.controller';
+import { appServiceApi } from './http/openapi';
 
 export const APP_SERVICE_VERSION = '0.1.0';
 /** How long close() lets deliveries in flight finish before abandoning them (Docker allows 10 s for a stop). */
@@ -84,6 +86,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
   try {
     const desired = new DesiredStateHandler(deps.actuators ?? restActuators(settings, options), logger);
     const metadata = deps.metadata ?? restMetadata(settings, options);
+    const deviceStates = deviceStatesOf(bus, new Topics(options.topicBase), () => metadata.devices());
     // In parallel: a sink whose destination is down must not hold up the others (nor boot) for its connect timeout.
     await Promise.all(
       [...sinks]
@@ -95,6 +98,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
             onMethod: (c) => desired.call(c),
             versions: store.ackedVersions(name),
             deviceNames: async () => (await metadata.devices()).map((d) => d.name),
+            deviceStates,
           }),
         ),
     );
@@ -126,6 +130,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
     const config = { serviceName: 'app-service', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     const app = await createServiceApp({
       module: AppServiceModule.register({ figures, twinModels: twinModelsOf(file, metadata) }),
+      api: appServiceApi,
       version: APP_SERVICE_VERSION,
       config,
       configKeys: Object.keys(AppServiceConfigSchema.shape),

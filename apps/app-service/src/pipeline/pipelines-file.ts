@@ -36,6 +36,7 @@ export const SINK_RULES: Record<SinkType, { transforms: readonly TransformName[]
   mqtt: { transforms: TRANSFORMS, schemes: MQTT_SCHEMES },
   'aws-shadow': { transforms: ['twin'], schemes: MQTT_SCHEMES, why: 'a shadow stores reported state only' },
   'azure-twin': { transforms: TRANSFORMS, schemes: MQTT_SCHEMES },
+  'kubeedge-twin': { transforms: ['twin'], schemes: MQTT_SCHEMES, why: 'a KubeEdge device twin holds reported state only' },
 };
 
 export interface FilterConfig {
@@ -158,7 +159,7 @@ function inherentSecretPaths(sinks: SinkConfig[]): PathSegment[][] {
     const at: PathSegment[] = ['sinks', i];
     const paths: PathSegment[][] = [];
     if ('url' in sink && sink.url && urlPassword(sink.url)) paths.push([...at, 'url']);
-    if (sink.type === 'mqtt' && sink.password !== undefined) paths.push([...at, 'password']);
+    if ((sink.type === 'mqtt' || sink.type === 'kubeedge-twin') && sink.password !== undefined) paths.push([...at, 'password']);
     if (sink.type === 'azure-twin') paths.push([...at, 'connectionString']);
     if (sink.type === 'http') for (const name of Object.keys(sink.headers)) if (SECRET_HEADER.test(name)) paths.push([...at, 'headers', name]);
     if (sink.tls?.key !== undefined) paths.push([...at, 'tls', 'key']);
@@ -212,7 +213,7 @@ function readSinks(raw: unknown[], baseDir: string, problems: Problem[]): Array<
     if (url !== undefined && !schemes.includes(protocolOf(url))) {
       problems.push({ path: [...at, 'url'], message: `must be a URL starting with ${schemes.map((s) => `${s}//`).join(', ')}` });
     }
-    if ((sink.type === 'aws-shadow' || sink.type === 'azure-twin') && sink.devices !== undefined) {
+    if ((sink.type === 'aws-shadow' || sink.type === 'azure-twin' || sink.type === 'kubeedge-twin') && sink.devices !== undefined) {
       const problem = patternProblem(sink.devices);
       if (problem) problems.push({ path: [...at, 'devices'], message: problem });
     }

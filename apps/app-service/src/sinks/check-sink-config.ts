@@ -1,6 +1,7 @@
 import { awsShadowSettings } from './aws-shadow-settings';
 import { azureTwinSettings } from './azure-twin-settings';
 import { httpSinkSettings } from './http-sink-settings';
+import { kubeEdgeTwinSettings } from './kubeedge-twin-settings';
 import { mqttSinkSettings } from './mqtt-sink-settings';
 import type { SinkConfig } from './sink-config';
 
@@ -23,6 +24,9 @@ export function checkSinkConfig(config: SinkConfig): void {
       return;
     case 'azure-twin':
       azureTwinSettings(config);
+      return;
+    case 'kubeedge-twin':
+      kubeEdgeTwinSettings(config);
       return;
   }
 }

@@ -21,5 +21,9 @@ export function createSink(config: SinkConfig): Sink {
       const { AzureTwinSink } = require('./azure-twin-sink') as typeof import('./azure-twin-sink');
       return new AzureTwinSink(config);
     }
+    case 'kubeedge-twin': {
+      const { KubeEdgeTwinSink } = require('./kubeedge-twin-sink') as typeof import('./kubeedge-twin-sink');
+      return new KubeEdgeTwinSink(config);
+    }
   }
 }

@@ -120,9 +120,33 @@ export const AzureTwinSinkSchema = z
   })
   .strict();
 
-export const SinkSchema = z.discriminatedUnion('type', [HttpSinkSchema, MqttSinkSchema, AwsShadowSinkSchema, AzureTwinSinkSchema]);
+export const KubeEdgeTwinSinkSchema = z
+  .object({
+    ...base,
+    type: z.literal('kubeedge-twin'),
+    /** The MQTT broker edgecore's eventbus uses on this node (default mqtt://127.0.0.1:1883). */
+    url: z.string().default('mqtt://127.0.0.1:1883'),
+    /** Default `gw-<sink name>`. */
+    clientId: z.string().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    tls: TlsSchema.optional(),
+    /** Namespace of the KubeEdge Device objects (device id `{namespace}/{name}`, KubeEdge 1.16 on). */
+    namespace: z.string().default('default'),
+    /**
+     * Gateway device → KubeEdge Device name, for devices whose name is not the default (the gateway
+     * name lowercased, characters other than a-z 0-9 . - made '-', e.g. `Demo-Sensor-01` → `demo-sensor-01`).
+     */
+    names: z.record(z.string(), z.string()).optional(),
+    /** Gateway devices this sink handles: regular expression on the name (default all). */
+    devices: z.string().optional(),
+  })
+  .strict();
+
+export const SinkSchema = z.discriminatedUnion('type', [HttpSinkSchema, MqttSinkSchema, AwsShadowSinkSchema, AzureTwinSinkSchema, KubeEdgeTwinSinkSchema]);
 export type SinkConfig = z.output<typeof SinkSchema>;
 export type HttpSinkConfig = z.output<typeof HttpSinkSchema>;
 export type MqttSinkConfig = z.output<typeof MqttSinkSchema>;
 export type AwsShadowSinkConfig = z.output<typeof AwsShadowSinkSchema>;
 export type AzureTwinSinkConfig = z.output<typeof AzureTwinSinkSchema>;
+export type KubeEdgeTwinSinkConfig = z.output<typeof KubeEdgeTwinSinkSchema>;

@@ -71,7 +71,7 @@ export interface DesiredChange {
   /** Resource (or deviceCommand) name → desired value, as the cloud sent it (JSON). */
   values: Record<string, unknown>;
   /** Where it came from, for logs and for the sink's reply. */
-  origin: 'aws-delta' | 'azure-desired' | 'azure-method';
+  origin: 'aws-delta' | 'azure-desired' | 'azure-method' | 'kubeedge-delta';
   /** The twin/shadow version of the change, when the cloud gives one. */
   version?: number;
   /**
@@ -142,6 +142,22 @@ export interface SinkContext {
   versions?: AckedVersions;
   /** The gateway's device names (core-metadata): a sink that names devices otherwise in the cloud maps names back with them. */
   deviceNames?: () => Promise<string[]>;
+  /** The gateway's devices' operating states, now and as they change (sinks that report device state: KubeEdge). */
+  deviceStates?: DeviceStateSource;
+}
+
+/** A gateway device's operating state as core-metadata holds it; `removed` once the device is deleted. */
+export interface DeviceOperatingState {
+  deviceName: string;
+  operatingState: 'UP' | 'DOWN' | 'UNKNOWN';
+  removed?: boolean;
+}
+
+/** The gateway's devices and their operating states. */
+export interface DeviceStateSource {
+  current(): Promise<DeviceOperatingState[]>;
+  /** Calls `listener` on every change from now on; resolves with the function that stops it. */
+  watch(listener: (state: DeviceOperatingState) => void): Promise<() => Promise<void>>;
 }
 
 /** How a sink's connection to its destination is doing (MQTT-based sinks; HTTP sinks have none). */

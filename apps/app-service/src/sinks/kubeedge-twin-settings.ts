@@ -1,0 +1,114 @@
+/**
+ * What a kubeedge-twin sink takes from its entry in the pipelines file,
+ * checked: the namespace, the gateway device ⇄ KubeEdge Device name map, the
+ * device pattern, TLS. Light on purpose (no MQTT client): the pipelines file
+ * is checked with it at load, and the sink builds itself from it.
+ */
+import type { KubeEdgeTwinSinkConfig } from './sink-config';
+import { TlsOptions, tlsOptions } from './tls';
+
+/** A Kubernetes namespace: a DNS-1123 label. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** A Kubernetes object name (a Device): a DNS-1123 subdomain; no '/', '+' or '#', so it is one MQTT topic level. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const MAX_NAMESPACE = 63;
+const MAX_NAME = 253;
+
+export interface KubeEdgeTwinSettings {
+  url: string;
+  clientId: string;
+  namespace: string;
+  tls: TlsOptions;
+  names: KubeNames;
+  /** Gateway devices the sink handles (all when unset). */
+  devices?: RegExp;
+}
+
+export function kubeEdgeTwinSettings(config: KubeEdgeTwinSinkConfig): KubeEdgeTwinSettings {
+  const where = `sink ${config.name}`;
+  if (!DNS_LABEL.test(config.namespace) || config.namespace.length > MAX_NAMESPACE) {
+    throw new Error(`${where}: namespace "${config.namespace}" is not a Kubernetes namespace (lowercase letters, digits and '-', at most ${MAX_NAMESPACE})`);
+  }
+  const seen = new Map<string, string>();
+  for (const [device, name] of Object.entries(config.names ?? {})) {
+    const problem = nameProblem(name);
+    if (problem) throw new Error(`${where}: names.${device}: ${problem}`);
+    const other = seen.get(name);
+    if (other !== undefined) throw new Error(`${where}: names: "${name}" is given to two devices (${other} and ${device})`);
+    seen.set(name, device);
+  }
+  let devices: RegExp | undefined;
+  try {
+    devices = config.devices ? new RegExp(config.devices) : undefined;
+  } catch (err) {
+    throw new Error(`${where}: devices "${config.devices}" is not a valid regular expression: ${(err as Error).message}`);
+  }
+  return {
+    url: config.url,
+    clientId: config.clientId ?? `gw-${config.name}`,
+    namespace: config.namespace,
+    tls: tlsOptions(config.tls),
+    names: new KubeNames(config.names),
+    devices,
+  };
+}
+
+/** Why a KubeEdge Device could not have this name, if so. */
+export function nameProblem(name: string): string | undefined {
+  if (DNS_SUBDOMAIN.test(name) && name.length <= MAX_NAME) return undefined;
+  return `"${name}" is not a Kubernetes object name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most ${MAX_NAME})`;
+}
+
+/** The default KubeEdge name of a gateway device: lowercased, runs of other characters than a-z 0-9 . - made '-', trimmed to a letter or digit. */
+export function defaultKubeName(device: string): string {
+  return device
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .slice(0, MAX_NAME);
+}
+
+/**
+ * Gateway device names ⇄ KubeEdge Device names (`names`, else the default).
+ * A KubeEdge name maps back to its device once the device is known: named in
+ * `names`, seen in a record, or learned from core-metadata (learn()). Two
+ * devices whose names give the same KubeEdge name: the first one seen gets
+ * it, the other is refused until `names` names it.
+ */
+export class KubeNames {
+  private readonly inverse = new Map<string, string>();
+
+  constructor(private readonly names: Record<string, string> = {}) {
+    for (const [device, name] of Object.entries(names)) this.inverse.set(name, device);
+  }
+
+  toKube(device: string): string {
+    const name = this.names[device] ?? defaultKubeName(device);
+    if (!this.inverse.has(name)) this.inverse.set(name, device);
+    return name;
+  }
+
+  /** The gateway device of a KubeEdge name, when known. */
+  fromKube(name: string): string | undefined {
+    return this.inverse.get(name);
+  }
+
+  /** Devices known to exist (core-metadata): their KubeEdge names map back to them from now on. */
+  learn(devices: string[]): void {
+    for (const device of [...devices].sort()) this.toKube(device);
+  }
+
+  /** Every device known so far. */
+  known(): string[] {
+    return [...this.inverse.values()];
+  }
+
+  /** Why the device cannot be a KubeEdge Device under its name, if so. */
+  problem(device: string): string | undefined {
+    const name = this.toKube(device);
+    const problem = nameProblem(name);
+    if (problem) return `device ${device}: ${problem}: give it one under names`;
+    const owner = this.inverse.get(name);
+    return owner === device ? undefined : `device ${device}: its KubeEdge name "${name}" is taken by device ${owner}: give it another under names`;
+  }
+}
