@@ -79,6 +79,7 @@ async function startGatewayProcess(dataDir: string, devicesDir: string): Promise
     GW_CORE_COMMAND_PORT: '0',
     GW_CORE_DATA_PORT: '0',
     GW_APP_SERVICE_PORT: '0',
+    GW_CONSOLE_PORT: '0',
     ...Object.fromEntries(DRIVERS.map((driver) => [servicePortVariable(driver), '0'])),
   };
   const child = spawn(process.execPath, gatewayNodeArgs(), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });

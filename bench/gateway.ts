@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     GW_CORE_COMMAND_PORT: '0',
     GW_CORE_DATA_PORT: '0',
     GW_APP_SERVICE_PORT: '0',
+    GW_CONSOLE_PORT: '0',
     ...Object.fromEntries(DRIVERS.map((driver) => [servicePortVariable(driver), '0'])),
   };
   const started = performance.now();

@@ -48,6 +48,7 @@ async function timeStart(): Promise<number> {
     GW_CORE_COMMAND_PORT: String(ports.command),
     ...Object.fromEntries(DRIVERS.map((driver) => [servicePortVariable(driver), '0'])),
     GW_APP_SERVICE_PORT: '0',
+    GW_CONSOLE_PORT: '0',
   };
   const started = performance.now();
   const child = spawn('npm', ['start'], { cwd: root, env, stdio: 'ignore', detached: true });

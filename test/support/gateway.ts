@@ -17,6 +17,7 @@ export function testGatewayEnv(dataDir: string, overrides: Record<string, string
     GW_CORE_DATA_PORT: '0',
     ...Object.fromEntries(DRIVERS.map((driver) => [servicePortVariable(driver), '0'])),
     GW_APP_SERVICE_PORT: '0',
+    GW_CONSOLE_PORT: '0',
     GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
     GW_DEVICES_DIR: join(RESOURCES, 'devices'),
     GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),

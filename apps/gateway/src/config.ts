@@ -5,6 +5,7 @@ import { DriverSettings, findDriver, loadDriverSettings } from '@gw/device-sdk/d
 import type { PersistenceConfig } from '@gw/persistence/config';
 import { profileLimitFields } from '../../metadata/src/config';
 import { checkCoreDataConfig, CoreDataSettings, CoreDataSettingsSchema, RETIRED_CORE_DATA_VARIABLES } from '../../core-data/src/config';
+import { ConsoleSettings, ConsoleSettingsSchema } from '../../console/src/config';
 import {
   bool,
   busConfigFields,
@@ -105,6 +106,9 @@ export const GatewayConfigSchema = z.object({
   /** The app service (exports and cloud twins); `false` leaves it out. */
   appService: bool().default(true),
   appServicePort: port().default(59700),
+  /** The web console (GW_CONSOLE); `false` leaves it out. */
+  console: bool().default(true),
+  consolePort: port().default(4000),
   pipelinesFile: text().optional(),
 });
 
@@ -135,6 +139,8 @@ export type GatewayConfig = Omit<z.output<typeof GatewayConfigSchema>, 'deviceSe
   metadata: z.output<typeof MetadataSettingsSchema> & { unitsFile: string };
   /** GW_CORE_DATA_<KEY> settings of core-data's own: ingest, device check, retention, query admission. */
   coreData: CoreDataSettings;
+  /** GW_CONSOLE_<KEY> settings of the web console's own (live streams, its files). */
+  consoleSettings: ConsoleSettings;
 };
 
 /** Variables of earlier releases, refused with what replaced them rather than silently ignored. */
@@ -159,6 +165,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const config = problems.check(() => loadConfig(GatewayConfigSchema, env));
   const metadata = problems.check(() => loadSettings(MetadataSettingsSchema, env, 'metadata'));
   const coreData = problems.check(() => checkCoreDataConfig(loadSettings(CoreDataSettingsSchema, env, 'core-data')));
+  const consoleSettings = problems.check(() => loadSettings(ConsoleSettingsSchema, env, 'console'));
   // When another general setting is wrong, the hosted services are still checked (a wrong list is reported above).
   const hosted =
     config?.deviceServices ??
@@ -183,7 +190,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   };
   const metadataSettings = { ...metadata!, unitsFile: metadata!.unitsFile ?? join(resourcesDir, 'uom.yaml') };
   // Object.assign keeps config's secret() marks (a spread would drop them).
-  return Object.assign(config!, paths, { deviceServices: deviceServices satisfies HostedDeviceService[], metadata: metadataSettings, coreData: coreData! });
+  return Object.assign(config!, paths, { deviceServices: deviceServices satisfies HostedDeviceService[], metadata: metadataSettings, coreData: coreData!, consoleSettings: consoleSettings! });
 }
 
 /**
@@ -196,6 +203,7 @@ export function gatewayConfigVariables(): string[] {
     ...configVariables(GatewayConfigSchema),
     ...settingsVariables(MetadataSettingsSchema, 'metadata'),
     ...settingsVariables(CoreDataSettingsSchema, 'core-data'),
+    ...settingsVariables(ConsoleSettingsSchema, 'console'),
     ...Object.keys(RETIRED),
     ...DRIVERS.flatMap((descriptor) => [
       ...settingsVariables(z.object({ port: port() }), descriptor.serviceName),

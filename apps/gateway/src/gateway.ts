@@ -18,11 +18,13 @@ import { RunningCoreData, startCoreData } from '../../core-data/src/core-data.ap
 // Types only: the device services and the app service load after the core services answer (and only when enabled).
 import type { RunningDeviceService } from '../../device-service/src/device-service.app';
 import type { RunningAppService } from '../../app-service/src/app-service.app';
+import type { RunningConsole } from '../../console/src/console.app';
 import { metadataConfigVariables } from '../../metadata/src/config';
 import { coreDataConfigVariables } from '../../core-data/src/config';
 import { coreCommandConfigVariables } from '../../core-command/src/config';
 import { deviceServiceConfigVariables } from '../../device-service/src/config';
 import { appServiceConfigVariables } from '../../app-service/src/config';
+import { consoleConfigVariables } from '../../console/src/config';
 import { GatewayConfig, gatewayConfigVariables, loadGatewayConfig, serviceDatabase } from './config';
 import { seedResources } from './seed-resources';
 
@@ -34,6 +36,8 @@ export interface RunningGateway {
   /** The hosted device services (GW_DEVICE_SERVICES), by EdgeX service name. */
   deviceServices: Record<string, RunningDeviceService>;
   appService?: RunningAppService;
+  /** The web console (GW_CONSOLE, on GW_CONSOLE_PORT). */
+  console?: RunningConsole;
   /** Stops the services in reverse order of start, then the bus; queued writes are flushed first. */
   close(): Promise<void>;
 }
@@ -46,7 +50,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const serviceLogger = (name: string) => createLogger(name, config.logLevel);
   // Every service gets the shared settings; the hosted device services (with their
   // drivers' settings) go to those services only, not onto everyone's /config.
-  const { deviceServices: hosted, metadata: metadataSettings, coreData: coreDataSettings, ...shared } = config;
+  const { deviceServices: hosted, metadata: metadataSettings, coreData: coreDataSettings, consoleSettings, ...shared } = config;
   try {
     await seedResources(config.resourcesDir, logger);
     await connectDependencies(config, bus, logger);
@@ -113,6 +117,28 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       stack.push(() => appService!.close());
     }
 
+    // Last: it fronts the services above and follows their events.
+    let webConsole: RunningConsole | undefined;
+    if (config.console) {
+      const { startConsole } = await import('../../console/src/console.app');
+      webConsole = await startConsole(
+        {
+          ...consoleSettings,
+          host: config.host,
+          port: config.consolePort,
+          apiKey: config.apiKey,
+          maxBody: config.maxBody,
+          topicBase: config.topicBase,
+          metadataUrl: metadata.url,
+          coreDataUrl: coreData.url,
+          coreCommandUrl: coreCommand.url,
+          appServiceUrl: appService?.url,
+        },
+        { bus, logger: serviceLogger('console') },
+      );
+      stack.push(() => webConsole!.close());
+    }
+
     logger.info(
       {
         ms: Date.now() - started,
@@ -121,10 +147,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         coreCommand: coreCommand.url,
         ...Object.fromEntries(Object.entries(deviceServices).map(([name, service]) => [name, service.url])),
         appService: appService?.url,
+        console: webConsole?.url,
       },
       'gateway ready',
     );
-    return { bus, metadata, coreData, coreCommand, deviceServices, appService, close: () => unwind(stack) };
+    return { bus, metadata, coreData, coreCommand, deviceServices, appService, console: webConsole, close: () => unwind(stack) };
   } catch (err) {
     await unwind(stack).catch(() => undefined); // the start failure is the error worth reporting
     throw err;
@@ -182,6 +209,7 @@ export async function runGateway(): Promise<void> {
     coreCommandConfigVariables(),
     deviceServiceConfigVariables(),
     appServiceConfigVariables(),
+    consoleConfigVariables(),
   ].flat();
   warnUnknownVariables(logger, 'the gateway', gatewayConfigVariables(), process.env, elsewhere);
   const gateway = await startGateway(config, logger);

@@ -1,0 +1,137 @@
+/**
+ * Live readings for browsers: one bus subscription to every device event,
+ * fanned out as server-sent events. Bounded: at most `maxClients` streams
+ * (one more is refused with 503), and each stream holds at most `clientQueue`
+ * events waiting for its socket; a browser that falls further behind loses
+ * its oldest events, counted, instead of the console's memory growing.
+ */
+import type { ServerResponse } from 'node:http';
+import { Topics } from '@gw/contracts';
+import { BoundedQueue, MessageBus, MessageEnvelope, Subscription } from '@gw/messaging';
+import type { Logger } from '@gw/service-kit/logger';
+
+export interface LiveEventsOptions {
+  maxClients: number;
+  clientQueue: number;
+  topicBase: string;
+}
+
+/** What a browser gets per event: the EdgeX event without its envelope. */
+export interface LiveEvent {
+  deviceName: string;
+  profileName: string;
+  sourceName: string;
+  origin: number;
+  readings: Array<{ resourceName: string; value?: string; valueType?: string; units?: string; origin?: number }>;
+}
+
+interface Client {
+  device?: string;
+  res: ServerResponse;
+  queue: BoundedQueue<string>;
+  /** false while the socket's buffer is full: events wait in `queue` until 'drain'. */
+  writable: boolean;
+}
+
+export interface LiveEventsFigures {
+  clients: number;
+  delivered: number;
+  dropped: number;
+  refused: number;
+}
+
+/** Keeps the stream open through proxies that close idle connections. */
+const HEARTBEAT_MS = 15_000;
+
+export class LiveEvents {
+  private readonly clients = new Set<Client>();
+  private readonly counters = { delivered: 0, dropped: 0, refused: 0 };
+  private subscription?: Subscription;
+  private heartbeat?: NodeJS.Timeout;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly options: LiveEventsOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscription = await this.bus.subscribe(new Topics(this.options.topicBase).allDeviceEvents(), (envelope) => this.received(envelope));
+    this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  figures(): LiveEventsFigures {
+    return { clients: this.clients.size, ...this.counters };
+  }
+
+  /** Answers a GET with an event stream of `device`'s events (every device's when undefined). */
+  open(res: ServerResponse, device: string | undefined): void {
+    if (this.clients.size >= this.options.maxClients) {
+      this.counters.refused++;
+      this.logger.warn({ clients: this.clients.size, refused: this.counters.refused }, 'live readings: too many browsers, one refused');
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' });
+      res.end(JSON.stringify({ statusCode: 503, message: `too many live streams (GW_CONSOLE_MAX_CLIENTS=${this.options.maxClients})` }));
+      return;
+    }
+    const client: Client = { device, res, queue: new BoundedQueue<string>(this.options.clientQueue), writable: true };
+    this.clients.add(client);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.write(': live\n\n');
+    res.on('drain', () => {
+      client.writable = true;
+      this.flush(client);
+    });
+    res.on('close', () => this.clients.delete(client));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const client of this.clients) client.res.end();
+    this.clients.clear();
+    await this.subscription?.unsubscribe();
+  }
+
+  private received(envelope: MessageEnvelope): void {
+    const event = (envelope.payload as { event?: LiveEvent } | undefined)?.event;
+    if (!event || typeof event.deviceName !== 'string' || !Array.isArray(event.readings)) return;
+    if (this.clients.size === 0) return;
+    const message = `data: ${JSON.stringify(liveEvent(event))}\n\n`;
+    for (const client of this.clients) {
+      if (client.device === undefined || client.device === event.deviceName) this.send(client, message);
+    }
+  }
+
+  private broadcast(message: string): void {
+    for (const client of this.clients) this.send(client, message);
+  }
+
+  private send(client: Client, message: string): void {
+    if (client.queue.push(message).dropped) this.counters.dropped++;
+    if (client.writable) this.flush(client);
+  }
+
+  private flush(client: Client): void {
+    let next: string | undefined;
+    while (client.writable && (next = client.queue.shift()) !== undefined) {
+      client.writable = client.res.write(next);
+      if (!next.startsWith(':')) this.counters.delivered++;
+    }
+  }
+}
+
+function liveEvent(event: LiveEvent): LiveEvent {
+  return {
+    deviceName: event.deviceName,
+    profileName: event.profileName,
+    sourceName: event.sourceName,
+    origin: event.origin,
+    readings: event.readings.map((r) => ({
+      resourceName: r.resourceName,
+      value: r.value,
+      valueType: r.valueType,
+      units: r.units,
+      origin: r.origin,
+    })),
+  };
+}
