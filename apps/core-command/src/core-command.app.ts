@@ -9,6 +9,7 @@ import { CommandForwarder } from './domain/command-forwarder';
 import { CommandMetrics } from './domain/command-metrics';
 import { CoreCommandService } from './domain/core-command.service';
 import type { MetadataLookup } from './domain/metadata-lookup';
+import { coreCommandApi } from './http/openapi';
 
 export const CORE_COMMAND_VERSION = '0.1.0';
 
@@ -54,6 +55,7 @@ export async function startCoreCommand(options: CoreCommandOptions, deps: CoreCo
   const module = CoreCommandModule.register({ commands });
   const app = await createServiceApp({
     module,
+    api: coreCommandApi,
     version: CORE_COMMAND_VERSION,
     config,
       configKeys: Object.keys(CoreCommandConfigSchema.shape),

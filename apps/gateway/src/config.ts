@@ -71,6 +71,8 @@ export const GatewayConfigSchema = z.object({
   apiKey: secret(text()).optional(),
   /** Origins a browser may call the APIs from (GW_CORS_ORIGINS); none by default. */
   corsOrigins: origins().optional(),
+  /** GW_OPENAPI_UI: every service's Swagger UI at /api/v3/docs; false leaves it out. */
+  openapiUi: bool().default(true),
   ...busConfigFields(),
   metadataPort: port().default(59881),
   /** Where the SQLite files of every service live unless a service's database is set. */

@@ -21,6 +21,7 @@ import type { DriverContext, ProtocolDriver } from './driver/protocol-driver';
 import { DEFAULT_MAX_IN_FLIGHT, EventPublisher, PublisherStats } from './event-publisher';
 import { DeviceServiceModule } from './http/device-service.module';
 import { driverRoutePrefix, mountDriverRoutes } from './http/driver-routes';
+import { deviceServiceApi } from './http/openapi';
 import { DEFAULT_RETRY, MetadataPort, MetadataSync, RetryPolicy } from './metadata-sync';
 import { OnChangeFilter } from './on-change-filter';
 import { DEFAULT_ALLOWED_FAILS, OperatingStateTracker } from './operating-state';
@@ -141,8 +142,11 @@ export async function startDeviceService(
   let app: NestFastifyApplication | undefined;
   let driverStarted = false;
   try {
+    const routePrefix = driverRoutePrefix(options.driver, serviceName);
+    const ownRoutes = driver.routes?.() ?? [];
     app = await createServiceApp({
       module: DeviceServiceModule.register({ executor, discovery, validator, profileScan }),
+      api: deviceServiceApi(routePrefix, ownRoutes),
       version: DEVICE_SDK_VERSION,
       config,
       secrets,
@@ -158,7 +162,7 @@ export async function startDeviceService(
       ],
       shutdownHooks: false,
     });
-    const driverRoutes = mountDriverRoutes(app.getHttpAdapter().getInstance(), driverRoutePrefix(options.driver, serviceName), driver.routes?.() ?? []);
+    const driverRoutes = mountDriverRoutes(app.getHttpAdapter().getInstance(), routePrefix, ownRoutes);
     if (driverRoutes.length) logger.info({ routes: driverRoutes }, 'driver routes');
     await app.init();
     const url = await listenService(app, options);

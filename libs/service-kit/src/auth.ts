@@ -1,6 +1,7 @@
 /**
  * Optional API-key protection. With a key configured (GW_API_KEY or
- * GW_API_KEY_FILE), every request except GET /api/v3/ping and /ready (health checks) must
+ * GW_API_KEY_FILE), every request except GET /api/v3/ping and /ready (health checks) and
+ * the Swagger UI page /api/v3/docs (its files, not the document it shows) must
  * carry `Authorization: Bearer <key>` or `X-API-Key: <key>`. Without one (the
  * embedded default) nothing is checked.
  *
@@ -18,6 +19,12 @@ export const OPEN_ROUTES: ReadonlyArray<{ method: string; url: string }> = [
   // Readiness probes carry no credentials either; the answer names dependencies, never data.
   { method: 'GET', url: '/api/v3/ready' },
   { method: 'HEAD', url: '/api/v3/ready' },
+  // Swagger UI's page and files (openapi/serve.ts): swagger-ui's own, nothing of the service; the
+  // document they load, /api/v3/openapi.json, needs the key like every other route.
+  { method: 'GET', url: '/api/v3/docs' },
+  { method: 'HEAD', url: '/api/v3/docs' },
+  { method: 'GET', url: '/api/v3/docs/:file' },
+  { method: 'HEAD', url: '/api/v3/docs/:file' },
 ];
 
 /** Digests first: equal lengths for timingSafeEqual, and no early exit that leaks the key's length. */

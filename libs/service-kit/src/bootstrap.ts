@@ -25,6 +25,10 @@ import { EdgeXExceptionFilter } from './error.filter';
 import { createLogger, Logger, NestPinoLogger } from './logger';
 import type { MetricSet } from './metrics/scraped';
 import { serviceMetrics } from './metrics/service-metrics';
+import type { ServiceApi } from './openapi/api-routes';
+import { commonRoutes } from './openapi/common-routes';
+import { recordRoutes } from './openapi/route-recorder';
+import { serveOpenApi } from './openapi/serve';
 import { QueryGate, queryGateMetrics, QueryGateOptions } from './query-admission';
 import { FileSecretStore } from './secrets/secret-store';
 import { redactConfig } from './redact';
@@ -76,6 +80,13 @@ export interface ServiceAppOptions {
    * mid-shutdown: the gateway passes false and closes its apps itself.
    */
   shutdownHooks?: boolean;
+  /**
+   * The service's routes for its OpenAPI document (GET /api/v3/openapi.json;
+   * Swagger UI at /api/v3/docs unless openapiUi is false); the routes every
+   * service has are added. A function when routes are known only later
+   * (a driver's own); it is called on the first request for the document.
+   */
+  api?: ServiceApi | (() => ServiceApi);
 }
 
 export async function createServiceApp(options: ServiceAppOptions): Promise<NestFastifyApplication> {
@@ -127,6 +138,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
   });
 
   const fastify = app.getHttpAdapter().getInstance();
+  recordRoutes(app, fastify);
   registerBodyParsers(fastify);
   await app.register(multipart, { limits: { fileSize: config.maxBody } });
 
@@ -145,6 +157,20 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
 
   // After the key check: a request refused for its key never takes a turn.
   gate?.install(fastify);
+
+  if (options.api) {
+    const api = options.api;
+    const ui = config.openapiUi ?? true;
+    const common = commonRoutes({ metrics: true, secrets: true, docs: ui });
+    serveOpenApi(fastify, {
+      ui,
+      info: { serviceName, version: options.version },
+      api: () => {
+        const own = typeof api === 'function' ? api() : api;
+        return { ...own, routes: [...common, ...own.routes] };
+      },
+    });
+  }
 
   app.setGlobalPrefix(API_PREFIX);
   app.useGlobalFilters(new EdgeXExceptionFilter(logger, config.maxBody));

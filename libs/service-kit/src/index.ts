@@ -16,3 +16,4 @@ export * from './query-admission';
 export * from './startup';
 export * from './metrics';
 export * from './secrets/secret-store';
+export * from './openapi';

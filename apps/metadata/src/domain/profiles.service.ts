@@ -23,7 +23,7 @@ import { SystemEventPublisher } from './system-events';
 
 const OWNER = 'core-metadata';
 
-const BasicInfoPatch = z
+export const BasicInfoPatch = z
   .object({
     name: z.string().min(1),
     description: z.string().optional(),
@@ -35,7 +35,7 @@ const BasicInfoPatch = z
 export type BasicInfoPatch = z.infer<typeof BasicInfoPatch>;
 
 const TagsUpdate = z.array(z.object({ name: z.string().min(1), tags: z.record(z.string(), z.unknown()) }).strict());
-const TagsPatch = z
+export const TagsPatch = z
   .object({ apiVersion: z.string().optional(), deviceResources: TagsUpdate.optional(), deviceCommands: TagsUpdate.optional() })
   .strict();
 export type TagsPatch = z.infer<typeof TagsPatch>;

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { DeviceProfile, ErrorKind, FieldIssue, GatewayError, ValidationError } from '@gw/contracts';
 
 const Unit = z.object({ source: z.string().optional(), values: z.array(z.string().min(1)).default([]) }).strict();
-const UomFile = z.object({ source: z.string().optional(), units: z.record(z.string(), Unit).default({}) }).strict();
+export const UomFile = z.object({ source: z.string().optional(), units: z.record(z.string(), Unit).default({}) }).strict();
 export type UnitsOfMeasureDefinition = z.output<typeof UomFile>;
 
 export class UnitsOfMeasure {

@@ -258,6 +258,8 @@ export function commonServiceConfig(defaults: { serviceName: string; port: numbe
     corsOrigins: origins().optional(),
     /** Where the service keeps files of its own (the POST /api/v3/secret store in secrets/); must be writable. */
     dataDir: text().default('./data'),
+    /** GW_OPENAPI_UI: Swagger UI at /api/v3/docs; false leaves it out (GET /api/v3/openapi.json stays). */
+    openapiUi: bool().default(true),
   };
 }
 
@@ -272,6 +274,8 @@ export interface CommonServiceConfig {
   corsOrigins?: string[];
   /** Files of the service's own (secrets/); default ./data. */
   dataDir?: string;
+  /** Swagger UI at /api/v3/docs (default true). */
+  openapiUi?: boolean;
 }
 
 // ---------------------------------------------------------------------------
