@@ -173,12 +173,9 @@ describe('gw, the command line', () => {
     expect(json.routes.map((r: { route: string }) => r.route).sort()).toEqual(body.routes.map((r: { route: string }) => r.route).sort());
   });
 
-  it('follows live readings from the bus', async () => {
-    const started = Date.now();
-    const busEnv = { ...env, GW_BUS_TYPE: 'mqtt', GW_BUS_URL: broker.url };
-    const tail = await gw(['readings', 'tail', '--device', 'Demo-Sensor-01', '--count', '2'], busEnv);
-    expect(tail).toMatchObject({ code: 0, stderr: '' });
-    const lines = tail.stdout.trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
+  /** Two readings of Demo-Sensor-01 published after `started`, as `gw readings tail` printed them. */
+  function expectLiveReadings(stdout: string, started: number): void {
+    const lines = stdout.trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
     expect(lines).toHaveLength(2);
     for (const [time, device, resource, value] of lines) {
       expect(Date.parse(time)).toBeGreaterThanOrEqual(started - 1000);
@@ -186,15 +183,31 @@ describe('gw, the command line', () => {
       expect(['Temperature', 'Humidity']).toContain(resource);
       expect(Number.isFinite(Number(value))).toBe(true);
     }
+  }
+
+  it("follows live readings from the console's event stream (no broker configured)", async () => {
+    const started = Date.now();
+    const tail = await gw(['readings', 'tail', '--device', 'Demo-Sensor-01', '--count', '2'], { ...env, GW_CONSOLE_URL: gateway.console!.url });
+    expect(tail).toMatchObject({ code: 0, stderr: '' });
+    expectLiveReadings(tail.stdout, started);
+  });
+
+  it('follows live readings from the broker itself when GW_BUS_TYPE and GW_BUS_URL are set', async () => {
+    const started = Date.now();
+    const busEnv = { ...env, GW_BUS_TYPE: 'mqtt', GW_BUS_URL: broker.url, GW_CONSOLE_URL: `http://127.0.0.1:${await freePort()}` };
+    const tail = await gw(['readings', 'tail', '--device', 'Demo-Sensor-01', '--count', '2'], busEnv);
+    expect(tail).toMatchObject({ code: 0, stderr: '' });
+    expectLiveReadings(tail.stdout, started);
 
     const json = await gw(['readings', 'tail', '--count', '1', '--json'], busEnv);
     expect(JSON.parse(json.stdout.split('\n')[0])).toMatchObject({ deviceName: expect.any(String), readings: expect.any(Array) });
   });
 
-  it('says how to reach the bus when none is configured (exit 2)', async () => {
-    const refused = await gw(['readings', 'tail'], env);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/^gw: gw readings tail listens on the message bus: set GW_BUS_TYPE=mqtt or redis/);
+  it('says where the live stream should be when the console does not answer (exit 3)', async () => {
+    const port = await freePort();
+    const refused = await gw(['readings', 'tail'], { ...env, GW_CONSOLE_URL: `http://127.0.0.1:${port}` });
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(new RegExp(`^gw: cannot reach the console at http://127.0.0.1:${port} \\(connection refused\\): .*GW_CONSOLE_URL.*GW_BUS_TYPE`));
   });
 
   it("passes the server's 401 on without the API key", async () => {

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import type { AddEventRequest, Event } from '@gw/contracts';
-import { redactUrl, Topics, withTimeout } from '@gw/contracts';
-import { toBusConfig } from '@gw/service-kit/config';
+import type { Event } from '@gw/contracts';
 import { CliContext } from '../context';
-import { UnreachableError, UsageError } from '../failure';
+import { UsageError } from '../failure';
 import { originTime } from '../output';
 import { valueOf } from './device-command';
+import { eventFeed } from './live-stream';
 
 interface TailOptions {
   device?: string;
@@ -13,9 +12,9 @@ interface TailOptions {
 }
 
 /**
- * `gw readings tail`: readings as the devices publish them, live from the
- * message bus (MQTT or Redis, GW_BUS_* as the services read them). Nothing is
- * polled: each event is printed when the broker delivers it.
+ * `gw readings tail`: readings as the devices publish them, live: from the
+ * broker when GW_BUS_TYPE is mqtt or redis, else from the web console's event
+ * stream. Nothing is polled: each event is printed when it is delivered.
  */
 export function readingsCommands(program: Command, ctx: CliContext): void {
   const readings = program.command('readings').description('readings published by the device services');
@@ -28,19 +27,12 @@ export function readingsCommands(program: Command, ctx: CliContext): void {
     .action(async (opts: TailOptions, command: Command) => {
       const out = ctx.output(command);
       const limit = opts.count === undefined ? Infinity : Number(opts.count);
-      if (!(limit >= 1) || !Number.isInteger(limit === Infinity ? 1 : limit)) throw new UsageError(`--count: expected a whole number above 0, got "${opts.count}"`);
-      const config = ctx.config;
-      if (config.busType === 'memory') {
-        throw new UsageError(
-          'gw readings tail listens on the message bus: set GW_BUS_TYPE=mqtt or redis and GW_BUS_URL (with GW_BUS_USERNAME/GW_BUS_PASSWORD when the broker needs them); ' +
-            "the one-process gateway's in-process bus is not reachable from another process",
-        );
-      }
+      if (limit !== Infinity && !(Number.isInteger(limit) && limit >= 1)) throw new UsageError(`--count: expected a whole number above 0, got "${opts.count}"`);
       let shown = 0;
       let finish: () => void = () => undefined;
-      const finished = new Promise<void>((resolve) => (finish = resolve));
+      const stop = new Promise<void>((resolve) => (finish = resolve));
       const show = (event: Event) => {
-        if (opts.device !== undefined && event.deviceName !== opts.device) return;
+        if (shown >= limit || (opts.device !== undefined && event.deviceName !== opts.device)) return;
         if (out.json) out.line(JSON.stringify(event));
         for (const reading of event.readings) {
           if (shown >= limit) break;
@@ -49,29 +41,13 @@ export function readingsCommands(program: Command, ctx: CliContext): void {
         }
         if (shown >= limit) finish();
       };
-
-      const { createMessageBus } = await import('@gw/messaging');
-      const bus = createMessageBus(toBusConfig(config, `gw-cli-${process.pid}`));
-      const where = redactUrl(config.busUrl ?? `the local ${config.busType} broker`);
+      process.once('SIGINT', finish);
+      process.once('SIGTERM', finish);
       try {
-        await withTimeout(bus.connect(), config.requestTimeout, `connect to ${where}`);
-      } catch (err) {
-        await bus.close().catch(() => undefined);
-        throw new UnreachableError(`cannot reach the ${config.busType} broker at ${where} (${(err as Error).message}): GW_BUS_URL sets the address`);
-      }
-      const stop = () => finish();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        await bus.subscribe(new Topics(config.topicBase).allEvents(), (envelope) => {
-          const event = (envelope.payload as Partial<AddEventRequest> | undefined)?.event;
-          if (event?.readings) show(event);
-        });
-        await finished;
+        await eventFeed(ctx.config, opts.device)(show, stop);
       } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        await bus.close();
+        process.off('SIGINT', finish);
+        process.off('SIGTERM', finish);
       }
     });
 }
