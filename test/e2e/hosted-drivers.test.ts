@@ -66,6 +66,8 @@ describe('the device services the gateway hosts', () => {
     expect(run.loaded).not.toMatch(OPCUA_DRIVER);
     expect(run.loaded).not.toMatch(OPCUA_LIBRARIES);
     expect(run.loaded).toMatch(/libs\/drivers\/virtual\/src\/virtual-driver\.js$/m);
+    // The OpenAPI documents are built on their first request only: no one asked, zod-to-openapi never loaded.
+    expect(run.loaded).not.toMatch(/node_modules\/@asteasolutions\/zod-to-openapi\//);
   });
 
   it('by default hosts device-modbus and device-opcua too, loading their drivers, and their protocol libraries only for a first device', async () => {

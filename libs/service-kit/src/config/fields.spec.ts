@@ -51,10 +51,16 @@ describe('loadConfig', () => {
       logFormat: 'auto',
       maxBody: 4 * 1024 * 1024,
       dataDir: './data',
+      openapiUi: true,
       requestTimeout: 5000,
       strict: false,
       poolSize: 10,
     });
+  });
+
+  it('reads GW_OPENAPI_UI (Swagger UI at /api/v3/docs) and refuses a value that is not a boolean, naming it', () => {
+    expect(loadConfig(Metadata, { GW_OPENAPI_UI: 'false' }, 'metadata').openapiUi).toBe(false);
+    expect(() => loadConfig(Metadata, { GW_OPENAPI_UI: 'nope' }, 'metadata')).toThrow(/GW_OPENAPI_UI/);
   });
 
   it('reads GW_<SERVICE>_<KEY> before the shared GW_<KEY>', () => {
