@@ -2,13 +2,15 @@
  * `gw device list` as a user types it: wall time from starting the command
  * (bin/gw.js through its #! line, as the shell and `npx gw` run it) to its
  * exit, against a running one-process gateway (its own process, free ports,
- * the sample devices), on an unchanged build. Also `npx gw device list`
- * (npm's own start-up on top), and plain `node -e 0` for scale.
+ * the sample devices), on an unchanged build. Also `gw --help` (start-up
+ * without a request), `npx gw device list` (npm's own start-up on top, which
+ * reads the checkout's whole node_modules tree), and plain `node -e 0` for
+ * scale; the load average is printed with them (the figures move with it).
  * Env: BENCH_CLI_RUNS (20).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DRIVERS } from '@gw/drivers';
@@ -65,9 +67,12 @@ async function main(): Promise<void> {
     const cliEnv = { PATH: process.env.PATH, HOME: process.env.HOME, GW_METADATA_URL: `http://127.0.0.1:${metadataPort}` };
     timed(GW, ['device', 'list'], cliEnv); // warm the file cache once
     const node = Array.from({ length: RUNS }, () => timed(process.execPath, ['-e', '0'], cliEnv));
+    const help = Array.from({ length: RUNS }, () => timed(GW, ['--help'], cliEnv));
     const gw = Array.from({ length: RUNS }, () => timed(GW, ['device', 'list'], cliEnv));
     const npx = Array.from({ length: Math.max(3, Math.round(RUNS / 4)) }, () => timed('npx', ['--offline', 'gw', 'device', 'list'], cliEnv));
+    console.log(`load-average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (1, 5, 15 min; this machine has 2 cores)`);
     console.log(summary('node-e-0', node));
+    console.log(summary('gw-help', help));
     console.log(summary('npx-gw-device-list', npx));
     console.log(summary('gw-device-list', gw));
   } finally {
