@@ -127,10 +127,14 @@ describe('deploy/kubernetes', () => {
   const rendered: Record<string, K8sObject[]> = {};
 
   beforeAll(() => {
+    let version = '';
     try {
-      execFileSync(KUBECTL, ['version', '--client'], { stdio: 'ignore' });
+      version = execFileSync(KUBECTL, ['version', '--client'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     } catch {
       throw new Error(`kubectl is not installed (or KUBECTL=${KUBECTL} is wrong): the manifests are rendered with \`kubectl kustomize\`; .ci/run installs it`);
+    }
+    if (!/^Kustomize Version: v5\./m.test(version)) {
+      throw new Error(`${KUBECTL} has no kustomize v5 (kubectl 1.27 or later renders the overlays; .ci/run installs one):\n${version}`);
     }
     // A copy of deploy/ with the secrets made as the overlays' comments say, never in the checkout.
     work = mkdtempSync(join(tmpdir(), 'gw-kubernetes-'));
