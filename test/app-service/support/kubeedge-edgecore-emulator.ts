@@ -240,7 +240,7 @@ export class EdgecoreEmulator {
       return [{ topic: resultTopic, body: { event_id: eventId, timestamp: now, code: err.code, reason: err.message } }];
     }
     device.twins = twins;
-    const out = [
+    const out: Array<{ topic: string; body: Json }> = [
       { topic: resultTopic, body: { event_id: eventId, timestamp: now, twin: result } },
       { topic: `$hw/events/device/${id}/twin/update/document`, body: { event_id: eventId, timestamp: now, twin: {} } },
     ];

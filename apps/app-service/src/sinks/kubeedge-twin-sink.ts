@@ -371,8 +371,14 @@ export class KubeEdgeTwinSink implements Sink {
     if (!this.context?.onDesired) return Promise.resolve();
     const queue = this.queues.get(device) ?? { running: false, drained: Promise.resolve() };
     this.queues.set(device, queue);
-    // A delta holds every differing key; a catch-up every desired one: merged, the newest value wins.
-    queue.next = { desired: { ...queue.next?.desired, ...desired }, catchUp: catchUp || (queue.next?.catchUp ?? false) };
+    // A delta holds every differing key; a catch-up every desired one: merged, the newest value wins
+    // (by the time edgecore stored it: a twin/get answered before a delta may arrive after it).
+    const merged = { ...queue.next?.desired };
+    for (const [resource, value] of Object.entries(desired)) {
+      const waiting = merged[resource];
+      if (waiting?.timestamp === undefined || value.timestamp === undefined || value.timestamp >= waiting.timestamp) merged[resource] = value;
+    }
+    queue.next = { desired: merged, catchUp: catchUp || (queue.next?.catchUp ?? false) };
     if (!queue.running) queue.drained = this.drain(device, queue);
     return queue.drained;
   }
