@@ -1,5 +1,5 @@
 # One image for every gateway service; the service is the argument:
-#   docker run edge-gateway metadata | core-data | core-command | device-service | gateway
+#   docker run edge-gateway metadata | core-data | core-command | device-service | app-service | console | gateway
 # Node 24 LTS (Node 20 reached end of life on 2026-04-30); package.json's
 # engines allow >=20.19, so Node 20 and 22 still run it outside the image.
 FROM node:24-bookworm-slim AS build
@@ -14,6 +14,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY apps apps
 COPY libs libs
 COPY bench bench
+# build-if-changed.js and build-console.js (the web console, Vite: a dev dependency, pruned after).
+COPY bin bin
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
@@ -31,7 +33,7 @@ USER node
 # PostgreSQL in compose). Mount a named volume where data lives instead:
 # compose does for app-service; `docker run -v gateway-data:/app/data ...` for
 # the one-process gateway (its SQLite files and the app service's outbox).
-EXPOSE 59880 59881 59882 59900 59901 59902 59700
+EXPOSE 59880 59881 59882 59900 59901 59902 59700 4000
 # The default command (`gateway`, all services in one process) is healthy once
 # core-metadata's port answers /api/v3/ready; compose overrides this per
 # service with its own port.

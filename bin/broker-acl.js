@@ -33,6 +33,9 @@ const ROLES = {
   },
   // Reads events only; desired state goes to devices through core-command's REST API.
   'app-service': { publish: [], subscribe: ['events/#'], durable: true },
+  // The web console: follows device events for its live readings (not durably:
+  // a browser wants what happens now); everything else goes through the REST APIs.
+  console: { publish: [], subscribe: ['events/device/#'], ownClientId: true },
   // Every other service user is a device service: its own events and answers
   // out, the command requests addressed to it and the system events it follows in.
   device: {
@@ -56,7 +59,7 @@ const ROLES = {
 /** The broker healthcheck (compose): reads the broker's uptime, as client `healthcheck`. */
 const HEALTHCHECK_ROLE = { publish: [], subscribe: [], ownClientId: true };
 
-const CORE_SERVICES = ['core-metadata', 'core-data', 'core-command', 'app-service'];
+const CORE_SERVICES = ['core-metadata', 'core-data', 'core-command', 'app-service', 'console'];
 /** Users that are not services. */
 const OPERATOR = 'operator';
 const HEALTHCHECK = 'healthcheck';

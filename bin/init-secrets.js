@@ -10,7 +10,7 @@
 //   GW_SECRETS_SERVICES  bus users and the group each service's container joins
 //                        (group_add in docker-compose.yml): "name:gid name:gid ...";
 //                        core-metadata, core-data, core-command, app-service,
-//                        any other name is a device service
+//                        console, any other name is a device service
 //   GW_API_KEY, GW_POSTGRES_PASSWORD  used instead of generated values when set
 //   GW_TOPIC_BASE        first topic level (edgex)
 //   GW_SECRETS_MOSQUITTO_OWNER, _REDIS_OWNER, _POSTGRES_OWNER  uid:gid the
@@ -30,7 +30,7 @@ const path = require('node:path');
 const { OPERATOR, HEALTHCHECK, mosquittoSecurity, redisAcl } = require('./broker-acl');
 
 const DEFAULT_SERVICES =
-  'core-metadata:20001 core-data:20002 core-command:20003 app-service:20004 device-virtual:20010 device-modbus:20011 device-opcua:20012 device-ble:20013 device-zigbee:20014';
+  'core-metadata:20001 core-data:20002 core-command:20003 app-service:20004 console:20005 device-virtual:20010 device-modbus:20011 device-opcua:20012 device-ble:20013 device-zigbee:20014';
 /** The group of every gateway service container: it may read the API key. */
 const API_KEY_GID = 20000;
 /** The services that keep data in PostgreSQL, and their schema (compose's database and role are `gateway`). */

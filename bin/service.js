@@ -11,6 +11,7 @@ const SERVICES = {
   'core-command': 'apps/core-command/src/main.js',
   'device-service': 'apps/device-service/src/main.js',
   'app-service': 'apps/app-service/src/main.js',
+  console: 'apps/console/src/main.js',
   'modbus-sim': 'apps/modbus-sim/src/main.js',
 };
 

@@ -81,7 +81,7 @@ describe('docker-compose.yml', () => {
   it('makes every service that reads the secrets volume wait until secrets-init has completed', () => {
     const readers = services.filter(([name, s]) => name !== 'secrets-init' && mountsSecrets(s));
     expect(readers.map(([name]) => name).sort()).toEqual(
-      ['app-service', 'core-command', 'core-data', 'device-ble', 'device-modbus', 'device-opcua', 'device-virtual', 'device-zigbee', 'metadata', 'mosquitto', 'postgres', 'redis'].sort(),
+      ['app-service', 'console', 'core-command', 'core-data', 'device-ble', 'device-modbus', 'device-opcua', 'device-virtual', 'device-zigbee', 'metadata', 'mosquitto', 'postgres', 'redis'].sort(),
     );
     for (const [name, service] of readers) {
       expect([name, service.depends_on?.['secrets-init']]).toEqual([name, { condition: 'service_completed_successfully' }]);

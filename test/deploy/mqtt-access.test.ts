@@ -77,7 +77,7 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
   // core-data and app-service are bound to no client id (their bus is two
   // clients; README, "The bus"): every other user is, so none of them can take
   // over core-data's durable session and withhold its queued events.
-  it.each(['core-metadata', 'core-command', 'device-virtual', 'device-modbus', 'operator', 'healthcheck'])(
+  it.each(['core-metadata', 'core-command', 'console', 'device-virtual', 'device-modbus', 'operator', 'healthcheck'])(
     'lets %s connect only with its own client id: never as durable-core-data or another service',
     async (user) => {
       const others = ['durable-core-data', 'durable-app-service', 'core-data', user === 'core-command' ? 'core-metadata' : 'core-command'];
@@ -123,7 +123,7 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
     await expectDropped(device, 'edgex/response/core-command/0b7e8c52-5a4f-4c56-9f4e-2f4b7e4b8c11', ownEvent);
   });
 
-  it.each(['core-metadata', 'core-data', 'app-service'])('drops a command request that %s publishes', async (user) => {
+  it.each(['core-metadata', 'core-data', 'app-service', 'console'])('drops a command request that %s publishes', async (user) => {
     const client = await connect(user);
     const allowed = user === 'core-metadata' ? 'edgex/system-events/core-metadata/device/add/device-virtual/P' : undefined;
     if (allowed) {
@@ -131,6 +131,14 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
     } else {
       // A user that may publish nothing at all: the broker refuses every publish.
       await expect(client.publishAsync('edgex/device/command/request/device-virtual/D/Fan/set', 'x', { qos: 1 })).rejects.toMatchObject({ code: REFUSED });
+    }
+  });
+
+  it('lets the web console read device events only: command requests and answers are refused', async () => {
+    const webConsole = await connect('console');
+    expect((await webConsole.subscribeAsync('edgex/events/device/#', { qos: 1 }))[0].qos).toBe(1);
+    for (const filter of ['edgex/device/command/request/#', 'edgex/response/#', 'edgex/system-events/#']) {
+      await expect(webConsole.subscribeAsync(filter, { qos: 1 })).rejects.toMatchObject({ packet: { granted: [REFUSED] } });
     }
   });
 

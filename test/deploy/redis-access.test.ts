@@ -121,7 +121,7 @@ describe('the compose Redis (generated ACL file)', () => {
     expect(seen).toEqual([4 * 1024 * 1024, 'marker'.length]);
   });
 
-  it.each(['core-metadata', 'core-data', 'app-service'])('refuses a command request that %s publishes', async (user) => {
+  it.each(['core-metadata', 'core-data', 'app-service', 'console'])('refuses a command request that %s publishes', async (user) => {
     const client = await login(user);
     await expect(client.publish('edgex/device/command/request/device-virtual/Demo-Sensor-01/Fan/set', 'x')).rejects.toThrow(/NOPERM/);
   });

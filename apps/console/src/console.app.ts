@@ -7,6 +7,7 @@
  *   /api/console/devicefile?name=<file>  POST a device definition file (YAML): parsed here, added in core-metadata
  *   /api/<service>/...      core-metadata, core-data, core-command, app-service: their /api/v3/...
  *   /api/deviceservice/<name>/...  a device service's /api/v3/..., at the address it registered
+ *   /api/v3/ping, /api/v3/ready    health checks (open, as on every service)
  * With an API key set, every /api/ route needs it (Authorization: Bearer or
  * X-API-Key, as the services themselves); the page itself asks for it and
  * keeps it in the tab's sessionStorage. The key is never written into a page.
@@ -73,6 +74,10 @@ export async function startConsole(config: ConsoleRunConfig, deps: { bus: Messag
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const { pathname, search } = new URL(req.url ?? '/', 'http://console');
+    // Health checks, open as on every service (bin/healthcheck.js asks /ready): answering means serving.
+    if ((pathname === '/api/v3/ping' || pathname === '/api/v3/ready') && (req.method === 'GET' || req.method === 'HEAD')) {
+      return sendJson(res, 200, { apiVersion: 'v3', statusCode: 200, serviceName: 'console' });
+    }
     if (!pathname.startsWith('/api/')) {
       const head = req.method === 'HEAD';
       if ((req.method === 'GET' || head) && files.serve(pathname, res, head)) return;
