@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { DRIVERS, DEFAULT_DRIVER } from '@gw/drivers';
 import type { DriverDescriptor } from '@gw/device-sdk/driver';
@@ -10,6 +11,7 @@ import {
   configVariables,
   duration,
   envNames,
+  field,
   int,
   isSet,
   loadConfig,
@@ -62,7 +64,24 @@ export const deviceServiceConfigSchema = (driver: DriverDescriptor) =>
     maxEventsInFlight: int(1, 1_000_000).default(5000),
     /** Longest wait between attempts to reach core-metadata at start. */
     metadataRetryMax: duration().default('30s'),
+    /**
+     * Run as a KubeEdge mapper (GW_KUBEEDGE_MAPPER): register with edgecore over
+     * its DMI socket and take the devices and models declared in the cloud.
+     */
+    kubeedgeMapper: bool().default(false),
+    /** edgecore's DMI socket (GW_KUBEEDGE_DMI_SOCKET). */
+    kubeedgeDmiSocket: socketPath().default('/etc/kubeedge/dmi.sock'),
+    /** The socket this service serves DeviceMapperService on (GW_KUBEEDGE_MAPPER_SOCKET); default /etc/kubeedge/<service name>.sock. */
+    kubeedgeMapperSocket: socketPath().optional(),
+    /** The protocol edgecore gives this mapper the devices of (their spec.protocol.protocolName); default the driver's name. */
+    kubeedgeProtocol: text().optional(),
+    /** Longest wait between attempts to register with edgecore while it is away. */
+    kubeedgeRetryMax: duration().default('30s'),
   });
+
+/** A unix socket's path: absolute, and short enough for sun_path (107 bytes and the NUL). */
+const socketPath = () =>
+  field('an absolute path of at most 107 bytes (a unix socket)', (v) => (typeof v === 'string' && isAbsolute(v) && Buffer.byteLength(v) <= 107 ? v : undefined));
 
 export type DeviceServiceConfig = z.output<ReturnType<typeof deviceServiceConfigSchema>> & {
   /** The driver's own settings (GW_<DRIVER>_*), validated with the rest. */

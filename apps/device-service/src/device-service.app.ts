@@ -13,6 +13,7 @@ import {
 import { MessageBus } from '@gw/messaging';
 import { Logger } from '@gw/service-kit';
 import { DeviceServiceConfig } from './config';
+import { withKubeEdgeMapper } from './kubeedge-mapper';
 
 export type { RunningDeviceService } from '@gw/device-sdk';
 
@@ -47,7 +48,7 @@ export async function startDeviceServiceApp(options: DeviceServiceAppOptions, de
     deps.metadata ??
     new MetadataClient({ baseUrl: options.metadataUrl ?? 'http://localhost:59881', apiKey: options.metadataApiKey ?? options.apiKey });
   deps.logger.info({ driver: options.driver, serviceName: options.serviceName }, 'starting device service');
-  return startDeviceService(
+  const running = await startDeviceService(
     {
       ...options,
       discoveryIntervalMs: options.discoveryInterval ?? 0,
@@ -56,4 +57,11 @@ export async function startDeviceServiceApp(options: DeviceServiceAppOptions, de
     },
     { bus: deps.bus, logger: deps.logger, driver, metadata, clock: deps.clock },
   );
+  if (!options.kubeedgeMapper) return running;
+  try {
+    return await withKubeEdgeMapper(running, options, { bus: deps.bus, logger: deps.logger, metadata, clock: deps.clock });
+  } catch (err) {
+    await running.close();
+    throw err;
+  }
 }

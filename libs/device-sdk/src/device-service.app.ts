@@ -92,6 +92,8 @@ export interface RunningDeviceService {
   deviceNames(): string[];
   /** Runs discovery now (or joins the running one). */
   discover(): Promise<DiscoveryResult>;
+  /** The command pipeline REST and the bus use (admin state, readWrite, transforms, the event after a SET), for in-process callers. */
+  commands: Pick<CommandExecutor, 'get' | 'set'>;
   close(): Promise<void>;
 }
 
@@ -199,6 +201,7 @@ export async function startDeviceService(
       stats: () => ({ devices: registry.deviceCount, autoEvents: scheduler.stats(), events: publisher.stats(), push: push.stats() }),
       deviceNames: () => [...registry.allDevices()].map((d) => d.name),
       discover: () => discovery.trigger(),
+      commands: executor,
       close: async () => {
         if (closed) return;
         closed = true;

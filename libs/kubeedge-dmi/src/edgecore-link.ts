@@ -28,6 +28,8 @@ type ManagerClient = Grpc.Client & Record<'MapperRegister' | 'ReportDeviceStatus
 
 export class EdgecoreLink {
   private client: ManagerClient | undefined;
+  /** The client of the last successful MapperRegister, until the connection drops: reports go through it. */
+  private registeredClient: ManagerClient | undefined;
   private registering: Promise<void> | undefined;
   private closed = false;
   private readonly closing = new AbortController();
@@ -70,6 +72,7 @@ export class EdgecoreLink {
     await this.registering?.catch(() => undefined);
     this.client?.close();
     this.client = undefined;
+    this.registeredClient = undefined;
   }
 
   private register(): void {
@@ -80,12 +83,15 @@ export class EdgecoreLink {
   private async registerLoop(): Promise<void> {
     const { dmiSocket, mapper, retry } = this.options;
     for (let attempt = 1; !this.closed; attempt++) {
+      this.registeredClient = undefined;
       this.client?.close();
       this.client = this.newClient();
       try {
         const response = (await this.unary(this.client, 'MapperRegister', { withData: true, mapper })) as MapperRegisterResponse;
         if (this.closed) return;
         this.registrations++;
+        // Reports may go from now on: applying edgecore's devices below reports their states.
+        this.registeredClient = this.client;
         this.logger.info(
           { dmiSocket, mapper: mapper.name, protocol: mapper.protocol, devices: response.deviceList?.length ?? 0, models: response.modelList?.length ?? 0 },
           this.registrations === 1 ? 'registered with edgecore as a KubeEdge mapper' : 'registered with edgecore again',
@@ -124,14 +130,15 @@ export class EdgecoreLink {
       }
       if (state === SHUTDOWN) return;
       this.logger.warn({ dmiSocket: this.options.dmiSocket, state: this.grpc.connectivityState[state] }, 'the connection to edgecore dropped; registering again');
+      this.registeredClient = undefined;
       this.register();
     };
     channel.watchConnectivityState(channel.getConnectivityState(false), Infinity, onChange);
   }
 
   private async call(method: 'ReportDeviceStatus' | 'ReportDeviceStates', request: unknown): Promise<void> {
-    const client = this.client;
-    if (!client || this.registering) throw new Error('not registered with edgecore');
+    const client = this.registeredClient;
+    if (!client) throw new Error('not registered with edgecore');
     try {
       await this.unary(client, method, request);
     } catch (err) {

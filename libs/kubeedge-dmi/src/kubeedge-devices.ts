@@ -109,8 +109,8 @@ export class KubeEdgeDevices implements MapperHandlers {
     for (const device of await this.metadata.devicesOfService(this.options.serviceName)) {
       const tag = kubeedgeTagOf(device);
       if (!tag || wanted.has(refId(tag))) continue;
+      this.logger.info({ device: refId(tag) }, 'edgecore no longer has this device: removing it');
       await this.removeDevice(tag).catch((err: unknown) => problems.push(`removing device ${refId(tag)}: ${(err as Error).message}`));
-      this.logger.info({ device: device.name, kubeedge: refId(tag) }, 'device removed: edgecore no longer has it');
     }
     if (problems.length > 0) throw new Error(problems.join('; '));
   }
@@ -176,7 +176,11 @@ export class KubeEdgeDevices implements MapperHandlers {
     };
     this.devices.set(id, known);
     this.byEdgexName.set(mapped.device.name, id);
-    if (!previous) this.logger.info({ device: id, edgexName: mapped.device.name, profile: mapped.device.profileName }, 'KubeEdge device added');
+    if (!previous) {
+      this.logger.info({ device: id, edgexName: mapped.device.name, profile: mapped.device.profileName }, 'KubeEdge device added');
+      // Metadata's event of the new device came before the device was known here: its first state goes now.
+      this.deviceChanged(mapped.device);
+    }
     this.applyDesired(known);
     return ref;
   }
@@ -224,8 +228,7 @@ export class KubeEdgeDevices implements MapperHandlers {
     let changed = false;
     for (const reading of event.readings) {
       if (!known.mapped.reported.includes(reading.resourceName)) continue;
-      const value = 'value' in reading ? reading.value : 'binaryValue' in reading ? String(reading.binaryValue) : JSON.stringify(reading.objectValue);
-      known.reported.set(reading.resourceName, { value, timestamp: Math.round(reading.origin / 1e6) });
+      known.reported.set(reading.resourceName, { value: twinValue(reading), timestamp: Math.round(reading.origin / 1e6) });
       changed = true;
     }
     if (changed) this.touch(known);
@@ -360,8 +363,29 @@ export class KubeEdgeDevices implements MapperHandlers {
   }
 }
 
-/** A profile as compared for changes: without what metadata adds. */
+/**
+ * A reading's value as a twin's: numbers in plain decimal (EdgeX writes floats
+ * as 4.25e+01; KubeEdge's desired values are written 42.5, and a cloud
+ * comparing desired with reported compares strings), binary in base64.
+ */
+function twinValue(reading: Event['readings'][number]): string {
+  if ('value' in reading) {
+    if (!reading.valueType.startsWith('Float') || reading.valueType.endsWith('Array')) return reading.value;
+    const number = Number(reading.value);
+    return Number.isFinite(number) ? String(number) : reading.value;
+  }
+  if ('binaryValue' in reading) return reading.binaryValue;
+  return JSON.stringify(reading.objectValue);
+}
+
+/** What a profile made from a model says, to tell whether a model update changes it (metadata adds defaults of its own). */
 function comparable(profile: DeviceProfile): unknown {
-  const { id: _i, created: _c, modified: _m, apiVersion: _v, ...rest } = profile as DeviceProfile & { apiVersion?: string };
-  return { ...rest, deviceResources: rest.deviceResources.map((r) => ({ ...r, isHidden: r.isHidden ?? false })) };
+  return {
+    description: profile.description,
+    labels: profile.labels,
+    resources: profile.deviceResources.map((r) => {
+      const { valueType, readWrite, units, minimum, maximum } = r.properties;
+      return [r.name, r.description, valueType, readWrite, units, minimum, maximum, r.attributes ?? {}];
+    }),
+  };
 }

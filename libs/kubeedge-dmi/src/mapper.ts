@@ -39,10 +39,12 @@ export interface KubeEdgeMapperDeps {
   topics: Topics;
   logger: MapperLogger;
   clock?: Clock;
+  /** Registration with edgecore waits for this (the device service loaded from core-metadata); default: at once. */
+  registerAfter?: Promise<unknown>;
 }
 
 export interface RunningKubeEdgeMapper {
-  /** Resolves once the current registration with edgecore succeeded and its devices were applied. */
+  /** Resolves once the current registration with edgecore (after `registerAfter`) succeeded and its devices were applied. */
   registered(): Promise<void>;
   stats(): { registrations: number; devices: number; twinReports: { reported: number; failed: number; pending: number } };
   close(): Promise<void>;
@@ -104,13 +106,20 @@ export async function startKubeEdgeMapper(options: KubeEdgeMapperOptions, deps: 
       logger,
       clock,
     );
-    link.start();
+    const started = link;
+    void (deps.registerAfter ?? Promise.resolve()).then(
+      () => started.start(),
+      () => undefined,
+    );
   } catch (err) {
     await close();
     throw err;
   }
   return {
-    registered: () => link!.registered(),
+    registered: async () => {
+      await deps.registerAfter;
+      await link!.registered();
+    },
     stats: () => ({ registrations: link!.registrationCount, devices: devices.deviceIds().length, twinReports: reporter.stats() }),
     close,
   };

@@ -1,0 +1,63 @@
+/**
+ * Mapper mode (GW_KUBEEDGE_MAPPER=true): the device service also runs as a
+ * KubeEdge mapper. Its DeviceMapperService socket is up before the service
+ * reports itself started (a path that cannot be bound stops the boot), and it
+ * registers with edgecore once the service has loaded its devices from
+ * core-metadata. @gw/kubeedge-dmi's mapper (and gRPC with it) is loaded here
+ * only, with import(), so a device service that is not a mapper never loads it.
+ */
+import { MetadataClient } from '@gw/clients';
+import { Clock, Topics } from '@gw/contracts';
+import { DEVICE_SDK_VERSION, MetadataPort, RunningDeviceService } from '@gw/device-sdk';
+import { loadKubeEdgeMapper, MapperMetadata } from '@gw/kubeedge-dmi';
+import { MessageBus } from '@gw/messaging';
+import { Logger } from '@gw/service-kit';
+import { DeviceServiceConfig } from './config';
+
+export type KubeEdgeSettings = Partial<
+  Pick<DeviceServiceConfig, 'kubeedgeDmiSocket' | 'kubeedgeMapperSocket' | 'kubeedgeProtocol' | 'kubeedgeRetryMax' | 'topicBase'>
+> &
+  Pick<DeviceServiceConfig, 'serviceName' | 'driver'>;
+
+export async function withKubeEdgeMapper(
+  running: RunningDeviceService,
+  settings: KubeEdgeSettings,
+  deps: { bus: MessageBus; logger: Logger; metadata: MetadataPort | MetadataClient; clock?: Clock },
+): Promise<RunningDeviceService> {
+  const { startKubeEdgeMapper } = await loadKubeEdgeMapper();
+  const mapperSocket = settings.kubeedgeMapperSocket ?? `/etc/kubeedge/${settings.serviceName}.sock`;
+  const mapper = await startKubeEdgeMapper(
+    {
+      serviceName: settings.serviceName,
+      protocol: settings.kubeedgeProtocol ?? settings.driver,
+      dmiSocket: settings.kubeedgeDmiSocket ?? '/etc/kubeedge/dmi.sock',
+      mapperSocket,
+      version: DEVICE_SDK_VERSION,
+      retry: { initialMs: 1_000, maxMs: settings.kubeedgeRetryMax ?? 30_000 },
+    },
+    {
+      metadata: asMapperMetadata(deps.metadata),
+      commands: running.commands,
+      bus: deps.bus,
+      topics: new Topics(settings.topicBase),
+      logger: deps.logger.child({ component: 'kubeedge-mapper' }),
+      clock: deps.clock,
+      registerAfter: running.ready,
+    },
+  );
+  return {
+    ...running,
+    close: async () => {
+      await mapper.close().catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'closing the KubeEdge mapper failed'));
+      await running.close();
+    },
+  };
+}
+
+/** The mapper adds, changes and deletes devices and profiles: the metadata client must be able to. */
+function asMapperMetadata(metadata: MetadataPort | MetadataClient): MapperMetadata {
+  const needed: Array<keyof MapperMetadata> = ['deleteDevice', 'deleteProfile', 'updateProfile', 'devicesOfService'];
+  const missing = needed.filter((method) => typeof (metadata as Partial<MapperMetadata>)[method] !== 'function');
+  if (missing.length > 0) throw new Error(`KubeEdge mapper mode needs a metadata client with ${missing.join(', ')}`);
+  return metadata as MapperMetadata;
+}

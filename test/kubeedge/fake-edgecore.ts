@@ -1,0 +1,150 @@
+/**
+ * edgecore's side of KubeEdge's DMI v1beta1, as far as a mapper sees it: a
+ * DeviceManagerService on a unix socket (from the same vendored proto the
+ * mapper uses) that records MapperRegister, ReportDeviceStatus and
+ * ReportDeviceStates, answers MapperRegister with the devices and models it
+ * holds (edgecore's dmiserver: only when withData, and only devices of the
+ * mapper's protocol), and calls the mapper's DeviceMapperService at the
+ * address the mapper registered, as edgecore's dmiclient does. Like edgecore
+ * (CreateMessageTwinUpdate) it refuses a twin without `reported` or
+ * `observedDesired`. configData values are wrapped as edgecore wraps them
+ * (dtcommon.dataToAny), with protobufjs's own wrapper types.
+ */
+import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
+import * as protobuf from 'protobufjs';
+import type {
+  CustomizedValue,
+  Device,
+  DeviceModel,
+  MapperRegisterRequest,
+  ReportDeviceStatesRequest,
+  ReportDeviceStatusRequest,
+} from '@gw/kubeedge-dmi';
+import { grpc, loadDmi } from '../../libs/kubeedge-dmi/src/dmi-proto';
+
+const wrappers = protobuf.Root.fromJSON(protobuf.common.get('google/protobuf/wrappers.proto')!);
+
+/** A CRD value as edgecore puts it into an Any (dtcommon.dataToAny): string, int (Int32Value), float (FloatValue), bool. */
+export function edgecoreAny(value: string | number | boolean): { type_url: string; value: Buffer } {
+  const [type, field] =
+    typeof value === 'string' ? ['StringValue', value] : typeof value === 'boolean' ? ['BoolValue', value] : Number.isInteger(value) ? ['Int32Value', value] : ['FloatValue', value];
+  const message = wrappers.lookupType(`google.protobuf.${type}`);
+  return { type_url: `type.googleapis.com/google.protobuf.${type}`, value: Buffer.from(message.encode(message.create({ value: field })).finish()) };
+}
+
+export function configData(values: Record<string, string | number | boolean>): CustomizedValue {
+  return { data: Object.fromEntries(Object.entries(values).map(([key, value]) => [key, edgecoreAny(value)])) };
+}
+
+type Unary = (request: unknown, callback: (err: grpc.ServiceError | null, response: any) => void) => void;
+
+interface Recorded {
+  register: MapperRegisterRequest;
+  status: ReportDeviceStatusRequest;
+  states: ReportDeviceStatesRequest;
+}
+
+export class FakeEdgecore {
+  readonly registrations: MapperRegisterRequest[] = [];
+  readonly statusReports: ReportDeviceStatusRequest[] = [];
+  readonly stateReports: ReportDeviceStatesRequest[] = [];
+  private readonly events = new EventEmitter();
+  private mapperClient: (grpc.Client & Record<string, Unary>) | undefined;
+
+  private constructor(
+    private readonly server: grpc.Server,
+    readonly socket: string,
+    /** What MapperRegister answers with (withData). */
+    readonly held: { models: DeviceModel[]; devices: Device[] },
+  ) {
+    this.events.setMaxListeners(100);
+  }
+
+  static async start(socket: string, held: { models: DeviceModel[]; devices: Device[] } = { models: [], devices: [] }): Promise<FakeEdgecore> {
+    const server = new grpc.Server();
+    const edgecore = new FakeEdgecore(server, socket, held);
+    const unary =
+      <K extends keyof Recorded>(kind: K, answer: (request: Recorded[K]) => unknown) =>
+      (call: { request: Recorded[K] }, callback: grpc.sendUnaryData<unknown>) => {
+        try {
+          const response = answer(call.request);
+          edgecore.record(kind, call.request);
+          callback(null, response);
+        } catch (err) {
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: (err as Error).message } as grpc.ServiceError, null);
+        }
+      };
+    server.addService(loadDmi().DeviceManagerService.service, {
+      MapperRegister: unary('register', (request) => {
+        if (!request.mapper?.protocol) throw new Error('fail to register mapper because the protocol is nil');
+        if (!request.withData) return {};
+        const devices = edgecore.held.devices.filter((d) => d.spec?.protocol?.protocolName === request.mapper.protocol);
+        const models = devices.map((d) => edgecore.held.models.find((m) => m.name === d.spec?.deviceModelReference && m.namespace === d.namespace)!);
+        return { deviceList: devices, modelList: models };
+      }),
+      ReportDeviceStatus: unary('status', (request) => {
+        const twins = request.reportedDevice?.twins ?? [];
+        if (twins.length === 0) throw new Error('ReportDeviceStatusRequest does not have twin data');
+        for (const twin of twins) {
+          if (!twin.reported || !twin.observedDesired) throw new Error(`twin ${twin.propertyName} lacks reported or observedDesired`);
+        }
+        return {};
+      }),
+      ReportDeviceStates: unary('states', (request) => {
+        if (!request.state || !request.deviceName) throw new Error('ReportDeviceStatesRequest is invalid data');
+        return {};
+      }),
+    });
+    await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+    return edgecore;
+  }
+
+  /** The first record of `kind`, already received or still to come, that `match` accepts. */
+  waitFor<K extends keyof Recorded>(kind: K, match: (record: Recorded[K]) => boolean = () => true, timeoutMs = 15_000): Promise<Recorded[K]> {
+    const list = this.list(kind);
+    const found = list.find(match);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.events.off(kind, listener);
+        reject(new Error(`no ${kind} record matched within ${timeoutMs} ms; got ${JSON.stringify(list.slice(-5))}`));
+      }, timeoutMs);
+      const listener = (record: Recorded[K]) => {
+        if (!match(record)) return;
+        clearTimeout(timer);
+        this.events.off(kind, listener);
+        resolve(record);
+      };
+      this.events.on(kind, listener);
+    });
+  }
+
+  /** Calls the mapper's DeviceMapperService (at the address of its last registration). */
+  call<T = any>(method: string, request: unknown): Promise<T> {
+    if (!this.mapperClient) {
+      const address = this.registrations.at(-1)?.mapper.address;
+      if (!address) throw new Error('no mapper has registered');
+      const { DeviceMapperService } = loadDmi();
+      this.mapperClient = new DeviceMapperService(`unix:${Buffer.from(address).toString()}`, grpc.credentials.createInsecure()) as never;
+    }
+    return new Promise((resolve, reject) =>
+      this.mapperClient![method](request, (err, response) => (err ? reject(err) : resolve(response as T))),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.mapperClient?.close();
+    this.server.forceShutdown();
+    await rm(this.socket, { force: true });
+  }
+
+  private list<K extends keyof Recorded>(kind: K): Recorded[K][] {
+    return (kind === 'register' ? this.registrations : kind === 'status' ? this.statusReports : this.stateReports) as Recorded[K][];
+  }
+
+  private record<K extends keyof Recorded>(kind: K, request: Recorded[K]): void {
+    this.list(kind).push(request);
+    this.events.emit(kind, request);
+  }
+}
