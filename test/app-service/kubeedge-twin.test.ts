@@ -28,7 +28,7 @@ import mqtt from 'mqtt';
 import { BrokerProcess, startMosquitto } from '@gw/test-support/brokers';
 import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
 import { KubeEdgeTwinSink } from '../../apps/app-service/src/sinks/kubeedge-twin-sink';
-import type { DesiredChange, DesiredOutcome, SinkLogger } from '../../apps/app-service/src/sinks/sink';
+import { DeliveryError, DesiredChange, DesiredOutcome, OutboxRecord, SinkLogger } from '../../apps/app-service/src/sinks/sink';
 import { EventRecorder } from '../support/event-recorder';
 import { call, testGatewayConfig } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
@@ -193,6 +193,39 @@ describe('KubeEdge device twin through the gateway (edgecore emulator)', () => {
     await actualOf('Fan', 'true');
     expect(writes.received.map((r) => (r.envelope.payload as any).event.readings[0].value)).toEqual(['true']);
     expect(await fanOnDevice()).toBe('true');
+  });
+});
+
+describe('KubeEdge twin sink: what edgecore refuses', () => {
+  const record = (id: number, key: string, body: object): OutboxRecord => ({ id, key, kind: 'reported', body: Buffer.from(JSON.stringify(body)), createdAt: Date.now(), attempts: 0 });
+
+  it('a value not of the twin type (400) costs only its record; a device not on this node (404) is refused; a value no twin holds is left out', async () => {
+    const NS = freshNamespace();
+    edgecore.addDevice(`${NS}/pump-1`, { Speed: { type: 'int' }, Running: { type: 'boolean' }, Mode: { type: 'string' } });
+    const warnings: Array<{ obj: any; msg?: string }> = [];
+    const logger: SinkLogger = { debug: () => {}, info: () => {}, error: () => {}, warn: (obj, msg) => void warnings.push({ obj, msg }) };
+    const sink = new KubeEdgeTwinSink({ name: 'edge', type: 'kubeedge-twin', url: broker.url, namespace: NS, clientId: `kt-${NS}` }, { responseTimeoutMs: 5_000 });
+    await sink.start({ logger });
+    try {
+      // Merged, the three records make one update edgecore refuses (Running 5 is no boolean): the second record is found.
+      const page = [record(1, 'pump-1', { Speed: 1 }), record(2, 'pump-1', { Running: 5 }), record(3, 'pump-1', { Speed: 3 })];
+      const refused = await sink.deliver(page, { batched: true, gzip: false }).catch((err: DeliveryError) => err);
+      expect(refused).toBeInstanceOf(DeliveryError);
+      expect(refused).toMatchObject({ disposition: 'reject', delivered: 1, message: expect.stringMatching(/pump-1 \(.*\/pump-1\): edgecore answered 400 \(the bool value must be true or false\)/) });
+      expect(edgecore.twin(`${NS}/pump-1`).Speed.actual).toBe('1');
+
+      const missing = await sink.deliver([record(4, 'pump-2', { Speed: 1 })], { batched: true, gzip: false }).catch((err: DeliveryError) => err);
+      expect(missing).toMatchObject({ disposition: 'reject', delivered: 0, message: expect.stringMatching(/edgecore answered 404 \(.*\/pump-2 is not a device of this edge node\)/) });
+
+      await sink.deliver([record(5, 'pump-1', { Mode: 'two words', Speed: 4 }), record(6, 'pump-1', { Mode: 'still two words' })], { batched: true, gzip: false });
+      expect(edgecore.twin(`${NS}/pump-1`)).toMatchObject({ Speed: { actual: '4' }, Mode: { type: 'string' } });
+      expect(edgecore.twin(`${NS}/pump-1`).Mode.actual).toBeUndefined();
+      const leftOut = warnings.filter((w) => w.obj.resource === 'Mode');
+      expect(leftOut).toHaveLength(1);
+      expect(leftOut[0].obj).toMatchObject({ device: 'pump-1', reason: expect.stringMatching(/characters a twin value may not hold/) });
+    } finally {
+      await sink.stop();
+    }
   });
 });
 

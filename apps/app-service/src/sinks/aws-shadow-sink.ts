@@ -67,7 +67,7 @@ import type { AckedVersions, ConnectionStatus, DeliveryOptions, DesiredChange, D
 import { DeliveryError, MemoryAckedVersions } from './sink';
 import type { AwsShadowSinkConfig } from './sink-config';
 import type { TlsOptions } from './tls';
-import { firstShortfall, sendMerged } from './twin-delivery';
+import { firstShortfall, isJsonObject as isObject, parseJsonObject as parseObject, PendingReplies, Semaphore, sendMerged } from './twin-delivery';
 
 /** Reported key for refused desired values. AWS documents no reserved shadow keys; a plain name is safest for rules and SQL. */
 export const GATEWAY_ERRORS = 'gatewayErrors';
@@ -197,11 +197,6 @@ export function dispositionOf(code: number): 'retry' | 'reject' {
   return code === 400 || code === 413 || code === 415 ? 'reject' : 'retry';
 }
 
-interface Pending {
-  resolve(reply: ShadowReply): void;
-  reject(err: Error): void;
-}
-
 interface DesiredQueue {
   running: boolean;
   /** Settles when the queue is empty again (drain never rejects). */
@@ -224,7 +219,7 @@ export class AwsShadowSink implements Sink {
   private connection?: MqttConnection;
   private context?: SinkContext;
   private versions: AckedVersions = new MemoryAckedVersions();
-  private readonly pending = new Map<string, Pending>();
+  private readonly replies: PendingReplies<ShadowReply>;
   private readonly slots = new Semaphore(MAX_IN_FLIGHT);
   private readonly desiredQueues = new Map<string, DesiredQueue>();
   /** Things whose desired state was read (or is being read) on the current connection. */
@@ -243,6 +238,7 @@ export class AwsShadowSink implements Sink {
     this.map = settings.things;
     this.tls = settings.tls;
     this.responseTimeoutMs = options.responseTimeoutMs ?? 10_000;
+    this.replies = new PendingReplies(this.responseTimeoutMs);
     if (!this.map.perDevice) this.known.add(this.map.template);
   }
 
@@ -386,35 +382,16 @@ export class AwsShadowSink implements Sink {
     await this.slots.acquire();
     try {
       const clientToken = `${this.tokenPrefix}${++this.seq}`;
-      const reply = new Promise<ShadowReply>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          this.pending.delete(clientToken);
-          reject(new DeliveryError(`thing ${thing}: no answer to the shadow ${op} within ${this.responseTimeoutMs} ms`, 'retry'));
-        }, this.responseTimeoutMs);
-        const settle = () => {
-          clearTimeout(timer);
-          this.pending.delete(clientToken);
-        };
-        this.pending.set(clientToken, {
-          resolve: (r) => (settle(), resolve(r)),
-          reject: (e) => (settle(), reject(e)),
-        });
-      });
-      // It may fail (timeout, connection lost) while the publish still waits for its PUBACK.
-      reply.catch(() => undefined);
-      try {
-        await this.connection!.publish(`${this.topicBase(thing)}/${op}`, JSON.stringify({ ...body, clientToken }), { qos: 1 });
-      } catch (err) {
-        this.pending.get(clientToken)?.reject(new DeliveryError(`thing ${thing}: ${(err as Error).message}`, 'retry', { cause: err }));
-      }
-      return await reply;
+      return await this.replies.exchange(clientToken, `thing ${thing}: shadow ${op}`, () =>
+        this.connection!.publish(`${this.topicBase(thing)}/${op}`, JSON.stringify({ ...body, clientToken }), { qos: 1 }),
+      );
     } finally {
       this.slots.release();
     }
   }
 
   private failPending(why: string): void {
-    for (const pending of [...this.pending.values()]) pending.reject(new DeliveryError(`no answer from the shadow service: ${why}`, 'retry'));
+    this.replies.failAll(why);
   }
 
   /** The shadow document, or undefined when the thing has no shadow yet. */
@@ -438,14 +415,14 @@ export class AwsShadowSink implements Sink {
       this.onDelta(thing, body.state, body.version);
       return;
     }
-    const pending = typeof body.clientToken === 'string' ? this.pending.get(body.clientToken) : undefined;
-    // Replies to other clients' requests arrive too (wildcard subscriptions).
-    if (!pending) return;
-    if (kind === 'accepted') {
-      pending.resolve({ ok: true, doc: body as ShadowDocument });
-    } else {
-      pending.resolve({ ok: false, code: typeof body.code === 'number' ? body.code : 500, message: String(body.message ?? 'no message') });
-    }
+    // Replies to other clients' requests arrive too (wildcard subscriptions): only ours are waited for.
+    if (typeof body.clientToken !== 'string') return;
+    this.replies.resolve(
+      body.clientToken,
+      kind === 'accepted'
+        ? { ok: true, doc: body as ShadowDocument }
+        : { ok: false, code: typeof body.code === 'number' ? body.code : 500, message: String(body.message ?? 'no message') },
+    );
   }
 
   /**
@@ -632,40 +609,8 @@ export class AwsShadowSink implements Sink {
   }
 }
 
-class Semaphore {
-  private readonly waiting: Array<() => void> = [];
-  constructor(private free: number) {}
-
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
-  }
-}
-
 function withoutRepeats(change: DesiredChange, previous: DesiredChange[]): DesiredChange {
   const before = previous.find((p) => p.deviceName === change.deviceName)?.values ?? {};
   const values = Object.fromEntries(Object.entries(change.values).filter(([k, v]) => !(k in before && isDeepStrictEqual(before[k], v))));
   return { ...change, values };
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function parseObject(body: Buffer): Json | undefined {
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return isObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -46,7 +46,7 @@ import { ComponentNames, fromTwinKey, twinKey } from './azure-components';
 import { azureTwinSettings } from './azure-twin-settings';
 
 export { fromTwinKey, twinKey } from './azure-components';
-import { asDeliveryError, firstShortfall, sendMerged, Shortfall } from './twin-delivery';
+import { asDeliveryError, firstShortfall, isJsonObject, parseJsonObject as parseObject, sendMerged, Shortfall } from './twin-delivery';
 import { MqttConnection, warnAboutTransport } from './mqtt-connection';
 import { AckedVersions, ConnectionStatus, DeliveryError, DeliveryOptions, DesiredOutcome, MemoryAckedVersions, MethodResult, OutboxRecord, Sink, SinkContext } from './sink';
 import type { AzureTwinSinkConfig } from './sink-config';
@@ -732,15 +732,7 @@ function splitOnce(text: string, separator: string): [string, string?] {
 }
 
 function asObject(value: unknown): Json | undefined {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function parseObject(body: Buffer): Json | undefined {
-  try {
-    return asObject(JSON.parse(body.toString()));
-  } catch {
-    return undefined;
-  }
+  return isJsonObject(value) ? value : undefined;
 }
 
 /** The entries cut into runs of one device each, in page order (a run ends where the device changes). */
