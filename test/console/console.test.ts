@@ -204,6 +204,13 @@ describe('web console in a browser', () => {
     await page.close();
   });
 
+  it('shows the device services as they registered, reached through the console', async () => {
+    const page = await signedIn('/#/services');
+    const service = page.getByRole('article', { name: 'device-virtual' });
+    await expectText(service, /Reachable\s*yes/);
+    await page.close();
+  });
+
   it('shows a device page with live readings, charts and commands (docs/console.png)', async () => {
     const page = await signedIn('/#/devices/Virtual-Floats-01');
     for (const resource of ['Temperature', 'Humidity', 'Pressure']) await page.getByRole('rowheader', { name: resource, exact: true }).waitFor();

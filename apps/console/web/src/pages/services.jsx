@@ -10,6 +10,7 @@ export function ServicesPage() {
       <h1>Services</h1>
       <ExportRoutes />
       <DeviceServices />
+      <LiveFigures />
     </>
   );
 }
@@ -209,5 +210,34 @@ function ZigbeeCoordinator({ service }) {
       </form>
       <Message message={message} />
     </div>
+  );
+}
+
+/** The console's own live streams: browsers following readings, events sent, dropped for slow browsers, browsers refused. */
+function LiveFigures() {
+  const [figures, setFigures] = useState();
+  useEffect(() => {
+    api('console/figures')
+      .then((answer) => setFigures(answer.live))
+      .catch(() => undefined);
+  }, []);
+  if (!figures) return null;
+  return (
+    <section aria-labelledby="console-heading" class="card">
+      <h2 id="console-heading">Web console live streams</h2>
+      <dl class="inline">
+        {[
+          ['Browsers following', figures.clients],
+          ['Events sent', figures.delivered],
+          ['Dropped (slow browsers)', figures.dropped],
+          ['Browsers refused', figures.refused],
+        ].map(([label, value]) => (
+          <div key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
   );
 }
