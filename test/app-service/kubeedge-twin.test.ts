@@ -31,6 +31,8 @@ import { KubeEdgeTwinSink } from '../../apps/app-service/src/sinks/kubeedge-twin
 import { DeliveryError, DesiredChange, DesiredOutcome, OutboxRecord, SinkLogger } from '../../apps/app-service/src/sinks/sink';
 import { EventRecorder } from '../support/event-recorder';
 import { call, testGatewayConfig } from '../support/gateway';
+import { pollFor } from '../support/poll';
+import { scrape, series } from '../support/prometheus';
 import { quietLogger } from '../support/quiet-logger';
 import { EdgecoreEmulator } from './support/kubeedge-edgecore-emulator';
 
@@ -165,6 +167,27 @@ describe('KubeEdge device twin through the gateway (edgecore emulator)', () => {
     await actualOf('Fan', 'true');
     expect(edgecore.requests(ID, 'twin/get').length).toBeGreaterThan(gets);
     expect(await fanOnDevice()).toBe('true');
+  });
+
+  it('a malformed delta is counted on /api/v3/exports and /api/v3/metrics; the next good delta is applied', async () => {
+    await start();
+    await accepted(() => true, 'the first reported update');
+    const raw = await mqtt.connectAsync(broker.url, { clientId: `kt-raw-${NS}` });
+    try {
+      await raw.publishAsync(`$hw/events/device/${ID}/twin/update/delta`, JSON.stringify({ event_id: 'x', timestamp: 1, delta: { Fan: true } }), { qos: 1 });
+    } finally {
+      await raw.endAsync();
+    }
+    const route = await pollFor(async () => {
+      const res = await call('GET', `${gateway!.appService!.url}/api/v3/exports`);
+      return res.body.routes.find((r: any) => r.sink === 'edge' && r.rejectedMessages === 1);
+    }, 'the refused delta counted');
+    expect(route).toMatchObject({ sinkType: 'kubeedge-twin', rejectedMessages: 1 });
+    expect(series(await scrape(gateway!.appService!.url), 'gw_export_messages_rejected_total')).toEqual({
+      'gw_export_messages_rejected_total{sink="edge",sink_type="kubeedge-twin"}': 1,
+    });
+    await edgecore.setDesired(ID, 'Fan', 'true');
+    await actualOf('Fan', 'true');
   });
 
   it('a restart applies no desired value again, though the device drifted from it and edgecore repeats the delta', async () => {

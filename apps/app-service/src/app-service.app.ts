@@ -209,5 +209,6 @@ function toFigures(stats: RouteStats, sinkTypes: Map<string, string>, sink: Sink
     connected: stats.connected,
     connectionError: failure ? { reason: failure.kind, message: failure.message, at: new Date(failure.at).toISOString() } : undefined,
     lastConnectedAt: connection?.lastConnectedAt ? new Date(connection.lastConnectedAt).toISOString() : undefined,
+    rejectedMessages: sink?.rejectedMessages,
   };
 }

@@ -30,6 +30,8 @@ export interface RouteFigures {
    */
   connectionError?: { reason: ConnectionErrorKind; message: string; at: string };
   lastConnectedAt?: string;
+  /** Sinks that read messages from their destination (kubeedge-twin): those it could not read, each logged naming the field. */
+  rejectedMessages?: number;
 }
 
 /** Where the HTTP side reads the figures from; the running app service provides it. */

@@ -54,6 +54,15 @@ export function exportMetrics(source: ExportFiguresSource): MetricSet {
     perRoute(scrapedGauge, 'gw_export_last_delivery_timestamp_seconds', 'When the sink last accepted records (0 = never)', (r) =>
       r.lastDeliveredAt ? Date.parse(r.lastDeliveredAt) / 1000 : 0,
     );
+    scrapedCounter(
+      registry,
+      { name: 'gw_export_messages_rejected_total', help: 'Messages from the destination a sink could not read (KubeEdge deltas and results), each logged naming the field', labelNames: ['sink', 'sink_type'] },
+      (emit) => {
+        // Per sink, not per route: routes of one sink share its connection.
+        const sinks = new Map(source.routes().filter((r) => r.rejectedMessages !== undefined).map((r) => [r.sink, r]));
+        for (const r of sinks.values()) emit(r.rejectedMessages!, { sink: r.sink, sink_type: r.sinkType });
+      },
+    );
 
     const perPipeline = (name: string, help: string, pick: (p: PipelineFigures) => number) =>
       scrapedCounter(registry, { name, help, labelNames: ['pipeline'] }, (emit) => {

@@ -192,5 +192,7 @@ export interface Sink {
   connectionStatus?(): ConnectionStatus;
   /** Most records `deliver` takes at once (the outbox pages by this). */
   readonly maxBatch: number;
+  /** Messages from the destination the sink could not read (KubeEdge: malformed deltas and results), each logged with the field. */
+  readonly rejectedMessages?: number;
   stop(): Promise<void>;
 }
