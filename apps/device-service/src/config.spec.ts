@@ -39,6 +39,25 @@ describe('device service configuration', () => {
     });
   });
 
+  it('reads KubeEdge mapper mode from GW_KUBEEDGE_*: off by default, sockets as absolute paths short enough for a unix socket', () => {
+    expect(loadDeviceServiceConfig({})).toMatchObject({ kubeedgeMapper: false, kubeedgeDmiSocket: '/etc/kubeedge/dmi.sock' });
+    const config = loadDeviceServiceConfig({
+      GW_KUBEEDGE_MAPPER: 'true',
+      GW_KUBEEDGE_DMI_SOCKET: '/var/lib/kubeedge/dmi.sock',
+      GW_KUBEEDGE_MAPPER_SOCKET: '/etc/kubeedge/virtual.sock',
+      GW_KUBEEDGE_PROTOCOL: 'virtual-protocol',
+    });
+    expect(config).toMatchObject({
+      kubeedgeMapper: true,
+      kubeedgeDmiSocket: '/var/lib/kubeedge/dmi.sock',
+      kubeedgeMapperSocket: '/etc/kubeedge/virtual.sock',
+      kubeedgeProtocol: 'virtual-protocol',
+    });
+    expect(() => loadDeviceServiceConfig({ GW_KUBEEDGE_DMI_SOCKET: 'dmi.sock' })).toThrow(/GW_KUBEEDGE_DMI_SOCKET: expected an absolute path of at most 107 bytes \(a unix socket\), got "dmi.sock"/);
+    expect(() => loadDeviceServiceConfig({ GW_KUBEEDGE_MAPPER_SOCKET: `/${'x'.repeat(120)}.sock` })).toThrow(/KUBEEDGE_MAPPER_SOCKET: expected an absolute path/);
+    expect(() => loadDeviceServiceConfig({ GW_KUBEEDGE_MAPPER: 'yes please' })).toThrow(/KUBEEDGE_MAPPER: expected true, false, 1 or 0/);
+  });
+
   it('names the variable of a wrong setting', () => {
     expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_DRIVER: 'canbus' })).toThrow(/GW_DEVICE_SERVICE_DRIVER: expected one of virtual/);
     expect(() => loadDeviceServiceConfig({ GW_DEVICE_SERVICE_ALLOWED_FAILS: '0' })).toThrow(/GW_DEVICE_SERVICE_ALLOWED_FAILS/);

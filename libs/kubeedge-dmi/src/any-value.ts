@@ -10,14 +10,19 @@ import type { CustomizedValue, DmiAny } from './dmi-types';
 
 const PREFIX = 'type.googleapis.com/google.protobuf.';
 
-type Wrapper = 'StringValue' | 'BytesValue' | 'BoolValue' | 'Int32Value' | 'Int64Value' | 'UInt32Value' | 'UInt64Value' | 'FloatValue' | 'DoubleValue';
+const WRAPPER_NAMES = ['StringValue', 'BytesValue', 'BoolValue', 'Int32Value', 'Int64Value', 'UInt32Value', 'UInt64Value', 'FloatValue', 'DoubleValue'] as const;
+type Wrapper = (typeof WRAPPER_NAMES)[number];
+const WRAPPERS: ReadonlySet<string> = new Set(WRAPPER_NAMES);
 
 /** The plain value inside a wrapper Any; throws naming the type it cannot read. */
 export function decodeAny(any: DmiAny): string | number | boolean {
-  const wrapper = any.type_url.startsWith(PREFIX) ? (any.type_url.slice(PREFIX.length) as Wrapper) : undefined;
+  const wrapper = any.type_url.startsWith(PREFIX) ? any.type_url.slice(PREFIX.length) : '';
+  if (!WRAPPERS.has(wrapper)) {
+    throw new Error(`unsupported value type ${any.type_url || '(none)'}: expected a google.protobuf wrapper (StringValue, Int32Value, FloatValue, BoolValue...)`);
+  }
   const bytes = Buffer.from(any.value ?? []);
   const field = readField(bytes);
-  switch (wrapper) {
+  switch (wrapper as Wrapper) {
     case 'StringValue':
       return field ? bytes.subarray(field.start, field.end).toString('utf8') : '';
     case 'BytesValue':
@@ -36,8 +41,6 @@ export function decodeAny(any: DmiAny): string | number | boolean {
       return field ? Number(bytes.readFloatLE(field.start).toPrecision(7)) : 0;
     case 'DoubleValue':
       return field ? bytes.readDoubleLE(field.start) : 0;
-    default:
-      throw new Error(`unsupported value type ${any.type_url || '(none)'}: expected a google.protobuf wrapper (StringValue, Int32Value, FloatValue, BoolValue...)`);
   }
 }
 
