@@ -17,6 +17,8 @@ const MODBUS_DRIVER = /libs\/drivers\/modbus\/src\/modbus-driver\.js$/m;
 const SERIAL_LIBRARIES = /node_modules\/(modbus-serial|serialport|@serialport)\//;
 const OPCUA_DRIVER = /libs\/drivers\/opcua\/src\/opcua-driver\.js$/m;
 const OPCUA_LIBRARIES = /node_modules\/node-opcua[^/]*\//;
+/** gRPC and the KubeEdge mapper load only in mapper mode (GW_KUBEEDGE_MAPPER), which the gateway does not run. */
+const KUBEEDGE_MAPPER = /libs\/kubeedge-dmi\/src\/mapper\.js$|node_modules\/@grpc\//m;
 
 interface Run {
   /** Device services registered in core-metadata once the gateway was ready. */
@@ -68,6 +70,7 @@ describe('the device services the gateway hosts', () => {
     expect(run.loaded).toMatch(/libs\/drivers\/virtual\/src\/virtual-driver\.js$/m);
     // The OpenAPI documents are built on their first request only: no one asked, zod-to-openapi never loaded.
     expect(run.loaded).not.toMatch(/node_modules\/@asteasolutions\/zod-to-openapi\//);
+    expect(run.loaded).not.toMatch(KUBEEDGE_MAPPER);
   });
 
   it('by default hosts device-modbus and device-opcua too, loading their drivers, and their protocol libraries only for a first device', async () => {
