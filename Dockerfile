@@ -26,6 +26,8 @@ COPY --from=build /app/dist dist
 COPY package.json ./
 COPY bin bin
 COPY resources resources
+# The KubeEdge DMI proto device services load in mapper mode (GW_KUBEEDGE_MAPPER); dist/ has only compiled JS.
+COPY libs/kubeedge-dmi/proto libs/kubeedge-dmi/proto
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 # No VOLUME: it gave every container of this image an anonymous volume, also
