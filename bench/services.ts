@@ -3,7 +3,8 @@
  * <service>`, no extra node flags; the Kubernetes manifests' memory requests
  * and limits come from these figures): metadata, core-data, core-command,
  * device-virtual, device-modbus, device-opcua and the app service, each its
- * own process on MQTT (the machine's Mosquitto, a private topic base) and
+ * own process on MQTT (a Mosquitto of its own, so its memory is measured too;
+ * MQTT_URL points them at another broker instead) and
  * PostgreSQL (a fresh schema per service), with the sample profiles and
  * devices (device-virtual's Demo-Sensor-01 sends events that core-data stores
  * and the app service exports); then the one-process gateway (`gateway`, the
@@ -11,12 +12,14 @@
  *
  * Each service must answer /api/v3/ready; after BENCH_SERVICES_IDLE_MS
  * (15000) with the sample devices running, VmRSS (now) and VmHWM (peak since
- * start) are read from /proc, and the CPU each used while idling (millicores). Env: MQTT_URL (mqtt://127.0.0.1:1883),
- * GW_TEST_PG_URL (postgres://root@127.0.0.1:5432/test).
+ * start) are read from /proc, and the CPU each used while idling (millicores).
+ * Env: MQTT_URL (unset: a private Mosquitto on a free port), GW_TEST_PG_URL
+ * (postgres://root@127.0.0.1:5432/test).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -24,7 +27,7 @@ import { freePort } from './support/free-port';
 import { ROOT } from './support/gateway-command';
 
 const IDLE_MS = Number(process.env.BENCH_SERVICES_IDLE_MS ?? 15_000);
-const MQTT_URL = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+const MQTT_URL = process.env.MQTT_URL;
 const PG_URL = process.env.GW_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
 interface Started {
@@ -89,6 +92,37 @@ async function idleAndReport(services: Started[], prefix: string): Promise<void>
   });
 }
 
+/** Until something accepts connections on the port. */
+async function listening(port: number, child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode} before listening on ${port}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(() => resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A Mosquitto of the bench's own (anonymous, no persistence: the services' traffic, not the shipped ACLs, is what is measured). */
+async function startBroker(dir: string): Promise<Started> {
+  const port = await freePort();
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n`);
+  const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const broker = { name: 'mosquitto', child, port };
+  try {
+    await listening(port, child);
+  } catch (err) {
+    await stop([broker]);
+    throw err;
+  }
+  return broker;
+}
+
 async function separateServices(): Promise<void> {
   const suffix = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const schemas = { metadata: `gw_bench_md_${suffix}`, coreData: `gw_bench_cd_${suffix}` };
@@ -103,8 +137,9 @@ async function separateServices(): Promise<void> {
     app: await freePort(),
   };
   const database = (schema: string) => `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
+  const broker = MQTT_URL ? undefined : await startBroker(dataDir);
   const metadataUrl = `http://127.0.0.1:${ports.metadata}`;
-  const common = { GW_BUS_TYPE: 'mqtt', GW_BUS_URL: MQTT_URL, GW_TOPIC_BASE: `bench-${suffix}`, GW_METADATA_URL: metadataUrl };
+  const common = { GW_BUS_TYPE: 'mqtt', GW_BUS_URL: MQTT_URL ?? `mqtt://127.0.0.1:${broker!.port}`, GW_TOPIC_BASE: `bench-${suffix}`, GW_METADATA_URL: metadataUrl };
   const resources = join(ROOT, 'resources');
   const device = (driver: string, port: number) =>
     startService(`device-${driver}`, 'device-service', port, {
@@ -140,11 +175,11 @@ async function separateServices(): Promise<void> {
       }, dataDir),
     );
     for (const s of services) await ready(s);
-    await idleAndReport(services, 'services');
+    await idleAndReport(broker ? [...services, broker] : services, 'services');
     const total = services.reduce((sum, s) => sum + statusMb(s.child.pid!, 'VmRSS'), 0);
-    console.log(`services-total-idle-rss: ${total.toFixed(1)} MB (${services.length} processes, after ${IDLE_MS} ms with the sample devices)`);
+    console.log(`services-total-idle-rss: ${total.toFixed(1)} MB (the ${services.length} gateway processes, after ${IDLE_MS} ms with the sample devices)`);
   } finally {
-    await stop(services);
+    await stop(broker ? [broker, ...services] : services);
     rmSync(dataDir, { recursive: true, force: true });
     const client = new Client({ connectionString: PG_URL });
     await client.connect();
