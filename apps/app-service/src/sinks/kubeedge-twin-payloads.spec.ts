@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { desiredOf, errorKey, errorTwin, message, parseDelta, parseResult, replyOf, reportedTwin, topics, twinText } from './kubeedge-twin-payloads';
 import { defaultKubeName, kubeEdgeTwinSettings, KubeNames } from './kubeedge-twin-settings';
 import { KubeEdgeTwinSinkSchema } from './sink-config';
@@ -107,9 +108,9 @@ describe('KubeEdge twin payloads', () => {
 describe('KubeEdge twin settings', () => {
   const config = (extra: object) => KubeEdgeTwinSinkSchema.parse({ name: 'edge', type: 'kubeedge-twin', ...extra });
 
-  it('defaults: edgecore broker on the node, namespace default, client id from the sink name', () => {
+  it('defaults: edgecore broker on the node, namespace default, client id from the sink name and the host', () => {
     const settings = kubeEdgeTwinSettings(config({}));
-    expect(settings).toMatchObject({ url: 'mqtt://127.0.0.1:1883', namespace: 'default', clientId: 'gw-edge' });
+    expect(settings).toMatchObject({ url: 'mqtt://127.0.0.1:1883', namespace: 'default', clientId: `gw-edge-${hostname()}` });
   });
 
   it('gateway device names become Kubernetes names; `names` overrides; names map back once known', () => {

@@ -4,6 +4,7 @@
  * device pattern, TLS. Light on purpose (no MQTT client): the pipelines file
  * is checked with it at load, and the sink builds itself from it.
  */
+import { hostname } from 'node:os';
 import type { KubeEdgeTwinSinkConfig } from './sink-config';
 import { TlsOptions, tlsOptions } from './tls';
 
@@ -45,7 +46,8 @@ export function kubeEdgeTwinSettings(config: KubeEdgeTwinSinkConfig): KubeEdgeTw
   }
   return {
     url: config.url,
-    clientId: config.clientId ?? `gw-${config.name}`,
+    // Unique per host: two gateways on one broker with the same client id would keep disconnecting each other.
+    clientId: config.clientId ?? `gw-${config.name}-${hostname()}`,
     namespace: config.namespace,
     tls: tlsOptions(config.tls),
     names: new KubeNames(config.names),

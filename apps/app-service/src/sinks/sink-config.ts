@@ -126,7 +126,7 @@ export const KubeEdgeTwinSinkSchema = z
     type: z.literal('kubeedge-twin'),
     /** The MQTT broker edgecore's eventbus uses on this node (default mqtt://127.0.0.1:1883). */
     url: z.string().default('mqtt://127.0.0.1:1883'),
-    /** Default `gw-<sink name>`. */
+    /** Default `gw-<sink name>-<host name>`. */
     clientId: z.string().optional(),
     username: z.string().optional(),
     password: z.string().optional(),
