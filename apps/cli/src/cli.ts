@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { deviceCommandCommands } from './commands/device-command';
 import { deviceCommands } from './commands/device';
 import { exportCommands } from './commands/export';
+import { importCommands, kubeedgeExportCommand } from './commands/kubeedge';
 import { profileCommands } from './commands/profile';
 import { readingsCommands } from './commands/readings';
 import { watcherCommands } from './commands/watcher';
@@ -34,7 +35,8 @@ GW_API_KEY_FILE gives the API key. Exit codes: 0 ok, 1 a service refused
   deviceCommandCommands(program, ctx);
   readingsCommands(program, ctx);
   watcherCommands(program, ctx);
-  exportCommands(program, ctx);
+  kubeedgeExportCommand(exportCommands(program, ctx), ctx);
+  importCommands(program, ctx);
   // Subcommands inherit exitOverride only when set before they are added; set it on all of them.
   const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
   for (const command of everyCommand(program)) command.exitOverride();

@@ -39,6 +39,10 @@ export class MetadataClient {
     return this.all<Device>(`/device/service/name/${encodeURIComponent(serviceName)}`, 'devices');
   }
 
+  devicesOfProfile(profileName: string): Promise<Device[]> {
+    return this.all<Device>(`/device/profile/name/${encodeURIComponent(profileName)}`, 'devices');
+  }
+
   /** One page of every device, as metadata's own listing orders it; 416 past the end. */
   async devicesPage(offset: number, limit: number): Promise<{ totalCount: number; devices: Device[] }> {
     const page = await this.http.request<{ totalCount: number; devices?: Device[] }>('GET', `/device/all?offset=${offset}&limit=${limit}`);
