@@ -252,6 +252,45 @@ describe('KubeEdge twin sink: what edgecore refuses', () => {
   });
 });
 
+describe('KubeEdge twin sink: a device that cannot be reached', () => {
+  it('a 5xx is not reported as a refusal and not settled: the twin is read again after the reconnect period and the value applied then', async () => {
+    const NS = freshNamespace();
+    const ID = `${NS}/valve-1`;
+    edgecore.addDevice(ID, { Open: { type: 'boolean' } });
+    const calls: DesiredChange[] = [];
+    let reachable = false;
+    const sink = new KubeEdgeTwinSink({ name: 'edge', type: 'kubeedge-twin', url: broker.url, namespace: NS, clientId: `kt-${NS}` }, { responseTimeoutMs: 5_000, reconnectPeriodMs: 200 });
+    await sink.start({
+      logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+      onDesired: async (change): Promise<DesiredOutcome[]> => {
+        calls.push(change);
+        return Object.entries(change.values).map(([resource, value]) =>
+          reachable ? { resource, ok: true, value: value === 'true' } : { resource, ok: false, status: 504, message: 'device valve-1 did not answer' },
+        );
+      },
+      deviceNames: async () => ['valve-1'],
+    });
+    try {
+      await edgecore.until(() => (edgecore.requests(ID, 'twin/get').length > 0 ? true : undefined), 'the first twin/get');
+      const gets = edgecore.requests(ID, 'twin/get').length;
+      await edgecore.setDesired(ID, 'Open', 'true');
+      // The 504: nothing reported, the twin read again after the reconnect period.
+      await edgecore.until(() => (edgecore.requests(ID, 'twin/get').length > gets ? true : undefined), 'the twin read again');
+      expect(edgecore.requests(ID, 'twin/update')).toEqual([]);
+      reachable = true;
+      await edgecore.until(() => (edgecore.twin(ID).Open?.actual === 'true' ? true : undefined), 'Open actual true');
+      expect(calls.map((c) => [c.values, c.reconcile ?? false])).toEqual([
+        [{ Open: 'true' }, false],
+        ...calls.slice(1, -1).map(() => [{ Open: 'true' }, true]),
+        [{ Open: 'true' }, true],
+      ]);
+      expect(Object.keys(edgecore.twin(ID))).toEqual(['Open']);
+    } finally {
+      await sink.stop();
+    }
+  });
+});
+
 describe('KubeEdge twin sink: messages from edgecore it cannot read', () => {
   it('a malformed delta is logged naming the field and counted; the next good one is applied', async () => {
     const NS = freshNamespace();
