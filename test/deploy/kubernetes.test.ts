@@ -218,6 +218,25 @@ describe('deploy/kubernetes', () => {
       }
     });
 
+    it('runs the gateway as the image\'s node user on a read-only root filesystem without capabilities (but the hardware services)', () => {
+      /** What BLE (root with NET_ADMIN and NET_RAW: HCI sockets) and ZigBee (a privileged container: its device node) need beyond that. */
+      const HARDWARE: Record<string, unknown> = {
+        'device-ble': { runAsUser: 0, add: ['NET_ADMIN', 'NET_RAW'], privileged: undefined },
+        'device-zigbee': { runAsUser: 1000, add: undefined, privileged: true },
+      };
+      for (const { object, container } of gatewayContainers(overlay)) {
+        const pod = podSpec(object).securityContext ?? {};
+        const own = container.securityContext ?? {};
+        const user = own.runAsUser ?? pod.runAsUser;
+        expect([where(object, container), own.readOnlyRootFilesystem]).toEqual([where(object, container), true]);
+        // A privileged container has every capability whatever it drops.
+        if (!own.privileged) expect([where(object, container), own.capabilities?.drop]).toEqual([where(object, container), ['ALL']]);
+        const seen = { runAsUser: user, add: own.capabilities?.add, privileged: own.privileged };
+        expect([where(object, container), seen]).toEqual([where(object, container), HARDWARE[object.metadata.name] ?? { runAsUser: 1000, add: undefined, privileged: undefined }]);
+        if (!HARDWARE[object.metadata.name]) expect([where(object, container), pod.runAsNonRoot, own.allowPrivilegeEscalation]).toEqual([where(object, container), true, false]);
+      }
+    });
+
     it('sets memory requests and limits (request within limit) and a CPU request on every container', () => {
       const mi = (q: string) => Number(/^(\d+)Mi$/.exec(q)?.[1] ?? (/^(\d+)Gi$/.exec(q) ? Number(/^(\d+)Gi$/.exec(q)![1]) * 1024 : NaN));
       for (const object of workloads(overlay)) {
