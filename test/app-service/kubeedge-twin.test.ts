@@ -16,9 +16,13 @@
  *  - a desired value set while the connection was down is caught up through
  *    twin/get after the reconnect;
  *  - a restart applies no desired value again (kept in the outbox database),
- *    though the device has drifted from it and edgecore repeats the delta.
- * At the sink (a fake actuator handler): a malformed delta is logged naming
- * the field and counted, and the next good one is applied.
+ *    though the device has drifted from it and edgecore repeats the delta;
+ *  - a malformed delta is counted on /api/v3/exports and /api/v3/metrics.
+ * At the sink (fake actuator handlers): edgecore's 400 costs only the record
+ * that causes it, 404 (no such device on the node) is refused, values no
+ * twin holds are left out and logged once; a 5xx is neither reported nor
+ * settled, and applied once the device answers; a malformed delta is logged
+ * naming the field and counted, and the next good one is applied.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
