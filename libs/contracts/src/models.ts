@@ -84,10 +84,19 @@ export const Name = z.string().superRefine((value, ctx) => {
 
 /** YAML lets numbers and booleans stand where EdgeX keeps strings (`defaultValue: 0`). */
 const Stringish = z.union([z.string(), z.number(), z.boolean()]).transform((v) => String(v));
-/** EdgeX accepts numbers written as strings in properties (`scale: "0.1"`). */
+/**
+ * EdgeX accepts numbers written as strings in properties (`scale: "0.1"`).
+ * Finite only: JSON.parse reads `1e999` as Infinity, which would be stored and
+ * answered back as null (found by test/openapi/contract.test.ts).
+ */
+const FINITE = 'must be a finite number (within float64)';
 const Numberish = z.union([
-  z.number(),
-  z.string().regex(/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/, 'must be a number').transform(Number),
+  z.number().finite(FINITE),
+  z
+    .string()
+    .regex(/^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/, 'must be a number')
+    .transform(Number)
+    .pipe(z.number().finite(FINITE)),
 ]);
 const FreeMap = z.record(z.string(), z.unknown());
 const Labels = z.array(Stringish);

@@ -1,6 +1,6 @@
 import { issuesOf } from '../fixtures';
 import { ErrorKind, ValidationError } from './errors';
-import { validateDevice, validateDeviceService, validateEvent, validateProvisionWatcher } from './parse';
+import { validateDevice, validateDeviceProfile, validateDeviceService, validateEvent, validateProvisionWatcher } from './parse';
 
 const reading = { origin: 1, deviceName: 'Meter', resourceName: 'Flow', profileName: 'Meter-Profile' };
 const event = {
@@ -26,6 +26,17 @@ describe('validate* for REST bodies', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect(error).toMatchObject({ kind: ErrorKind.ContractInvalid, issues: [{ path: '[3].device.adminState' }] });
     expect((error as ValidationError).issues[0]).not.toHaveProperty('line');
+  });
+
+  it('refuses a number beyond float64 (JSON.parse reads 1e999 as Infinity, which would be stored and answered as null), naming the field', () => {
+    const profile = (offset: unknown) => ({
+      name: 'Meter-Profile',
+      deviceResources: [{ name: 'Flow', properties: { valueType: 'Float32', readWrite: 'R', offset } }],
+    });
+    for (const offset of [JSON.parse('1e999'), '-1e999']) {
+      expect(() => validateDeviceProfile(profile(offset), { path: '[0].profile' })).toThrow(/\[0\]\.profile\.deviceResources\[0\]\.properties\.offset: must be a finite number/);
+    }
+    expect(validateDeviceProfile(profile('1e300')).deviceResources[0].properties.offset).toBe(1e300);
   });
 
   it('fills EdgeX defaults', () => {

@@ -27,7 +27,7 @@ import type { MetricSet } from './metrics/scraped';
 import { serviceMetrics } from './metrics/service-metrics';
 import type { ServiceApi } from './openapi/api-routes';
 import { commonRoutes } from './openapi/common-routes';
-import { recordRoutes } from './openapi/route-recorder';
+import { recordApi, recordRoutes } from './openapi/route-recorder';
 import { serveOpenApi } from './openapi/serve';
 import { QueryGate, queryGateMetrics, QueryGateOptions } from './query-admission';
 import { FileSecretStore } from './secrets/secret-store';
@@ -162,14 +162,12 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
     const api = options.api;
     const ui = config.openapiUi ?? true;
     const common = commonRoutes({ metrics: true, secrets: true, docs: ui });
-    serveOpenApi(fastify, {
-      ui,
-      info: { serviceName, version: options.version },
-      api: () => {
-        const own = typeof api === 'function' ? api() : api;
-        return { ...own, routes: [...common, ...own.routes] };
-      },
-    });
+    const served = () => {
+      const own = typeof api === 'function' ? api() : api;
+      return { ...own, routes: [...common, ...own.routes] };
+    };
+    recordApi(app, served);
+    serveOpenApi(fastify, { ui, info: { serviceName, version: options.version }, api: served });
   }
 
   app.setGlobalPrefix(API_PREFIX);

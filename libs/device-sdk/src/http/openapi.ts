@@ -80,8 +80,8 @@ export function driverApiRoute(prefix: string, route: DriverRoute): ApiRoute {
     ...(route.body ? { body: route.body as z.ZodTypeAny } : {}),
     // JSON answers come in the EdgeX envelope with the driver's own fields; some routes send a file of their own type instead.
     ok: [
-      { status: 200, description: 'the answer (a file for the routes that send one)', schema: BaseResponseSchema.passthrough() },
-      { status: 201, description: 'created', schema: BaseResponseSchema.passthrough() },
+      { status: 200, description: 'the answer (a file for the routes that send one)', schema: BaseResponseSchema.passthrough(), orContentType: '*/*' },
+      { status: 201, description: 'created', schema: BaseResponseSchema.passthrough(), orContentType: '*/*' },
     ],
     errors: DRIVER_ROUTE_ERRORS,
   };

@@ -18,6 +18,8 @@ export interface ApiAnswer {
   description: string;
   schema?: z.ZodTypeAny;
   contentType?: string;
+  /** Besides JSON, content of another type (a media range such as `*\/*`): a driver route's file. */
+  orContentType?: string;
 }
 
 export interface ApiRoute {

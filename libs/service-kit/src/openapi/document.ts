@@ -54,7 +54,9 @@ function routeConfig(route: ApiRoute): RouteConfig {
   const responses: RouteConfig['responses'] = {};
   for (const answer of route.ok) {
     const type = answer.contentType ?? 'application/json';
-    responses[answer.status] = { description: answer.description, content: { [type]: { schema: answer.schema ?? { type: 'string' } } } };
+    const content: Record<string, { schema: ZodTypeAny | { type: 'string'; format?: string } }> = { [type]: { schema: answer.schema ?? { type: 'string' } } };
+    if (answer.orContentType) content[answer.orContentType] = { schema: { type: 'string', format: 'binary' } };
+    responses[answer.status] = { description: answer.description, content };
   }
   for (const status of documentedStatuses(route)) {
     responses[status] ??= { description: STATUS_TEXT[status] ?? 'error', content: { 'application/json': { schema: ErrorResponseSchema } } };

@@ -1,4 +1,4 @@
 export * from './api-routes';
 export { commonRoutes, DOCS_PATH, OPENAPI_JSON_PATH } from './common-routes';
-export { registeredRoutes } from './route-recorder';
+export { documentedApi, registeredRoutes } from './route-recorder';
 export { DOCS_FILE_ROUTE } from './serve';

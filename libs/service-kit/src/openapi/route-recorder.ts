@@ -1,8 +1,10 @@
 /**
  * The routes fastify registered for a service app, as `GET /api/v3/device/name/:name`
- * (HEAD twins left out): what the drift test compares with the OpenAPI document.
+ * (HEAD twins left out), and the route list its document is built from: what
+ * the drift and contract tests compare with the served OpenAPI document.
  */
 import type { FastifyInstance } from 'fastify';
+import type { ServiceApi } from './api-routes';
 
 const ROUTES = new WeakMap<object, Array<{ method: string; url: string }>>();
 
@@ -17,4 +19,15 @@ export function recordRoutes(app: object, fastify: FastifyInstance): void {
 /** The routes registered so far on a service app made by createServiceApp. */
 export function registeredRoutes(app: object): ReadonlyArray<{ method: string; url: string }> {
   return ROUTES.get(app) ?? [];
+}
+
+const APIS = new WeakMap<object, () => ServiceApi>();
+
+export function recordApi(app: object, api: () => ServiceApi): void {
+  APIS.set(app, api);
+}
+
+/** The routes (with their zod schemas) a service app's document is built from, common ones included. */
+export function documentedApi(app: object): ServiceApi | undefined {
+  return APIS.get(app)?.();
 }
