@@ -50,7 +50,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   const serviceLogger = (name: string) => createLogger(name, config.logLevel);
   // Every service gets the shared settings; the hosted device services (with their
   // drivers' settings) go to those services only, not onto everyone's /config.
-  const { deviceServices: hosted, metadata: metadataSettings, coreData: coreDataSettings, consoleSettings, ...shared } = config;
+  // The console's settings are its own too.
+  const { deviceServices: hosted, metadata: metadataSettings, coreData: coreDataSettings, consoleSettings, console: _console, consolePort: _consolePort, ...shared } = config;
   try {
     await seedResources(config.resourcesDir, logger);
     await connectDependencies(config, bus, logger);
