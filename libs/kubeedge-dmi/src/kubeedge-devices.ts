@@ -86,6 +86,7 @@ export class KubeEdgeDevices implements MapperHandlers {
   close(): void {
     this.closed = true;
     this.closing.abort();
+    this.reporter.close();
   }
 
   /** Names of the KubeEdge devices the mapper holds (`namespace/name`). */
@@ -249,11 +250,15 @@ export class KubeEdgeDevices implements MapperHandlers {
 
   private touch(known: Known): void {
     const id = refId(known.ref);
-    this.reporter.touch(id, () => {
-      const current = this.devices.get(id);
-      if (!current) return undefined;
-      return this.statusRequest(current);
-    });
+    this.reporter.touch(
+      id,
+      () => {
+        const current = this.devices.get(id);
+        if (!current) return undefined;
+        return this.statusRequest(current);
+      },
+      known.mapped.reportCycleMs,
+    );
   }
 
   private statusRequest(known: Known): ReportDeviceStatusRequest {

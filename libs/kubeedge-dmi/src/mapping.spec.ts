@@ -76,6 +76,7 @@ describe('KubeEdge objects as EdgeX ones', () => {
     expect(mapped.visitors).toEqual({ temperature: { primaryTable: 'HOLDING_REGISTERS', startingAddress: 3 } });
     expect(mapped.desired).toEqual({ setpoint: '42' });
     expect(mapped.reported).toEqual(['temperature']);
+    expect(mapped.reportCycleMs).toBe(1000); // temperature has no reportCycle: KubeEdge's default
     expect(() => deviceFromDmi({ name: 'x', spec: {} }, 'device-modbus')).toThrow(/device default\/x: spec.deviceModelReference is empty/);
   });
 

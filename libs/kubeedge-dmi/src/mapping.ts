@@ -21,6 +21,8 @@ import { decodeConfigData } from './any-value';
 import type { Device, DeviceModel, ModelProperty } from './dmi-types';
 
 export const DEFAULT_NAMESPACE = 'default';
+/** KubeEdge's mapper-framework reports twins every second unless told otherwise (common.DefaultReportCycle). */
+export const DEFAULT_REPORT_CYCLE_MS = 1_000;
 
 /** A KubeEdge object's identity. */
 export interface KubeEdgeRef {
@@ -123,6 +125,8 @@ export interface MappedDevice {
   desired: Record<string, string>;
   /** Properties whose values go to the cloud (reportToCloud). */
   reported: string[];
+  /** How often at most their twins are reported: the shortest reportCycle of those properties, else the device's, else 1 s as KubeEdge's mappers. */
+  reportCycleMs: number;
   /** Values of configData the mapper could not read (left out). */
   problems: string[];
 }
@@ -149,6 +153,8 @@ export function deviceFromDmi(device: Device, serviceName: string): MappedDevice
     const cycle = Number(property.collectCycle) || Number(property.reportCycle) || 0;
     if (cycle > 0) autoEvents.push({ sourceName: property.name, interval: `${cycle}ms`, onChange: false });
   });
+  const cycles = (spec.properties ?? []).filter((p) => p.reportToCloud).map((p) => Number(p.reportCycle) || 0).filter((ms) => ms > 0);
+  const reportCycleMs = cycles.length > 0 ? Math.min(...cycles) : Number(device.status?.reportCycle) || DEFAULT_REPORT_CYCLE_MS;
   const modelRef = { namespace: ref.namespace, name: spec.deviceModelReference };
   const tag: KubeEdgeDeviceTag = { ...ref, deviceModel: spec.deviceModelReference };
   return {
@@ -167,6 +173,7 @@ export function deviceFromDmi(device: Device, serviceName: string): MappedDevice
     visitors,
     desired,
     reported,
+    reportCycleMs,
     problems,
   };
 }

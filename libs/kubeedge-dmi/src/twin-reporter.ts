@@ -1,17 +1,24 @@
 /**
  * Reports device twins to edgecore, one ReportDeviceStatus per device with
- * the latest value of each of its twins. Reports go one at a time: values
- * that change while one is in flight are coalesced into the next report of
- * their device (edgecore rate-limits DMI calls; a device reading every 100
- * ms must not queue up reports). A failed report is logged, at most every
- * 10 s per device, and dropped: the next value brings the twin up to date.
+ * the latest value of each of its twins, at most once per the device's
+ * report cycle (KubeEdge's reportCycle; mappers default to 1 s). Reports go
+ * one at a time: values that change meanwhile are coalesced into the next
+ * report of their device (edgecore rate-limits DMI calls; a device reading
+ * every 100 ms must not queue up reports). A failed report is logged, at most
+ * every 10 s per device, and dropped: the next value brings the twin up to date.
  */
-import type { Clock } from '@gw/contracts';
+import type { Clock, Timer } from '@gw/contracts';
 import type { ReportDeviceStatusRequest } from './dmi-types';
 import type { MapperLogger } from './log';
 
+type Build = () => ReportDeviceStatusRequest | undefined;
+
 export class TwinReporter {
-  private readonly dirty = new Map<string, () => ReportDeviceStatusRequest | undefined>();
+  /** Devices whose report may go now, with how to make it. */
+  private readonly due = new Map<string, Build>();
+  /** Devices waiting for their report cycle to pass. */
+  private readonly waiting = new Map<string, { build: Build; timer: Timer }>();
+  private readonly lastSent = new Map<string, number>();
   private running = false;
   private idle: Promise<void> = Promise.resolve();
   private readonly lastWarned = new Map<string, number>();
@@ -23,36 +30,66 @@ export class TwinReporter {
     private readonly clock: Clock,
   ) {}
 
-  /** Marks a device for a report; `build` makes it when its turn comes (with the values of then). */
-  touch(deviceId: string, build: () => ReportDeviceStatusRequest | undefined): void {
-    this.dirty.set(deviceId, build);
+  /** Marks a device for a report, sent no sooner than `cycleMs` after its last; `build` makes it when its turn comes. */
+  touch(deviceId: string, build: Build, cycleMs: number): void {
+    const waiting = this.waiting.get(deviceId);
+    if (waiting) {
+      waiting.build = build;
+      return;
+    }
+    const wait = (this.lastSent.get(deviceId) ?? -Infinity) + cycleMs - this.clock.monotonicMs();
+    if (wait > 0 && !this.due.has(deviceId)) {
+      const entry = {
+        build,
+        timer: this.clock.setTimer(() => {
+          this.waiting.delete(deviceId);
+          this.makeDue(deviceId, entry.build);
+        }, wait),
+      };
+      this.waiting.set(deviceId, entry);
+      return;
+    }
+    this.makeDue(deviceId, build);
+  }
+
+  forget(deviceId: string): void {
+    this.due.delete(deviceId);
+    this.waiting.get(deviceId)?.timer.cancel();
+    this.waiting.delete(deviceId);
+    this.lastSent.delete(deviceId);
+    this.lastWarned.delete(deviceId);
+  }
+
+  close(): void {
+    for (const id of [...this.waiting.keys()]) this.forget(id);
+    this.due.clear();
+  }
+
+  stats(): { reported: number; failed: number; pending: number } {
+    return { ...this.counters, pending: this.due.size + this.waiting.size };
+  }
+
+  /** Resolves when no report is being sent (shutdown, tests). */
+  drained(): Promise<void> {
+    return this.idle;
+  }
+
+  private makeDue(deviceId: string, build: Build): void {
+    this.due.set(deviceId, build);
     if (!this.running) {
       this.running = true;
       this.idle = this.drain();
     }
   }
 
-  forget(deviceId: string): void {
-    this.dirty.delete(deviceId);
-    this.lastWarned.delete(deviceId);
-  }
-
-  stats(): { reported: number; failed: number; pending: number } {
-    return { ...this.counters, pending: this.dirty.size };
-  }
-
-  /** Resolves when nothing is waiting (shutdown, tests). */
-  drained(): Promise<void> {
-    return this.idle;
-  }
-
   private async drain(): Promise<void> {
     try {
-      for (let next = this.dirty.entries().next(); !next.done; next = this.dirty.entries().next()) {
+      for (let next = this.due.entries().next(); !next.done; next = this.due.entries().next()) {
         const [deviceId, build] = next.value;
-        this.dirty.delete(deviceId);
+        this.due.delete(deviceId);
         const request = build();
         if (!request || (request.reportedDevice.twins ?? []).length === 0) continue;
+        this.lastSent.set(deviceId, this.clock.monotonicMs());
         try {
           await this.send(request);
           this.counters.reported++;
