@@ -117,6 +117,8 @@ describe('KubeEdge twin settings', () => {
     expect(defaultKubeName('Demo-Sensor-01')).toBe('demo-sensor-01');
     expect(defaultKubeName('Random_Boolean Device')).toBe('random-boolean-device');
     expect(defaultKubeName('__x__')).toBe('x');
+    expect(defaultKubeName('Line..2 (hall)')).toBe('line.2-hall');
+    expect(defaultKubeName('___')).toBe('');
     const names = new KubeNames({ 'Pump A': 'pump-a' });
     expect(names.toKube('Pump A')).toBe('pump-a');
     expect(names.fromKube('demo-sensor-01')).toBeUndefined();

@@ -5,15 +5,13 @@
  * is checked with it at load, and the sink builds itself from it.
  */
 import { hostname } from 'node:os';
+import { isKubernetesName, KUBERNETES_NAME_RULE, toKubernetesName } from '@gw/contracts/kubernetes-names';
 import type { KubeEdgeTwinSinkConfig } from './sink-config';
 import { TlsOptions, tlsOptions } from './tls';
 
 /** A Kubernetes namespace: a DNS-1123 label. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** A Kubernetes object name (a Device): a DNS-1123 subdomain; no '/', '+' or '#', so it is one MQTT topic level. */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MAX_NAMESPACE = 63;
-const MAX_NAME = 253;
 
 export interface KubeEdgeTwinSettings {
   url: string;
@@ -55,20 +53,13 @@ export function kubeEdgeTwinSettings(config: KubeEdgeTwinSinkConfig): KubeEdgeTw
   };
 }
 
-/** Why a KubeEdge Device could not have this name, if so. */
+/** Why a KubeEdge Device could not have this name (it is also one MQTT topic level: no '/', '+', '#'), if so. */
 export function nameProblem(name: string): string | undefined {
-  if (DNS_SUBDOMAIN.test(name) && name.length <= MAX_NAME) return undefined;
-  return `"${name}" is not a Kubernetes object name (lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most ${MAX_NAME})`;
+  return isKubernetesName(name) ? undefined : `"${name}" is not a Kubernetes object name (${KUBERNETES_NAME_RULE})`;
 }
 
-/** The default KubeEdge name of a gateway device: lowercased, runs of other characters than a-z 0-9 . - made '-', trimmed to a letter or digit. */
-export function defaultKubeName(device: string): string {
-  return device
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]+/g, '-')
-    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
-    .slice(0, MAX_NAME);
-}
+/** The default KubeEdge name of a gateway device: the one `gw export kubeedge` gives its Device. */
+export const defaultKubeName = toKubernetesName;
 
 /**
  * Gateway device names ⇄ KubeEdge Device names (`names`, else the default).
