@@ -243,7 +243,7 @@ describe('gw, the command line', () => {
     );
     const modules = readFileSync(loaded, 'utf8').split('\n');
     expect(modules).toContainEqual(expect.stringMatching(/dist\/apps\/cli\/src\/main\.js$/));
-    const heavy = /node_modules\/(@nestjs|fastify|typeorm|pg|better-sqlite3|mqtt|redis|pino|modbus-serial|node-opcua[^/]*|zigbee-herdsman[^/]*|@abandonware)\/|dist\/libs\/(drivers|device-sdk|persistence\/src\/data-source|messaging)\//;
+    const heavy = /node_modules\/(@nestjs|fastify|typeorm|pg|better-sqlite3|mqtt|redis|pino|modbus-serial|node-opcua[^/]*|zigbee-herdsman[^/]*|@abandonware)\/|dist\/libs\/(drivers|device-sdk|persistence\/src\/data-source|messaging|kubeedge-dmi)\/|dist\/apps\/cli\/src\/kubeedge\//;
     expect(modules.filter((m) => heavy.test(m))).toEqual([]);
   });
 

@@ -96,13 +96,15 @@ function labelsOf(meta: ObjectMeta, fallback: string[]): string[] {
 function profileOf(model: DeviceModelCrd, firstDevice: DeviceCrd | undefined): DeviceProfile {
   const base = profileFromModel({ name: model.metadata.name, namespace: model.metadata.namespace, spec: { properties: model.spec?.properties ?? [] } });
   const annotations = model.metadata.annotations ?? {};
+  // Keys in the order EdgeX's own files write them, for a readable --dry-run.
   const profile: DeviceProfile = {
-    ...base,
     name: edgexNameOf(model.metadata),
     description: annotations[ANNOTATION.description] ?? base.description,
-    labels: labelsOf(model.metadata, base.labels ?? []),
     ...(annotations[ANNOTATION.manufacturer] ? { manufacturer: annotations[ANNOTATION.manufacturer] } : {}),
     ...(annotations[ANNOTATION.model] ? { model: annotations[ANNOTATION.model] } : {}),
+    labels: labelsOf(model.metadata, base.labels ?? []),
+    deviceResources: base.deviceResources.map(({ name, description, isHidden, properties }) => ({ name, ...(description ? { description } : {}), isHidden, properties })),
+    deviceCommands: [],
   };
   profile.deviceCommands = (firstDevice?.spec?.methods ?? []).map((method) => commandOf(method, profile));
   return profile;
