@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { DOCS_FILE_ROUTE, registeredRoutes } from '@gw/service-kit';
 import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
 import { testGatewayConfig } from '../support/gateway';
@@ -15,6 +16,7 @@ import { quietLogger } from '../support/quiet-logger';
 import { servedServices } from './served-services';
 
 const KEY = 'openapi-test-key';
+const CHROMIUM = process.env.GW_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const auth = { 'x-api-key': KEY };
 
 interface Document {
@@ -79,5 +81,29 @@ describe('served OpenAPI documents', () => {
     }
     expect((await fetch(`${url}/docs/package.json`)).status).toBe(404);
     expect((await fetch(`${url}/docs/..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it('Swagger UI shows the document in a browser, asking for the key, loading nothing from elsewhere', async () => {
+    const base = gateway.coreCommand.url;
+    const browser = await chromium.launch({ executablePath: CHROMIUM });
+    try {
+      const page = await browser.newPage();
+      const elsewhere: string[] = [];
+      page.on('request', (request) => {
+        if (!request.url().startsWith(base)) elsewhere.push(request.url());
+      });
+      const prompts: string[] = [];
+      page.on('dialog', (dialog) => {
+        prompts.push(dialog.message());
+        void dialog.accept(KEY);
+      });
+      await page.goto(`${base}/api/v3/docs`);
+      await page.getByText('/device/name/{name}/{command}').first().waitFor();
+      expect(prompts).toEqual([expect.stringContaining('API key')]);
+      expect(await page.locator('.opblock').count()).toBeGreaterThanOrEqual(4);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -99,7 +99,7 @@ export function buildOpenApiDocument(api: ServiceApi, info: DocumentInfo): objec
   ];
   return new OpenApiGeneratorV31(definitions).generateDocument({
     openapi: '3.1.0',
-    info: { title: `${info.serviceName} (${api.title})`, version: info.version, description: api.description },
+    info: { title: info.serviceName === api.title ? api.title : `${info.serviceName} (${api.title})`, version: info.version, description: api.description },
     servers: [{ url: API_BASE }],
     // Either scheme: the key goes in X-API-Key or as a bearer token. Open routes say `security: []`.
     security: [{ [API_KEY_SCHEME]: [] }, { [BEARER_SCHEME]: [] }],
