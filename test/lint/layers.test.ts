@@ -72,6 +72,13 @@ const cases: Case[] = [
   { file: 'libs/drivers/modbus/src/probe.ts', import: '../../virtual/src/virtual-driver', refused: true },
   { file: 'libs/drivers/modbus/src/probe.ts', import: '../../registry', refused: true },
   { file: 'libs/drivers/virtual/src/probe.ts', import: '../../../service-kit/src/bootstrap', refused: true },
+  // kubeedge-dmi (the KubeEdge mapper) sits beside device-sdk: contracts, messaging and clients only; device-sdk never imports it
+  { file: 'libs/kubeedge-dmi/src/probe.ts', import: '@gw/clients', refused: false },
+  { file: 'libs/kubeedge-dmi/src/probe.ts', import: '@gw/messaging', refused: false },
+  { file: 'libs/kubeedge-dmi/src/probe.ts', import: '@gw/device-sdk', refused: true },
+  { file: 'libs/kubeedge-dmi/src/probe.ts', import: '../../service-kit/src/bootstrap', refused: true },
+  { file: 'libs/device-sdk/src/probe.ts', import: '@gw/kubeedge-dmi', refused: true },
+  { file: 'apps/device-service/src/probe.ts', import: '@gw/kubeedge-dmi', refused: false },
   // libs never import apps; apps never import apps, except the gateway that composes them
   { file: 'libs/service-kit/src/probe.ts', import: '../../../apps/metadata/src/metadata.app', refused: true },
   { file: 'apps/metadata/src/probe.ts', import: '../../core-data/src/core-data.app', refused: true },
