@@ -101,6 +101,9 @@ describe('web console in a browser', () => {
     expect((await fetch(`${url}/api/metadata/device/all`)).status).toBe(401);
     expect((await fetch(`${url}/api/console/events`)).status).toBe(401);
     expect(await (await fetch(url + '/')).text()).not.toContain(KEY);
+    // Another site's page cannot make a signed-in browser change anything, even with the key.
+    const forged = await fetch(`${url}/api/console/devicefile?name=x.yaml`, { method: 'POST', headers: { origin: 'http://attacker.example', 'x-api-key': KEY }, body: 'deviceList: []' });
+    expect(forged.status).toBe(403);
     await page.close();
   });
 

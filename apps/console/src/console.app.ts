@@ -83,6 +83,14 @@ export async function startConsole(config: ConsoleRunConfig, deps: { bus: Messag
       if ((req.method === 'GET' || head) && files.serve(pathname, res, head)) return;
       return sendJson(res, 404, { statusCode: 404, message: `no page ${pathname}` });
     }
+    // A page of another site may not make the browser change anything here (a form posted to an open console).
+    if (req.method !== 'GET' && req.method !== 'HEAD' && crossSite(req)) {
+      return sendJson(res, 403, { statusCode: 403, message: `cross-site ${req.method} refused (Origin ${req.headers.origin})` });
+    }
+    // `..` would climb out of /api/v3 on the service.
+    if (pathname.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+      return sendJson(res, 400, { statusCode: 400, message: 'path segments . and .. are not allowed' });
+    }
     if (config.apiKey && !keyMatches(presentedKey(req.headers), config.apiKey)) {
       const missing = presentedKey(req.headers) === undefined;
       return sendJson(res, 401, { statusCode: 401, message: missing ? 'missing API key: send Authorization: Bearer <key> or X-API-Key' : 'invalid API key' });
@@ -150,4 +158,15 @@ export async function startConsole(config: ConsoleRunConfig, deps: { bus: Messag
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A browser's request from a page of another origin (browsers always send Origin with a cross-site POST, PUT, PATCH, DELETE). */
+function crossSite(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
 }
