@@ -11,6 +11,7 @@ import { coreDataConfigVariables } from '../../core-data/src/config';
 import { coreCommandConfigVariables } from '../../core-command/src/config';
 import { deviceServiceConfigVariables } from '../../device-service/src/config';
 import { appServiceConfigVariables } from '../../app-service/src/config';
+import { consoleConfigVariables } from '../../console/src/config';
 import { gatewayConfigVariables } from './config';
 
 const standalone = {
@@ -19,6 +20,7 @@ const standalone = {
   'core-command': coreCommandConfigVariables(),
   'device-service': deviceServiceConfigVariables(),
   'app-service': appServiceConfigVariables(),
+  console: consoleConfigVariables(),
 };
 const everyServiceVariable = Object.values(standalone).flat();
 const composeVariables = readFileSync(join(__dirname, '../../../docker-compose.yml'), 'utf8').match(/\bGW_[A-Z0-9_]*[A-Z0-9]\b/g) ?? [];
