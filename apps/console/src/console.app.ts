@@ -124,7 +124,7 @@ export async function startConsole(config: ConsoleRunConfig, deps: { bus: Messag
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      const status = GatewayError.is(err) ? (STATUS[err.kind] ?? 502) : 502;
+      const status = GatewayError.is(err) ? (STATUS[err.kind] ?? 502) : err instanceof URIError ? 400 : 502;
       if (status >= 500) logger.warn({ err: (err as Error).message, url: req.url }, 'console request failed');
       if (res.headersSent) res.destroy();
       else sendJson(res, status, { statusCode: status, message: (err as Error).message });

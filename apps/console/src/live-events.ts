@@ -6,7 +6,8 @@
  * its oldest events, counted, instead of the console's memory growing.
  */
 import type { ServerResponse } from 'node:http';
-import { Topics } from '@gw/contracts';
+import { systemClock, Topics } from '@gw/contracts';
+import { LogThrottle } from '@gw/device-sdk/log';
 import { BoundedQueue, MessageBus, MessageEnvelope, Subscription } from '@gw/messaging';
 import type { Logger } from '@gw/service-kit/logger';
 
@@ -48,6 +49,7 @@ export class LiveEvents {
   private readonly counters = { delivered: 0, dropped: 0, refused: 0 };
   private subscription?: Subscription;
   private heartbeat?: NodeJS.Timeout;
+  private readonly throttle = new LogThrottle(systemClock);
 
   constructor(
     private readonly bus: MessageBus,
@@ -107,7 +109,12 @@ export class LiveEvents {
   }
 
   private send(client: Client, message: string): void {
-    if (client.queue.push(message).dropped) this.counters.dropped++;
+    if (client.queue.push(message).dropped) {
+      this.counters.dropped++;
+      if (this.throttle.allow('dropped') !== undefined) {
+        this.logger.warn({ dropped: this.counters.dropped, clientQueue: this.options.clientQueue }, 'live readings: a browser reads slower than events arrive; its oldest events dropped');
+      }
+    }
     if (client.writable) this.flush(client);
   }
 
