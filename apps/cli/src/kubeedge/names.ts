@@ -9,11 +9,14 @@ export function isKubernetesName(name: string): boolean {
 
 /** The Kubernetes name of an EdgeX name: lowercased, other characters as `-` (the EdgeX name is kept in an annotation). */
 export function kubernetesName(edgexName: string): string {
+  // Each dot-separated part must start and end with a letter or digit.
   const name = edgexName
     .toLowerCase()
     .replace(/[^a-z0-9.-]+/g, '-')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .split('.')
+    .map((part) => part.replace(/^-+|-+$/g, ''))
+    .filter(Boolean)
+    .join('.')
     .slice(0, 253)
     .replace(/[^a-z0-9]+$/, '');
   if (!isKubernetesName(name)) throw new GatewayError(ErrorKind.ContractInvalid, `"${edgexName}" has no letter or digit to make a Kubernetes name of`);

@@ -53,6 +53,9 @@ export function exportKubeEdge(profile: DeviceProfile, devices: Device[], option
       properties: profile.deviceResources.map((r) => modelProperty(r, notes)),
     },
   };
+  for (const command of profile.deviceCommands) {
+    if (command.isHidden || (command.tags && Object.keys(command.tags).length)) notes.push(`${command.name}: a command's isHidden and tags have no KubeEdge field; left out`);
+  }
   if (profile.deviceCommands.length && devices.length === 0) notes.push('deviceCommands travel as the methods of each Device: with no device of this profile they are left out');
   const cycles = (device: Device) => cyclesOf(device, profile);
   return {
@@ -74,6 +77,8 @@ function modelProperty(resource: DeviceResource, notes: string[]): ModelProperty
   if (!EXACT.has(valueType)) notes.push(`${resource.name}: valueType ${valueType} is ${type} in KubeEdge (imported back as ${type === 'INT' ? 'Int64' : 'String'})`);
   if (readWrite === 'W') notes.push(`${resource.name}: write-only has no KubeEdge accessMode; exported as ReadWrite`);
   const dropped = DROPPED_PROPERTIES.filter((key) => resource.properties[key] !== undefined);
+  if (resource.isHidden) notes.push(`${resource.name}: isHidden has no KubeEdge field; imported back visible`);
+  if (resource.tags && Object.keys(resource.tags).length) notes.push(`${resource.name}: tags have no KubeEdge field; left out`);
   if (dropped.length) notes.push(`${resource.name}: ${dropped.join(', ')} ha${dropped.length > 1 ? 've' : 's'} no field in a KubeEdge DeviceModel; left out`);
   return {
     name: resource.name,
@@ -111,6 +116,9 @@ function deviceObject(
   const [protocol, ...others] = Object.entries(device.protocols ?? {});
   if (others.length) notes.push(`${device.name}: KubeEdge takes one protocol; ${others.map(([p]) => p).join(', ')} left out (kept ${protocol[0]})`);
   if (device.autoEvents?.some((a) => a.onChange)) notes.push(`${device.name}: autoEvents' onChange has no KubeEdge field; left out`);
+  if (device.autoEvents?.some((a) => a.retention)) notes.push(`${device.name}: autoEvents' retention has no KubeEdge field; left out`);
+  const extras = (['tags', 'properties', 'location', 'parent'] as const).filter((key) => device[key] !== undefined && !(typeof device[key] === 'object' && Object.keys(device[key] as object).length === 0));
+  if (extras.length) notes.push(`${device.name}: ${extras.join(', ')} ha${extras.length > 1 ? 've' : 's'} no KubeEdge field; left out`);
   if (device.adminState === 'LOCKED') notes.push(`${device.name}: LOCKED has no KubeEdge field; imported back UNLOCKED`);
   const properties: DeviceProperty[] = profile.deviceResources.map((resource) => {
     const cycle = cycles.get(resource.name);
