@@ -26,9 +26,10 @@ export function buildProgram(ctx: CliContext): Command {
     `
 Services are found at GW_METADATA_URL, GW_CORE_COMMAND_URL, GW_CORE_DATA_URL,
 GW_APP_SERVICE_URL (default: the local ports of npm start); GW_API_KEY or
-GW_API_KEY_FILE gives the API key. Exit codes: 0 ok, 1 a service refused
-(its message printed), 2 wrong usage or file, 3 a service unreachable,
-78 a GW_* variable is wrong.`,
+GW_API_KEY_FILE gives the API key. \`readings tail\` follows the console's
+stream at GW_CONSOLE_URL, or the broker when GW_BUS_TYPE and GW_BUS_URL are set.
+Exit codes: 0 ok, 1 a service refused (its message printed), 2 wrong usage
+or file, 3 a service unreachable, 78 a GW_* variable is wrong.`,
   );
   deviceCommands(program, ctx);
   profileCommands(program, ctx);
