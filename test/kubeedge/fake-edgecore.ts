@@ -100,10 +100,15 @@ export class FakeEdgecore {
     return edgecore;
   }
 
-  /** The first record of `kind`, already received or still to come, that `match` accepts. */
-  waitFor<K extends keyof Recorded>(kind: K, match: (record: Recorded[K]) => boolean = () => true, timeoutMs = 15_000): Promise<Recorded[K]> {
+  /** How many records of `kind` arrived so far (a later waitFor's `since`). */
+  count(kind: keyof Recorded): number {
+    return this.list(kind).length;
+  }
+
+  /** The first record of `kind` from number `since` on, already received or still to come, that `match` accepts. */
+  waitFor<K extends keyof Recorded>(kind: K, match: (record: Recorded[K]) => boolean = () => true, timeoutMs = 15_000, since = 0): Promise<Recorded[K]> {
     const list = this.list(kind);
-    const found = list.find(match);
+    const found = list.slice(since).find(match);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

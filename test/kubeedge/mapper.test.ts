@@ -143,6 +143,12 @@ describe('a device service as a KubeEdge mapper', () => {
     expect(report.deviceNamespace).toBe(NAMESPACE);
     expect(twin(report, 'temperature')?.reported?.metadata).toMatchObject({ type: 'int', timestamp: expect.stringMatching(/^\d{13}$/) });
     await edgecore.waitFor('states', (s) => s.deviceName === 'boiler-1' && s.deviceNamespace === NAMESPACE && s.state === 'online');
+    // Its operating state follows core-metadata's (DOWN after failed reads; here set by hand).
+    expect((await rest.batch('PATCH', '/device', 'device', [{ name: 'plant~boiler-1', operatingState: 'DOWN' }])).body[0].statusCode).toBe(200);
+    await edgecore.waitFor('states', (s) => s.deviceName === 'boiler-1' && s.state === 'offline');
+    const since = edgecore.count('states');
+    await rest.batch('PATCH', '/device', 'device', [{ name: 'plant~boiler-1', operatingState: 'UP' }]);
+    await edgecore.waitFor('states', (s) => s.deviceName === 'boiler-1' && s.state === 'online', 15_000, since);
   });
 
   it('writes a desired value to the device and reports it back as read from the device', async () => {

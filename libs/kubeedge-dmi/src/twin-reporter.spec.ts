@@ -8,7 +8,7 @@ const request = (value: string): ReportDeviceStatusRequest => ({
   deviceNamespace: 'plant',
   reportedDevice: { twins: [{ propertyName: 'temperature', reported: { value }, observedDesired: { value: '' } }] },
 });
-const valueOf = (r: ReportDeviceStatusRequest) => r.reportedDevice.twins![0].reported!.value;
+const valueOf = (r: ReportDeviceStatusRequest): string => r.reportedDevice.twins![0].reported!.value ?? '';
 
 describe('twin reports to edgecore', () => {
   it('sends a device at most once per report cycle, with the latest values when the cycle has passed', async () => {
