@@ -166,13 +166,18 @@ describe('web console in a browser', () => {
     await page.close();
   });
 
-  it('locks and unlocks a device', async () => {
+  it('locks a device (its commands refused) and unlocks it', async () => {
     const page = await signedIn(`/#/devices/${QUIET}`);
-    await page.getByRole('button', { name: 'Lock' }).click();
-    await page.getByRole('button', { name: 'Unlock' }).waitFor();
+    await page.getByRole('button', { name: 'Lock', exact: true }).click();
+    await page.getByRole('button', { name: 'Unlock', exact: true }).waitFor();
     expect((await rest('GET', `${gateway.metadata.url}/api/v3/device/name/${QUIET}`)).body.device.adminState).toBe('LOCKED');
-    await page.getByRole('button', { name: 'Unlock' }).click();
-    await page.getByRole('button', { name: 'Lock' }).waitFor();
+    // A locked device refuses commands: the form says so in core-command's words.
+    const form = page.getByRole('form', { name: 'Command Setpoint' });
+    await form.getByLabel('Setpoint', { exact: true }).fill('22');
+    await form.getByRole('button', { name: 'Set' }).click();
+    await expectText(form.getByRole('alert'), /lock/i);
+    await page.getByRole('button', { name: 'Unlock', exact: true }).click();
+    await page.getByRole('button', { name: 'Lock', exact: true }).waitFor();
     expect((await rest('GET', `${gateway.metadata.url}/api/v3/device/name/${QUIET}`)).body.device.adminState).toBe('UNLOCKED');
     await page.close();
   });
