@@ -13,22 +13,34 @@
  * Each service must answer /api/v3/ready; after BENCH_SERVICES_IDLE_MS
  * (15000) with the sample devices running, VmRSS (now) and VmHWM (peak since
  * start) are read from /proc, and the CPU each used while idling (millicores).
+ * Then, under load: 100 synthetic devices of device-bench (registered in
+ * metadata) publish BENCH_SERVICES_RATE readings/s (10,000, events of 5
+ * readings; 0 skips it) for BENCH_SERVICES_LOAD_SECONDS (20) on the bus, as a
+ * device service would; core-data stores them and the app service runs the
+ * shipped pipelines (deploy/app-service/pipelines.yaml, its sink pointed at
+ * the bench's broker) over them. Printed: each process's peak RSS and CPU
+ * over the load, and the readings core-data stored.
  * Env: MQTT_URL (unset: a private Mosquitto on a free port), GW_TEST_PG_URL
  * (postgres://root@127.0.0.1:5432/test).
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { createMessageBus, newEnvelope } from '@gw/messaging';
 import { freePort } from './support/free-port';
 import { ROOT } from './support/gateway-command';
 
 const IDLE_MS = Number(process.env.BENCH_SERVICES_IDLE_MS ?? 15_000);
 const MQTT_URL = process.env.MQTT_URL;
 const PG_URL = process.env.GW_TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const RATE = Number(process.env.BENCH_SERVICES_RATE ?? 10_000);
+const LOAD_SECONDS = Number(process.env.BENCH_SERVICES_LOAD_SECONDS ?? 20);
+const LOAD_DEVICES = 100;
+const READINGS_PER_EVENT = 5;
 
 interface Started {
   name: string;
@@ -107,11 +119,18 @@ async function listening(port: number, child: ChildProcess, timeoutMs = 10_000):
   }
 }
 
-/** A Mosquitto of the bench's own (anonymous, no persistence: the services' traffic, not the shipped ACLs, is what is measured). */
+/**
+ * A Mosquitto of the bench's own with the shipped limits (deploy/mosquitto/
+ * mosquitto.conf's max_* lines: queues, in-flight window, packet size), but
+ * anonymous and without persistence: the services' traffic, not the shipped
+ * users and roles, is what is measured.
+ */
 async function startBroker(dir: string): Promise<Started> {
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n`);
+  const limits = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8').match(/^max_\w+ .*$/gm) ?? [];
+  if (!limits.some((line) => line.startsWith('max_queued_messages '))) throw new Error('deploy/mosquitto/mosquitto.conf no longer sets max_queued_messages');
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', ...limits, ''].join('\n'));
   const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
   const broker = { name: 'mosquitto', child, port };
   try {
@@ -121,6 +140,100 @@ async function startBroker(dir: string): Promise<Started> {
     throw err;
   }
   return broker;
+}
+
+/** POSTs EdgeX add requests (`key` wraps each item) to metadata, failing on any refused item. */
+async function addToMetadata(metadataUrl: string, path: string, key: string, items: unknown[]): Promise<void> {
+  const res = await fetch(`${metadataUrl}/api/v3${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(items.map((item) => ({ apiVersion: 'v3', [key]: item }))),
+  });
+  const outcomes = (await res.json()) as Array<{ statusCode: number; message?: string }>;
+  const failed = outcomes.find((o) => o.statusCode >= 300);
+  if (failed) throw new Error(`POST ${path}: ${failed.message}`);
+}
+
+/** The readings core-data has stored of each of these devices. */
+function storedPerDevice(coreDataUrl: string, devices: string[]): Promise<number[]> {
+  return Promise.all(
+    devices.map(async (name) => ((await (await fetch(`${coreDataUrl}/api/v3/reading/count/device/name/${name}`)).json()) as { count: number }).count),
+  );
+}
+
+async function storedReadings(coreDataUrl: string, devices: string[]): Promise<number> {
+  return (await storedPerDevice(coreDataUrl, devices)).reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * RATE readings/s from LOAD_DEVICES synthetic devices for LOAD_SECONDS, on
+ * schedule (open loop), then until core-data has stored them (at most 30 s
+ * more); reports each process's peak RSS and its CPU over that time.
+ */
+async function loadAndReport(services: Started[], urls: { metadata: string; coreData: string }, bus: { url: string; base: string }): Promise<void> {
+  const resources = ['temperature', 'pressure', 'flow', 'level', 'power'].slice(0, READINGS_PER_EVENT);
+  await addToMetadata(urls.metadata, '/deviceservice', 'service', [{ name: 'device-bench', baseAddress: 'http://127.0.0.1:1' }]);
+  await addToMetadata(urls.metadata, '/deviceprofile', 'profile', [
+    { name: 'Bench-Profile', deviceResources: resources.map((name) => ({ name, properties: { valueType: 'Float32', readWrite: 'R' } })) },
+  ]);
+  const devices = Array.from({ length: LOAD_DEVICES }, (_, i) => `bench-${i}`);
+  await addToMetadata(urls.metadata, '/device', 'device', devices.map((name) => ({ name, serviceName: 'device-bench', profileName: 'Bench-Profile', protocols: { other: { Address: name } } })));
+  const publisher = createMessageBus({ type: 'mqtt', url: bus.url, clientId: `bench-publisher-${process.pid}` });
+  await publisher.connect();
+  let seq = 0;
+  const publish = (device: string) => {
+    const origin = Date.now() * 1e6;
+    const readings = resources.map((resourceName) => ({
+      id: randomUUID(), origin, deviceName: device, profileName: 'Bench-Profile', resourceName, valueType: 'Float32' as const, value: (20 + (seq % 100) / 10).toFixed(1),
+    }));
+    const event = { apiVersion: 'v3', id: randomUUID(), deviceName: device, profileName: 'Bench-Profile', sourceName: 'AllValues', origin, readings };
+    seq++;
+    return publisher.publish(`${bus.base}/events/device/device-bench/Bench-Profile/${device}/AllValues`, newEnvelope({ apiVersion: 'v3', requestId: randomUUID(), event }));
+  };
+  let counts = devices.map(() => 0);
+  try {
+    // core-data learns of new devices from metadata's system events: until it has stored an event of each, the load would be refused.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const unknown = devices.filter((_, i) => counts[i] === 0);
+      if (!unknown.length) break;
+      if (Date.now() > deadline) throw new Error(`core-data stored no event of ${unknown.length} bench devices`);
+      await Promise.all(unknown.map(publish));
+      await new Promise((r) => setTimeout(r, 500));
+      counts = await storedPerDevice(urls.coreData, devices);
+    }
+    const baseline = await storedReadings(urls.coreData, devices);
+    const cpuBefore = services.map((s) => cpuMs(s.child.pid!));
+    const started = Date.now();
+    const eventsPerSecond = RATE / READINGS_PER_EVENT;
+    let published = 0;
+    let failure: unknown;
+    while (Date.now() - started < LOAD_SECONDS * 1000) {
+      if (failure) throw failure;
+      const due = ((Date.now() - started) * eventsPerSecond) / 1000;
+      if (published >= due) {
+        await new Promise((r) => setTimeout(r, 1));
+        continue;
+      }
+      publish(devices[published % devices.length]).catch((err: unknown) => (failure ??= err));
+      published++;
+    }
+    const offered = published * READINGS_PER_EVENT;
+    const drainDeadline = Date.now() + 30_000;
+    let stored = 0;
+    while ((stored = (await storedReadings(urls.coreData, devices)) - baseline) < offered && Date.now() < drainDeadline) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const elapsed = Date.now() - started;
+    for (const [i, s] of services.entries()) {
+      const pid = s.child.pid!;
+      console.log(`services-${s.name}-load-cpu: ${Math.round(((cpuMs(pid) - cpuBefore[i]) / elapsed) * 1000)} millicores`);
+      console.log(`services-${s.name}-load-peak-rss: ${statusMb(pid, 'VmHWM').toFixed(1)} MB`);
+    }
+    console.log(`services-load: ${RATE} readings/s offered for ${LOAD_SECONDS} s (${offered} readings from ${LOAD_DEVICES} devices), ${stored} stored by core-data`);
+  } finally {
+    await publisher.close();
+  }
 }
 
 async function separateServices(): Promise<void> {
@@ -138,8 +251,15 @@ async function separateServices(): Promise<void> {
   };
   const database = (schema: string) => `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
   const broker = MQTT_URL ? undefined : await startBroker(dataDir);
+  const busUrl = MQTT_URL ?? `mqtt://127.0.0.1:${broker!.port}`;
+  const topicBase = `bench-${suffix}`;
   const metadataUrl = `http://127.0.0.1:${ports.metadata}`;
-  const common = { GW_BUS_TYPE: 'mqtt', GW_BUS_URL: MQTT_URL ?? `mqtt://127.0.0.1:${broker!.port}`, GW_TOPIC_BASE: `bench-${suffix}`, GW_METADATA_URL: metadataUrl };
+  const common = { GW_BUS_TYPE: 'mqtt', GW_BUS_URL: busUrl, GW_TOPIC_BASE: topicBase, GW_METADATA_URL: metadataUrl };
+  // The pipelines compose and Kubernetes run, their sink on this bench's broker (under its topic base).
+  const pipelinesFile = join(dataDir, 'pipelines.yaml');
+  const shipped = readFileSync(join(ROOT, 'deploy/app-service/pipelines.yaml'), 'utf8');
+  if (!shipped.includes('url: mqtt://mosquitto:1883')) throw new Error('deploy/app-service/pipelines.yaml no longer exports to mqtt://mosquitto:1883');
+  writeFileSync(pipelinesFile, shipped.replace('url: mqtt://mosquitto:1883', `url: ${busUrl}`).replace(/topic: gateway\//g, `topic: ${topicBase}-export/`));
   const resources = join(ROOT, 'resources');
   const device = (driver: string, port: number) =>
     startService(`device-${driver}`, 'device-service', port, {
@@ -171,6 +291,7 @@ async function separateServices(): Promise<void> {
       startService('app-service', 'app-service', ports.app, {
         ...common,
         GW_APP_SERVICE_PORT: String(ports.app),
+        GW_APP_SERVICE_PIPELINES_FILE: pipelinesFile,
         GW_APP_SERVICE_CORE_COMMAND_URL: `http://127.0.0.1:${ports.coreCommand}`,
       }, dataDir),
     );
@@ -178,6 +299,9 @@ async function separateServices(): Promise<void> {
     await idleAndReport(broker ? [...services, broker] : services, 'services');
     const total = services.reduce((sum, s) => sum + statusMb(s.child.pid!, 'VmRSS'), 0);
     console.log(`services-total-idle-rss: ${total.toFixed(1)} MB (the ${services.length} gateway processes, after ${IDLE_MS} ms with the sample devices)`);
+    if (RATE > 0) {
+      await loadAndReport(broker ? [...services, broker] : services, { metadata: metadataUrl, coreData: `http://127.0.0.1:${ports.coreData}` }, { url: busUrl, base: topicBase });
+    }
   } finally {
     await stop(broker ? [broker, ...services] : services);
     rmSync(dataDir, { recursive: true, force: true });
