@@ -211,4 +211,15 @@ describe('a device service as a KubeEdge mapper', () => {
     await edgecore.waitFor('states', (s) => s.deviceName === 'boiler-2' && s.state === 'online');
     await edgecore.waitFor('status', (r) => r.deviceName === 'boiler-2' && twin(r, 'setpoint')?.reported?.value === '30');
   });
+
+  it("applies edgecore's devices once core-metadata is back when it was away at the registration", async () => {
+    const port = Number(new URL(metadata.url).port);
+    await metadata.close();
+    await edgecore.stop();
+    edgecore = await FakeEdgecore.start(dmiSocket, { models: [thermostatModel()], devices: [boiler('boiler-2', '30'), boiler('boiler-4')] });
+    await edgecore.waitFor('register');
+    metadata = await startMetadata({ host: '127.0.0.1', port, database: db.config, maxResultCount: 1000, topicBase: 'gwtest-kubeedge' }, { bus, logger: quietLogger('core-metadata') });
+    await pollUntil(async () => (await rest.get(`/device/name/${encodeURIComponent('plant~boiler-4')}`)).status === 200, 'plant~boiler-4 in core-metadata');
+    await edgecore.waitFor('status', (r) => r.deviceName === 'boiler-4' && twin(r, 'temperature')?.reported?.value === '21');
+  });
 });

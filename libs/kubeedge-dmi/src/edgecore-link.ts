@@ -38,7 +38,7 @@ export class EdgecoreLink {
   constructor(
     private readonly grpc: typeof Grpc,
     private readonly options: EdgecoreLinkOptions,
-    /** Applies edgecore's answer (its devices and models); a throw is logged, the registration stands. */
+    /** Applies edgecore's answer (its devices and models); a rejection is retried with backoff. */
     private readonly onRegistered: (response: MapperRegisterResponse) => Promise<void>,
     private readonly logger: MapperLogger,
     private readonly clock: Clock,
@@ -97,9 +97,7 @@ export class EdgecoreLink {
           this.registrations === 1 ? 'registered with edgecore as a KubeEdge mapper' : 'registered with edgecore again',
         );
         this.watch(this.client);
-        await this.onRegistered(response).catch((err: unknown) =>
-          this.logger.error({ err: (err as Error).message }, "edgecore's devices and models could not all be applied"),
-        );
+        await this.apply(response);
         return;
       } catch (err) {
         if (this.closed) return;
@@ -111,6 +109,24 @@ export class EdgecoreLink {
           unavailable
             ? `edgecore is not answering on ${dmiSocket} yet; registering again in ${Math.round(wait / 100) / 10} s`
             : `edgecore refused the mapper registration; trying again in ${Math.round(wait / 100) / 10} s`,
+        );
+        await delay(wait, this.clock, this.closing.signal);
+      }
+    }
+  }
+
+  /** Applies edgecore's answer, again with backoff while that fails (core-metadata unreachable), until it succeeds or edgecore is lost. */
+  private async apply(response: MapperRegisterResponse): Promise<void> {
+    const client = this.client;
+    for (let attempt = 1; !this.closed && client === this.registeredClient; attempt++) {
+      try {
+        await this.onRegistered(response);
+        return;
+      } catch (err) {
+        const wait = backoffDelay(attempt, this.options.retry.initialMs, this.options.retry.maxMs);
+        this.logger.warn(
+          { attempt, retryInMs: wait, err: (err as Error).message },
+          `edgecore's devices and models could not be applied (core-metadata unreachable?); trying again in ${Math.round(wait / 100) / 10} s`,
         );
         await delay(wait, this.clock, this.closing.signal);
       }

@@ -14,6 +14,7 @@ import {
   ErrorKind,
   Event,
   GatewayError,
+  isUnreachable,
   OperatingState,
 } from '@gw/contracts';
 import type { MetadataClient } from '@gw/clients';
@@ -22,6 +23,7 @@ import type { Device, DeviceModel, MapperRegisterResponse, ReportDeviceStatusReq
 import type { MapperLogger } from './log';
 import type { MapperHandlers } from './mapper-server';
 import {
+  DEFAULT_NAMESPACE,
   deviceFromDmi,
   edgexName,
   KubeEdgeRef,
@@ -94,26 +96,31 @@ export class KubeEdgeDevices implements MapperHandlers {
     return [...this.devices.keys()];
   }
 
-  /** edgecore's answer to MapperRegister: its models and devices become ours; ours it no longer has go. */
+  /**
+   * edgecore's answer to MapperRegister: its models and devices become ours;
+   * ours it no longer has go. One it cannot take is logged, naming it, and
+   * the rest applied; core-metadata unreachable rejects (the whole answer is
+   * applied again later: every step is idempotent).
+   */
   async sync(response: MapperRegisterResponse): Promise<void> {
-    const problems: string[] = [];
+    const refused = (what: string) => (err: unknown) => {
+      if (isUnreachable(err)) throw err;
+      this.logger.error({ err: (err as Error).message }, `edgecore's ${what} could not be applied`);
+    };
     for (const model of response.modelList ?? []) {
-      await this.createDeviceModel(model).catch((err: unknown) => problems.push(`model ${model.namespace}/${model.name}: ${(err as Error).message}`));
+      await this.createDeviceModel(model).then(() => undefined, refused(`device model ${model.namespace}/${model.name}`));
     }
     const wanted = new Set<string>();
     for (const device of response.deviceList ?? []) {
-      await this.registerDevice(device).then(
-        (ref) => wanted.add(refId(ref)),
-        (err: unknown) => problems.push(`device ${device.namespace}/${device.name}: ${(err as Error).message}`),
-      );
+      wanted.add(`${device.namespace || DEFAULT_NAMESPACE}/${device.name}`);
+      await this.registerDevice(device).then(() => undefined, refused(`device ${device.namespace}/${device.name}`));
     }
     for (const device of await this.metadata.devicesOfService(this.options.serviceName)) {
       const tag = kubeedgeTagOf(device);
       if (!tag || wanted.has(refId(tag))) continue;
       this.logger.info({ device: refId(tag) }, 'edgecore no longer has this device: removing it');
-      await this.removeDevice(tag).catch((err: unknown) => problems.push(`removing device ${refId(tag)}: ${(err as Error).message}`));
+      await this.removeDevice(tag).catch(refused(`removal of device ${refId(tag)}`));
     }
-    if (problems.length > 0) throw new Error(problems.join('; '));
   }
 
   async createDeviceModel(model: DeviceModel): Promise<KubeEdgeRef> {
@@ -334,16 +341,18 @@ export class KubeEdgeDevices implements MapperHandlers {
   /** Writes each desired value that differs from the one last written, in the background, one device write at a time. */
   private applyDesired(known: Known): void {
     const id = refId(known.ref);
-    known.writes = known.writes.then(async () => {
-      for (const [property, value] of Object.entries(known.mapped.desired)) {
-        if (this.closed || this.devices.get(id) !== known) return;
-        if (known.observedDesired.get(property)?.value === value) continue;
-        if (await this.write(known, property, value)) {
-          known.observedDesired.set(property, { value, metadata: { timestamp: String(this.clock.now()), type: this.typeOf(known, property) } });
-          this.touch(known);
+    known.writes = known.writes
+      .then(async () => {
+        for (const [property, value] of Object.entries(known.mapped.desired)) {
+          if (this.closed || this.devices.get(id) !== known) return;
+          if (known.observedDesired.get(property)?.value === value) continue;
+          if (await this.write(known, property, value)) {
+            known.observedDesired.set(property, { value, metadata: { timestamp: String(this.clock.now()), type: this.typeOf(known, property) } });
+            this.touch(known);
+          }
         }
-      }
-    });
+      })
+      .catch((err: unknown) => this.logger.error({ device: id, err: (err as Error).message }, 'desired values could not be applied'));
   }
 
   private async write(known: Known, property: string, value: string): Promise<boolean> {
