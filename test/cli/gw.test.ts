@@ -5,7 +5,7 @@
  * GW_* variables a user sets. Each case checks what the user sees: tables,
  * JSON that parses, the server's message and the exit code.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,6 +201,17 @@ describe('gw, the command line', () => {
 
     const json = await gw(['readings', 'tail', '--count', '1', '--json'], busEnv);
     expect(JSON.parse(json.stdout.split('\n')[0])).toMatchObject({ deviceName: expect.any(String), readings: expect.any(Array) });
+  });
+
+  it('ends quietly with 0 when its reader goes away (gw readings tail | head -1)', async () => {
+    const child = spawn(GW, ['readings', 'tail'], { env: { PATH: process.env.PATH ?? '', ...env, GW_CONSOLE_URL: gateway.console!.url } });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    child.stdout.destroy();
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
   });
 
   it('says where the live stream should be when the console does not answer (exit 3)', async () => {

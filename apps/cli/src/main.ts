@@ -6,6 +6,12 @@
  */
 import { runCli } from './cli';
 
+// `gw readings tail | head -3`: the reader has gone, which ends the command (no stack trace).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 void runCli(process.argv).then((code) => {
   process.exitCode = code;
 });
