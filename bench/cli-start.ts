@@ -56,9 +56,10 @@ async function main(): Promise<void> {
     GW_CORE_DATA_PORT: '0',
     GW_CORE_COMMAND_PORT: '0',
     GW_APP_SERVICE_PORT: '0',
+    GW_CONSOLE_PORT: '0',
     ...Object.fromEntries(DRIVERS.map((driver) => [servicePortVariable(driver), '0'])),
   };
-  const gateway = spawn(process.execPath, gatewayNodeArgs(), { cwd: ROOT, env, stdio: 'ignore' });
+  const gateway = spawn(process.execPath, gatewayNodeArgs(), { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     while (!(await answers(metadataPort))) {
       if (gateway.exitCode !== null) throw new Error(`gateway exited with ${gateway.exitCode}`);
