@@ -16,16 +16,20 @@ export function isKubernetesName(name: string): boolean {
 
 /**
  * The Kubernetes name of a gateway (EdgeX) name: lowercased, runs of other
- * characters than a-z 0-9 . - made `-`, dots not doubled, trimmed to a
- * letter or digit at both ends (`Demo-Sensor-01` → `demo-sensor-01`); ''
- * when nothing is left.
+ * characters than a-z 0-9 . - made `-`, then each dot-separated part trimmed
+ * of `-` (a part must start and end with a letter or digit) and empty parts
+ * dropped (`Demo-Sensor-01` → `demo-sensor-01`, `Pump_.2` → `pump.2`,
+ * `Line-1.-Pump` → `line-1.pump`), at most 253 characters; '' when nothing
+ * is left.
  */
 export function toKubernetesName(name: string): string {
   return name
     .toLowerCase()
     .replace(/[^a-z0-9.-]+/g, '-')
-    .replace(/\.{2,}/g, '.')
-    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .split('.')
+    .map((part) => part.replace(/^-+|-+$/g, ''))
+    .filter(Boolean)
+    .join('.')
     .slice(0, MAX_KUBERNETES_NAME)
     .replace(/[^a-z0-9]+$/, '');
 }

@@ -1,24 +1,12 @@
 import { ErrorKind, GatewayError } from '@gw/contracts';
+import { isKubernetesName, toKubernetesName } from '@gw/contracts/kubernetes-names';
 
-/** Kubernetes object names: DNS-1123 subdomains (lowercase letters, digits, `-` and `.`, at most 253, alphanumeric at both ends). */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// One rule for Kubernetes names (libs/contracts/src/kubernetes-names.ts): a device exported as a Device is the twin the kubeedge-twin sink reports to.
+export { isKubernetesName };
 
-export function isKubernetesName(name: string): boolean {
-  return name.length <= 253 && DNS_SUBDOMAIN.test(name);
-}
-
-/** The Kubernetes name of an EdgeX name: lowercased, other characters as `-` (the EdgeX name is kept in an annotation). */
+/** The Kubernetes name of an EdgeX name (toKubernetesName; the EdgeX name is kept in an annotation); refused when nothing is left. */
 export function kubernetesName(edgexName: string): string {
-  // Each dot-separated part must start and end with a letter or digit.
-  const name = edgexName
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]+/g, '-')
-    .split('.')
-    .map((part) => part.replace(/^-+|-+$/g, ''))
-    .filter(Boolean)
-    .join('.')
-    .slice(0, 253)
-    .replace(/[^a-z0-9]+$/, '');
+  const name = toKubernetesName(edgexName);
   if (!isKubernetesName(name)) throw new GatewayError(ErrorKind.ContractInvalid, `"${edgexName}" has no letter or digit to make a Kubernetes name of`);
   return name;
 }
