@@ -68,8 +68,9 @@ describe('the device services the gateway hosts', () => {
     expect(run.loaded).not.toMatch(OPCUA_DRIVER);
     expect(run.loaded).not.toMatch(OPCUA_LIBRARIES);
     expect(run.loaded).toMatch(/libs\/drivers\/virtual\/src\/virtual-driver\.js$/m);
-    // The OpenAPI documents are built on their first request only: no one asked, zod-to-openapi never loaded.
+    // The OpenAPI documents are built on their first request only: no one asked, neither zod-to-openapi nor a route list loaded.
     expect(run.loaded).not.toMatch(/node_modules\/@asteasolutions\/zod-to-openapi\//);
+    expect(run.loaded).not.toMatch(/\/src\/http\/openapi\.js$/m);
     expect(run.loaded).not.toMatch(KUBEEDGE_MAPPER);
   });
 

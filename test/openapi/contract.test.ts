@@ -86,7 +86,7 @@ describe('contract: every operation of the served OpenAPI documents', () => {
     expect(service).toBeDefined();
     const doc = (await (await fetch(`${service.url}/api/v3/openapi.json`, { headers: { 'x-api-key': KEY } })).json()) as OpenApiDocument;
     const responses = new DocumentedResponses(name, doc);
-    const routes = new Map((documentedApi(service.app)?.routes ?? []).map((route): [string, ApiRoute] => [route.operationId, route]));
+    const routes = new Map(((await documentedApi(service.app))?.routes ?? []).map((route): [string, ApiRoute] => [route.operationId, route]));
     let operations = 0;
     const failures: string[] = [];
     for (const [path, methods] of Object.entries(doc.paths)) {

@@ -18,7 +18,6 @@ import { ActuatorPorts, DesiredStateHandler } from './twin/desired-state';
 import { deviceStatesOf } from './twin/device-states';
 import { twinModel, TwinModelPorts } from './twin/twin-model';
 import type { TwinModelSource } from './http/twin-model.controller';
-import { appServiceApi } from './http/openapi';
 
 export const APP_SERVICE_VERSION = '0.1.0';
 /** How long close() lets deliveries in flight finish before abandoning them (Docker allows 10 s for a stop). */
@@ -130,7 +129,7 @@ export async function startAppService(options: AppServiceOptions, deps: AppServi
     const config = { serviceName: 'app-service', logLevel: 'info' as const, maxBody: 4 * 1024 * 1024, ...options };
     const app = await createServiceApp({
       module: AppServiceModule.register({ figures, twinModels: twinModelsOf(file, metadata) }),
-      api: appServiceApi,
+      api: async () => (await import('./http/openapi')).appServiceApi,
       version: APP_SERVICE_VERSION,
       config,
       configKeys: Object.keys(AppServiceConfigSchema.shape),

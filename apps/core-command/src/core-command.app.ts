@@ -9,7 +9,6 @@ import { CommandForwarder } from './domain/command-forwarder';
 import { CommandMetrics } from './domain/command-metrics';
 import { CoreCommandService } from './domain/core-command.service';
 import type { MetadataLookup } from './domain/metadata-lookup';
-import { coreCommandApi } from './http/openapi';
 
 export const CORE_COMMAND_VERSION = '0.1.0';
 
@@ -55,7 +54,7 @@ export async function startCoreCommand(options: CoreCommandOptions, deps: CoreCo
   const module = CoreCommandModule.register({ commands });
   const app = await createServiceApp({
     module,
-    api: coreCommandApi,
+    api: async () => (await import('./http/openapi')).coreCommandApi,
     version: CORE_COMMAND_VERSION,
     config,
       configKeys: Object.keys(CoreCommandConfigSchema.shape),

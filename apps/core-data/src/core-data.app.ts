@@ -31,7 +31,6 @@ import { PersistLag } from './ingest/persist-lag';
 import { RestEventRepublisher } from './ingest/rest-republish';
 import { openEventStore } from './persistence/open-event-store';
 import { CORE_DATA_MIGRATIONS } from './persistence/migrations/1733900000000-initial-core-data';
-import { coreDataApi } from './http/openapi';
 
 export const CORE_DATA_VERSION = '0.1.0';
 
@@ -141,7 +140,7 @@ export async function startCoreData(options: CoreDataOptions, deps: CoreDataDepe
     const secretKeys = ['apiKey', 'busPassword', 'metadataApiKey'];
     app = await createServiceApp({
       module,
-      api: coreDataApi,
+      api: async () => (await import('./http/openapi')).coreDataApi,
       version: CORE_DATA_VERSION,
       config,
       configKeys: Object.keys(CoreDataConfigSchema.shape),

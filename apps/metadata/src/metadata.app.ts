@@ -6,7 +6,6 @@ import { createDataSource } from '@gw/persistence';
 import { Logger, createServiceApp, listenService, busMetrics, busReadiness } from '@gw/service-kit';
 import { DEFAULT_QUERY_ADMISSION } from '@gw/service-kit/config';
 import { ResourceLoader } from './boot/resource-loader';
-import { metadataApi } from './http/openapi';
 import { MetadataConfig, MetadataConfigSchema } from './config';
 import { DeviceServicesService } from './domain/device-services.service';
 import { DevicesService } from './domain/devices.service';
@@ -88,7 +87,7 @@ export async function startMetadata(
     const secretKeys = ['apiKey', 'busPassword'];
     app = await createServiceApp({
       module,
-      api: metadataApi,
+      api: async () => (await import('./http/openapi')).metadataApi,
       version: METADATA_VERSION,
       config,
       configKeys: Object.keys(MetadataConfigSchema.shape),

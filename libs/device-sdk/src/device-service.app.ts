@@ -21,7 +21,6 @@ import type { DriverContext, ProtocolDriver } from './driver/protocol-driver';
 import { DEFAULT_MAX_IN_FLIGHT, EventPublisher, PublisherStats } from './event-publisher';
 import { DeviceServiceModule } from './http/device-service.module';
 import { driverRoutePrefix, mountDriverRoutes } from './http/driver-routes';
-import { deviceServiceApi } from './http/openapi';
 import { DEFAULT_RETRY, MetadataPort, MetadataSync, RetryPolicy } from './metadata-sync';
 import { OnChangeFilter } from './on-change-filter';
 import { DEFAULT_ALLOWED_FAILS, OperatingStateTracker } from './operating-state';
@@ -148,7 +147,7 @@ export async function startDeviceService(
     const ownRoutes = driver.routes?.() ?? [];
     app = await createServiceApp({
       module: DeviceServiceModule.register({ executor, discovery, validator, profileScan }),
-      api: deviceServiceApi(routePrefix, ownRoutes),
+      api: async () => (await import('./http/openapi')).deviceServiceApi(routePrefix, ownRoutes),
       version: DEVICE_SDK_VERSION,
       config,
       secrets,

@@ -83,10 +83,10 @@ export interface ServiceAppOptions {
   /**
    * The service's routes for its OpenAPI document (GET /api/v3/openapi.json;
    * Swagger UI at /api/v3/docs unless openapiUi is false); the routes every
-   * service has are added. A function when routes are known only later
-   * (a driver's own); it is called on the first request for the document.
+   * service has are added. Called on the first request for the document, so
+   * a service imports its route list then (`async () => (await import('./http/openapi')).api`), not at boot.
    */
-  api?: ServiceApi | (() => ServiceApi);
+  api?: () => ServiceApi | Promise<ServiceApi>;
 }
 
 export async function createServiceApp(options: ServiceAppOptions): Promise<NestFastifyApplication> {
@@ -162,8 +162,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Nest
     const api = options.api;
     const ui = config.openapiUi ?? true;
     const common = commonRoutes({ metrics: true, secrets: true, docs: ui });
-    const served = () => {
-      const own = typeof api === 'function' ? api() : api;
+    const served = async () => {
+      const own = await api();
       return { ...own, routes: [...common, ...own.routes] };
     };
     recordApi(app, served);

@@ -21,13 +21,13 @@ export function registeredRoutes(app: object): ReadonlyArray<{ method: string; u
   return ROUTES.get(app) ?? [];
 }
 
-const APIS = new WeakMap<object, () => ServiceApi>();
+const APIS = new WeakMap<object, () => Promise<ServiceApi>>();
 
-export function recordApi(app: object, api: () => ServiceApi): void {
+export function recordApi(app: object, api: () => Promise<ServiceApi>): void {
   APIS.set(app, api);
 }
 
 /** The routes (with their zod schemas) a service app's document is built from, common ones included. */
-export function documentedApi(app: object): ServiceApi | undefined {
+export async function documentedApi(app: object): Promise<ServiceApi | undefined> {
   return APIS.get(app)?.();
 }

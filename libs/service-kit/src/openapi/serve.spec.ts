@@ -16,7 +16,7 @@ const api: ServiceApi = {
 
 async function start(openapiUi: boolean | undefined): Promise<{ app: NestFastifyApplication; base: string }> {
   const config = { serviceName: 'openapi-test', host: '127.0.0.1', port: 0, logLevel: 'silent' as const, maxBody: 4096, openapiUi };
-  const app = await createServiceApp({ module: EmptyModule, api, version: '1.2.3', config, logger: createLogger('t', 'silent'), shutdownHooks: false });
+  const app = await createServiceApp({ module: EmptyModule, api: () => api, version: '1.2.3', config, logger: createLogger('t', 'silent'), shutdownHooks: false });
   await app.init();
   return { app, base: `${await listenService(app, config)}/api/v3` };
 }

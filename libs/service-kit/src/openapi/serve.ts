@@ -63,7 +63,7 @@ const INIT = `(async function () {
 
 export interface ServeOpenApiOptions {
   /** Called once, on the first request for the document. */
-  api: () => ServiceApi;
+  api: () => Promise<ServiceApi>;
   info: DocumentInfo;
   /** Swagger UI at /api/v3/docs (GW_OPENAPI_UI). */
   ui: boolean;
@@ -72,7 +72,7 @@ export interface ServeOpenApiOptions {
 export function serveOpenApi(fastify: FastifyInstance, options: ServeOpenApiOptions): void {
   let document: Promise<string> | undefined;
   fastify.get(`${API_BASE}${OPENAPI_JSON_PATH}`, async (_request, reply) => {
-    document ??= import('./document').then(({ buildOpenApiDocument }) => JSON.stringify(buildOpenApiDocument(options.api(), options.info)));
+    document ??= Promise.all([import('./document'), options.api()]).then(([{ buildOpenApiDocument }, api]) => JSON.stringify(buildOpenApiDocument(api, options.info)));
     const text = await document.catch((err: unknown) => {
       document = undefined; // a failed build is tried again next time
       throw err;
