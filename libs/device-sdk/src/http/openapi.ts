@@ -79,10 +79,12 @@ export function driverApiRoute(prefix: string, route: DriverRoute): ApiRoute {
     ...(query instanceof z.ZodObject ? { query } : {}),
     ...(route.body ? { body: route.body as z.ZodTypeAny } : {}),
     // JSON answers come in the EdgeX envelope with the driver's own fields; some routes send a file of their own type instead.
-    ok: [
-      { status: 200, description: 'the answer (a file for the routes that send one)', schema: BaseResponseSchema.passthrough(), orContentType: '*/*' },
-      { status: 201, description: 'created', schema: BaseResponseSchema.passthrough(), orContentType: '*/*' },
-    ],
+    ok: (route.method === 'POST' ? [200, 201, 202] : [200]).map((status) => ({
+      status,
+      description: 'the answer (a file for the routes that send one)',
+      schema: BaseResponseSchema.passthrough(),
+      orContentType: '*/*',
+    })),
     errors: DRIVER_ROUTE_ERRORS,
   };
 }
