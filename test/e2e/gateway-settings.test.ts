@@ -1,7 +1,7 @@
 /**
  * Settings the services read when alone reach them in the one-process gateway
- * too: a browser origin allowed with GW_CORS_ORIGINS, core-metadata's profile
- * limits, every core-data setting. (Read but unused would be worse than refused.)
+ * too: a browser origin allowed with GW_CORS_ORIGINS, Swagger UI turned off
+ * with GW_OPENAPI_UI, core-metadata's profile limits, every core-data setting. (Read but unused would be worse than refused.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ describe('the one-process gateway passes the services their settings', () => {
   beforeAll(async () => {
     const config = testGatewayConfig(dataDir, {
       GW_CORS_ORIGINS: 'https://console.plant.local',
+      GW_OPENAPI_UI: 'false',
       GW_METADATA_MAX_PROFILE_RESOURCES: '1',
       GW_CORE_DATA_MAX_CONCURRENT_QUERIES: '3',
       GW_CORE_DATA_QUERY_QUEUE_LIMIT: '7',
@@ -44,6 +45,13 @@ describe('the one-process gateway passes the services their settings', () => {
         headers: { origin: 'https://console.plant.local', 'access-control-request-method': 'GET' },
       });
       expect(preflight.headers.get('access-control-allow-origin')).toBe('https://console.plant.local');
+    }
+  });
+
+  it('leaves Swagger UI out of every service with GW_OPENAPI_UI=false, keeping the OpenAPI document', async () => {
+    for (const url of [gateway.metadata.url, gateway.coreData.url, gateway.coreCommand.url]) {
+      expect((await fetch(`${url}/api/v3/docs`)).status).toBe(404);
+      expect((await fetch(`${url}/api/v3/openapi.json`)).status).toBe(200);
     }
   });
 
