@@ -37,7 +37,7 @@ export interface ApiRoute {
   bodyTypes?: Record<string, z.ZodTypeAny>;
   /** The success answers. */
   ok: readonly ApiAnswer[];
-  /** Error statuses besides those every route has (401, 500; 400, 413 and 415 with a body): each answers an ErrorResponseSchema. */
+  /** Error statuses besides those every route has (401, 500; 400, 413 and 415 with a body): each answers an ErrorResponse. */
   errors?: readonly number[];
   /** Served without the API key (ping, ready). */
   open?: boolean;
