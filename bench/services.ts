@@ -2,7 +2,8 @@
  * Resident memory of each service as the image runs it (`node bin/service.js
  * <service>`, no extra node flags; the Kubernetes manifests' memory requests
  * and limits come from these figures): metadata, core-data, core-command,
- * device-virtual, device-modbus, device-opcua and the app service, each its
+ * device-virtual, device-modbus, device-opcua, the app service and the web
+ * console, each its
  * own process on MQTT (a Mosquitto of its own, so its memory is measured too;
  * MQTT_URL points them at another broker instead) and
  * PostgreSQL (a fresh schema per service), with the sample profiles and
@@ -248,6 +249,7 @@ async function separateServices(): Promise<void> {
     modbus: await freePort(),
     opcua: await freePort(),
     app: await freePort(),
+    console: await freePort(),
   };
   const database = (schema: string) => `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
   const broker = MQTT_URL ? undefined : await startBroker(dataDir);
@@ -294,6 +296,13 @@ async function separateServices(): Promise<void> {
         GW_APP_SERVICE_PIPELINES_FILE: pipelinesFile,
         GW_APP_SERVICE_CORE_COMMAND_URL: `http://127.0.0.1:${ports.coreCommand}`,
       }, dataDir),
+      startService('console', 'console', ports.console, {
+        ...common,
+        GW_CONSOLE_PORT: String(ports.console),
+        GW_CORE_DATA_URL: `http://127.0.0.1:${ports.coreData}`,
+        GW_CORE_COMMAND_URL: `http://127.0.0.1:${ports.coreCommand}`,
+        GW_APP_SERVICE_URL: `http://127.0.0.1:${ports.app}`,
+      }, dataDir),
     );
     for (const s of services) await ready(s);
     await idleAndReport(broker ? [...services, broker] : services, 'services');
@@ -316,7 +325,7 @@ async function oneProcessGateway(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-bench-services-gateway-'));
   const port = await freePort();
   const ports = Object.fromEntries(
-    ['GW_CORE_DATA_PORT', 'GW_CORE_COMMAND_PORT', 'GW_APP_SERVICE_PORT', 'GW_DEVICE_VIRTUAL_PORT', 'GW_DEVICE_MODBUS_PORT', 'GW_DEVICE_OPCUA_PORT'].map((v) => [v, '0']),
+    ['GW_CORE_DATA_PORT', 'GW_CORE_COMMAND_PORT', 'GW_APP_SERVICE_PORT', 'GW_CONSOLE_PORT', 'GW_DEVICE_VIRTUAL_PORT', 'GW_DEVICE_MODBUS_PORT', 'GW_DEVICE_OPCUA_PORT'].map((v) => [v, '0']),
   );
   const gateway = startService('gateway', 'gateway', port, { GW_METADATA_PORT: String(port), ...ports }, dataDir);
   try {

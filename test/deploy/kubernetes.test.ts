@@ -20,6 +20,7 @@ import { OPEN_ROUTES } from '../../libs/service-kit/src/auth';
 import { appServiceConfigVariables } from '../../apps/app-service/src/config';
 import { coreCommandConfigVariables } from '../../apps/core-command/src/config';
 import { coreDataConfigVariables } from '../../apps/core-data/src/config';
+import { consoleConfigVariables } from '../../apps/console/src/config';
 import { deviceServiceConfigSchema } from '../../apps/device-service/src/config';
 import { gatewayConfigVariables } from '../../apps/gateway/src/config';
 import { metadataConfigVariables } from '../../apps/metadata/src/config';
@@ -37,6 +38,7 @@ const EDGEX_PORTS: Record<string, number> = {
   metadata: 59881,
   'core-command': 59882,
   'app-service': 59700,
+  console: 4000, // EdgeX UI's
   'device-virtual': 59900,
   'device-modbus': 59901,
   'device-opcua': 59902,
@@ -71,6 +73,8 @@ function knownVariables(arg: string, env: Record<string, string>): string[] {
       return coreCommandConfigVariables();
     case 'app-service':
       return appServiceConfigVariables();
+    case 'console':
+      return consoleConfigVariables();
     case 'gateway':
       return gatewayConfigVariables();
     case 'device-service': {
@@ -313,7 +317,7 @@ describe('deploy/kubernetes', () => {
     it('serves each service on its EdgeX port', () => {
       const service = objects('single-node').find((o) => o.kind === 'Service');
       const ports = Object.fromEntries(service!.spec.ports.map((p: any) => [p.name, p.port]));
-      const hosted = ['core-data', 'metadata', 'core-command', 'app-service', ...DRIVERS.filter((d) => d.hostedByDefault).map((d) => d.serviceName)];
+      const hosted = ['core-data', 'metadata', 'core-command', 'app-service', 'console', ...DRIVERS.filter((d) => d.hostedByDefault).map((d) => d.serviceName)];
       expect(ports).toEqual(Object.fromEntries(hosted.map((name) => [name, EDGEX_PORTS[name]])));
     });
   });
