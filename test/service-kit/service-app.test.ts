@@ -85,7 +85,7 @@ describe('a service app without API key (the embedded default)', () => {
     expect(body).toEqual({
       apiVersion: 'v3',
       serviceName: 'core-dummy',
-      config: { serviceName: 'core-dummy', host: '127.0.0.1', port: 0, logLevel: 'info', logFormat: 'auto', maxBody: 1024, dataDir: './data', database: '***' },
+      config: { serviceName: 'core-dummy', host: '127.0.0.1', port: 0, logLevel: 'info', logFormat: 'auto', maxBody: 1024, dataDir: './data', openapiUi: true, database: '***' },
     });
   });
 
