@@ -72,6 +72,7 @@ async function main(): Promise<void> {
       coreCommandUrl: 'http://127.0.0.1:9',
       maxClients: 50,
       clientQueue: 256,
+      upstreamTimeout: 15_000,
     },
     { bus, logger },
   );

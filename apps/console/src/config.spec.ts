@@ -10,6 +10,14 @@ describe('console configuration', () => {
       appServiceUrl: 'http://localhost:59700',
       maxClients: 50,
       clientQueue: 256,
+      upstreamTimeout: 15_000,
+    });
+  });
+
+  it('reads the services\' timeout and the host names allowed without a key', () => {
+    expect(loadConsoleConfig({ GW_CONSOLE_UPSTREAM_TIMEOUT: '2s', GW_CONSOLE_ALLOWED_HOSTS: 'Console.Plant.local, .lab.local' })).toMatchObject({
+      upstreamTimeout: 2000,
+      allowedHosts: ['console.plant.local', '.lab.local'],
     });
   });
 
@@ -19,8 +27,8 @@ describe('console configuration', () => {
   });
 
   it('refuses wrong settings at boot, naming each variable', () => {
-    const message = messageOf(() => loadConsoleConfig({ GW_CONSOLE_PORT: 'x', GW_CONSOLE_MAX_CLIENTS: '0', GW_CORE_DATA_URL: 'ftp://x' }));
-    for (const variable of ['GW_CONSOLE_PORT', 'GW_CONSOLE_MAX_CLIENTS', 'GW_CORE_DATA_URL']) expect(message).toMatch(new RegExp(`${variable}: expected`));
+    const message = messageOf(() => loadConsoleConfig({ GW_CONSOLE_PORT: 'x', GW_CONSOLE_MAX_CLIENTS: '0', GW_CORE_DATA_URL: 'ftp://x', GW_CONSOLE_UPSTREAM_TIMEOUT: '0', GW_CONSOLE_ALLOWED_HOSTS: 'http://x:4000' }));
+    for (const variable of ['GW_CONSOLE_PORT', 'GW_CONSOLE_MAX_CLIENTS', 'GW_CORE_DATA_URL', 'GW_CONSOLE_UPSTREAM_TIMEOUT', 'GW_CONSOLE_ALLOWED_HOSTS']) expect(message).toMatch(new RegExp(`${variable}: expected`));
   });
 });
 

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { busConfigFields, commonServiceConfig, configVariables, int, loadConfig, text, url } from '@gw/service-kit/config';
+import { busConfigFields, commonServiceConfig, configVariables, field, int, loadConfig, positiveDuration, text, url } from '@gw/service-kit/config';
+
+/** A host name as a browser sends it in Host (no port): `console.plant.local`, or `.plant.local` for it and every name under it. */
+const HOST_NAME = /^\.?[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*$/;
+
+/** Comma-separated host names (GW_CONSOLE_ALLOWED_HOSTS), lower-cased. */
+const hostNames = () =>
+  field('comma-separated host names such as console.plant.local or .plant.local (no port, no scheme)', (v) => {
+    const list = String(v).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    return list.length && list.every((h) => HOST_NAME.test(h)) ? list : undefined;
+  });
 
 /**
  * The console's own settings (GW_CONSOLE_<NAME>), also read by the one-process
@@ -13,6 +23,18 @@ export const ConsoleSettingsSchema = z.object({
   clientQueue: int(1, 100_000).default(256),
   /** The built single-page app (`npm run build` writes dist/console); unset: that folder. */
   webDir: text().optional(),
+  /**
+   * How long a service may stay silent before the console answers 504 naming
+   * it. Longer than core-command's GW_COMMAND_TIMEOUT (10 s), so a slow
+   * device's own answer (core-command's 504) arrives first.
+   */
+  upstreamTimeout: positiveDuration().default('15s'),
+  /**
+   * Without an API key the console answers only requests whose Host is
+   * localhost, an IP address, or one of these names (a DNS-rebinding page
+   * would come with its own name).
+   */
+  allowedHosts: hostNames().optional(),
 });
 export type ConsoleSettings = z.output<typeof ConsoleSettingsSchema>;
 

@@ -11,12 +11,18 @@
  * With an API key set, every /api/ route needs it (Authorization: Bearer or
  * X-API-Key, as the services themselves); the page itself asks for it and
  * keeps it in the tab's sessionStorage. The key is never written into a page.
+ * Without one, only a Host that is localhost, an IP address or in
+ * GW_CONSOLE_ALLOWED_HOSTS is answered (DNS rebinding). Either way an /api/
+ * request a browser marks as coming from another site is refused, as are
+ * paths that could climb out of a service's /api/v3 (dot segments, encoded
+ * slashes).
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { AddressInfo, isIP } from 'node:net';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import type { MessageBus } from '@gw/messaging';
 import { keyMatches, presentedKey } from '@gw/service-kit/auth';
+import { listenError } from '@gw/service-kit/listen-error';
 import type { Logger } from '@gw/service-kit/logger';
 import { MetadataClient } from '@gw/clients';
 import type { ConsoleSettings } from './config';
@@ -56,40 +62,65 @@ const STATUS: Partial<Record<ErrorKind, number>> = {
   [ErrorKind.PayloadTooLarge]: 413,
   [ErrorKind.DuplicateName]: 409,
   [ErrorKind.ServiceUnavailable]: 503,
+  [ErrorKind.Timeout]: 504,
 };
+
+/** A dot segment, plain or %-encoded: `/api/metadata/../x` would climb out of the service's /api/v3. */
+const DOT_SEGMENT = /^(\.|%2e){1,2}$/i;
+/** An encoded slash or backslash would become a path separator at the service. */
+const ENCODED_SEPARATOR = /%2f|%5c|\\/i;
 
 export async function startConsole(config: ConsoleRunConfig, deps: { bus: MessageBus; logger: Logger }): Promise<RunningConsole> {
   const { logger } = deps;
   const targets: Record<ServiceName, ProxyTarget | undefined> = {
-    metadata: { baseUrl: config.metadataUrl, apiKey: config.apiKey },
-    'core-data': { baseUrl: config.coreDataUrl, apiKey: config.apiKey },
-    'core-command': { baseUrl: config.coreCommandUrl, apiKey: config.apiKey },
-    'app-service': config.appServiceUrl ? { baseUrl: config.appServiceUrl, apiKey: config.apiKey } : undefined,
+    metadata: { baseUrl: config.metadataUrl, apiKey: config.apiKey, timeoutMs: config.upstreamTimeout },
+    'core-data': { baseUrl: config.coreDataUrl, apiKey: config.apiKey, timeoutMs: config.upstreamTimeout },
+    'core-command': { baseUrl: config.coreCommandUrl, apiKey: config.apiKey, timeoutMs: config.upstreamTimeout },
+    'app-service': config.appServiceUrl ? { baseUrl: config.appServiceUrl, apiKey: config.apiKey, timeoutMs: config.upstreamTimeout } : undefined,
   };
   const files = new StaticFiles(config.webDir ?? defaultWebDir());
-  const addresses = new DeviceServiceAddresses(config.metadataUrl, config.apiKey);
+  const addresses = new DeviceServiceAddresses(config.metadataUrl, config.apiKey, config.upstreamTimeout);
   const metadata = new MetadataClient({ baseUrl: config.metadataUrl, apiKey: config.apiKey });
   const live = new LiveEvents(deps.bus, { maxClients: config.maxClients, clientQueue: config.clientQueue, topicBase: config.topicBase }, logger);
   await live.start();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const { pathname, search } = new URL(req.url ?? '/', 'http://console');
+    const raw = req.url ?? '/';
+    let pathname: string;
+    let search: string;
+    try {
+      // Prefixed, not resolved against a base: `//x` stays a path (not a host), `..` is kept to be refused below.
+      ({ pathname, search } = new URL(`http://console${raw.startsWith('/') ? raw : `/${raw}`}`));
+    } catch {
+      return sendJson(res, 400, { statusCode: 400, message: 'malformed request path' });
+    }
     // Health checks, open as on every service (bin/healthcheck.js asks /ready): answering means serving.
     if ((pathname === '/api/v3/ping' || pathname === '/api/v3/ready') && (req.method === 'GET' || req.method === 'HEAD')) {
       return sendJson(res, 200, { apiVersion: 'v3', statusCode: 200, serviceName: 'console' });
+    }
+    // Without a key the console is open to whoever reaches it by a name it knows; a rebound DNS name is not one.
+    if (!config.apiKey && !hostAllowed(req.headers.host, config.allowedHosts ?? [])) {
+      return sendJson(res, 403, { statusCode: 403, message: `Host ${JSON.stringify(req.headers.host ?? '')} is not allowed without an API key: add it to GW_CONSOLE_ALLOWED_HOSTS, or set GW_API_KEY` });
     }
     if (!pathname.startsWith('/api/')) {
       const head = req.method === 'HEAD';
       if ((req.method === 'GET' || head) && files.serve(pathname, res, head)) return;
       return sendJson(res, 404, { statusCode: 404, message: `no page ${pathname}` });
     }
-    // A page of another site may not make the browser change anything here (a form posted to an open console).
+    // Only the console's own page calls its APIs: a request the browser marks as made by another site's page
+    // (an <img> reading a device, a form posted to an open console) is refused, whatever its method.
+    const fetchSite = req.headers['sec-fetch-site'];
+    if (fetchSite === 'cross-site' || fetchSite === 'same-site') {
+      return sendJson(res, 403, { statusCode: 403, message: `request from another site's page refused (Sec-Fetch-Site: ${fetchSite})` });
+    }
+    // Browsers without Sec-Fetch-Site still send Origin with a change.
     if (req.method !== 'GET' && req.method !== 'HEAD' && crossSite(req)) {
       return sendJson(res, 403, { statusCode: 403, message: `cross-site ${req.method} refused (Origin ${req.headers.origin})` });
     }
-    // `..` would climb out of /api/v3 on the service.
-    if (pathname.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
-      return sendJson(res, 400, { statusCode: 400, message: 'path segments . and .. are not allowed' });
+    // Checked on the path as sent: `..`, `%2e%2e` or an encoded slash would climb out of /api/v3 on the service.
+    const rawPath = raw.split('?')[0];
+    if (ENCODED_SEPARATOR.test(rawPath) || rawPath.split('/').some((segment) => DOT_SEGMENT.test(segment))) {
+      return sendJson(res, 400, { statusCode: 400, message: 'path segments . and .. and encoded slashes (%2F, %5C) are not allowed' });
     }
     if (config.apiKey && !keyMatches(presentedKey(req.headers), config.apiKey)) {
       const missing = presentedKey(req.headers) === undefined;
@@ -100,7 +131,7 @@ export async function startConsole(config: ConsoleRunConfig, deps: { bus: Messag
     if (first === 'deviceservice') {
       const [name, ...path] = rest;
       const baseAddress = await addresses.baseAddress(decodeURIComponent(name ?? ''));
-      return proxy(req, res, { baseUrl: baseAddress, apiKey: config.apiKey }, path.join('/'), search, `device service ${name}`);
+      return proxy(req, res, { baseUrl: baseAddress, apiKey: config.apiKey, timeoutMs: config.upstreamTimeout }, path.join('/'), search, `device service ${name}`);
     }
     if ((SERVICES as readonly string[]).includes(first)) {
       const target = targets[first as ServiceName];
@@ -113,7 +144,8 @@ export async function startConsole(config: ConsoleRunConfig, deps: { bus: Messag
   const consoleRoute = async (route: string, query: URLSearchParams, req: IncomingMessage, res: ServerResponse) => {
     if (route === 'devicefile' && req.method === 'POST') {
       const results = await addDeviceFile(req, query.get('name') ?? 'devices.yaml', config.maxBody, metadata);
-      return sendJson(res, results.every((r) => r.statusCode < 300) ? 201 : 207, { statusCode: 207, results });
+      const status = results.every((r) => r.statusCode < 300) ? 201 : 207;
+      return sendJson(res, status, { statusCode: status, results });
     }
     if (req.method !== 'GET') return sendJson(res, 405, { statusCode: 405, message: `${req.method} /api/console/${route} is not allowed` });
     if (route === 'session') return sendJson(res, 200, { statusCode: 200, auth: Boolean(config.apiKey), appService: Boolean(config.appServiceUrl) });
@@ -130,12 +162,10 @@ export async function startConsole(config: ConsoleRunConfig, deps: { bus: Messag
       else sendJson(res, status, { statusCode: status, message: (err as Error).message });
     });
   });
-  // Live streams stay open; only the time to send headers is bounded.
-  server.requestTimeout = 0;
   server.headersTimeout = 30_000;
   try {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err) => reject(consoleListenError(err, config.host, config.port)));
       server.listen(config.port, config.host, () => {
         server.off('error', reject);
         resolve();
@@ -158,6 +188,27 @@ export async function startConsole(config: ConsoleRunConfig, deps: { bus: Messag
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A port taken or not allowed: a setting to change, naming the console's own variables. */
+function consoleListenError(err: unknown, host: string, port: number): unknown {
+  const refined = listenError(err, host, port);
+  if (!GatewayError.is(refined, ErrorKind.Config)) return refined;
+  return new GatewayError(ErrorKind.Config, `web console: ${refined.message}: choose another port with GW_CONSOLE_PORT, or leave the console out with GW_CONSOLE=false`, { cause: err });
+}
+
+/** localhost (and *.localhost), any IP address (DNS rebinding needs a name), or a name in GW_CONSOLE_ALLOWED_HOSTS (`.example.com`: it and below). */
+function hostAllowed(hostHeader: string | undefined, allowed: readonly string[]): boolean {
+  if (!hostHeader) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${hostHeader}`).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  const bare = hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  if (bare === 'localhost' || bare.endsWith('.localhost') || isIP(bare) !== 0) return true;
+  return allowed.some((name) => (name.startsWith('.') ? bare === name.slice(1) || bare.endsWith(name) : bare === name));
 }
 
 /** A browser's request from a page of another origin (browsers always send Origin with a cross-site POST, PUT, PATCH, DELETE). */

@@ -23,7 +23,18 @@ export interface LiveEvent {
   profileName: string;
   sourceName: string;
   origin: number;
-  readings: Array<{ resourceName: string; value?: string; valueType?: string; units?: string; origin?: number }>;
+  readings: LiveReading[];
+}
+
+/** A reading as a browser gets it; a binary reading's bytes stay here (`binary: true` says there were some). */
+export interface LiveReading {
+  resourceName: string;
+  value?: string;
+  valueType?: string;
+  units?: string;
+  origin?: number;
+  objectValue?: unknown;
+  binary?: true;
 }
 
 interface Client {
@@ -59,7 +70,7 @@ export class LiveEvents {
 
   async start(): Promise<void> {
     this.subscription = await this.bus.subscribe(new Topics(this.options.topicBase).allDeviceEvents(), (envelope) => this.received(envelope));
-    this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => this.keepAlive(), HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
@@ -95,17 +106,27 @@ export class LiveEvents {
   }
 
   private received(envelope: MessageEnvelope): void {
-    const event = (envelope.payload as { event?: LiveEvent } | undefined)?.event;
-    if (!event || typeof event.deviceName !== 'string' || !Array.isArray(event.readings)) return;
+    const event = (envelope.payload as { event?: unknown } | undefined)?.event as Partial<LiveEvent> | null | undefined;
     if (this.clients.size === 0) return;
-    const message = `data: ${JSON.stringify(liveEvent(event))}\n\n`;
+    if (!event || typeof event !== 'object' || typeof event.deviceName !== 'string' || !Array.isArray(event.readings)) {
+      this.malformed('not an event with a deviceName and readings');
+      return;
+    }
+    const shown = liveEvent(event as LiveEvent);
+    if (shown.readings.length < event.readings.length) this.malformed(`readings without a resourceName left out (device ${event.deviceName})`);
+    const message = `data: ${JSON.stringify(shown)}\n\n`;
     for (const client of this.clients) {
       if (client.device === undefined || client.device === event.deviceName) this.send(client, message);
     }
   }
 
-  private broadcast(message: string): void {
-    for (const client of this.clients) this.send(client, message);
+  private malformed(why: string): void {
+    if (this.throttle.allow('malformed') !== undefined) this.logger.warn({ why }, 'live readings: a malformed device event on the bus');
+  }
+
+  /** Only to an idle stream: one with events waiting is not idle, and a keep-alive must never push out an event. */
+  private keepAlive(): void {
+    for (const client of this.clients) if (client.writable && client.queue.length === 0) client.writable = client.res.write(': keep-alive\n\n');
   }
 
   private send(client: Client, message: string): void {
@@ -127,18 +148,21 @@ export class LiveEvents {
   }
 }
 
+/** What a browser needs of an event; readings that are not objects with a string resourceName are left out (a page could not show them). */
 function liveEvent(event: LiveEvent): LiveEvent {
-  return {
-    deviceName: event.deviceName,
-    profileName: event.profileName,
-    sourceName: event.sourceName,
-    origin: event.origin,
-    readings: event.readings.map((r) => ({
-      resourceName: r.resourceName,
-      value: r.value,
-      valueType: r.valueType,
-      units: r.units,
-      origin: r.origin,
-    })),
-  };
+  const readings: LiveReading[] = [];
+  for (const r of event.readings as unknown[]) {
+    if (!r || typeof r !== 'object' || typeof (r as LiveReading).resourceName !== 'string') continue;
+    const { resourceName, value, valueType, units, origin, objectValue } = r as LiveReading & { binaryValue?: unknown };
+    readings.push({
+      resourceName,
+      value,
+      valueType,
+      units,
+      origin,
+      objectValue,
+      binary: (r as { binaryValue?: unknown }).binaryValue ? true : undefined,
+    });
+  }
+  return { deviceName: event.deviceName, profileName: event.profileName, sourceName: event.sourceName, origin: event.origin, readings };
 }

@@ -18,6 +18,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { ErrorKind, GatewayError, NAME_MAX_LENGTH } from '@gw/contracts';
 import { apiKeyHook } from './auth';
+import { listenError } from './listen-error';
 import { clientErrorHandler } from './client-error';
 import { enableCors } from './cors';
 import type { CommonServiceConfig } from './config';
@@ -202,14 +203,7 @@ function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(YAML_CONTENT_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
 }
 
-/** A port taken or not allowed is a setting to change (exit 78, naming host:port), not a crash. */
-export function listenError(err: unknown, host: string, port: number): unknown {
-  const code = (err as { code?: string }).code;
-  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-    return new GatewayError(ErrorKind.Config, `cannot listen on ${host}:${port}: ${code}`, { cause: err });
-  }
-  return err;
-}
+export { listenError };
 
 /** Listens on the configured host and port; returns the URL it answers on. */
 export async function listenService(
