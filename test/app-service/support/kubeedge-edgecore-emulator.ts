@@ -26,10 +26,22 @@
  *    any case; others ignored) → `…/state/update/result` `{event_id,
  *    timestamp, device: {name, state, lastOnlineTime}}`.
  *
- * The cloud side is this class's API: addDevice() (a Device with its
- * properties' twins), setDesired() (a cloud update of an expected value,
- * stamped with the time it is stored, then the delta).
+ * edgecore as of KubeEdge 1.15 and later (cloud/pkg/devicecontroller
+ * downstream.go createDevice; edge dmiserver/server.go): the cloud sends a
+ * Device to the node without twins, and no twin updates at all; a twin is
+ * made by the first twin/update that names it. The rest of this class's
+ * API:
+ *  - addDevice(): a Device the cloud placed on this node (no twins);
+ *  - setExpected(): what sets `expected` on 1.15+: a local MQTT app's
+ *    twin/update, or a DMI mapper's report (expected = its observedDesired,
+ *    with its actual value). Like any update carrying `expected`, edgecore
+ *    stamps it anew, unchanged or not (dtmanager/twin.go dealTwinCompare);
+ *    then the delta;
+ *  - silence() (requests for a device left unanswered), failNext() (the next
+ *    request answered with an error code).
  * Devices other test runs use on a shared broker are left alone (`owns`).
+ * Maps keyed by twin keys have no prototype (`__proto__` is a twin key, as
+ * in edgecore's Go maps).
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
@@ -81,7 +93,8 @@ export class EdgecoreEmulator {
   readonly received: Received[] = [];
   private readonly devices = new Map<string, Device>();
   private readonly changes = new EventEmitter();
-  private lastStamp = 0;
+  private readonly silenced = new Set<string>();
+  private readonly failures: Array<{ id: string; op: Received['op']; code: number }> = [];
 
   private constructor(
     private readonly client: MqttClient,
@@ -103,25 +116,40 @@ export class EdgecoreEmulator {
     await this.client.endAsync(true);
   }
 
-  /** A Device as the cloud sends it to the node: its properties' twins, with a type and, maybe, a desired value. */
-  addDevice(id: string, properties: Record<string, { type: string; expected?: string }>): void {
-    const twins = new Map<string, Twin>();
-    for (const [key, { type, expected }] of Object.entries(properties)) {
-      twins.set(key, { type, optional: false, ...(expected !== undefined ? { expected: { value: expected, timestamp: this.stamp() } } : {}) });
-    }
-    this.devices.set(id, { twins });
+  /** A Device the cloud placed on this node: since KubeEdge 1.15 without twins (the first twin/update naming a property makes its twin). */
+  addDevice(id: string): void {
+    this.devices.set(id, { twins: new Map() });
   }
 
-  /** A cloud update of one expected value: stored now (its timestamp returned), then the delta (not sent while the broker is away). */
-  async setDesired(id: string, key: string, value: string): Promise<number> {
-    const device = this.devices.get(id);
-    if (!device) throw new Error(`no device ${id}`);
-    const twin = device.twins.get(key) ?? { type: 'string', optional: false };
-    twin.expected = { value, timestamp: this.stamp() };
-    device.twins.set(key, twin);
+  /**
+   * A twin/update carrying an expected value, from a local MQTT app or a DMI
+   * mapper's report (with `actual`, the mapper's reported value): stored with
+   * a new timestamp (returned) though unchanged, then the delta (not sent
+   * while the broker is away). Not in `received`.
+   */
+  async setExpected(id: string, key: string, value: string, options: { actual?: string; type?: string } = {}): Promise<number> {
+    if (!this.devices.has(id)) throw new Error(`no device ${id}`);
+    const entry = {
+      expected: { value },
+      ...(options.actual !== undefined ? { actual: { value: options.actual } } : {}),
+      ...(options.type !== undefined ? { metadata: { type: options.type } } : {}),
+    };
+    const out = this.update(id, { event_id: randomUUID(), timestamp: Date.now(), twin: { [key]: entry } });
+    const code = out[0].body.code;
+    if (typeof code === 'number') throw new Error(`the update was refused: ${code} ${out[0].body.reason}`);
     this.changes.emit('change');
-    if (this.client.connected) await this.publishDelta(id, device);
-    return twin.expected.timestamp;
+    if (this.client.connected) await Promise.all(out.map((m) => this.client.publishAsync(m.topic, JSON.stringify(m.body), { qos: 1 })));
+    return this.devices.get(id)!.twins.get(key)!.expected!.timestamp;
+  }
+
+  /** Requests for this device go unanswered (another client answers them in a test). */
+  silence(id: string): void {
+    this.silenced.add(id);
+  }
+
+  /** The next `op` request for this device is answered with `code` (500: edgecore's database failed). */
+  failNext(id: string, op: Received['op'], code: number): void {
+    this.failures.push({ id, op, code });
   }
 
   /** The twin as edgecore holds it: key → {expected, actual, type}. */
@@ -163,14 +191,16 @@ export class EdgecoreEmulator {
     });
   }
 
+  /** When edgecore stores a value (ms; never the same twice here, so two stores are told apart). */
   private stamp(): number {
     this.lastStamp = Math.max(Date.now(), this.lastStamp + 1);
     return this.lastStamp;
   }
+  private lastStamp = 0;
 
   private onMessage(topic: string, payload: Buffer): void {
     const match = REQUEST.exec(topic);
-    if (!match || !this.owns(match[1])) return;
+    if (!match || !this.owns(match[1]) || this.silenced.has(match[1])) return;
     const [, id, opText] = match;
     const op = opText as Received['op'];
     let body: unknown;
@@ -180,7 +210,15 @@ export class EdgecoreEmulator {
       body = payload.toString('utf8');
     }
     const entry: Received = { id, op, body, code: 0 };
-    const out = op === 'twin/update' ? this.update(id, body) : op === 'twin/get' ? this.get(id, body) : this.stateUpdate(id, body);
+    const failure = this.failures.findIndex((f) => f.id === id && f.op === op);
+    let out: Array<{ topic: string; body: Json }>;
+    if (failure >= 0) {
+      const { code } = this.failures.splice(failure, 1)[0];
+      const eventId = isObject(body) && typeof body.event_id === 'string' ? body.event_id : '';
+      out = [{ topic: `$hw/events/device/${id}/${op}/result`, body: { event_id: eventId, timestamp: Date.now(), code, reason: 'failed to update the database' } }];
+    } else {
+      out = op === 'twin/update' ? this.update(id, body) : op === 'twin/get' ? this.get(id, body) : this.stateUpdate(id, body);
+    }
     entry.code = out.length === 0 ? 0 : typeof out[0].body.code === 'number' ? out[0].body.code : 200;
     this.received.push(entry);
     void Promise.all(out.map((m) => this.client.publishAsync(m.topic, JSON.stringify(m.body), { qos: 1 }))).then(() => this.changes.emit('change'));
@@ -206,8 +244,8 @@ export class EdgecoreEmulator {
     if (!device) return [{ topic: resultTopic, body: { event_id: eventId, timestamp: Date.now(), code: 404, reason: 'update rejected due to the device is not existed' } }];
     // Applied to a copy: a refusal leaves the twin as it was (edgecore reloads it from its database).
     const twins = new Map([...device.twins].map(([k, t]) => [k, structuredClone(t)]));
-    const now = Date.now();
-    const result: Json = {};
+    const now = this.stamp();
+    const result: Json = Object.create(null);
     try {
       for (const [key, msg] of Object.entries(body.twin as Json)) {
         const twin = twins.get(key);
@@ -255,7 +293,8 @@ export class EdgecoreEmulator {
     const eventId = typeof body.event_id === 'string' ? body.event_id : '';
     const device = this.devices.get(id);
     if (!device) return [{ topic, body: { event_id: eventId, timestamp: Date.now(), code: 404, reason: `Device ${id} not found while getting twin` } }];
-    const twin = Object.fromEntries([...device.twins].filter(([, t]) => t.type !== 'deleted').map(([k, t]) => [k, view(t)]));
+    const twin: Json = Object.create(null);
+    for (const [k, t] of device.twins) if (t.type !== 'deleted') twin[k] = view(t);
     return [{ topic, body: { event_id: eventId, timestamp: Date.now(), twin } }];
   }
 
@@ -274,19 +313,14 @@ export class EdgecoreEmulator {
   }
 
   private deltaOf(device: Device): Json | undefined {
-    const twin: Json = {};
-    const delta: Record<string, string> = {};
+    const twin: Json = Object.create(null);
+    const delta: Record<string, string> = Object.create(null);
     for (const [key, t] of device.twins) {
       if (t.type === 'deleted' || !t.expected?.value) continue;
       if (t.expected.value !== t.actual?.value) delta[key] = t.expected.value;
       twin[key] = view(t);
     }
     return Object.keys(delta).length > 0 ? { event_id: randomUUID(), timestamp: Date.now(), twin, delta } : undefined;
-  }
-
-  private async publishDelta(id: string, device: Device): Promise<void> {
-    const delta = this.deltaOf(device);
-    if (delta) await this.client.publishAsync(`$hw/events/device/${id}/twin/update/delta`, JSON.stringify(delta), { qos: 1 });
   }
 }
 

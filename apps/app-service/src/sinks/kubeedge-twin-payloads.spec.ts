@@ -73,6 +73,7 @@ describe('KubeEdge twin payloads', () => {
     ['no delta', { twin: {} }, 'delta', /missing/],
     ['a delta value that is not text', { delta: { Fan: true } }, 'delta.Fan', /not text/],
     ['a delta key that is no twin key', { delta: { 'a b': '1' } }, 'delta.a b', /not a twin key/],
+    ['a long key, shortened in the field named', { delta: { [`${'k'.repeat(300)} `]: '1' } }, `delta.${'k'.repeat(40)}…`, /not a twin key/],
     ['a twin entry that is not an object', { delta: { Fan: '1' }, twin: { Fan: 3 } }, 'twin.Fan', /not a twin entry/],
     ['an expected value that is not text', { delta: { Fan: '1' }, twin: { Fan: { expected: { value: 1 } } } }, 'twin.Fan.expected.value', /not text/],
     ['a timestamp that is not a number', { delta: { Fan: '1' }, twin: { Fan: { expected: { value: '1', metadata: { timestamp: 'now' } } } } }, 'twin.Fan.expected.metadata.timestamp', /not a number/],
@@ -119,6 +120,8 @@ describe('KubeEdge twin settings', () => {
     expect(defaultKubeName('__x__')).toBe('x');
     expect(defaultKubeName('Line..2 (hall)')).toBe('line.2-hall');
     expect(defaultKubeName('___')).toBe('');
+    // As gw export kubeedge names the Device: each dot-separated part a valid label.
+    expect(defaultKubeName('Pump_.2')).toBe('pump.2');
     const names = new KubeNames({ 'Pump A': 'pump-a' });
     expect(names.toKube('Pump A')).toBe('pump-a');
     expect(names.fromKube('demo-sensor-01')).toBeUndefined();

@@ -25,8 +25,12 @@
  *    offline, ok, unknown, unhealthy.
  *
  * An expected value carries the time edgecore stored it
- * (`expected.metadata.timestamp`): the sink uses it as the version of that
- * desired value.
+ * (`expected.metadata.timestamp`), stamped anew by every twin/update that
+ * carries it, even unchanged (dtmanager/twin.go dealTwinCompare): the sink
+ * uses it, with the value, as the version of that desired value.
+ *
+ * Maps keyed by twin keys have no prototype: `__proto__` is a valid twin
+ * key, and a plain object would take it as its prototype.
  */
 import { isJsonObject as isObject, JsonObject as Json } from './twin-delivery';
 
@@ -48,6 +52,16 @@ export interface MsgTwin {
 }
 
 export type TwinMap = Record<string, MsgTwin | null>;
+
+/** An object for keys from the outside (twin keys): no prototype, so `__proto__` is a key like any other. */
+export function keyed<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** A key from a foreign message, shortened for a log line. */
+function shown(key: string): string {
+  return key.length > 40 ? `${key.slice(0, 40)}…` : key;
+}
 
 /** A desired (expected) value, and when edgecore stored it (its version), when given. */
 export interface DesiredValue {
@@ -106,7 +120,7 @@ export function twinText(value: unknown): { text: string; type: string } | { pro
 
 /** Reported state `{resource: value}` as twin entries (`actual`), and the resources a twin could not hold. */
 export function reportedTwin(state: Json, now: number): { twin: Record<string, MsgTwin>; omitted: Array<{ resource: string; reason: string }> } {
-  const twin: Record<string, MsgTwin> = {};
+  const twin = keyed<MsgTwin>();
   const omitted: Array<{ resource: string; reason: string }> = [];
   for (const [resource, value] of Object.entries(state)) {
     if (!TWIN_KEY.test(resource) || resource.startsWith(GATEWAY_ERRORS)) {
@@ -155,7 +169,7 @@ export function parseResult(body: unknown): Parsed<TwinResult> {
     if (typeof body.code !== 'number') return malformed('code', 'not a number');
     return { ok: true, value: { eventId, error: { code: body.code, reason: typeof body.reason === 'string' ? body.reason : '' } } };
   }
-  if (body.twin === undefined || body.twin === null) return { ok: true, value: { eventId, twin: {} } };
+  if (body.twin === undefined || body.twin === null) return { ok: true, value: { eventId, twin: keyed() } };
   const twin = parseTwinMap(body.twin, 'twin');
   return twin.ok ? { ok: true, value: { eventId, twin: twin.value } } : twin;
 }
@@ -164,16 +178,16 @@ export function parseResult(body: unknown): Parsed<TwinResult> {
 export function parseDelta(body: unknown): Parsed<Record<string, DesiredValue>> {
   if (!isObject(body)) return malformed('', 'not a JSON object');
   if (!isObject(body.delta)) return malformed('delta', 'missing or not an object of desired values');
-  let twin: TwinMap = {};
+  let twin: TwinMap = keyed();
   if (body.twin !== undefined && body.twin !== null) {
     const parsed = parseTwinMap(body.twin, 'twin');
     if (!parsed.ok) return parsed;
     twin = parsed.value;
   }
-  const desired: Record<string, DesiredValue> = {};
+  const desired = keyed<DesiredValue>();
   for (const [key, value] of Object.entries(body.delta)) {
-    if (!TWIN_KEY.test(key)) return malformed(`delta.${key}`, 'not a twin key');
-    if (typeof value !== 'string') return malformed(`delta.${key}`, 'not text (a twin value is a string)');
+    if (!TWIN_KEY.test(key)) return malformed(`delta.${shown(key)}`, 'not a twin key');
+    if (typeof value !== 'string') return malformed(`delta.${shown(key)}`, 'not text (a twin value is a string)');
     if (key.startsWith(GATEWAY_ERRORS)) continue;
     const timestamp = twin[key]?.expected?.value === value ? twin[key]?.expected?.metadata?.timestamp : undefined;
     desired[key] = { value, ...(timestamp !== undefined ? { timestamp } : {}) };
@@ -183,7 +197,7 @@ export function parseDelta(body: unknown): Parsed<Record<string, DesiredValue>> 
 
 /** Every desired value of a twin (as twin/get gives it), gateway errors and deleted twins left out. */
 export function desiredOf(twin: TwinMap): Record<string, DesiredValue> {
-  const desired: Record<string, DesiredValue> = {};
+  const desired = keyed<DesiredValue>();
   for (const [key, entry] of Object.entries(twin)) {
     const value = entry?.expected?.value;
     if (!entry || value === undefined || value === '' || key.startsWith(GATEWAY_ERRORS) || entry.metadata?.type === 'deleted') continue;
@@ -195,9 +209,9 @@ export function desiredOf(twin: TwinMap): Record<string, DesiredValue> {
 
 function parseTwinMap(raw: unknown, field: string): Parsed<TwinMap> {
   if (!isObject(raw)) return malformed(field, 'not an object of twin entries');
-  const twin: TwinMap = {};
+  const twin: TwinMap = keyed();
   for (const [key, entry] of Object.entries(raw)) {
-    const at = `${field}.${key}`;
+    const at = `${field}.${shown(key)}`;
     if (entry === null) {
       twin[key] = null;
       continue;

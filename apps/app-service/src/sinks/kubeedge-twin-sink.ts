@@ -7,14 +7,19 @@
  *
  * Reported state: one `twin/update` per device with the merged records'
  * values as `actual` (text), answered by edgecore on `twin/update/result`
- * (matched by event_id): 400 (a value not of the twin's type) and 404 (no
- * such device on this node) are final for the record that causes them
- * (sendMerged finds it); no answer, 500 or a lost connection: retried by the
- * outbox. A value no twin can hold (text with spaces, objects, arrays) is
- * left out, and logged once per device and resource.
+ * (matched by event_id): 400 (a value not of the twin's type) is final for
+ * the record that causes it (sendMerged finds it); 404 (no such Device on
+ * this node) for the whole device: its records are dropped by sending
+ * nothing, logged once, until the next reconnect or a minute has passed;
+ * no answer, 500 or a lost connection: retried by the outbox. A value no
+ * twin can hold (text with spaces, objects, arrays) is left out, and logged
+ * once per device and resource.
  *
  * Desired state: `twin/update/delta` (live), and `twin/get` → `get/result`
- * for every known device on each (re)connect (catch-up). Each desired value
+ * for every known device on each (re)connect (catch-up). Since KubeEdge
+ * 1.15 the cloud sends no desired values to the edge's twins (they reach a
+ * DMI mapper: the gateway's mapper mode, libs/kubeedge-dmi): `expected` is
+ * set by local MQTT apps and DMI mapper reports. Each desired value
  * goes to `onDesired` (core-command, read back; desired-state.ts); a
  * catch-up reconciles against the device (read first, written only where it
  * differs), since the actual value the twin holds may be stale. Desired
@@ -26,19 +31,23 @@
  *    holds no spaces: they become `_`); a later success deletes it.
  * A desired value counts as settled once on the device or refused for good
  * (4xx): its version (the time edgecore stored it, `expected.metadata.
- * timestamp`) is kept in the outbox database, so neither the deltas edgecore
- * repeats after every twin change nor a restart apply it again, and a
- * refused value is not tried again until the cloud sets it anew. A 5xx (the
+ * timestamp`) and a hash of its value are kept in the outbox database, so
+ * neither the deltas edgecore repeats after every twin change nor a restart
+ * apply it again. edgecore stamps an expected value anew on every update
+ * that carries it, unchanged or not (a DMI mapper's every report): a newer
+ * stamp on the settled value is settled, an older stamp (a stale answer, a
+ * reordered delta) too, so a refused value is not tried again and an older
+ * value never written back until a different value is desired. A 5xx (the
  * device could not be reached) or a lost outcome report is caught up again
  * after the reconnect period (5 s by default) while connected, and on every
- * reconnect. A desired value without a timestamp is kept settled in memory
+ * reconnect; deltas meanwhile do not apply it again. A desired value without a timestamp is kept settled in memory
  * only (a restart reconciles it: read, written only where it differs).
  *
  * Device state: `state/update` `online` (operatingState UP), `offline`
  * (DOWN, or the device deleted), `unknown`, for every handled device on each
  * (re)connect and whenever core-metadata changes one.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { kubeEdgeTwinSettings, KubeEdgeTwinSettings } from './kubeedge-twin-settings';
 import {
   actual,
@@ -57,6 +66,7 @@ import {
   twinText,
   desiredOf,
   GATEWAY_ERRORS,
+  keyed,
 } from './kubeedge-twin-payloads';
 import { MqttConnection, warnAboutTransport } from './mqtt-connection';
 import type { AckedVersions, ConnectionStatus, DeliveryOptions, DesiredOutcome, DeviceOperatingState, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
@@ -67,6 +77,10 @@ import { firstShortfall, JsonObject, parseJsonObject, PendingReplies, Semaphore,
 const MAX_IN_FLIGHT = 16;
 /** How soon a desired value the device could not take (5xx) is tried again, unless reconnectPeriodMs says otherwise. */
 const RETRY_PERIOD_MS = 5_000;
+/** How long a device edgecore has no Device for (404) has its records dropped before it is tried again (also on every reconnect). */
+const MISSING_RECHECK_MS = 60_000;
+/** At most one look-up of core-metadata's devices this often for deltas of KubeEdge names no known device has. */
+const LOOKUP_INTERVAL_MS = 30_000;
 
 export interface KubeEdgeTwinSinkOptions {
   /** How long to wait for edgecore's `…/result` (default 10 s). */
@@ -113,6 +127,14 @@ export class KubeEdgeTwinSink implements Sink {
   private readonly settledValues = new Map<string, Map<string, string>>();
   private readonly warned = new Set<string>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** Per device: resources whose desired value the device could not take (5xx), left to the retry's catch-up. */
+  private readonly awaitingRetry = new Map<string, Set<string>>();
+  /** Devices edgecore has no Device for (404), and since when (Date.now()). */
+  private readonly missing = new Map<string, number>();
+  private readonly missingWarned = new Set<string>();
+  /** The look-up of core-metadata's devices in flight, and when the last one started. */
+  private lookup?: Promise<void>;
+  private lastLookup = -Infinity;
 
   constructor(
     private readonly config: KubeEdgeTwinSinkConfig,
@@ -158,13 +180,18 @@ export class KubeEdgeTwinSink implements Sink {
     connection.onMessage((topic, payload) => this.onMessage(topic, payload));
     connection.onDown(() => {
       this.synced.clear();
+      this.missing.clear();
       this.clearRetries();
       this.replies.failAll('the MQTT connection was lost');
     });
     connection.onUp(() => void this.onUp());
     if (context.deviceStates) {
       this.stopWatching = await context.deviceStates
-        .watch((state) => void this.publishState(state))
+        .watch((state) => {
+          // A device added to core-metadata: deltas for its KubeEdge name map back to it without a look-up.
+          if (!state.removed && this.handles(state.deviceName)) this.settings.names.learn([state.deviceName]);
+          void this.publishState(state);
+        })
         .catch((err: Error) => {
           context.logger.warn({ error: err.message }, 'cannot follow device operating states: device state is sent on connect only');
           return undefined;
@@ -197,7 +224,7 @@ export class KubeEdgeTwinSink implements Sink {
         refused = { index, reason: `record ${record.id} is telemetry: a kubeedge-twin sink takes twin state only (use the twin transform)` };
         break;
       }
-      if (!this.handles(record.key)) continue;
+      if (!this.handles(record.key) || this.isMissing(record.key)) continue;
       const problem = this.settings.names.problem(record.key);
       const state = parseJsonObject(record.body);
       if (problem || !state) {
@@ -212,7 +239,7 @@ export class KubeEdgeTwinSink implements Sink {
       throw new DeliveryError(`${this.name}: not connected to ${this.connection?.endpoint ?? 'the broker (not started)'}`, 'retry');
     }
     const shortfalls = await Promise.all(
-      [...devices].map(([device, entries]) => sendMerged(entries, (prefix) => this.report(device, Object.assign({}, ...prefix.map((e) => e.state)) as JsonObject))),
+      [...devices].map(([device, entries]) => sendMerged(entries, (prefix) => this.report(device, Object.assign(keyed(), ...prefix.map((e) => e.state)) as JsonObject))),
     );
     const first = firstShortfall([...shortfalls, refused && { index: refused.index, error: new DeliveryError(refused.reason, 'reject') }]);
     if (first) throw new DeliveryError(`${this.name}: ${first.error.message}`, first.error.disposition, { cause: first.error, delivered: first.index });
@@ -228,6 +255,11 @@ export class KubeEdgeTwinSink implements Sink {
     }
     if (Object.keys(twin).length > 0) {
       const result = await this.request(device, 'update', { twin });
+      if (result.error?.code === 404) {
+        // The whole device is missing, not this record: its records are delivered by sending nothing.
+        this.markMissing(device);
+        return;
+      }
       if (result.error) throw this.refusal(device, result.error);
     }
     if (!this.synced.has(device)) void this.sync(device);
@@ -235,8 +267,30 @@ export class KubeEdgeTwinSink implements Sink {
 
   private refusal(device: string, error: { code: number; reason: string }): DeliveryError {
     const id = this.idOf(device);
-    const why = error.code === 404 ? `${id} is not a device of this edge node` : error.reason || 'no reason given';
-    return new DeliveryError(`device ${device} (${id}): edgecore answered ${error.code} (${why})`, error.code === 400 || error.code === 404 ? 'reject' : 'retry');
+    return new DeliveryError(`device ${device} (${id}): edgecore answered ${error.code} (${error.reason || 'no reason given'})`, error.code === 400 ? 'reject' : 'retry');
+  }
+
+  /** edgecore has no Device for it (404): its records are dropped until the next reconnect, or MISSING_RECHECK_MS. Logged once per device. */
+  private markMissing(device: string): void {
+    this.missing.set(device, Date.now());
+    const id = this.idOf(device);
+    if (this.missingWarned.has(device)) {
+      this.logger.debug({ device, id }, 'still no KubeEdge Device on this edge node');
+      return;
+    }
+    this.missingWarned.add(device);
+    this.logger.warn(
+      { device, id },
+      `no KubeEdge Device ${id} on this edge node (edgecore answered 404): the device's reported state is dropped until one is declared (checked again on reconnect and every ${MISSING_RECHECK_MS / 1000} s; logged once per device)`,
+    );
+  }
+
+  private isMissing(device: string): boolean {
+    const since = this.missing.get(device);
+    if (since === undefined) return false;
+    if (Date.now() - since < MISSING_RECHECK_MS) return true;
+    this.missing.delete(device);
+    return false;
   }
 
   // ---- requests ----------------------------------------------------------
@@ -274,13 +328,16 @@ export class KubeEdgeTwinSink implements Sink {
       else if (Object.keys(delta.value).length > 0) void this.onDelta(reply.name, delta.value);
       return;
     }
+    // Results of other clients' requests (other mappers on the node) arrive too, and late ones: only those waited for are read.
+    const eventId = body.event_id;
+    if (typeof eventId !== 'string' || !this.replies.waiting(eventId)) return;
     const result = parseResult(body);
     if (!result.ok) {
       this.refuseMessage(topic, result.field, result.reason);
+      this.replies.fail(eventId, `edgecore's answer could not be read: ${result.field} ${result.reason}`);
       return;
     }
-    // Results of other clients' requests (other mappers on the node) arrive too: only ours are waited for.
-    this.replies.resolve(result.value.eventId, result.value);
+    this.replies.resolve(eventId, result.value);
   }
 
   /** A message from edgecore that cannot be read: logged with the field and counted, never thrown. */
@@ -292,24 +349,51 @@ export class KubeEdgeTwinSink implements Sink {
   // ---- connection, device state ------------------------------------------
 
   private async onUp(): Promise<void> {
-    const { deviceNames, deviceStates } = this.context ?? {};
+    const { deviceStates } = this.context ?? {};
+    // Devices missing on edgecore are tried again on every connect.
+    this.missing.clear();
+    let learned = false;
     if (deviceStates) {
       try {
-        for (const state of await deviceStates.current()) void this.publishState(state);
+        const states = await deviceStates.current();
+        // One listing of core-metadata's devices serves both: their names and their states.
+        this.lastLookup = Date.now();
+        this.settings.names.learn(states.map((s) => s.deviceName).filter((d) => this.handles(d)));
+        learned = true;
+        for (const state of states) void this.publishState(state);
       } catch (err) {
         this.logger.warn({ error: (err as Error).message }, 'could not read device operating states from core-metadata');
       }
     }
-    if (deviceNames) await this.learnDevices(deviceNames);
+    if (!learned) await this.learnDevices();
     for (const device of this.settings.names.known()) if (this.handles(device)) void this.sync(device);
   }
 
-  private async learnDevices(deviceNames: () => Promise<string[]>): Promise<void> {
+  private async learnDevices(): Promise<void> {
+    const deviceNames = this.context?.deviceNames;
+    if (!deviceNames) return;
+    this.lastLookup = Date.now();
     try {
       this.settings.names.learn((await deviceNames()).filter((d) => this.handles(d)));
     } catch (err) {
       this.logger.warn({ error: (err as Error).message }, 'could not read the device names from core-metadata');
     }
+  }
+
+  /**
+   * The gateway device of a KubeEdge name. A name no known device has is
+   * looked up in core-metadata, one look-up at a time and at most every
+   * LOOKUP_INTERVAL_MS (other mappers' devices in the namespace send deltas
+   * too); devices added later are learned from core-metadata's events.
+   */
+  private async deviceOf(name: string): Promise<string | undefined> {
+    const known = this.settings.names.fromKube(name);
+    if (known !== undefined || !this.context?.deviceNames) return known;
+    if (!this.lookup && Date.now() - this.lastLookup >= LOOKUP_INTERVAL_MS) {
+      this.lookup = this.learnDevices().finally(() => (this.lookup = undefined));
+    }
+    await this.lookup;
+    return this.settings.names.fromKube(name);
   }
 
   private async publishState({ deviceName, operatingState, removed }: DeviceOperatingState): Promise<void> {
@@ -332,11 +416,7 @@ export class KubeEdgeTwinSink implements Sink {
   // ---- desired state -----------------------------------------------------
 
   private async onDelta(name: string, desired: Record<string, DesiredValue>): Promise<void> {
-    let device = this.settings.names.fromKube(name);
-    if (device === undefined && this.context?.deviceNames) {
-      await this.learnDevices(this.context.deviceNames);
-      device = this.settings.names.fromKube(name);
-    }
+    const device = await this.deviceOf(name);
     if (device === undefined || !this.handles(device)) {
       this.logger.debug({ name }, 'delta for a KubeEdge device no gateway device of this sink has; ignored');
       return;
@@ -356,9 +436,15 @@ export class KubeEdgeTwinSink implements Sink {
       this.logger.warn({ device, error: (err as Error).message }, 'could not read the device twin');
       return;
     }
+    if (result.error?.code === 404) {
+      this.markMissing(device);
+      return;
+    }
     if (result.error) {
-      if (result.error.code === 404) this.logger.debug({ device, id: this.idOf(device) }, 'no such device on this edge node: nothing to catch up');
-      else this.logger.warn({ device, code: result.error.code, reason: result.error.reason }, 'edgecore refused the twin get');
+      // Read again after the retry period, not only on the next reconnect.
+      this.synced.delete(device);
+      this.logger.warn({ device, code: result.error.code, reason: result.error.reason }, 'edgecore refused the twin get: read again later');
+      this.retryLater(device);
       return;
     }
     const twin = result.twin ?? {};
@@ -373,7 +459,7 @@ export class KubeEdgeTwinSink implements Sink {
     this.queues.set(device, queue);
     // A delta holds every differing key; a catch-up every desired one: merged, the newest value wins
     // (by the time edgecore stored it: a twin/get answered before a delta may arrive after it).
-    const merged = { ...queue.next?.desired };
+    const merged = Object.assign(keyed<DesiredValue>(), queue.next?.desired);
     for (const [resource, value] of Object.entries(desired)) {
       const waiting = merged[resource];
       if (waiting?.timestamp === undefined || value.timestamp === undefined || value.timestamp >= waiting.timestamp) merged[resource] = value;
@@ -389,17 +475,34 @@ export class KubeEdgeTwinSink implements Sink {
       while (queue.next && !this.stopped) {
         const { desired, catchUp } = queue.next;
         queue.next = undefined;
-        const pending = Object.entries(desired).filter(([resource, value]) => !this.settled(device, resource, value, catchUp));
-        if (pending.length > 0) await this.apply(device, Object.fromEntries(pending), catchUp);
+        try {
+          // A value the device could not take (5xx) waits for the retry's catch-up: the deltas meanwhile do not apply it again.
+          const waiting = catchUp ? undefined : this.awaitingRetry.get(device);
+          const pending = Object.entries(desired).filter(([resource, value]) => !waiting?.has(resource) && !this.settled(device, resource, value, catchUp));
+          if (pending.length > 0) await this.apply(device, Object.fromEntries(pending), catchUp);
+        } catch (err) {
+          // The outbox database could not keep a version (disk full, closed): caught up again later, never thrown out of here.
+          this.logger.error({ device, error: (err as Error)?.message ?? String(err) }, 'desired state not settled: caught up again after the retry period');
+          this.retryLater(device);
+        }
       }
     } finally {
       queue.running = false;
     }
   }
 
-  /** Applied already, or refused for good: its version is kept, or (no version) the same value settled in this process. */
+  /**
+   * Applied already, or refused for good: its version is kept and it is not
+   * newer, or it is the settled value stamped anew; or (no version) the same
+   * value settled in this process.
+   */
   private settled(device: string, resource: string, desired: DesiredValue, catchUp: boolean): boolean {
-    if (desired.timestamp !== undefined) return this.versions.get(this.versionKey(device, resource)) === desired.timestamp;
+    if (desired.timestamp !== undefined) {
+      const key = this.versionKey(device, resource);
+      const version = this.versions.get(key);
+      if (version === undefined) return false;
+      return desired.timestamp <= version || this.versions.get(`${key}${VALUE_SUFFIX}`) === valueHash(desired.value);
+    }
     return !catchUp && this.settledValues.get(device)?.get(resource) === desired.value;
   }
 
@@ -422,7 +525,7 @@ export class KubeEdgeTwinSink implements Sink {
 
     const now = this.now();
     const errors = this.errorKeys.get(device) ?? new Set<string>();
-    const twin: Record<string, MsgTwin | null> = {};
+    const twin = keyed<MsgTwin | null>();
     for (const outcome of outcomes) {
       const key = errorKey(outcome.resource);
       if (outcome.ok) {
@@ -454,12 +557,19 @@ export class KubeEdgeTwinSink implements Sink {
     for (const outcome of outcomes) {
       if (!outcome.ok && outcome.status >= 500) {
         retry = true;
+        const waiting = this.awaitingRetry.get(device) ?? new Set<string>();
+        waiting.add(outcome.resource);
+        this.awaitingRetry.set(device, waiting);
         continue;
       }
+      if (!Object.hasOwn(desired, outcome.resource)) continue;
       const value = desired[outcome.resource];
-      if (!value) continue;
-      if (value.timestamp !== undefined) this.versions.set(this.versionKey(device, outcome.resource), value.timestamp);
-      else {
+      if (value.timestamp !== undefined) {
+        const key = this.versionKey(device, outcome.resource);
+        // The value first: a crash between the two leaves the older version, under which the new value counts as settled anyway.
+        this.versions.set(`${key}${VALUE_SUFFIX}`, valueHash(value.value));
+        this.versions.set(key, value.timestamp);
+      } else {
         const values = this.settledValues.get(device) ?? new Map<string, string>();
         values.set(outcome.resource, value.value);
         this.settledValues.set(device, values);
@@ -473,6 +583,7 @@ export class KubeEdgeTwinSink implements Sink {
     if (this.stopped || !this.connected || this.retryTimers.has(device)) return;
     const timer = setTimeout(() => {
       this.retryTimers.delete(device);
+      this.awaitingRetry.delete(device);
       this.synced.delete(device);
       void this.sync(device);
     }, this.options.reconnectPeriodMs ?? RETRY_PERIOD_MS);
@@ -483,5 +594,14 @@ export class KubeEdgeTwinSink implements Sink {
   private clearRetries(): void {
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     this.retryTimers.clear();
+    this.awaitingRetry.clear();
   }
+}
+
+/** Key suffix, next to a desired value's version, of the hash of the value settled under it. */
+const VALUE_SUFFIX = '#value';
+
+/** A desired value as a number the outbox database keeps (48 bits of its SHA-256: a collision is as likely as never). */
+function valueHash(value: string): number {
+  return createHash('sha256').update(value).digest().readUIntBE(0, 6);
 }

@@ -94,7 +94,7 @@ export class Semaphore {
  * clients', late ones) are ignored.
  */
 export class PendingReplies<T> {
-  private readonly pending = new Map<string, { resolve(reply: T): void; reject(err: Error): void }>();
+  private readonly pending = new Map<string, { what: string; resolve(reply: T): void; reject(err: Error): void }>();
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -109,7 +109,7 @@ export class PendingReplies<T> {
         clearTimeout(timer);
         this.pending.delete(id);
       };
-      this.pending.set(id, { resolve: (r) => (settle(), resolve(r)), reject: (e) => (settle(), reject(e)) });
+      this.pending.set(id, { what, resolve: (r) => (settle(), resolve(r)), reject: (e) => (settle(), reject(e)) });
     });
     // It may fail (timeout, connection lost) while the publish still waits for its PUBACK.
     reply.catch(() => undefined);
@@ -128,7 +128,20 @@ export class PendingReplies<T> {
     return waiting !== undefined;
   }
 
+  /** Whether a request waits for the reply to `id` (a reply to none is another client's, or late). */
+  waiting(id: string): boolean {
+    return this.pending.has(id);
+  }
+
+  /** Fails the request waiting for `id` at once (its reply came but could not be read); false when none waits. */
+  fail(id: string, why: string): boolean {
+    const waiting = this.pending.get(id);
+    waiting?.reject(new DeliveryError(`${waiting.what}: ${why}`, 'retry'));
+    return waiting !== undefined;
+  }
+
+  /** Fails every request waiting (the connection dropped, the sink stops), each naming what it was. */
   failAll(why: string): void {
-    for (const waiting of [...this.pending.values()]) waiting.reject(new DeliveryError(`no answer: ${why}`, 'retry'));
+    for (const waiting of [...this.pending.values()]) waiting.reject(new DeliveryError(`${waiting.what}: no answer: ${why}`, 'retry'));
   }
 }
