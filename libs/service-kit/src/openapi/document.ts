@@ -37,6 +37,12 @@ export interface DocumentInfo {
   serviceName: string;
 }
 
+type OpenApiMeta = { _internal?: { refId?: string } };
+type DefWithMeta = { openapi?: OpenApiMeta } & Record<string, unknown>;
+
+/** Each name given, with the schema it was given to: a schema derived later (`.extend()`) copies the name too. */
+const NAMED = new WeakMap<OpenApiMeta, ZodTypeAny>();
+
 /**
  * Names the api's schemas for zod-to-openapi (it reads the name from the
  * schema's _def, so the same object is referenced wherever a route uses it).
@@ -44,10 +50,33 @@ export interface DocumentInfo {
  */
 function nameSchemas(schemas: Record<string, ZodTypeAny>): ZodTypeAny[] {
   return Object.entries(schemas).map(([name, schema]) => {
-    const def = schema._def as { openapi?: { _internal?: { refId?: string } } };
-    if (!def.openapi?._internal?.refId) def.openapi = { ...def.openapi, _internal: { ...def.openapi?._internal, refId: name } };
+    const def = schema._def as DefWithMeta;
+    if (def.openapi?._internal?.refId !== name || NAMED.get(def.openapi) !== schema) {
+      def.openapi = { ...def.openapi, _internal: { ...def.openapi?._internal, refId: name } };
+      NAMED.set(def.openapi, schema);
+    }
     return schema;
   });
+}
+
+/**
+ * zod's derived schemas (extend, partial, strict...) copy their parent's _def,
+ * the name included: a route schema derived from a named one after it was
+ * named would be shown as its parent. Such copied names are dropped.
+ */
+function dropCopiedNames(schema: ZodTypeAny | undefined, seen = new Set<ZodTypeAny>()): void {
+  if (!schema || typeof schema !== 'object' || !('_def' in schema) || seen.has(schema)) return;
+  seen.add(schema);
+  const def = schema._def as DefWithMeta;
+  if (def.openapi && NAMED.has(def.openapi) && NAMED.get(def.openapi) !== schema) delete def.openapi;
+  if (def.typeName === 'ZodObject') for (const child of Object.values((schema as z.AnyZodObject).shape)) dropCopiedNames(child as ZodTypeAny, seen);
+  for (const key of ['innerType', 'schema', 'in', 'out', 'type', 'valueType', 'keyType', 'left', 'right', 'catchall']) dropCopiedNames(def[key] as ZodTypeAny, seen);
+  for (const option of (def.options as ZodTypeAny[] | undefined) ?? []) dropCopiedNames(option, seen);
+  for (const item of (def.items as ZodTypeAny[] | undefined) ?? []) dropCopiedNames(item, seen);
+}
+
+function routeSchemas(route: ApiRoute): Array<ZodTypeAny | undefined> {
+  return [route.params, route.query, route.body, ...Object.values(route.bodyTypes ?? {}), ...route.ok.map((answer) => answer.schema)];
 }
 
 function routeConfig(route: ApiRoute): RouteConfig {
@@ -81,8 +110,10 @@ function routeConfig(route: ApiRoute): RouteConfig {
 }
 
 export function buildOpenApiDocument(api: ServiceApi, info: DocumentInfo): object {
+  const named = nameSchemas({ ErrorResponse: ErrorResponseSchema, ...api.schemas });
+  for (const route of api.routes) for (const schema of routeSchemas(route)) dropCopiedNames(schema);
   const definitions: OpenAPIDefinitions[] = [
-    ...nameSchemas({ ErrorResponse: ErrorResponseSchema, ...api.schemas }).map((schema): OpenAPIDefinitions => ({ type: 'schema', schema })),
+    ...named.map((schema): OpenAPIDefinitions => ({ type: 'schema', schema })),
     {
       type: 'component',
       componentType: 'securitySchemes',
