@@ -7,7 +7,9 @@
  * mapper's protocol), and calls the mapper's DeviceMapperService at the
  * address the mapper registered, as edgecore's dmiclient does. Like edgecore
  * (CreateMessageTwinUpdate) it refuses a twin without `reported` or
- * `observedDesired`. configData values are wrapped as edgecore wraps them
+ * `observedDesired`, and like edgecore's dmiserver it rate-limits the three
+ * calls together (rate.NewLimiter(rate.Every(1000ms), 100): 1 call/s, burst
+ * 100; over it: "fail to ... because of too many request", gRPC UNKNOWN). configData values are wrapped as edgecore wraps them
  * (dtcommon.dataToAny), with protobufjs's own wrapper types.
  */
 import { EventEmitter } from 'node:events';
@@ -45,7 +47,16 @@ interface Recorded {
   states: ReportDeviceStatesRequest;
 }
 
+/** edgecore's dmiserver limiter: Limit = 1000 ms per call, Burst = 100. */
+export const EDGECORE_LIMIT = { perSecond: 1, burst: 100 };
+
 export class FakeEdgecore {
+  /** Calls refused as over the rate limit, by kind. */
+  readonly refused: Record<keyof Recorded, number> = { register: 0, status: 0, states: 0 };
+  private tokens: number;
+  private lastRefill = Date.now();
+  /** Every call taken, in order. */
+  readonly calls: Array<keyof Recorded> = [];
   readonly registrations: MapperRegisterRequest[] = [];
   readonly statusReports: ReportDeviceStatusRequest[] = [];
   readonly stateReports: ReportDeviceStatesRequest[] = [];
@@ -57,16 +68,30 @@ export class FakeEdgecore {
     readonly socket: string,
     /** What MapperRegister answers with (withData). */
     readonly held: { models: DeviceModel[]; devices: Device[] },
+    private readonly limit: { perSecond: number; burst: number },
   ) {
     this.events.setMaxListeners(100);
+    this.tokens = limit.burst;
   }
 
-  static async start(socket: string, held: { models: DeviceModel[]; devices: Device[] } = { models: [], devices: [] }): Promise<FakeEdgecore> {
+  static async start(
+    socket: string,
+    held: { models: DeviceModel[]; devices: Device[] } = { models: [], devices: [] },
+    limit: { perSecond: number; burst: number } = EDGECORE_LIMIT,
+  ): Promise<FakeEdgecore> {
     const server = new grpc.Server();
-    const edgecore = new FakeEdgecore(server, socket, held);
+    const edgecore = new FakeEdgecore(server, socket, held, limit);
+    const what = { register: 'register mapper', status: 'report device status', states: 'report device states' };
     const unary =
       <K extends keyof Recorded>(kind: K, answer: (request: Recorded[K]) => unknown) =>
       (call: { request: Recorded[K] }, callback: grpc.sendUnaryData<unknown>) => {
+        if (!edgecore.allow()) {
+          edgecore.refused[kind]++;
+          edgecore.events.emit('refused', kind);
+          const name = (call.request as { deviceName?: string; mapper?: { name?: string } }).deviceName ?? (call.request as MapperRegisterRequest).mapper?.name;
+          callback({ code: grpc.status.UNKNOWN, details: `fail to ${what[kind]} because of too many request: ${name}` } as grpc.ServiceError, null);
+          return;
+        }
         try {
           const response = answer(call.request);
           edgecore.record(kind, call.request);
@@ -98,6 +123,16 @@ export class FakeEdgecore {
     });
     await new Promise<void>((resolve, reject) => server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
     return edgecore;
+  }
+
+  /** rate.Limiter.Allow(): takes a token when there is one. */
+  private allow(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.limit.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.limit.perSecond);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   /** How many records of `kind` arrived so far (a later waitFor's `since`). */
@@ -150,6 +185,7 @@ export class FakeEdgecore {
 
   private record<K extends keyof Recorded>(kind: K, request: Recorded[K]): void {
     this.list(kind).push(request);
+    this.calls.push(kind);
     this.events.emit(kind, request);
   }
 }

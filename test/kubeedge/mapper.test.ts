@@ -58,6 +58,8 @@ function boiler(name: string, desiredSetpoint?: string): Device {
         },
       ],
     },
+    // edgecore copies spec.stateReport here (ConvertDevice): the device's state goes to the cloud.
+    status: { reportToCloud: true, reportCycle: 1000 },
   };
 }
 
@@ -194,6 +196,7 @@ describe('a device service as a KubeEdge mapper', () => {
 
   it('RemoveDevice removes it from core-metadata and from the device service', async () => {
     await edgecore.call('RegisterDevice', { device: boiler('boiler-3') });
+    expect((await rest.get(`/device/name/${encodeURIComponent('plant~boiler-3')}`)).status).toBe(200);
     await edgecore.call('RemoveDevice', { deviceName: 'boiler-3', deviceNamespace: NAMESPACE });
     expect((await rest.get(`/device/name/${encodeURIComponent('plant~boiler-3')}`)).status).toBe(404);
     await pollUntil(() => !service.deviceNames().includes('plant~boiler-3'), 'the device service to drop plant~boiler-3');

@@ -6,8 +6,9 @@
  * core-metadata. @gw/kubeedge-dmi's mapper (and gRPC with it) is loaded here
  * only, with import(), so a device service that is not a mapper never loads it.
  */
+import { join } from 'node:path';
 import { MetadataClient } from '@gw/clients';
-import { Clock, Topics } from '@gw/contracts';
+import { Clock, ErrorKind, GatewayError, Topics } from '@gw/contracts';
 import { DEVICE_SDK_VERSION, MetadataPort, RunningDeviceService } from '@gw/device-sdk';
 import { loadKubeEdgeMapper, MapperMetadata } from '@gw/kubeedge-dmi';
 import { MessageBus } from '@gw/messaging';
@@ -15,7 +16,7 @@ import { Logger } from '@gw/service-kit';
 import { DeviceServiceConfig } from './config';
 
 export type KubeEdgeSettings = Partial<
-  Pick<DeviceServiceConfig, 'kubeedgeDmiSocket' | 'kubeedgeMapperSocket' | 'kubeedgeProtocol' | 'kubeedgeRetryMax' | 'topicBase'>
+  Pick<DeviceServiceConfig, 'kubeedgeDmiSocket' | 'kubeedgeMapperSocket' | 'kubeedgeProtocol' | 'kubeedgeRetryMax' | 'topicBase' | 'dataDir'>
 > &
   Pick<DeviceServiceConfig, 'serviceName' | 'driver'>;
 
@@ -26,6 +27,10 @@ export async function withKubeEdgeMapper(
 ): Promise<RunningDeviceService> {
   const { startKubeEdgeMapper } = await loadKubeEdgeMapper();
   const mapperSocket = settings.kubeedgeMapperSocket ?? `/etc/kubeedge/${settings.serviceName}.sock`;
+  // A unix socket path holds at most 107 bytes (sun_path); the default is made from the service name.
+  if (Buffer.byteLength(mapperSocket) > MAX_SOCKET_PATH) {
+    throw new GatewayError(ErrorKind.Config, `GW_KUBEEDGE_MAPPER_SOCKET: ${mapperSocket} is longer than ${MAX_SOCKET_PATH} bytes; set a shorter path`);
+  }
   const mapper = await startKubeEdgeMapper(
     {
       serviceName: settings.serviceName,
@@ -34,6 +39,7 @@ export async function withKubeEdgeMapper(
       mapperSocket,
       version: DEVICE_SDK_VERSION,
       retry: { initialMs: 1_000, maxMs: settings.kubeedgeRetryMax ?? 30_000 },
+      settledFile: join(settings.dataDir ?? './data', 'kubeedge', `${settings.serviceName}-desired.json`),
     },
     {
       metadata: asMapperMetadata(deps.metadata),
@@ -53,6 +59,8 @@ export async function withKubeEdgeMapper(
     },
   };
 }
+
+const MAX_SOCKET_PATH = 107;
 
 /** The mapper adds, changes and deletes devices and profiles: the metadata client must be able to. */
 function asMapperMetadata(metadata: MetadataPort | MetadataClient): MapperMetadata {

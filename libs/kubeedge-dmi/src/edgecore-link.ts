@@ -8,6 +8,7 @@
  * would otherwise hold the re-registration back after edgecore is back.
  */
 import { backoffDelay, Clock, delay } from '@gw/contracts';
+import { CallBudget, CallPriority } from './call-budget';
 import type { grpc as Grpc } from './dmi-proto';
 import { loadDmi, unixTarget } from './dmi-proto';
 import type { MapperInfo, MapperRegisterResponse, ReportDeviceStatesRequest, ReportDeviceStatusRequest } from './dmi-types';
@@ -22,6 +23,17 @@ export interface EdgecoreLinkOptions {
   /** Deadline of one call. */
   callTimeoutMs: number;
 }
+
+/** edgecore's answer to a call over its rate limit (dmiserver: "fail to ... because of too many request"). */
+export const isRateLimited = (err: unknown): boolean => /too many request/i.test(String((err as Grpc.ServiceError)?.details ?? (err as Error)?.message ?? ''));
+
+/**
+ * grpc-js moves a channel without calls to IDLE after 30 min; that must not
+ * look like edgecore going away (IDLE is also what a closed connection
+ * gives). The largest timer Node accepts: a channel goes IDLE only when its
+ * connection closes.
+ */
+export const CHANNEL_OPTIONS = { 'grpc.client_idle_timeout_ms': 2 ** 31 - 1 };
 
 type UnaryCall = (request: unknown, options: { deadline: number }, callback: (err: Grpc.ServiceError | null, response: unknown) => void) => void;
 type ManagerClient = Grpc.Client & Record<'MapperRegister' | 'ReportDeviceStatus' | 'ReportDeviceStates', UnaryCall>;
@@ -42,6 +54,8 @@ export class EdgecoreLink {
     private readonly onRegistered: (response: MapperRegisterResponse) => Promise<void>,
     private readonly logger: MapperLogger,
     private readonly clock: Clock,
+    /** edgecore's rate limit, shared by our calls (state reports before twins). */
+    private readonly budget: CallBudget,
   ) {}
 
   /** Starts registering (in the background; `registered()` waits for it). */
@@ -59,16 +73,17 @@ export class EdgecoreLink {
   }
 
   reportStatus(request: ReportDeviceStatusRequest): Promise<void> {
-    return this.call('ReportDeviceStatus', request);
+    return this.call('ReportDeviceStatus', request, 'twin');
   }
 
   reportStates(request: ReportDeviceStatesRequest): Promise<void> {
-    return this.call('ReportDeviceStates', request);
+    return this.call('ReportDeviceStates', request, 'state');
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.closing.abort();
+    this.budget.close();
     await this.registering?.catch(() => undefined);
     this.client?.close();
     this.client = undefined;
@@ -86,21 +101,26 @@ export class EdgecoreLink {
       this.registeredClient = undefined;
       this.client?.close();
       this.client = this.newClient();
+      const client = this.client;
       try {
-        const response = (await this.unary(this.client, 'MapperRegister', { withData: true, mapper })) as MapperRegisterResponse;
+        await this.budget.take('register');
+        const response = (await this.unary(client, 'MapperRegister', { withData: true, mapper })) as MapperRegisterResponse;
         if (this.closed) return;
         this.registrations++;
         // Reports may go from now on: applying edgecore's devices below reports their states.
-        this.registeredClient = this.client;
+        this.registeredClient = client;
         this.logger.info(
           { dmiSocket, mapper: mapper.name, protocol: mapper.protocol, devices: response.deviceList?.length ?? 0, models: response.modelList?.length ?? 0 },
           this.registrations === 1 ? 'registered with edgecore as a KubeEdge mapper' : 'registered with edgecore again',
         );
-        this.watch(this.client);
+        this.watch(client);
         await this.apply(response);
-        return;
+        // edgecore went away while its answer was being applied: register with the one that comes back.
+        if (this.closed || this.registeredClient === client) return;
+        attempt = 0;
       } catch (err) {
         if (this.closed) return;
+        if (isRateLimited(err)) this.budget.drain();
         const wait = backoffDelay(attempt, retry.initialMs, retry.maxMs);
         const { code, details } = err as Grpc.ServiceError;
         const unavailable = code === this.grpc.status.UNAVAILABLE || code === this.grpc.status.DEADLINE_EXCEEDED;
@@ -152,20 +172,23 @@ export class EdgecoreLink {
     channel.watchConnectivityState(channel.getConnectivityState(false), Infinity, onChange);
   }
 
-  private async call(method: 'ReportDeviceStatus' | 'ReportDeviceStates', request: unknown): Promise<void> {
+  private async call(method: 'ReportDeviceStatus' | 'ReportDeviceStates', request: unknown, priority: CallPriority): Promise<void> {
+    if (!this.registeredClient) throw new Error('not registered with edgecore');
+    await this.budget.take(priority);
     const client = this.registeredClient;
     if (!client) throw new Error('not registered with edgecore');
     try {
       await this.unary(client, method, request);
     } catch (err) {
       if ((err as Grpc.ServiceError).code === this.grpc.status.UNAVAILABLE) this.register();
+      if (isRateLimited(err)) this.budget.drain();
       throw err;
     }
   }
 
   private newClient(): ManagerClient {
     const { DeviceManagerService } = loadDmi();
-    return new DeviceManagerService(unixTarget(this.options.dmiSocket), this.grpc.credentials.createInsecure()) as unknown as ManagerClient;
+    return new DeviceManagerService(unixTarget(this.options.dmiSocket), this.grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as ManagerClient;
   }
 
   private unary(client: ManagerClient, method: 'MapperRegister' | 'ReportDeviceStatus' | 'ReportDeviceStates', request: unknown): Promise<unknown> {

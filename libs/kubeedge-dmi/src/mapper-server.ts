@@ -4,7 +4,8 @@
  * call is handed to MapperHandlers; an error's kind becomes the gRPC status
  * edgecore sees (INVALID_ARGUMENT for a bad object, NOT_FOUND, ...).
  */
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { ErrorKind, GatewayError } from '@gw/contracts';
 import type { grpc as Grpc } from './dmi-proto';
@@ -37,16 +38,16 @@ export async function startMapperServer(grpc: typeof Grpc, socket: string, handl
   };
   const methods: Record<string, Handler> = {
     RegisterDevice: async ({ request }) => {
-      const done = await handlers.registerDevice(request.device as Device);
+      const done = await handlers.registerDevice(present<Device>(request.device, 'device'));
       return { deviceName: done.name, deviceNamespace: done.namespace };
     },
-    UpdateDevice: async ({ request }) => handlers.updateDevice(request.device as Device).then(() => ({})),
+    UpdateDevice: async ({ request }) => handlers.updateDevice(present<Device>(request.device, 'device')).then(() => ({})),
     RemoveDevice: async ({ request }) => handlers.removeDevice(ref(request.deviceName, request.deviceNamespace)).then(() => ({})),
     CreateDeviceModel: async ({ request }) => {
-      const done = await handlers.createDeviceModel(request.model as DeviceModel);
+      const done = await handlers.createDeviceModel(present<DeviceModel>(request.model, 'model'));
       return { deviceModelName: done.name, deviceModelNamespace: done.namespace };
     },
-    UpdateDeviceModel: async ({ request }) => handlers.updateDeviceModel(request.model as DeviceModel).then(() => ({})),
+    UpdateDeviceModel: async ({ request }) => handlers.updateDeviceModel(present<DeviceModel>(request.model, 'model')).then(() => ({})),
     RemoveDeviceModel: async ({ request }) => handlers.removeDeviceModel(ref(request.modelName, request.modelNamespace)).then(() => ({})),
     GetDevice: async ({ request }) => ({ device: await handlers.getDevice(ref(request.deviceName, request.deviceNamespace)) }),
   };
@@ -67,10 +68,18 @@ export async function startMapperServer(grpc: typeof Grpc, socket: string, handl
   );
   server.addService(loadDmi().DeviceMapperService.service, implementation);
   await removeStaleSocket(socket);
-  await mkdir(dirname(socket), { recursive: true });
+  await mkdir(dirname(socket), { recursive: true, mode: 0o700 });
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(unixTarget(socket), grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
   );
+  // Whoever can connect can add and remove devices, write actuators and read configData: the service's user only
+  // (edgecore runs as root). Between the bind and this chmod the directory guards it when it is ours (0700).
+  try {
+    await chmod(socket, 0o600);
+  } catch (err) {
+    server.forceShutdown();
+    throw err;
+  }
   logger.info({ socket }, 'serving the KubeEdge DeviceMapperService');
   return {
     close: async () => {
@@ -86,12 +95,31 @@ export async function startMapperServer(grpc: typeof Grpc, socket: string, handl
   };
 }
 
-/** A socket file left by a previous run would make the bind fail; anything else at that path is not ours to delete. */
+/**
+ * A socket file left by a previous run would make the bind fail: it is
+ * removed when nothing answers on it. One a live process serves (another
+ * instance of this service) and anything that is not a socket are not ours
+ * to delete.
+ */
 async function removeStaleSocket(socket: string): Promise<void> {
   const found = await stat(socket).catch(() => undefined);
   if (!found) return;
   if (!found.isSocket()) throw new GatewayError(ErrorKind.Config, `GW_KUBEEDGE_MAPPER_SOCKET: ${socket} exists and is not a socket`);
+  const answered = await new Promise<boolean>((resolve, reject) => {
+    const probe = connect(socket);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNREFUSED' ? resolve(false) : reject(err)));
+  });
+  if (answered) throw new GatewayError(ErrorKind.Config, `GW_KUBEEDGE_MAPPER_SOCKET: ${socket} is served by a running process (another instance of this service?)`);
   await rm(socket, { force: true });
+}
+
+function present<T>(value: unknown, field: string): T {
+  if (!value || typeof value !== 'object') throw new GatewayError(ErrorKind.ContractInvalid, `${field} is missing`);
+  return value as T;
 }
 
 function statusOf(grpc: typeof Grpc, err: unknown): number {

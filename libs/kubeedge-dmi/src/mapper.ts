@@ -9,11 +9,13 @@
  */
 import { Clock, Device as EdgeXDevice, SystemEvent, systemClock, Topics } from '@gw/contracts';
 import type { MessageBus, MessageEnvelope, Subscription } from '@gw/messaging';
+import { CallBudget, CallBudgetOptions, MAPPER_DMI_BUDGET } from './call-budget';
 import { grpc } from './dmi-proto';
 import { EdgecoreLink } from './edgecore-link';
 import { KubeEdgeDevices, MapperCommands, MapperMetadata } from './kubeedge-devices';
 import type { MapperLogger } from './log';
 import { MapperServer, startMapperServer } from './mapper-server';
+import { SettledDesired } from './settled-desired';
 import { TwinReporter } from './twin-reporter';
 
 export interface KubeEdgeMapperOptions {
@@ -30,6 +32,10 @@ export interface KubeEdgeMapperOptions {
   retry: { initialMs: number; maxMs: number };
   /** Deadline of each call to edgecore (default 5 s). */
   callTimeoutMs?: number;
+  /** Where the desired values applied are kept across restarts (a JSON file under GW_DATA_DIR); none: in memory only. */
+  settledFile?: string;
+  /** The mapper's share of edgecore's DMI rate limit (default: 95% of edgecore's 1 call/s with a burst of 100). */
+  callLimit?: CallBudgetOptions;
 }
 
 export interface KubeEdgeMapperDeps {
@@ -58,19 +64,25 @@ export async function startKubeEdgeMapper(options: KubeEdgeMapperOptions, deps: 
   const { logger, bus, topics } = deps;
   let link: EdgecoreLink | undefined;
   const reporter = new TwinReporter((request) => link!.reportStatus(request), logger, clock);
+  const settled = await SettledDesired.open(options.settledFile, logger);
   const devices = new KubeEdgeDevices(
-    { serviceName: options.serviceName, writeRetry: { initialMs: 50, maxMs: 2_000, attempts: 10 } },
+    {
+      serviceName: options.serviceName,
+      writeRetry: { initialMs: 50, maxMs: 2_000, attempts: 10, unreachableMaxMs: options.retry.maxMs },
+      retry: options.retry,
+    },
     deps.metadata,
     deps.commands,
     reporter,
     (ref, state) => link!.reportStates({ deviceName: ref.name, deviceNamespace: ref.namespace, state }),
+    settled,
     logger,
     clock,
   );
   const subscriptions: Subscription[] = [];
   let server: MapperServer | undefined;
   const close = async () => {
-    devices.close();
+    await devices.close();
     await link?.close();
     await Promise.all(subscriptions.splice(0).map((s) => s.unsubscribe().catch(() => undefined)));
     await server?.close();
@@ -105,11 +117,12 @@ export async function startKubeEdgeMapper(options: KubeEdgeMapperOptions, deps: 
       (response) => devices.sync(response),
       logger,
       clock,
+      new CallBudget(options.callLimit ?? MAPPER_DMI_BUDGET, clock),
     );
     const started = link;
     void (deps.registerAfter ?? Promise.resolve()).then(
       () => started.start(),
-      () => undefined,
+      (err: unknown) => logger.error({ err: (err as Error)?.message }, 'the device service did not start: the mapper does not register with edgecore'),
     );
   } catch (err) {
     await close();

@@ -76,7 +76,16 @@ describe('KubeEdge objects as EdgeX ones', () => {
     expect(mapped.visitors).toEqual({ temperature: { primaryTable: 'HOLDING_REGISTERS', startingAddress: 3 } });
     expect(mapped.desired).toEqual({ setpoint: '42' });
     expect(mapped.reported).toEqual(['temperature']);
-    expect(mapped.reportCycleMs).toBe(1000); // temperature has no reportCycle: KubeEdge's default
+    expect(mapped.twinCycleMs).toBe(2000); // twins go every collectCycle (KubeEdge's TwinData.Run); reportCycle is the pushMethod's
+    expect(mapped.reportsState).toBe(false); // no spec.stateReport: no status.reportToCloud
+    const fast = deviceFromDmi({ name: 'f', spec: { deviceModelReference: 'm', properties: [{ name: 'a', collectCycle: 1, reportToCloud: true }, { name: 'b', reportToCloud: true }] }, status: { reportToCloud: true } }, 'd');
+    expect(fast.device.autoEvents).toEqual([
+      { sourceName: 'a', interval: '100ms', onChange: false },
+      { sourceName: 'b', interval: '1000ms', onChange: false },
+    ]);
+    expect(fast.problems).toEqual([expect.stringContaining('a cycle of 1 ms is read every 100 ms')]);
+    expect(fast.twinCycleMs).toBe(100);
+    expect(fast.reportsState).toBe(true);
     expect(() => deviceFromDmi({ name: 'x', spec: {} }, 'device-modbus')).toThrow(/device default\/x: spec.deviceModelReference is empty/);
   });
 

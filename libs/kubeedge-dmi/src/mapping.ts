@@ -8,8 +8,13 @@
  *   ReadWrite (or none) as RW; minimum, maximum, unit kept).
  * - A Device becomes a Device of this service with that profile: its
  *   protocol's configData as protocols[protocolName], one autoEvent per
- *   property with a collectCycle (else reportCycle) in ms, and its identity
- *   in KubeEdge in properties.kubeedge. Visitors' configData are per device
+ *   property with a collectCycle (else reportCycle; a property reported to
+ *   the cloud without either: 1 s, KubeEdge's default collectCycle) in ms,
+ *   at least 100 ms, and its identity in KubeEdge in properties.kubeedge.
+ *   As KubeEdge's mappers (TwinData.Run), twins are reported every
+ *   collectCycle; reportCycle is the pushMethod's. status.reportToCloud and
+ *   status.reportCycle (edgecore copies spec.stateReport into them) are the
+ *   device state's. Visitors' configData are per device
  *   in KubeEdge and per profile resource in EdgeX: they become the
  *   attributes of the profile's resources (see withVisitors).
  * - Names: KubeEdge's are namespaced, EdgeX's are not: `name` in the
@@ -21,8 +26,10 @@ import { decodeConfigData } from './any-value';
 import type { Device, DeviceModel, ModelProperty } from './dmi-types';
 
 export const DEFAULT_NAMESPACE = 'default';
-/** KubeEdge's mapper-framework reports twins every second unless told otherwise (common.DefaultReportCycle). */
-export const DEFAULT_REPORT_CYCLE_MS = 1_000;
+/** KubeEdge's mapper-framework reads and reports twins every second unless told otherwise (common.DefaultCollectCycle). */
+export const DEFAULT_COLLECT_CYCLE_MS = 1_000;
+/** The shortest autoEvent a KubeEdge cycle becomes (a 1 ms collectCycle would keep a driver busy). */
+export const MIN_CYCLE_MS = 100;
 
 /** A KubeEdge object's identity. */
 export interface KubeEdgeRef {
@@ -125,8 +132,10 @@ export interface MappedDevice {
   desired: Record<string, string>;
   /** Properties whose values go to the cloud (reportToCloud). */
   reported: string[];
-  /** How often at most their twins are reported: the shortest reportCycle of those properties, else the device's, else 1 s as KubeEdge's mappers. */
-  reportCycleMs: number;
+  /** How often at most their twins are reported: the shortest collectCycle of those properties (KubeEdge's TwinData.Run), else 1 s. */
+  twinCycleMs: number;
+  /** Whether the device's state goes to edgecore (status.reportToCloud, from spec.stateReport). */
+  reportsState: boolean;
   /** Values of configData the mapper could not read (left out). */
   problems: string[];
 }
@@ -150,11 +159,15 @@ export function deviceFromDmi(device: Device, serviceName: string): MappedDevice
     if (Object.keys(config).length > 0) visitors[property.name] = config;
     if (property.desired?.value) desired[property.name] = property.desired.value;
     if (property.reportToCloud) reported.push(property.name);
-    const cycle = Number(property.collectCycle) || Number(property.reportCycle) || 0;
+    let cycle = Number(property.collectCycle) || Number(property.reportCycle) || (property.reportToCloud ? DEFAULT_COLLECT_CYCLE_MS : 0);
+    if (cycle > 0 && cycle < MIN_CYCLE_MS) {
+      problems.push(`spec.properties[${i}] (${property.name}): a cycle of ${cycle} ms is read every ${MIN_CYCLE_MS} ms`);
+      cycle = MIN_CYCLE_MS;
+    }
     if (cycle > 0) autoEvents.push({ sourceName: property.name, interval: `${cycle}ms`, onChange: false });
   });
-  const cycles = (spec.properties ?? []).filter((p) => p.reportToCloud).map((p) => Number(p.reportCycle) || 0).filter((ms) => ms > 0);
-  const reportCycleMs = cycles.length > 0 ? Math.min(...cycles) : Number(device.status?.reportCycle) || DEFAULT_REPORT_CYCLE_MS;
+  const cycles = (spec.properties ?? []).filter((p) => p.reportToCloud).map((p) => Number(p.collectCycle) || DEFAULT_COLLECT_CYCLE_MS);
+  const twinCycleMs = Math.max(MIN_CYCLE_MS, cycles.length > 0 ? Math.min(...cycles) : DEFAULT_COLLECT_CYCLE_MS);
   const modelRef = { namespace: ref.namespace, name: spec.deviceModelReference };
   const tag: KubeEdgeDeviceTag = { ...ref, deviceModel: spec.deviceModelReference };
   return {
@@ -173,7 +186,8 @@ export function deviceFromDmi(device: Device, serviceName: string): MappedDevice
     visitors,
     desired,
     reported,
-    reportCycleMs,
+    twinCycleMs,
+    reportsState: device.status?.reportToCloud === true,
     problems,
   };
 }
