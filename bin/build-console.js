@@ -24,6 +24,15 @@ function newestSource(dir) {
   return newest;
 }
 
+/** package-lock.json's time: an upgraded Preact or Vite builds the bundle again. */
+function lockTime(root) {
+  try {
+    return fs.statSync(path.join(root, 'package-lock.json')).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
 /** Builds when needed; resolves to what it did: 'built', 'fresh', 'absent' (no console sources) or 'no-vite'. */
 async function buildConsole(root, { missingOnly = false, log = (line) => process.stderr.write(line + '\n') } = {}) {
   const web = path.join(root, 'apps', 'console', 'web');
@@ -35,7 +44,7 @@ async function buildConsole(root, { missingOnly = false, log = (line) => process
   } catch {
     // never built
   }
-  if (built >= 0 && (missingOnly || built >= newestSource(web))) return 'fresh';
+  if (built >= 0 && (missingOnly || built >= Math.max(newestSource(web), lockTime(root)))) return 'fresh';
   let vite;
   try {
     vite = await import(require.resolve('vite', { paths: [root] }));

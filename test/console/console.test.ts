@@ -6,30 +6,33 @@
  * refused with the server's file:line message. The last test leaves a
  * screenshot of a device page (README's docs/console.png, refreshed with GW_UPDATE_SCREENSHOTS=1).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { Topics } from '@gw/contracts';
 import { newEnvelope } from '@gw/messaging';
 import { RunningGateway, startGateway } from '../../apps/gateway/src/gateway';
+import { freePort } from '../support/brokers';
 import { testGatewayConfig } from '../support/gateway';
 import { quietLogger } from '../support/quiet-logger';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { buildConsole } = require('../../bin/build-console.js') as { buildConsole: (root: string) => Promise<string> };
 
 const ROOT = join(__dirname, '../..');
 const CHROMIUM = process.env.GW_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const KEY = 'console-test-key-3f9a';
 /** A device of our own without autoEvents: only the events this test publishes reach its page. */
 const QUIET = 'Console-Test-01';
+/** A Modbus meter at a port nobody listens on: its connection shows on the Services page, refused. */
+const METER = 'Console-Meter-01';
 
 describe('web console in a browser', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gw-console-'));
   let gateway: RunningGateway;
   let browser: Browser;
   let url: string;
+  let deadPort: number;
 
   const rest = async (method: string, target: string, body?: unknown) => {
     const res = await fetch(target, {
@@ -52,10 +55,13 @@ describe('web console in a browser', () => {
   };
 
   beforeAll(async () => {
-    await buildConsole(ROOT);
+    // In its own process: Jest's CommonJS runtime cannot import() Vite, and a skipped build would test a stale bundle.
+    const build = spawnSync(process.execPath, [join(ROOT, 'bin/build-console.js')], { encoding: 'utf8' });
+    if (build.status !== 0 || /not built/.test(build.stderr) || !existsSync(join(ROOT, 'dist/console/index.html'))) throw new Error(`console build: ${build.stderr}`);
+    deadPort = await freePort();
     [gateway, browser] = await Promise.all([
       startGateway(
-        testGatewayConfig(dataDir, { GW_DEVICE_SERVICES: 'virtual', GW_APP_SERVICE: 'false', GW_API_KEY: KEY }),
+        testGatewayConfig(dataDir, { GW_DEVICE_SERVICES: 'virtual,modbus', GW_APP_SERVICE: 'false', GW_API_KEY: KEY }),
         quietLogger('gateway'),
       ),
       chromium.launch({ executablePath: CHROMIUM }),
@@ -73,8 +79,19 @@ describe('web console in a browser', () => {
           protocols: { other: { Address: 'console-test' } },
         },
       },
+      {
+        apiVersion: 'v3',
+        device: {
+          name: METER,
+          profileName: 'Energy-Meter-Modbus',
+          serviceName: 'device-modbus',
+          adminState: 'UNLOCKED',
+          operatingState: 'UP',
+          protocols: { 'modbus-tcp': { Address: '127.0.0.1', Port: String(deadPort), UnitID: '7', Timeout: '300ms' } },
+        },
+      },
     ]);
-    expect(added.body[0]).toMatchObject({ statusCode: 201 });
+    expect(added.body.map((b: { statusCode: number }) => b.statusCode)).toEqual([201, 201]);
   });
 
   afterAll(async () => {
@@ -85,6 +102,8 @@ describe('web console in a browser', () => {
 
   it('asks for the API key: a wrong key is refused, the right one opens the console; the key is in no page', async () => {
     const page = await browser.newPage();
+    const requests: Array<{ url: string; key?: string }> = [];
+    page.on('request', (request) => requests.push({ url: request.url(), key: request.headers()['x-api-key'] }));
     await page.goto(url + '/');
     await page.getByRole('heading', { name: 'Edge gateway console' }).waitFor();
     expect(await page.getByRole('link', { name: 'Virtual-Floats-01' }).count()).toBe(0);
@@ -97,10 +116,16 @@ describe('web console in a browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('link', { name: 'Virtual-Floats-01' }).waitFor();
 
-    // The APIs behind the console refuse a request without the key; the page itself carries none.
+    // The APIs behind the console refuse a request without the key.
     expect((await fetch(`${url}/api/metadata/device/all`)).status).toBe(401);
     expect((await fetch(`${url}/api/console/events`)).status).toBe(401);
-    expect(await (await fetch(url + '/')).text()).not.toContain(KEY);
+    // Signed in, the key travels in a header only: in no URL the page asked for, not in the page, not in a cookie or localStorage.
+    const apiCalls = requests.filter((r) => r.url.startsWith(`${url}/api/`));
+    expect(apiCalls.map((r) => r.url)).toEqual(expect.arrayContaining([`${url}/api/metadata/device/all?limit=1000`, `${url}/api/console/events`]));
+    expect(apiCalls.filter((r) => r.key === KEY).map((r) => r.url)).toEqual(expect.arrayContaining([`${url}/api/metadata/device/all?limit=1000`, `${url}/api/console/events`]));
+    expect(requests.filter((r) => r.url.includes(KEY))).toEqual([]);
+    expect(await page.content()).not.toContain(KEY);
+    expect(await page.evaluate(() => (globalThis as any).document.cookie + JSON.stringify({ ...(globalThis as any).localStorage }))).not.toContain(KEY);
     // Another site's page cannot make a signed-in browser change anything, even with the key.
     const forged = await fetch(`${url}/api/console/devicefile?name=x.yaml`, { method: 'POST', headers: { origin: 'http://attacker.example', 'x-api-key': KEY }, body: 'deviceList: []' });
     expect(forged.status).toBe(403);
@@ -212,10 +237,23 @@ describe('web console in a browser', () => {
     await page.close();
   });
 
-  it('shows the device services as they registered, reached through the console', async () => {
+  it('shows the device services as they registered, reached through the console (the console adds the key)', async () => {
     const page = await signedIn('/#/services');
+    // "yes" comes from the service's /version, which needs the key: the console adds it (the browser's is checked and kept).
     const service = page.getByRole('article', { name: 'device-virtual' });
     await expectText(service, /Reachable\s*yes/);
+    await page.close();
+  });
+
+  it('shows each Modbus connection on the device-modbus card: its units and devices, a refused connect', async () => {
+    const page = await signedIn('/#/services');
+    const card = page.getByRole('article', { name: 'device-modbus' });
+    const endpoint = `tcp://127.0.0.1:${deadPort}`;
+    const row = card.getByRole('row').filter({ has: page.getByRole('rowheader', { name: endpoint }) });
+    await expectText(row, new RegExp(`not connected.*7: ${METER}`, 's'));
+    // A read through core-command meets the closed port: the card says why (it refreshes every 5 s).
+    expect((await rest('GET', `${gateway.coreCommand.url}/api/v3/device/name/${METER}/VoltageL1`)).status).toBeGreaterThanOrEqual(500);
+    await expectText(row, /cannot connect: connect ECONNREFUSED/);
     await page.close();
   });
 

@@ -14,7 +14,13 @@ const route = () =>
     .replace(/^#\/?/, '')
     .split('/')
     .filter(Boolean)
-    .map((part) => decodeURIComponent(part));
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part; // a malformed escape (#/devices/%E0): shown as typed, not a blank app
+      }
+    });
 
 function useRoute() {
   const [parts, setParts] = useState(route());

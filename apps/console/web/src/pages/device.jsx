@@ -11,6 +11,7 @@ function mergeReadings(state, readings) {
   const latest = { ...state.latest };
   const history = { ...state.history };
   for (const r of readings) {
+    if (!r || typeof r.resourceName !== 'string') continue;
     if (!latest[r.resourceName] || latest[r.resourceName].origin <= r.origin) latest[r.resourceName] = r;
     if (isNumeric(r.valueType) && r.value !== undefined && r.value !== '') {
       const v = Number(r.value);
@@ -165,7 +166,7 @@ export function DevicePage({ name }) {
                   <tr key={r.resourceName}>
                     <th scope="row">{r.resourceName}</th>
                     <td class="value" title={r.value}>
-                      {shown(numberText(r.value, r.valueType) ?? (r.binaryValue ? '(binary)' : r.objectValue !== undefined ? JSON.stringify(r.objectValue) : ''))}
+                      {shown(numberText(r.value, r.valueType) ?? (r.binaryValue || r.binary ? '(binary)' : r.objectValue !== undefined ? JSON.stringify(r.objectValue) : ''))}
                       {r.units ? <span class="units"> {r.units}</span> : null}
                     </td>
                     <td class="muted">{r.valueType}</td>

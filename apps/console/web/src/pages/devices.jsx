@@ -10,6 +10,7 @@ export function DevicesPage() {
   const [error, setError] = useState();
   const [last, setLast] = useState({});
   const [reload, setReload] = useState(0);
+  const [total, setTotal] = useState(0);
 
   useEffect(() => {
     let gone = false;
@@ -18,6 +19,7 @@ export function DevicesPage() {
         if (gone) return;
         const list = (answer.devices ?? []).sort((a, b) => a.name.localeCompare(b.name));
         setDevices(list);
+        setTotal(answer.totalCount ?? list.length);
         // The last reading of each device, a few at a time; later ones come live.
         const queue = [...list];
         const next = async () => {
@@ -58,6 +60,11 @@ export function DevicesPage() {
       <Message message={error && { error: true, text: error }} />
       {devices === undefined && !error ? <p>Loading…</p> : null}
       {devices && devices.length === 0 ? <p>No devices yet: add some from a device file below.</p> : null}
+      {devices && total > devices.length ? (
+        <p class="muted">
+          Showing the first {devices.length} of {total} devices.
+        </p>
+      ) : null}
       {devices && devices.length > 0 ? (
         <table class="grid">
           <caption class="sr-only">Devices</caption>

@@ -27,11 +27,9 @@ export function LoginPage({ signIn }) {
         <button type="submit" disabled={busy}>
           Sign in
         </button>
-        {error && (
-          <p role="alert" class="error">
-            {error}
-          </p>
-        )}
+        <p role="alert" class="error">
+          {error}
+        </p>
       </form>
     </main>
   );

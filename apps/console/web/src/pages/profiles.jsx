@@ -8,9 +8,13 @@ export function ProfilesPage() {
   const [profiles, setProfiles] = useState();
   const [error, setError] = useState();
   const [reload, setReload] = useState(0);
+  const [total, setTotal] = useState(0);
   useEffect(() => {
     api('metadata/deviceprofile/all?limit=1000')
-      .then((answer) => setProfiles((answer.profiles ?? []).sort((a, b) => a.name.localeCompare(b.name))))
+      .then((answer) => {
+        setProfiles((answer.profiles ?? []).sort((a, b) => a.name.localeCompare(b.name)));
+        setTotal(answer.totalCount ?? 0);
+      })
       .catch((err) => setError(err.message));
   }, [reload]);
   return (
@@ -32,6 +36,11 @@ export function ProfilesPage() {
         />
       </section>
       <Message message={error && { error: true, text: error }} />
+      {profiles && total > profiles.length ? (
+        <p class="muted">
+          Showing the first {profiles.length} of {total} profiles.
+        </p>
+      ) : null}
       {profiles && (
         <table class="grid">
           <caption class="sr-only">Device profiles</caption>

@@ -96,14 +96,19 @@ function DeviceServices() {
 }
 
 /** A driver's own routes (/api/v3/<driver>/...), as the device services serve them. */
-const DRIVER_PANELS = { opcua: OpcuaCertificates, zigbee: ZigbeeCoordinator };
+const DRIVER_PANELS = { modbus: ModbusConnections, opcua: OpcuaCertificates, zigbee: ZigbeeCoordinator };
 
 function DeviceService({ service }) {
   const [reachable, setReachable] = useState();
+  const [why, setWhy] = useState('');
   useEffect(() => {
-    api(`deviceservice/${enc(service.name)}/ping`)
+    // version needs the API key (ping does not): "yes" means the service answers the console, key and all.
+    api(`deviceservice/${enc(service.name)}/version`)
       .then(() => setReachable(true))
-      .catch(() => setReachable(false));
+      .catch((err) => {
+        setReachable(false);
+        setWhy(err.message);
+      });
   }, [service.name]);
   const Panel = DRIVER_PANELS[service.name.replace(/^device-/, '')];
   return (
@@ -122,11 +127,72 @@ function DeviceService({ service }) {
         </div>
         <div>
           <dt>Reachable</dt>
-          <dd>{reachable === undefined ? '…' : <span class={`badge ${reachable ? 'good' : 'bad'}`}>{reachable ? 'yes' : 'no'}</span>}</dd>
+          <dd>
+            {reachable === undefined ? '…' : <span class={`badge ${reachable ? 'good' : 'bad'}`}>{reachable ? 'yes' : 'no'}</span>}
+            {why ? <span class="muted"> {why}</span> : null}
+          </dd>
         </div>
       </dl>
       {Panel && reachable ? <Panel service={service.name} /> : null}
     </article>
+  );
+}
+
+const CONNECTION_TONES = { connected: 'good', connecting: 'neutral', 'backing off': 'bad', 'not connected': 'neutral' };
+
+/** Modbus: each endpoint's connection (state, units and their devices, last error, units backed off), refreshed every 5 s. */
+function ModbusConnections({ service }) {
+  const [connections, setConnections] = useState();
+  const [message, setMessage] = useState();
+  useEffect(() => {
+    let gone = false;
+    const load = () =>
+      api(`deviceservice/${enc(service)}/modbus/connections`)
+        .then((answer) => !gone && (setConnections(answer.connections ?? []), setMessage(undefined)))
+        .catch((err) => !gone && setMessage({ error: true, text: err.message }));
+    load();
+    const every = setInterval(load, 5000);
+    return () => {
+      gone = true;
+      clearInterval(every);
+    };
+  }, [service]);
+  return (
+    <div class="panel">
+      <h4>Modbus connections</h4>
+      {connections && connections.length === 0 ? <p class="muted">No Modbus devices.</p> : null}
+      {connections && connections.length > 0 && (
+        <table class="grid">
+          <caption class="sr-only">Modbus connections</caption>
+          <thead>
+            <tr>
+              <th scope="col">Endpoint</th>
+              <th scope="col">State</th>
+              <th scope="col">Units</th>
+              <th scope="col">Backed off</th>
+              <th scope="col">Last error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {connections.map((c) => (
+              <tr key={c.endpoint}>
+                <th scope="row" class="mono">
+                  {c.endpoint}
+                </th>
+                <td>
+                  <span class={`badge ${CONNECTION_TONES[c.state] ?? 'neutral'}`}>{c.state}</span>
+                  {c.retryInMs !== undefined ? <span class="muted"> retry in {Math.ceil(c.retryInMs / 1000)} s</span> : null}
+                </td>
+                <td>{c.units.map((u) => `${u.unitId}: ${u.devices.join(', ')}`).join('; ')}</td>
+                <td>{c.backedOffUnits.map((u) => `unit ${u.unitId} (${u.timeouts} timeouts, ${Math.ceil(u.retryInMs / 1000)} s)`).join('; ')}</td>
+                <td>{c.lastError ? `${c.lastError.message} (${dateTimeOf(Date.parse(c.lastError.at))})` : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <Message message={message} />
+    </div>
   );
 }
 
