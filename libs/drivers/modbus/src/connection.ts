@@ -48,6 +48,23 @@ export interface ModbusRequest<T> {
 
 type Task = () => Promise<void>;
 
+/** A connection as GET /api/v3/modbus/connections shows it. */
+export interface ConnectionStatus {
+  /** `tcp://host:port` or `rtu://<serial path>`. */
+  endpoint: string;
+  /** `backing off`: the last connect failed (or the peer hung up at once); requests fail fast until retryInMs has passed. */
+  state: 'connected' | 'connecting' | 'backing off' | 'not connected';
+  /** Connects made so far (more than 1: it reconnected). */
+  connects: number;
+  /** Connect attempts failed in a row (0 once one succeeds and is answered). */
+  failedConnects: number;
+  /** Requests waiting for the line. */
+  queued: number;
+  retryInMs?: number;
+  /** The last connect failure or lost line, and when (ISO time). */
+  lastError?: { message: string; at: string };
+}
+
 /** Modbus exception codes → error kinds. */
 const EXCEPTION_KINDS: Record<number, ErrorKind> = {
   1: ErrorKind.NotAllowed,
@@ -114,6 +131,7 @@ export class ModbusConnection {
   /** A request succeeded on the current client (it is not a connection the peer drops at once). */
   private answered = false;
   private retryAt = 0;
+  private lastError?: { message: string; at: number };
   private lastFrameAt = 0;
   /** RTU: no frame before this time (after a timeout; see execute). */
   private quietUntil = 0;
@@ -140,6 +158,20 @@ export class ModbusConnection {
 
   get isOpen(): boolean {
     return this.client?.isOpen === true;
+  }
+
+  /** What the connection is doing now, for the status route; opens nothing. */
+  status(now = Date.now()): ConnectionStatus {
+    const state = this.isOpen ? 'connected' : this.connecting ? 'connecting' : now < this.retryAt ? 'backing off' : 'not connected';
+    return {
+      endpoint: this.key,
+      state,
+      connects: this.connects,
+      failedConnects: this.failures,
+      queued: this.queue.length,
+      ...(state === 'backing off' ? { retryInMs: this.retryAt - now } : {}),
+      ...(this.lastError ? { lastError: { message: this.lastError.message, at: new Date(this.lastError.at).toISOString() } } : {}),
+    };
   }
 
   /** Runs one request after those already queued on this connection. */
@@ -279,6 +311,7 @@ export class ModbusConnection {
       await withTimeout(opened, timeout, 'connect');
     } catch (err) {
       const backoff = this.failed();
+      this.lastError = { message: `cannot connect: ${(err as Error).message}`, at: Date.now() };
       safeClose(client);
       throw new GatewayError(ErrorKind.Communication, `${this.key}: cannot connect (${(err as Error).message}); retry in ${backoff} ms`, { cause: err });
     }
@@ -311,6 +344,7 @@ export class ModbusConnection {
   private dropClient(which?: ModbusRTU, lost = false): void {
     const client = this.client;
     if (!client || (which && which !== client)) return;
+    if (lost) this.lastError = { message: this.answered ? 'connection lost' : 'connection lost before any answer', at: Date.now() };
     if (lost && !this.answered) this.failed();
     this.answered = false;
     this.client = undefined;
@@ -381,6 +415,11 @@ export class ConnectionPool {
 
   get size(): number {
     return this.connections.size;
+  }
+
+  /** Every connection, in the order they were made. */
+  all(): ModbusConnection[] {
+    return [...this.connections.values()];
   }
 
   /** Closes the connection of `key` (e.g. its last device went away). */

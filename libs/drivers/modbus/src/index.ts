@@ -5,3 +5,4 @@ export * from './connection';
 export * from './discovery';
 export * from './modbus-driver';
 export * from './descriptor';
+export * from './routes';

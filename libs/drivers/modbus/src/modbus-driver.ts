@@ -7,13 +7,14 @@
  * line, so the other units on the same connection keep their schedule.
  */
 import { backoffDelay, Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError } from '@gw/contracts';
-import type { CommandRequest, DiscoveredDevice, DriverContext, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
+import type { CommandRequest, DiscoveredDevice, DriverContext, DriverRoute, ProtocolDriver, ReadResult, WriteRequest } from '@gw/device-sdk/driver';
 import type ModbusRTU from 'modbus-serial';
 import { ModbusEndpoint, ModbusPoint, ModbusRtuEndpoint, parseEndpoint, parseModbusPoint } from './attributes';
 import { decodePoint, encodePoint } from './codec';
 import { ConnectionOptions, ConnectionPool, ModbusConnection } from './connection';
 import { ScanTarget, scanTargets } from './discovery';
 import { planReads, PlanOptions, planWrite, ReadRequest, split, WriteOptions } from './planner';
+import { ModbusConnectionReport, modbusRoutes } from './routes';
 
 export interface ModbusDriverOptions extends PlanOptions, WriteOptions {
   connection?: ConnectionOptions;
@@ -102,6 +103,35 @@ export class ModbusDriver implements ProtocolDriver {
     } finally {
       for (const key of new Set(targets.map((t) => t.endpoint.key))) await this.releaseIfUnused(key);
     }
+  }
+
+  /** GET /api/v3/modbus/connections. */
+  routes(): DriverRoute[] {
+    return modbusRoutes({ connections: () => this.connectionReport() });
+  }
+
+  /** Each endpoint with a device or a connection: its state, units and devices, units backed off. */
+  connectionReport(now = Date.now()): ModbusConnectionReport[] {
+    const units = new Map<string, Map<number, string[]>>();
+    for (const [name, { endpoint }] of this.devices) {
+      const byUnit = units.get(endpoint.key) ?? new Map<number, string[]>();
+      units.set(endpoint.key, byUnit.set(endpoint.unitId, [...(byUnit.get(endpoint.unitId) ?? []), name]));
+    }
+    const keys = new Set([...units.keys(), ...this.pool.all().map((c) => c.key)]);
+    return [...keys].sort().map((key) => {
+      const status = this.pool.existing(key)?.status(now) ?? { endpoint: key, state: 'not connected' as const, connects: 0, failedConnects: 0, queued: 0 };
+      const backedOffUnits = [...this.units]
+        .filter(([unitKey, state]) => unitKey.startsWith(`${key}#`) && state.until > now)
+        .map(([unitKey, state]) => ({ unitId: Number(unitKey.slice(key.length + 1)), timeouts: state.timeouts, retryInMs: state.until - now }))
+        .sort((a, b) => a.unitId - b.unitId);
+      return {
+        ...status,
+        units: [...(units.get(key) ?? new Map<number, string[]>())]
+          .sort(([a], [b]) => a - b)
+          .map(([unitId, devices]) => ({ unitId, devices: devices.sort() })),
+        backedOffUnits,
+      };
+    });
   }
 
   /** The connection pool (tests and metrics look at it). */
