@@ -433,6 +433,28 @@ describe('desired state', () => {
     expect(versions.get(thing)).toBeGreaterThan(version);
   });
 
+  it('a version the outbox database cannot keep (disk full) is caught up again after the reconnect period, never thrown', async () => {
+    const actuators = new FakeActuators();
+    const kept = new Map<string, number>();
+    let failures = 1;
+    const versions: AckedVersions = {
+      get: (twin) => kept.get(twin),
+      set: (twin, version) => {
+        if (failures-- > 0) throw new Error('SQLITE_FULL: database or disk is full');
+        kept.set(twin, version);
+      },
+    };
+    const thing = `${RUN}-diskfull-boiler`;
+    await emulator.setDesired(thing, { setpoint: 40 });
+    const { sink } = await startSink('diskfull', { onDesired: actuators.handler, versions, sink: { reconnectPeriodMs: 100 } });
+    await sink.deliver([record('boiler', { setpoint: 35 })], DELIVERY);
+    await pollUntil(() => kept.has(thing), 'the version kept by the second catch-up');
+    expect(actuators.calls.map((c) => [c.values, c.reconcile ?? false])).toEqual([
+      [{ setpoint: 40 }, true],
+      [{ setpoint: 40 }, true],
+    ]);
+  });
+
   it('maps deltas back to gateway devices only through thingName and devices', async () => {
     const actuators = new FakeActuators();
     const { sink, thing } = await startSink('map', { onDesired: actuators.handler, config: { devices: '^pump' } });

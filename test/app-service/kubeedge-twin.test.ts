@@ -21,7 +21,8 @@
  *  - a malformed delta is counted on /api/v3/exports and /api/v3/metrics.
  * At the sink (fake actuator handlers): edgecore's 400 costs only the record
  * that causes it; a device without a KubeEdge Device (404) costs one request
- * per device, not per record, and other devices' records flow; values no
+ * per device, not per record (tried again after a reconnect), and other
+ * devices' records flow; values no
  * twin holds are left out and logged once; an unreadable answer to the
  * sink's request fails it at once, other clients' are not counted; a desired
  * value stamped anew unchanged is not written again, an older stamp never
@@ -300,6 +301,13 @@ describe('KubeEdge twin sink: what edgecore refuses', () => {
       expect(edgecore.twin(`${NS}/pump-1`).Speed.actual).toBe('3');
       const missing = warnings.filter((w) => /no KubeEdge Device/.test(w.msg ?? ''));
       expect(missing).toEqual([{ obj: { device: 'pump-2', id: `${NS}/pump-2` }, msg: expect.stringMatching(/answered 404.*logged once per device/) }]);
+      // The Device is declared; after a reconnect pump-2 is tried again.
+      edgecore.addDevice(`${NS}/pump-2`);
+      await broker.stop();
+      await broker.start();
+      await pollFor(() => (sink.connected ? true : undefined), 'the sink connected again');
+      await sink.deliver([record(8, 'pump-2', { Speed: 5 })], DELIVERY);
+      expect(edgecore.twin(`${NS}/pump-2`).Speed.actual).toBe('5');
     } finally {
       await sink.stop();
     }

@@ -517,14 +517,20 @@ export class AwsShadowSink implements Sink {
         // applied (a refused value, or a device that rounds): apply only what changed since. A catch-up
         // reconciles everything (it reads before it writes, so a repeat costs a read, never a write).
         const fresh = catchUp ? changes : changes.map((c) => withoutRepeats(c, previous)).filter((c) => Object.keys(c.values).length > 0);
-        const outcome = fresh.length === 0 ? { complete: true, settled: [] } : await this.applyDesired(thing, fresh, version, catchUp);
-        // Only values that reached an end (on the device, or refused for good) count as applied; a 5xx is tried again.
-        previous = outcome.settled;
-        // A catch-up read the whole desired state at `version`: applied in full, the next connect need not read it again
-        // (nor after the sink's own outcome report, when that came right after). Set, not raised: a recreated
-        // shadow starts again at a lower version.
-        if (catchUp && outcome.complete && version !== undefined) this.versions.set(thing, outcome.confirmed ?? version);
-        if (!outcome.complete) this.retryLater(thing);
+        try {
+          const outcome = fresh.length === 0 ? { complete: true, settled: [] } : await this.applyDesired(thing, fresh, version, catchUp);
+          // Only values that reached an end (on the device, or refused for good) count as applied; a 5xx is tried again.
+          previous = outcome.settled;
+          // A catch-up read the whole desired state at `version`: applied in full, the next connect need not read it again
+          // (nor after the sink's own outcome report, when that came right after). Set, not raised: a recreated
+          // shadow starts again at a lower version.
+          if (catchUp && outcome.complete && version !== undefined) this.versions.set(thing, outcome.confirmed ?? version);
+          if (!outcome.complete) this.retryLater(thing);
+        } catch (err) {
+          // The outbox database could not keep the version (disk full, closed): caught up again later, never thrown out of here.
+          this.logger.error({ thing, error: (err as Error)?.message ?? String(err) }, 'desired state not settled: caught up again after the reconnect period');
+          this.retryLater(thing);
+        }
       }
     } finally {
       queue.running = false;

@@ -180,7 +180,6 @@ export class KubeEdgeTwinSink implements Sink {
     connection.onMessage((topic, payload) => this.onMessage(topic, payload));
     connection.onDown(() => {
       this.synced.clear();
-      this.missing.clear();
       this.clearRetries();
       this.replies.failAll('the MQTT connection was lost');
     });
