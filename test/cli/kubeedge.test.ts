@@ -97,8 +97,9 @@ describe('gw export kubeedge / gw import kubeedge', () => {
       expect(object.metadata.name).toMatch(DNS_SUBDOMAIN);
     }
     const [model, device] = objects;
-    expect(model.metadata.annotations).toMatchObject({ 'edgex/name': 'Energy-Meter-Modbus', 'edgex/manufacturer': 'Demo Meters', 'edgex/model': 'EM-3P' });
-    expect(model.spec.protocol).toBe('modbus-tcp');
+    expect(model.metadata.annotations).toMatchObject({ 'edgexfoundry.org/name': 'Energy-Meter-Modbus', 'edgexfoundry.org/manufacturer': 'Demo Meters', 'edgexfoundry.org/model': 'EM-3P' });
+    // protocolName names the mapper (the driver, one per device service); the EdgeX protocol travels in configData.edgexProtocol.
+    expect(model.spec.protocol).toBe('modbus');
     const property = (name: string) => model.spec.properties.find((p: { name: string }) => p.name === name);
     expect(property('VoltageL1')).toEqual({ name: 'VoltageL1', description: 'Phase 1 voltage, V', type: 'FLOAT', accessMode: 'ReadOnly', unit: 'V' });
     expect(property('EnergyImported')).toMatchObject({ type: 'INT', accessMode: 'ReadOnly', unit: 'Wh' });
@@ -108,20 +109,20 @@ describe('gw export kubeedge / gw import kubeedge', () => {
     expect(device.spec).toMatchObject({
       deviceModelRef: { name: 'energy-meter-modbus' },
       nodeName: 'edge-node-1',
-      protocol: { protocolName: 'modbus-tcp', configData: { Address: '127.0.0.1', Port: 1502, UnitID: 1, Timeout: '2s', IdleTimeout: 5 } },
+      protocol: { protocolName: 'modbus', configData: { edgexProtocol: 'modbus-tcp', Address: '127.0.0.1', Port: 1502, UnitID: 1, Timeout: '2s', IdleTimeout: 5 } },
     });
     const deviceProperty = (name: string) => device.spec.properties.find((p: { name: string }) => p.name === name);
     // Visitors carry the resource's attributes; the autoEvent on the Voltages command gives its resources their cycle.
     expect(deviceProperty('VoltageL1')).toEqual({
       name: 'VoltageL1',
-      visitors: { protocolName: 'modbus-tcp', configData: { primaryTable: 'INPUT_REGISTERS', startingAddress: 0, isWordSwap: true } },
+      visitors: { protocolName: 'modbus', configData: { primaryTable: 'INPUT_REGISTERS', startingAddress: 0, isWordSwap: true } },
       collectCycle: 1000,
       reportCycle: 1000,
       reportToCloud: true,
     });
-    // A writable resource is a twin: its desired value comes from the cloud.
-    expect(deviceProperty('CurrentLimit').desired).toEqual({ value: '', metadata: { type: 'int' } });
-    expect(deviceProperty('VoltageL1').desired).toBeUndefined();
+    // No desired value is written: an empty one would be a write of ''.
+    expect(deviceProperty('CurrentLimit').desired).toBeUndefined();
+    expect(deviceProperty('CurrentLimit')).toMatchObject({ name: 'CurrentLimit', reportToCloud: true });
     expect(device.spec.methods).toContainEqual({ name: 'Voltages', propertyNames: ['VoltageL1', 'VoltageL2', 'VoltageL3'] });
     // What KubeEdge cannot carry is said, not silently dropped.
     expect(stderr).toMatch(/^gw: note: Frequency: scale has no field in a KubeEdge DeviceModel; left out$/m);
@@ -202,10 +203,10 @@ describe('gw export kubeedge / gw import kubeedge', () => {
         ] } },
         { apiVersion: 'devices.kubeedge.io/v1beta1', kind: 'Device', metadata: { name: 'thermostat-7', namespace: 'hall-3' }, spec: {
           deviceModelRef: { name: 'thermostat' },
-          protocol: { protocolName: 'modbus-tcp', configData: { Address: '10.1.1.7', Port: '502', UnitID: '1' } },
+          protocol: { protocolName: 'modbus', configData: { edgexProtocol: 'modbus-tcp', Address: '10.1.1.7', Port: '502', UnitID: '1' } },
           properties: [
-            { name: 'temperature', collectCycle: 10000, reportCycle: 10000, visitors: { protocolName: 'modbus-tcp', configData: { primaryTable: 'INPUT_REGISTERS', startingAddress: 1 } } },
-            { name: 'setpoint', desired: { value: '21' }, visitors: { protocolName: 'modbus-tcp', configData: { primaryTable: 'HOLDING_REGISTERS', startingAddress: 5 } } },
+            { name: 'temperature', collectCycle: 10000, reportCycle: 10000, visitors: { protocolName: 'modbus', configData: { primaryTable: 'INPUT_REGISTERS', startingAddress: 1 } } },
+            { name: 'setpoint', desired: { value: '21' }, visitors: { protocolName: 'modbus', configData: { primaryTable: 'HOLDING_REGISTERS', startingAddress: 5 } } },
           ],
         } },
         { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unrelated' } },
@@ -244,11 +245,22 @@ describe('gw export kubeedge / gw import kubeedge', () => {
 
     const noService = join(dir, 'no-service.yaml');
     const docs = parseAllDocuments(readFileSync(join(dir, 'ke-pump.kubeedge.yaml'), 'utf8')).map((d) => d.toJS());
-    for (const doc of docs) if (doc.kind === 'Device') delete doc.metadata.annotations['edgex/service'];
+    for (const doc of docs) if (doc.kind === 'Device') delete doc.metadata.annotations['edgexfoundry.org/service'];
     writeFileSync(noService, docs.map((d) => stringify(d)).join('---\n'));
     const missing = await gw(['import', 'kubeedge', '-f', noService, '--dry-run'], env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^gw: no-service\.yaml#2: no device service: give --service NAME/);
+  });
+
+  it('refuses a namespace or node that is not a Kubernetes name before asking anyone (exit 2); --protocol names the mapper', async () => {
+    expect(await gw(['export', 'kubeedge', '--profile', 'Energy-Meter-Modbus', '--namespace', 'Bad_NS'], env)).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: expect.stringMatching(/^gw: --namespace: "Bad_NS" is not a Kubernetes namespace \(lowercase letters, digits and '-'.*\)\n$/),
+    });
+    expect(await gw(['export', 'kubeedge', '--profile', 'Energy-Meter-Modbus', '--node', 'Edge Node'], env)).toMatchObject({ code: 2, stderr: expect.stringMatching(/^gw: --node: "Edge Node" is not a Kubernetes node name/) });
+    const [, device] = (await exported(['--profile', 'Energy-Meter-Modbus', '--protocol', 'modbus-line-2'])).objects;
+    expect(device.spec.protocol).toMatchObject({ protocolName: 'modbus-line-2', configData: { edgexProtocol: 'modbus-tcp' } });
   });
 
   it('exits 1 with metadata\'s message for a profile it does not have', async () => {

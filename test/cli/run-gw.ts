@@ -13,7 +13,7 @@ export interface GwResult {
 
 /** The sources the CLI runs from: a stale build would test old code. */
 export function requireFreshCliBuild(): void {
-  requireFreshBuild('apps/cli', 'libs/clients', 'libs/contracts', 'libs/service-kit/src/config', 'libs/messaging', 'libs/kubeedge-dmi');
+  requireFreshBuild('apps/cli', 'libs/clients', 'libs/contracts', 'libs/service-kit/src/config', 'libs/messaging', 'libs/kubeedge-dmi', 'libs/drivers', 'libs/device-sdk/src/driver');
 }
 
 /** `gw args...` with `env` (and PATH; nothing else of this process's environment): exit code and output. */

@@ -19,7 +19,6 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('gw')
     .description('the gateway from the command line: devices, profiles, commands, readings, watchers, exports')
     .option('--json', 'print JSON for scripts instead of tables')
-    .showHelpAfterError('(gw --help lists the commands)')
     .exitOverride();
   program.addHelpText(
     'after',
@@ -40,8 +39,13 @@ or file, 3 a service unreachable, 78 a GW_* variable is wrong.`,
   importCommands(program, ctx);
   // Subcommands inherit exitOverride only when set before they are added; set it on all of them.
   const everyCommand = (c: Command): Command[] => [c, ...c.commands.flatMap(everyCommand)];
-  for (const command of everyCommand(program)) command.exitOverride();
+  for (const command of everyCommand(program)) command.exitOverride().configureOutput({ outputError: usageLine });
   return program;
+}
+
+/** Commander's usage error as gw's other failures print: one line, `gw: ` first. */
+function usageLine(text: string, write: (text: string) => void): void {
+  write(`gw: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, '; ')} (gw --help lists the commands)\n`);
 }
 
 /** Runs `gw` with `argv` (as process.argv: node, script, args...); resolves to the exit code. */

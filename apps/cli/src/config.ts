@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { busConfigFields, loadConfig, positiveDuration, secret, text, url } from '@gw/service-kit/config';
+import { apiKeyText, busConfigFields, loadConfig, positiveDuration, secret, url } from '@gw/service-kit/config';
 
 /**
  * Where `gw` finds the gateway. Each setting is read from GW_CLI_<NAME>, else
@@ -15,7 +15,7 @@ export const CliConfigSchema = z.object({
   /** The web console, whose server-sent event stream `gw readings tail` follows when no broker is configured. */
   consoleUrl: url().default('http://localhost:4000'),
   /** Sent as `Authorization: Bearer <key>` to every service. */
-  apiKey: secret(text()).optional(),
+  apiKey: secret(apiKeyText()).optional(),
   /** How long one REST call may take before `gw` gives up (exit code 3). */
   requestTimeout: positiveDuration().default('10s'),
   /** `gw readings tail` subscribes to the broker directly when GW_BUS_TYPE is mqtt or redis. */

@@ -1,5 +1,5 @@
 import { HttpCallError } from '@gw/clients';
-import { ErrorKind, GatewayError, ValidationError } from '@gw/contracts';
+import { ErrorKind, GatewayError, redactUrl, ValidationError } from '@gw/contracts';
 
 /** Exit codes scripts can rely on (README "Command line (gw)"). */
 export const ExitCode = {
@@ -43,8 +43,8 @@ export function describeFailure(err: unknown, services: KnownService[]): { code:
     if (err.statusCode !== undefined) {
       return { code: ExitCode.Refused, message: `${err.message} (${err.statusCode} from ${err.method} ${err.url})` };
     }
-    const service = services.find((s) => err.url.startsWith(s.url.replace(/\/$/, '') + '/'));
-    const who = service ? `${service.name} at ${service.url}` : err.url;
+    const service = services.find((s) => err.url.startsWith(redactUrl(s.url).replace(/\/$/, '') + '/'));
+    const who = service ? `${service.name} at ${redactUrl(service.url)}` : err.url;
     const why = err.kind === ErrorKind.Timeout ? 'no answer in time' : reasonOf(err);
     const hint = service ? `: is the gateway running? (${service.variable} sets the address)` : '';
     return { code: ExitCode.Unreachable, message: `cannot reach ${who} (${why})${hint}` };

@@ -5,12 +5,10 @@
  * fraction of a second (bench/cli-start.ts).
  */
 import { runCli } from './cli';
+import { watchStdout } from './stdout';
 
-// `gw readings tail | head -3`: the reader has gone, which ends the command (no stack trace).
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
+// `gw readings tail | head -3`: the reader has gone, which ends a tail (exit 0, no stack trace); a refusal is still exit 1.
+watchStdout();
 
 void runCli(process.argv).then((code) => {
   process.exitCode = code;

@@ -2,6 +2,8 @@
  * What `gw` prints: human tables by default, JSON with --json (one document on
  * stdout, nothing else there, so `gw ... --json | jq` always parses).
  */
+import { writeStdout } from './stdout';
+
 export interface Output {
   json: boolean;
   /** A line for a person (stdout). */
@@ -10,7 +12,7 @@ export interface Output {
   result(value: unknown, human: () => void): void;
 }
 
-export function createOutput(json: boolean, write: (text: string) => void = (t) => process.stdout.write(t)): Output {
+export function createOutput(json: boolean, write: (text: string) => void = writeStdout): Output {
   return {
     json,
     line: (text) => write(text + '\n'),

@@ -7,6 +7,7 @@ import { profileLimitFields } from '../../metadata/src/config';
 import { checkCoreDataConfig, CoreDataSettings, CoreDataSettingsSchema, RETIRED_CORE_DATA_VARIABLES } from '../../core-data/src/config';
 import { ConsoleSettings, ConsoleSettingsSchema } from '../../console/src/config';
 import {
+  apiKeyText,
   bool,
   busConfigFields,
   byteSize,
@@ -68,7 +69,7 @@ export const GatewayConfigSchema = z.object({
   /** GW_LOG_FORMAT: `auto` (readable on a terminal, JSON otherwise), `json` or `pretty`. */
   logFormat: oneOf(LOG_FORMATS).default('auto'),
   maxBody: byteSize().default('4mb'),
-  apiKey: secret(text()).optional(),
+  apiKey: secret(apiKeyText()).optional(),
   /** Origins a browser may call the APIs from (GW_CORS_ORIGINS); none by default. */
   corsOrigins: origins().optional(),
   /** GW_OPENAPI_UI: every service's Swagger UI at /api/v3/docs; false leaves it out. */

@@ -1,4 +1,4 @@
-import { ErrorKind, GatewayError, errorKindForStatus } from '@gw/contracts';
+import { ErrorKind, GatewayError, errorKindForStatus, redactUrl } from '@gw/contracts';
 
 export interface HttpClientOptions {
   /** e.g. http://core-metadata:59881 (no trailing /api/v3). */
@@ -62,11 +62,13 @@ export class EdgeXHttpClient {
       // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND ...) is in its cause.
       const reason = (err as { cause?: { code?: string; message?: string } }).cause;
       const detail = reason?.code ?? reason?.message;
+      // An error without a cause was raised building the request (a header fetch refuses quotes its value: the API key): its name only.
+      const what = timedOut ? `no answer within ${this.timeoutMs} ms` : reason ? (err as Error).message : `the request could not be made (${(err as Error).name})`;
       throw new HttpCallError(
         timedOut ? ErrorKind.Timeout : ErrorKind.Communication,
-        `${method} ${url}: ${timedOut ? `no answer within ${this.timeoutMs} ms` : (err as Error).message}${!timedOut && detail ? ` (${detail})` : ''}`,
+        `${method} ${redactUrl(url)}: ${what}${!timedOut && detail ? ` (${detail})` : ''}`,
         method,
-        url,
+        redactUrl(url),
         undefined,
         { cause: err },
       );
@@ -74,11 +76,20 @@ export class EdgeXHttpClient {
     const text = await response.text();
     const json = text ? safeJson(text) : undefined;
     if (!response.ok && response.status !== 207) {
-      const message = (json as { message?: string } | undefined)?.message ?? (text || response.statusText);
-      throw new HttpCallError(errorKindForStatus(response.status), message, method, url, response.status);
+      const message = (json as { message?: unknown } | undefined)?.message;
+      throw new HttpCallError(errorKindForStatus(response.status), oneLine(typeof message === 'string' ? message : text || response.statusText), method, redactUrl(url), response.status);
     }
     return json as T;
   }
+}
+
+/** The most of a peer's error text a message carries. */
+export const MAX_ERROR_TEXT = 200;
+
+/** A peer's error text as one line (a proxy's HTML page, a stack trace): whitespace collapsed, cut at MAX_ERROR_TEXT characters. */
+export function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_ERROR_TEXT ? `${flat.slice(0, MAX_ERROR_TEXT - 1)}…` : flat;
 }
 
 function safeJson(text: string): unknown {

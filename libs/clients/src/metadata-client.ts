@@ -8,19 +8,48 @@ export interface ItemOutcome {
   id?: string;
 }
 
+/** Whether a batch item was accepted: a numeric 2xx status, nothing else. */
+export function itemAccepted(outcome: Partial<ItemOutcome> | undefined): boolean {
+  const status = outcome?.statusCode;
+  return typeof status === 'number' && status >= 200 && status < 300;
+}
+
+/**
+ * A batch answer as one outcome per item sent, in order; an answer that is
+ * not a list of as many items is refused whole (Communication), so a short
+ * or malformed answer never passes for success.
+ */
+export function batchOutcomes(answer: unknown, sent: number, what: string): ItemOutcome[] {
+  if (!Array.isArray(answer) || answer.length !== sent) {
+    const got = Array.isArray(answer) ? `${answer.length} item${answer.length === 1 ? '' : 's'}` : 'no list';
+    throw new GatewayError(ErrorKind.Communication, `metadata answered ${got} for ${sent} ${what}${sent === 1 ? '' : 's'}`);
+  }
+  return answer.map((item: unknown) => {
+    const outcome = (item && typeof item === 'object' ? item : {}) as Partial<ItemOutcome>;
+    return { ...outcome, statusCode: typeof outcome.statusCode === 'number' ? outcome.statusCode : 0 } as ItemOutcome;
+  });
+}
+
+/** Most pages one listing reads (a peer that never says it is done must not page forever). */
+export const MAX_PAGES = 10_000;
+
 export interface MetadataClientOptions extends HttpClientOptions {
   /** Listings are fetched page by page until totalCount is reached, so callers always get the whole list. */
   pageSize?: number;
+  /** Most pages one listing reads (default MAX_PAGES). */
+  maxPages?: number;
 }
 
 /** core-metadata's REST API as device services and core-command use it. */
 export class MetadataClient {
   private readonly http: EdgeXHttpClient;
   private readonly pageSize: number;
+  private readonly maxPages: number;
 
   constructor(options: MetadataClientOptions) {
     this.http = new EdgeXHttpClient(options);
     this.pageSize = options.pageSize ?? 500;
+    this.maxPages = options.maxPages ?? MAX_PAGES;
   }
 
   async device(name: string): Promise<Device> {
@@ -121,30 +150,37 @@ export class MetadataClient {
     this.expectOk(await this.batch('PUT', '/deviceprofile', 'profile', [profile]));
   }
 
+  /** Pages until totalCount is reached (without one: until a page is short), or a page is empty; at most MAX_PAGES pages. */
   private async all<T>(path: string, key: string): Promise<T[]> {
     const items: T[] = [];
-    for (let offset = 0; ; offset += this.pageSize) {
-      const page = await this.http.request<{ totalCount: number } & Record<string, T[]>>('GET', `${path}?offset=${offset}&limit=${this.pageSize}`).catch(
+    for (let pages = 0; pages < this.maxPages; pages++) {
+      // The next page starts after what came (metadata may have capped limit below pageSize).
+      const offset = items.length;
+      const page = await this.http.request<{ totalCount?: unknown } & Record<string, T[] | undefined>>('GET', `${path}?offset=${offset}&limit=${this.pageSize}`).catch(
         (err: unknown) => {
           // EdgeX answers 416 for an offset past the end of an empty list.
-          if (GatewayError.is(err, ErrorKind.RangeNotSatisfiable)) return { totalCount: 0 } as { totalCount: number } & Record<string, T[]>;
+          if (GatewayError.is(err, ErrorKind.RangeNotSatisfiable)) return { totalCount: 0 } as { totalCount?: unknown } & Record<string, T[] | undefined>;
           throw err;
         },
       );
-      items.push(...(page[key] ?? []));
-      if (items.length >= page.totalCount || (page[key] ?? []).length === 0) return items;
+      const found = Array.isArray(page?.[key]) ? (page[key] as T[]) : [];
+      items.push(...found);
+      if (found.length === 0) return items;
+      // Without a totalCount, a short page is the last (with one, metadata may cap limit below pageSize: its count decides).
+      if (typeof page?.totalCount === 'number' ? items.length >= page.totalCount : found.length < this.pageSize) return items;
     }
+    throw new GatewayError(ErrorKind.Communication, `metadata's listing ${path} did not end within ${this.maxPages} pages of ${this.pageSize}`);
   }
 
-  private batch(method: string, path: string, key: string, items: unknown[]): Promise<ItemOutcome[]> {
-    return this.http.request<ItemOutcome[]>(method, path, items.map((item) => ({ apiVersion: API_VERSION, [key]: item })));
+  private async batch(method: string, path: string, key: string, items: unknown[]): Promise<ItemOutcome[]> {
+    return batchOutcomes(await this.http.request<unknown>(method, path, items.map((item) => ({ apiVersion: API_VERSION, [key]: item }))), items.length, key);
   }
 
   private expectOk(outcomes: ItemOutcome[]): ItemOutcome[] {
     for (const outcome of outcomes) {
-      if (outcome.statusCode >= 300) {
-        const kind = outcome.statusCode === 409 ? ErrorKind.DuplicateName : errorKindForStatus(outcome.statusCode);
-        throw new GatewayError(kind, outcome.message ?? `metadata answered ${outcome.statusCode}`);
+      if (!itemAccepted(outcome)) {
+        const kind = outcome.statusCode === 409 ? ErrorKind.DuplicateName : outcome.statusCode ? errorKindForStatus(outcome.statusCode) : ErrorKind.Communication;
+        throw new GatewayError(kind, outcome.message ?? `metadata answered ${outcome.statusCode || 'an item without a status'}`);
       }
     }
     return outcomes;

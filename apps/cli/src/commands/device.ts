@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { commandsOf, Device, parseDeviceList } from '@gw/contracts';
 import { CliContext, readUserFile } from '../context';
-import { ExitCode, Reported } from '../failure';
+import { UsageError } from '../failure';
+import { deviceOutcomes, reportDeviceOutcomes } from './device-outcomes';
 import { fields, table } from '../output';
 
 /** `gw device list|show|add|lock|unlock|rm`: devices in core-metadata. */
@@ -44,17 +45,10 @@ export function deviceCommands(program: Command, ctx: CliContext): void {
       const out = ctx.output(command);
       const file = readUserFile(opts.file);
       const devices = parseDeviceList(file.text, { source: file.name });
-      const outcomes = await ctx.metadata().addDevices(devices);
-      const results = devices.map((d, i) => ({ name: d.name, ...outcomes[i] }));
-      out.result(results, () => {
-        for (const r of results) out.line(r.statusCode < 300 ? `added ${r.name}` : `${r.name}: ${r.message ?? 'refused'} (${r.statusCode})`);
-      });
-      const refused = results.filter((r) => r.statusCode >= 300);
-      if (refused.length) {
-        if (out.json) process.stderr.write(`gw: ${refused.length} of ${results.length} devices refused\n`);
-        else process.stderr.write(`gw: ${refused.map((r) => `${r.name}: ${r.message ?? 'refused'} (${r.statusCode})`).join('; ')}\n`);
-        throw new Reported(ExitCode.Refused);
-      }
+      if (devices.length === 0) throw new UsageError(`${file.name}: deviceList has no devices`);
+      const results = deviceOutcomes(devices, await ctx.metadata().addDevices(devices));
+      out.result(results, () => undefined);
+      reportDeviceOutcomes(out, results);
     });
 
   for (const [verb, adminState] of [

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ErrorKind, GatewayError, redactUrl } from '@gw/contracts';
 import { CliContext } from '../context';
 import { table } from '../output';
 
@@ -18,6 +19,17 @@ interface ExportStatus {
   pipelines: Array<{ pipeline: string; received: number; exported: number; filteredOut: number; rejected: number }>;
 }
 
+/** The shape gw reads; anything else is not the app service (a proxy, another program on the port). */
+function isExportStatus(value: unknown): value is ExportStatus {
+  const status = value as Partial<ExportStatus> | null;
+  return (
+    typeof status === 'object' && status !== null &&
+    Array.isArray(status.routes) && Array.isArray(status.pipelines) &&
+    status.routes.every((r) => typeof r === 'object' && r !== null && typeof r.route === 'string' && typeof r.dropped === 'object' && r.dropped !== null) &&
+    status.pipelines.every((p) => typeof p === 'object' && p !== null && typeof p.pipeline === 'string')
+  );
+}
+
 /** `gw export status`: the app service's routes (pipeline → sink). */
 export function exportCommands(program: Command, ctx: CliContext): Command {
   const exporting = program.command('export').description("the app service's exports");
@@ -27,7 +39,8 @@ export function exportCommands(program: Command, ctx: CliContext): Command {
     .description('every route (pipeline → sink): connected, exported, pending, retries, drops, last error')
     .action(async (_opts, command: Command) => {
       const out = ctx.output(command);
-      const status = await ctx.appService().request<ExportStatus>('GET', '/exports');
+      const status = await ctx.appService().request<unknown>('GET', '/exports');
+      if (!isExportStatus(status)) throw new GatewayError(ErrorKind.Communication, `app-service sent an answer gw does not understand (GET ${redactUrl(ctx.config.appServiceUrl)}/api/v3/exports)`);
       out.result({ routes: status.routes, pipelines: status.pipelines }, () => {
         out.line(
           table(

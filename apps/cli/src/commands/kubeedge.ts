@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { ErrorKind, GatewayError, validateDevice, validateDeviceProfile } from '@gw/contracts';
+import { isKubernetesName, KUBERNETES_NAME_RULE } from '@gw/contracts/kubernetes-names';
 import { CliContext, readUserFile } from '../context';
-import { ExitCode, Reported, UsageError } from '../failure';
+import { UsageError } from '../failure';
+import { writeStdout } from '../stdout';
+import { deviceOutcomes, reportDeviceOutcomes } from './device-outcomes';
 
 /** `gw export kubeedge`: a profile and its devices as KubeEdge v1beta1 DeviceModel and Device objects (multi-document YAML on stdout). */
 export function kubeedgeExportCommand(exporting: Command, ctx: CliContext): void {
@@ -10,21 +13,27 @@ export function kubeedgeExportCommand(exporting: Command, ctx: CliContext): void
     .requiredOption('-p, --profile <name>', 'the profile to export, with every device that uses it')
     .option('--namespace <namespace>', 'Kubernetes namespace of the objects', 'default')
     .option('--node <name>', "spec.nodeName of the Devices (the edge node running their mapper)")
-    .description('print a profile and its devices as KubeEdge DeviceModel and Device objects (kubectl apply -f -)')
-    .action(async (opts: { profile: string; namespace: string; node?: string }, command: Command) => {
+    .option('--protocol <name>', "the Devices' protocolName: the mapper that serves them (default: the driver reading their EdgeX protocol, e.g. modbus for modbus-tcp)")
+    .description('print a profile and its devices as KubeEdge DeviceModel and Device objects (kubectl apply -f -) for the gw mapper mode')
+    .action(async (opts: { profile: string; namespace: string; node?: string; protocol?: string }, command: Command) => {
       const out = ctx.output(command);
+      const { isKubernetesLabel, KUBERNETES_LABEL_RULE } = await import('../kubeedge/names');
+      if (!isKubernetesLabel(opts.namespace)) throw new UsageError(`--namespace: "${opts.namespace}" is not a Kubernetes namespace (${KUBERNETES_LABEL_RULE})`);
+      if (opts.node !== undefined && !isKubernetesName(opts.node)) throw new UsageError(`--node: "${opts.node}" is not a Kubernetes node name (${KUBERNETES_NAME_RULE})`);
+      if (opts.protocol !== undefined && opts.protocol.trim() === '') throw new UsageError('--protocol: expected the name of a mapper, e.g. modbus');
       const metadata = ctx.metadata();
       const [profile, found] = await Promise.all([metadata.profile(opts.profile), metadata.devicesOfProfile(opts.profile)]);
       // By name, so the same gateway gives the same file (diffs in git show real changes).
       const devices = found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       // Loaded here: the other commands need neither the mapping nor KubeEdge's library.
       const { exportKubeEdge } = await import('../kubeedge/to-kubeedge');
-      const { objects, notes } = exportKubeEdge(profile, devices, { namespace: opts.namespace, nodeName: opts.node });
+      const { DRIVERS } = await import('@gw/drivers');
+      const { objects, notes } = exportKubeEdge(profile, devices, { namespace: opts.namespace, nodeName: opts.node, protocolName: opts.protocol?.trim(), drivers: DRIVERS });
       for (const note of notes) process.stderr.write(`gw: note: ${note}\n`);
       const { stringify } = await import('yaml');
       out.result(objects, () => {
         const header = `# gw export kubeedge --profile ${opts.profile}: 1 DeviceModel, ${devices.length} Device${devices.length === 1 ? '' : 's'} (devices.kubeedge.io/v1beta1)\n`;
-        process.stdout.write(header + objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
+        writeStdout(header + objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
       });
     });
 }
@@ -35,7 +44,7 @@ export function importCommands(program: Command, ctx: CliContext): void {
   importing
     .command('kubeedge')
     .requiredOption('-f, --file <file>', 'KubeEdge v1beta1 DeviceModel and Device objects (multi-document YAML); - for stdin')
-    .option('--service <name>', 'device service of the devices (default: their edgex/service annotation)')
+    .option('--service <name>', 'device service of the devices (default: their edgexfoundry.org/service annotation)')
     .option('--dry-run', 'print the EdgeX profiles and device list instead of adding them')
     .description('add KubeEdge DeviceModels as profiles and Devices as devices')
     .action(async (opts: { file: string; service?: string; dryRun?: boolean }, command: Command) => {
@@ -62,22 +71,16 @@ export function importCommands(program: Command, ctx: CliContext): void {
       for (const note of notes) process.stderr.write(`gw: note: ${note}\n`);
       if (opts.dryRun) {
         out.result({ profiles, devices }, () =>
-          process.stdout.write([...profiles.map((p) => stringify(p, { lineWidth: 0 })), stringify({ deviceList: devices }, { lineWidth: 0 })].join('---\n')),
+          writeStdout([...profiles.map((p) => stringify(p, { lineWidth: 0 })), stringify({ deviceList: devices }, { lineWidth: 0 })].join('---\n')),
         );
         return;
       }
       const metadata = ctx.metadata();
       for (const profile of profiles) await metadata.addProfile(profile);
-      const outcomes = devices.length ? await metadata.addDevices(devices) : [];
-      const results = devices.map((d, i) => ({ name: d.name, ...outcomes[i] }));
+      const results = deviceOutcomes(devices, devices.length ? await metadata.addDevices(devices) : []);
       out.result({ profiles: profiles.map((p) => p.name), devices: results }, () => {
         for (const p of profiles) out.line(`added profile ${p.name}`);
-        for (const r of results) out.line(r.statusCode < 300 ? `added device ${r.name}` : `${r.name}: ${r.message ?? 'refused'} (${r.statusCode})`);
       });
-      const refused = results.filter((r) => r.statusCode >= 300);
-      if (refused.length) {
-        process.stderr.write(`gw: ${refused.map((r) => `${r.name}: ${r.message ?? 'refused'} (${r.statusCode})`).join('; ')}\n`);
-        throw new Reported(ExitCode.Refused);
-      }
+      reportDeviceOutcomes(out, results, 'added device');
     });
 }

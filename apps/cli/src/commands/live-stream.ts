@@ -1,9 +1,10 @@
 import type { AddEventRequest, Event } from '@gw/contracts';
 import { errorKindForStatus, redactUrl, Topics, withTimeout } from '@gw/contracts';
-import { HttpCallError } from '@gw/clients';
+import { HttpCallError, oneLine } from '@gw/clients';
 import { toBusConfig } from '@gw/service-kit/config';
 import type { CliConfig } from '../config';
 import { UnreachableError } from '../failure';
+import { SseParser } from './sse-parser';
 
 /** A live feed of device events until `stop` resolves; resolves when it has stopped. */
 export type EventFeed = (onEvent: (event: Event) => void, stop: Promise<void>) => Promise<void>;
@@ -14,11 +15,11 @@ export type EventFeed = (onEvent: (event: Event) => void, stop: Promise<void>) =
  * gateway's in-process bus is reachable from another process only that way).
  */
 export function eventFeed(config: CliConfig, device: string | undefined): EventFeed {
-  return config.busType === 'memory' ? consoleFeed(config, device) : busFeed(config);
+  return config.busType === 'memory' ? consoleFeed(config, device) : busFeed(config, device);
 }
 
-/** Every device event from the bus (MQTT or Redis), as the services connect to it (GW_BUS_*). */
-function busFeed(config: CliConfig): EventFeed {
+/** Every device event from the bus (MQTT or Redis), as the services connect to it (GW_BUS_*); only `device`'s when one is named. */
+function busFeed(config: CliConfig, device: string | undefined): EventFeed {
   return async (onEvent, stop) => {
     const { createMessageBus } = await import('@gw/messaging');
     const bus = createMessageBus(toBusConfig(config, `gw-cli-${process.pid}`));
@@ -30,7 +31,7 @@ function busFeed(config: CliConfig): EventFeed {
       throw new UnreachableError(`cannot reach the ${config.busType} broker at ${where} (${(err as Error).message}): GW_BUS_URL sets the address`);
     }
     try {
-      await bus.subscribe(new Topics(config.topicBase).allEvents(), (envelope) => {
+      await bus.subscribe(deviceEventsFilter(new Topics(config.topicBase), device), (envelope) => {
         const event = (envelope.payload as Partial<AddEventRequest> | undefined)?.event;
         if (event?.readings) onEvent(event);
       });
@@ -41,12 +42,22 @@ function busFeed(config: CliConfig): EventFeed {
   };
 }
 
-/** The console's GET /api/console/events (server-sent events, one `data:` JSON event each). */
+/** The topics of `device`'s events (events/{device|core}/{service}/{profile}/{device}/{source}), or of all events when no device is named or its name cannot be a topic level. */
+export function deviceEventsFilter(topics: Topics, device: string | undefined): string {
+  return device !== undefined && /^[^/+#]+$/.test(device) ? topics.join('events', '+', '+', '+', device, '#') : topics.allEvents();
+}
+
+/** The console's GET /api/console/events (server-sent events, one `data:` JSON event each); malformed events are skipped and counted. */
 function consoleFeed(config: CliConfig, device: string | undefined): EventFeed {
   return async (onEvent, stop) => {
+    const consoleUrl = redactUrl(config.consoleUrl);
     const url = `${config.consoleUrl.replace(/\/$/, '')}/api/console/events${device === undefined ? '' : `?device=${encodeURIComponent(device)}`}`;
     const abort = new AbortController();
-    void stop.then(() => abort.abort());
+    let stopped = false;
+    void stop.then(() => {
+      stopped = true;
+      abort.abort();
+    });
     const headersTimer = setTimeout(() => abort.abort(new Error('timeout')), config.requestTimeout);
     let response: Response;
     try {
@@ -55,10 +66,10 @@ function consoleFeed(config: CliConfig, device: string | undefined): EventFeed {
         signal: abort.signal,
       });
     } catch (err) {
-      if (abort.signal.aborted && abort.signal.reason === undefined) return; // stopped before it began
-      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (abort.signal.aborted ? 'no answer in time' : (err as Error).message);
+      if (stopped) return; // Ctrl-C before the stream began
+      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (abort.signal.aborted ? 'no answer in time' : (err as Error).name);
       throw new UnreachableError(
-        `cannot reach the console at ${config.consoleUrl} (${reason === 'ECONNREFUSED' ? 'connection refused' : reason}): ` +
+        `cannot reach the console at ${consoleUrl} (${reason === 'ECONNREFUSED' ? 'connection refused' : reason}): ` +
           'gw readings tail follows its live stream; GW_CONSOLE_URL sets the address, or set GW_BUS_TYPE and GW_BUS_URL to read the broker itself',
       );
     } finally {
@@ -72,28 +83,35 @@ function consoleFeed(config: CliConfig, device: string | undefined): EventFeed {
       } catch {
         // not JSON: the text as it came
       }
-      throw new HttpCallError(errorKindForStatus(response.status), message, 'GET', url, response.status);
+      throw new HttpCallError(errorKindForStatus(response.status), oneLine(message), 'GET', redactUrl(url), response.status);
     }
-    let buffered = '';
+    const type = response.headers.get('content-type') ?? '';
+    if (!/^text\/event-stream\b/i.test(type)) {
+      abort.abort();
+      throw new UnreachableError(`${consoleUrl} answered ${type || 'no content type'}, not an event stream: is GW_CONSOLE_URL the web console?`);
+    }
+    const parser = new SseParser();
+    let malformed = 0;
     const decoder = new TextDecoder();
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          const message = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const data = message
-            .split('\n')
-            .filter((line) => line.startsWith('data:'))
-            .map((line) => line.slice(5).trimStart())
-            .join('\n');
-          if (data) onEvent(JSON.parse(data) as Event);
+        for (const data of parser.push(decoder.decode(chunk, { stream: true }))) {
+          let event: Partial<Event> | undefined;
+          try {
+            event = JSON.parse(data) as Partial<Event>;
+          } catch {
+            event = undefined;
+          }
+          if (event && typeof event === 'object' && typeof event.deviceName === 'string' && Array.isArray(event.readings)) onEvent(event as Event);
+          else if (malformed++ === 0) process.stderr.write(`gw: note: the console sent an event that is not an EdgeX event; skipped (more are counted)\n`);
         }
       }
     } catch (err) {
-      if (!abort.signal.aborted) throw err;
+      if (!stopped) throw err;
+    } finally {
+      const skipped = malformed + parser.oversized;
+      if (skipped > 1 || parser.oversized) process.stderr.write(`gw: note: ${skipped} event${skipped === 1 ? '' : 's'} skipped (not EdgeX events, or larger than 1 MiB)\n`);
     }
-    if (!abort.signal.aborted) throw new UnreachableError(`the console at ${config.consoleUrl} closed the live stream`);
+    if (!stopped) throw new UnreachableError(`the console at ${consoleUrl} closed the live stream`);
   };
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Event } from '@gw/contracts';
 import { CliContext } from '../context';
 import { UsageError } from '../failure';
+import { onStdoutGone } from '../stdout';
 import { originTime } from '../output';
 import { valueOf } from './device-command';
 import { eventFeed } from './live-stream';
@@ -33,19 +34,20 @@ export function readingsCommands(program: Command, ctx: CliContext): void {
       const stop = new Promise<void>((resolve) => (finish = resolve));
       const show = (event: Event) => {
         if (shown >= limit || (opts.device !== undefined && event.deviceName !== opts.device)) return;
-        if (out.json) out.line(JSON.stringify(event));
-        for (const reading of event.readings) {
-          if (shown >= limit) break;
-          if (!out.json) out.line([originTime(reading.origin) ?? '-', event.deviceName, reading.resourceName, valueOf(reading), reading.units ?? ''].join('  ').trimEnd());
-          shown++;
-        }
+        // --count counts readings: the last event printed keeps only the readings still wanted.
+        const readings = event.readings.slice(0, limit - shown);
+        shown += readings.length;
+        if (out.json) out.line(JSON.stringify(readings.length === event.readings.length ? event : { ...event, readings }));
+        else for (const reading of readings) out.line([originTime(reading.origin) ?? '-', event.deviceName, reading.resourceName, valueOf(reading), reading.units ?? ''].join('  ').trimEnd());
         if (shown >= limit) finish();
       };
       process.once('SIGINT', finish);
       process.once('SIGTERM', finish);
+      const unwatch = onStdoutGone(finish);
       try {
         await eventFeed(ctx.config, opts.device)(show, stop);
       } finally {
+        unwatch();
         process.off('SIGINT', finish);
         process.off('SIGTERM', finish);
       }

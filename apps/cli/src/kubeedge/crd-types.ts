@@ -5,16 +5,23 @@
  */
 export const KUBEEDGE_API_VERSION = 'devices.kubeedge.io/v1beta1';
 
-/** Annotations keeping what a Kubernetes object has no field for (the EdgeX name, when it is not a valid Kubernetes name). */
+/** Annotations keeping what a Kubernetes object has no field for (the EdgeX name, when it is not a valid Kubernetes name); prefixed with a domain, as Kubernetes asks of tools. */
 export const ANNOTATION = {
-  name: 'edgex/name',
-  description: 'edgex/description',
+  name: 'edgexfoundry.org/name',
+  description: 'edgexfoundry.org/description',
   /** A JSON list. */
-  labels: 'edgex/labels',
-  manufacturer: 'edgex/manufacturer',
-  model: 'edgex/model',
-  service: 'edgex/service',
+  labels: 'edgexfoundry.org/labels',
+  manufacturer: 'edgexfoundry.org/manufacturer',
+  model: 'edgexfoundry.org/model',
+  service: 'edgexfoundry.org/service',
 } as const;
+
+/**
+ * The key of a Device's spec.protocol.configData holding its EdgeX protocol
+ * key (`modbus-tcp`): protocolName names the mapper (one per device service,
+ * the driver: `modbus`), as edgecore routes devices by it.
+ */
+export const EDGEX_PROTOCOL = 'edgexProtocol';
 
 export interface ObjectMeta {
   name: string;

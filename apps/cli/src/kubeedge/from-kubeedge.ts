@@ -8,10 +8,10 @@
  */
 import { canRead, canWrite, Device, DeviceCommand, DeviceProfile, ErrorKind, GatewayError, ReadWrite } from '@gw/contracts';
 import { edgexName, profileFromModel, withVisitors } from '@gw/kubeedge-dmi';
-import { ANNOTATION, DeviceCrd, DeviceModelCrd, KUBEEDGE_API_VERSION, ObjectMeta } from './crd-types';
+import { ANNOTATION, DeviceCrd, DeviceModelCrd, EDGEX_PROTOCOL, KUBEEDGE_API_VERSION, ObjectMeta } from './crd-types';
 
 export interface ImportOptions {
-  /** serviceName of every device (else each Device's edgex/service annotation). */
+  /** serviceName of every device (else each Device's edgexfoundry.org/service annotation). */
   serviceName?: string;
 }
 
@@ -110,6 +110,13 @@ function profileOf(model: DeviceModelCrd, firstDevice: DeviceCrd | undefined): D
   return profile;
 }
 
+/** A method's access: readable if all its resources are, writable if all are (as the mapper mode makes its commands). */
+export function commandAccess(resources: ReadWrite[]): ReadWrite {
+  const read = resources.every(canRead);
+  const write = resources.every(canWrite);
+  return read && write ? 'RW' : write ? 'W' : 'R';
+}
+
 /** A method as a deviceCommand: readable if all its resources are, writable if all are. */
 function commandOf(method: { name: string; propertyNames?: string[] }, profile: DeviceProfile): DeviceCommand {
   const resources = (method.propertyNames ?? []).map((name) => {
@@ -117,9 +124,7 @@ function commandOf(method: { name: string; propertyNames?: string[] }, profile: 
     if (!resource) throw new Error(`method ${method.name}: property ${name} is not in the model`);
     return resource;
   });
-  const read = resources.every((r) => canRead(r.properties.readWrite));
-  const write = resources.every((r) => canWrite(r.properties.readWrite));
-  const readWrite: ReadWrite = read && write ? 'RW' : write ? 'W' : 'R';
+  const readWrite = commandAccess(resources.map((r) => r.properties.readWrite));
   return { name: method.name, isHidden: false, readWrite, resourceOperations: resources.map((r) => ({ deviceResource: r.name })) };
 }
 
@@ -145,9 +150,21 @@ function deviceOf(crd: DeviceCrd, profileName: string, options: ImportOptions, w
     labels,
     serviceName,
     profileName,
-    protocols: protocol?.protocolName ? { [protocol.protocolName]: protocol.configData ?? {} } : {},
+    protocols: protocolsOf(protocol, where),
     autoEvents: autoEventsOf(properties, crd.spec.methods ?? []),
   };
+}
+
+/**
+ * The EdgeX protocols of a Device: protocolName names the mapper (the
+ * driver); the EdgeX protocol key travels in configData.edgexProtocol (as gw
+ * export kubeedge writes it), else it is the protocolName.
+ */
+function protocolsOf(protocol: DeviceCrd['spec']['protocol'], where: string): Device['protocols'] {
+  if (!protocol?.protocolName) return {};
+  const { [EDGEX_PROTOCOL]: key, ...configData } = protocol.configData ?? {};
+  if (key !== undefined && (typeof key !== 'string' || key === '')) throw invalid(where, `spec.protocol.configData.${EDGEX_PROTOCOL}: expected an EdgeX protocol name, got ${JSON.stringify(key)}`);
+  return { [key ?? protocol.protocolName]: configData };
 }
 
 /**

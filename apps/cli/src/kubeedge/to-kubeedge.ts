@@ -3,9 +3,9 @@
  * DeviceModel, one Device per device. What KubeEdge has no field for is left
  * out and told in `notes` (README "KubeEdge device CRDs": the lossy parts).
  */
-import { canWrite, Device, DeviceProfile, DeviceResource, parseDuration, ValueType } from '@gw/contracts';
-import { kubeedgeType } from '@gw/kubeedge-dmi';
-import { ANNOTATION, DeviceCrd, DeviceModelCrd, DeviceProperty, KUBEEDGE_API_VERSION, KubeEdgeType, ModelProperty, ObjectMeta } from './crd-types';
+import { Device, DeviceProfile, DeviceResource, ErrorKind, GatewayError, parseDuration, ValueType } from '@gw/contracts';
+import { commandAccess } from './from-kubeedge';
+import { ANNOTATION, DeviceCrd, DeviceModelCrd, DeviceProperty, EDGEX_PROTOCOL, KUBEEDGE_API_VERSION, KubeEdgeType, ModelProperty, ObjectMeta } from './crd-types';
 import { uniqueKubernetesNames } from './names';
 
 export interface ExportOptions {
@@ -13,7 +13,12 @@ export interface ExportOptions {
   namespace?: string;
   /** spec.nodeName of every Device: the edge node that runs its mapper. */
   nodeName?: string;
+  /** protocolName of every Device (the mapper KubeEdge hands it to); default: the driver whose edgexProtocols list the device's protocol key. */
+  protocolName?: string;
+  /** The drivers and the EdgeX protocol keys each reads (@gw/drivers DRIVERS). */
+  drivers: ReadonlyArray<{ name: string; edgexProtocols: readonly string[] }>;
 }
+
 
 export interface KubeEdgeExport {
   objects: Array<DeviceModelCrd | DeviceCrd>;
@@ -29,7 +34,7 @@ const TYPE: Record<string, KubeEdgeType> = {
 const EXACT: ReadonlySet<ValueType> = new Set<ValueType>(['Int64', 'Float32', 'Float64', 'String', 'Bool', 'Binary']);
 const DROPPED_PROPERTIES = ['defaultValue', 'mask', 'shift', 'scale', 'offset', 'base', 'assertion', 'mediaType', 'optional'] as const;
 
-export function exportKubeEdge(profile: DeviceProfile, devices: Device[], options: ExportOptions = {}): KubeEdgeExport {
+export function exportKubeEdge(profile: DeviceProfile, devices: Device[], options: ExportOptions): KubeEdgeExport {
   const notes: string[] = [];
   const namespace = options.namespace ?? 'default';
   const modelName = uniqueKubernetesNames([profile.name], 'profile').get(profile.name)!;
@@ -37,7 +42,10 @@ export function exportKubeEdge(profile: DeviceProfile, devices: Device[], option
     devices.map((d) => d.name),
     'device',
   );
-  const protocolNames = [...new Set(devices.flatMap((d) => Object.keys(d.protocols ?? {}).slice(0, 1)))];
+  const mappers = new Map(devices.map((d) => [d.name, mapperOf(d, options)]));
+  const protocolNames = [...new Set([...mappers.values()].filter((m): m is string => m !== undefined))];
+  if (devices.length === 0 && options.protocolName) protocolNames.push(options.protocolName);
+  if (protocolNames.length > 1) notes.push(`the devices go to different mappers (${protocolNames.join(', ')}): DeviceModel.spec.protocol left out`);
 
   const model: DeviceModelCrd = {
     apiVersion: KUBEEDGE_API_VERSION,
@@ -56,12 +64,34 @@ export function exportKubeEdge(profile: DeviceProfile, devices: Device[], option
   for (const command of profile.deviceCommands) {
     if (command.isHidden || (command.tags && Object.keys(command.tags).length)) notes.push(`${command.name}: a command's isHidden and tags have no KubeEdge field; left out`);
   }
-  if (profile.deviceCommands.length && devices.length === 0) notes.push('deviceCommands travel as the methods of each Device: with no device of this profile they are left out');
-  const cycles = (device: Device) => cyclesOf(device, profile);
+  for (const command of profile.deviceCommands) {
+    if (command.resourceOperations.some((op) => op.mappings && Object.keys(op.mappings).length)) notes.push(`${command.name}: resourceOperations' mappings have no KubeEdge field; left out`);
+    if (command.resourceOperations.some((op) => op.defaultValue !== undefined && op.defaultValue !== '')) notes.push(`${command.name}: resourceOperations' defaultValue has no KubeEdge field; left out`);
+    const rw = commandAccess(command.resourceOperations.map((op) => profile.deviceResources.find((r) => r.name === op.deviceResource)?.properties.readWrite ?? 'RW'));
+    if (rw !== command.readWrite) notes.push(`${command.name}: a method has no readWrite; the command comes back ${rw} (its resources' access), not ${command.readWrite}`);
+  }
+  if (devices.length === 0) {
+    if (profile.deviceCommands.length) notes.push('deviceCommands travel as the methods of each Device: with no device of this profile they are left out');
+    if (profile.deviceResources.some((r) => r.attributes && Object.keys(r.attributes).length)) notes.push("resource attributes travel as each Device's visitors: with no device of this profile they are left out");
+  }
+  const cycles = (device: Device) => cyclesOf(device, profile, notes);
   return {
-    objects: [model, ...devices.map((device) => deviceObject(device, profile, modelName, deviceNames.get(device.name)!, namespace, options.nodeName, cycles(device), notes))],
+    objects: [model, ...devices.map((device) => deviceObject(device, profile, modelName, deviceNames.get(device.name)!, namespace, options.nodeName, mappers.get(device.name), cycles(device), notes))],
     notes: [...new Set(notes)],
   };
+}
+
+/** The mapper a device goes to: --protocol, else the driver reading its (first) EdgeX protocol key; undefined for a device without protocols. */
+function mapperOf(device: Device, options: ExportOptions): string | undefined {
+  const key = Object.keys(device.protocols ?? {})[0];
+  if (key === undefined) return options.protocolName;
+  if (options.protocolName) return options.protocolName;
+  const driver = options.drivers.find((d) => d.edgexProtocols.includes(key));
+  if (!driver) {
+    const known = options.drivers.map((d) => `${d.name} (${d.edgexProtocols.join(', ')})`).join('; ');
+    throw new GatewayError(ErrorKind.ContractInvalid, `device ${device.name}: no driver reads protocol "${key}" (${known}); give --protocol NAME to name its mapper`);
+  }
+  return driver.name;
 }
 
 function meta(name: string, edgexName: string, namespace: string, extra: Record<string, string | undefined>): ObjectMeta {
@@ -91,14 +121,24 @@ function modelProperty(resource: DeviceResource, notes: string[]): ModelProperty
   };
 }
 
-/** Each resource's polling period in ms from the device's autoEvents (a command's covers each of its resources; the shortest wins). */
-function cyclesOf(device: Device, profile: DeviceProfile): Map<string, number> {
+/**
+ * Each resource's polling period in whole ms (collectCycle is an int64 of ms
+ * in KubeEdge's CRD and mapper-framework) from the device's autoEvents: a
+ * command's covers each of its resources; the shortest wins.
+ */
+export function cyclesOf(device: Device, profile: DeviceProfile, notes: string[]): Map<string, number> {
   const cycles = new Map<string, number>();
   for (const autoEvent of device.autoEvents ?? []) {
     const command = profile.deviceCommands.find((c) => c.name === autoEvent.sourceName);
     const resources = command ? command.resourceOperations.map((op) => op.deviceResource) : [autoEvent.sourceName];
-    const ms = parseDuration(autoEvent.interval);
-    for (const name of resources) cycles.set(name, Math.min(ms, cycles.get(name) ?? Infinity));
+    const exact = parseDuration(autoEvent.interval);
+    const ms = Math.max(1, Math.round(exact));
+    if (ms !== exact) notes.push(`${device.name}: autoEvent ${autoEvent.sourceName} every ${autoEvent.interval} is ${ms} ms (KubeEdge cycles are whole milliseconds)`);
+    for (const name of resources) {
+      const before = cycles.get(name);
+      if (before !== undefined && before !== ms) notes.push(`${device.name}: ${name} is in autoEvents of ${before} and ${ms} ms; KubeEdge keeps one cycle per property (the shortest)`);
+      cycles.set(name, Math.min(ms, before ?? Infinity));
+    }
   }
   return cycles;
 }
@@ -110,6 +150,7 @@ function deviceObject(
   name: string,
   namespace: string,
   nodeName: string | undefined,
+  mapper: string | undefined,
   cycles: Map<string, number>,
   notes: string[],
 ): DeviceCrd {
@@ -120,16 +161,16 @@ function deviceObject(
   const extras = (['tags', 'properties', 'location', 'parent'] as const).filter((key) => device[key] !== undefined && !(typeof device[key] === 'object' && Object.keys(device[key] as object).length === 0));
   if (extras.length) notes.push(`${device.name}: ${extras.join(', ')} ha${extras.length > 1 ? 've' : 's'} no KubeEdge field; left out`);
   if (device.adminState === 'LOCKED') notes.push(`${device.name}: LOCKED has no KubeEdge field; imported back UNLOCKED`);
+  if (device.operatingState === 'DOWN') notes.push(`${device.name}: operatingState DOWN is the mapper's to report; imported back UP`);
   const properties: DeviceProperty[] = profile.deviceResources.map((resource) => {
     const cycle = cycles.get(resource.name);
     const attributes = resource.attributes ?? {};
     return {
       name: resource.name,
-      ...(Object.keys(attributes).length ? { visitors: { ...(protocol ? { protocolName: protocol[0] } : {}), configData: attributes } } : {}),
+      ...(Object.keys(attributes).length ? { visitors: { ...(mapper ? { protocolName: mapper } : {}), configData: attributes } } : {}),
       ...(cycle !== undefined ? { collectCycle: cycle, reportCycle: cycle } : {}),
       reportToCloud: true,
-      // The twin of a writable property: desired state comes from the cloud; no value is wanted until someone sets one.
-      ...(canWrite(resource.properties.readWrite) ? { desired: { value: '', metadata: { type: kubeedgeType(resource.properties.valueType) } } } : {}),
+      // No desired: a writable property is wanted at no value until someone sets one (an empty value would be a write of '').
     };
   });
   const methods = profile.deviceCommands.map((c) => ({ name: c.name, propertyNames: c.resourceOperations.map((op) => op.deviceResource) }));
@@ -144,7 +185,7 @@ function deviceObject(
     spec: {
       deviceModelRef: { name: modelName },
       ...(nodeName ? { nodeName } : {}),
-      ...(protocol ? { protocol: { protocolName: protocol[0], configData: protocol[1] } } : {}),
+      ...(protocol && mapper ? { protocol: { protocolName: mapper, configData: { [EDGEX_PROTOCOL]: protocol[0], ...protocol[1] } } } : {}),
       properties,
       ...(methods.length ? { methods } : {}),
     },

@@ -14,6 +14,13 @@ export interface DriverDescriptor<Settings extends z.ZodRawShape = z.ZodRawShape
   serviceName: string;
   /** Its EdgeX port: 59901 for device-modbus. */
   defaultPort: number;
+  /**
+   * The EdgeX protocol keys its devices' endpoint parsing reads (the keys of
+   * `device.protocols`): `['modbus-tcp', 'modbus-rtu']`. The KubeEdge export
+   * names a device's mapper (protocolName) by the driver listing its key, and
+   * the mapper mode refuses a key its driver does not list.
+   */
+  edgexProtocols: readonly string[];
   /** The one-process gateway hosts it unless GW_DEVICE_SERVICES says otherwise (true when it idles without hardware). */
   hostedByDefault: boolean;
   /**

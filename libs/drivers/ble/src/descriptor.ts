@@ -80,6 +80,8 @@ export const bleDriver = defineDriver({
   name: 'ble',
   serviceName: 'device-ble',
   defaultPort: 59903,
+  // parseBleAddress (attributes.ts) reads BLE.MAC, the key in any case; discovery writes BLE.
+  edgexProtocols: ['BLE', 'ble'],
   // Needs a Bluetooth adapter (and host networking in a container): hosted when GW_DEVICE_SERVICES names it.
   hostedByDefault: false,
   settings: bleSettings,

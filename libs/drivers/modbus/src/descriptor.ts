@@ -23,6 +23,8 @@ export const modbusDriver = defineDriver({
   name: 'modbus',
   serviceName: 'device-modbus',
   defaultPort: 59901,
+  // parseEndpoint (attributes.ts) reads these two.
+  edgexProtocols: ['modbus-tcp', 'modbus-rtu'],
   // Idles without hardware until a Modbus device is added.
   hostedByDefault: true,
   settings: z.object({

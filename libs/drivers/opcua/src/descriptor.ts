@@ -106,6 +106,8 @@ export const opcuaDriver = defineDriver({
   name: 'opcua',
   serviceName: 'device-opcua',
   defaultPort: 59902,
+  // parseEndpoint (endpoint.ts) reads opcua.Endpoint.
+  edgexProtocols: ['opcua'],
   // Idles without servers until an OPC UA device is added; node-opcua loads then.
   hostedByDefault: true,
   settings: opcuaSettings,

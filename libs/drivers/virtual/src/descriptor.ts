@@ -6,6 +6,8 @@ export const virtualDriver = defineDriver({
   name: 'virtual',
   serviceName: 'device-virtual',
   defaultPort: 59900,
+  // simulated devices read no protocol; EdgeX's device-virtual samples write `other`.
+  edgexProtocols: ['other'],
   hostedByDefault: true,
   settings: z.object({
     /** Makes the random values repeatable run after run (demos, tests); unset: different every start. */

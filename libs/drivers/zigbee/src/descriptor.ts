@@ -102,6 +102,8 @@ export const zigbeeDriver = defineDriver({
   name: 'zigbee',
   serviceName: 'device-zigbee',
   defaultPort: 59904,
+  // attributes.ts reads zigbee.IEEEAddress.
+  edgexProtocols: ['zigbee'],
   // Needs a coordinator (USB stick or network coordinator): hosted only when GW_DEVICE_SERVICES names it.
   hostedByDefault: false,
   settings: zigbeeSettings,

@@ -153,6 +153,9 @@ export const byteSize = () =>
 /** Non-empty text. */
 export const text = () => field('a non-empty text', (v) => (typeof v === 'string' && v !== '' ? v : undefined));
 
+/** An API key: sent as `Authorization: Bearer <key>`, so visible ASCII only (a line break or other control character would break the header, and fetch's error would quote it). */
+export const apiKeyText = () => field('visible ASCII characters only (it is sent in an HTTP header)', (v) => (typeof v === 'string' && /^[\x21-\x7e]+$/.test(v) ? v : undefined));
+
 // ---------------------------------------------------------------------------
 // Secrets: marked fields are redacted in GET /config and never echoed in errors.
 // ---------------------------------------------------------------------------
@@ -253,7 +256,7 @@ export function commonServiceConfig(defaults: { serviceName: string; port: numbe
     /** Largest accepted request body and uploaded file, in bytes. */
     maxBody: byteSize().default(DEFAULT_MAX_BODY),
     /** When set, every route except GET /api/v3/ping needs it (Bearer or X-API-Key). */
-    apiKey: secret(text()).optional(),
+    apiKey: secret(apiKeyText()).optional(),
     /** Browser origins allowed to call the API (CORS); none when unset. */
     corsOrigins: origins().optional(),
     /** Where the service keeps files of its own (the POST /api/v3/secret store in secrets/); must be writable. */
