@@ -197,4 +197,13 @@ describe('field helpers', () => {
     ]);
     for (const bad of ['0', '-1mb', '1tb', 'mb']) expect(parse(byteSize(), bad).success).toBe(false);
   });
+
+  it('an API key is visible ASCII only (it goes in an Authorization header); the error never shows it', () => {
+    expect(loadConfig(Metadata, { GW_API_KEY: ' k3y-With.Symbols_!~ ' }, 'metadata').apiKey).toBe('k3y-With.Symbols_!~');
+    for (const bad of ['part-1\npart-2', 'sp4ce key', 'caf\u00e9-key', 'tab\tkey']) {
+      const err = configError(() => loadConfig(Metadata, { GW_API_KEY: bad }, 'metadata'));
+      expect(err.message).toMatch(/GW_API_KEY.*visible ASCII characters only/);
+      expect(err.message).not.toContain(bad.slice(0, 4));
+    }
+  });
 });
