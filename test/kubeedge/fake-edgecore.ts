@@ -125,6 +125,12 @@ export class FakeEdgecore {
     return edgecore;
   }
 
+  /** Other mappers used up the shared limit: every call is refused until a token has built up again. */
+  exhaust(): void {
+    this.tokens = 0;
+    this.lastRefill = Date.now();
+  }
+
   /** rate.Limiter.Allow(): takes a token when there is one. */
   private allow(): boolean {
     const now = Date.now();
@@ -141,6 +147,18 @@ export class FakeEdgecore {
   }
 
   /** The first record of `kind` from number `since` on, already received or still to come, that `match` accepts. */
+  /** The next call of `kind` refused as over the rate limit. */
+  nextRefused(kind: keyof Recorded): Promise<void> {
+    return new Promise((resolve) => {
+      const listener = (refused: keyof Recorded) => {
+        if (refused !== kind) return;
+        this.events.off('refused', listener);
+        resolve();
+      };
+      this.events.on('refused', listener);
+    });
+  }
+
   waitFor<K extends keyof Recorded>(kind: K, match: (record: Recorded[K]) => boolean = () => true, timeoutMs = 15_000, since = 0): Promise<Recorded[K]> {
     const list = this.list(kind);
     const found = list.slice(since).find(match);

@@ -153,6 +153,15 @@ describe('a device service as a KubeEdge mapper', () => {
     await edgecore.waitFor('states', (s) => s.deviceName === 'boiler-1' && s.state === 'online', 15_000, since);
   });
 
+  it('reports the state of a new device once edgecore takes calls again when its rate limit (shared with other mappers) refused it', async () => {
+    edgecore.exhaust();
+    const refused = edgecore.nextRefused('states');
+    await edgecore.call('RegisterDevice', { device: boiler('boiler-5') });
+    await refused;
+    await edgecore.waitFor('states', (s) => s.deviceName === 'boiler-5' && s.state === 'online');
+    await edgecore.call('RemoveDevice', { deviceName: 'boiler-5', deviceNamespace: NAMESPACE });
+  });
+
   it('writes a desired value to the device and reports it back as read from the device', async () => {
     await edgecore.call('UpdateDevice', { device: boiler('boiler-1', '42.5') });
     const report = await edgecore.waitFor(
@@ -177,6 +186,15 @@ describe('a device service as a KubeEdge mapper', () => {
     expect(profile.deviceResources.find((r: any) => r.name === 'pressure').properties).toMatchObject({ valueType: 'Float32', readWrite: 'R', units: 'bar' });
     expect(profile.deviceResources.find((r: any) => r.name === 'temperature').attributes).toEqual({ simulation: 'constant', value: '21' });
 
+    // A profile of the same name not made from a KubeEdge model is not the model's to remove.
+    const own = { name: 'plant~mine', manufacturer: 'acme', labels: ['lab'], deviceResources: [{ name: 'level', isHidden: false, properties: { valueType: 'Int64', readWrite: 'R' } }], deviceCommands: [] };
+    expect((await rest.batch('POST', '/deviceprofile', 'profile', [own])).body[0].statusCode).toBe(201);
+    await expect(edgecore.call('RemoveDeviceModel', { modelName: 'mine', modelNamespace: NAMESPACE })).rejects.toMatchObject({
+      code: 9,
+      details: expect.stringContaining('not made from a KubeEdge device model'),
+    });
+    expect((await rest.get(`/deviceprofile/name/${encodeURIComponent('plant~mine')}`)).status).toBe(200);
+
     await edgecore.call('CreateDeviceModel', { model: thermostatModel('spare') });
     expect((await rest.get(`/deviceprofile/name/${encodeURIComponent('plant~spare')}`)).status).toBe(200);
     await edgecore.call('RemoveDeviceModel', { modelName: 'spare', modelNamespace: NAMESPACE });
@@ -187,6 +205,8 @@ describe('a device service as a KubeEdge mapper', () => {
     await expect(edgecore.call('RegisterDevice', { device: { ...boiler('boiler-x'), spec: { ...boiler('boiler-x').spec, deviceModelReference: 'pump' } } })).rejects.toMatchObject({
       details: expect.stringContaining('plant~pump'),
     });
+    await expect(edgecore.call('RegisterDevice', {})).rejects.toMatchObject({ code: 3, details: 'device is missing' });
+    await expect(edgecore.call('CreateDeviceModel', {})).rejects.toMatchObject({ code: 3, details: 'model is missing' });
     const bad = thermostatModel('bad');
     bad.spec!.properties![0].type = 'DECIMAL';
     await expect(edgecore.call('CreateDeviceModel', { model: bad })).rejects.toMatchObject({
@@ -203,6 +223,9 @@ describe('a device service as a KubeEdge mapper', () => {
   });
 
   it('registers again when edgecore restarts, and takes the devices edgecore then holds', async () => {
+    // A device of this service that the mapper did not make (no kubeedge tag) is the user's: the sync leaves it.
+    const users = { name: 'users-own', serviceName: 'device-virtual', profileName: 'plant~mine', adminState: 'UNLOCKED', operatingState: 'UP', protocols: { virtual: { address: 'x' } } };
+    expect((await rest.batch('POST', '/device', 'device', [users])).body[0].statusCode).toBe(201);
     await edgecore.stop();
     // edgecore comes back holding boiler-2 only (boiler-1 was deleted in the cloud meanwhile).
     edgecore = await FakeEdgecore.start(dmiSocket, { models: [thermostatModel()], devices: [boiler('boiler-2', '30')] });
@@ -210,6 +233,7 @@ describe('a device service as a KubeEdge mapper', () => {
     expect(registration.mapper.name).toBe('device-virtual');
     await pollUntil(async () => (await rest.get(`/device/name/${encodeURIComponent('plant~boiler-2')}`)).status === 200, 'plant~boiler-2 in core-metadata');
     await pollUntil(async () => (await rest.get(`/device/name/${encodeURIComponent('plant~boiler-1')}`)).status === 404, 'plant~boiler-1 to be removed');
+    expect((await rest.get('/device/name/users-own')).status).toBe(200);
     // Its state and twins go to the new edgecore, its desired value applied.
     await edgecore.waitFor('states', (s) => s.deviceName === 'boiler-2' && s.state === 'online');
     await edgecore.waitFor('status', (r) => r.deviceName === 'boiler-2' && twin(r, 'setpoint')?.reported?.value === '30');
@@ -221,6 +245,8 @@ describe('a device service as a KubeEdge mapper', () => {
     await edgecore.stop();
     edgecore = await FakeEdgecore.start(dmiSocket, { models: [thermostatModel()], devices: [boiler('boiler-2', '30'), boiler('boiler-4')] });
     await edgecore.waitFor('register');
+    // The new edgecore knows no device state: boiler-2's (known from before) goes again, core-metadata away or not.
+    await edgecore.waitFor('states', (s) => s.deviceName === 'boiler-2' && s.state === 'online');
     metadata = await startMetadata({ host: '127.0.0.1', port, database: db.config, maxResultCount: 1000, topicBase: 'gwtest-kubeedge' }, { bus, logger: quietLogger('core-metadata') });
     await pollUntil(async () => (await rest.get(`/device/name/${encodeURIComponent('plant~boiler-4')}`)).status === 200, 'plant~boiler-4 in core-metadata');
     await edgecore.waitFor('status', (r) => r.deviceName === 'boiler-4' && twin(r, 'temperature')?.reported?.value === '21');

@@ -128,6 +128,11 @@ export class KubeEdgeDevices implements MapperHandlers {
    * applied again later: every step is idempotent).
    */
   async sync(response: MapperRegisterResponse): Promise<void> {
+    // A new edgecore knows no device state (its answer holds only the spec): every device's goes again, core-metadata reachable or not.
+    for (const known of this.devices.values()) {
+      known.stateSent = undefined;
+      this.sendState(known);
+    }
     const refused = (what: string) => (err: unknown) => {
       if (isUnreachable(err)) throw err;
       this.logger.error({ err: (err as Error).message }, `edgecore's ${what} could not be applied`);
@@ -147,11 +152,6 @@ export class KubeEdgeDevices implements MapperHandlers {
       await this.removeDevice(tag).catch(refused(`removal of device ${refId(tag)}`));
     }
     this.settled.retain(wanted);
-    // A new edgecore knows no state: every device's goes again (edgecore's answer holds only the spec).
-    for (const known of this.devices.values()) {
-      known.stateSent = undefined;
-      this.sendState(known);
-    }
   }
 
   /**
