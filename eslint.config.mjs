@@ -12,6 +12,8 @@
 // (no-restricted-syntax, selectors built from the same regexes).
 import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
+import globals from 'globals';
+import react from 'eslint-plugin-react';
 import tseslint from 'typescript-eslint';
 
 const foldersIn = (dir) =>
@@ -86,7 +88,15 @@ const appBoundary = (app) =>
   );
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '**/*.js', '**/*.mjs', '!apps/console/web/src/**/*.js'] },
+  // The web console's single-page app (Preact, plain JS/JSX, built by Vite): checked for
+  // undefined and unused names; jsx-uses-vars marks components used only in JSX as used.
+  {
+    files: ['apps/console/web/src/**/*.{js,jsx}'],
+    plugins: { react },
+    languageOptions: { ecmaVersion: 2022, sourceType: 'module', parserOptions: { ecmaFeatures: { jsx: true } }, globals: globals.browser },
+    rules: { 'react/jsx-uses-vars': 'error', 'no-console': 'error' },
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -77,7 +77,7 @@ export async function followEvents(device, onEvent, onState, signal) {
           if (data) onEvent(JSON.parse(data));
         }
       }
-    } catch (err) {
+    } catch {
       if (signal.aborted) return;
     }
     onState('reconnecting');
