@@ -3,8 +3,9 @@
  * does, but a broken build, a proxy or another program on the port may: a
  * short batch answer, a listing without totalCount, an HTML error page, an
  * answer of the wrong shape, a stream with broken events, a server that never
- * answers. A small HTTP server on a free port plays the peer (no real service
- * can be made to answer this way); each case checks what the user sees.
+ * answers, a broker that goes away. A small HTTP server on a free port plays
+ * the peer (no real service can be made to answer this way; the broker is a
+ * private Mosquitto); each case checks what the user sees.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,10 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Topics } from '@gw/contracts';
+import { createMessageBus, newEnvelope } from '@gw/messaging';
+import { startMosquitto } from '../support/brokers';
+import { pollUntil } from '../support/poll';
 import { GW, gw, requireFreshCliBuild } from './run-gw';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -162,5 +167,36 @@ describe('gw against peers that answer oddly', () => {
   it("prints commander's usage errors as one gw: line (exit 2)", async () => {
     expect(await gw(['device', 'explode'], env())).toMatchObject({ code: 2, stdout: '', stderr: "gw: unknown command 'explode' (gw --help lists the commands)\n" });
     expect(await gw(['device', 'add'], env())).toMatchObject({ code: 2, stderr: "gw: required option '-f, --file <file>' not specified (gw --help lists the commands)\n" });
+  });
+
+  it('readings tail from the broker says when the broker goes away and when it is back', async () => {
+    const broker = await startMosquitto();
+    const publisher = createMessageBus({ type: 'mqtt', url: broker.url, clientId: `publisher-${process.pid}` });
+    try {
+      await publisher.connect();
+      const { child, exited } = started(['readings', 'tail', '--device', 'Watched'], { GW_BUS_TYPE: 'mqtt', GW_BUS_URL: broker.url });
+      const seen = { stdout: '', stderr: '' };
+      child.stdout.on('data', (c) => (seen.stdout += c));
+      child.stderr.on('data', (c) => (seen.stderr += c));
+      // Subscribed once an event it publishes is printed (the broker keeps none for a subscriber that is not there yet).
+      const topic = new Topics().deviceEvent('device-virtual', 'P', 'Watched', 'S');
+      await pollUntil(async () => {
+        await publisher.publish(topic, newEnvelope({ apiVersion: 'v3', event: JSON.parse(event('Watched', [7])) }));
+        return seen.stdout.includes('Watched');
+      }, 'gw readings tail to print a published event');
+      await broker.stop();
+      await pollUntil(() => seen.stderr.includes('lost the broker'), 'the note that the broker is lost');
+      await broker.start();
+      await pollUntil(() => seen.stderr.includes('is back'), 'the note that the broker is back');
+      child.kill('SIGINT');
+      const result = await exited;
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe(
+        `gw: note: lost the broker at ${broker.url}; waiting for it (readings published meanwhile are missed)\ngw: note: the broker at ${broker.url} is back\n`,
+      );
+    } finally {
+      await publisher.close();
+      await broker.dispose();
+    }
   });
 });

@@ -6,6 +6,9 @@ import type { CliConfig } from '../config';
 import { UnreachableError } from '../failure';
 import { SseParser } from './sse-parser';
 
+/** How often readings tail looks whether the broker connection is still up (the bus has no event for a loss, only for the reconnect). */
+const LOSS_CHECK_MS = 1_000;
+
 /** A live feed of device events until `stop` resolves; resolves when it has stopped. */
 export type EventFeed = (onEvent: (event: Event) => void, stop: Promise<void>) => Promise<void>;
 
@@ -30,6 +33,17 @@ function busFeed(config: CliConfig, device: string | undefined): EventFeed {
       await bus.close().catch(() => undefined);
       throw new UnreachableError(`cannot reach the ${config.busType} broker at ${where} (${(err as Error).message}): GW_BUS_URL sets the address`);
     }
+    // The bus reconnects by itself; the user is told when the broker goes away and when it is back.
+    let lost = false;
+    const lossCheck = setInterval(() => {
+      if (lost || bus.connected) return;
+      lost = true;
+      process.stderr.write(`gw: note: lost the broker at ${where}; waiting for it (readings published meanwhile are missed)\n`);
+    }, LOSS_CHECK_MS);
+    const offReconnect = bus.onReconnect(() => {
+      if (lost) process.stderr.write(`gw: note: the broker at ${where} is back\n`);
+      lost = false;
+    });
     try {
       await bus.subscribe(deviceEventsFilter(new Topics(config.topicBase), device), (envelope) => {
         const event = (envelope.payload as Partial<AddEventRequest> | undefined)?.event;
@@ -37,6 +51,8 @@ function busFeed(config: CliConfig, device: string | undefined): EventFeed {
       });
       await stop;
     } finally {
+      clearInterval(lossCheck);
+      offReconnect();
       await bus.close();
     }
   };
