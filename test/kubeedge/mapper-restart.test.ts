@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ErrorKind, GatewayError } from '@gw/contracts';
 import { createDriver, findDriver, loadDriverSettings, ProtocolDriver } from '@gw/device-sdk';
 import { DRIVERS } from '@gw/drivers';
 import type { Device, DeviceModel, ReportDeviceStatusRequest } from '@gw/kubeedge-dmi';
@@ -28,7 +29,7 @@ const model: DeviceModel = {
   spec: { properties: [{ name: 'opening', type: 'INT', accessMode: 'ReadWrite', minimum: '0', maximum: '100' }] },
 };
 
-function valve(desired: string): Device {
+function valve(desired: string, reportToCloud = true): Device {
   return {
     name: 'valve',
     namespace: 'default',
@@ -39,7 +40,7 @@ function valve(desired: string): Device {
         {
           name: 'opening',
           collectCycle: 200,
-          reportToCloud: true,
+          reportToCloud,
           desired: { value: desired, metadata: { type: 'int', timestamp: '1700000000000' } },
           // The virtual device holds 10 when it starts.
           visitors: { protocolName: 'virtual', configData: configData({ simulation: 'constant', value: '10' }) },
@@ -81,7 +82,12 @@ describe('a KubeEdge mapper restarted', () => {
   });
 
   /** A device service in mapper mode whose driver writes are counted. */
-  async function start(dataDir: string, mapperSocket = join(dir, 'mapper.sock')): Promise<{ service: RunningDeviceService; writes: string[] }> {
+  async function start(
+    dataDir: string,
+    mapperSocket = join(dir, 'mapper.sock'),
+    /** Writes that fail as a device not answering, before the driver takes them. */
+    unanswered = 0,
+  ): Promise<{ service: RunningDeviceService; writes: string[] }> {
     const config = loadDeviceServiceConfig({
       GW_HOST: '127.0.0.1',
       GW_DEVICE_SERVICE_PORT: '0',
@@ -99,6 +105,7 @@ describe('a KubeEdge mapper restarted', () => {
     const write = driver.write.bind(driver);
     driver.write = async (device, profile, requests) => {
       writes.push(...requests.map((r) => `${device.name}/${r.resource.name}=${String(r.value)}`));
+      if (unanswered-- > 0) throw new GatewayError(ErrorKind.Communication, 'the valve does not answer');
       return write(device, profile, requests);
     };
     const service = await startDeviceServiceApp(config, { bus, logger: quietLogger('device-virtual'), driver });
@@ -138,6 +145,35 @@ describe('a KubeEdge mapper restarted', () => {
     await edgecore.call('UpdateDevice', { device: valve('20') });
     await settledReport('20', '20');
     expect(writes).toEqual(['valve/opening=20']);
+  });
+
+  it('writes a desired value again while the device does not answer, until it does', async () => {
+    edgecore = await FakeEdgecore.start(join(dir, 'dmi.sock'), { models: [model], devices: [valve('44')] });
+    const { writes } = await start(join(dir, 'data-e'), undefined, 2);
+    await settledReport('44', '44');
+    expect(writes).toEqual(['valve/opening=44', 'valve/opening=44', 'valve/opening=44']);
+  });
+
+  it("reports a property with a desired value but not reported to the cloud with the value read, not a blank", async () => {
+    edgecore = await FakeEdgecore.start(join(dir, 'dmi.sock'), { models: [model], devices: [valve('55', false)] });
+    await start(join(dir, 'data-f'));
+    const report = await edgecore.waitFor('status', (r) => opening(r)?.observedDesired?.value === '55');
+    expect(opening(report)?.reported?.value).toBe('55');
+  });
+
+  it('takes RegisterDevice while core-metadata is away, and two at once for the same device, applying them when it answers', async () => {
+    edgecore = await FakeEdgecore.start(join(dir, 'dmi.sock'));
+    await start(join(dir, 'data-g'));
+    await edgecore.waitFor('register');
+    await edgecore.call('CreateDeviceModel', { model });
+    const other = { ...valve('10'), name: 'valve-2' };
+    // Two calls for one new device at once: the second waits for the first (no 409 from a second POST).
+    await expect(Promise.all([edgecore.call('RegisterDevice', { device: other }), edgecore.call('UpdateDevice', { device: other })])).resolves.toHaveLength(2);
+    const port = Number(new URL(metadata.url).port);
+    await metadata.close();
+    await expect(edgecore.call('RegisterDevice', { device: { ...valve('10'), name: 'valve-3' } })).resolves.toEqual({ deviceName: 'valve-3', deviceNamespace: 'default' });
+    metadata = await startMetadata({ host: '127.0.0.1', port, database: db.config, maxResultCount: 1000, topicBase: 'gwtest-kubeedge-restart' }, { bus, logger: quietLogger('core-metadata') });
+    await edgecore.waitFor('status', (r) => r.deviceName === 'valve-3' && opening(r)?.reported?.value === '10');
   });
 
   it('replaces a socket left by a killed process, and refuses to take one a running process serves', async () => {
