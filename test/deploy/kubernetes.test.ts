@@ -3,8 +3,10 @@
  * kustomize (`kubectl kustomize`, kubectl's own kustomize; .ci/run installs
  * kubectl where it is missing) with the secrets made as its comment says
  * (bin/init-secrets.js into its secrets/ folder), every object validated
- * against Kubernetes' API schemas (kubernetes-models), then what the schemas
- * cannot know: each container runs a service the image has, with variables
+ * against Kubernetes' API schemas (kubernetes-models' validators for types,
+ * and strictly, as kubectl applies, for unknown fields: kubernetes-fields.ts),
+ * what the API server checks across fields (selectors, volume and port
+ * names), then what the schemas cannot know: each container runs a service the image has, with variables
  * that service reads and the values docker-compose.yml gives it, probes on
  * open routes on its own port, EdgeX ports, every Secret, ConfigMap and
  * *_FILE path it names present, the compose config files reused unchanged.
@@ -24,6 +26,7 @@ import { consoleConfigVariables } from '../../apps/console/src/config';
 import { deviceServiceConfigSchema } from '../../apps/device-service/src/config';
 import { gatewayConfigVariables } from '../../apps/gateway/src/config';
 import { metadataConfigVariables } from '../../apps/metadata/src/config';
+import { unknownFields } from './kubernetes-fields';
 import { initSecrets, ROOT } from './support';
 
 /** A rendered object: untyped YAML until validated. */
@@ -173,6 +176,43 @@ describe('deploy/kubernetes', () => {
         } catch (err) {
           throw new Error(`${where(object)}: ${(err as Error).message}`);
         }
+      }
+      // kubectl applies with strict field validation: an unknown field (a typo) is refused there.
+      expect(unknownFields(objects(overlay))).toEqual([]);
+    });
+
+    it('passes the API server\'s checks across fields: selectors match their pods, mounts name volumes, Services target named ports', () => {
+      const selects = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
+        Object.keys(selector ?? {}).length > 0 && Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+      for (const object of workloads(overlay)) {
+        const labels = object.spec.template.metadata?.labels;
+        expect([where(object), selects(object.spec.selector?.matchLabels, labels)]).toEqual([where(object), true]);
+        expect([where(object), labels?.['app.kubernetes.io/part-of']]).toEqual([where(object), 'edge-gateway']);
+        // A StatefulSet's volumeClaimTemplates are volumes of its pods too.
+        const volumes = new Set([...(podSpec(object).volumes ?? []), ...(object.spec.volumeClaimTemplates ?? []).map((t: any) => t.metadata)].map((v: any) => v.name));
+        for (const container of [...podSpec(object).containers, ...(podSpec(object).initContainers ?? [])]) {
+          const missing = (container.volumeMounts ?? []).map((m: any) => m.name).filter((name: string) => !volumes.has(name));
+          expect([where(object, container), missing]).toEqual([where(object, container), []]);
+        }
+        if (object.kind === 'StatefulSet') {
+          // Its pods' DNS names (postgres-0.postgres) come from a headless Service of that name.
+          const governing = objects(overlay).find((o) => o.kind === 'Service' && o.metadata.name === object.spec.serviceName);
+          expect([where(object), governing?.spec.clusterIP]).toEqual([where(object), 'None']);
+        }
+      }
+      for (const service of objects(overlay).filter((o) => o.kind === 'Service')) {
+        const pods = workloads(overlay).filter((o) => selects(service.spec.selector, o.spec.template.metadata?.labels));
+        expect([where(service), pods.length]).toEqual([where(service), 1]);
+        const ports = (podSpec(pods[0]).containers as any[]).flatMap((c) => c.ports ?? []);
+        for (const port of service.spec.ports) {
+          expect([where(service), port.targetPort, ports.some((p: any) => p.name === port.targetPort)]).toEqual([where(service), port.targetPort, true]);
+        }
+      }
+    });
+
+    it('never mounts a service account token (no pod talks to the Kubernetes API)', () => {
+      for (const object of workloads(overlay)) {
+        expect([where(object), podSpec(object).automountServiceAccountToken]).toEqual([where(object), false]);
       }
     });
 
