@@ -32,7 +32,10 @@ const ROLES = {
     ownClientId: true,
   },
   // Reads events only; desired state goes to devices through core-command's REST API.
-  'app-service': { publish: [], subscribe: ['events/#'], durable: true },
+  // `exports`: the shipped pipelines' MQTT sink (deploy/app-service/pipelines.yaml)
+  // publishes what it exports to this broker as this user, outside the topic base
+  // (MQTT only: no sink writes to Redis, so the Redis ACL gets none of it).
+  'app-service': { publish: [], exports: ['gateway/export/#'], subscribe: ['events/#'], durable: true },
   // The web console: follows device events for its live readings (not durably:
   // a browser wants what happens now); everything else goes through the REST APIs.
   console: { publish: [], subscribe: ['events/device/#'], ownClientId: true },
@@ -85,8 +88,13 @@ function mosquittoSecurity(users, base, credentials) {
   for (const user of [...users, HEALTHCHECK]) {
     const role = user === HEALTHCHECK ? HEALTHCHECK_ROLE : roleOf(user);
     const mine = (filter) => topic(base, filter).replace('{user}', user);
-    const acls = [...role.publish.map((f) => acl('publishClientSend', mine(f))), ...role.subscribe.flatMap((f) => reading(mine(f)))];
-    if (user === OPERATOR) acls.push(...reading('$SYS/#'));
+    const acls = [
+      ...role.publish.map((f) => acl('publishClientSend', mine(f))),
+      ...(role.exports ?? []).map((filter) => acl('publishClientSend', filter)),
+      ...role.subscribe.flatMap((f) => reading(mine(f))),
+    ];
+    // The operator reads what the app service exports to this broker too.
+    if (user === OPERATOR) acls.push(...reading('$SYS/#'), ...ROLES['app-service'].exports.flatMap(reading));
     if (user === HEALTHCHECK) acls.push(...reading('$SYS/broker/uptime'));
     roles.push({ rolename: user, acls });
     clients.push({ username: user, ...(role.ownClientId ? { clientid: user } : {}), ...credentials[user], roles: [{ rolename: user }] });

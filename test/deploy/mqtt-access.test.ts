@@ -2,14 +2,25 @@
  * Who may do what on the compose broker: Mosquitto started with the shipped
  * mosquitto.conf and the users and roles bin/init-secrets.js generates. An
  * anonymous client, a wrong password and a device service reaching beyond its
- * own topics are refused; the services, each as its own user, work together.
+ * own topics are refused; the services, each as its own user, work together;
+ * the shipped pipelines' MQTT sink (compose's and the Kubernetes services
+ * overlay's) delivers, logged in as the app service.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt, { MqttClient } from 'mqtt';
+import { Topics } from '@gw/contracts';
+import { createMessageBus, newEnvelope } from '@gw/messaging';
+import { startAppService } from '../../apps/app-service/src/app-service.app';
+import { parsePipelinesFile } from '../../apps/app-service/src/pipeline/pipelines-file';
 import { Collector, pollUntil } from '../messaging/helpers';
 import type { BrokerProcess } from '../support/brokers';
-import { generatedSecrets, mosquittoHealthcheck, Secrets, startShippedMosquitto, servicesWorkUnderTheirOwnUsers } from './support';
+import { quietLogger } from '../support/quiet-logger';
+import { generatedSecrets, mosquittoHealthcheck, ROOT, Secrets, startShippedMosquitto, servicesWorkUnderTheirOwnUsers } from './support';
 
 const REFUSED = 0x87; // MQTT 5 "not authorized"
 
@@ -31,13 +42,13 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
   };
 
   let operator: MqttClient | undefined;
-  /** What the operator (who may read everything) sees of `edgex/#`, on a new connection (its one client id: the last one ends first). */
+  /** What the operator (who may read everything) sees of `edgex/#` and the exports, on a new connection (its one client id: the last one ends first). */
   const watchEverything = async () => {
     await operator?.endAsync(true);
     const seen = new Collector();
     operator = await connect('operator');
     operator.on('message', (topic, payload) => seen.handler({ payload: payload.toString() } as never, topic));
-    expect((await operator.subscribeAsync('edgex/#', { qos: 1 }))[0].qos).toBe(1);
+    expect((await operator.subscribeAsync(['edgex/#', 'gateway/export/#'], { qos: 1 })).map((g) => g.qos)).toEqual([1, 1]);
     return seen;
   };
 
@@ -121,11 +132,23 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
     // Nor may it pose as another service: events and answers are its own only.
     await expectDropped(device, 'edgex/events/device/device-modbus/P/Meter-1/Power', ownEvent);
     await expectDropped(device, 'edgex/response/core-command/0b7e8c52-5a4f-4c56-9f4e-2f4b7e4b8c11', ownEvent);
+    // Nor pose as the app service's export.
+    await expectDropped(device, 'gateway/export/telemetry/Demo-Sensor-01', ownEvent);
   });
 
   it.each(['core-metadata', 'core-data', 'app-service', 'console'])('drops a command request that %s publishes', async (user) => {
     const client = await connect(user);
-    const allowed = user === 'core-metadata' ? 'edgex/system-events/core-metadata/device/add/device-virtual/P' : undefined;
+    const ALLOWED: Record<string, string> = {
+      'core-metadata': 'edgex/system-events/core-metadata/device/add/device-virtual/P',
+      // What the shipped pipelines export, and nothing on the bus.
+      'app-service': 'gateway/export/telemetry/Demo-Sensor-01',
+    };
+    const allowed = ALLOWED[user];
+    if (user === 'app-service') {
+      for (const denied of ['edgex/events/device/device-virtual/P/D/S', 'edgex/events/core/x/P/D/S', 'gateway/other', 'edgex/gateway/export/x']) {
+        await expectDropped(client, denied, allowed);
+      }
+    }
     if (allowed) {
       await expectDropped(client, 'edgex/device/command/request/device-virtual/Demo-Sensor-01/Fan/set', allowed);
     } else {
@@ -165,6 +188,43 @@ describe('the compose Mosquitto (shipped config, generated users)', () => {
     }
     expect(await codes('edgex/device/command/request/device-virtual/#')).toBe(1);
     expect(await codes('edgex/system-events/core-metadata/+/+/device-virtual/#')).toBe(1);
+  });
+
+  it('delivers what the shipped pipelines export: their MQTT sink logs in as the app service (compose, Kubernetes services overlay)', async () => {
+    /** deploy/app-service/pipelines.yaml as the app service reads it, but for this broker's address and the secrets' folder. */
+    const shipped = readFileSync(join(ROOT, 'deploy/app-service/pipelines.yaml'), 'utf8');
+    expect(shipped).toContain('url: mqtt://mosquitto:1883');
+    expect(shipped).toContain('${file:/run/secrets/gateway/bus/app-service.password}');
+    const text = shipped.replace('url: mqtt://mosquitto:1883', `url: ${broker.url}`).replaceAll('/run/secrets/gateway', secrets.dir);
+    const pipelines = parsePipelinesFile(text, 'pipelines.yaml', { topicBase: 'edgex' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'gw-export-'));
+    const bus = createMessageBus({ type: 'mqtt', url: broker.url, username: 'app-service', password: secrets.password('app-service'), clientId: 'app-service' });
+    const device = createMessageBus({ type: 'mqtt', url: broker.url, username: 'device-virtual', password: secrets.password('device-virtual'), clientId: 'device-virtual' });
+    const durableName = `acl-export-${randomUUID().slice(0, 8)}`;
+    const unused = () => Promise.reject(new Error('not used'));
+    let app: Awaited<ReturnType<typeof startAppService>> | undefined;
+    try {
+      await bus.connect();
+      await device.connect();
+      const seen = await watchEverything();
+      app = await startAppService(
+        { host: '127.0.0.1', port: 0, topicBase: 'edgex', dataDir, durableName },
+        { bus, logger: quietLogger('app-service'), pipelines, actuators: { profileOf: unused, get: unused, set: unused }, metadata: { devices: async () => [], profile: unused } },
+      );
+      const origin = Date.now() * 1_000_000;
+      const reading = { id: randomUUID(), origin, deviceName: 'Demo-Sensor-01', profileName: 'Demo-Profile', resourceName: 'Temperature', valueType: 'Float64', value: '21.5' };
+      const event = { apiVersion: 'v3', id: randomUUID(), deviceName: 'Demo-Sensor-01', profileName: 'Demo-Profile', sourceName: 'Temperature', origin, readings: [reading] };
+      await device.publish(new Topics('edgex').deviceEvent('device-virtual', 'Demo-Profile', 'Demo-Sensor-01', 'Temperature'), newEnvelope({ apiVersion: 'v3', requestId: randomUUID(), event }));
+      // Both shipped pipelines deliver: the batched flat telemetry and the twin's reported state.
+      await seen.until((r) => r.some((m) => m.topic === 'gateway/export/telemetry/Demo-Sensor-01'), 'the exported telemetry');
+      await seen.until((r) => r.some((m) => m.topic === 'gateway/export/reported/Demo-Sensor-01'), 'the exported reported state');
+      expect(seen.received.find((m) => m.topic === 'gateway/export/telemetry/Demo-Sensor-01')?.envelope.payload).toContain('21.5');
+    } finally {
+      await app?.close();
+      await bus.deleteDurable(durableName).catch(() => undefined);
+      await Promise.all([bus.close(), device.close()]);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   servicesWorkUnderTheirOwnUsers('mqtt', () => broker.url, () => secrets);

@@ -126,5 +126,14 @@ describe('the compose Redis (generated ACL file)', () => {
     await expect(client.publish('edgex/device/command/request/device-virtual/Demo-Sensor-01/Fan/set', 'x')).rejects.toThrow(/NOPERM/);
   });
 
+  it('lets the app service publish nothing: its export right is on Mosquitto only (no sink writes to Redis)', async () => {
+    expect(ROLES['app-service'].exports).toEqual(['gateway/export/#']);
+    const appService = await login('app-service');
+    for (const channel of ['gateway/export/telemetry/Demo-Sensor-01', 'edgex/gateway/export/telemetry/Demo-Sensor-01', 'edgex/events/device/device-virtual/P/D/S', 'edgex/events/core/x/P/D/S']) {
+      expect([channel, await appService.publish(channel, 'x').then(() => 'published', (err: Error) => err.message)]).toEqual([channel, expect.stringMatching(/NOPERM/)]);
+    }
+    await expect(appService.xAdd(STREAM, '*', { t: 'edgex/events/device/device-virtual/P/D/S', d: '{}' })).rejects.toThrow(/NOPERM/);
+  });
+
   servicesWorkUnderTheirOwnUsers('redis', () => redis.url, () => secrets);
 });
