@@ -1,11 +1,12 @@
 /**
  * Reports device twins to edgecore, one ReportDeviceStatus per device with
  * the latest value of each of its twins, at most once per the device's
- * report cycle (KubeEdge's reportCycle; mappers default to 1 s). Reports go
- * one at a time: values that change meanwhile are coalesced into the next
- * report of their device (edgecore rate-limits DMI calls; a device reading
- * every 100 ms must not queue up reports). A failed report is logged, at most
- * every 10 s per device, and dropped: the next value brings the twin up to date.
+ * collect cycle (KubeEdge's mappers report twins every collectCycle, default
+ * 1 s). Reports go one at a time, each waiting for its turn in edgecore's
+ * rate limit (call-budget.ts): values that change meanwhile are coalesced
+ * into the next report of their device, so nothing queues up. A failed report
+ * is logged, at most every 10 s per device, and dropped: the next value brings
+ * the twin up to date.
  */
 import type { Clock, Timer } from '@gw/contracts';
 import type { ReportDeviceStatusRequest } from './dmi-types';
