@@ -20,6 +20,7 @@ import { DRIVERS } from '@gw/drivers';
 import { configVariables, settingsVariables, unknownVariableMessage, unknownVariables } from '@gw/service-kit/config';
 import { OPEN_ROUTES } from '../../libs/service-kit/src/auth';
 import { appServiceConfigVariables } from '../../apps/app-service/src/config';
+import { parsePipelinesFile } from '../../apps/app-service/src/pipeline/pipelines-file';
 import { coreCommandConfigVariables } from '../../apps/core-command/src/config';
 import { coreDataConfigVariables } from '../../apps/core-data/src/config';
 import { consoleConfigVariables } from '../../apps/console/src/config';
@@ -352,6 +353,25 @@ describe('deploy/kubernetes', () => {
       const volume = podSpec(deployment).volumes.find((v: any) => v.name === mount?.name);
       const claim = objects('single-node').find((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name === volume?.persistentVolumeClaim?.claimName);
       expect(claim?.spec.accessModes).toEqual(['ReadWriteOnce']);
+    });
+
+    it('exports what the overlay\'s pipelines.yaml says (nothing until edited, never to a localhost broker), mounted where GW_PIPELINES_FILE points', () => {
+      const file = readFileSync(join(ROOT, 'deploy/kubernetes/overlays/single-node/pipelines.yaml'), 'utf8');
+      const configMap = objects('single-node').find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('gateway-pipelines-'));
+      expect(configMap?.data['pipelines.yaml']).toBe(file);
+      const [deployment] = workloads('single-node');
+      const container = podSpec(deployment).containers[0];
+      const path = envOf(container).GW_PIPELINES_FILE;
+      expect([path, mountedFile(deployment, container, path)]).toEqual(['/etc/gateway/pipelines.yaml', true]);
+      // Valid at boot, and no sink to a broker this pod does not run.
+      expect(parsePipelinesFile(file, 'pipelines.yaml', { topicBase: 'edgex' })).toEqual({ sinks: [], pipelines: [] });
+      // Its commented example is a valid file once uncommented.
+      const lines = file.split('\n');
+      const from = lines.indexOf('# sinks:');
+      const to = lines.findIndex((line, i) => i > from && !line.startsWith('#'));
+      const example = lines.slice(from, to).map((line) => line.slice(2)).join('\n');
+      const parsed = parsePipelinesFile(example, 'example', { topicBase: 'edgex', env: { EXPORT_MQTT_PASSWORD: 'x' } });
+      expect(parsed.pipelines.map((p) => p.sinks)).toEqual([['plant-mqtt']]);
     });
 
     it('serves each service on its EdgeX port', () => {
