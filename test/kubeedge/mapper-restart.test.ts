@@ -176,6 +176,19 @@ describe('a KubeEdge mapper restarted', () => {
     await edgecore.waitFor('status', (r) => r.deviceName === 'valve-3' && opening(r)?.reported?.value === '10');
   });
 
+  it('refuses at boot a default mapper socket path too long for a unix socket, naming the variable', async () => {
+    const config = loadDeviceServiceConfig({
+      GW_HOST: '127.0.0.1',
+      GW_DEVICE_SERVICE_PORT: '0',
+      GW_DEVICE_SERVICE_METADATA_URL: metadata.url,
+      GW_DEVICE_SERVICE_SERVICE_NAME: `device-${'v'.repeat(100)}`,
+      GW_DATA_DIR: join(dir, 'data-h'),
+      GW_KUBEEDGE_MAPPER: 'true',
+      GW_KUBEEDGE_DMI_SOCKET: join(dir, 'dmi.sock'),
+    });
+    await expect(startDeviceServiceApp(config, { bus, logger: quietLogger('device-virtual') })).rejects.toThrow(/GW_KUBEEDGE_MAPPER_SOCKET: \/etc\/kubeedge\/device-v+\.sock is longer than 107 bytes/);
+  });
+
   it('replaces a socket left by a killed process, and refuses to take one a running process serves', async () => {
     const socket = join(dir, 'stale.sock');
     // A process killed while serving leaves its socket file behind.
