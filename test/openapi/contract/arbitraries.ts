@@ -2,14 +2,17 @@
  * Requests for one documented operation, valid and invalid, as fast-check
  * arbitraries: bodies from the route's own zod schemas (zod-fast-check), then
  * mutated (a node replaced by any JSON value, a key dropped), or any JSON, or
- * text that is not JSON; path parameters from names the gateway has and
- * from any text; query parameters from their schemas and from any text.
+ * text that is not JSON; path parameters related to one another from what the
+ * gateway has (./world.ts), or from their schemas, names the gateway has and
+ * any text; query parameters from their schemas and from any text.
  */
 import fc from 'fast-check';
 import { z } from 'zod';
 import { ZodFastCheck } from 'zod-fast-check';
-import { Duration } from '@gw/contracts';
+import { stringify } from 'yaml';
+import { DeviceProfile, Duration } from '@gw/contracts';
 import type { ApiRoute } from '@gw/service-kit';
+import { Related, relatedOf, relatedParam, World } from './world';
 
 export interface ContractRequest {
   method: string;
@@ -105,12 +108,23 @@ function mutate(value: unknown, index: number, replacement: unknown, drop: boole
 /** JSON as the gateway would get it: undefined dropped, no -0 or NaN surprises beyond what JSON.stringify makes. */
 const json = (value: unknown) => JSON.stringify(value) ?? 'null';
 
-function bodyArbitrary(route: ApiRoute): fc.Arbitrary<{ kind: string; body?: ContractRequest['body'] }> {
+const generatedProfile = fromSchema(DeviceProfile, fc.constant({ name: 'none' }));
+
+function bodyArbitrary(route: ApiRoute, world: World): fc.Arbitrary<{ kind: string; body?: ContractRequest['body'] }> {
   if (route.bodyTypes?.['multipart/form-data']) {
+    const known = [...world.profiles.values()];
     return fc.oneof(
-      fc.record({ kind: fc.constant('file: any JSON'), body: fc.jsonValue().map((v) => ({ multipartFile: json(v) })) }),
-      fc.record({ kind: fc.constant('file: any text'), body: fc.string().map((text) => ({ multipartFile: text })) }),
-      fc.record({ kind: fc.constant('JSON instead of a file'), body: fc.jsonValue().map((v) => ({ contentType: 'application/json', text: json(v) })) }),
+      // A valid file: a profile the gateway has (PUT replaces it with itself) or the same under a new name (POST adds it); generated ones mostly break a cross-field rule.
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('file: a generated profile'), body: generatedProfile.map((p) => ({ multipartFile: stringify(p) })) }) },
+      ...(known.length
+        ? [
+            { weight: 3, arbitrary: fc.record({ kind: fc.constant('file: a known profile'), body: fc.constantFrom(...known).map((p) => ({ multipartFile: stringify(p) })) }) },
+            { weight: 3, arbitrary: fc.record({ kind: fc.constant('file: a known profile renamed'), body: fc.tuple(fc.constantFrom(...known), fc.nat()).map(([p, n]) => ({ multipartFile: stringify({ ...p, id: undefined, name: `${p.name}-${n}` }) })) }) },
+          ]
+        : []),
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('file: any JSON'), body: fc.jsonValue().map((v) => ({ multipartFile: json(v) })) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('file: any text'), body: fc.string().map((text) => ({ multipartFile: text })) }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('JSON instead of a file'), body: fc.jsonValue().map((v) => ({ contentType: 'application/json', text: json(v) })) }) },
     );
   }
   if (!route.body) return fc.constant({ kind: 'no body' });
@@ -135,38 +149,95 @@ const NANOS = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n }).map(String), fc.co
 /** `.` and `..` are not values but dot segments: the URL drops them before the request leaves. */
 const notDotSegment = (value: string) => value !== '.' && value !== '..';
 
-function paramArbitrary(names: readonly string[]): fc.Arbitrary<string> {
-  return fc.oneof(
+function paramArbitrary(names: readonly string[], schema: z.ZodTypeAny | undefined): fc.Arbitrary<string> {
+  const anyText = fc.oneof(
     { weight: 4, arbitrary: names.length ? fc.constantFrom(...names) : fc.constant('none') },
     { weight: 2, arbitrary: fc.string({ minLength: 1, maxLength: 40 }) },
     { weight: 1, arbitrary: fc.fullUnicodeString({ minLength: 1, maxLength: 300 }) },
     { weight: 1, arbitrary: NANOS },
     { weight: 1, arbitrary: fc.uuid() },
-  ).filter(notDotSegment);
+  );
+  const valid = schema ? fromSchema(schema, anyText).map(String) : anyText;
+  return fc.oneof(valid, anyText).filter((v) => v.length > 0 && notDotSegment(v));
 }
 
 function queryArbitrary(route: ApiRoute): fc.Arbitrary<Record<string, string>> {
   const shape = route.query?.shape ?? {};
   const entries = Object.entries(shape).map(([key, schema]) => {
-    const valid = fromSchema(schema instanceof z.ZodOptional ? schema.unwrap() : (schema as z.ZodTypeAny), fc.string()).map(String);
+    let inner = schema as z.ZodTypeAny;
+    while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault) inner = inner instanceof z.ZodOptional ? inner.unwrap() : inner.removeDefault();
+    // Paging within what the gateway has (a big offset is a 416, right but no listing).
+    const paging = key === 'offset' ? fc.constantFrom('0', '1', '-1') : key === 'limit' ? fc.constantFrom('-1', '1', '20') : undefined;
+    const valid = paging ?? fromSchema(inner, fc.string()).filter((v) => v !== undefined).map(String);
     const any = fc.oneof(valid, fc.string(), fc.constantFrom('true', 'false', '1', 't', 'F', '-1', '0', '20', '100000', 'min', 'AVG', 'sum', 'nope'));
-    return [key, fc.option(any, { nil: undefined, freq: 2 })] as const;
+    return [key, fc.option(valid, { nil: undefined, freq: 2 }), fc.option(any, { nil: undefined, freq: 2 })] as const;
   });
-  return fc
-    .tuple(fc.record(Object.fromEntries(entries)) as fc.Arbitrary<Record<string, string | undefined>>, fc.option(fc.tuple(fc.string({ minLength: 1 }), fc.string()), { freq: 4 }))
-    .map(([values, extra]) => {
-      const query: Record<string, string> = {};
-      for (const [key, value] of Object.entries(values)) if (value !== undefined) query[key] = value;
-      if (extra && !(extra[0] in query)) query[extra[0]] = extra[1];
-      return query;
-    });
+  const record = (pick: 1 | 2) => fc.record(Object.fromEntries(entries.map((e) => [e[0], e[pick]]))) as fc.Arbitrary<Record<string, string | undefined>>;
+  const extra = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(fc.string({ minLength: 1 }), fc.string()) });
+  // Valid values only (a listing's success), or any value of any parameter, maybe one the route does not know.
+  return fc.tuple(fc.oneof(record(1), record(2)), extra).map(([values, more]) => {
+    const query: Record<string, string> = {};
+    for (const [key, value] of Object.entries(values)) if (value !== undefined) query[key] = value;
+    if (more && !(more[0] in query)) query[more[0]] = more[1];
+    return query;
+  });
 }
 
-/** Any request for `route`, path parameters drawn from `names` (what the gateway has) and from any text. */
-export function requestArbitrary(route: ApiRoute, names: readonly string[]): fc.Arbitrary<ContractRequest> {
+/** A valid event made to fit its device: the names of the path, each reading's value in the field its valueType calls for. */
+function fitEvent(body: unknown, related: Related): unknown {
+  const event = (body as { event?: Record<string, unknown> })?.event;
+  if (!event || typeof event !== 'object') return body;
+  const names = { deviceName: related.device.name, profileName: related.profile.name };
+  const readings = (event.readings as Array<Record<string, unknown>> | undefined)?.map((r) => {
+    const reading = { ...r, ...names, resourceName: related.resource };
+    if ('binaryValue' in r) return { ...reading, valueType: 'Binary' };
+    if ('value' in r) return { ...reading, valueType: ['Binary', 'Object', 'ObjectArray'].includes(String(r.valueType)) ? 'String' : r.valueType };
+    return { ...reading, valueType: 'Object', objectValue: r.objectValue ?? {} };
+  });
+  return { ...(body as object), event: { ...event, ...names, sourceName: related.resource, readings } };
+}
+
+/** A tags patch naming the profile's own resources and commands. */
+function fitTags(body: unknown, related: Related): unknown {
+  const patch = body as { deviceResources?: Array<{ name: string }>; deviceCommands?: Array<{ name: string }> };
+  const rename = (items: Array<{ name: string }> | undefined, names: string[]) => (names.length ? items?.map((item, i) => ({ ...item, name: names[i % names.length] })) : undefined);
+  return {
+    ...patch,
+    deviceResources: rename(patch.deviceResources, related.profile.deviceResources.map((r) => r.name)),
+    deviceCommands: rename(patch.deviceCommands, related.profile.deviceCommands.map((c) => c.name)),
+  };
+}
+
+/**
+ * Any request for `route`. Path parameters: half the time one device's and its
+ * kin's (its profile, a resource, a readable or writable command, an event;
+ * `devices` are those the service under test serves, when it serves any), the
+ * body fitted to them where an operation's body must match (a command's values,
+ * an event); else each from its schema, names the gateway has, or any text.
+ */
+export function requestArbitrary(route: ApiRoute, world: World, groups: ReadonlyArray<World['devices']>): fc.Arbitrary<ContractRequest> {
+  const devices = groups.filter((g) => g.length).map((g) => fc.constantFrom(...g));
   const paramNames = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
-  const params = fc.tuple(...paramNames.map(() => paramArbitrary(names)));
-  return fc.tuple(params, queryArbitrary(route), bodyArbitrary(route), fc.nat(19)).map(([values, query, { kind, body }, dice]) => {
+  const shape = (route.params?.shape ?? {}) as Record<string, z.ZodTypeAny>;
+  const independent = fc.tuple(...paramNames.map((p) => paramArbitrary(world.names, shape[p])));
+  const unrelated = fc.tuple(independent, bodyArbitrary(route, world)).map(([values, { kind, body }]) => {
+    // An event's path names what its body names (else every valid event is a 400 for the mismatch).
+    const event = paramNames.includes('sourceName') && body && 'text' in body && kind === 'valid body' ? (JSON.parse(body.text) as { event?: Record<string, string> }).event : undefined;
+    return { values: event ? paramNames.map((p, i) => (p in event ? String(event[p]) : values[i])) : values, kind, body };
+  });
+  const arms = [{ weight: 1, arbitrary: unrelated }];
+  if (devices.length) {
+    const related = fc.tuple(fc.oneof(...devices), fc.nat()).map(([device, pick]) => relatedOf(world, device, pick));
+    const withRelated = fc.tuple(related, independent, bodyArbitrary(route, world)).map(([kin, fallback, { kind, body }]) => {
+      const values = paramNames.map((p, i) => relatedParam(kin, route.path, route.method, p) ?? fallback[i]);
+      if (paramNames.includes('command') && route.method === 'put' && kin.writable) return { values, kind: 'related values to write', body: { contentType: 'application/json', text: json(kin.writable.values) } };
+      if (route.path.endsWith('/tags') && body && 'text' in body && kind === 'valid body') return { values, kind: 'valid tags of a known profile', body: { ...body, text: json(fitTags(JSON.parse(body.text), kin)) } };
+      if (paramNames.includes('sourceName') && body && 'text' in body && kind === 'valid body') return { values, kind: 'valid event of a known device', body: { ...body, text: json(fitEvent(JSON.parse(body.text), kin)) } };
+      return { values, kind: `${kind}, related path`, body };
+    });
+    arms.push({ weight: 2, arbitrary: withRelated });
+  }
+  return fc.tuple(fc.oneof(...arms), queryArbitrary(route), fc.nat(19)).map(([{ values, kind, body }, query, dice]) => {
     let i = 0;
     const path = route.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(values[i++]));
     return { method: route.method.toUpperCase(), path, query, body, withoutKey: dice === 0, kind };

@@ -14,7 +14,16 @@ const StoredEvent = Event.extend({ readings: z.array(StoredReading).min(1) }).st
 const AggregatedReading = z
   .object({ deviceName: z.string(), resourceName: z.string(), profileName: z.string(), valueType: ValueType, value: z.union([z.number(), z.literal('')]) })
   .strict();
-export const AddEventRequest = z.object({ apiVersion: z.string(), requestId: RequestId.optional(), event: Event });
+/** As parseAddEventRequest takes it: ids are UUIDs (storage keys), each reading's value in the field its valueType calls for. */
+const Uuid = z.string().uuid();
+const IncomingEvent = Event.extend({
+  id: Uuid,
+  readings: z
+    .array(z.union([SimpleReading.extend({ id: Uuid.optional() }), BinaryReading.extend({ id: Uuid.optional() }), ObjectReading.extend({ id: Uuid.optional() })]))
+    .min(1)
+    .describe('each reading carries its value in the field its valueType calls for: binaryValue (with mediaType) for Binary, objectValue for Object and ObjectArray, value for every other type'),
+});
+export const AddEventRequest = z.object({ apiVersion: z.string(), requestId: RequestId.optional(), event: IncomingEvent });
 
 const Nanos = z.string().regex(/^\d{1,20}$/).describe('nanoseconds since the epoch');
 const Numeric = z.string().optional().describe('true: numeric reading values as JSON numbers (cast.ToBool)');
@@ -22,7 +31,11 @@ const Offset = z.string().regex(/^-?\d+$/).optional().describe('items to skip (d
 const Limit = z.string().regex(/^-?\d+$/).optional().describe('items to answer (default 20; -1 for all up to the maximum)');
 const EventQuery = z.object({ offset: Offset, limit: Limit, numeric: Numeric });
 const ReadingQuery = EventQuery.extend({
-  aggregateFunc: z.string().optional().describe(`one of ${AGGREGATE_FUNCS.join(', ')} (any case): one aggregate per device, resource and profile instead of readings`),
+  aggregateFunc: z
+    .string()
+    .regex(new RegExp(`^(${AGGREGATE_FUNCS.join('|')})$`, 'i'))
+    .optional()
+    .describe(`one of ${AGGREGATE_FUNCS.join(', ')} (any case): one aggregate per device, resource and profile instead of readings`),
 });
 
 const Count = okWith({ count: z.number().int() });
