@@ -63,6 +63,11 @@ export class DocumentedResponses {
       return `answered ${answer.status} with a body that is not JSON: ${answer.text.slice(0, 200)}`;
     }
     const validate = this.validator(`${method} ${path} ${answer.status}`, json.schema ?? {});
+    // The envelope's statusCode is the HTTP status (a 207's items carry their own).
+    const envelope = body as { statusCode?: unknown } | null;
+    if (answer.status !== 207 && envelope && typeof envelope === 'object' && !Array.isArray(envelope) && 'statusCode' in envelope && envelope.statusCode !== answer.status) {
+      return `answered ${answer.status} with statusCode ${String(envelope.statusCode)} in its envelope: ${answer.text.slice(0, 300)}`;
+    }
     if (validate(body)) return undefined;
     return `answered ${answer.status} with a body the document does not describe: ${this.ajv.errorsText(validate.errors, { separator: '; ' })} in ${answer.text.slice(0, 400)}`;
   }
