@@ -78,6 +78,7 @@ export async function startMapperServer(grpc: typeof Grpc, socket: string, handl
     await chmod(socket, 0o600);
   } catch (err) {
     server.forceShutdown();
+    await rm(socket, { force: true });
     throw err;
   }
   logger.info({ socket }, 'serving the KubeEdge DeviceMapperService');
