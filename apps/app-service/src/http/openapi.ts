@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { ok200, okWith, pathParams, ServiceApi } from '@gw/service-kit';
 
 const Figures = z.array(z.record(z.string(), z.unknown()));
+/** twin/twin-model.ts TwinModel in the envelope: the model id, one DTDL document (its interfaces), what it leaves out. */
+export const TwinModelAnswer = okWith({ modelId: z.string(), models: z.array(z.record(z.string(), z.unknown())), omitted: z.array(z.string()) });
 
 export const appServiceApi: ServiceApi = {
   title: 'app-service',
@@ -26,7 +28,7 @@ export const appServiceApi: ServiceApi = {
       summary: 'The DTDL model an azure-twin sink announces (IoT Plug and Play), from the device profiles',
       tag: 'twin',
       params: pathParams('sink'),
-      ok: [ok200('the model', okWith({}).passthrough())],
+      ok: [ok200('the model', TwinModelAnswer)],
       errors: [404, 503],
     },
   ],

@@ -25,6 +25,18 @@ export type DriverReply =
   | { json: Record<string, unknown>; status?: number }
   | { content: string | Uint8Array; contentType: string; status?: number; fileName?: string };
 
+/** What a route answers, for its service's OpenAPI document (GET /api/v3/openapi.json). */
+export interface DriverRouteAnswer {
+  /** The JSON answer's fields inside the EdgeX envelope (`{certificates, own}`); without it the document shows an open envelope. */
+  json?: z.AnyZodObject;
+  /** Media types of the files the route may send instead (`application/x-yaml`). */
+  fileTypes?: readonly string[];
+  /** The success status (default 200). */
+  status?: number;
+  /** Error statuses it may answer besides 401 and 500 (and 400, 413, 415 with a body): its GatewayError kinds. */
+  errors?: readonly number[];
+}
+
 export interface DriverRoute<Query = unknown, Body = unknown> {
   method: DriverRouteMethod;
   /** Below the driver's prefix, `:name` for a path parameter: `certificates/:thumbprint/trust`. */
@@ -35,6 +47,8 @@ export interface DriverRoute<Query = unknown, Body = unknown> {
   body?: z.ZodType<Body, z.ZodTypeDef, unknown>;
   /** Largest body accepted, in bytes (default DEFAULT_DRIVER_ROUTE_BODY); more is a 413. */
   maxBody?: number;
+  /** For the document; without it the route is shown as answering any envelope, 200, and every driver error status. */
+  answer?: DriverRouteAnswer;
   /** Throws a GatewayError whose kind decides the status (ContractInvalid 400, EntityNotFound 404, ...). */
   handle(request: DriverRouteRequest<Query, Body>): Promise<DriverReply>;
 }

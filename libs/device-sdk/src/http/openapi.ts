@@ -6,13 +6,13 @@
  */
 import { z } from 'zod';
 import { Device, Event, PUSH_EVENT, RETURN_EVENT } from '@gw/contracts';
-import { API_BASE, ApiMethod, ApiRoute, BaseResponseSchema, ok200, okWith, pathParams, RequestId, ServiceApi } from '@gw/service-kit';
+import { API_BASE, ApiAnswer, ApiMethod, ApiRoute, BaseResponseSchema, ok200, okWith, pathParams, RequestId, ServiceApi } from '@gw/service-kit';
 import type { DriverRoute } from '../driver/routes';
 
 const Flag = (what: string) => z.enum(['true', 'false']).optional().describe(what);
 const Triggered = okWith({ message: z.string() });
-/** Statuses a driver's route may answer besides its success (its GatewayError kinds). */
-const DRIVER_ROUTE_ERRORS = [400, 404, 409, 413, 423, 501, 503, 504];
+/** Statuses a driver's route that does not say (DriverRoute.answer.errors) may answer besides its success: any GatewayError kind's. */
+const DRIVER_ROUTE_ERRORS = [400, 404, 409, 423, 501, 503, 504];
 
 export const DeviceValidationRequest = z.object({ apiVersion: z.string().optional(), requestId: RequestId.optional(), device: Device });
 export const ProfileScanRequest = z.object({
@@ -79,13 +79,20 @@ export function driverApiRoute(prefix: string, route: DriverRoute): ApiRoute {
     ...(query instanceof z.ZodObject ? { query } : {}),
     ...(route.body ? { body: route.body as z.ZodTypeAny } : {}),
     // JSON answers come in the EdgeX envelope with the driver's own fields; some routes send a file of their own type instead.
-    ok: (route.method === 'POST' ? [200, 201, 202] : [200]).map((status) => ({
-      status,
-      description: 'the answer (a file for the routes that send one)',
-      schema: BaseResponseSchema.passthrough(),
-      orContentType: '*/*',
-    })),
-    errors: DRIVER_ROUTE_ERRORS,
+    ok: [driverAnswer(route)],
+    errors: route.answer?.errors ?? DRIVER_ROUTE_ERRORS,
+  };
+}
+
+/** A route's success answer: its JSON fields in the envelope (the json schema's own unknown-key rule), or its files, or both. */
+function driverAnswer(route: DriverRoute): ApiAnswer {
+  const { json, fileTypes, status = 200 } = route.answer ?? {};
+  if (!json && fileTypes?.length) return { status, description: 'a file', contentType: fileTypes[0], orContentTypes: fileTypes.slice(1) };
+  return {
+    status,
+    description: fileTypes ? 'the answer, or a file (format)' : 'the answer',
+    schema: json ? BaseResponseSchema.merge(json) : BaseResponseSchema.passthrough(),
+    ...(fileTypes ? { orContentTypes: fileTypes } : {}),
   };
 }
 

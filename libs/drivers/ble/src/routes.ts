@@ -87,6 +87,8 @@ export function bleRoutes(deps: BleRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'GET',
       path: 'adapter',
+      // The adapter's own status fields (state, address, scan) besides these.
+      answer: { json: z.object({ connections: z.object({ inUse: z.number(), max: z.number(), waiting: z.number() }).strict(), decodeFailures: z.number() }).passthrough(), errors: [400] },
       handle: async () => {
         const slots = driver.slots;
         return {
@@ -97,6 +99,7 @@ export function bleRoutes(deps: BleRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'POST',
       path: 'scan',
+      answer: { json: z.object({ devices: z.array(z.record(z.string(), z.unknown())) }).strict(), errors: [400, 503, 504] },
       body: scanBody,
       handle: async ({ body }) => {
         const { scan } = await import('./discovery');
@@ -112,6 +115,7 @@ export function bleRoutes(deps: BleRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'GET',
       path: 'services',
+      answer: { json: z.object({ mac: z.string(), services: z.array(z.record(z.string(), z.unknown())) }).strict(), errors: [400, 404, 503, 504] },
       query: z.object({ mac }).strict(),
       handle: async ({ query }) => {
         const address = addressOf(query.mac);
@@ -122,6 +126,7 @@ export function bleRoutes(deps: BleRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'GET',
       path: 'profiledraft',
+      answer: { json: z.object({ profile: z.record(z.string(), z.unknown()) }).strict(), fileTypes: ['application/x-yaml'], errors: [400, 404, 503, 504] },
       query: z.object({ mac, name, format: z.enum(['yaml', 'json']).default('yaml') }).strict(),
       handle: async ({ query }) => {
         const address = addressOf(query.mac);

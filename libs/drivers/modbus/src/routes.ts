@@ -6,6 +6,7 @@
  *                     devices; the last connect failure or lost line; units backed off
  *                     after timeouts (their requests fail fast until retryInMs has passed)
  */
+import { z } from 'zod';
 import { driverRoute, DriverRoute } from '@gw/device-sdk/driver';
 import type { ConnectionStatus } from './connection';
 
@@ -20,6 +21,7 @@ export function modbusRoutes(deps: { connections(): ModbusConnectionReport[] }):
     driverRoute({
       method: 'GET',
       path: 'connections',
+      answer: { json: z.object({ connections: z.array(z.record(z.string(), z.unknown())) }).strict(), errors: [400] },
       handle: async () => ({ json: { connections: deps.connections() } }),
     }),
   ];

@@ -31,16 +31,19 @@ export function zigbeeRoutes(deps: ZigbeeRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'GET',
       path: 'coordinator',
+      answer: { json: z.object({ coordinator: z.record(z.string(), z.unknown()) }).strict(), errors: [400] },
       handle: async () => ({ json: { coordinator: deps.coordinator() } }),
     }),
     driverRoute({
       method: 'GET',
       path: 'devices',
+      answer: { json: z.object({ devices: z.array(z.record(z.string(), z.unknown())) }).strict(), errors: [400] },
       handle: async () => ({ json: { devices: deps.joined() } }),
     }),
     driverRoute({
       method: 'PUT',
       path: 'permitjoin',
+      answer: { json: z.object({ permitJoin: z.object({ seconds: z.number(), via: z.string().optional() }).strict() }).strict(), errors: [400, 404, 503, 504] },
       body: z
         .object({
           seconds: z.number().int().min(0).max(deps.settings.permitJoinMax, `at most ${deps.settings.permitJoinMax} (GW_ZIGBEE_PERMIT_JOIN_MAX)`),
@@ -52,6 +55,7 @@ export function zigbeeRoutes(deps: ZigbeeRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'GET',
       path: 'definitions/:model/profile',
+      answer: { json: z.object({ profile: z.record(z.string(), z.unknown()), skipped: z.array(z.record(z.string(), z.unknown())) }).strict(), fileTypes: ['application/x-yaml'], errors: [400, 404] },
       query: z.object({ format: z.enum(['json', 'yaml']).default('json') }).strict(),
       handle: async ({ params, query }) => {
         const model = params.model;

@@ -18,8 +18,8 @@ export interface ApiAnswer {
   description: string;
   schema?: z.ZodTypeAny;
   contentType?: string;
-  /** Besides JSON, content of another type (a media range such as `*\/*`): a driver route's file. */
-  orContentType?: string;
+  /** Besides JSON, files of these types (a driver route's certificate or YAML draft). */
+  orContentTypes?: readonly string[];
 }
 
 export interface ApiRoute {

@@ -84,7 +84,7 @@ function routeConfig(route: ApiRoute): RouteConfig {
   for (const answer of route.ok) {
     const type = answer.contentType ?? 'application/json';
     const content: Record<string, { schema: ZodTypeAny | { type: 'string'; format?: string } }> = { [type]: { schema: answer.schema ?? { type: 'string' } } };
-    if (answer.orContentType) content[answer.orContentType] = { schema: { type: 'string', format: 'binary' } };
+    for (const other of answer.orContentTypes ?? []) content[other] = { schema: { type: 'string', format: 'binary' } };
     responses[answer.status] = { description: answer.description, content };
   }
   for (const status of documentedStatuses(route)) {

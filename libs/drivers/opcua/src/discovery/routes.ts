@@ -36,6 +36,7 @@ export function discoveryRoutes(deps: DiscoveryRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'GET',
       path: 'browse',
+      answer: { json: z.object({ endpoint: z.string(), nodeId: z.string(), references: z.array(z.record(z.string(), z.unknown())), truncated: z.boolean() }).strict(), errors: [400, 404, 503, 504] },
       query: z.object({ endpoint, nodeId: nodeId.default('i=85') }).strict(),
       handle: async ({ query }) => {
         const url = allowedEndpoint(deps.settings.discoveryEndpoints, query.endpoint);
@@ -56,6 +57,7 @@ export function discoveryRoutes(deps: DiscoveryRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'GET',
       path: 'profiledraft',
+      answer: { json: z.object({ profile: z.record(z.string(), z.unknown()), skipped: z.array(z.record(z.string(), z.unknown())), truncated: z.boolean() }).strict(), fileTypes: ['application/x-yaml'], errors: [400, 404, 503, 504] },
       query: z
         .object({
           endpoint,

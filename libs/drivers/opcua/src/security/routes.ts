@@ -42,6 +42,7 @@ export function securityRoutes(deps: SecurityRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'GET',
       path: 'certificates',
+      answer: { json: z.object({ certificates: z.array(z.record(z.string(), z.unknown())), own: z.record(z.string(), z.unknown()) }).strict(), errors: [400, 503] },
       handle: async () => {
         const { folders, certificateFile } = await own();
         const info = describeCertificate(readFileSync(certificateFile));
@@ -56,6 +57,7 @@ export function securityRoutes(deps: SecurityRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'GET',
       path: 'certificates/own',
+      answer: { fileTypes: ['application/pkix-cert', 'application/x-pem-file'], errors: [400, 503] },
       query: z.object({ format: z.enum(['der', 'pem']).default('der') }).strict(),
       handle: async ({ query }) => {
         const info = describeCertificate(readFileSync((await own()).certificateFile));
@@ -67,6 +69,7 @@ export function securityRoutes(deps: SecurityRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'PUT',
       path: 'certificates/:thumbprint/trust',
+      answer: { json: z.object({ certificate: z.record(z.string(), z.unknown()) }).strict(), errors: [400, 404, 503] },
       handle: async ({ params }) => {
         const certificate = await trustCertificate(await deps.pki(), thumbprintParam(params));
         deps.logger.info({ thumbprint: certificate.thumbprint, subject: certificate.subject }, 'OPC UA server certificate trusted');
@@ -76,6 +79,7 @@ export function securityRoutes(deps: SecurityRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'PUT',
       path: 'certificates/:thumbprint/reject',
+      answer: { json: z.object({ certificate: z.record(z.string(), z.unknown()) }).strict(), errors: [400, 404, 503] },
       handle: async ({ params }) => {
         const certificate = await rejectCertificate(await deps.pki(), thumbprintParam(params));
         deps.logger.info({ thumbprint: certificate.thumbprint, subject: certificate.subject }, 'OPC UA server certificate rejected');
@@ -85,6 +89,7 @@ export function securityRoutes(deps: SecurityRouteDeps): DriverRoute[] {
     driverRoute({
       method: 'DELETE',
       path: 'certificates/:thumbprint',
+      answer: { json: z.object({}).strict(), errors: [400, 404, 503] },
       handle: async ({ params }) => {
         await removeCertificate(await deps.pki(), thumbprintParam(params));
         deps.logger.info({ thumbprint: thumbprintParam(params) }, 'OPC UA server certificate removed');
