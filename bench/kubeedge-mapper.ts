@@ -12,7 +12,9 @@
  * (default mqtt://127.0.0.1:1883) under a topic base of their own.
  * The plain service gets the same devices (same profile, autoEvents) through
  * core-metadata's REST API, so the difference is the mapper's own cost.
- * VmRSS is read from /proc after BENCH_KUBEEDGE_IDLE_MS (15000) of running.
+ * VmRSS is read from /proc every second for BENCH_KUBEEDGE_IDLE_MS (15000)
+ * of running; the median of those samples is printed (one sample swings by
+ * tens of MB with the garbage collector).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +33,11 @@ const MQTT_URL = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? NaN) / 1024;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 function start(service: string, env: Record<string, string>): ChildProcess {
@@ -117,13 +124,19 @@ async function main(): Promise<void> {
     if (!added.ok) throw new Error(`adding the plain devices failed: ${added.status}`);
     const reportsBefore = edgecore.statusReports.length;
     const refusedBefore = edgecore.refused.status + edgecore.refused.states + edgecore.refused.register;
-    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const samples = { plain: [] as number[], mapper: [] as number[] };
+    for (let at = 0; at < IDLE_MS; at += 1_000) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      samples.plain.push(rssMb(plain.pid!));
+      samples.mapper.push(rssMb(mapper.pid!));
+    }
     const reportsPerSecond = (edgecore.statusReports.length - reportsBefore) / (IDLE_MS / 1000);
     const refused = edgecore.refused.status + edgecore.refused.states + edgecore.refused.register;
-    const plainMb = rssMb(plain.pid!);
-    const mapperMb = rssMb(mapper.pid!);
-    console.log(`device-virtual (${DEVICES} devices added over REST) rss: ${plainMb.toFixed(1)} MB`);
-    console.log(`device-virtual as KubeEdge mapper (${DEVICES} devices, 2 twins each every 1 s) rss: ${mapperMb.toFixed(1)} MB`);
+    const plainMb = median(samples.plain);
+    const mapperMb = median(samples.mapper);
+    const range = (values: number[]) => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
+    console.log(`device-virtual (${DEVICES} devices added over REST) rss: ${plainMb.toFixed(1)} MB (median of ${samples.plain.length}, ${range(samples.plain)})`);
+    console.log(`device-virtual as KubeEdge mapper (${DEVICES} devices, 2 twins each every 1 s) rss: ${mapperMb.toFixed(1)} MB (median of ${samples.mapper.length}, ${range(samples.mapper)})`);
     console.log(`twin reports to edgecore: ${reportsPerSecond.toFixed(2)} /s (edgecore's limit: 1 call/s after a burst of 100)`);
     console.log(`calls refused by edgecore's rate limit: ${refused} in all, ${refused - refusedBefore} while measuring`);
     console.log(`kubeedge mapper mode overhead: ${(mapperMb - plainMb).toFixed(1)} MB`);
