@@ -92,6 +92,11 @@ describe('served OpenAPI documents', () => {
       page.on('request', (request) => {
         if (!request.url().startsWith(base)) elsewhere.push(request.url());
       });
+      // The page's content security policy must not stop Swagger UI (a refused script or style shows up here).
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
+      });
       const prompts: string[] = [];
       page.on('dialog', (dialog) => {
         prompts.push(dialog.message());
@@ -102,6 +107,7 @@ describe('served OpenAPI documents', () => {
       expect(prompts).toEqual([expect.stringContaining('API key')]);
       expect(await page.locator('.opblock').count()).toBeGreaterThanOrEqual(4);
       expect(elsewhere).toEqual([]);
+      expect(refused).toEqual([]);
     } finally {
       await browser.close();
     }

@@ -34,6 +34,13 @@ describe('served OpenAPI document and Swagger UI', () => {
     const page = await fetch(`${base}/docs`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('docs/swagger-ui-bundle.js');
+    // Not framable, scripts of its own only, types not sniffed: the page and its files.
+    for (const res of [page, await fetch(`${base}/docs/init.js`), await fetch(`${base}/docs/swagger-ui.css`)]) {
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self';");
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
     const bundle = await fetch(`${base}/docs/swagger-ui-bundle.js`);
     expect(bundle.headers.get('content-type')).toMatch(/javascript/);
     expect((await bundle.text()).length).toBeGreaterThan(100_000);

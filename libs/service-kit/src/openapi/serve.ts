@@ -22,6 +22,17 @@ const UI_FILES: Record<string, string> = {
   'favicon-32x32.png': 'image/png',
   'favicon-16x16.png': 'image/png',
 };
+/**
+ * The page and its files: no frame may embed it (the saved API key makes "Try it out" worth clickjacking),
+ * scripts from the service only; Swagger UI sets inline styles and shows data: images (the console's set, apps/console, otherwise).
+ */
+export const DOCS_SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 /** The route of the page's static files; not in the document (they are swagger-ui's, not the API). */
 export const DOCS_FILE_ROUTE = `${API_BASE}${DOCS_PATH}/:file`;
 
@@ -80,9 +91,10 @@ export function serveOpenApi(fastify: FastifyInstance, options: ServeOpenApiOpti
     return reply.type('application/json; charset=utf-8').send(text);
   });
   if (!options.ui) return;
-  fastify.get(`${API_BASE}${DOCS_PATH}`, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  fastify.get(`${API_BASE}${DOCS_PATH}`, async (_request, reply) => reply.headers(DOCS_SECURITY_HEADERS).type('text/html; charset=utf-8').send(PAGE));
   fastify.get<{ Params: { file: string } }>(DOCS_FILE_ROUTE, async (request, reply) => {
     const { file } = request.params;
+    reply.headers(DOCS_SECURITY_HEADERS);
     if (file === 'init.js') return reply.type('application/javascript; charset=utf-8').send(INIT);
     const type = Object.hasOwn(UI_FILES, file) ? UI_FILES[file] : undefined;
     if (!type) return reply.callNotFound();
