@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { MetadataClient } from '@gw/clients';
 import { Clock, ErrorKind, GatewayError, Topics } from '@gw/contracts';
 import { DEVICE_SDK_VERSION, MetadataPort, RunningDeviceService } from '@gw/device-sdk';
+import { findDriver } from '@gw/device-sdk/driver-host';
+import { DRIVERS } from '@gw/drivers';
 import { loadKubeEdgeMapper, MapperMetadata } from '@gw/kubeedge-dmi';
 import { MessageBus } from '@gw/messaging';
 import { Logger } from '@gw/service-kit';
@@ -34,7 +36,10 @@ export async function withKubeEdgeMapper(
   const mapper = await startKubeEdgeMapper(
     {
       serviceName: settings.serviceName,
+      // edgecore hands the mapper the devices whose protocolName is this (gw export kubeedge writes the driver's name);
+      // their EdgeX protocol (configData.edgexProtocol) must be one the driver reads.
       protocol: settings.kubeedgeProtocol ?? settings.driver,
+      edgexProtocols: findDriver(DRIVERS, settings.driver, 'GW_DEVICE_SERVICE_DRIVER').edgexProtocols,
       dmiSocket: settings.kubeedgeDmiSocket ?? '/etc/kubeedge/dmi.sock',
       mapperSocket,
       version: DEVICE_SDK_VERSION,

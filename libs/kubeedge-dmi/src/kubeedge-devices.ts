@@ -25,6 +25,7 @@ import type { MapperHandlers } from './mapper-server';
 import {
   DEFAULT_NAMESPACE,
   deviceFromDmi,
+  EDGEX_PROTOCOL_KEY,
   edgexName,
   KubeEdgeRef,
   kubeedgeTagOf,
@@ -68,6 +69,8 @@ interface Known {
 
 export interface KubeEdgeDevicesOptions {
   serviceName: string;
+  /** The EdgeX protocol keys the driver reads (DriverDescriptor.edgexProtocols): a device's key must be one. */
+  edgexProtocols: readonly string[];
   /**
    * Backoff of a desired write: `attempts` while a new device is not yet
    * known to the device service (its metadata event is on the way); while the
@@ -270,7 +273,7 @@ export class KubeEdgeDevices implements MapperHandlers {
   async registerDevice(dmi: Device): Promise<KubeEdgeRef> {
     const ref = refOf(dmi, 'device');
     // Checked now, so a bad device is refused to edgecore rather than taken.
-    deviceFromDmi(dmi, this.options.serviceName);
+    deviceFromDmi(dmi, this.options.serviceName, this.options.edgexProtocols);
     return this.accept(`device ${refId(ref)}`, () => this.applyDevice(dmi), ref);
   }
 
@@ -281,7 +284,7 @@ export class KubeEdgeDevices implements MapperHandlers {
 
   private async putKnown(dmi: Device, ref: KubeEdgeRef): Promise<KubeEdgeRef> {
     const id = refId(ref);
-    const mapped = deviceFromDmi(dmi, this.options.serviceName);
+    const mapped = deviceFromDmi(dmi, this.options.serviceName, this.options.edgexProtocols);
     for (const problem of mapped.problems) this.logger.warn({ device: id }, `configData value left out: ${problem}`);
     await this.addVisitors(mapped);
     const inMetadata = await this.putDevice(mapped.device);
@@ -344,11 +347,12 @@ export class KubeEdgeDevices implements MapperHandlers {
   async getDevice(ref: KubeEdgeRef): Promise<Device> {
     const known = this.devices.get(refId(ref));
     if (!known) throw new GatewayError(ErrorKind.EntityNotFound, `device ${refId(ref)} is not managed by this mapper`);
-    const { protocols } = known.mapped.device;
-    const [protocolName, configData] = Object.entries(protocols)[0] ?? ['', {}];
+    // The protocol as edgecore sent it: protocolName the mapper's, the EdgeX key in configData.edgexProtocol.
+    const [key, configData] = Object.entries(known.mapped.device.protocols)[0] ?? ['', {}];
+    const protocol = { protocolName: known.dmi.spec?.protocol?.protocolName ?? '', configData: encodeConfigData({ [EDGEX_PROTOCOL_KEY]: key, ...configData }) };
     return {
       ...known.dmi,
-      spec: { ...known.dmi.spec, protocol: { protocolName, configData: encodeConfigData(configData) } },
+      spec: { ...known.dmi.spec, protocol },
       status: { ...known.dmi.status, twins: this.twinsOf(known, (known.dmi.spec?.properties ?? []).map((p) => p.name ?? '')) },
     };
   }

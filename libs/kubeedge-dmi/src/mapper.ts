@@ -21,8 +21,10 @@ import { TwinReporter } from './twin-reporter';
 export interface KubeEdgeMapperOptions {
   /** The device service's name: the mapper's name in edgecore, and the owner of the devices in core-metadata. */
   serviceName: string;
-  /** The protocol edgecore routes devices by (their spec.protocol.protocolName). */
+  /** The protocol edgecore routes devices by (their spec.protocol.protocolName): the driver's name, as `gw export kubeedge` writes it. */
   protocol: string;
+  /** The EdgeX protocol keys the driver reads (DriverDescriptor.edgexProtocols): a device's configData.edgexProtocol must be one. */
+  edgexProtocols: readonly string[];
   /** edgecore's DMI socket. */
   dmiSocket: string;
   /** The socket this mapper serves DeviceMapperService on (sent to edgecore in MapperRegister). */
@@ -68,6 +70,7 @@ export async function startKubeEdgeMapper(options: KubeEdgeMapperOptions, deps: 
   const devices = new KubeEdgeDevices(
     {
       serviceName: options.serviceName,
+      edgexProtocols: options.edgexProtocols,
       writeRetry: { initialMs: 50, maxMs: 2_000, attempts: 10, unreachableMaxMs: options.retry.maxMs },
       retry: options.retry,
     },

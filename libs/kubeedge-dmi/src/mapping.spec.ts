@@ -2,6 +2,9 @@ import { ErrorKind } from '@gw/contracts';
 import { encodeConfigData } from './any-value';
 import { deviceFromDmi, edgexName, kubeedgeTagOf, profileFromModel, withVisitors } from './mapping';
 
+/** The modbus driver's EdgeX protocol keys (its DriverDescriptor.edgexProtocols). */
+const MODBUS = ['modbus-tcp', 'modbus-rtu'];
+
 describe('KubeEdge objects as EdgeX ones', () => {
   it('names objects of the default namespace by their name, others namespace~name', () => {
     expect(edgexName({ namespace: 'default', name: 'pump' })).toBe('pump');
@@ -52,15 +55,17 @@ describe('KubeEdge objects as EdgeX ones', () => {
         namespace: 'plant',
         spec: {
           deviceModelReference: 'thermostat',
-          protocol: { protocolName: 'modbus-tcp', configData: encodeConfigData({ Address: '10.0.0.7', Port: 502 }) },
+          // As gw export kubeedge writes it: protocolName the mapper (driver), the EdgeX protocol in configData.edgexProtocol.
+          protocol: { protocolName: 'modbus', configData: encodeConfigData({ edgexProtocol: 'modbus-tcp', Address: '10.0.0.7', Port: 502 }) },
           properties: [
-            { name: 'temperature', collectCycle: 2000, reportToCloud: true, visitors: { protocolName: 'modbus-tcp', configData: encodeConfigData({ primaryTable: 'HOLDING_REGISTERS', startingAddress: 3 }) } },
+            { name: 'temperature', collectCycle: 2000, reportToCloud: true, visitors: { protocolName: 'modbus', configData: encodeConfigData({ primaryTable: 'HOLDING_REGISTERS', startingAddress: 3 }) } },
             { name: 'setpoint', reportCycle: 500, desired: { value: '42' } },
             { name: 'mode' },
           ],
         },
       },
       'device-modbus',
+      MODBUS,
     );
     expect(mapped.device).toMatchObject({
       name: 'plant~boiler',
@@ -72,13 +77,14 @@ describe('KubeEdge objects as EdgeX ones', () => {
         { sourceName: 'setpoint', interval: '500ms', onChange: false },
       ],
     });
+    expect(mapped.device.protocols).toEqual({ 'modbus-tcp': { Address: '10.0.0.7', Port: 502 } }); // edgexProtocol is not a protocol property
     expect(kubeedgeTagOf(mapped.device)).toEqual({ namespace: 'plant', name: 'boiler', deviceModel: 'thermostat' });
     expect(mapped.visitors).toEqual({ temperature: { primaryTable: 'HOLDING_REGISTERS', startingAddress: 3 } });
     expect(mapped.desired).toEqual({ setpoint: '42' });
     expect(mapped.reported).toEqual(['temperature']);
     expect(mapped.twinCycleMs).toBe(2000); // twins go every collectCycle (KubeEdge's TwinData.Run); reportCycle is the pushMethod's
     expect(mapped.reportsState).toBe(false); // no spec.stateReport: no status.reportToCloud
-    const fast = deviceFromDmi({ name: 'f', spec: { deviceModelReference: 'm', properties: [{ name: 'a', collectCycle: 1, reportToCloud: true }, { name: 'b', reportToCloud: true }] }, status: { reportToCloud: true } }, 'd');
+    const fast = deviceFromDmi({ name: 'f', spec: { deviceModelReference: 'm', properties: [{ name: 'a', collectCycle: 1, reportToCloud: true }, { name: 'b', reportToCloud: true }] }, status: { reportToCloud: true } }, 'd', ['other']);
     expect(fast.device.autoEvents).toEqual([
       { sourceName: 'a', interval: '100ms', onChange: false },
       { sourceName: 'b', interval: '1000ms', onChange: false },
@@ -86,7 +92,28 @@ describe('KubeEdge objects as EdgeX ones', () => {
     expect(fast.problems).toEqual([expect.stringContaining('a cycle of 1 ms is read every 100 ms')]);
     expect(fast.twinCycleMs).toBe(100);
     expect(fast.reportsState).toBe(true);
-    expect(() => deviceFromDmi({ name: 'x', spec: {} }, 'device-modbus')).toThrow(/device default\/x: spec.deviceModelReference is empty/);
+    expect(() => deviceFromDmi({ name: 'x', spec: {} }, 'device-modbus', MODBUS)).toThrow(/device default\/x: spec.deviceModelReference is empty/);
+  });
+
+  it("takes the device's EdgeX protocol from configData.edgexProtocol, else the protocolName the driver reads, else the driver's only one; refuses one the driver does not read", () => {
+    const device = (protocolName: string, configData: Record<string, unknown>) => ({
+      name: 'd',
+      namespace: 'ns',
+      spec: { deviceModelReference: 'm', protocol: { protocolName, configData: encodeConfigData(configData) } },
+    });
+    const protocols = (protocolName: string, configData: Record<string, unknown>, keys: readonly string[]) => deviceFromDmi(device(protocolName, configData), 's', keys).device.protocols;
+    expect(protocols('modbus', { edgexProtocol: 'modbus-rtu', Address: '/dev/ttyS0' }, MODBUS)).toEqual({ 'modbus-rtu': { Address: '/dev/ttyS0' } });
+    expect(protocols('virtual', { address: 'a' }, ['other'])).toEqual({ other: { address: 'a' } });
+    expect(protocols('opcua', { Endpoint: 'opc.tcp://plc:4840' }, ['opcua'])).toEqual({ opcua: { Endpoint: 'opc.tcp://plc:4840' } });
+    expect(protocols('ble', { Address: 'aa:bb' }, ['BLE', 'ble'])).toEqual({ ble: { Address: 'aa:bb' } });
+    const refused = (protocolName: string, configData: Record<string, unknown>, keys: readonly string[]) => () => deviceFromDmi(device(protocolName, configData), 's', keys);
+    expect(refused('modbus', { Address: '10.0.0.7' }, MODBUS)).toThrow(
+      expect.objectContaining({ kind: ErrorKind.ContractInvalid, message: expect.stringMatching(/^device ns\/d: spec\.protocol\.configData\.edgexProtocol: give one of modbus-tcp, modbus-rtu/) }),
+    );
+    expect(refused('modbus', { edgexProtocol: 'modbus-udp' }, MODBUS)).toThrow(/configData\.edgexProtocol: "modbus-udp" is not a protocol this driver reads \(modbus-tcp, modbus-rtu\)/);
+    expect(refused('virtual', { edgexProtocol: 'modbus-tcp' }, ['other'])).toThrow(/configData\.edgexProtocol: "modbus-tcp" is not a protocol this driver reads \(other\)/);
+    expect(refused('modbus', { edgexProtocol: 7 }, MODBUS)).toThrow(/configData\.edgexProtocol: expected an EdgeX protocol name, got 7/);
+    expect(refused('modbus', { edgexProtocol: '' }, MODBUS)).toThrow(/configData\.edgexProtocol: expected an EdgeX protocol name, got ""/);
   });
 
   it("gives resources without attributes a device's visitors, and names those that differ from the profile's", () => {

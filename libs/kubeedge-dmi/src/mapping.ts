@@ -7,7 +7,7 @@
  *   Float32, Float64, String, Bool, Binary; accessMode ReadOnly as R,
  *   ReadWrite (or none) as RW; minimum, maximum, unit kept).
  * - A Device becomes a Device of this service with that profile: its
- *   protocol's configData as protocols[protocolName], one autoEvent per
+ *   protocol's configData as protocols[key], one autoEvent per
  *   property with a collectCycle (else reportCycle; a property reported to
  *   the cloud without either: 1 s, KubeEdge's default collectCycle) in ms,
  *   at least 100 ms, and its identity in KubeEdge in properties.kubeedge.
@@ -20,6 +20,11 @@
  * - Names: KubeEdge's are namespaced, EdgeX's are not: `name` in the
  *   `default` namespace, `namespace~name` in others (`~` cannot occur in a
  *   Kubernetes name, so two objects never share an EdgeX name).
+ * - Protocols: spec.protocol.protocolName names the mapper (edgecore routes
+ *   devices by it: the driver's name, as `gw export kubeedge` writes it); the
+ *   EdgeX protocol key is configData.edgexProtocol, else the protocolName when
+ *   the driver reads it (`opcua`), else the driver's only key (virtual:
+ *   `other`). A key the driver does not read is refused, naming the field.
  */
 import { Device as EdgeXDevice, DeviceProfile, DeviceResource, ErrorKind, GatewayError, ReadWrite, ValueType } from '@gw/contracts';
 import { decodeConfigData } from './any-value';
@@ -140,15 +145,22 @@ export interface MappedDevice {
   problems: string[];
 }
 
-/** The EdgeX device of a KubeEdge device, owned by `serviceName`. Throws ContractInvalid naming the field. */
-export function deviceFromDmi(device: Device, serviceName: string): MappedDevice {
+/** configData's key holding the device's EdgeX protocol (`modbus-tcp`): protocolName is the mapper's (`modbus`). */
+export const EDGEX_PROTOCOL_KEY = 'edgexProtocol';
+
+/**
+ * The EdgeX device of a KubeEdge device, owned by `serviceName`, whose driver
+ * reads the protocol keys `edgexProtocols` (DriverDescriptor.edgexProtocols).
+ * Throws ContractInvalid naming the field.
+ */
+export function deviceFromDmi(device: Device, serviceName: string, edgexProtocols: readonly string[]): MappedDevice {
   const ref = refOf(device, 'device');
   const where = `device ${refId(ref)}`;
   const spec = device.spec ?? {};
   if (!spec.deviceModelReference) throw new GatewayError(ErrorKind.ContractInvalid, `${where}: spec.deviceModelReference is empty`);
   const problems: string[] = [];
-  const protocolName = spec.protocol?.protocolName || 'kubeedge';
-  const protocol = decodeConfigData(spec.protocol?.configData, `${where}: spec.protocol.configData`, problems);
+  const { [EDGEX_PROTOCOL_KEY]: edgexProtocol, ...protocol } = decodeConfigData(spec.protocol?.configData, `${where}: spec.protocol.configData`, problems);
+  const protocolKey = edgexProtocolOf(edgexProtocol, spec.protocol?.protocolName ?? '', edgexProtocols, where);
   const visitors: MappedDevice['visitors'] = {};
   const desired: MappedDevice['desired'] = {};
   const reported: string[] = [];
@@ -179,7 +191,7 @@ export function deviceFromDmi(device: Device, serviceName: string): MappedDevice
       serviceName,
       profileName: edgexName(modelRef),
       labels: ['kubeedge'],
-      protocols: { [protocolName]: protocol },
+      protocols: { [protocolKey]: protocol },
       autoEvents,
       properties: { kubeedge: tag },
     },
@@ -190,6 +202,23 @@ export function deviceFromDmi(device: Device, serviceName: string): MappedDevice
     reportsState: device.status?.reportToCloud === true,
     problems,
   };
+}
+
+/**
+ * The EdgeX protocol key of a device: configData.edgexProtocol, else its
+ * protocolName when the driver reads that key (opcua, zigbee), else the
+ * driver's only key (virtual: other); one the driver does not read is refused.
+ */
+function edgexProtocolOf(given: unknown, protocolName: string, edgexProtocols: readonly string[], where: string): string {
+  const field = `${where}: spec.protocol.configData.${EDGEX_PROTOCOL_KEY}`;
+  if (given !== undefined && (typeof given !== 'string' || given === '')) {
+    throw new GatewayError(ErrorKind.ContractInvalid, `${field}: expected an EdgeX protocol name, got ${JSON.stringify(given)}`);
+  }
+  const key = given ?? (edgexProtocols.includes(protocolName) ? protocolName : edgexProtocols.length === 1 ? edgexProtocols[0] : undefined);
+  const known = edgexProtocols.join(', ');
+  if (key === undefined) throw new GatewayError(ErrorKind.ContractInvalid, `${field}: give one of ${known} (the protocol of this device in EdgeX)`);
+  if (!edgexProtocols.includes(key)) throw new GatewayError(ErrorKind.ContractInvalid, `${field}: "${key}" is not a protocol this driver reads (${known})`);
+  return key;
 }
 
 /** Where an EdgeX device came from in KubeEdge, when the mapper made it. */
