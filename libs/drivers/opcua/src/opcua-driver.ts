@@ -80,7 +80,8 @@ export class OpcuaDriver implements ProtocolDriver {
   async discover(): Promise<DiscoveredDevice[]> {
     // No servers to browse: nothing to load (node-opcua costs tens of MB) and nothing to find.
     if (!this.settings.discoveryEndpoints?.length) return [];
-    const { discoverDevices } = await import('./discovery/discover');
+    const [{ discoverDevices }, { routeLibraryLogs }] = await Promise.all([import('./discovery/discover'), import('./library-logs')]);
+    routeLibraryLogs(this.logger);
     return discoverDevices({ settings: this.settings, pki: () => this.pki(), logger: this.logger });
   }
 
@@ -119,7 +120,11 @@ export class OpcuaDriver implements ProtocolDriver {
   }
 
   private pki(): Promise<Pki> {
-    this.pkiOnce ??= import('./security').then((security) => security.createPki(this.settings, this.logger));
+    // The PKI loads node-opcua (its client options): its console output goes to our logger from then on.
+    this.pkiOnce ??= Promise.all([import('./security'), import('./library-logs')]).then(([security, { routeLibraryLogs }]) => {
+      routeLibraryLogs(this.logger);
+      return security.createPki(this.settings, this.logger);
+    });
     this.pkiOnce.catch(() => (this.pkiOnce = undefined));
     return this.pkiOnce;
   }
