@@ -39,6 +39,31 @@ export function configData(values: Record<string, string | number | boolean>): C
   return { data: Object.fromEntries(Object.entries(values).map(([key, value]) => [key, edgecoreAny(value)])) };
 }
 
+/**
+ * The objects edgecore hands a mapper for KubeEdge Device and DeviceModel
+ * CRDs (devicetwin's conversion: deviceModelRef becomes deviceModelReference,
+ * every configData value wrapped as dataToAny wraps it).
+ */
+export function dmiObjects(crds: Array<{ kind: string; metadata: { name: string; namespace?: string }; spec: any }>): { models: DeviceModel[]; devices: Device[] } {
+  const wrap = (values: Record<string, unknown> | undefined) => configData((values ?? {}) as Record<string, string | number | boolean>);
+  const models: DeviceModel[] = [];
+  const devices: Device[] = [];
+  for (const { kind, metadata, spec } of crds) {
+    if (kind === 'DeviceModel') models.push({ name: metadata.name, namespace: metadata.namespace, spec: { properties: spec.properties } });
+    if (kind !== 'Device') continue;
+    devices.push({
+      name: metadata.name,
+      namespace: metadata.namespace,
+      spec: {
+        deviceModelReference: spec.deviceModelRef.name,
+        protocol: spec.protocol && { protocolName: spec.protocol.protocolName, configData: wrap(spec.protocol.configData) },
+        properties: (spec.properties ?? []).map((p: any) => ({ ...p, visitors: p.visitors && { protocolName: p.visitors.protocolName, configData: wrap(p.visitors.configData) } })),
+      },
+    });
+  }
+  return { models, devices };
+}
+
 type Unary = (request: unknown, callback: (err: grpc.ServiceError | null, response: any) => void) => void;
 
 interface Recorded {

@@ -8,8 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Device, DeviceModel, ReportDeviceStatusRequest } from '@gw/kubeedge-dmi';
+import type { Device as EdgeXDevice, DeviceProfile } from '@gw/contracts';
+import { DRIVERS } from '@gw/drivers';
+import { decodeConfigData, Device, DeviceModel, ReportDeviceStatusRequest } from '@gw/kubeedge-dmi';
 import { createMessageBus, MemoryBroker, MessageBus } from '@gw/messaging';
+import { exportKubeEdge } from '../../apps/cli/src/kubeedge/to-kubeedge';
 import { loadDeviceServiceConfig } from '../../apps/device-service/src/config';
 import { RunningDeviceService, startDeviceServiceApp } from '../../apps/device-service/src/device-service.app';
 import { RunningMetadata, startMetadata } from '../../apps/metadata/src/metadata.app';
@@ -17,7 +20,7 @@ import { MetadataClient as RestClient } from '../metadata/metadata-client';
 import { testSqlite, TestDatabase } from '../support/database';
 import { pollUntil } from '../support/poll';
 import { quietLogger } from '../support/quiet-logger';
-import { configData, FakeEdgecore } from './fake-edgecore';
+import { configData, dmiObjects, FakeEdgecore } from './fake-edgecore';
 
 const NAMESPACE = 'plant';
 
@@ -127,7 +130,8 @@ describe('a device service as a KubeEdge mapper', () => {
     expect(device).toMatchObject({
       serviceName: 'device-virtual',
       profileName: 'plant~thermostat',
-      protocols: { virtual: { address: '10.0.0.7', port: 502 } },
+      // protocolName `virtual` names the mapper; the virtual driver reads one EdgeX protocol, `other`.
+      protocols: { other: { address: '10.0.0.7', port: 502 } },
       properties: { kubeedge: { namespace: NAMESPACE, name: 'boiler-1', deviceModel: 'thermostat' } },
     });
     expect(device.autoEvents).toEqual(expect.arrayContaining([expect.objectContaining({ sourceName: 'temperature', interval: '100ms' })]));
@@ -175,6 +179,52 @@ describe('a device service as a KubeEdge mapper', () => {
     // GetDevice answers with the twins as reported.
     const { device } = await edgecore.call('GetDevice', { deviceName: 'boiler-1', deviceNamespace: NAMESPACE });
     expect(device.status.twins.find((t: any) => t.propertyName === 'setpoint')).toMatchObject({ reported: { value: '42.5' }, observedDesired: { value: '42.5' } });
+    // ... and its protocol as KubeEdge names it: the mapper's protocolName, the EdgeX protocol in configData.edgexProtocol.
+    expect(device.spec.protocol.protocolName).toBe('virtual');
+    expect(decodeConfigData(device.spec.protocol.configData, 'GetDevice', [])).toEqual({ edgexProtocol: 'other', address: '10.0.0.7', port: 502 });
+  });
+
+  it('takes a device as gw export kubeedge writes it: routed to this mapper by protocolName, its EdgeX protocol from configData.edgexProtocol', async () => {
+    const profile: DeviceProfile = {
+      name: 'Kettle',
+      labels: [],
+      deviceResources: [{ name: 'Temperature', isHidden: false, properties: { valueType: 'Int64', readWrite: 'R', units: 'Cel' }, attributes: { simulation: 'constant', value: '55' } }],
+      deviceCommands: [],
+    };
+    const kettle: EdgeXDevice = {
+      name: 'kettle-1',
+      adminState: 'UNLOCKED',
+      operatingState: 'UP',
+      serviceName: 'device-virtual',
+      profileName: 'Kettle',
+      protocols: { other: { Address: 'kettle-1' } },
+      autoEvents: [{ sourceName: 'Temperature', interval: '200ms', onChange: false }],
+    };
+    const exported = exportKubeEdge(profile, [kettle], { namespace: NAMESPACE, drivers: DRIVERS });
+    const { models, devices } = dmiObjects(exported.objects);
+    // edgecore hands it to the mapper that registered with its protocolName (the driver's name).
+    expect(devices[0].spec?.protocol?.protocolName).toBe(edgecore.registrations.at(-1)?.mapper.protocol);
+    await edgecore.call('CreateDeviceModel', { model: models[0] });
+    await edgecore.call('RegisterDevice', { device: devices[0] });
+
+    const device = (await rest.get(`/device/name/${encodeURIComponent('plant~kettle-1')}`)).body.device;
+    expect(device.protocols).toEqual({ other: { Address: 'kettle-1' } });
+    await edgecore.waitFor('status', (r) => r.deviceName === 'kettle-1' && twin(r, 'Temperature')?.reported?.value === '55');
+    // GetDevice gives back the protocol edgecore sent.
+    const back = (await edgecore.call('GetDevice', { deviceName: 'kettle-1', deviceNamespace: NAMESPACE })).device;
+    expect(back.spec.protocol.protocolName).toBe(devices[0].spec?.protocol?.protocolName);
+    expect(decodeConfigData(back.spec.protocol.configData, 'GetDevice', [])).toEqual({ edgexProtocol: 'other', Address: 'kettle-1' });
+    await edgecore.call('RemoveDevice', { deviceName: 'kettle-1', deviceNamespace: NAMESPACE });
+  });
+
+  it('refuses a device whose EdgeX protocol the driver does not read, naming configData.edgexProtocol, and adds nothing', async () => {
+    const modbus = boiler('boiler-m');
+    modbus.spec!.protocol = { protocolName: 'virtual', configData: configData({ edgexProtocol: 'modbus-tcp', Address: '10.0.0.9' }) };
+    await expect(edgecore.call('RegisterDevice', { device: modbus })).rejects.toMatchObject({
+      code: 3,
+      details: 'device plant/boiler-m: spec.protocol.configData.edgexProtocol: "modbus-tcp" is not a protocol this driver reads (other)',
+    });
+    expect((await rest.get(`/device/name/${encodeURIComponent('plant~boiler-m')}`)).status).toBe(404);
   });
 
   it('UpdateDeviceModel changes the profile and keeps the attributes the visitors gave; RemoveDeviceModel removes an unused one', async () => {
@@ -224,7 +274,7 @@ describe('a device service as a KubeEdge mapper', () => {
 
   it('registers again when edgecore restarts, and takes the devices edgecore then holds', async () => {
     // A device of this service that the mapper did not make (no kubeedge tag) is the user's: the sync leaves it.
-    const users = { name: 'users-own', serviceName: 'device-virtual', profileName: 'plant~mine', adminState: 'UNLOCKED', operatingState: 'UP', protocols: { virtual: { address: 'x' } } };
+    const users = { name: 'users-own', serviceName: 'device-virtual', profileName: 'plant~mine', adminState: 'UNLOCKED', operatingState: 'UP', protocols: { other: { address: 'x' } } };
     expect((await rest.batch('POST', '/device', 'device', [users])).body[0].statusCode).toBe(201);
     await edgecore.stop();
     // edgecore comes back holding boiler-2 only (boiler-1 was deleted in the cloud meanwhile).
