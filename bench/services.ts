@@ -4,8 +4,10 @@
  * and limits come from these figures): metadata, core-data, core-command,
  * device-virtual, device-modbus, device-opcua, the app service and the web
  * console, each its
- * own process on MQTT (a Mosquitto of its own, so its memory is measured too;
- * MQTT_URL points them at another broker instead) and
+ * own process on MQTT (a Mosquitto of its own, as shipped: deploy/mosquitto/
+ * mosquitto.conf with persistence and the users and roles bin/init-secrets.js
+ * generates, each service logged in as its own user, so its memory is measured
+ * too; MQTT_URL points them at another broker instead) and
  * PostgreSQL (a fresh schema per service), with the sample profiles and
  * devices (device-virtual's Demo-Sensor-01 sends events that core-data stores
  * and the app service exports); then the one-process gateway (`gateway`, the
@@ -17,21 +19,22 @@
  * Then, under load: 100 synthetic devices of device-bench (registered in
  * metadata) publish BENCH_SERVICES_RATE readings/s (10,000, events of 5
  * readings; 0 skips it) for BENCH_SERVICES_LOAD_SECONDS (20) on the bus, as a
- * device service would; core-data stores them and the app service runs the
- * shipped pipelines (deploy/app-service/pipelines.yaml, its sink pointed at
- * the bench's broker) over them. Printed: each process's peak RSS and CPU
+ * device service would (broker user device-bench); core-data stores them and
+ * the app service runs the shipped pipelines (deploy/app-service/pipelines.yaml,
+ * its sink pointed at the bench's broker, logged in as app-service) over them. Printed: each process's peak RSS and CPU
  * over the load, and the readings core-data stored.
  * Env: MQTT_URL (unset: a private Mosquitto on a free port), GW_TEST_PG_URL
  * (postgres://root@127.0.0.1:5432/test).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createMessageBus, newEnvelope } from '@gw/messaging';
+import { initSecrets, shippedMosquittoConfig } from '../test/deploy/shipped';
 import { freePort } from './support/free-port';
 import { ROOT } from './support/gateway-command';
 
@@ -42,6 +45,8 @@ const RATE = Number(process.env.BENCH_SERVICES_RATE ?? 10_000);
 const LOAD_SECONDS = Number(process.env.BENCH_SERVICES_LOAD_SECONDS ?? 20);
 const LOAD_DEVICES = 100;
 const READINGS_PER_EVENT = 5;
+/** The broker user the synthetic devices publish as (a device service of its own). */
+const BENCH_DEVICE = 'device-bench';
 
 interface Started {
   name: string;
@@ -121,24 +126,27 @@ async function listening(port: number, child: ChildProcess, timeoutMs = 10_000):
 }
 
 /**
- * A Mosquitto of the bench's own with the shipped limits (deploy/mosquitto/
- * mosquitto.conf's max_* lines: queues, in-flight window, packet size), but
- * anonymous and without persistence: the services' traffic, not the shipped
- * users and roles, is what is measured.
+ * A Mosquitto of the bench's own as shipped (deploy/mosquitto/mosquitto.conf:
+ * no anonymous clients, the dynamic security plugin with the generated users
+ * and roles in `secretsDir`, its queue limits, persistence in `dir`), but on
+ * a free port of 127.0.0.1.
  */
-async function startBroker(dir: string): Promise<Started> {
+async function startBroker(dir: string, secretsDir: string): Promise<Started> {
   const port = await freePort();
+  // Mosquitto started as root drops to the `mosquitto` user, which must be able to write its persistence here.
+  chmodSync(dir, 0o777);
   const conf = join(dir, 'mosquitto.conf');
-  const limits = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8').match(/^max_\w+ .*$/gm) ?? [];
-  if (!limits.some((line) => line.startsWith('max_queued_messages '))) throw new Error('deploy/mosquitto/mosquitto.conf no longer sets max_queued_messages');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', ...limits, ''].join('\n'));
-  const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  writeFileSync(conf, shippedMosquittoConfig(port, dir, secretsDir, false));
+  // Its log (each client's connect at notice level) is shown only if it fails to start.
+  const child = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4096)));
   const broker = { name: 'mosquitto', child, port };
   try {
     await listening(port, child);
   } catch (err) {
     await stop([broker]);
-    throw err;
+    throw new Error(`${(err as Error).message}\n${log}`);
   }
   return broker;
 }
@@ -171,15 +179,15 @@ async function storedReadings(coreDataUrl: string, devices: string[]): Promise<n
  * schedule (open loop), then until core-data has stored them (at most 30 s
  * more); reports each process's peak RSS and its CPU over that time.
  */
-async function loadAndReport(services: Started[], urls: { metadata: string; coreData: string }, bus: { url: string; base: string }): Promise<void> {
+async function loadAndReport(services: Started[], urls: { metadata: string; coreData: string }, bus: { url: string; base: string; password: string }): Promise<void> {
   const resources = ['temperature', 'pressure', 'flow', 'level', 'power'].slice(0, READINGS_PER_EVENT);
-  await addToMetadata(urls.metadata, '/deviceservice', 'service', [{ name: 'device-bench', baseAddress: 'http://127.0.0.1:1' }]);
+  await addToMetadata(urls.metadata, '/deviceservice', 'service', [{ name: BENCH_DEVICE, baseAddress: 'http://127.0.0.1:1' }]);
   await addToMetadata(urls.metadata, '/deviceprofile', 'profile', [
     { name: 'Bench-Profile', deviceResources: resources.map((name) => ({ name, properties: { valueType: 'Float32', readWrite: 'R' } })) },
   ]);
   const devices = Array.from({ length: LOAD_DEVICES }, (_, i) => `bench-${i}`);
-  await addToMetadata(urls.metadata, '/device', 'device', devices.map((name) => ({ name, serviceName: 'device-bench', profileName: 'Bench-Profile', protocols: { other: { Address: name } } })));
-  const publisher = createMessageBus({ type: 'mqtt', url: bus.url, clientId: `bench-publisher-${process.pid}` });
+  await addToMetadata(urls.metadata, '/device', 'device', devices.map((name) => ({ name, serviceName: BENCH_DEVICE, profileName: 'Bench-Profile', protocols: { other: { Address: name } } })));
+  const publisher = createMessageBus({ type: 'mqtt', url: bus.url, clientId: BENCH_DEVICE, username: BENCH_DEVICE, password: bus.password });
   await publisher.connect();
   let seq = 0;
   const publish = (device: string) => {
@@ -189,7 +197,7 @@ async function loadAndReport(services: Started[], urls: { metadata: string; core
     }));
     const event = { apiVersion: 'v3', id: randomUUID(), deviceName: device, profileName: 'Bench-Profile', sourceName: 'AllValues', origin, readings };
     seq++;
-    return publisher.publish(`${bus.base}/events/device/device-bench/Bench-Profile/${device}/AllValues`, newEnvelope({ apiVersion: 'v3', requestId: randomUUID(), event }));
+    return publisher.publish(`${bus.base}/events/device/${BENCH_DEVICE}/Bench-Profile/${device}/AllValues`, newEnvelope({ apiVersion: 'v3', requestId: randomUUID(), event }));
   };
   let counts = devices.map(() => 0);
   try {
@@ -252,20 +260,30 @@ async function separateServices(): Promise<void> {
     console: await freePort(),
   };
   const database = (schema: string) => `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
-  const broker = MQTT_URL ? undefined : await startBroker(dataDir);
-  const busUrl = MQTT_URL ?? `mqtt://127.0.0.1:${broker!.port}`;
   const topicBase = `bench-${suffix}`;
+  // The secrets compose's secrets-init makes, with the broker's roles for this run's topic base and a user for the synthetic devices.
+  const secretsDir = mkdtempSync(join(tmpdir(), 'gw-bench-secrets-'));
+  const brokerDir = mkdtempSync(join(tmpdir(), 'gw-bench-mosquitto-'));
+  initSecrets(secretsDir, [], {
+    GW_TOPIC_BASE: topicBase,
+    GW_SECRETS_SERVICES: `core-metadata:20001 core-data:20002 core-command:20003 app-service:20004 console:20005 device-virtual:20010 device-modbus:20011 device-opcua:20012 ${BENCH_DEVICE}:20099`,
+  });
+  const passwordFile = (user: string) => join(secretsDir, 'bus', `${user}.password`);
+  const as = (user: string) => ({ GW_BUS_USERNAME: user, GW_BUS_PASSWORD_FILE: passwordFile(user) });
+  const broker = MQTT_URL ? undefined : await startBroker(brokerDir, secretsDir);
+  const busUrl = MQTT_URL ?? `mqtt://127.0.0.1:${broker!.port}`;
   const metadataUrl = `http://127.0.0.1:${ports.metadata}`;
   const common = { GW_BUS_TYPE: 'mqtt', GW_BUS_URL: busUrl, GW_TOPIC_BASE: topicBase, GW_METADATA_URL: metadataUrl };
-  // The pipelines compose and Kubernetes run, their sink on this bench's broker (under its topic base).
+  // The pipelines compose and Kubernetes run, their sink on this bench's broker, its password from these secrets.
   const pipelinesFile = join(dataDir, 'pipelines.yaml');
   const shipped = readFileSync(join(ROOT, 'deploy/app-service/pipelines.yaml'), 'utf8');
   if (!shipped.includes('url: mqtt://mosquitto:1883')) throw new Error('deploy/app-service/pipelines.yaml no longer exports to mqtt://mosquitto:1883');
-  writeFileSync(pipelinesFile, shipped.replace('url: mqtt://mosquitto:1883', `url: ${busUrl}`).replace(/topic: gateway\//g, `topic: ${topicBase}-export/`));
+  writeFileSync(pipelinesFile, shipped.replace('url: mqtt://mosquitto:1883', `url: ${busUrl}`).replaceAll('/run/secrets/gateway', secretsDir));
   const resources = join(ROOT, 'resources');
   const device = (driver: string, port: number) =>
     startService(`device-${driver}`, 'device-service', port, {
       ...common,
+      ...as(`device-${driver}`),
       GW_DEVICE_SERVICE_DRIVER: driver,
       GW_DEVICE_SERVICE_PORT: String(port),
       GW_DEVICE_SERVICE_BASE_ADDRESS: `http://127.0.0.1:${port}`,
@@ -275,6 +293,7 @@ async function separateServices(): Promise<void> {
     services.push(
       startService('metadata', 'metadata', ports.metadata, {
         ...common,
+        ...as('core-metadata'),
         GW_METADATA_PORT: String(ports.metadata),
         GW_METADATA_DATABASE: database(schemas.metadata),
         GW_METADATA_PROFILES_DIR: join(resources, 'profiles'),
@@ -285,19 +304,21 @@ async function separateServices(): Promise<void> {
     );
     await ready(services[0]);
     services.push(
-      startService('core-data', 'core-data', ports.coreData, { ...common, GW_CORE_DATA_PORT: String(ports.coreData), GW_CORE_DATA_DATABASE: database(schemas.coreData) }, dataDir),
-      startService('core-command', 'core-command', ports.coreCommand, { ...common, GW_CORE_COMMAND_PORT: String(ports.coreCommand) }, dataDir),
+      startService('core-data', 'core-data', ports.coreData, { ...common, ...as('core-data'), GW_CORE_DATA_PORT: String(ports.coreData), GW_CORE_DATA_DATABASE: database(schemas.coreData) }, dataDir),
+      startService('core-command', 'core-command', ports.coreCommand, { ...common, ...as('core-command'), GW_CORE_COMMAND_PORT: String(ports.coreCommand) }, dataDir),
       device('virtual', ports.virtual),
       device('modbus', ports.modbus),
       device('opcua', ports.opcua),
       startService('app-service', 'app-service', ports.app, {
         ...common,
+        ...as('app-service'),
         GW_APP_SERVICE_PORT: String(ports.app),
         GW_APP_SERVICE_PIPELINES_FILE: pipelinesFile,
         GW_APP_SERVICE_CORE_COMMAND_URL: `http://127.0.0.1:${ports.coreCommand}`,
       }, dataDir),
       startService('console', 'console', ports.console, {
         ...common,
+        ...as('console'),
         GW_CONSOLE_PORT: String(ports.console),
         GW_CORE_DATA_URL: `http://127.0.0.1:${ports.coreData}`,
         GW_CORE_COMMAND_URL: `http://127.0.0.1:${ports.coreCommand}`,
@@ -309,11 +330,15 @@ async function separateServices(): Promise<void> {
     const total = services.reduce((sum, s) => sum + statusMb(s.child.pid!, 'VmRSS'), 0);
     console.log(`services-total-idle-rss: ${total.toFixed(1)} MB (the ${services.length} gateway processes, after ${IDLE_MS} ms with the sample devices)`);
     if (RATE > 0) {
-      await loadAndReport(broker ? [...services, broker] : services, { metadata: metadataUrl, coreData: `http://127.0.0.1:${ports.coreData}` }, { url: busUrl, base: topicBase });
+      await loadAndReport(broker ? [...services, broker] : services, { metadata: metadataUrl, coreData: `http://127.0.0.1:${ports.coreData}` }, { url: busUrl, base: topicBase, password: readFileSync(passwordFile(BENCH_DEVICE), 'utf8').trim() });
     }
+    // The export the app service's figures were measured with: each route delivered through the broker, logged in as app-service.
+    const { routes } = (await (await fetch(`http://127.0.0.1:${ports.app}/api/v3/exports`)).json()) as { routes: Array<{ route: string; exported: number; pending: number; connected: boolean }> };
+    for (const r of routes) console.log(`services-app-service-export-${r.route}: ${r.exported} records exported, ${r.pending} pending, ${r.connected ? 'connected' : 'NOT connected'}`);
+    if (!routes.length || routes.some((r) => !r.connected || r.exported === 0)) throw new Error('the app service did not export through the broker: its figures would be those of a failing export');
   } finally {
     await stop(broker ? [broker, ...services] : services);
-    rmSync(dataDir, { recursive: true, force: true });
+    for (const dir of [dataDir, secretsDir, brokerDir]) rmSync(dir, { recursive: true, force: true });
     const client = new Client({ connectionString: PG_URL });
     await client.connect();
     for (const schema of Object.values(schemas)) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -4,9 +4,8 @@
  * started each with its own bus connection under its own broker user, as
  * docker compose runs them.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -17,38 +16,19 @@ import { startCoreData } from '../../apps/core-data/src/core-data.app';
 import { startDeviceServiceApp } from '../../apps/device-service/src/device-service.app';
 import { startMetadata } from '../../apps/metadata/src/metadata.app';
 import { BrokerProcess, startMosquitto } from '../support/brokers';
+import { initSecrets, ROOT, shippedMosquittoConfig } from './shipped';
 import { testSqlite } from '../support/database';
 import { quietLogger } from '../support/quiet-logger';
 import { call } from '../support/gateway';
 import { pollUntil } from '../messaging/helpers';
 
-export const ROOT = join(__dirname, '../..');
-export const INIT_SECRETS = join(ROOT, 'bin/init-secrets.js');
+export { INIT_SECRETS, initSecrets, ROOT, shippedMosquittoConfig } from './shipped';
 
 export interface Secrets {
   dir: string;
   /** A bus user's password (`operator` and Mosquitto's `healthcheck` included). */
   password(user: string): string;
   cleanup(): void;
-}
-
-/** Runs bin/init-secrets.js (as compose's secrets-init does) into `dir`; returns its stdout. */
-export function initSecrets(dir: string, args: string[] = [], env: Record<string, string> = {}): string {
-  return execFileSync(process.execPath, [INIT_SECRETS, '--dir', dir, ...args], {
-    env: { PATH: process.env.PATH, ...brokerOwners(), ...env },
-    encoding: 'utf8',
-  });
-}
-
-/**
- * As root the script gives Mosquitto's files to the uid compose's image runs
- * it as; a mosquitto started here as root runs as this machine's `mosquitto`
- * user instead, which must be able to read them.
- */
-function brokerOwners(): Record<string, string> {
-  if (process.getuid?.() !== 0) return {};
-  const id = (flag: string) => execFileSync('id', [flag, 'mosquitto'], { encoding: 'utf8' }).trim();
-  return { GW_SECRETS_MOSQUITTO_OWNER: `${id('-u')}:${id('-g')}` };
 }
 
 const PASSWORD_FILES: Record<string, string> = { operator: 'operator.password', healthcheck: 'mosquitto/healthcheck.password' };
@@ -82,42 +62,12 @@ export function composeRedisArgs(secrets: Secrets): string[] {
   return args.map((arg) => arg.replace('/run/secrets/gateway', secrets.dir));
 }
 
-/** Replaces what `pattern` matches, failing when it matches nothing (the shipped file changed under the test). */
-function rewrite(text: string, pattern: RegExp, replacement: string): string {
-  if (!pattern.test(text)) throw new Error(`deploy/mosquitto/mosquitto.conf no longer has ${pattern}`);
-  return text.replace(pattern, replacement);
-}
 
-/** This machine's copy of Mosquitto's dynamic security plugin (the image has it in /usr/lib). */
-function dynamicSecurityPlugin(): string {
-  const name = 'mosquitto_dynamic_security.so';
-  const candidates = [
-    `/usr/lib/${name}`,
-    ...readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')).map((d) => `/usr/lib/${d}/${name}`),
-  ];
-  const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new Error(`Mosquitto's dynamic security plugin (${name}) is not installed: install mosquitto 2.0 or later`);
-  return found;
-}
 
-/**
- * Mosquitto with deploy/mosquitto/mosquitto.conf as shipped, but for its
- * listener (a free port on 127.0.0.1), its paths (the temp dir, `secrets`,
- * this machine's plugin) and its log (stderr, with the "running" line the
- * test waits for).
- */
+
+/** Mosquitto on a free port with the shipped configuration (shippedMosquittoConfig) and `secrets`' users and roles. */
 export function startShippedMosquitto(secrets: Secrets): Promise<BrokerProcess> {
-  const shipped = readFileSync(join(ROOT, 'deploy/mosquitto/mosquitto.conf'), 'utf8');
-  return startMosquitto({
-    config: (port, dir) => {
-      let text = rewrite(shipped, /^listener 1883$/m, `listener ${port} 127.0.0.1`);
-      text = rewrite(text, /^persistence_location .*$/m, `persistence_location ${dir}/`);
-      text = rewrite(text, /\/run\/secrets\/gateway/g, secrets.dir);
-      text = rewrite(text, /^plugin \/usr\/lib\/mosquitto_dynamic_security\.so$/m, `plugin ${dynamicSecurityPlugin()}`);
-      text = rewrite(text, /^log_dest stdout$/m, 'log_dest stderr');
-      return `${text}log_type information\n`;
-    },
-  });
+  return startMosquitto({ config: (port, dir) => shippedMosquittoConfig(port, dir, secrets.dir) });
 }
 
 export interface RunningServices {
