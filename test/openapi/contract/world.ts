@@ -70,8 +70,9 @@ export async function readWorld(get: Get, urls: { metadata: string; coreData: st
 export interface Related {
   device: KnownDevice;
   profile: KnownProfile;
-  /** A resource of the profile. */
+  /** A resource of the profile, and one no command of it uses (deletable). */
   resource: string;
+  freeResource?: string;
   /** A command or resource the device can read, and one it can write (with the values a write needs). */
   readable?: string;
   writable?: { name: string; values: Record<string, string> };
@@ -110,6 +111,7 @@ export function relatedOf(world: World, device: KnownDevice, pick: number): Rela
     device,
     profile,
     resource: at(resources)?.name ?? 'none',
+    freeResource: at(resources.filter((r) => !profile.deviceCommands.some((c) => c.resourceOperations.some((o) => o.deviceResource === r.name))))?.name,
     readable: at(readable)?.name,
     writable: at(writable),
     deviceCommand: at(profile.deviceCommands)?.name,
@@ -141,6 +143,7 @@ export function relatedParam(related: Related, path: string, method: string, par
     case 'serviceName':
       return device.serviceName;
     case 'resourceName':
+      return method === 'delete' ? (related.freeResource ?? related.resource) : related.resource;
     case 'sourceName':
       return related.resource;
     case 'command':
