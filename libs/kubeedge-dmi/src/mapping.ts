@@ -209,7 +209,7 @@ export function deviceFromDmi(device: Device, serviceName: string, edgexProtocol
  * protocolName when the driver reads that key (opcua, zigbee), else the
  * driver's only key (virtual: other); one the driver does not read is refused.
  */
-function edgexProtocolOf(given: unknown, protocolName: string, edgexProtocols: readonly string[], where: string): string {
+export function edgexProtocolOf(given: unknown, protocolName: string, edgexProtocols: readonly string[], where: string): string {
   const field = `${where}: spec.protocol.configData.${EDGEX_PROTOCOL_KEY}`;
   if (given !== undefined && (typeof given !== 'string' || given === '')) {
     throw new GatewayError(ErrorKind.ContractInvalid, `${field}: expected an EdgeX protocol name, got ${JSON.stringify(given)}`);

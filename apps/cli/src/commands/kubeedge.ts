@@ -59,7 +59,8 @@ export function importCommands(program: Command, ctx: CliContext): void {
       const { importKubeEdge } = await import('../kubeedge/from-kubeedge');
       let result;
       try {
-        result = importKubeEdge(docs.map((d) => d.toJS()), file.name, { serviceName: opts.service });
+        const { DRIVERS } = await import('@gw/drivers');
+        result = importKubeEdge(docs.map((d) => d.toJS()), file.name, { serviceName: opts.service, drivers: DRIVERS });
       } catch (err) {
         if (GatewayError.is(err, ErrorKind.ContractInvalid)) throw new UsageError(err.message);
         throw err;

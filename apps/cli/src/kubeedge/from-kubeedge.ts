@@ -7,12 +7,14 @@
  * the EdgeX names, descriptions and labels.
  */
 import { canRead, canWrite, Device, DeviceCommand, DeviceProfile, ErrorKind, GatewayError, ReadWrite } from '@gw/contracts';
-import { edgexName, profileFromModel, withVisitors } from '@gw/kubeedge-dmi';
+import { edgexName, edgexProtocolOf, profileFromModel, withVisitors } from '@gw/kubeedge-dmi';
 import { ANNOTATION, DeviceCrd, DeviceModelCrd, EDGEX_PROTOCOL, KUBEEDGE_API_VERSION, ObjectMeta } from './crd-types';
 
 export interface ImportOptions {
   /** serviceName of every device (else each Device's edgexfoundry.org/service annotation). */
   serviceName?: string;
+  /** The drivers and the EdgeX protocol keys each reads (@gw/drivers DRIVERS): a protocolName that names one is read as the mapper mode reads it. */
+  drivers?: ReadonlyArray<{ name: string; edgexProtocols: readonly string[] }>;
 }
 
 export interface EdgeXImport {
@@ -150,7 +152,7 @@ function deviceOf(crd: DeviceCrd, profileName: string, options: ImportOptions, w
     labels,
     serviceName,
     profileName,
-    protocols: protocolsOf(protocol, where),
+    protocols: protocolsOf(protocol, where, options.drivers ?? []),
     autoEvents: autoEventsOf(properties, crd.spec.methods ?? []),
   };
 }
@@ -158,13 +160,18 @@ function deviceOf(crd: DeviceCrd, profileName: string, options: ImportOptions, w
 /**
  * The EdgeX protocols of a Device: protocolName names the mapper (the
  * driver); the EdgeX protocol key travels in configData.edgexProtocol (as gw
- * export kubeedge writes it), else it is the protocolName.
+ * export kubeedge writes it). For a driver's protocolName the key is read as
+ * the mapper mode reads it (@gw/kubeedge-dmi edgexProtocolOf: else the
+ * protocolName when the driver reads that key, else the driver's only key);
+ * for another protocolName it is edgexProtocol, else the protocolName.
  */
-function protocolsOf(protocol: DeviceCrd['spec']['protocol'], where: string): Device['protocols'] {
+function protocolsOf(protocol: DeviceCrd['spec']['protocol'], where: string, drivers: NonNullable<ImportOptions['drivers']>): Device['protocols'] {
   if (!protocol?.protocolName) return {};
-  const { [EDGEX_PROTOCOL]: key, ...configData } = protocol.configData ?? {};
-  if (key !== undefined && (typeof key !== 'string' || key === '')) throw invalid(where, `spec.protocol.configData.${EDGEX_PROTOCOL}: expected an EdgeX protocol name, got ${JSON.stringify(key)}`);
-  return { [key ?? protocol.protocolName]: configData };
+  const { [EDGEX_PROTOCOL]: given, ...configData } = protocol.configData ?? {};
+  const driver = drivers.find((d) => d.name === protocol.protocolName);
+  if (driver) return { [edgexProtocolOf(given, protocol.protocolName, driver.edgexProtocols, where)]: configData };
+  if (given !== undefined && (typeof given !== 'string' || given === '')) throw invalid(where, `spec.protocol.configData.${EDGEX_PROTOCOL}: expected an EdgeX protocol name, got ${JSON.stringify(given)}`);
+  return { [(given as string | undefined) ?? protocol.protocolName]: configData };
 }
 
 /**

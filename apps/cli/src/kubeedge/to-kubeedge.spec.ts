@@ -47,8 +47,16 @@ describe('exportKubeEdge: protocols', () => {
   });
 
   it('comes back as the EdgeX protocol key through gw import kubeedge', () => {
-    const { devices } = importKubeEdge(exported([device('P-1', TCP)]).objects, 'x.yaml');
+    const { devices } = importKubeEdge(exported([device('P-1', TCP)]).objects, 'x.yaml', { drivers: DRIVERS });
     expect(devices[0].protocols).toEqual(TCP);
+  });
+
+  it('reads a hand-written Device without edgexProtocol as the mapper mode does: the driver’s only key, else refused naming the field', () => {
+    const objects = exported([device('V-1', { other: { Address: 'sim' } }), device('P-1', TCP)]).objects as any[];
+    for (const o of objects) if (o.kind === 'Device') delete o.spec.protocol.configData.edgexProtocol;
+    const virtualOnly = objects.filter((o) => o.kind !== 'Device' || o.metadata.name === 'v-1');
+    expect(importKubeEdge(virtualOnly, 'x.yaml', { drivers: DRIVERS }).devices[0].protocols).toEqual({ other: { Address: 'sim' } });
+    expect(() => importKubeEdge(objects, 'x.yaml', { drivers: DRIVERS })).toThrow(/spec\.protocol\.configData\.edgexProtocol: give one of modbus-tcp, modbus-rtu/);
   });
 
   it('leaves DeviceModel.spec.protocol out, with a note, when the devices go to different mappers', () => {
