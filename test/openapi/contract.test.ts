@@ -144,7 +144,7 @@ describe('contract: every operation of the served OpenAPI documents', () => {
         changes = method !== 'get';
         // A device service's operations reach its own devices; core-metadata's also profiles no device uses (deletable).
         const own = world.devices.filter((d) => d.serviceName === name);
-        const kin = own.length ? [own] : name === 'core-metadata' ? [world.devices, unusedProfiles(world)] : [world.devices];
+        const kin = own.length ? [own] : name === 'core-metadata' ? [world.devices, ...unusedProfiles(world)] : [world.devices];
         let successes = 0;
         const statuses = new Map<number, number>();
         const details = await fc.check(

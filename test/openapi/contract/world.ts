@@ -165,8 +165,17 @@ export function relatedParam(related: Related, path: string, method: string, par
   }
 }
 
-/** Profiles and services no device uses, as devices of no name (so they, their resources and commands can be deleted). */
-export function unusedProfiles(world: World): KnownDevice[] {
+/**
+ * Profiles and services no device uses, as devices of no name (so they, their resources and commands can be deleted):
+ * those with commands, and those with resources no command uses.
+ */
+export function unusedProfiles(world: World): KnownDevice[][] {
+  const all = unused(world);
+  const profile = (d: KnownDevice) => world.profiles.get(d.profileName)!;
+  return [all.filter((d) => profile(d).deviceCommands.length > 0), all.filter((d) => relatedOf(world, d, 0).freeResource !== undefined)];
+}
+
+function unused(world: World): KnownDevice[] {
   const used = new Set(world.devices.map((d) => d.profileName));
   const services = world.unusedServices.length ? world.unusedServices : ['none'];
   return [...world.profiles.keys()]
