@@ -156,9 +156,11 @@ function paramArbitrary(names: readonly string[], schema: z.ZodTypeAny | undefin
     { weight: 1, arbitrary: fc.fullUnicodeString({ minLength: 1, maxLength: 300 }) },
     { weight: 1, arbitrary: NANOS },
     { weight: 1, arbitrary: fc.uuid() },
+    // An empty segment: `/device/name/` still reaches the route, with an empty name.
+    { weight: 1, arbitrary: fc.constant('') },
   );
   const valid = schema ? fromSchema(schema, anyText).map(String) : anyText;
-  return fc.oneof(valid, anyText).filter((v) => v.length > 0 && notDotSegment(v));
+  return fc.oneof(valid, anyText).filter(notDotSegment);
 }
 
 function queryArbitrary(route: ApiRoute): fc.Arbitrary<Record<string, string>> {
@@ -229,7 +231,10 @@ export function requestArbitrary(route: ApiRoute, world: World, groups: Readonly
   if (devices.length) {
     const related = fc.tuple(fc.oneof(...devices), fc.nat()).map(([device, pick]) => relatedOf(world, device, pick));
     const withRelated = fc.tuple(related, independent, bodyArbitrary(route, world)).map(([kin, fallback, { kind, body }]) => {
-      const values = paramNames.map((p, i) => relatedParam(kin, route.path, route.method, p) ?? fallback[i]);
+      const values = paramNames.map((p, i) => {
+        const value = relatedParam(kin, route.path, route.method, p);
+        return value !== undefined && notDotSegment(value) ? value : fallback[i];
+      });
       if (paramNames.includes('command') && route.method === 'put' && kin.writable) return { values, kind: 'related values to write', body: { contentType: 'application/json', text: json(kin.writable.values) } };
       if (route.path.endsWith('/tags') && body && 'text' in body && kind === 'valid body') return { values, kind: 'valid tags of a known profile', body: { ...body, text: json(fitTags(JSON.parse(body.text), kin)) } };
       if (paramNames.includes('sourceName') && body && 'text' in body && kind === 'valid body') return { values, kind: 'valid event of a known device', body: { ...body, text: json(fitEvent(JSON.parse(body.text), kin)) } };

@@ -33,7 +33,7 @@ const COMMAND_ERRORS = [400, 404, 405, 423, 503, 504];
 const tag = 'device';
 const routes: ApiRoute[] = [
   { method: 'get', path: '/device/all', operationId: 'allDeviceCoreCommands', summary: "Every device's commands", tag, query: PagingQuery, ok: [ok200('a page of device commands', pageOf('deviceCoreCommands', DeviceCoreCommand))], errors: [400, 416, 503] },
-  { method: 'get', path: '/device/name/{name}', operationId: 'deviceCoreCommandsByDeviceName', summary: "A device's commands", tag, params: pathParams('name'), ok: [ok200('the commands', okWith({ deviceCoreCommand: DeviceCoreCommand }))], errors: [404, 503] },
+  { method: 'get', path: '/device/name/{name}', operationId: 'deviceCoreCommandsByDeviceName', summary: "A device's commands", tag, params: pathParams('name'), ok: [ok200('the commands', okWith({ deviceCoreCommand: DeviceCoreCommand }))], errors: [400, 404, 503] },
   {
     method: 'get',
     path: '/device/name/{name}/{command}',

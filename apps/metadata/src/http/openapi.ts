@@ -36,10 +36,10 @@ function device(): ApiRoute[] {
     { method: 'post', path: '/device', operationId: 'addDevices', summary: 'Adds devices (one answer per item)', tag, query: ForceQuery, body: batchOf('device', Device), ok: [multiStatusAnswer('each item with its own statusCode and id')] },
     { method: 'patch', path: '/device', operationId: 'updateDevices', summary: 'Updates devices found by id or name', tag, body: batchOf('device', Device.partial()), ok: [multiStatusAnswer('each item with its own statusCode')] },
     { method: 'get', path: '/device/all', operationId: 'allDevices', summary: 'Lists devices', tag, query: LabelledPagingQuery, ok: [ok200('a page of devices', pageOf('devices', Device))], errors: LISTING_ERRORS },
-    { method: 'get', path: '/device/check/name/{name}', operationId: 'deviceNameExists', summary: 'Whether a device exists', tag, params: name, ok: [ok200('it exists')], errors: [404] },
-    { method: 'get', path: '/device/name/{name}', operationId: 'deviceByName', summary: 'A device by name', tag, params: name, ok: [ok200('the device', okWith({ device: Device }))], errors: [404] },
-    { method: 'delete', path: '/device/name/{name}', operationId: 'deleteDeviceByName', summary: 'Deletes a device', tag, params: name, ok: [ok200('deleted')], errors: [404] },
-    { method: 'get', path: '/device/id/{id}', operationId: 'deviceById', summary: 'A device by id', tag, params: pathParams('id'), ok: [ok200('the device', okWith({ device: Device }))], errors: [404] },
+    { method: 'get', path: '/device/check/name/{name}', operationId: 'deviceNameExists', summary: 'Whether a device exists', tag, params: name, ok: [ok200('it exists')], errors: [400, 404] },
+    { method: 'get', path: '/device/name/{name}', operationId: 'deviceByName', summary: 'A device by name', tag, params: name, ok: [ok200('the device', okWith({ device: Device }))], errors: [400, 404] },
+    { method: 'delete', path: '/device/name/{name}', operationId: 'deleteDeviceByName', summary: 'Deletes a device', tag, params: name, ok: [ok200('deleted')], errors: [400, 404] },
+    { method: 'get', path: '/device/id/{id}', operationId: 'deviceById', summary: 'A device by id', tag, params: pathParams('id'), ok: [ok200('the device', okWith({ device: Device }))], errors: [400, 404] },
     { method: 'get', path: '/device/profile/name/{name}', operationId: 'devicesByProfileName', summary: 'Devices of a profile', tag, params: name, query: LabelledPagingQuery, ok: [ok200('a page of devices', pageOf('devices', Device))], errors: LISTING_ERRORS },
     { method: 'get', path: '/device/service/name/{name}', operationId: 'devicesByServiceName', summary: 'Devices of a device service', tag, params: name, query: LabelledPagingQuery, ok: [ok200('a page of devices', pageOf('devices', Device))], errors: LISTING_ERRORS },
   ];
@@ -56,8 +56,8 @@ function profile(): ApiRoute[] {
     { method: 'get', path: '/deviceprofile/all', operationId: 'allDeviceProfiles', summary: 'Lists device profiles', tag, query: LabelledPagingQuery, ok: [ok200('a page of profiles', pageOf('profiles', DeviceProfile))], errors: LISTING_ERRORS },
     { method: 'get', path: '/deviceprofile/basicinfo/all', operationId: 'allDeviceProfileBasicInfos', summary: "Lists profiles' basic information", tag, query: LabelledPagingQuery, ok: [ok200('a page of basic infos', pageOf('profiles', BasicInfo))], errors: LISTING_ERRORS },
     { method: 'patch', path: '/deviceprofile/basicinfo', operationId: 'updateDeviceProfileBasicInfo', summary: "Updates profiles' description, manufacturer, model, labels", tag, body: batchOf('basicinfo', BasicInfoPatch), ok: [multiStatusAnswer('each item with its own statusCode')] },
-    { method: 'get', path: '/deviceprofile/name/{name}', operationId: 'deviceProfileByName', summary: 'A profile by name', tag, params: name, ok: [ok200('the profile', okWith({ profile: DeviceProfile }))], errors: [404] },
-    { method: 'delete', path: '/deviceprofile/name/{name}', operationId: 'deleteDeviceProfileByName', summary: 'Deletes a profile no device or watcher uses', tag, params: name, ok: [ok200('deleted')], errors: [404, 409] },
+    { method: 'get', path: '/deviceprofile/name/{name}', operationId: 'deviceProfileByName', summary: 'A profile by name', tag, params: name, ok: [ok200('the profile', okWith({ profile: DeviceProfile }))], errors: [400, 404] },
+    { method: 'delete', path: '/deviceprofile/name/{name}', operationId: 'deleteDeviceProfileByName', summary: 'Deletes a profile no device or watcher uses', tag, params: name, ok: [ok200('deleted')], errors: [400, 404, 409] },
     { method: 'patch', path: '/deviceprofile/name/{name}/tags', operationId: 'updateDeviceProfileTags', summary: "Merges tags into a profile's resources and commands", tag, params: name, body: TagsPatch, ok: [ok200('updated')], errors: [404, 409] },
     { method: 'get', path: '/deviceprofile/manufacturer/{manufacturer}', operationId: 'deviceProfilesByManufacturer', summary: 'Profiles of a manufacturer', tag, params: pathParams('manufacturer'), query: LabelledPagingQuery, ok: [ok200('a page of profiles', pageOf('profiles', DeviceProfile))], errors: LISTING_ERRORS },
     { method: 'get', path: '/deviceprofile/model/{model}', operationId: 'deviceProfilesByModel', summary: 'Profiles of a model', tag, params: pathParams('model'), query: LabelledPagingQuery, ok: [ok200('a page of profiles', pageOf('profiles', DeviceProfile))], errors: LISTING_ERRORS },
@@ -82,7 +82,7 @@ function profile(): ApiRoute[] {
       body: batchOf('resource', z.object({ name: Name, description: z.string().optional(), isHidden: z.boolean().optional() }), resourceOf.shape),
       ok: [multiStatusAnswer('each item with its own statusCode')],
     },
-    { method: 'delete', path: '/deviceprofile/name/{name}/resource/{resourceName}', operationId: 'deleteDeviceResourceByName', summary: 'Deletes a resource no command or device uses', tag, params: pathParams('name', 'resourceName'), ok: [ok200('deleted')], errors: [404, 409] },
+    { method: 'delete', path: '/deviceprofile/name/{name}/resource/{resourceName}', operationId: 'deleteDeviceResourceByName', summary: 'Deletes a resource no command or device uses', tag, params: pathParams('name', 'resourceName'), ok: [ok200('deleted')], errors: [400, 404, 409] },
     { method: 'post', path: '/deviceprofile/deviceCommand', operationId: 'addDeviceProfileDeviceCommands', summary: 'Adds commands to profiles', tag, body: batchOf('deviceCommand', DeviceCommand, resourceOf.shape), ok: [multiStatusAnswer('each item with its own statusCode')] },
     {
       method: 'patch',
@@ -93,7 +93,7 @@ function profile(): ApiRoute[] {
       body: batchOf('deviceCommand', z.object({ name: Name, isHidden: z.boolean().optional() }), resourceOf.shape),
       ok: [multiStatusAnswer('each item with its own statusCode')],
     },
-    { method: 'delete', path: '/deviceprofile/name/{name}/deviceCommand/{commandName}', operationId: 'deleteDeviceCommandByName', summary: 'Deletes a command no device uses', tag, params: pathParams('name', 'commandName'), ok: [ok200('deleted')], errors: [404, 409] },
+    { method: 'delete', path: '/deviceprofile/name/{name}/deviceCommand/{commandName}', operationId: 'deleteDeviceCommandByName', summary: 'Deletes a command no device uses', tag, params: pathParams('name', 'commandName'), ok: [ok200('deleted')], errors: [400, 404, 409] },
     {
       method: 'get',
       path: '/deviceresource/profile/{profileName}/resource/{resourceName}',
@@ -102,7 +102,7 @@ function profile(): ApiRoute[] {
       tag: 'deviceresource',
       params: pathParams('profileName', 'resourceName'),
       ok: [ok200('the resource', okWith({ resource: DeviceResource }))],
-      errors: [404],
+      errors: [400, 404],
     },
   ];
 }
@@ -113,8 +113,8 @@ function service(): ApiRoute[] {
     { method: 'post', path: '/deviceservice', operationId: 'addDeviceServices', summary: 'Adds device services (one answer per item)', tag, body: batchOf('service', DeviceService), ok: [multiStatusAnswer('each item with its own statusCode and id')] },
     { method: 'patch', path: '/deviceservice', operationId: 'updateDeviceServices', summary: 'Updates device services found by id or name', tag, body: batchOf('service', DeviceService.partial()), ok: [multiStatusAnswer('each item with its own statusCode')] },
     { method: 'get', path: '/deviceservice/all', operationId: 'allDeviceServices', summary: 'Lists device services', tag, query: LabelledPagingQuery, ok: [ok200('a page of services', pageOf('services', DeviceService))], errors: LISTING_ERRORS },
-    { method: 'get', path: '/deviceservice/name/{name}', operationId: 'deviceServiceByName', summary: 'A device service by name', tag, params: name, ok: [ok200('the service', okWith({ service: DeviceService }))], errors: [404] },
-    { method: 'delete', path: '/deviceservice/name/{name}', operationId: 'deleteDeviceServiceByName', summary: 'Deletes a device service no device uses', tag, params: name, ok: [ok200('deleted')], errors: [404, 409] },
+    { method: 'get', path: '/deviceservice/name/{name}', operationId: 'deviceServiceByName', summary: 'A device service by name', tag, params: name, ok: [ok200('the service', okWith({ service: DeviceService }))], errors: [400, 404] },
+    { method: 'delete', path: '/deviceservice/name/{name}', operationId: 'deleteDeviceServiceByName', summary: 'Deletes a device service no device uses', tag, params: name, ok: [ok200('deleted')], errors: [400, 404, 409] },
   ];
 }
 
@@ -125,8 +125,8 @@ function watcher(): ApiRoute[] {
     { method: 'post', path: '/provisionwatcher', operationId: 'addProvisionWatchers', summary: 'Adds provision watchers (one answer per item)', tag, body: batchOf('provisionWatcher', ProvisionWatcher), ok: [multiStatusAnswer('each item with its own statusCode and id')] },
     { method: 'patch', path: '/provisionwatcher', operationId: 'updateProvisionWatchers', summary: 'Updates provision watchers found by id or name', tag, body: batchOf('provisionWatcher', ProvisionWatcher.partial()), ok: [multiStatusAnswer('each item with its own statusCode')] },
     { method: 'get', path: '/provisionwatcher/all', operationId: 'allProvisionWatchers', summary: 'Lists provision watchers', tag, query: LabelledPagingQuery, ok: page, errors: LISTING_ERRORS },
-    { method: 'get', path: '/provisionwatcher/name/{name}', operationId: 'provisionWatcherByName', summary: 'A provision watcher by name', tag, params: name, ok: [ok200('the watcher', okWith({ provisionWatcher: ProvisionWatcher }))], errors: [404] },
-    { method: 'delete', path: '/provisionwatcher/name/{name}', operationId: 'deleteProvisionWatcherByName', summary: 'Deletes a provision watcher', tag, params: name, ok: [ok200('deleted')], errors: [404] },
+    { method: 'get', path: '/provisionwatcher/name/{name}', operationId: 'provisionWatcherByName', summary: 'A provision watcher by name', tag, params: name, ok: [ok200('the watcher', okWith({ provisionWatcher: ProvisionWatcher }))], errors: [400, 404] },
+    { method: 'delete', path: '/provisionwatcher/name/{name}', operationId: 'deleteProvisionWatcherByName', summary: 'Deletes a provision watcher', tag, params: name, ok: [ok200('deleted')], errors: [400, 404] },
     { method: 'get', path: '/provisionwatcher/service/name/{name}', operationId: 'provisionWatchersByServiceName', summary: 'Watchers of a device service', tag, params: name, query: LabelledPagingQuery, ok: page, errors: LISTING_ERRORS },
     { method: 'get', path: '/provisionwatcher/profile/name/{name}', operationId: 'provisionWatchersByProfileName', summary: 'Watchers of a profile', tag, params: name, query: LabelledPagingQuery, ok: page, errors: LISTING_ERRORS },
   ];
