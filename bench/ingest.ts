@@ -44,6 +44,7 @@ import { PersistenceConfig } from '@gw/persistence';
 import { createLogger } from '@gw/service-kit';
 import { startCoreData } from '../apps/core-data/src/core-data.app';
 import { startMetadata } from '../apps/metadata/src/metadata.app';
+import { addToMetadata } from './support/metadata-add';
 
 const SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? 12);
 const DEVICES = Number(process.env.BENCH_INGEST_DEVICES ?? 200);
@@ -260,16 +261,7 @@ async function benchMetadata(devices: number): Promise<{ url: string; close(): P
     { host: '127.0.0.1', port: 0, database: { type: 'sqlite', path: join(dir, 'metadata.db') }, maxResultCount: 1000, topicBase: 'bench' },
     { bus, logger: createLogger('core-metadata', 'warn') },
   );
-  const post = async (path: string, key: string, items: unknown[]) => {
-    const res = await fetch(`${running.url}/api/v3${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(items.map((item) => ({ apiVersion: 'v3', [key]: item }))),
-    });
-    const outcomes = (await res.json()) as Array<{ statusCode: number; message?: string }>;
-    const failed = outcomes.find((o) => o.statusCode >= 300);
-    if (failed) throw new Error(`POST ${path}: ${failed.message}`);
-  };
+  const post = (path: string, key: string, items: unknown[]) => addToMetadata(running.url, path, key, items);
   await post('/deviceservice', 'service', [{ name: 'device-bench', baseAddress: 'http://localhost:1' }]);
   const resources = Array.from({ length: READINGS }, (_, i) => RESOURCES[i % RESOURCES.length] + (i >= RESOURCES.length ? i : ''));
   await post('/deviceprofile', 'profile', [{ name: 'Boiler-Profile', deviceResources: resources.map((name) => ({ name, properties: { valueType: 'Float32', readWrite: 'R' } })) }]);

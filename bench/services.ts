@@ -37,6 +37,7 @@ import { createMessageBus, newEnvelope } from '@gw/messaging';
 import { initSecrets, shippedMosquittoConfig } from '../test/deploy/shipped';
 import { freePort } from './support/free-port';
 import { ROOT } from './support/gateway-command';
+import { addToMetadata } from './support/metadata-add';
 
 const IDLE_MS = Number(process.env.BENCH_SERVICES_IDLE_MS ?? 15_000);
 const MQTT_URL = process.env.MQTT_URL;
@@ -149,18 +150,6 @@ async function startBroker(dir: string, secretsDir: string): Promise<Started> {
     throw new Error(`${(err as Error).message}\n${log}`);
   }
   return broker;
-}
-
-/** POSTs EdgeX add requests (`key` wraps each item) to metadata, failing on any refused item. */
-async function addToMetadata(metadataUrl: string, path: string, key: string, items: unknown[]): Promise<void> {
-  const res = await fetch(`${metadataUrl}/api/v3${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(items.map((item) => ({ apiVersion: 'v3', [key]: item }))),
-  });
-  const outcomes = (await res.json()) as Array<{ statusCode: number; message?: string }>;
-  const failed = outcomes.find((o) => o.statusCode >= 300);
-  if (failed) throw new Error(`POST ${path}: ${failed.message}`);
 }
 
 /** The readings core-data has stored of each of these devices. */
