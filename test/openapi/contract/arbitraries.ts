@@ -113,13 +113,15 @@ const generatedProfile = fromSchema(DeviceProfile, fc.constant({ name: 'none' })
 function bodyArbitrary(route: ApiRoute, world: World): fc.Arbitrary<{ kind: string; body?: ContractRequest['body'] }> {
   if (route.bodyTypes?.['multipart/form-data']) {
     const known = [...world.profiles.values()];
+    // POST adds a new profile, PUT replaces one the gateway has: each mostly gets the valid file it takes.
+    const [same, renamed] = route.method === 'post' ? [1, 5] : [5, 1];
     return fc.oneof(
       // A valid file: a profile the gateway has (PUT replaces it with itself) or the same under a new name (POST adds it); generated ones mostly break a cross-field rule.
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('file: a generated profile'), body: generatedProfile.map((p) => ({ multipartFile: stringify(p) })) }) },
       ...(known.length
         ? [
-            { weight: 3, arbitrary: fc.record({ kind: fc.constant('file: a known profile'), body: fc.constantFrom(...known).map((p) => ({ multipartFile: stringify(p) })) }) },
-            { weight: 3, arbitrary: fc.record({ kind: fc.constant('file: a known profile renamed'), body: fc.tuple(fc.constantFrom(...known), fc.nat()).map(([p, n]) => ({ multipartFile: stringify({ ...p, id: undefined, name: `${p.name}-${n}` }) })) }) },
+            { weight: same, arbitrary: fc.record({ kind: fc.constant('file: a known profile'), body: fc.constantFrom(...known).map((p) => ({ multipartFile: stringify(p) })) }) },
+            { weight: renamed, arbitrary: fc.record({ kind: fc.constant('file: a known profile renamed'), body: fc.tuple(fc.constantFrom(...known), fc.nat()).map(([p, n]) => ({ multipartFile: stringify({ ...p, id: undefined, name: `${p.name}-${n}` }) })) }) },
           ]
         : []),
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('file: any JSON'), body: fc.jsonValue().map((v) => ({ multipartFile: json(v) })) }) },
@@ -230,11 +232,16 @@ export function requestArbitrary(route: ApiRoute, world: World, groups: Readonly
   const arms = [{ weight: 1, arbitrary: unrelated }];
   if (devices.length) {
     const related = fc.tuple(fc.oneof(...devices), fc.nat()).map(([device, pick]) => relatedOf(world, device, pick));
-    const withRelated = fc.tuple(related, independent, bodyArbitrary(route, world)).map(([kin, fallback, { kind, body }]) => {
+    // Where the body must fit the path (an event, a profile's tags), the related requests send a valid body made to fit.
+    const fitted = route.body && (paramNames.includes('sourceName') || route.path.endsWith('/tags'));
+    const bodies = fitted ? fromSchema(route.body!, fc.jsonValue()).map((v) => ({ kind: 'valid body', body: { contentType: 'application/json', text: json(v) } as ContractRequest['body'] })) : bodyArbitrary(route, world);
+    const withRelated = fc.tuple(related, independent, bodies).map(([kin, fallback, { kind, body }]) => {
       const values = paramNames.map((p, i) => {
         const value = relatedParam(kin, route.path, route.method, p);
         return value !== undefined && notDotSegment(value) ? value : fallback[i];
       });
+      // A device the gateway has (as core-metadata answers it), for the device service to validate.
+      if (route.path === '/validate/device' && kin.device.id !== 'none') return { values, kind: 'a known device to validate', body: { contentType: 'application/json', text: json({ apiVersion: 'v3', device: kin.device }) } };
       if (paramNames.includes('command') && route.method === 'put' && kin.writable) return { values, kind: 'related values to write', body: { contentType: 'application/json', text: json(kin.writable.values) } };
       if (route.path.endsWith('/tags') && body && 'text' in body && kind === 'valid body') return { values, kind: 'valid tags of a known profile', body: { ...body, text: json(fitTags(JSON.parse(body.text), kin)) } };
       if (paramNames.includes('sourceName') && body && 'text' in body && kind === 'valid body') return { values, kind: 'valid event of a known device', body: { ...body, text: json(fitEvent(JSON.parse(body.text), kin)) } };
