@@ -167,12 +167,14 @@ export function relatedParam(related: Related, path: string, method: string, par
 
 /**
  * Profiles and services no device uses, as devices of no name (so they, their resources and commands can be deleted):
- * those with commands, and those with resources no command uses.
+ * those with commands, those with resources no command uses, and the unused services.
  */
 export function unusedProfiles(world: World): KnownDevice[][] {
   const all = unused(world);
   const profile = (d: KnownDevice) => world.profiles.get(d.profileName)!;
-  return [all.filter((d) => profile(d).deviceCommands.length > 0), all.filter((d) => relatedOf(world, d, 0).freeResource !== undefined)];
+  const anyProfile = [...world.profiles.keys()].sort()[0];
+  const services = anyProfile ? world.unusedServices.map((serviceName) => ({ name: 'none', id: 'none', serviceName, profileName: anyProfile })) : [];
+  return [all.filter((d) => profile(d).deviceCommands.length > 0), all.filter((d) => relatedOf(world, d, 0).freeResource !== undefined), services];
 }
 
 function unused(world: World): KnownDevice[] {
