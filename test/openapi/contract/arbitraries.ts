@@ -179,7 +179,7 @@ function queryArbitrary(route: ApiRoute): fc.Arbitrary<Record<string, string>> {
   const record = (pick: 1 | 2) => fc.record(Object.fromEntries(entries.map((e) => [e[0], e[pick]]))) as fc.Arbitrary<Record<string, string | undefined>>;
   const extra = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(fc.string({ minLength: 1 }), fc.string()) });
   // Valid values only (a listing's success), or any value of any parameter, maybe one the route does not know.
-  return fc.tuple(fc.oneof(record(1), record(2)), extra).map(([values, more]) => {
+  return fc.tuple(fc.oneof({ weight: 2, arbitrary: record(1) }, { weight: 1, arbitrary: record(2) }), extra).map(([values, more]) => {
     const query: Record<string, string> = {};
     for (const [key, value] of Object.entries(values)) if (value !== undefined) query[key] = value;
     if (more && !(more[0] in query)) query[more[0]] = more[1];
@@ -220,7 +220,11 @@ function fitTags(body: unknown, related: Related): unknown {
  * an event); else each from its schema, names the gateway has, or any text.
  */
 export function requestArbitrary(route: ApiRoute, world: World, groups: ReadonlyArray<World['devices']>): fc.Arbitrary<ContractRequest> {
-  const devices = groups.filter((g) => g.length).map((g) => fc.constantFrom(...g));
+  // The first group (the devices) as often as all the others together.
+  const devices = groups
+    .map((g, i) => ({ g, weight: i === 0 ? Math.max(1, groups.length - 1) : 1 }))
+    .filter(({ g }) => g.length)
+    .map(({ g, weight }) => ({ weight, arbitrary: fc.constantFrom(...g) }));
   const paramNames = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
   const shape = (route.params?.shape ?? {}) as Record<string, z.ZodTypeAny>;
   const independent = fc.tuple(...paramNames.map((p) => paramArbitrary(world.names, shape[p])));

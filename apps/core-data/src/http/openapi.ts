@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { BinaryReading, Event, ObjectReading, SimpleReading, ValueType } from '@gw/contracts';
-import { ApiRoute, BaseWithIdResponseSchema, ok200, okWith, pageOf, pathParams, RequestId, ServiceApi } from '@gw/service-kit';
+import { ApiRoute, BaseWithIdResponseSchema, boolFlagQuery, ok200, okWith, pageOf, pathParams, RequestId, ServiceApi } from '@gw/service-kit';
 import { AGGREGATE_FUNCS } from '../domain/aggregate';
 
 /** With numeric=true a numeric reading's value is a JSON number (EdgeX 4). */
@@ -26,7 +26,7 @@ const IncomingEvent = Event.extend({
 export const AddEventRequest = z.object({ apiVersion: z.string(), requestId: RequestId.optional(), event: IncomingEvent });
 
 const Nanos = z.string().regex(/^\d{1,20}$/).describe('nanoseconds since the epoch');
-const Numeric = z.string().optional().describe('true: numeric reading values as JSON numbers (cast.ToBool)');
+const Numeric = boolFlagQuery('true: numeric reading values as JSON numbers');
 const Offset = z.string().regex(/^-?\d+$/).optional().describe('items to skip (default 0; -1: from the start, total not counted)');
 const Limit = z.string().regex(/^-?\d+$/).optional().describe('items to answer (default 20; -1 for all up to the maximum)');
 const EventQuery = z.object({ offset: Offset, limit: Limit, numeric: Numeric });

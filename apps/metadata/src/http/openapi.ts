@@ -10,6 +10,7 @@ import {
   ApiRoute,
   BaseResponseSchema,
   BaseWithIdResponseSchema,
+  boolFlagQuery,
   batchOf,
   LabelledPagingQuery,
   multiStatusAnswer,
@@ -25,7 +26,7 @@ import { UomFile } from '../domain/units-of-measure';
 const name = pathParams('name');
 /** Listings wait their turn at the query gate: 503 when its queue is full. */
 const LISTING_ERRORS = [400, 416, 503];
-const ForceQuery = z.object({ force: z.string().optional().describe('true: add even when the device service refuses it (cast.ToBool)') });
+const ForceQuery = z.object({ force: boolFlagQuery('true: add even when the device service refuses it') });
 
 const BasicInfo = z.object({ id: z.string(), name: z.string(), description: z.string().optional(), manufacturer: z.string().optional(), model: z.string().optional(), labels: z.array(z.string()).optional() }).strict();
 const YamlUpload = { 'multipart/form-data': z.object({ file: z.string().describe('the YAML (or JSON) profile file') }) };

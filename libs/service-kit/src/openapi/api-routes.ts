@@ -105,6 +105,11 @@ export const PagingQuery = z.object({
 });
 export const LabelledPagingQuery = PagingQuery.extend({ labels: z.string().optional().describe('comma-separated labels, all required') });
 
+/** A boolean query flag as readBoolFlag takes it (cast.ToBool's forms, any case; empty is the default); anything else is a 400. */
+export function boolFlagQuery(what: string) {
+  return z.string().regex(/^(1|0|t|f|true|false)?$/i).optional().describe(`${what} (1, t, true / 0, f, false, any case)`);
+}
+
 /** `{name}` in a path, any other single parameter the same way. */
 export function pathParams<K extends string>(...names: K[]) {
   return z.object(Object.fromEntries(names.map((n) => [n, z.string()])) as Record<K, z.ZodString>);
