@@ -38,14 +38,13 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * operation must get a documented 2xx at least once, else its success schema went unchecked.
  */
 const NO_SUCCESS_HERE: Record<string, string> = {
-  'device-virtual discovery': 'the virtual driver cannot discover (501)',
+  'device-virtual discovery': 'the virtual driver cannot discover (503)',
   'device-virtual cancelDiscoveryByRequestId': 'no discovery run to cancel',
   'device-virtual profileScan': 'the virtual driver cannot scan (501)',
   'device-virtual cancelProfileScan': 'the virtual driver cannot scan (501)',
   'device-modbus getCommand': 'no Modbus device in the test gateway',
   'device-modbus setCommand': 'no Modbus device in the test gateway',
   'device-modbus validateDevice': 'no valid Modbus device body generated (protocol properties)',
-  'device-modbus discovery': 'no Modbus discovery (501)',
   'device-modbus cancelDiscoveryByRequestId': 'no discovery run to cancel',
   'device-modbus profileScan': 'no Modbus profile scan (501)',
   'device-modbus cancelProfileScan': 'no Modbus profile scan (501)',
@@ -165,7 +164,9 @@ describe('contract: every operation of the served OpenAPI documents', () => {
           { seed, numRuns: RUNS, endOnFailure: true },
         );
         if (process.env.GW_CONTRACT_TIMING) process.stdout.write(`${name} ${operationId} ${Date.now() - t0} ms, ${successes}/${RUNS} 2xx (${[...statuses].map(([status, n]) => `${status}: ${n}`).join(', ')})\n`);
-        if (!details.failed && successes === 0 && !NO_SUCCESS_HERE[`${name} ${operationId}`]) neverOk.push(operationId);
+        const exempt = NO_SUCCESS_HERE[`${name} ${operationId}`];
+        if (!details.failed && successes === 0 && !exempt) neverOk.push(operationId);
+        if (successes > 0 && exempt) neverOk.push(`${operationId} got a 2xx: take it out of NO_SUCCESS_HERE`);
         if (details.failed) failures.push(`${(details.errorInstance as Error)?.message ?? details.error} [GW_CONTRACT_SEED=${SEED}: seed ${seed}]`);
       }
     }
