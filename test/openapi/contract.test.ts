@@ -62,7 +62,7 @@ const NO_SUCCESS_HERE: Record<string, string> = {
 async function send(base: string, request: ContractRequest): Promise<Answer> {
   const url = new URL(`${base}/api/v3${request.path}`);
   for (const [key, value] of Object.entries(request.query)) url.searchParams.set(key, value);
-  const headers: Record<string, string> = request.withoutKey ? {} : { 'x-api-key': KEY };
+  const headers: Record<string, string> = request.withoutKey ? {} : { 'x-api-key': request.wrongKey ? `${KEY}-not` : KEY };
   let body: string | FormData | undefined;
   if (request.body && 'multipartFile' in request.body) {
     body = new FormData();
@@ -154,8 +154,8 @@ describe('contract: every operation of the served OpenAPI documents', () => {
             statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
             if (process.env.GW_CONTRACT_DEBUG === operationId) process.stdout.write(`${request.kind} ${request.path} ${answer.status} ${answer.text.slice(0, 300)}\n`);
             const problem =
-              request.withoutKey && !route.open && answer.status !== 401
-                ? `answered ${answer.status} without the API key`
+              (request.withoutKey || request.wrongKey) && !route.open && answer.status !== 401
+                ? `answered ${answer.status} ${request.wrongKey ? 'with a wrong' : 'without the'} API key`
                 : responses.problem(path, method, answer);
             if (problem) {
               throw new Error(`${name} ${operationId} (${method.toUpperCase()} ${path}), ${request.kind}: ${problem}\n` + `request: ${JSON.stringify(request).slice(0, 1500)}`);

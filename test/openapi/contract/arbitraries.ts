@@ -23,6 +23,8 @@ export interface ContractRequest {
   body?: { contentType: string; text: string } | { multipartFile: string };
   /** Without the API key: every route but the open ones must answer 401. */
   withoutKey: boolean;
+  /** With a wrong API key: must answer 401 like no key. */
+  wrongKey?: boolean;
   /** What kind of request this is, for the failure message. */
   kind: string;
 }
@@ -256,6 +258,6 @@ export function requestArbitrary(route: ApiRoute, world: World, groups: Readonly
   return fc.tuple(fc.oneof(...arms), queryArbitrary(route), fc.nat(19)).map(([{ values, kind, body }, query, dice]) => {
     let i = 0;
     const path = route.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(values[i++]));
-    return { method: route.method.toUpperCase(), path, query, body, withoutKey: dice === 0, kind };
+    return { method: route.method.toUpperCase(), path, query, body, withoutKey: dice === 0, wrongKey: dice === 1, kind };
   });
 }
