@@ -200,6 +200,28 @@ describe.each(ENGINES)('core-data on %s', (engine) => {
       expect(max.body.readings).toEqual([{ deviceName: 'boiler-2', resourceName: 'count', profileName: PROFILE, valueType: 'Int64', value: 9007199254740992 }]);
     });
 
+    it('sums beyond int64 and float64 without a server error (found by the OpenAPI contract test)', async () => {
+      const h = await start();
+      const reading = (device: string, atMs: number, resource: string, valueType: string, value: string) => {
+        const event = makeEvent({ device, atMs, resources: [resource] });
+        Object.assign(event.readings[0], { valueType, value });
+        return event;
+      };
+      await ingest(h, [
+        reading('boiler-1', t0, 'big', 'Int64', '9223372036854775807'),
+        reading('boiler-1', t0 + 1, 'big', 'Int64', '9223372036854775807'),
+        reading('boiler-2', t0, 'huge', 'Float64', '1.7e308'),
+        reading('boiler-2', t0 + 1, 'huge', 'Float64', '1.7e308'),
+      ]);
+      const big = await h.client.get('/reading/resourceName/big?aggregateFunc=SUM');
+      expect(big.status).toBe(200);
+      expect(big.body.readings).toEqual([{ deviceName: 'boiler-1', resourceName: 'big', profileName: PROFILE, valueType: 'Int64', value: 18446744073709552000 }]);
+      // Beyond float64: no JSON number to answer, an empty value (not null).
+      const huge = await h.client.get('/reading/resourceName/huge?aggregateFunc=SUM');
+      expect(huge.status).toBe(200);
+      expect(huge.body.readings).toEqual([{ deviceName: 'boiler-2', resourceName: 'huge', profileName: PROFILE, valueType: 'Float64', value: '' }]);
+    });
+
     it('refuses bad query and path parameters with 400 naming them', async () => {
       const { client: api } = await start();
       const cases: Array<[string, RegExp]> = [

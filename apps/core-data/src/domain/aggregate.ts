@@ -53,12 +53,14 @@ export function resultType(fn: AggregateFunc, source: ValueType): ValueType {
 
 export function toAggregated(fn: AggregateFunc, row: AggregateRow): AggregatedReading {
   const numeric = row.value !== null && row.value !== '' && (INTEGER_TYPES.includes(row.valueType) || FLOAT_TYPES.includes(row.valueType));
+  // A sum beyond float64 (Infinity) has no JSON number: an empty value, as for a non-numeric group.
+  const value = numeric ? Number(row.value) : NaN;
   return {
     deviceName: row.deviceName,
     resourceName: row.resourceName,
     profileName: row.profileName,
     valueType: resultType(fn, row.valueType),
-    value: numeric ? Number(row.value) : '',
+    value: Number.isFinite(value) ? value : '',
   };
 }
 

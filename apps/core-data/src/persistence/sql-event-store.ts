@@ -81,7 +81,7 @@ export abstract class SqlEventStore implements EventStore {
     const where = matching(filter);
     // Only numeric readings count (the others give NULL, which aggregates skip); fn comes from a closed list.
     const rows = await this.all<AggregateRow>(
-      `SELECT "deviceName", "resourceName", "profileName", MIN("valueType") AS "valueType", ${fn}(${this.numericValue()}) AS value ` +
+      `SELECT "deviceName", "resourceName", "profileName", MIN("valueType") AS "valueType", ${this.aggregateOf(fn)} AS value ` +
         `FROM readings${this.readingsIndexHint(filter)}${where.sql} GROUP BY "deviceName", "resourceName", "profileName" ` +
         'ORDER BY "deviceName", "resourceName", "profileName"',
       where.params,
@@ -91,6 +91,11 @@ export abstract class SqlEventStore implements EventStore {
 
   /** The reading's value as a number when its valueType is numeric, else NULL (SQL, per engine). */
   protected abstract numericValue(): string;
+
+  /** The aggregate of the numeric values (SQL). */
+  protected aggregateOf(fn: AggregateFunc): string {
+    return `${fn}(${this.numericValue()})`;
+  }
 
   async countReadings(filter: ReadingFilter): Promise<number> {
     const where = matching(filter);

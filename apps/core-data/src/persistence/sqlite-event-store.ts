@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Event } from '@gw/contracts';
 import { CheckpointerLogger, SqliteCheckpointer } from '@gw/persistence';
 import type { DeleteFilter, InsertResult, ReadingFilter } from './event-store';
-import { FLOAT_TYPES, INTEGER_TYPES, sqlList } from '../domain/aggregate';
+import { AggregateFunc, FLOAT_TYPES, INTEGER_TYPES, sqlList } from '../domain/aggregate';
 import { readingColumns } from './rows';
 import { doomed, SqlEventStore, SqlFragment } from './sql-event-store';
 
@@ -159,6 +159,11 @@ export class SqliteEventStore extends SqlEventStore {
   }
 
   /** Integers as INTEGER (exact to 2^63), floats as REAL. */
+  /** SQLite's SUM of INTEGERs fails ("integer overflow") beyond int64: summed as REAL, as exact as the JSON number it answers. */
+  protected override aggregateOf(fn: AggregateFunc): string {
+    return fn === 'SUM' ? `SUM(CAST(${this.numericValue()} AS REAL))` : super.aggregateOf(fn);
+  }
+
   protected numericValue(): string {
     return `CASE WHEN "valueType" IN (${sqlList(INTEGER_TYPES)}) THEN CAST(value AS INTEGER) WHEN "valueType" IN (${sqlList(FLOAT_TYPES)}) THEN CAST(value AS REAL) END`;
   }
