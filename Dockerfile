@@ -10,13 +10,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.image.json ./
 COPY apps apps
 COPY libs libs
-COPY bench bench
-# build-if-changed.js and build-console.js (the web console, Vite: a dev dependency, pruned after).
+# build-console.js (the web console, Vite: a dev dependency, pruned after).
 COPY bin bin
-RUN npm run build && npm prune --omit=dev
+# The services only (tsconfig.image.json): the benches import test/ helpers, which the image has not.
+RUN npx tsc -p tsconfig.image.json && npx tsc-alias -p tsconfig.image.json && node bin/build-console.js \
+  && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
