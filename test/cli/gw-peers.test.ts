@@ -166,6 +166,7 @@ describe('gw against peers that answer oddly', () => {
 
   it("prints commander's usage errors as one gw: line (exit 2)", async () => {
     expect(await gw(['device', 'explode'], env())).toMatchObject({ code: 2, stdout: '', stderr: "gw: unknown command 'explode' (gw --help lists the commands)\n" });
+    expect(await gw(['explode'], env())).toMatchObject({ code: 2, stderr: "gw: unknown command 'explode' (did you mean export? gw --help lists the commands)\n" });
     expect(await gw(['device', 'add'], env())).toMatchObject({ code: 2, stderr: "gw: required option '-f, --file <file>' not specified (gw --help lists the commands)\n" });
   });
 

@@ -45,7 +45,9 @@ or file, 3 a service unreachable, 78 a GW_* variable is wrong.`,
 
 /** Commander's usage error as gw's other failures print: one line, `gw: ` first. */
 function usageLine(text: string, write: (text: string) => void): void {
-  write(`gw: ${text.trim().replace(/^error: /, '').replace(/\s*\n\s*/g, '; ')} (gw --help lists the commands)\n`);
+  const [problem, ...hints] = text.trim().replace(/^error: /, '').split(/\s*\n\s*/);
+  const hint = hints.map((line) => line.replace(/^\((.*)\)$/, '$1').replace(/^Did you/, 'did you')).join('; ');
+  write(`gw: ${problem} (${hint ? hint + ' ' : ''}gw --help lists the commands)\n`);
 }
 
 /** Runs `gw` with `argv` (as process.argv: node, script, args...); resolves to the exit code. */
