@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledResourcesDir, seedResources } from './seed-resources';
@@ -18,10 +18,9 @@ describe('the user’s resources folder', () => {
       expect(readFileSync(join(target, file), 'utf8')).toBe(readFileSync(join(bundled, file), 'utf8'));
     }
     expect(existsSync(join(target, 'examples'))).toBe(false);
-    expect(readdirSync(join(root, 'data'))).toEqual(['resources']); // no staging folder left behind
   });
 
-  it('is never touched again once it exists: the user’s edits and deletions stay', async () => {
+  it('is never touched again once seeded: the user’s edits and deletions stay', async () => {
     const target = join(root, 'resources');
     await seedResources(target, silent);
     writeFileSync(join(target, 'uom.yaml'), 'Source: mine\n');
@@ -31,9 +30,26 @@ describe('the user’s resources folder', () => {
     expect(existsSync(join(target, 'devices/device-virtual/demo-sensors.yaml'))).toBe(false);
   });
 
-  it('leaves no half-seeded folder when the copy fails', async () => {
+  it('keeps what the user put there before the first start and adds the samples beside it (a walk-through’s mkdir first)', async () => {
+    const target = join(root, 'resources');
+    mkdirSync(join(target, 'devices/device-modbus'), { recursive: true });
+    writeFileSync(join(target, 'devices/device-modbus/meter.yaml'), 'deviceList: []\n');
+    writeFileSync(join(target, 'uom.yaml'), 'Source: mine\n');
+    expect(await seedResources(target, silent)).toBe(true);
+    expect(readFileSync(join(target, 'devices/device-modbus/meter.yaml'), 'utf8')).toBe('deviceList: []\n');
+    expect(readFileSync(join(target, 'uom.yaml'), 'utf8')).toBe('Source: mine\n');
+    // what the gateway needs to boot is there: the pipelines file and the sample devices
+    expect(existsSync(join(target, 'app-service/pipelines.yaml'))).toBe(true);
+    expect(existsSync(join(target, 'devices/device-virtual/demo-sensors.yaml'))).toBe(true);
+  });
+
+  it('completes an interrupted seed at the next start, and fails loudly when it cannot write', async () => {
+    const target = join(root, 'resources');
+    mkdirSync(join(target, 'profiles'), { recursive: true }); // as a seed killed after its first folder leaves it
+    expect(await seedResources(target, silent)).toBe(true);
+    expect(existsSync(join(target, 'profiles/Demo-Sensor.profile.yaml'))).toBe(true);
+    expect(existsSync(join(target, 'uom.yaml'))).toBe(true);
     writeFileSync(join(root, 'blocker'), '');
     await expect(seedResources(join(root, 'blocker', 'resources'), silent)).rejects.toThrow();
-    expect(readdirSync(root).sort()).toEqual(['blocker']);
   });
 });
