@@ -87,7 +87,7 @@ describe('contract: every operation of the served OpenAPI documents', () => {
 
   beforeAll(async () => {
     // The OPC UA PKI in the temp folder too (its default is ./data below the working directory).
-    gateway = await startGateway(testGatewayConfig(dataDir, { GW_API_KEY: KEY, GW_OPCUA_PKI_DIR: join(dataDir, 'opcua-pki') }), quietLogger('gateway'));
+    gateway = await startGateway(testGatewayConfig(dataDir, { GW_API_KEY: KEY }), quietLogger('gateway'));
     services = new Map(servedServices(gateway).map((s) => [s.name, s]));
     // The test folders have no provision watcher and every service has devices: a watcher and an unused service, for their routes to find (and delete).
     const add = async (path: string, key: string, item: object) => {

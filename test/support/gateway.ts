@@ -21,6 +21,9 @@ export function testGatewayEnv(dataDir: string, overrides: Record<string, string
     GW_PROFILES_DIR: join(RESOURCES, 'profiles'),
     GW_DEVICES_DIR: join(RESOURCES, 'devices'),
     GW_PROVISION_WATCHERS_DIR: join(RESOURCES, 'provision-watchers'),
+    // The drivers' own folders default from the process's GW_DATA_DIR (the checkout's ./data in a test): keep them in the temp folder.
+    GW_OPCUA_PKI_DIR: join(dataDir, 'opcua-pki'),
+    GW_ZIGBEE_DATA_DIR: join(dataDir, 'zigbee'),
     ...overrides,
   };
 }
