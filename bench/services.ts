@@ -229,6 +229,8 @@ async function loadAndReport(services: Started[], urls: { metadata: string; core
       console.log(`services-${s.name}-load-peak-rss: ${statusMb(pid, 'VmHWM').toFixed(1)} MB`);
     }
     console.log(`services-load: ${RATE} readings/s offered for ${LOAD_SECONDS} s (${offered} readings from ${LOAD_DEVICES} devices), ${stored} stored by core-data`);
+    // README says every reading offered is stored: a run where one is missing is a failed run, not a figure.
+    if (stored < offered) throw new Error(`core-data stored ${stored} of ${offered} readings offered`);
   } finally {
     await publisher.close();
   }
