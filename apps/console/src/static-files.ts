@@ -5,6 +5,7 @@
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 
 const TYPES: Record<string, string> = {
@@ -66,8 +67,9 @@ export class StaticFiles {
       'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
       ...SECURITY_HEADERS,
     });
+    // A file that cannot be read after all (removed by a rebuild, EACCES) ends this answer, not the process.
     if (head) res.end();
-    else createReadStream(file).pipe(res);
+    else pipeline(createReadStream(file), res, (err) => err && res.destroy());
     return true;
   }
 

@@ -31,11 +31,12 @@ export class SettledDesired {
 
   /** Loads `file` (none: kept in memory only). An unreadable file is logged and started afresh: at worst a desired value is written again. */
   static async open(file: string | undefined, logger: MapperLogger): Promise<SettledDesired> {
-    let contents: Contents = {};
+    let contents: Contents = Object.create(null);
     if (file) {
       try {
-        const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) contents = parsed as Contents;
+        const { kept, dropped } = wellFormed(JSON.parse(await readFile(file, 'utf8')));
+        contents = kept;
+        if (dropped > 0) logger.warn({ file, dropped }, 'applied desired values not of the form {value, timestamp?} were dropped: those may be written again');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') logger.warn({ file, err: (err as Error).message }, 'the applied desired values could not be read; starting afresh');
       }
@@ -86,4 +87,29 @@ export class SettledDesired {
       }
     });
   }
+}
+
+/** The entries of a stored file that are `{device: {property: {value: string, timestamp?: string}}}`, in objects without a prototype. */
+function wellFormed(parsed: unknown): { kept: Contents; dropped: number } {
+  const kept: Contents = Object.create(null);
+  let dropped = 0;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(parsed)) return { kept, dropped: 1 };
+  for (const [device, properties] of Object.entries(parsed)) {
+    if (!isObject(properties)) {
+      dropped++;
+      continue;
+    }
+    const entries: Record<string, SettledValue> = Object.create(null);
+    for (const [property, settled] of Object.entries(properties)) {
+      const ok = isObject(settled) && typeof settled.value === 'string' && (settled.timestamp === undefined || typeof settled.timestamp === 'string');
+      if (!ok) {
+        dropped++;
+        continue;
+      }
+      entries[property] = settled.timestamp === undefined ? { value: settled.value as string } : { value: settled.value as string, timestamp: settled.timestamp as string };
+    }
+    kept[device] = entries;
+  }
+  return { kept, dropped };
 }
