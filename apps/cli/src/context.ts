@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { CommandClient, EdgeXHttpClient, MetadataClient } from '@gw/clients';
@@ -47,11 +47,30 @@ export class CliContext {
   }
 }
 
-/** A file the user named, with its name for messages (`devices.yaml:12: ...`); `-` reads stdin. */
-export function readUserFile(path: string): { name: string; text: string } {
+/** Largest file `-f` reads (a profile or device file; the services take 4 MiB bodies by default). */
+export const MAX_USER_FILE_BYTES = 16 * 1024 * 1024;
+
+/** A file the user named, with its name for messages (`devices.yaml:12: ...`); `-` reads stdin. At most MAX_USER_FILE_BYTES. */
+export function readUserFile(path: string, limit = MAX_USER_FILE_BYTES): { name: string; text: string } {
+  let fd: number | undefined;
   try {
-    return path === '-' ? { name: 'stdin', text: readFileSync(0, 'utf8') } : { name: basename(path), text: readFileSync(path, 'utf8') };
+    fd = path === '-' ? 0 : openSync(path, 'r');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 20, limit + 1 - size));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      size += n;
+      if (size > limit) throw new UsageError(`cannot read ${path}: larger than ${limit / 1024 / 1024} MiB`);
+    }
+    return { name: path === '-' ? 'stdin' : basename(path), text: Buffer.concat(chunks).toString('utf8') };
   } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  } finally {
+    if (fd !== undefined && fd !== 0) closeSync(fd);
   }
 }
