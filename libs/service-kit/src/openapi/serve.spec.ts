@@ -44,6 +44,10 @@ describe('served OpenAPI document and Swagger UI', () => {
     const bundle = await fetch(`${base}/docs/swagger-ui-bundle.js`);
     expect(bundle.headers.get('content-type')).toMatch(/javascript/);
     expect((await bundle.text()).length).toBeGreaterThan(100_000);
+    // The files route is open (no key): only swagger-ui-dist's listed files, nothing else of the package or the disk.
+    for (const probe of ['package.json', 'index.html', '..%2F..%2Fpackage.json', '..%2f..%2f..%2f..%2fetc%2fpasswd', 'swagger-ui-bundle.js.map', '%00']) {
+      expect([probe, (await fetch(`${base}/docs/${probe}`)).status]).toEqual([probe, 404]);
+    }
   });
 
   it('GW_OPENAPI_UI=false leaves Swagger UI out (404) and keeps the document, without the docs route', async () => {
