@@ -533,6 +533,15 @@ describe('KubeEdge twin sink: messages from edgecore it cannot read', () => {
       expect(sink.rejectedMessages).toBe(1);
       expect(calls).toEqual([]);
 
+      // A delta larger than a sink reads (MQTT 3.1.1 agrees no size) is dropped unparsed and counted the same way.
+      const tooBig = new Promise<void>((resolve) => (warned = resolve));
+      const huge = JSON.stringify({ event_id: 'y', timestamp: 2, delta: { Speed: '7', Pad: 'x'.repeat(300 * 1024) } });
+      await raw.publishAsync(`$hw/events/device/${ID}/twin/update/delta`, huge, { qos: 1 });
+      await tooBig;
+      expect(warnings[1].obj).toMatchObject({ field: '(message)', reason: expect.stringMatching(/^larger than 262144 bytes/), rejectedTotal: 2 });
+      expect(sink.rejectedMessages).toBe(2);
+      expect(calls).toEqual([]);
+
       await edgecore.setExpected(ID, 'Speed', '5');
       await edgecore.until(() => (edgecore.twin(ID).Speed?.actual === '5' ? true : undefined), 'Speed actual 5');
       expect(calls).toEqual([{ deviceName: 'pump-1', values: { Speed: '5' }, origin: 'kubeedge-delta' }]);

@@ -68,7 +68,7 @@ import {
   GATEWAY_ERRORS,
   keyed,
 } from './kubeedge-twin-payloads';
-import { MqttConnection, warnAboutTransport } from './mqtt-connection';
+import { MAX_INCOMING_BYTES, MqttConnection, warnAboutTransport } from './mqtt-connection';
 import type { AckedVersions, ConnectionStatus, DeliveryOptions, DesiredOutcome, DeviceOperatingState, OutboxRecord, Sink, SinkContext, SinkLogger } from './sink';
 import { DeliveryError, MemoryAckedVersions } from './sink';
 import type { KubeEdgeTwinSinkConfig } from './sink-config';
@@ -175,6 +175,7 @@ export class KubeEdgeTwinSink implements Sink {
       reconnectPeriodMs: this.options.reconnectPeriodMs,
       connectTimeoutMs: this.options.connectTimeoutMs,
       operationTimeoutMs: this.options.responseTimeoutMs,
+      onOversized: (topic, bytes) => this.refuseMessage(topic, '', `larger than ${MAX_INCOMING_BYTES} bytes (${bytes})`),
     });
     this.connection = connection;
     connection.onMessage((topic, payload) => this.onMessage(topic, payload));

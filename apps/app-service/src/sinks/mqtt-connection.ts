@@ -42,15 +42,27 @@ export interface MqttConnectionOptions {
   /** Bound on waiting for a PUBACK or SUBACK. */
   operationTimeoutMs?: number;
   logger: SinkLogger;
+  /**
+   * Largest incoming message handed to the listeners (MQTT 3.1.1 agrees no
+   * limit with the broker): a larger one is dropped, counted, and told to
+   * onOversized (else logged, the first and every 100th).
+   */
+  maxIncomingBytes?: number;
+  onOversized?: (topic: string, bytes: number) => void;
   /** mqtt.connect, or a wrapper (tests record what a sink presents to the broker, or fake the client). */
   connect?: (url: string, options: IClientOptions) => MqttClient;
 }
 
 export type MessageListener = (topic: string, payload: Buffer) => void;
 
+/** Twin documents are kilobytes (AWS shadows at most 8 KB of state, Azure desired properties 32 KB): 256 KiB leaves room. */
+export const MAX_INCOMING_BYTES = 256 * 1024;
+
 const DEFAULTS = { keepaliveSec: 30, reconnectPeriodMs: 2_000, connectTimeoutMs: 10_000, operationTimeoutMs: 10_000 };
 
 export class MqttConnection {
+  /** Incoming messages dropped for their size (maxIncomingBytes). */
+  oversizedMessages = 0;
   private client?: MqttClient;
   private ready = false;
   private stopped = false;
@@ -155,7 +167,16 @@ export class MqttConnection {
     client.on('reconnect', () => {
       if (typeof this.options.password === 'function') client.options.password = this.options.password();
     });
+    const maxIncoming = this.options.maxIncomingBytes ?? MAX_INCOMING_BYTES;
     client.on('message', (topic, payload) => {
+      if (payload.length > maxIncoming) {
+        this.oversizedMessages++;
+        if (this.options.onOversized) this.options.onOversized(topic, payload.length);
+        else if (this.oversizedMessages % 100 === 1) {
+          logger.warn({ ...this.where, topic, bytes: payload.length, limit: maxIncoming, droppedTotal: this.oversizedMessages }, 'MQTT message larger than the sink reads: dropped');
+        }
+        return;
+      }
       for (const listener of this.messageListeners) listener(topic, payload);
     });
     await firstAttempt;
