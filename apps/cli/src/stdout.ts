@@ -6,10 +6,6 @@
 let gone = false;
 const listeners = new Set<() => void>();
 
-export function stdoutGone(): boolean {
-  return gone;
-}
-
 /** Calls `listener` once stdout is gone; returns the unsubscribe. */
 export function onStdoutGone(listener: () => void): () => void {
   if (gone) {

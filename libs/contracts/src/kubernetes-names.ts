@@ -33,3 +33,10 @@ export function toKubernetesName(name: string): string {
     .slice(0, MAX_KUBERNETES_NAME)
     .replace(/[^a-z0-9]+$/, '');
 }
+
+/** A DNS-1123 label (a namespace): lowercase letters, digits and '-', alphanumeric at both ends, at most 63. */
+export const KUBERNETES_LABEL_RULE = "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63";
+
+export function isKubernetesLabel(name: string): boolean {
+  return name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name);
+}

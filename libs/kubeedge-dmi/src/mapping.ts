@@ -70,16 +70,6 @@ const VALUE_TYPE: Record<string, ValueType> = {
   bytes: 'Binary',
 };
 
-const KUBEEDGE_TYPE: Partial<Record<ValueType, string>> = {
-  Int8: 'int', Int16: 'int', Int32: 'int', Int64: 'int', Uint8: 'int', Uint16: 'int', Uint32: 'int', Uint64: 'int',
-  Float32: 'float', Float64: 'double', String: 'string', Bool: 'boolean', Binary: 'bytes',
-};
-
-/** The KubeEdge twin type of an EdgeX value type (`int`, `float`, ...; `string` for the rest). */
-export function kubeedgeType(valueType: string): string {
-  return KUBEEDGE_TYPE[valueType as ValueType] ?? 'string';
-}
-
 /** The profile of a device model. Throws ContractInvalid naming the model and property of a bad field. */
 export function profileFromModel(model: DeviceModel): DeviceProfile {
   const ref = refOf(model, 'device model');

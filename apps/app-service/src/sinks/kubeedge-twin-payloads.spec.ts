@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { desiredOf, errorKey, errorTwin, message, parseDelta, parseResult, replyOf, reportedTwin, topics, twinText } from './kubeedge-twin-payloads';
-import { defaultKubeName, kubeEdgeTwinSettings, KubeNames } from './kubeedge-twin-settings';
+import { toKubernetesName as defaultKubeName } from '@gw/contracts/kubernetes-names';
+import { kubeEdgeTwinSettings, KubeNames } from './kubeedge-twin-settings';
 import { KubeEdgeTwinSinkSchema } from './sink-config';
 
 describe('KubeEdge twin payloads', () => {

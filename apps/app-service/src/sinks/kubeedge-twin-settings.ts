@@ -5,13 +5,9 @@
  * is checked with it at load, and the sink builds itself from it.
  */
 import { hostname } from 'node:os';
-import { isKubernetesName, KUBERNETES_NAME_RULE, toKubernetesName } from '@gw/contracts/kubernetes-names';
+import { isKubernetesLabel, isKubernetesName, KUBERNETES_LABEL_RULE, KUBERNETES_NAME_RULE, toKubernetesName } from '@gw/contracts/kubernetes-names';
 import type { KubeEdgeTwinSinkConfig } from './sink-config';
 import { TlsOptions, tlsOptions } from './tls';
-
-/** A Kubernetes namespace: a DNS-1123 label. */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const MAX_NAMESPACE = 63;
 
 export interface KubeEdgeTwinSettings {
   url: string;
@@ -25,8 +21,8 @@ export interface KubeEdgeTwinSettings {
 
 export function kubeEdgeTwinSettings(config: KubeEdgeTwinSinkConfig): KubeEdgeTwinSettings {
   const where = `sink ${config.name}`;
-  if (!DNS_LABEL.test(config.namespace) || config.namespace.length > MAX_NAMESPACE) {
-    throw new Error(`${where}: namespace "${config.namespace}" is not a Kubernetes namespace (lowercase letters, digits and '-', at most ${MAX_NAMESPACE})`);
+  if (!isKubernetesLabel(config.namespace)) {
+    throw new Error(`${where}: namespace "${config.namespace}" is not a Kubernetes namespace (${KUBERNETES_LABEL_RULE})`);
   }
   const seen = new Map<string, string>();
   for (const [device, name] of Object.entries(config.names ?? {})) {
@@ -58,9 +54,6 @@ export function nameProblem(name: string): string | undefined {
   return isKubernetesName(name) ? undefined : `"${name}" is not a Kubernetes object name (${KUBERNETES_NAME_RULE})`;
 }
 
-/** The default KubeEdge name of a gateway device: the one `gw export kubeedge` gives its Device. */
-export const defaultKubeName = toKubernetesName;
-
 /**
  * Gateway device names ⇄ KubeEdge Device names (`names`, else the default).
  * A KubeEdge name maps back to its device once the device is known: named in
@@ -76,7 +69,7 @@ export class KubeNames {
   }
 
   toKube(device: string): string {
-    const name = this.names[device] ?? defaultKubeName(device);
+    const name = this.names[device] ?? toKubernetesName(device) /* the name `gw export kubeedge` gives its Device */;
     if (!this.inverse.has(name)) this.inverse.set(name, device);
     return name;
   }

@@ -129,7 +129,7 @@ export class KubeEdgeTwinSink implements Sink {
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   /** Per device: resources whose desired value the device could not take (5xx), left to the retry's catch-up. */
   private readonly awaitingRetry = new Map<string, Set<string>>();
-  /** Devices edgecore has no Device for (404), and since when (Date.now()). */
+  /** Devices edgecore has no Device for (404), and since when (this.now()). */
   private readonly missing = new Map<string, number>();
   private readonly missingWarned = new Set<string>();
   /** The look-up of core-metadata's devices in flight, and when the last one started. */
@@ -272,7 +272,7 @@ export class KubeEdgeTwinSink implements Sink {
 
   /** edgecore has no Device for it (404): its records are dropped until the next reconnect, or MISSING_RECHECK_MS. Logged once per device. */
   private markMissing(device: string): void {
-    this.missing.set(device, Date.now());
+    this.missing.set(device, this.now());
     const id = this.idOf(device);
     if (this.missingWarned.has(device)) {
       this.logger.debug({ device, id }, 'still no KubeEdge Device on this edge node');
@@ -288,7 +288,7 @@ export class KubeEdgeTwinSink implements Sink {
   private isMissing(device: string): boolean {
     const since = this.missing.get(device);
     if (since === undefined) return false;
-    if (Date.now() - since < MISSING_RECHECK_MS) return true;
+    if (this.now() - since < MISSING_RECHECK_MS) return true;
     this.missing.delete(device);
     return false;
   }
@@ -357,7 +357,7 @@ export class KubeEdgeTwinSink implements Sink {
       try {
         const states = await deviceStates.current();
         // One listing of core-metadata's devices serves both: their names and their states.
-        this.lastLookup = Date.now();
+        this.lastLookup = this.now();
         this.settings.names.learn(states.map((s) => s.deviceName).filter((d) => this.handles(d)));
         learned = true;
         for (const state of states) void this.publishState(state);
@@ -372,7 +372,7 @@ export class KubeEdgeTwinSink implements Sink {
   private async learnDevices(): Promise<void> {
     const deviceNames = this.context?.deviceNames;
     if (!deviceNames) return;
-    this.lastLookup = Date.now();
+    this.lastLookup = this.now();
     try {
       this.settings.names.learn((await deviceNames()).filter((d) => this.handles(d)));
     } catch (err) {
@@ -389,7 +389,7 @@ export class KubeEdgeTwinSink implements Sink {
   private async deviceOf(name: string): Promise<string | undefined> {
     const known = this.settings.names.fromKube(name);
     if (known !== undefined || !this.context?.deviceNames) return known;
-    if (!this.lookup && Date.now() - this.lastLookup >= LOOKUP_INTERVAL_MS) {
+    if (!this.lookup && this.now() - this.lastLookup >= LOOKUP_INTERVAL_MS) {
       this.lookup = this.learnDevices().finally(() => (this.lookup = undefined));
     }
     await this.lookup;

@@ -2,13 +2,7 @@ import { ErrorKind, GatewayError } from '@gw/contracts';
 import { isKubernetesName, toKubernetesName } from '@gw/contracts/kubernetes-names';
 
 // One rule for Kubernetes names (libs/contracts/src/kubernetes-names.ts): a device exported as a Device is the twin the kubeedge-twin sink reports to.
-export { isKubernetesName };
-
-/** DNS-1123 label (a namespace): lowercase letters, digits and '-', alphanumeric at both ends, at most 63. */
-export const KUBERNETES_LABEL_RULE = "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63";
-export function isKubernetesLabel(name: string): boolean {
-  return name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name);
-}
+export { isKubernetesLabel, isKubernetesName, KUBERNETES_LABEL_RULE } from '@gw/contracts/kubernetes-names';
 
 /** The Kubernetes name of an EdgeX name (toKubernetesName; the EdgeX name is kept in an annotation); refused when nothing is left. */
 export function kubernetesName(edgexName: string): string {
