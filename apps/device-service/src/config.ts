@@ -70,7 +70,7 @@ export const deviceServiceConfigSchema = (driver: DriverDescriptor) =>
      */
     kubeedgeMapper: bool().default(false),
     /** edgecore's DMI socket (GW_KUBEEDGE_DMI_SOCKET). */
-    kubeedgeDmiSocket: socketPath().default('/etc/kubeedge/dmi.sock'),
+    kubeedgeDmiSocket: socketPath().default(DEFAULT_DMI_SOCKET),
     /** The socket this service serves DeviceMapperService on (GW_KUBEEDGE_MAPPER_SOCKET); default /etc/kubeedge/<service name>.sock. */
     kubeedgeMapperSocket: socketPath().optional(),
     /** The protocol edgecore gives this mapper the devices of (their spec.protocol.protocolName); default the driver's name. */
@@ -79,9 +79,17 @@ export const deviceServiceConfigSchema = (driver: DriverDescriptor) =>
     kubeedgeRetryMax: duration().default('30s'),
   });
 
-/** A unix socket's path: absolute, and short enough for sun_path (107 bytes and the NUL). */
+/** edgecore's DMI socket, where KubeEdge puts it. */
+export const DEFAULT_DMI_SOCKET = '/etc/kubeedge/dmi.sock';
+
+/** A unix socket path holds at most 107 bytes (sun_path, and the NUL). */
+export const MAX_SOCKET_PATH = 107;
+
+/** A unix socket's path: absolute, and short enough for sun_path. */
 const socketPath = () =>
-  field('an absolute path of at most 107 bytes (a unix socket)', (v) => (typeof v === 'string' && isAbsolute(v) && Buffer.byteLength(v) <= 107 ? v : undefined));
+  field(`an absolute path of at most ${MAX_SOCKET_PATH} bytes (a unix socket)`, (v) =>
+    typeof v === 'string' && isAbsolute(v) && Buffer.byteLength(v) <= MAX_SOCKET_PATH ? v : undefined,
+  );
 
 export type DeviceServiceConfig = z.output<ReturnType<typeof deviceServiceConfigSchema>> & {
   /** The driver's own settings (GW_<DRIVER>_*), validated with the rest. */

@@ -15,7 +15,7 @@ import { DRIVERS } from '@gw/drivers';
 import { loadKubeEdgeMapper, MapperMetadata } from '@gw/kubeedge-dmi';
 import { MessageBus } from '@gw/messaging';
 import { Logger } from '@gw/service-kit';
-import { DeviceServiceConfig } from './config';
+import { DEFAULT_DMI_SOCKET, DeviceServiceConfig, MAX_SOCKET_PATH } from './config';
 
 export type KubeEdgeSettings = Partial<
   Pick<DeviceServiceConfig, 'kubeedgeDmiSocket' | 'kubeedgeMapperSocket' | 'kubeedgeProtocol' | 'kubeedgeRetryMax' | 'topicBase' | 'dataDir'>
@@ -29,7 +29,7 @@ export async function withKubeEdgeMapper(
 ): Promise<RunningDeviceService> {
   const { startKubeEdgeMapper } = await loadKubeEdgeMapper();
   const mapperSocket = settings.kubeedgeMapperSocket ?? `/etc/kubeedge/${settings.serviceName}.sock`;
-  // A unix socket path holds at most 107 bytes (sun_path); the default is made from the service name.
+  // The default is made from the service name: check it as the config checks a given one.
   if (Buffer.byteLength(mapperSocket) > MAX_SOCKET_PATH) {
     throw new GatewayError(ErrorKind.Config, `GW_KUBEEDGE_MAPPER_SOCKET: ${mapperSocket} is longer than ${MAX_SOCKET_PATH} bytes; set a shorter path`);
   }
@@ -40,7 +40,7 @@ export async function withKubeEdgeMapper(
       // their EdgeX protocol (configData.edgexProtocol) must be one the driver reads.
       protocol: settings.kubeedgeProtocol ?? settings.driver,
       edgexProtocols: findDriver(DRIVERS, settings.driver, 'GW_DEVICE_SERVICE_DRIVER').edgexProtocols,
-      dmiSocket: settings.kubeedgeDmiSocket ?? '/etc/kubeedge/dmi.sock',
+      dmiSocket: settings.kubeedgeDmiSocket ?? DEFAULT_DMI_SOCKET,
       mapperSocket,
       version: DEVICE_SDK_VERSION,
       retry: { initialMs: 1_000, maxMs: settings.kubeedgeRetryMax ?? 30_000 },
@@ -64,8 +64,6 @@ export async function withKubeEdgeMapper(
     },
   };
 }
-
-const MAX_SOCKET_PATH = 107;
 
 /** The mapper adds, changes and deletes devices and profiles: the metadata client must be able to. */
 function asMapperMetadata(metadata: MetadataPort | MetadataClient): MapperMetadata {
