@@ -79,8 +79,8 @@ export async function startConsole(config: ConsoleRunConfig, deps: { bus: Messag
     'app-service': config.appServiceUrl ? { baseUrl: config.appServiceUrl, apiKey: config.apiKey, timeoutMs: config.upstreamTimeout } : undefined,
   };
   const files = new StaticFiles(config.webDir ?? defaultWebDir());
-  const addresses = new DeviceServiceAddresses(config.metadataUrl, config.apiKey, config.upstreamTimeout);
-  const metadata = new MetadataClient({ baseUrl: config.metadataUrl, apiKey: config.apiKey });
+  const metadata = new MetadataClient({ baseUrl: config.metadataUrl, apiKey: config.apiKey, timeoutMs: config.upstreamTimeout });
+  const addresses = new DeviceServiceAddresses(metadata);
   const live = new LiveEvents(deps.bus, { maxClients: config.maxClients, clientQueue: config.clientQueue, topicBase: config.topicBase }, logger);
   await live.start();
 
