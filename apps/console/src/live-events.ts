@@ -112,11 +112,16 @@ export class LiveEvents {
       this.malformed('not an event with a deviceName and readings');
       return;
     }
-    const shown = liveEvent(event as LiveEvent);
-    if (shown.readings.length < event.readings.length) this.malformed(`readings without a resourceName left out (device ${event.deviceName})`);
-    const message = `data: ${JSON.stringify(shown)}\n\n`;
+    // Built only when a browser follows this device: most events go to nobody.
+    let message: string | undefined;
     for (const client of this.clients) {
-      if (client.device === undefined || client.device === event.deviceName) this.send(client, message);
+      if (client.device !== undefined && client.device !== event.deviceName) continue;
+      if (message === undefined) {
+        const shown = liveEvent(event as LiveEvent);
+        if (shown.readings.length < event.readings.length) this.malformed(`readings without a resourceName left out (device ${event.deviceName})`);
+        message = `data: ${JSON.stringify(shown)}\n\n`;
+      }
+      this.send(client, message);
     }
   }
 
